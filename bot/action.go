@@ -1,0 +1,39 @@
+package bot
+
+// Verb is what an agent asks caredesk to do.
+type Verb string
+
+// The verbs agents use. DoSay is a message written inside a ticket's thread:
+// the core decides whether it goes to the customer or stays a note.
+const (
+	DoClaim    Verb = "claim"
+	DoReply    Verb = "reply"
+	DoNote     Verb = "note"
+	DoTransfer Verb = "transfer"
+	DoResolve  Verb = "resolve"
+	DoShow     Verb = "show"
+	DoList     Verb = "list"
+	DoSay      Verb = "say"
+)
+
+// Action is one thing an agent did on the desk: a slash command, a button,
+// an emoji on a ticket's root, or a message in a ticket's thread.
+type Action struct {
+	Verb    Verb
+	Ticket  int64  // the ticket's number; 0 when Thread names it
+	Thread  string // the desk id of the ticket's root, when the action happened on or in it
+	Agent   Agent  // who did it
+	To      Agent  // the new owner, for Transfer
+	Text    string // the reply or note
+	Ref     string // the desk id of the agent's own message (Say), to mark it delivered
+	EventID string // the desk's id of the event; a repeated id changes nothing
+	// Whisper asks for the answer to be shown to the agent through the desk
+	// (an ephemeral message) because the action came without a way to
+	// answer it directly, such as an emoji or a button.
+	Whisper bool
+}
+
+// Result is what caredesk answers an agent: one sentence, or a short list.
+type Result struct {
+	Text string // "" when there is nothing to say (a duplicate event, a thread that is no ticket)
+}

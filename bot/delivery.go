@@ -1,0 +1,118 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Job is what a delivery does when it leaves the process.
+type Job string
+
+// The jobs of the outbox. Desk jobs render the ticket as it is when they are
+// delivered, not as it was when they were queued, so a late update never
+// shows stale facts.
+const (
+	PostTicket    Job = "post_ticket"    // the ticket's root message on the desk
+	UpdateTicket  Job = "update_ticket"  // re-render the root after a change
+	PostMessage   Job = "post_message"   // a message into the ticket's thread
+	Whisper       Job = "whisper"        // an ephemeral message to one agent
+	MarkDelivered Job = "mark_delivered" // a sign on the agent's message that the customer got it
+	SendReply     Job = "send_reply"     // the owner's reply to the customer
+	SendGreeting  Job = "send_greeting"  // the answer to a conversation opener (/start)
+)
+
+// Delivery is one item of the durable outbox. Deliveries to one Destination
+// leave in the order they were queued, one at a time; different destinations
+// do not wait for each other.
+type Delivery struct {
+	ID           int64
+	Destination  string // the queue: "desk", "desk:aside", "telegram:12345"
+	Job          Job
+	TicketID     int64  // 0 for greetings
+	MessageID    int64  // for PostMessage, SendReply, MarkDelivered
+	Agent        string // for Whisper: who sees it
+	Source       string // for SendGreeting: the source's name
+	Conversation string // for SendGreeting: where it goes
+	Text         string // for Whisper and SendGreeting
+	Attempts     int
+	NextAt       time.Time // not before
+	CreatedAt    time.Time
+	LastError    string
+}
+
+// Key is the delivery's idempotency key: the same on every attempt, so a
+// network that honours keys (a webhook bridge) can drop a repeat.
+func (d Delivery) Key() string { return fmt.Sprintf("caredesk-%d", d.ID) }
+
+// Outgoing is a message for a customer, as a Source sends it.
+type Outgoing struct {
+	Ticket       Ticket // zero for greetings
+	Conversation string // where it goes on the source
+	ReplyTo      string // the source id of the customer's message it answers; may be empty
+	Text         string
+	AgentName    string // who wrote it, for networks that show it
+	Key          string // idempotency key, the same on every attempt
+}
+
+// Source is a network customers write on, as the delivery workers see it:
+// something that can send a message to a customer.
+type Source interface {
+	// Send delivers m and returns the network's id of the sent message.
+	Send(ctx context.Context, m Outgoing) (ref string, err error)
+}
+
+// Desk is the team's chat where tickets are worked, as the delivery workers
+// see it. Every method is called with the ticket as it is now.
+type Desk interface {
+	// PostTicket shows a new ticket as a root message and returns the root's
+	// id, which is the ticket's thread from then on.
+	PostTicket(ctx context.Context, t Ticket) (thread string, err error)
+	// UpdateTicket re-renders the root of a ticket already posted.
+	UpdateTicket(ctx context.Context, t Ticket) error
+	// PostMessage writes m into the ticket's thread and returns its id. Text
+	// of FromCustomer messages is customer data and must be escaped.
+	PostMessage(ctx context.Context, t Ticket, m Message) (ref string, err error)
+	// Whisper shows text to one agent only, in the ticket's thread when t
+	// has one.
+	Whisper(ctx context.Context, t Ticket, agentID, text string) error
+	// MarkDelivered puts a sign on the agent's message m (its DeskRef) that
+	// it reached the customer.
+	MarkDelivered(ctx context.Context, t Ticket, m Message) error
+}
+
+// DeliveryError says how a failed delivery should be retried. Adapters wrap
+// their errors with Permanent or RetryAfter; any other error is temporary and
+// retried with exponential backoff.
+type DeliveryError struct {
+	Err        error
+	Permanent  bool          // retrying will not help (a 4xx, a blocked bot)
+	RetryAfter time.Duration // the network asked to wait this long (429 Retry-After)
+}
+
+func (e *DeliveryError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the network's error.
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// Permanent marks err as one that retrying will not mend.
+func Permanent(err error) error { return &DeliveryError{Err: err, Permanent: true} }
+
+// RetryAfter marks err as a request to wait d before the next attempt.
+func RetryAfter(d time.Duration, err error) error { return &DeliveryError{Err: err, RetryAfter: d} }
+
+// IsPermanent reports whether err was marked Permanent.
+func IsPermanent(err error) bool {
+	var e *DeliveryError
+	return errors.As(err, &e) && e.Permanent
+}
+
+// RetryAfterOf returns the wait a network asked for, or 0.
+func RetryAfterOf(err error) time.Duration {
+	var e *DeliveryError
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}

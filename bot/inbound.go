@@ -1,0 +1,19 @@
+package bot
+
+import "time"
+
+// Inbound is one message from a customer, as a source adapter hands it to
+// the core. The core stores it before the adapter acknowledges it to its
+// network.
+type Inbound struct {
+	Source       string // the source's name, e.g. "telegram"
+	EventID      string // the network's id of the delivery (Telegram update_id); de-duplicates redeliveries
+	MessageID    string // the network's id of the message; de-duplicates the same message delivered twice
+	Conversation string // where the answer goes (Telegram chat id)
+	Customer     Customer
+	Text         string
+	At           time.Time // when the customer wrote it; zero means now
+	// Hello marks a conversation opener such as Telegram's /start: the
+	// customer is greeted and no ticket is opened.
+	Hello bool
+}

@@ -1,0 +1,66 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps tickets, messages, events, the outbox and the ids already seen.
+// Every change the core makes happens inside one Update, so a crash leaves
+// either all of it or none of it.
+type Store interface {
+	// Update runs fn in a read-write transaction, committed when fn returns
+	// nil and rolled back otherwise. fn's error is returned as it is.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is what the core may do inside a transaction. Methods that look up one
+// thing return an *Error with code ENOTFOUND when it is not there.
+type Tx interface {
+	// FirstSight records key and reports whether it is new. A key seen
+	// before returns false and changes nothing. It de-duplicates network
+	// events and "told once" notices.
+	FirstSight(key string, at time.Time) (bool, error)
+
+	// CreateTicket stores t and sets t.ID to the next ticket number.
+	CreateTicket(t *Ticket) error
+	// SaveTicket overwrites the stored ticket with t.ID.
+	SaveTicket(t Ticket) error
+	// Ticket returns ticket #id.
+	Ticket(id int64) (Ticket, error)
+	// TicketByThread returns the ticket whose desk root is thread.
+	TicketByThread(thread string) (Ticket, error)
+	// LatestTicket returns the newest ticket of the customer in the
+	// conversation on the source.
+	LatestTicket(source, conversation, customerID string) (Ticket, error)
+	// OpenTickets returns tickets that are not resolved, oldest first, at most limit.
+	OpenTickets(limit int) ([]Ticket, error)
+
+	// AddMessage stores m and sets m.ID.
+	AddMessage(m *Message) error
+	// SaveMessage overwrites the stored message with m.ID.
+	SaveMessage(m Message) error
+	// Message returns message id.
+	Message(id int64) (Message, error)
+	// Messages returns the ticket's latest messages, oldest first, at most limit.
+	Messages(ticketID int64, limit int) ([]Message, error)
+
+	// AddEvent records a change of a ticket.
+	AddEvent(e Event) error
+
+	// Enqueue stores d in the outbox and sets d.ID.
+	Enqueue(d *Delivery) error
+	// DueDestinations returns destinations whose oldest pending delivery is
+	// due at now, at most limit, oldest first.
+	DueDestinations(now time.Time, limit int) ([]string, error)
+	// NextDelivery returns the oldest pending delivery of destination, due
+	// or not; ok is false when the destination has none.
+	NextDelivery(destination string) (d Delivery, ok bool, err error)
+	// FinishDelivery removes delivery id from the outbox: it was delivered,
+	// or failed for good and was dealt with.
+	FinishDelivery(id int64) error
+	// PostponeDelivery records a failed attempt and the time of the next.
+	PostponeDelivery(id int64, attempts int, next time.Time, lastError string) error
+}

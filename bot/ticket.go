@@ -1,0 +1,111 @@
+package bot
+
+import "time"
+
+// State is where a ticket is in its life: open → claimed → resolved, and back
+// to open or claimed when the customer writes again within the reopen window.
+type State string
+
+// The states of a ticket.
+const (
+	Open     State = "open"
+	Claimed  State = "claimed"
+	Resolved State = "resolved"
+)
+
+// Customer is the person who wrote to the brand, as their network knows them.
+type Customer struct {
+	ID     string // the customer's id on the source network
+	Name   string // display name, e.g. "Jane Doe"
+	Handle string // username without "@", may be empty
+}
+
+// Agent is a member of the support team, as the desk knows them.
+type Agent struct {
+	ID   string // the desk's user id (Slack "U…", Discord snowflake)
+	Name string // may be empty: the desk renders Mention(a) as the name
+}
+
+// Mention is how caredesk names an agent in text it writes to the desk.
+// Slack and Discord both render "<@ID>" as the person's name (and notify
+// them when it appears in a channel message), so the core can write
+// sentences that both desks show well.
+func Mention(a Agent) string {
+	if a.ID == "" {
+		return "nobody"
+	}
+	return "<@" + a.ID + ">"
+}
+
+// Ticket is one customer conversation on one source, shown on the desk as
+// one thread and numbered #ID for people.
+type Ticket struct {
+	ID           int64
+	Source       string // the source's name: "telegram", "discord", "webhook:twitter"
+	Conversation string // where replies go on the source (a Telegram chat id)
+	Customer     Customer
+	Text         string // the first message, shown on the root of the thread
+	State        State
+	Owner        Agent // zero while open and unclaimed
+	Handovers    int   // transfers from one owner to another; at most one
+	Reopens      int
+	DeskThread   string // the desk's id of the root message; "" until posted
+	LastInbound  string // source id of the customer's latest message, to reply to
+	OpenedAt     time.Time
+	Deadline     time.Time // first-response target
+	FirstReplyAt time.Time // zero until a reply reached the customer
+	ResolvedAt   time.Time // zero unless resolved
+	UpdatedAt    time.Time
+}
+
+// Overdue reports whether the first-response deadline passed without a reply
+// reaching the customer.
+func (t Ticket) Overdue(now time.Time) bool {
+	return t.FirstReplyAt.IsZero() && t.State != Resolved && now.After(t.Deadline)
+}
+
+// Kind is what a message on a ticket is.
+type Kind string
+
+// The kinds of message on a ticket.
+const (
+	FromCustomer Kind = "customer" // the customer wrote it on the source
+	Reply        Kind = "reply"    // the owner wrote it to the customer
+	Note         Kind = "note"     // a team member wrote it for the team only
+	Notice       Kind = "notice"   // caredesk wrote it into the thread
+)
+
+// Status is how far a reply got on its way to the customer.
+type Status string
+
+// The statuses of a reply. Other kinds of message have no status.
+const (
+	Pending   Status = "pending"
+	Delivered Status = "delivered"
+	Failed    Status = "failed"
+)
+
+// Message is one message on a ticket.
+type Message struct {
+	ID         int64
+	TicketID   int64
+	Kind       Kind
+	Author     string // customer id or agent id; "" for notices
+	AuthorName string
+	Text       string
+	SourceRef  string // the message's id on the source network, once known
+	DeskRef    string // the message's id on the desk, once shown there
+	Status     Status // replies only
+	Reason     string // why a reply failed
+	At         time.Time
+}
+
+// Event is one change of a ticket's owner or state: claimed, transferred,
+// resolved, reopened. Managers' reports are built from events.
+type Event struct {
+	TicketID int64
+	Kind     string // "opened", "claimed", "transferred", "resolved", "reopened", "replied"
+	Actor    string // agent id; "" when the customer or caredesk caused it
+	Detail   string
+	At       time.Time
+}
