@@ -1,0 +1,217 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Policy holds the promises caredesk keeps, with their defaults.
+type Policy struct {
+	// SLA is the first-response target of a source's tickets.
+	SLA func(source string) time.Duration
+	// ReopenWindow is how long after resolving a ticket a new message from
+	// the same customer reopens it rather than opening a new one.
+	ReopenWindow time.Duration
+	// Greeting answers a conversation opener such as Telegram's /start.
+	Greeting string
+}
+
+// DefaultPolicy is a one-hour first response and a seven-day reopen window.
+func DefaultPolicy() Policy {
+	return Policy{
+		SLA:          func(string) time.Duration { return time.Hour },
+		ReopenWindow: 7 * 24 * time.Hour,
+		Greeting:     "Hi! Tell us what happened and a person from our team will answer you here.",
+	}
+}
+
+// Bot applies the rules of a ticket's life. It changes the store, and queues
+// what must leave the process in the outbox; a Courier delivers it.
+type Bot struct {
+	store  Store
+	clock  Clock
+	policy Policy
+	log    *slog.Logger
+	wake   func() // tells the courier there is new work
+}
+
+// Option configures a Bot.
+type Option func(*Bot)
+
+// WithClock sets the clock (tests use a fake one).
+func WithClock(c Clock) Option { return func(b *Bot) { b.clock = c } }
+
+// WithPolicy sets SLA, reopen window and greeting.
+func WithPolicy(p Policy) Option { return func(b *Bot) { b.policy = p } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(b *Bot) { b.log = l } }
+
+// WithWake sets what to call after a change queued deliveries, usually
+// Courier.Wake, so deliveries leave at once instead of at the next poll.
+func WithWake(f func()) Option { return func(b *Bot) { b.wake = f } }
+
+// New returns a Bot that keeps its state in s.
+func New(s Store, opts ...Option) *Bot {
+	b := &Bot{store: s, clock: SystemClock, policy: DefaultPolicy(), log: slog.Default(), wake: func() {}}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+// Desk and aside are the outbox's queues for the desk: ticket roots and
+// threads keep their order in one queue; whispers and reactions go in
+// another so they never wait behind a storm of new tickets.
+const (
+	deskQueue  = "desk"
+	asideQueue = "desk:aside"
+)
+
+func sourceQueue(source, conversation string) string { return source + ":" + conversation }
+
+// Receive takes one message from a customer: it opens a ticket, adds to the
+// customer's open one, or reopens a recently resolved one, and queues what
+// the desk must show. When Receive returns nil the message is stored and the
+// source may acknowledge it to its network; a redelivered message (same
+// EventID or MessageID) changes nothing.
+func (b *Bot) Receive(ctx context.Context, in Inbound) error {
+	if in.Source == "" || in.Conversation == "" || in.Customer.ID == "" {
+		return fmt.Errorf("receive from %q: source, conversation and customer id are required", in.Source)
+	}
+	now := b.clock.Now().UTC()
+	if in.At.IsZero() {
+		in.At = now
+	}
+	err := b.store.Update(ctx, func(tx Tx) error {
+		fresh, err := firstSights(tx, now,
+			keyIf(in.EventID, "in:"+in.Source+":event:"+in.EventID),
+			keyIf(in.MessageID, "in:"+in.Source+":msg:"+in.Conversation+":"+in.MessageID))
+		if err != nil || !fresh {
+			return err
+		}
+		if in.Hello {
+			return tx.Enqueue(&Delivery{
+				Destination: sourceQueue(in.Source, in.Conversation), Job: SendGreeting,
+				Source: in.Source, Conversation: in.Conversation, Text: b.policy.Greeting,
+				NextAt: now, CreatedAt: now,
+			})
+		}
+		return b.file(tx, in, now)
+	})
+	if err != nil {
+		return fmt.Errorf("receive %s message from %s: %w", in.Source, in.Customer.ID, err)
+	}
+	b.wake()
+	return nil
+}
+
+// file adds the message to the right ticket, creating or reopening it.
+func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
+	t, err := tx.LatestTicket(in.Source, in.Conversation, in.Customer.ID)
+	switch {
+	case ErrorCode(err) == ENOTFOUND,
+		err == nil && t.State == Resolved && now.Sub(t.ResolvedAt) > b.policy.ReopenWindow:
+		return b.open(tx, in, now)
+	case err != nil:
+		return err
+	}
+	m := Message{TicketID: t.ID, Kind: FromCustomer, Author: in.Customer.ID, AuthorName: in.Customer.Name, Text: in.Text, SourceRef: in.MessageID, At: in.At}
+	if err := tx.AddMessage(&m); err != nil {
+		return err
+	}
+	if err := tx.Enqueue(b.desk(PostMessage, t.ID, m.ID, now)); err != nil {
+		return err
+	}
+	if t.State == Resolved {
+		t.State, t.ResolvedAt, t.Reopens = Open, time.Time{}, t.Reopens+1
+		if t.Owner.ID != "" {
+			t.State = Claimed // the same person picks up where they left off
+		}
+		if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "reopened", At: now}); err != nil {
+			return err
+		}
+		notice := "Reopened: the customer wrote again."
+		if t.Owner.ID != "" {
+			notice = "Reopened: the customer wrote again. " + Mention(t.Owner) + ", it is yours again."
+		}
+		if err := b.notice(tx, t, notice, now); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(b.desk(UpdateTicket, t.ID, 0, now)); err != nil {
+			return err
+		}
+	}
+	if in.MessageID != "" {
+		t.LastInbound = in.MessageID
+	}
+	t.Customer = in.Customer
+	t.UpdatedAt = now
+	return tx.SaveTicket(t)
+}
+
+func (b *Bot) open(tx Tx, in Inbound, now time.Time) error {
+	t := Ticket{
+		Source: in.Source, Conversation: in.Conversation, Customer: in.Customer,
+		Text: in.Text, State: Open, LastInbound: in.MessageID,
+		OpenedAt: now, Deadline: now.Add(b.policy.SLA(in.Source)), UpdatedAt: now,
+	}
+	if err := tx.CreateTicket(&t); err != nil {
+		return err
+	}
+	// The first message is what the root shows, so it is stored but not
+	// posted into the thread a second time.
+	m := Message{TicketID: t.ID, Kind: FromCustomer, Author: in.Customer.ID, AuthorName: in.Customer.Name, Text: in.Text, SourceRef: in.MessageID, At: in.At}
+	if err := tx.AddMessage(&m); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "opened", Detail: in.Source, At: now}); err != nil {
+		return err
+	}
+	return tx.Enqueue(b.desk(PostTicket, t.ID, 0, now))
+}
+
+// notice stores a line caredesk writes into the ticket's thread and queues it.
+func (b *Bot) notice(tx Tx, t Ticket, text string, now time.Time) error {
+	m := Message{TicketID: t.ID, Kind: Notice, Text: text, At: now}
+	if err := tx.AddMessage(&m); err != nil {
+		return err
+	}
+	return tx.Enqueue(b.desk(PostMessage, t.ID, m.ID, now))
+}
+
+func (b *Bot) desk(job Job, ticket, message int64, now time.Time) *Delivery {
+	return &Delivery{Destination: deskQueue, Job: job, TicketID: ticket, MessageID: message, NextAt: now, CreatedAt: now}
+}
+
+func (b *Bot) whisper(ticket int64, agent, text string, now time.Time) *Delivery {
+	return &Delivery{Destination: asideQueue, Job: Whisper, TicketID: ticket, Agent: agent, Text: text, NextAt: now, CreatedAt: now}
+}
+
+func keyIf(id, key string) string {
+	if strings.TrimSpace(id) == "" {
+		return ""
+	}
+	return key
+}
+
+// firstSights records every non-empty key and reports whether all were new.
+// Every key is recorded even when one was seen, so that a message that comes
+// back under a new event id is still recognised next time.
+func firstSights(tx Tx, now time.Time, keys ...string) (bool, error) {
+	fresh := true
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		ok, err := tx.FirstSight(k, now)
+		if err != nil {
+			return false, err
+		}
+		fresh = fresh && ok
+	}
+	return fresh, nil
+}

@@ -1,0 +1,431 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Retry is how the courier spaces attempts at a delivery that failed.
+type Retry struct {
+	Min, Max    time.Duration // the first wait, doubled per attempt up to Max
+	GiveUpAfter time.Duration // a delivery still failing this long after it was queued fails for good
+}
+
+// DefaultRetry waits 1 s, 2 s, 4 s … up to 5 minutes, and gives up after a day.
+func DefaultRetry() Retry {
+	return Retry{Min: time.Second, Max: 5 * time.Minute, GiveUpAfter: 24 * time.Hour}
+}
+
+func (r Retry) wait(d Delivery, attempts int, err error) time.Duration {
+	if ra := RetryAfterOf(err); ra > 0 {
+		return ra // the network said when; sooner would only be refused again
+	}
+	w := r.Min
+	for i := 1; i < attempts && w < r.Max; i++ {
+		w *= 2
+	}
+	w = min(w, r.Max)
+	// Spread retries of many deliveries that failed together without a
+	// random source: up to +40 %, fixed per delivery.
+	return w + w*time.Duration(d.ID%5)/10
+}
+
+// Courier delivers the outbox: one worker per destination at a time, so each
+// destination gets its deliveries in order, and destinations do not wait for
+// each other.
+type Courier struct {
+	store   Store
+	desk    Desk
+	sources map[string]Source
+	clock   Clock
+	log     *slog.Logger
+	retry   Retry
+	workers int
+	poll    time.Duration
+	grace   time.Duration
+	observe func(job Job, outcome string, took time.Duration)
+
+	wake chan struct{}
+	mu   sync.Mutex
+	busy map[string]bool
+}
+
+// CourierOption configures a Courier.
+type CourierOption func(*Courier)
+
+// CourierClock sets the clock that decides when a delivery is due.
+func CourierClock(c Clock) CourierOption { return func(k *Courier) { k.clock = c } }
+
+// CourierLogger sets the logger.
+func CourierLogger(l *slog.Logger) CourierOption { return func(k *Courier) { k.log = l } }
+
+// CourierRetry sets the retry policy.
+func CourierRetry(r Retry) CourierOption { return func(k *Courier) { k.retry = r } }
+
+// CourierWorkers sets how many destinations are served at once (default 16).
+func CourierWorkers(n int) CourierOption { return func(k *Courier) { k.workers = max(n, 1) } }
+
+// CourierPoll sets how often the outbox is checked for retries that became
+// due (default 250 ms); new work is started at once through Wake.
+func CourierPoll(d time.Duration) CourierOption { return func(k *Courier) { k.poll = d } }
+
+// CourierGrace sets how long deliveries under way may finish after Run's
+// context ends (default 5 s).
+func CourierGrace(d time.Duration) CourierOption { return func(k *Courier) { k.grace = d } }
+
+// CourierObserver is told the outcome of every attempt ("delivered",
+// "retry", "failed"), for metrics.
+func CourierObserver(f func(job Job, outcome string, took time.Duration)) CourierOption {
+	return func(k *Courier) { k.observe = f }
+}
+
+// NewCourier returns a courier that delivers s's outbox to desk and sources,
+// keyed by the source names tickets carry.
+func NewCourier(s Store, desk Desk, sources map[string]Source, opts ...CourierOption) *Courier {
+	c := &Courier{
+		store: s, desk: desk, sources: sources, clock: SystemClock, log: slog.Default(),
+		retry: DefaultRetry(), workers: 16, poll: 250 * time.Millisecond, grace: 5 * time.Second,
+		observe: func(Job, string, time.Duration) {},
+		wake:    make(chan struct{}, 1), busy: map[string]bool{},
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Wake tells the courier there is new work. It never blocks.
+func (c *Courier) Wake() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then lets deliveries under way finish for the
+// grace period. What is left stays in the outbox for the next start.
+func (c *Courier) Run(ctx context.Context) error {
+	// Calls to networks outlive ctx by the grace period, so that a reply
+	// already on its way is not cut off and then sent again after restart.
+	calls, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelCalls()
+	var wg sync.WaitGroup
+	done := make(chan struct{}, c.workers)
+	ticker := time.NewTicker(c.poll)
+	defer ticker.Stop()
+	for {
+		if err := c.dispatch(ctx, calls, &wg, done); err != nil {
+			c.log.Error("outbox: cannot read due deliveries", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			finished := make(chan struct{})
+			go func() { wg.Wait(); close(finished) }()
+			select {
+			case <-finished:
+			case <-time.After(c.grace):
+				cancelCalls()
+				<-finished
+			}
+			return nil
+		case <-c.wake:
+		case <-done:
+		case <-ticker.C:
+		}
+	}
+}
+
+func (c *Courier) dispatch(ctx, calls context.Context, wg *sync.WaitGroup, done chan<- struct{}) error {
+	var dests []string
+	err := c.store.View(ctx, func(tx Tx) (err error) {
+		dests, err = tx.DueDestinations(c.clock.Now().UTC(), c.workers*2)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, dest := range dests {
+		if c.busy[dest] || len(c.busy) >= c.workers {
+			continue
+		}
+		c.busy[dest] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.work(ctx, calls, dest)
+			c.mu.Lock()
+			delete(c.busy, dest)
+			c.mu.Unlock()
+			select {
+			case done <- struct{}{}:
+			default:
+			}
+		}()
+	}
+	return nil
+}
+
+// Flush delivers everything that is due now, one destination after
+// another, and returns when nothing due is left. Tests use it with a fake
+// clock instead of Run.
+func (c *Courier) Flush(ctx context.Context) error {
+	for {
+		var dests []string
+		err := c.store.View(ctx, func(tx Tx) (err error) {
+			dests, err = tx.DueDestinations(c.clock.Now().UTC(), c.workers)
+			return err
+		})
+		if err != nil || len(dests) == 0 {
+			return err
+		}
+		for _, d := range dests {
+			c.work(ctx, ctx, d)
+		}
+	}
+}
+
+// work delivers a destination's due deliveries in order until one fails or
+// none is due. ctx ends the taking of new work; calls ends calls under way.
+func (c *Courier) work(ctx, calls context.Context, dest string) {
+	for ctx.Err() == nil {
+		var d Delivery
+		var ok bool
+		err := c.store.View(ctx, func(tx Tx) (err error) {
+			d, ok, err = tx.NextDelivery(dest)
+			return err
+		})
+		if err != nil {
+			c.log.Error("outbox: cannot read next delivery", "destination", dest, "err", err)
+			return
+		}
+		if !ok || d.NextAt.After(c.clock.Now()) {
+			return
+		}
+		start := time.Now()
+		err = c.deliver(calls, d)
+		if err == nil {
+			c.observe(d.Job, "delivered", time.Since(start))
+			continue
+		}
+		outcome, ferr := c.failed(ctx, d, err)
+		c.observe(d.Job, outcome, time.Since(start))
+		if ferr != nil {
+			c.log.Error("outbox: cannot record failed delivery", "delivery", d.ID, "err", ferr)
+		}
+		if outcome == "retry" {
+			return // the head waits; so does the rest of its queue
+		}
+	}
+}
+
+// errNotReady postpones a delivery whose prerequisite has not left yet.
+var errNotReady = errors.New("waiting for an earlier delivery")
+
+func (c *Courier) deliver(ctx context.Context, d Delivery) error {
+	if d.Job == SendGreeting {
+		src, err := c.source(d.Source)
+		if err != nil {
+			return err
+		}
+		if _, err := src.Send(ctx, Outgoing{Conversation: d.Conversation, Text: d.Text, Key: d.Key()}); err != nil {
+			return err
+		}
+		return c.finish(ctx, d, nil)
+	}
+	var t Ticket
+	var m Message
+	err := c.store.View(ctx, func(tx Tx) (err error) {
+		if t, err = tx.Ticket(d.TicketID); err != nil && d.Job != Whisper {
+			return err
+		}
+		if d.MessageID != 0 {
+			m, err = tx.Message(d.MessageID)
+		}
+		return err
+	})
+	if err != nil {
+		return Permanent(fmt.Errorf("load %s of ticket #%d: %w", d.Job, d.TicketID, err))
+	}
+	switch d.Job {
+	case PostTicket:
+		return c.postTicket(ctx, d, t)
+	case UpdateTicket:
+		if t.DeskThread == "" {
+			break // the root never made it; there is nothing to update
+		}
+		if err := c.desk.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+	case PostMessage:
+		return c.postMessage(ctx, d, t, m)
+	case Whisper:
+		if err := c.desk.Whisper(ctx, t, d.Agent, d.Text); err != nil {
+			return err
+		}
+	case MarkDelivered:
+		if m.DeskRef == "" {
+			return errNotReady
+		}
+		if err := c.desk.MarkDelivered(ctx, t, m); err != nil {
+			return err
+		}
+	case SendReply:
+		return c.sendReply(ctx, d, t, m)
+	default:
+		return Permanent(fmt.Errorf("unknown job %q", d.Job))
+	}
+	return c.finish(ctx, d, nil)
+}
+
+func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
+	if t.DeskThread != "" {
+		return c.finish(ctx, d, nil)
+	}
+	thread, err := c.desk.PostTicket(ctx, t)
+	if err != nil {
+		return err
+	}
+	return c.finish(ctx, d, func(tx Tx) error {
+		t, err := tx.Ticket(t.ID) // reloaded: agents may have changed it meanwhile
+		if err != nil {
+			return err
+		}
+		t.DeskThread = thread
+		return tx.SaveTicket(t)
+	})
+}
+
+func (c *Courier) postMessage(ctx context.Context, d Delivery, t Ticket, m Message) error {
+	if m.DeskRef != "" {
+		return c.finish(ctx, d, nil)
+	}
+	ref, err := c.desk.PostMessage(ctx, t, m)
+	if err != nil {
+		return err
+	}
+	return c.finish(ctx, d, func(tx Tx) error {
+		m, err := tx.Message(m.ID)
+		if err != nil {
+			return err
+		}
+		m.DeskRef = ref
+		return tx.SaveMessage(m)
+	})
+}
+
+func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message) error {
+	if m.Status == Delivered {
+		return c.finish(ctx, d, nil)
+	}
+	src, err := c.source(t.Source)
+	if err != nil {
+		return err
+	}
+	ref, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: m.Text, AgentName: m.AuthorName, Key: d.Key()})
+	if err != nil {
+		return err
+	}
+	now := c.clock.Now().UTC()
+	return c.finish(ctx, d, func(tx Tx) error {
+		m, err := tx.Message(m.ID)
+		if err != nil {
+			return err
+		}
+		m.Status, m.SourceRef, m.Reason = Delivered, ref, ""
+		if err := tx.SaveMessage(m); err != nil {
+			return err
+		}
+		if err := tx.Enqueue(&Delivery{Destination: asideQueue, Job: MarkDelivered, TicketID: t.ID, MessageID: m.ID, NextAt: now, CreatedAt: now}); err != nil {
+			return err
+		}
+		t, err := tx.Ticket(t.ID)
+		if err != nil || !t.FirstReplyAt.IsZero() {
+			return err
+		}
+		// The first answer stops the SLA clock.
+		t.FirstReplyAt, t.UpdatedAt = now, now
+		if err := tx.SaveTicket(t); err != nil {
+			return err
+		}
+		if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "replied", Actor: m.Author, At: now}); err != nil {
+			return err
+		}
+		return tx.Enqueue(&Delivery{Destination: deskQueue, Job: UpdateTicket, TicketID: t.ID, NextAt: now, CreatedAt: now})
+	})
+}
+
+func (c *Courier) source(name string) (Source, error) {
+	if src, ok := c.sources[name]; ok {
+		return src, nil
+	}
+	return nil, Permanent(fmt.Errorf("source %q is not configured, so nothing can be sent there", name))
+}
+
+// finish removes d from the outbox together with what its success changed.
+func (c *Courier) finish(ctx context.Context, d Delivery, also func(Tx) error) error {
+	err := c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
+		}
+		return tx.FinishDelivery(d.ID)
+	})
+	if err != nil {
+		// Delivered but not recorded: the retry sends it again. Say so
+		// loudly; it is the one way a customer could see a message twice.
+		c.log.Error("outbox: delivered but could not record it", "delivery", d.ID, "job", d.Job, "err", err)
+		return fmt.Errorf("record %s delivery %d: %w", d.Job, d.ID, err)
+	}
+	return nil
+}
+
+// failed records a failed attempt: a retry later, or the end of the road,
+// made visible where someone can act on it.
+func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, error) {
+	now := c.clock.Now().UTC()
+	attempts := d.Attempts + 1
+	if !IsPermanent(cause) && now.Sub(d.CreatedAt) < c.retry.GiveUpAfter {
+		wait := c.retry.wait(d, attempts, cause)
+		if !errors.Is(cause, errNotReady) {
+			c.log.Warn("outbox: delivery failed, will retry", "delivery", d.ID, "job", d.Job, "destination", d.Destination, "attempt", attempts, "retry_in", wait, "err", cause)
+		}
+		return "retry", c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+			return tx.PostponeDelivery(d.ID, attempts, now.Add(wait), cause.Error())
+		})
+	}
+	c.log.Error("outbox: delivery failed for good", "delivery", d.ID, "job", d.Job, "destination", d.Destination, "ticket", d.TicketID, "attempts", attempts, "err", cause)
+	return "failed", c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+		if err := tx.FinishDelivery(d.ID); err != nil {
+			return err
+		}
+		if d.Job != SendReply {
+			return nil
+		}
+		m, err := tx.Message(d.MessageID)
+		if err != nil {
+			return err
+		}
+		m.Status, m.Reason = Failed, cause.Error()
+		if err := tx.SaveMessage(m); err != nil {
+			return err
+		}
+		t, err := tx.Ticket(d.TicketID)
+		if err != nil {
+			return err
+		}
+		n := Message{TicketID: t.ID, Kind: Notice, At: now, Text: fmt.Sprintf(
+			"⚠️ %s, your reply was NOT delivered to the customer: %s. Try again with /desk reply %d, or reach them another way.",
+			Mention(Agent{ID: m.Author}), cause.Error(), t.ID)}
+		if err := tx.AddMessage(&n); err != nil {
+			return err
+		}
+		return tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: t.ID, MessageID: n.ID, NextAt: now, CreatedAt: now})
+	})
+}

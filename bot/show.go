@@ -1,0 +1,107 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// listLimit keeps /desk list readable; the oldest tickets come first, and
+// they are the ones that matter.
+const listLimit = 50
+
+func (b *Bot) list(tx Tx, now time.Time) (string, error) {
+	ts, err := tx.OpenTickets(listLimit + 1)
+	if err != nil {
+		return "", err
+	}
+	if len(ts) == 0 {
+		return "No open tickets. Nice.", nil
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "Open tickets, oldest first:\n")
+	for i, t := range ts {
+		if i == listLimit {
+			s.WriteString("…and more; answer the oldest first.\n")
+			break
+		}
+		owner := "unclaimed"
+		if t.State == Claimed {
+			owner = Mention(t.Owner)
+		}
+		fmt.Fprintf(&s, "• #%d %s, %s: %s, %s\n", t.ID, t.Source, t.Customer.displayName(), owner, due(t, now))
+	}
+	return strings.TrimRight(s.String(), "\n"), nil
+}
+
+func (b *Bot) show(tx Tx, t Ticket, now time.Time) (string, error) {
+	ms, err := tx.Messages(t.ID, 10)
+	if err != nil {
+		return "", err
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "#%d · %s · %s · %s", t.ID, t.Source, t.Customer.displayName(), t.State)
+	if t.Owner.ID != "" {
+		fmt.Fprintf(&s, " · owner %s", Mention(t.Owner))
+	}
+	fmt.Fprintf(&s, " · %s\n", due(t, now))
+	for _, m := range ms {
+		who := m.AuthorName
+		switch m.Kind {
+		case FromCustomer:
+			who = "customer"
+		case Notice:
+			who = "caredesk"
+		case Reply, Note:
+			who = Mention(Agent{ID: m.Author}) + " (" + string(m.Kind) + ")"
+		}
+		status := ""
+		if m.Kind == Reply {
+			status = " [" + string(m.Status) + "]"
+		}
+		fmt.Fprintf(&s, "%s %s%s: %s\n", m.At.Format("Jan 2 15:04"), who, status, oneLine(m.Text, 200))
+	}
+	return strings.TrimRight(s.String(), "\n"), nil
+}
+
+// due says where a ticket stands against its first-response target.
+func due(t Ticket, now time.Time) string {
+	switch {
+	case t.State == Resolved:
+		return "resolved"
+	case !t.FirstReplyAt.IsZero():
+		return "answered in " + span(t.FirstReplyAt.Sub(t.OpenedAt))
+	case now.After(t.Deadline):
+		return "first answer overdue by " + span(now.Sub(t.Deadline))
+	}
+	return fmt.Sprintf("answer due %s UTC (in %s)", t.Deadline.UTC().Format("15:04"), span(t.Deadline.Sub(now)))
+}
+
+// span is a duration as people say it: "41 min", "2 h 5 min", "3 days".
+func span(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "under a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return days(d)
+}
+
+func days(d time.Duration) string {
+	n := int(d.Hours() / 24)
+	if n == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
+	}
+	return s
+}

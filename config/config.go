@@ -1,0 +1,221 @@
+// Package config loads caredesk's settings from the environment and checks
+// them at start, so a mistake stops the bot with a sentence that names the
+// variable and says what to put there, instead of failing later at 3 a.m.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of a running caredesk.
+type Config struct {
+	Addr         string // HTTP listen address
+	DB           string // SQLite file
+	SLA          time.Duration
+	ReopenWindow time.Duration
+	Retry        Retry
+	LogLevel     slog.Level
+	LogJSON      bool
+	Telegram     Telegram
+	Slack        Slack
+}
+
+// Retry spaces the outbox's attempts.
+type Retry struct {
+	Min, Max, GiveUpAfter time.Duration
+}
+
+// Telegram is the Telegram source.
+type Telegram struct {
+	Token         string
+	APIURL        string
+	WebhookURL    string // "" means long polling
+	WebhookSecret string
+	PollTimeout   time.Duration
+}
+
+// Slack is the Slack desk.
+type Slack struct {
+	BotToken      string
+	SigningSecret string
+	AppToken      string // "" means HTTP mode at /slack/events
+	ChannelID     string
+	APIURL        string
+	ClaimEmoji    string
+	ResolveEmoji  string
+}
+
+// SocketMode reports whether Slack events come over Socket Mode.
+func (s Slack) SocketMode() bool { return s.AppToken != "" }
+
+// Load reads the configuration through getenv (os.Getenv in production).
+// The error lists every problem found, one sentence per line.
+func Load(getenv func(string) string) (Config, error) {
+	e := env{get: getenv}
+	c := Config{
+		Addr:         e.addr("CAREDESK_ADDR", ":8080"),
+		DB:           e.str("CAREDESK_DB", "caredesk.db"),
+		SLA:          e.duration("CAREDESK_SLA", time.Hour),
+		ReopenWindow: e.duration("CAREDESK_REOPEN_WINDOW", 7*24*time.Hour),
+		Retry: Retry{
+			Min:         e.duration("CAREDESK_RETRY_MIN", time.Second),
+			Max:         e.duration("CAREDESK_RETRY_MAX", 5*time.Minute),
+			GiveUpAfter: e.duration("CAREDESK_GIVE_UP_AFTER", 24*time.Hour),
+		},
+		LogLevel: e.level("CAREDESK_LOG_LEVEL"),
+		LogJSON:  e.oneOf("CAREDESK_LOG_FORMAT", "text", "text", "json") == "json",
+		Telegram: Telegram{
+			Token:         e.match("TELEGRAM_BOT_TOKEN", telegramToken, "the token @BotFather gave you, like 123456789:AAH…"),
+			APIURL:        e.url("TELEGRAM_API_URL", "https://api.telegram.org"),
+			WebhookURL:    e.url("TELEGRAM_WEBHOOK_URL", ""),
+			WebhookSecret: e.str("TELEGRAM_WEBHOOK_SECRET", ""),
+			PollTimeout:   e.duration("TELEGRAM_POLL_TIMEOUT", 30*time.Second),
+		},
+		Slack: Slack{
+			BotToken:      e.match("SLACK_BOT_TOKEN", slackBotToken, "the Bot User OAuth Token from your Slack app's \"OAuth & Permissions\" page, starting with xoxb-"),
+			SigningSecret: e.str("SLACK_SIGNING_SECRET", ""),
+			AppToken:      e.optionalMatch("SLACK_APP_TOKEN", slackAppToken, "an app-level token with the connections:write scope, starting with xapp- (or leave it unset for HTTP mode)"),
+			ChannelID:     e.match("SLACK_CHANNEL_ID", slackChannel, "the ID of the desk channel, like C0123ABCD (open the channel's details; the ID is at the bottom)"),
+			APIURL:        e.url("SLACK_API_URL", "https://slack.com/api/"),
+			ClaimEmoji:    strings.Trim(e.str("CAREDESK_CLAIM_EMOJI", "raising_hand"), ":"),
+			ResolveEmoji:  strings.Trim(e.str("CAREDESK_RESOLVE_EMOJI", "white_check_mark"), ":"),
+		},
+	}
+	if c.Slack.APIURL != "" && !strings.HasSuffix(c.Slack.APIURL, "/") {
+		c.Slack.APIURL += "/" // slack-go appends method names to it
+	}
+	c.Telegram.APIURL = strings.TrimRight(c.Telegram.APIURL, "/")
+	if !c.Slack.SocketMode() && c.Slack.SigningSecret == "" {
+		e.fail("SLACK_SIGNING_SECRET is not set: put the Signing Secret from your Slack app's \"Basic Information\" page there (or set SLACK_APP_TOKEN to use Socket Mode).")
+	}
+	switch {
+	case c.Telegram.WebhookURL != "" && !webhookSecret.MatchString(c.Telegram.WebhookSecret):
+		e.fail("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL: put 1 to 256 characters of A-Z, a-z, 0-9, _ and - there (e.g. the output of `openssl rand -hex 32`); Telegram sends it with every update so caredesk can refuse forgeries.")
+	case c.Telegram.WebhookURL == "" && c.Telegram.WebhookSecret != "":
+		e.fail("TELEGRAM_WEBHOOK_SECRET is set but TELEGRAM_WEBHOOK_URL is not: set the public HTTPS URL that reaches caredesk's /telegram/webhook, or unset the secret to use long polling.")
+	}
+	if c.Retry.Min > c.Retry.Max {
+		e.fail(fmt.Sprintf("CAREDESK_RETRY_MIN (%s) is longer than CAREDESK_RETRY_MAX (%s): make the first wait the shorter one.", c.Retry.Min, c.Retry.Max))
+	}
+	if len(e.problems) > 0 {
+		return Config{}, errors.New(strings.Join(e.problems, "\n"))
+	}
+	return c, nil
+}
+
+var (
+	telegramToken = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]{20,}$`)
+	slackBotToken = regexp.MustCompile(`^xoxb-[A-Za-z0-9-]+$`)
+	slackAppToken = regexp.MustCompile(`^xapp-[A-Za-z0-9-]+$`)
+	slackChannel  = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+	webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+)
+
+// env reads variables and collects problems, so that one start shows every
+// mistake at once.
+type env struct {
+	get      func(string) string
+	problems []string
+}
+
+func (e *env) fail(sentence string) { e.problems = append(e.problems, sentence) }
+
+func (e *env) str(name, def string) string {
+	if v := strings.TrimSpace(e.get(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// match reads a required variable. Secrets are never echoed in the error.
+func (e *env) match(name string, re *regexp.Regexp, what string) string {
+	v := strings.TrimSpace(e.get(name))
+	switch {
+	case v == "":
+		e.fail(fmt.Sprintf("%s is not set: put %s there.", name, what))
+	case !re.MatchString(v):
+		e.fail(fmt.Sprintf("%s does not look right: put %s there.", name, what))
+	}
+	return v
+}
+
+func (e *env) optionalMatch(name string, re *regexp.Regexp, what string) string {
+	v := strings.TrimSpace(e.get(name))
+	if v != "" && !re.MatchString(v) {
+		e.fail(fmt.Sprintf("%s does not look right: put %s there.", name, what))
+	}
+	return v
+}
+
+func (e *env) url(name, def string) string {
+	v := e.str(name, def)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		e.fail(fmt.Sprintf("%s is %q, which is not a URL: put a full http:// or https:// address there.", name, v))
+	}
+	return v
+}
+
+func (e *env) addr(name, def string) string {
+	v := e.str(name, def)
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		e.fail(fmt.Sprintf("%s is %q: put host:port there, like :8080 or 127.0.0.1:8080.", name, v))
+	}
+	return v
+}
+
+// duration accepts Go durations ("90m", "1h30m") and whole days ("7d"),
+// because support teams think of reopen windows in days.
+func (e *env) duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(e.get(name))
+	if v == "" {
+		return def
+	}
+	d, err := ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.fail(fmt.Sprintf("%s is %q: put a positive duration there, like 30m, 1h, 36h or 7d.", name, v))
+		return def
+	}
+	return d
+}
+
+// ParseDuration is time.ParseDuration that also takes whole days, "7d".
+func ParseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("duration %q: days must be a whole number", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+func (e *env) level(name string) slog.Level {
+	var l slog.Level
+	v := e.oneOf(name, "info", "debug", "info", "warn", "error")
+	_ = l.UnmarshalText([]byte(v))
+	return l
+}
+
+func (e *env) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(e.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	e.fail(fmt.Sprintf("%s is %q: put one of %s there.", name, v, strings.Join(allowed, ", ")))
+	return def
+}

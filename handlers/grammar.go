@@ -1,0 +1,142 @@
+// Package handlers is the agents' side of caredesk, the same on every desk:
+// the /desk command grammar, the facts a ticket's root message shows, and
+// the one place where the core's answers and errors become what an agent
+// reads. Desk adapters render it; they do not invent their own.
+package handlers
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"caredesk/bot"
+)
+
+// Help is the verb of "/desk help"; the core never sees it.
+const Help bot.Verb = "help"
+
+// ArgKind is the kind of one argument of a command.
+type ArgKind int
+
+// The kinds of argument.
+const (
+	ArgTicket ArgKind = iota // a ticket number, "12" or "#12"
+	ArgUser                  // a mention of a desk user
+	ArgText                  // the rest of the line
+)
+
+// Arg is one argument of a command.
+type Arg struct {
+	Name     string
+	Kind     ArgKind
+	Summary  string
+	Optional bool // a ticket is implied inside its thread on desks that allow commands there
+}
+
+// Command is one /desk subcommand. Every desk registers and documents the
+// commands from Commands, so a command added here appears on both desks.
+type Command struct {
+	Verb    bot.Verb
+	Summary string
+	Args    []Arg
+}
+
+var ticketArg = Arg{Name: "ticket", Kind: ArgTicket, Summary: "the ticket's number, like 12", Optional: true}
+
+// Commands is the whole /desk grammar.
+var Commands = []Command{
+	{bot.DoClaim, "Take a ticket: you answer the customer from now on.", []Arg{ticketArg}},
+	{bot.DoReply, "Send text to the customer on their network.", []Arg{ticketArg, {Name: "text", Kind: ArgText, Summary: "what the customer reads"}}},
+	{bot.DoNote, "Add a note only the team sees.", []Arg{ticketArg, {Name: "text", Kind: ArgText, Summary: "the note"}}},
+	{bot.DoTransfer, "Hand a ticket over to a colleague (once per ticket).", []Arg{ticketArg, {Name: "to", Kind: ArgUser, Summary: "the new owner, as an @mention"}}},
+	{bot.DoResolve, "Close a ticket; it reopens if the customer writes again soon.", []Arg{ticketArg}},
+	{bot.DoShow, "Show a ticket with its latest messages.", []Arg{ticketArg}},
+	{bot.DoList, "List open tickets, oldest first, with owner and deadline.", nil},
+	{Help, "Show this help.", nil},
+}
+
+// Usage returns how a command is written, like "/desk reply <ticket> <text>".
+func (c Command) Usage() string {
+	var b strings.Builder
+	b.WriteString("/desk ")
+	b.WriteString(string(c.Verb))
+	for _, a := range c.Args {
+		b.WriteString(" <" + a.Name + ">")
+	}
+	return b.String()
+}
+
+// HelpText lists every command with its usage.
+func HelpText() string {
+	var b strings.Builder
+	b.WriteString("caredesk commands:\n")
+	for _, c := range Commands {
+		fmt.Fprintf(&b, "• %s: %s\n", c.Usage(), c.Summary)
+	}
+	b.WriteString("In a ticket's thread, what its owner writes goes to the customer; start a message with \"note:\" to keep it inside the team.")
+	return b.String()
+}
+
+func lookup(verb string) (Command, bool) {
+	for _, c := range Commands {
+		if string(c.Verb) == verb {
+			return c, true
+		}
+	}
+	return Command{}, false
+}
+
+// mention matches how Slack (<@U123|alice>, <@U123>) and Discord (<@123>,
+// <@!123>) write a user in command text.
+var mention = regexp.MustCompile(`^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$`)
+
+// Parse reads a /desk command line, without the "/desk" itself. A missing
+// ticket number is left 0, for the caller to fill from the thread it was
+// typed in. Errors are *bot.Error sentences that say how to write it.
+func Parse(line string) (bot.Action, error) {
+	fields := strings.Fields(line)
+	if len(fields) == 0 {
+		return bot.Action{Verb: Help}, nil
+	}
+	cmd, ok := lookup(strings.ToLower(fields[0]))
+	if !ok {
+		return bot.Action{}, bot.Errorf(bot.EINVALID, "I don't know \"%s\". Try /desk help.", fields[0])
+	}
+	a := bot.Action{Verb: cmd.Verb}
+	rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), fields[0]))
+	for _, arg := range cmd.Args {
+		word, after, _ := strings.Cut(rest, " ")
+		switch arg.Kind {
+		case ArgTicket:
+			n, ok := ticketNumber(word)
+			if !ok {
+				continue // implied by the thread, or missing: the caller decides
+			}
+			a.Ticket = n
+			rest = strings.TrimSpace(after)
+		case ArgUser:
+			m := mention.FindStringSubmatch(word)
+			if m == nil {
+				return bot.Action{}, bot.Errorf(bot.EINVALID, "Name the new owner with an @mention: %s", cmd.Usage())
+			}
+			a.To = bot.Agent{ID: m[1], Name: m[2]}
+			rest = strings.TrimSpace(after)
+		case ArgText:
+			if rest == "" {
+				return bot.Action{}, bot.Errorf(bot.EINVALID, "Add the %s after the ticket number: %s", arg.Name, cmd.Usage())
+			}
+			a.Text = rest
+			rest = ""
+		}
+	}
+	if rest != "" {
+		return bot.Action{}, bot.Errorf(bot.EINVALID, "I did not understand \"%s\". Write it as %s", rest, cmd.Usage())
+	}
+	return a, nil
+}
+
+func ticketNumber(word string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(word, "#"), 10, 64)
+	return n, err == nil && n > 0
+}

@@ -1,0 +1,73 @@
+package handlers_test
+
+import (
+	"strings"
+	"testing"
+
+	"caredesk/bot"
+	"caredesk/handlers"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		line string
+		want bot.Action
+	}{
+		{"claim 12", bot.Action{Verb: bot.DoClaim, Ticket: 12}},
+		{"CLAIM #12", bot.Action{Verb: bot.DoClaim, Ticket: 12}},
+		{"claim", bot.Action{Verb: bot.DoClaim}},
+		{"reply 7 Hello Jane,  we are on it.", bot.Action{Verb: bot.DoReply, Ticket: 7, Text: "Hello Jane,  we are on it."}},
+		{"reply we are on it", bot.Action{Verb: bot.DoReply, Text: "we are on it"}},
+		{"note 7 called the courier", bot.Action{Verb: bot.DoNote, Ticket: 7, Text: "called the courier"}},
+		{"transfer 3 <@U024BE7LH|bob>", bot.Action{Verb: bot.DoTransfer, Ticket: 3, To: bot.Agent{ID: "U024BE7LH", Name: "bob"}}},
+		{"transfer 3 <@U024BE7LH>", bot.Action{Verb: bot.DoTransfer, Ticket: 3, To: bot.Agent{ID: "U024BE7LH"}}},
+		{"transfer <@!80351110224678912>", bot.Action{Verb: bot.DoTransfer, To: bot.Agent{ID: "80351110224678912"}}},
+		{"resolve 9", bot.Action{Verb: bot.DoResolve, Ticket: 9}},
+		{"show 9", bot.Action{Verb: bot.DoShow, Ticket: 9}},
+		{"list", bot.Action{Verb: bot.DoList}},
+		{"help", bot.Action{Verb: handlers.Help}},
+		{"", bot.Action{Verb: handlers.Help}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			got, err := handlers.Parse(tt.line)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.line, err)
+			}
+			if got != tt.want {
+				t.Errorf("Parse(%q) = %+v, want %+v", tt.line, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRefusals(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{"claimx 12", `I don't know "claimx". Try /desk help.`},
+		{"reply 12", "Add the text after the ticket number: /desk reply <ticket> <text>"},
+		{"note 12", "Add the text after the ticket number: /desk note <ticket> <text>"},
+		{"transfer 12 bob", "Name the new owner with an @mention: /desk transfer <ticket> <to>"},
+		{"claim 12 now", `I did not understand "now". Write it as /desk claim <ticket>`},
+		{"list everything", `I did not understand "everything"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			_, err := handlers.Parse(tt.line)
+			if bot.ErrorCode(err) != bot.EINVALID {
+				t.Fatalf("Parse(%q) error %v, want an EINVALID sentence", tt.line, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse(%q) = %q, want it to contain %q", tt.line, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpListsEveryCommand(t *testing.T) {
+	help := handlers.HelpText()
+	for _, c := range handlers.Commands {
+		if !strings.Contains(help, c.Usage()) {
+			t.Errorf("help does not show %q", c.Usage())
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+
+	"caredesk/bot"
+)
+
+// Actor is the core as the desks see it.
+type Actor interface {
+	Act(ctx context.Context, a bot.Action) (bot.Result, error)
+}
+
+// Runner turns what agents do into core actions and the core's answers into
+// what they read. Desk adapters share one.
+type Runner struct {
+	Actor Actor
+	Log   *slog.Logger
+}
+
+// Command runs one /desk line typed by agent. thread is the desk id of the
+// ticket's root when the command was typed inside a ticket's thread (Discord
+// allows that; Slack does not), else "". eventID de-duplicates redeliveries.
+// It returns the sentence to show the agent, only to them.
+func (r Runner) Command(ctx context.Context, agent bot.Agent, line, thread, eventID string) string {
+	a, err := Parse(line)
+	if err != nil {
+		return r.sentence(a, err)
+	}
+	if a.Verb == Help {
+		return HelpText()
+	}
+	a.Agent, a.EventID = agent, eventID
+	if a.Ticket == 0 {
+		a.Thread = thread
+	}
+	if a.Ticket == 0 && a.Thread == "" && a.Verb != bot.DoList {
+		cmd, _ := lookup(string(a.Verb))
+		return fmt.Sprintf("Which ticket? Write it as %s, e.g. /desk %s 12.", cmd.Usage(), a.Verb)
+	}
+	return r.Do(ctx, a)
+}
+
+// Do runs an action the desk built itself (a button, an emoji, a message in
+// a thread) and returns the sentence for the agent, "" when there is none.
+func (r Runner) Do(ctx context.Context, a bot.Action) string {
+	res, err := r.Actor.Act(ctx, a)
+	if err != nil {
+		return r.sentence(a, err)
+	}
+	return res.Text
+}
+
+// sentence is where an error is handled: an application error is meant for
+// the agent; anything else goes to the log with an id the agent can quote.
+func (r Runner) sentence(a bot.Action, err error) string {
+	if msg := bot.ErrorMessage(err); msg != "" {
+		return msg
+	}
+	id := errorID()
+	log := r.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Error("agent action failed", "error_id", id, "verb", a.Verb, "ticket", a.Ticket, "agent", a.Agent.ID, "err", err)
+	return fmt.Sprintf("Sorry, that did not work because of a problem on caredesk's side (error %s). Try again in a minute; if it keeps failing, give this id to whoever runs caredesk.", id)
+}
+
+func errorID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

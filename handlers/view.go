@@ -1,0 +1,102 @@
+package handlers
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"caredesk/bot"
+)
+
+// Button is one button under a ticket's root message.
+type Button struct {
+	Verb  bot.Verb // what pressing it does
+	Label string
+	Style string // "primary", "danger" or "" (the desks' own words)
+	Value string // the ticket number, carried back when pressed
+}
+
+// View is what a ticket's root message shows, before a desk renders it in
+// its own blocks or components. Customer and Text are customer data: the
+// desk escapes them. Times are for the desk to show in each reader's zone.
+type View struct {
+	Number   int64
+	Network  string // "Telegram"
+	Customer string // "Jane Doe (@jane)"
+	Text     string
+	Status   string // a sentence, may contain bot.Mention
+	Opened   time.Time
+	Deadline time.Time // first-response target; zero once answered or resolved
+	Overdue  bool
+	Answered time.Time // first reply reached the customer; zero if not yet
+	Buttons  []Button
+}
+
+// Title is the first line of the root: "#12 · Telegram".
+func (v View) Title() string {
+	return "#" + strconv.FormatInt(v.Number, 10) + " · " + v.Network
+}
+
+// NewView returns what ticket t's root shows at now.
+func NewView(t bot.Ticket, now time.Time) View {
+	v := View{
+		Number:   t.ID,
+		Network:  NetworkName(t.Source),
+		Customer: CustomerName(t.Customer),
+		Text:     t.Text,
+		Opened:   t.OpenedAt,
+		Answered: t.FirstReplyAt,
+	}
+	if t.FirstReplyAt.IsZero() && t.State != bot.Resolved {
+		v.Deadline = t.Deadline
+		v.Overdue = t.Overdue(now)
+	}
+	value := strconv.FormatInt(t.ID, 10)
+	claim := Button{Verb: bot.DoClaim, Label: "Claim", Style: "primary", Value: value}
+	resolve := Button{Verb: bot.DoResolve, Label: "Resolve", Value: value}
+	switch t.State {
+	case bot.Open:
+		v.Status = "Open: nobody has claimed it yet."
+		v.Buttons = []Button{claim, resolve}
+	case bot.Claimed:
+		v.Status = "Claimed by " + bot.Mention(t.Owner) + "."
+		v.Buttons = []Button{resolve}
+	case bot.Resolved:
+		v.Status = "Resolved by " + bot.Mention(t.Owner) + "."
+		if t.Owner.ID == "" {
+			v.Status = "Resolved."
+		}
+	}
+	if t.Reopens > 0 && t.State != bot.Resolved {
+		v.Status += " Reopened: the customer wrote again."
+	}
+	return v
+}
+
+// NetworkName is how people call a source: "telegram" → "Telegram",
+// "webhook:twitter" → "twitter".
+func NetworkName(source string) string {
+	switch source {
+	case "telegram":
+		return "Telegram"
+	case "discord":
+		return "Discord"
+	}
+	if name, ok := strings.CutPrefix(source, "webhook:"); ok {
+		return name
+	}
+	return source
+}
+
+// CustomerName is "Jane Doe (@jane)", or whichever part the network gave.
+func CustomerName(c bot.Customer) string {
+	switch {
+	case c.Name != "" && c.Handle != "":
+		return c.Name + " (@" + c.Handle + ")"
+	case c.Handle != "":
+		return "@" + c.Handle
+	case c.Name != "":
+		return c.Name
+	}
+	return "customer " + c.ID
+}
