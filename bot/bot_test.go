@@ -81,7 +81,7 @@ func TestReopenWindow(t *testing.T) {
 		wantTicket int64
 		wantState  bot.State
 	}{
-		{time.Hour, 1, bot.Claimed},        // back to the same owner
+		{time.Hour, 1, bot.Claimed}, // back to the same owner
 		{6 * 24 * time.Hour, 1, bot.Claimed},
 		{8 * 24 * time.Hour, 2, bot.Open}, // too late: a new ticket
 	}
