@@ -77,10 +77,12 @@ func sourceQueue(source, conversation string) string { return source + ":" + con
 // customer's open one, or reopens a recently resolved one, and queues what
 // the desk must show. When Receive returns nil the message is stored and the
 // source may acknowledge it to its network; a redelivered message (same
-// EventID or MessageID) changes nothing.
+// EventID or MessageID) changes nothing. An *Error means the message can
+// never be filed, so the source should acknowledge and drop it rather than
+// retry; any other error is worth retrying.
 func (b *Bot) Receive(ctx context.Context, in Inbound) error {
 	if in.Source == "" || in.Conversation == "" || in.Customer.ID == "" {
-		return fmt.Errorf("receive from %q: source, conversation and customer id are required", in.Source)
+		return Errorf(EINVALID, "A message from %q without source, conversation or customer id cannot be filed.", in.Source)
 	}
 	now := b.clock.Now().UTC()
 	if in.At.IsZero() {

@@ -1,0 +1,155 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"caredesk/bot"
+)
+
+// Poll receives updates by long polling and hands each customer message to
+// r, in order, until ctx ends; then it returns nil.
+//
+// It keeps its own offset rather than using the library's GetUpdatesChan,
+// which confirms updates before anyone stored them. Here an update is
+// confirmed (the next getUpdates carries offset = update_id+1) only after
+// Receive returned nil for it. When Receive fails, the rest of the batch
+// waits and the same updates are fetched again after a pause: Telegram
+// delivers them again and the core drops what it already has. Network
+// failures are logged and retried the same way, with a pause that doubles
+// up to a minute. Close ends Poll too.
+func (c *Client) Poll(ctx context.Context, r Receiver) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.life, cancel)()
+	c.log.Info("receiving Telegram updates by long polling", "bot", "@"+c.Username(), "api", c.apiURL)
+	pause := backoff{first: c.backoff, next: c.backoff}
+	webhookChecked := false
+	offset := 0
+	for ctx.Err() == nil {
+		if !webhookChecked {
+			if err := c.dropWebhook(ctx); err != nil {
+				if ctx.Err() == nil {
+					c.log.Warn("could not check the bot's webhook before polling; trying again", "err", c.redact(err), "retry_in", pause.next)
+					pause.wait(ctx)
+				}
+				continue
+			}
+			webhookChecked = true
+		}
+		updates, err := c.getUpdates(ctx, offset)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("could not get updates from Telegram; trying again", "err", c.redact(c.pollError(err)), "retry_in", pause.next)
+				pause.wait(ctx)
+			}
+			continue
+		}
+		offset, err = c.receiveAll(ctx, r, updates, offset)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Error("could not store a Telegram update; it stays unconfirmed and comes again", "update_id", offset, "err", c.redact(err), "retry_in", pause.next)
+				pause.wait(ctx)
+			}
+			continue
+		}
+		pause.reset()
+	}
+	return nil
+}
+
+// receiveAll passes updates to r in order and returns the offset that
+// confirms the ones done. It stops at the first update r could not store.
+func (c *Client) receiveAll(ctx context.Context, r Receiver, updates []tgbotapi.Update, offset int) (int, error) {
+	for _, u := range updates {
+		if u.UpdateID < offset {
+			continue // confirmed already; a well-behaved server never sends it
+		}
+		if in, ok := inbound(u); ok {
+			if err := r.Receive(ctx, in); err != nil {
+				if !refused(err) {
+					return u.UpdateID, err
+				}
+				c.log.Warn("the core refused a Telegram message; it is dropped", "update_id", u.UpdateID, "err", c.redact(err))
+			}
+		} else {
+			c.log.Debug("ignored a Telegram update that is no customer message", "update_id", u.UpdateID)
+		}
+		offset = u.UpdateID + 1
+	}
+	return offset, nil
+}
+
+// refused reports whether Receive's error is a deliberate, final "no" of the
+// core (an application error) rather than a failure to store: such an
+// update would fail forever and hold up every customer behind it.
+func refused(err error) bool {
+	return bot.ErrorCode(err) != "" || bot.IsPermanent(err)
+}
+
+// getUpdates asks for the updates from offset on, waiting up to the poll
+// timeout for some to arrive.
+func (c *Client) getUpdates(ctx context.Context, offset int) ([]tgbotapi.Update, error) {
+	api, stop := c.call(ctx, c.poll+pollOverhead)
+	defer stop()
+	return api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Timeout: int(c.poll / time.Second)})
+}
+
+// pollError explains the failures of getUpdates that need a person.
+func (c *Client) pollError(err error) error {
+	var apiErr *tgbotapi.Error
+	if !errors.As(err, &apiErr) {
+		return fmt.Errorf("getUpdates at %s: %w", c.apiURL, err)
+	}
+	switch apiErr.Code {
+	case http.StatusConflict:
+		return fmt.Errorf("telegram serves updates to one receiver per bot, and another has them (%d %s): stop the other program or caredesk instance using this TELEGRAM_BOT_TOKEN, or unset its webhook", apiErr.Code, apiErr.Message)
+	case http.StatusUnauthorized, http.StatusNotFound:
+		return fmt.Errorf("TELEGRAM_BOT_TOKEN was rejected by Telegram (%d %s): the token was revoked; copy the new one from @BotFather", apiErr.Code, apiErr.Message)
+	}
+	return fmt.Errorf("getUpdates failed (%d %s): %w", apiErr.Code, apiErr.Message, err)
+}
+
+// dropWebhook deletes the bot's webhook if one is set: Telegram refuses
+// getUpdates while a webhook is active.
+func (c *Client) dropWebhook(ctx context.Context) error {
+	api, stop := c.call(ctx, callTimeout)
+	defer stop()
+	info, err := api.GetWebhookInfo()
+	if err != nil {
+		return fmt.Errorf("getWebhookInfo: %w", err)
+	}
+	if !info.IsSet() {
+		return nil
+	}
+	c.log.Warn("deleting the bot's webhook, because Telegram sends no updates to getUpdates while one is set", "webhook", info.URL, "pending_updates", info.PendingUpdateCount)
+	// Pending updates are kept: they are complaints, and polling fetches them.
+	if _, err := api.Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
+		return fmt.Errorf("deleteWebhook: %w", err)
+	}
+	return nil
+}
+
+// backoff is a pause that doubles after each failure, up to maxBackoff.
+type backoff struct {
+	first, next time.Duration
+}
+
+// wait pauses for the current delay or until ctx ends, then doubles it.
+func (b *backoff) wait(ctx context.Context) {
+	t := time.NewTimer(b.next)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	b.next = min(2*b.next, maxBackoff)
+}
+
+// reset starts the next run of failures from the first delay.
+func (b *backoff) reset() { b.next = b.first }

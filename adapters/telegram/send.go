@@ -1,0 +1,214 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"caredesk/bot"
+)
+
+// maxMessageLen is Telegram's limit on a message's text. Telegram counts in
+// UTF-16 code units, so an emoji outside the BMP counts twice; counting
+// runes would let a reply full of emoji through as too long.
+const maxMessageLen = 4096
+
+// maxProgress bounds how many partly sent long replies the Client
+// remembers; see Send.
+const maxProgress = 1024
+
+// progress is how far an earlier attempt got with a reply of several parts.
+type progress struct {
+	text string
+	sent int    // parts delivered
+	ref  string // message_id of the last part delivered
+}
+
+// Send delivers m to the customer's chat as plain text: an agent's words
+// are not markup, so no parse_mode is set. m.ReplyTo, when it is a Telegram
+// message id, makes the reply quote the customer's message; a quoted
+// message the customer deleted does not stop delivery. Text longer than
+// Telegram's 4096-character limit goes as several messages, cut at line
+// breaks where possible, and the id of the last is returned.
+//
+// When a later part fails, the parts already sent are remembered under
+// m.Key, so the retry continues where this attempt stopped instead of
+// sending the customer the beginning twice (within this process's life;
+// Telegram has no idempotency key to do better).
+//
+// Errors are classified for the delivery workers: 429 carries Telegram's
+// retry_after (bot.RetryAfter), a request Telegram refuses for good such as
+// a customer who blocked the bot is bot.Permanent, and anything else (5xx,
+// network, an answer that is not the Bot API's) is temporary.
+func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
+	chatID, err := strconv.ParseInt(m.Conversation, 10, 64)
+	if err != nil {
+		return "", bot.Permanent(fmt.Errorf("%q is not a Telegram chat id, so the message cannot be delivered", m.Conversation))
+	}
+	if strings.TrimSpace(m.Text) == "" {
+		return "", bot.Permanent(errors.New("the message is empty, and Telegram does not send empty messages"))
+	}
+	replyTo, _ := strconv.Atoi(m.ReplyTo) // not a message id: send without quoting
+	parts := split(m.Text, maxMessageLen)
+	done, ref := c.resume(m.Key, m.Text)
+	for i := done; i < len(parts); i++ {
+		msg := tgbotapi.NewMessage(chatID, parts[i])
+		msg.AllowSendingWithoutReply = true
+		if i == 0 {
+			msg.ReplyToMessageID = replyTo
+		}
+		sent, err := c.sendOne(ctx, msg)
+		if err != nil {
+			c.remember(m.Key, progress{text: m.Text, sent: i, ref: ref})
+			return "", c.redact(c.sendError(m.Conversation, err))
+		}
+		ref = strconv.Itoa(sent.MessageID)
+	}
+	c.remember(m.Key, progress{})
+	return ref, nil
+}
+
+// sendOne makes one sendMessage call.
+func (c *Client) sendOne(ctx context.Context, msg tgbotapi.MessageConfig) (tgbotapi.Message, error) {
+	api, stop := c.call(ctx, callTimeout)
+	defer stop()
+	return api.Send(msg)
+}
+
+// resume returns how many parts of text an earlier attempt under key
+// delivered, and the id of the last of them.
+func (c *Client) resume(key, text string) (int, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.progress[key]; ok && key != "" && p.text == text {
+		return p.sent, p.ref
+	}
+	return 0, ""
+}
+
+// remember records p for key; a zero p, or one with nothing sent, forgets
+// it.
+func (c *Client) remember(key string, p progress) {
+	if key == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p.sent == 0 {
+		delete(c.progress, key)
+		return
+	}
+	if c.progress == nil {
+		c.progress = map[string]progress{}
+	}
+	if len(c.progress) >= maxProgress {
+		for k := range c.progress { // forget any one: the worst is a repeated first part
+			delete(c.progress, k)
+			break
+		}
+	}
+	c.progress[key] = p
+}
+
+// sendError classifies a failed sendMessage and says what it means for the
+// customer.
+func (c *Client) sendError(chat string, err error) error {
+	var apiErr *tgbotapi.Error
+	if !errors.As(err, &apiErr) {
+		return fmt.Errorf("could not send to Telegram chat %s through the Bot API at %s: %w; it will be tried again", chat, c.apiURL, err)
+	}
+	switch apiErr.Code {
+	case http.StatusTooManyRequests:
+		wait := time.Duration(apiErr.RetryAfter) * time.Second
+		return bot.RetryAfter(wait, &explained{
+			msg: fmt.Sprintf("telegram asks caredesk to slow down (429 %s): the message to chat %s waits %s", apiErr.Message, chat, wait),
+			err: err,
+		})
+	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound:
+		return bot.Permanent(&explained{
+			msg: fmt.Sprintf("telegram refused the message to chat %s (%d %s): %s", chat, apiErr.Code, apiErr.Message, refusal(apiErr.Message)),
+			err: err,
+		})
+	case http.StatusUnauthorized:
+		return &explained{
+			msg: fmt.Sprintf("TELEGRAM_BOT_TOKEN was rejected by Telegram (%d %s): the token was revoked; copy the new one from @BotFather and restart — the message waits", apiErr.Code, apiErr.Message),
+			err: err,
+		}
+	}
+	return &explained{
+		msg: fmt.Sprintf("telegram failed to take the message to chat %s (%d %s); it will be tried again", chat, apiErr.Code, apiErr.Message),
+		err: err,
+	}
+}
+
+// refusal explains Telegram's usual reasons for refusing a message.
+func refusal(desc string) string {
+	d := strings.ToLower(desc)
+	switch {
+	case strings.Contains(d, "blocked by the user"):
+		return "the customer blocked the bot, so nothing reaches them on Telegram until they unblock it"
+	case strings.Contains(d, "user is deactivated"):
+		return "the customer deleted their Telegram account"
+	case strings.Contains(d, "chat not found"):
+		return "the chat does not exist, or the customer never wrote to this bot"
+	case strings.Contains(d, "kicked"), strings.Contains(d, "not a member"):
+		return "the bot is no longer in that chat"
+	case strings.Contains(d, "too long"):
+		return "the text is longer than Telegram allows"
+	}
+	return "sending it again would not help"
+}
+
+// split cuts text into parts of at most limit UTF-16 code units, on rune
+// boundaries, preferring to cut after a line break, then after a space, in
+// the second half of a part. Parts that would hold only whitespace are
+// dropped, because Telegram refuses empty messages.
+func split(text string, limit int) []string {
+	var parts []string
+	for text != "" {
+		cut := cutPoint(text, limit)
+		if part := text[:cut]; strings.TrimSpace(part) != "" {
+			parts = append(parts, part)
+		}
+		text = text[cut:]
+	}
+	return parts
+}
+
+// cutPoint returns the byte index where the first part of text ends:
+// len(text) when all of it fits.
+func cutPoint(text string, limit int) int {
+	end, n := 0, 0
+	for end < len(text) {
+		r, size := utf8.DecodeRuneInString(text[end:])
+		w := utf16.RuneLen(r)
+		if w < 0 {
+			w = 1 // invalid UTF-8 goes as one U+FFFD
+		}
+		if n+w > limit {
+			break
+		}
+		n += w
+		end += size
+	}
+	if end == len(text) {
+		return end
+	}
+	if end == 0 { // a limit below one rune: never loop without progress
+		_, end = utf8.DecodeRuneInString(text)
+	}
+	for _, sep := range []string{"\n", " "} {
+		if i := strings.LastIndex(text[:end], sep); i >= end/2 {
+			return i + len(sep)
+		}
+	}
+	return end
+}

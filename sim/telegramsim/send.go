@@ -1,0 +1,76 @@
+package telegramsim
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+)
+
+// maxTextLen is Telegram's limit on a message's text, counted, as Telegram
+// counts, in UTF-16 code units: an emoji outside the BMP counts twice.
+const maxTextLen = 4096
+
+// SentMessage is a message the bot sent, as the customer would see it.
+type SentMessage struct {
+	ChatID    int64
+	Text      string
+	ReplyTo   int    // the message it answers; 0 for none
+	ParseMode string // "" for plain text
+	MessageID int
+	At        time.Time
+}
+
+// Sent returns the messages the bot sent, oldest first.
+func (s *Server) Sent() []SentMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SentMessage(nil), s.sent...)
+}
+
+// sendMessage checks a message the way Telegram does (a chat that exists,
+// text that is neither empty nor too long, a reply to a message that
+// exists), records it and answers with the Message.
+func (s *Server) sendMessage(_ *http.Request, p map[string]string) answer {
+	chatID, err := strconv.ParseInt(p["chat_id"], 10, 64)
+	if err != nil {
+		return fail(http.StatusBadRequest, "Bad Request: chat not found")
+	}
+	text := p["text"]
+	if strings.TrimSpace(text) == "" {
+		return fail(http.StatusBadRequest, "Bad Request: message text is empty")
+	}
+	if len(utf16.Encode([]rune(text))) > maxTextLen {
+		return fail(http.StatusBadRequest, "Bad Request: message is too long")
+	}
+	replyTo, _ := strconv.Atoi(p["reply_to_message_id"])
+	withoutReply := p["allow_sending_without_reply"] == "true"
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil {
+		return fail(http.StatusBadRequest, "Bad Request: chat not found")
+	}
+	if replyTo != 0 && (replyTo < 1 || replyTo > c.lastMsg) {
+		if !withoutReply {
+			return fail(http.StatusBadRequest, "Bad Request: message to be replied not found")
+		}
+		replyTo = 0
+	}
+	c.lastMsg++
+	now := time.Now()
+	s.sent = append(s.sent, SentMessage{
+		ChatID: chatID, Text: text, ReplyTo: replyTo, ParseMode: p["parse_mode"],
+		MessageID: c.lastMsg, At: now,
+	})
+	s.notifyLocked()
+	msg := map[string]any{
+		"message_id": c.lastMsg, "from": botUser, "chat": c.object, "date": now.Unix(), "text": text,
+	}
+	if replyTo != 0 {
+		msg["reply_to_message"] = map[string]any{"message_id": replyTo, "chat": c.object, "date": now.Unix()}
+	}
+	return ok(msg)
+}
