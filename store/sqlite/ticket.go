@@ -1,0 +1,146 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"caredesk/bot"
+)
+
+const ticketColumns = `id, source, conversation, customer_id, customer_name, customer_handle,
+	text, state, owner_id, owner_name, handovers, reopens, desk_thread, last_inbound,
+	opened_at, deadline, first_reply_at, resolved_at, updated_at`
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanTicket(row scanner) (bot.Ticket, error) {
+	var t bot.Ticket
+	err := row.Scan(&t.ID, &t.Source, &t.Conversation, &t.Customer.ID, &t.Customer.Name, &t.Customer.Handle,
+		&t.Text, &t.State, &t.Owner.ID, &t.Owner.Name, &t.Handovers, &t.Reopens, &t.DeskThread, &t.LastInbound,
+		scanAt(&t.OpenedAt), scanAt(&t.Deadline), scanAt(&t.FirstReplyAt), scanAt(&t.ResolvedAt), scanAt(&t.UpdatedAt))
+	return t, err
+}
+
+// ticketArgs are the columns after id, in ticketColumns order.
+func ticketArgs(t bot.Ticket) []any {
+	return []any{t.Source, t.Conversation, t.Customer.ID, t.Customer.Name, t.Customer.Handle,
+		t.Text, t.State, t.Owner.ID, t.Owner.Name, t.Handovers, t.Reopens, t.DeskThread, t.LastInbound,
+		at(t.OpenedAt), at(t.Deadline), at(t.FirstReplyAt), at(t.ResolvedAt), at(t.UpdatedAt)}
+}
+
+// CreateTicket stores t and sets t.ID to the next ticket number.
+func (tx *tx) CreateTicket(t *bot.Ticket) error {
+	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO tickets (source, conversation, customer_id, customer_name, customer_handle,
+		text, state, owner_id, owner_name, handovers, reopens, desk_thread, last_inbound,
+		opened_at, deadline, first_reply_at, resolved_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ticketArgs(*t)...)
+	if err != nil {
+		return fmt.Errorf("create ticket: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("create ticket: %w", err)
+	}
+	t.ID = id
+	return nil
+}
+
+// SaveTicket overwrites the stored ticket with t.ID.
+func (tx *tx) SaveTicket(t bot.Ticket) error {
+	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE tickets SET source = ?, conversation = ?,
+		customer_id = ?, customer_name = ?, customer_handle = ?,
+		text = ?, state = ?, owner_id = ?, owner_name = ?, handovers = ?, reopens = ?,
+		desk_thread = ?, last_inbound = ?,
+		opened_at = ?, deadline = ?, first_reply_at = ?, resolved_at = ?, updated_at = ?
+		WHERE id = ?`, append(ticketArgs(t), t.ID)...)
+	if err != nil {
+		return fmt.Errorf("save ticket #%d: %w", t.ID, err)
+	}
+	return mustChangeOne(res, fmt.Sprintf("save ticket #%d", t.ID),
+		bot.Errorf(bot.ENOTFOUND, "Ticket #%d does not exist.", t.ID))
+}
+
+// Ticket returns ticket #id.
+func (tx *tx) Ticket(id int64) (bot.Ticket, error) {
+	t, err := scanTicket(tx.tx.QueryRowContext(tx.ctx,
+		`SELECT `+ticketColumns+` FROM tickets WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Ticket{}, bot.Errorf(bot.ENOTFOUND, "Ticket #%d does not exist.", id)
+	}
+	if err != nil {
+		return bot.Ticket{}, fmt.Errorf("load ticket #%d: %w", id, err)
+	}
+	return t, nil
+}
+
+// TicketByThread returns the ticket whose desk root is thread. "" is no
+// thread: it is what every ticket not yet posted has.
+func (tx *tx) TicketByThread(thread string) (bot.Ticket, error) {
+	// The repeated "desk_thread <> ''" lets SQLite use the partial index.
+	t, err := scanTicket(tx.tx.QueryRowContext(tx.ctx,
+		`SELECT `+ticketColumns+` FROM tickets WHERE desk_thread = ? AND desk_thread <> ''`, thread))
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Ticket{}, bot.Errorf(bot.ENOTFOUND, "No ticket has that thread.")
+	}
+	if err != nil {
+		return bot.Ticket{}, fmt.Errorf("load ticket by thread %q: %w", thread, err)
+	}
+	return t, nil
+}
+
+// LatestTicket returns the newest ticket of the customer in the conversation
+// on the source.
+func (tx *tx) LatestTicket(source, conversation, customerID string) (bot.Ticket, error) {
+	t, err := scanTicket(tx.tx.QueryRowContext(tx.ctx, `SELECT `+ticketColumns+` FROM tickets
+		WHERE source = ? AND conversation = ? AND customer_id = ?
+		ORDER BY id DESC LIMIT 1`, source, conversation, customerID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Ticket{}, bot.Errorf(bot.ENOTFOUND, "The customer has no ticket in that conversation.")
+	}
+	if err != nil {
+		return bot.Ticket{}, fmt.Errorf("load latest ticket of %s in %s on %s: %w", customerID, conversation, source, err)
+	}
+	return t, nil
+}
+
+// OpenTickets returns tickets that are not resolved, oldest first, at most
+// limit; none when limit is not positive.
+func (tx *tx) OpenTickets(limit int) ([]bot.Ticket, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	// The WHERE matches the partial index tickets_open word for word.
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+ticketColumns+` FROM tickets
+		WHERE state <> 'resolved' ORDER BY opened_at, id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list open tickets: %w", err)
+	}
+	defer rows.Close()
+	var ts []bot.Ticket
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list open tickets: %w", err)
+		}
+		ts = append(ts, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list open tickets: %w", err)
+	}
+	return ts, nil
+}
+
+// mustChangeOne returns notFound when an UPDATE or DELETE by id matched no
+// row: the caller named something that is not there.
+func mustChangeOne(res sql.Result, what string, notFound error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}

@@ -1,0 +1,330 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"caredesk/bot"
+)
+
+// fullTicket has every field set, each to a different value.
+func fullTicket() bot.Ticket {
+	return bot.Ticket{
+		Source:       "telegram",
+		Conversation: "100200300",
+		Customer:     bot.Customer{ID: "42", Name: "Jane Doe", Handle: "jane"},
+		Text:         "My order #5512 never arrived",
+		State:        bot.Claimed,
+		Owner:        bot.Agent{ID: "U123", Name: "alice"},
+		Handovers:    1,
+		Reopens:      2,
+		DeskThread:   "1741392000.000100",
+		LastInbound:  "7781",
+		OpenedAt:     t0,
+		Deadline:     t0.Add(time.Hour),
+		FirstReplyAt: t0.Add(12 * time.Minute),
+		ResolvedAt:   t0.Add(3 * time.Hour),
+		UpdatedAt:    t0.Add(3*time.Hour + time.Microsecond),
+	}
+}
+
+// bareTicket is as empty as a ticket gets: every time zero.
+func bareTicket() bot.Ticket {
+	return bot.Ticket{Source: "discord", Conversation: "c", Customer: bot.Customer{ID: "9"}, State: bot.Open}
+}
+
+func checkTicket(t *testing.T, got, want bot.Ticket) {
+	t.Helper()
+	ok := checkTime(t, "OpenedAt", got.OpenedAt, want.OpenedAt)
+	ok = checkTime(t, "Deadline", got.Deadline, want.Deadline) && ok
+	ok = checkTime(t, "FirstReplyAt", got.FirstReplyAt, want.FirstReplyAt) && ok
+	ok = checkTime(t, "ResolvedAt", got.ResolvedAt, want.ResolvedAt) && ok
+	ok = checkTime(t, "UpdatedAt", got.UpdatedAt, want.UpdatedAt) && ok
+	got.OpenedAt, got.Deadline, got.FirstReplyAt, got.ResolvedAt, got.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	want.OpenedAt, want.Deadline, want.FirstReplyAt, want.ResolvedAt, want.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if got != want {
+		t.Errorf("ticket\n got %+v\nwant %+v", got, want)
+	} else if !ok {
+		t.Errorf("ticket #%d: times differ (above)", got.ID)
+	}
+}
+
+func createTicket(t *testing.T, s bot.Store, tk bot.Ticket) bot.Ticket {
+	t.Helper()
+	update(t, s, func(tx bot.Tx) error { return tx.CreateTicket(&tk) })
+	return tk
+}
+
+func loadTicket(t *testing.T, s bot.Store, id int64) bot.Ticket {
+	t.Helper()
+	var tk bot.Ticket
+	view(t, s, func(tx bot.Tx) (err error) {
+		tk, err = tx.Ticket(id)
+		return err
+	})
+	return tk
+}
+
+func ticketIDs(ts []bot.Ticket) []int64 {
+	ids := make([]int64, len(ts))
+	for i, tk := range ts {
+		ids[i] = tk.ID
+	}
+	return ids
+}
+
+func testTicketRoundTrip(t *testing.T, s bot.Store) {
+	tests := []struct {
+		name   string
+		ticket bot.Ticket
+	}{
+		{"every field set", fullTicket()},
+		{"zero times", bareTicket()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			created := tt.ticket
+			update(t, s, func(tx bot.Tx) error {
+				if err := tx.CreateTicket(&created); err != nil {
+					return err
+				}
+				// The core reads what it wrote before committing.
+				got, err := tx.Ticket(created.ID)
+				if err != nil {
+					return err
+				}
+				checkTicket(t, got, created)
+				return nil
+			})
+			if created.ID == 0 {
+				t.Fatal("CreateTicket left ID 0")
+			}
+			want := tt.ticket
+			want.ID = created.ID
+			checkTicket(t, loadTicket(t, s, created.ID), want)
+		})
+	}
+}
+
+func testSaveTicket(t *testing.T, s bot.Store) {
+	tk := createTicket(t, s, fullTicket())
+	other := createTicket(t, s, fullTicket2())
+
+	// Every field changes, and every time goes from set to zero.
+	changed := bareTicket()
+	changed.ID = tk.ID
+	update(t, s, func(tx bot.Tx) error { return tx.SaveTicket(changed) })
+	checkTicket(t, loadTicket(t, s, tk.ID), changed)
+
+	// And back from zero to set.
+	update(t, s, func(tx bot.Tx) error { return tx.SaveTicket(tk) })
+	checkTicket(t, loadTicket(t, s, tk.ID), tk)
+
+	checkTicket(t, loadTicket(t, s, other.ID), other)
+}
+
+// fullTicket2 differs from fullTicket in every field but the times' presence.
+func fullTicket2() bot.Ticket {
+	return bot.Ticket{
+		Source:       "webhook:twitter",
+		Conversation: "dm-77",
+		Customer:     bot.Customer{ID: "x-1", Name: "Ahmet Yılmaz", Handle: "ahmet"},
+		Text:         "Kargom nerede? 📦",
+		State:        bot.Resolved,
+		Owner:        bot.Agent{ID: "U999"},
+		Handovers:    0,
+		Reopens:      1,
+		DeskThread:   "1741392000.000200",
+		LastInbound:  "t-55",
+		OpenedAt:     t0.Add(24 * time.Hour),
+		Deadline:     t0.Add(25 * time.Hour),
+		FirstReplyAt: t0.Add(24*time.Hour + time.Minute),
+		ResolvedAt:   t0.Add(26 * time.Hour),
+		UpdatedAt:    t0.Add(26 * time.Hour),
+	}
+}
+
+func testTicketNumbers(t *testing.T, s bot.Store) {
+	var got []int64
+	for range 3 {
+		got = append(got, createTicket(t, s, bareTicket()).ID)
+	}
+	update(t, s, func(tx bot.Tx) error {
+		for range 2 {
+			tk := bareTicket()
+			if err := tx.CreateTicket(&tk); err != nil {
+				return err
+			}
+			got = append(got, tk.ID)
+		}
+		return nil
+	})
+	if want := []int64{1, 2, 3, 4, 5}; !slices.Equal(got, want) {
+		t.Errorf("ticket numbers %v, want %v", got, want)
+	}
+}
+
+func testNotFound(t *testing.T, s bot.Store) {
+	tk := fullTicket()
+	tk.DeskThread = "T1"
+	unposted := bareTicket()
+	d := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 1}
+	update(t, s, func(tx bot.Tx) error {
+		if err := tx.CreateTicket(&tk); err != nil {
+			return err
+		}
+		if err := tx.CreateTicket(&unposted); err != nil {
+			return err
+		}
+		m := bot.Message{TicketID: tk.ID, Kind: bot.FromCustomer, Text: "hello"}
+		if err := tx.AddMessage(&m); err != nil {
+			return err
+		}
+		return tx.Enqueue(&d)
+	})
+	missing := fullTicket()
+	missing.ID = 99
+
+	tests := []struct {
+		name string
+		call func(bot.Tx) error
+	}{
+		{"Ticket", func(tx bot.Tx) error { _, err := tx.Ticket(99); return err }},
+		{"TicketByThread unknown", func(tx bot.Tx) error { _, err := tx.TicketByThread("T2"); return err }},
+		// Unposted tickets have DeskThread "", which is nobody's thread.
+		{"TicketByThread empty", func(tx bot.Tx) error { _, err := tx.TicketByThread(""); return err }},
+		{"LatestTicket", func(tx bot.Tx) error { _, err := tx.LatestTicket("telegram", "100200300", "43"); return err }},
+		{"Message", func(tx bot.Tx) error { _, err := tx.Message(99); return err }},
+		{"SaveTicket", func(tx bot.Tx) error { return tx.SaveTicket(missing) }},
+		{"SaveMessage", func(tx bot.Tx) error {
+			return tx.SaveMessage(bot.Message{ID: 99, TicketID: tk.ID, Kind: bot.Note})
+		}},
+		{"FinishDelivery", func(tx bot.Tx) error { return tx.FinishDelivery(d.ID + 1) }},
+		{"PostponeDelivery", func(tx bot.Tx) error { return tx.PostponeDelivery(d.ID+1, 1, t0, "timeout") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Update hands back fn's error as it is, code and all.
+			wantNotFound(t, tt.name, s.Update(t.Context(), tt.call))
+		})
+	}
+
+	// A destination with nothing queued is no error.
+	view(t, s, func(tx bot.Tx) error {
+		got, ok, err := tx.NextDelivery("telegram:1")
+		if err != nil || ok {
+			t.Errorf("NextDelivery(empty destination) = %+v, %v, %v; want ok false, no error", got, ok, err)
+		}
+		return nil
+	})
+}
+
+func testTicketByThread(t *testing.T, s bot.Store) {
+	a := createTicket(t, s, bareTicket())
+	b := fullTicket()
+	b.DeskThread = "T-b"
+	b = createTicket(t, s, b)
+	c := createTicket(t, s, bareTicket())
+
+	// Posting sets the thread after the ticket exists.
+	c.DeskThread = "T-c"
+	update(t, s, func(tx bot.Tx) error { return tx.SaveTicket(c) })
+
+	for thread, want := range map[string]bot.Ticket{"T-b": b, "T-c": c} {
+		view(t, s, func(tx bot.Tx) error {
+			got, err := tx.TicketByThread(thread)
+			if err != nil {
+				return fmt.Errorf("TicketByThread(%q): %w", thread, err)
+			}
+			checkTicket(t, got, want)
+			return nil
+		})
+	}
+	view(t, s, func(tx bot.Tx) error {
+		_, err := tx.TicketByThread(a.DeskThread)
+		wantNotFound(t, "TicketByThread of an unposted ticket", err)
+		return nil
+	})
+}
+
+func testLatestTicket(t *testing.T, s bot.Store) {
+	mk := func(source, conversation, customer string, opened time.Time) bot.Ticket {
+		tk := bareTicket()
+		tk.Source, tk.Conversation, tk.Customer.ID, tk.OpenedAt = source, conversation, customer, opened
+		return createTicket(t, s, tk)
+	}
+	// The older ticket claims the later time: newest means the last created.
+	mk("telegram", "chat1", "cust1", t0.Add(time.Hour))
+	newest := mk("telegram", "chat1", "cust1", t0)
+	otherCustomer := mk("telegram", "chat1", "cust2", t0)
+	otherChat := mk("telegram", "chat2", "cust1", t0)
+	otherSource := mk("discord", "chat1", "cust1", t0)
+
+	tests := []struct {
+		source, conversation, customer string
+		want                           int64 // 0: not found
+	}{
+		{"telegram", "chat1", "cust1", newest.ID},
+		{"telegram", "chat1", "cust2", otherCustomer.ID},
+		{"telegram", "chat2", "cust1", otherChat.ID},
+		{"discord", "chat1", "cust1", otherSource.ID},
+		{"telegram", "chat2", "cust2", 0},
+		{"discord", "chat2", "cust1", 0},
+		{"webhook:x", "chat1", "cust1", 0},
+	}
+	for _, tt := range tests {
+		view(t, s, func(tx bot.Tx) error {
+			got, err := tx.LatestTicket(tt.source, tt.conversation, tt.customer)
+			what := fmt.Sprintf("LatestTicket(%q, %q, %q)", tt.source, tt.conversation, tt.customer)
+			switch {
+			case tt.want == 0:
+				wantNotFound(t, what, err)
+			case err != nil:
+				t.Errorf("%s: %v", what, err)
+			case got.ID != tt.want:
+				t.Errorf("%s = #%d, want #%d", what, got.ID, tt.want)
+			}
+			return nil
+		})
+	}
+}
+
+func testOpenTickets(t *testing.T, s bot.Store) {
+	mk := func(state bot.State, opened time.Time) bot.Ticket {
+		tk := bareTicket()
+		tk.State, tk.OpenedAt = state, opened
+		return createTicket(t, s, tk)
+	}
+	later := mk(bot.Open, t0.Add(2*time.Hour))
+	mk(bot.Resolved, t0)
+	claimed := mk(bot.Claimed, t0.Add(time.Hour))
+	sameTime := mk(bot.Open, t0.Add(time.Hour)) // ties with claimed: by number
+	mk(bot.Resolved, t0.Add(3*time.Hour))
+	resolvedLater := mk(bot.Open, t0)
+	resolvedLater.State = bot.Resolved
+	update(t, s, func(tx bot.Tx) error { return tx.SaveTicket(resolvedLater) })
+
+	tests := []struct {
+		limit int
+		want  []int64
+	}{
+		{10, []int64{claimed.ID, sameTime.ID, later.ID}},
+		{2, []int64{claimed.ID, sameTime.ID}},
+	}
+	for _, tt := range tests {
+		view(t, s, func(tx bot.Tx) error {
+			got, err := tx.OpenTickets(tt.limit)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(ticketIDs(got), tt.want) {
+				t.Errorf("OpenTickets(%d) = %v, want %v", tt.limit, ticketIDs(got), tt.want)
+				return nil
+			}
+			checkTicket(t, got[0], claimed)
+			return nil
+		})
+	}
+}
