@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+		"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"caredesk/config"
+	"caredesk/sim/slacksim"
+	"caredesk/sim/telegramsim"
+)
+
+// demoToken is a well-formed token that only the local simulator accepts.
+const demoToken = "123456789:DEMO-local-simulator-token"
+
+// demo runs the real bot, configured through the same settings as in
+// production, against local Telegram and Slack simulators, and plays one
+// complaint from arrival to resolution. It checks each step happened and
+// exits non-zero if one did not.
+func demo(ctx context.Context, stdout, stderr io.Writer) int {
+	d, err := startDemo(ctx, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "caredesk demo could not start: %v\n", err)
+		return 1
+	}
+	defer d.stop()
+	if err := d.play(ctx, stdout); err != nil {
+		fmt.Fprintf(stderr, "\ncaredesk demo failed: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+type demoRun struct {
+	tg    *telegramsim.Server
+	slack *slacksim.Server
+	dir   string
+	start time.Time
+	out   io.Writer
+	stop  func()
+}
+
+func startDemo(ctx context.Context, stderr io.Writer) (*demoRun, error) {
+	tg, err := telegramsim.New(demoToken)
+	if err != nil {
+		return nil, fmt.Errorf("start the Telegram simulator: %w", err)
+	}
+	sl, err := slacksim.New(slacksim.Options{EchoBotMessages: true})
+	if err != nil {
+		tg.Close()
+		return nil, fmt.Errorf("start the Slack simulator: %w", err)
+	}
+	sl.AddUser("UALICE", "alice")
+	sl.AddUser("UBOB", "bob")
+	dir, err := os.MkdirTemp("", "caredesk-demo-")
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	o := sl.Options()
+	env := map[string]string{
+		"CAREDESK_DB":          filepath.Join(dir, "caredesk.db"),
+		"CAREDESK_LOG_LEVEL":   "warn",
+		"TELEGRAM_BOT_TOKEN":   demoToken,
+		"TELEGRAM_API_URL":     tg.URL(),
+		"SLACK_BOT_TOKEN":      o.BotToken,
+		"SLACK_SIGNING_SECRET": o.SigningSecret,
+		"SLACK_CHANNEL_ID":     o.ChannelID,
+		"SLACK_API_URL":        sl.APIURL(),
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		return nil, err
+	}
+	base := "http://" + ln.Addr().String()
+	sl.SetRequestURL(base + "/slack/events")
+
+	ctx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, cfg, newLogger(cfg, stderr), ln) }()
+	d := &demoRun{tg: tg, slack: sl, dir: dir, start: time.Now(), stop: func() {
+		cancel()
+		<-served
+		sl.Close()
+		tg.Close()
+		os.RemoveAll(dir)
+	}}
+	if err := waitHealthy(ctx, base+"/healthz", served); err != nil {
+		d.stop()
+		return nil, err
+	}
+	return d, nil
+}
+
+// waitHealthy waits until the bot answers /healthz, or stopped trying.
+func waitHealthy(ctx context.Context, url string, served <-chan error) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-served:
+			return fmt.Errorf("the bot stopped before it was serving: %w", err)
+		case <-ctx.Done():
+			return errors.New("the bot did not become healthy within 15 s")
+		case <-tick.C:
+		}
+	}
+}
+
+func (d *demoRun) say(who, format string, args ...any) {
+	fmt.Fprintf(d.out, "%6.2fs  %-10s %s\n", time.Since(d.start).Seconds(), who, readable(fmt.Sprintf(format, args...), demoNames))
+}
+
+// demoNames are the demo's support team.
+var demoNames = map[string]string{"UALICE": "alice", "UBOB": "bob"}
+
+func (d *demoRun) show(text string) {
+	for line := range strings.SplitSeq(strings.TrimSpace(readable(text, demoNames)), "\n") {
+		fmt.Fprintf(d.out, "%20s│ %s\n", "", line)
+	}
+}
+
+// until waits for what the story expects next; what is expected is named so
+// a failure says what did not happen.
+func (d *demoRun) until(ctx context.Context, what string, wait func(context.Context, func() bool) error, cond func() bool) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := wait(ctx, cond); err != nil {
+		return fmt.Errorf("waited 10 s for %s: %w", what, err)
+	}
+	return nil
+}
+
+func (d *demoRun) play(ctx context.Context, out io.Writer) error {
+	d.out = out
+	jane := telegramsim.User{ID: 4242, FirstName: "Jane", LastName: "Doe", Username: "jane_doe"}
+	fmt.Fprintln(out, "caredesk demo: the real bot between a local Telegram and a local Slack (no tokens, no internet).")
+	fmt.Fprintln(out)
+
+	complaint := "Hi, my order #5521 was due on Monday and still has not arrived. <!channel> can anyone help?"
+	d.tg.CustomerWrites(jane.ID, jane, complaint)
+	d.say("telegram", "Jane Doe (@jane_doe) writes to @%s: %q", telegramsim.BotUsername, complaint)
+
+	var root slacksim.Message
+	if err := d.until(ctx, "the complaint to appear in Slack", d.slack.Wait, func() bool {
+		roots := d.slack.Roots()
+		if len(roots) > 0 {
+			root = roots[0]
+		}
+		return len(roots) > 0
+	}); err != nil {
+		return err
+	}
+	d.say("slack", "caredesk opens a ticket in #care-desk (the customer's <!channel> is shown as text, it pings nobody):")
+	d.show(root.Rendered())
+
+	resp, err := d.slack.SlashCommand("UALICE", "alice", "/desk", "list")
+	if err != nil {
+		return err
+	}
+	d.say("slack", "alice types /desk list and sees, only for her:")
+	d.show(resp.Text)
+
+	if err := d.slack.ClickButton("UALICE", "alice", root.TS, "caredesk:claim", "1"); err != nil {
+		return err
+	}
+	d.say("slack", "alice clicks Claim")
+	if err := d.until(ctx, "the ticket to show alice as its owner", d.slack.Wait, func() bool {
+		m, _ := d.slack.Message(root.TS)
+		return strings.Contains(m.Rendered(), "Claimed by")
+	}); err != nil {
+		return err
+	}
+	m, _ := d.slack.Message(root.TS)
+	d.say("slack", "the ticket's root now reads:")
+	d.show(m.Rendered())
+
+	if _, _, err := d.slack.UserPosts("UBOB", root.TS, "I think the courier lost a whole van on Monday."); err != nil {
+		return err
+	}
+	d.say("slack", "bob writes in the thread: \"I think the courier lost a whole van on Monday.\"")
+	if err := d.until(ctx, "bob to be told his message stayed internal", d.slack.Wait, func() bool {
+		return slices.ContainsFunc(d.slack.Ephemerals(), func(e slacksim.Ephemeral) bool { return e.User == "UBOB" })
+	}); err != nil {
+		return err
+	}
+	for _, e := range d.slack.Ephemerals() {
+		if e.User == "UBOB" {
+			d.say("slack", "caredesk tells only bob: %s", e.Text)
+		}
+	}
+
+	reply := "Hi Jane, I'm sorry! The courier lost that parcel; a new one leaves today and arrives tomorrow."
+	if _, _, err := d.slack.UserPosts("UALICE", root.TS, reply); err != nil {
+		return err
+	}
+	d.say("slack", "alice answers in the thread: %q", reply)
+	if err := d.until(ctx, "Jane to receive alice's answer on Telegram", d.tg.Wait, func() bool { return len(d.tg.Sent()) > 0 }); err != nil {
+		return err
+	}
+	d.say("telegram", "Jane receives: %q", d.tg.Sent()[0].Text)
+	if err := d.until(ctx, "the ✔ on alice's message", d.slack.Wait, func() bool {
+		return slices.ContainsFunc(d.slack.Reactions(), func(r slacksim.Reaction) bool { return r.Name == "heavy_check_mark" })
+	}); err != nil {
+		return err
+	}
+	d.say("slack", "caredesk marks alice's message :heavy_check_mark: delivered; the first-response clock stops")
+
+	d.tg.CustomerWrites(jane.ID, jane, "Thank you, that's great!")
+	d.say("telegram", "Jane writes: \"Thank you, that's great!\"")
+	if err := d.until(ctx, "Jane's thanks in the thread", d.slack.Wait, func() bool {
+		return slices.ContainsFunc(d.slack.Thread(root.TS), func(m slacksim.Message) bool { return strings.Contains(m.Text, "Thank you") })
+	}); err != nil {
+		return err
+	}
+	d.say("slack", "it appears in the ticket's thread")
+
+	if _, err := d.slack.AddReaction("UALICE", root.TS, "white_check_mark"); err != nil {
+		return err
+	}
+	d.say("slack", "alice puts :white_check_mark: on the ticket")
+	if err := d.until(ctx, "the ticket to be resolved", d.slack.Wait, func() bool {
+		m, _ := d.slack.Message(root.TS)
+		return strings.Contains(m.Rendered(), "Resolved")
+	}); err != nil {
+		return err
+	}
+	m, _ = d.slack.Message(root.TS)
+	d.say("slack", "the ticket is resolved:")
+	d.show(m.Rendered())
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "Done: one complaint arrived, became a thread, was claimed, answered, delivered and resolved.")
+	fmt.Fprintln(out, "Run caredesk for real with the settings in README.md.")
+	return nil
+}
+
+// slackMarkup matches what Slack draws instead of showing: dates (shown
+// with their fallback text here) and user mentions.
+var slackMarkup = regexp.MustCompile(`<!date\^[^|>]*\|([^>]*)>|<@([A-Z0-9]+)>`)
+
+// readable is Slack message text the way a person sees it in Slack.
+func readable(text string, names map[string]string) string {
+	text = slackMarkup.ReplaceAllStringFunc(text, func(m string) string {
+		sub := slackMarkup.FindStringSubmatch(m)
+		if sub[1] != "" {
+			return sub[1]
+		}
+		if name, ok := names[sub[2]]; ok {
+			return "@" + name
+		}
+		return "@" + sub[2]
+	})
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "\u2060", "").Replace(text)
+}

@@ -1,0 +1,233 @@
+// Command caredesk is a social customer-care desk in the team's chat:
+// complaints from Telegram become threads in Slack, an agent claims one and
+// answers in the thread, and the answer reaches the customer.
+//
+//	caredesk        serve, configured by the environment (see README.md)
+//	caredesk demo   the real bot against built-in local Telegram and Slack
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"caredesk/adapters/slack"
+	"caredesk/adapters/telegram"
+	"caredesk/bot"
+	"caredesk/config"
+	"caredesk/handlers"
+	"caredesk/store/sqlite"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+const usage = `caredesk: social customer care in your team's chat.
+
+Usage:
+  caredesk          run the bot; settings come from the environment (see README.md)
+  caredesk demo     run the real bot against built-in local Telegram and Slack, no tokens needed
+  caredesk help     show this help
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "", "serve":
+		cfg, err := config.Load(getenv)
+		if err != nil {
+			fmt.Fprintf(stderr, "caredesk cannot start:\n%s\n", err)
+			return 2
+		}
+		log := newLogger(cfg, stderr)
+		if err := serve(ctx, cfg, log, nil); err != nil {
+			log.Error("caredesk stopped", "err", err)
+			return 1
+		}
+		return 0
+	case "demo":
+		return demo(ctx, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "caredesk: unknown command %q.\n\n%s", cmd, usage)
+	return 2
+}
+
+// newLogger writes to w and scrubs every secret of cfg from every line, as a
+// last line of defence behind the adapters' own care.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	secrets := []string{cfg.Telegram.Token, cfg.Telegram.WebhookSecret, cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.SigningSecret}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		var s string
+		switch v := a.Value.Any().(type) {
+		case string:
+			s = v
+		case error:
+			s = v.Error()
+		default:
+			return a
+		}
+		for _, secret := range secrets {
+			if secret != "" {
+				s = strings.ReplaceAll(s, secret, "[redacted]")
+			}
+		}
+		return slog.String(a.Key, s)
+	}}
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serve runs the bot until ctx ends. ln, when not nil, is the listener to
+// serve HTTP on instead of cfg.Addr (the demo picks a free port).
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener) error {
+	db, err := sqlite.Open(cfg.DB)
+	if err != nil {
+		return fmt.Errorf("open the database CAREDESK_DB=%s: %w", cfg.DB, err)
+	}
+	defer db.Close()
+
+	tg, err := telegram.New(ctx, telegram.Options{
+		Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL,
+		WebhookURL: cfg.Telegram.WebhookURL, WebhookSecret: cfg.Telegram.WebhookSecret,
+		PollTimeout: cfg.Telegram.PollTimeout, Logger: log.With("network", "telegram"),
+	})
+	if err != nil {
+		return err
+	}
+	desk, err := slack.New(ctx, slack.Options{
+		BotToken: cfg.Slack.BotToken, SigningSecret: cfg.Slack.SigningSecret, AppToken: cfg.Slack.AppToken,
+		ChannelID: cfg.Slack.ChannelID, APIURL: cfg.Slack.APIURL,
+		ClaimEmoji: cfg.Slack.ClaimEmoji, ResolveEmoji: cfg.Slack.ResolveEmoji,
+		Logger: log.With("network", "slack"),
+	})
+	if err != nil {
+		return err
+	}
+
+	m := newMetrics(db)
+	courier := bot.NewCourier(db, desk, map[string]bot.Source{"telegram": tg},
+		bot.CourierLogger(log.With("part", "outbox")),
+		bot.CourierRetry(bot.Retry{Min: cfg.Retry.Min, Max: cfg.Retry.Max, GiveUpAfter: cfg.Retry.GiveUpAfter}),
+		bot.CourierObserver(m.delivered))
+	policy := bot.DefaultPolicy()
+	policy.SLA = func(string) time.Duration { return cfg.SLA }
+	policy.ReopenWindow = cfg.ReopenWindow
+	core := bot.New(db, bot.WithWake(courier.Wake), bot.WithPolicy(policy), bot.WithLogger(log))
+	inbound := m.counting(core)
+	runner := handlers.Runner{Actor: core, Log: log}
+
+	var ready atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", m.handler())
+	if !cfg.Slack.SocketMode() {
+		mux.Handle("/slack/events", desk.Handler(runner))
+	}
+	if cfg.Telegram.WebhookURL != "" {
+		mux.Handle("/telegram/webhook", tg.WebhookHandler(inbound))
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return fmt.Errorf("listen on CAREDESK_ADDR=%s: %w", cfg.Addr, err)
+		}
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	goRun := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		}()
+	}
+	goRun("http", func() error { return srv.Serve(ln) })
+	goRun("outbox", func() error { return courier.Run(ctx) })
+	if cfg.Telegram.WebhookURL != "" {
+		if err := tg.SetWebhook(ctx); err != nil {
+			cancel(err)
+		}
+	} else {
+		goRun("telegram", func() error { return tg.Poll(ctx, inbound) })
+	}
+	if cfg.Slack.SocketMode() {
+		goRun("slack", func() error { return desk.RunSocketMode(ctx, runner) })
+	}
+	goRun("forget", func() error { forgetSeen(ctx, db, log); return nil })
+
+	ready.Store(true)
+	log.Info("caredesk is serving", "addr", ln.Addr().String(), "telegram", modeName(cfg.Telegram.WebhookURL != "", "webhook", "long polling"),
+		"slack", modeName(cfg.Slack.SocketMode(), "socket mode", "http /slack/events"), "db", cfg.DB)
+
+	<-ctx.Done()
+	ready.Store(false)
+	log.Info("caredesk is stopping")
+	shutdown, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer done()
+	if err := srv.Shutdown(shutdown); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func modeName(cond bool, yes, no string) string {
+	if cond {
+		return yes
+	}
+	return no
+}
+
+// forgetSeen prunes the ids of network events older than a month once a
+// day: networks redeliver within minutes or days, never after weeks.
+func forgetSeen(ctx context.Context, db *sqlite.DB, log *slog.Logger) {
+	tick := time.NewTicker(24 * time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := db.ForgetSeen(ctx, time.Now().Add(-30*24*time.Hour)); err != nil && ctx.Err() == nil {
+			log.Warn("forget old event ids", "err", err)
+		} else if n > 0 {
+			log.Info("forgot old event ids", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

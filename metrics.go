@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"caredesk/bot"
+	"caredesk/store/sqlite"
+)
+
+// metrics is what caredesk shows Prometheus at /metrics.
+type metrics struct {
+	reg        *prometheus.Registry
+	complaints *prometheus.CounterVec
+	deliveries *prometheus.CounterVec
+	took       *prometheus.HistogramVec
+}
+
+func newMetrics(db *sqlite.DB) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		complaints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "caredesk_customer_messages_total", Help: "Customer messages received and stored, by source.",
+		}, []string{"source"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "caredesk_deliveries_total", Help: "Outbox delivery attempts by job and outcome (delivered, retry, failed).",
+		}, []string{"job", "outcome"}),
+		took: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "caredesk_delivery_seconds", Help: "Time of one delivery attempt, by job.",
+		}, []string{"job"}),
+	}
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "caredesk_outbox_pending", Help: "Deliveries waiting in the outbox.",
+	}, func() float64 {
+		n, err := db.OutboxLen(context.Background())
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	})
+	m.reg.MustRegister(m.complaints, m.deliveries, m.took, pending,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+func (m *metrics) delivered(job bot.Job, outcome string, took time.Duration) {
+	m.deliveries.WithLabelValues(string(job), outcome).Inc()
+	m.took.WithLabelValues(string(job)).Observe(took.Seconds())
+}
+
+// receiver is the core as sources see it.
+type receiver interface {
+	Receive(ctx context.Context, in bot.Inbound) error
+}
+
+type countingReceiver struct {
+	next receiver
+	m    *metrics
+}
+
+func (c countingReceiver) Receive(ctx context.Context, in bot.Inbound) error {
+	err := c.next.Receive(ctx, in)
+	if err == nil {
+		c.m.complaints.WithLabelValues(in.Source).Inc()
+	}
+	return err
+}
+
+func (m *metrics) counting(r receiver) receiver { return countingReceiver{next: r, m: m} }
