@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-		"net"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"

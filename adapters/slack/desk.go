@@ -1,0 +1,144 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	slackapi "github.com/slack-go/slack"
+
+	"caredesk/bot"
+	"caredesk/handlers"
+)
+
+// deliveredEmoji is the sign on an agent's message that the customer got it.
+const deliveredEmoji = "heavy_check_mark"
+
+var _ bot.Desk = (*Desk)(nil)
+
+// PostTicket shows t as a root message of the desk channel and returns its
+// ts, which is the ticket's thread from then on.
+func (d *Desk) PostTicket(ctx context.Context, t bot.Ticket) (string, error) {
+	blocks, fallback := ticketMessage(handlers.NewView(t, d.opts.Now()))
+	_, ts, err := d.api.PostMessageContext(ctx, d.opts.ChannelID,
+		slackapi.MsgOptionText(fallback, false),
+		slackapi.MsgOptionBlocks(blocks...),
+		slackapi.MsgOptionDisableLinkUnfurl(),
+		slackapi.MsgOptionDisableMediaUnfurl(),
+		// The ticket number travels with the message, so the root can be
+		// told apart from other posts by machines as well as people.
+		slackapi.MsgOptionMetadata(slackapi.SlackMetadata{
+			EventType:    "caredesk_ticket",
+			EventPayload: map[string]any{"ticket": t.ID, "source": t.Source},
+		}),
+	)
+	if err != nil {
+		return "", deliveryError("chat.postMessage", err)
+	}
+	return ts, nil
+}
+
+// UpdateTicket re-renders the root of t. A ticket not yet on the desk has
+// nothing to update: PostTicket will render it as it is then.
+func (d *Desk) UpdateTicket(ctx context.Context, t bot.Ticket) error {
+	if t.DeskThread == "" {
+		return nil
+	}
+	blocks, fallback := ticketMessage(handlers.NewView(t, d.opts.Now()))
+	_, _, _, err := d.api.UpdateMessageContext(ctx, d.opts.ChannelID, t.DeskThread,
+		slackapi.MsgOptionText(fallback, false),
+		slackapi.MsgOptionBlocks(blocks...),
+	)
+	return deliveryError("chat.update", err)
+}
+
+// PostMessage writes m into t's thread and returns its ts.
+func (d *Desk) PostMessage(ctx context.Context, t bot.Ticket, m bot.Message) (string, error) {
+	if t.DeskThread == "" {
+		return "", fmt.Errorf("slack: ticket #%d is not on the desk yet", t.ID)
+	}
+	blocks, fallback := textMessage(threadText(t, m), m.Kind == bot.FromCustomer)
+	_, ts, err := d.api.PostMessageContext(ctx, d.opts.ChannelID,
+		slackapi.MsgOptionTS(t.DeskThread),
+		slackapi.MsgOptionText(fallback, false),
+		slackapi.MsgOptionBlocks(blocks...),
+		slackapi.MsgOptionDisableLinkUnfurl(),
+		slackapi.MsgOptionDisableMediaUnfurl(),
+	)
+	if err != nil {
+		return "", deliveryError("chat.postMessage", err)
+	}
+	return ts, nil
+}
+
+// Whisper shows text to agentID only, in t's thread when it has one.
+func (d *Desk) Whisper(ctx context.Context, t bot.Ticket, agentID, text string) error {
+	return deliveryError("chat.postEphemeral", d.whisper(ctx, agentID, t.DeskThread, text))
+}
+
+func (d *Desk) whisper(ctx context.Context, agentID, thread, text string) error {
+	blocks, fallback := textMessage(safe(text), false)
+	opts := []slackapi.MsgOption{slackapi.MsgOptionText(fallback, false), slackapi.MsgOptionBlocks(blocks...)}
+	if thread != "" {
+		opts = append(opts, slackapi.MsgOptionTS(thread))
+	}
+	_, err := d.api.PostEphemeralContext(ctx, d.opts.ChannelID, agentID, opts...)
+	return err
+}
+
+// MarkDelivered puts a check mark on the agent's message m.
+func (d *Desk) MarkDelivered(ctx context.Context, _ bot.Ticket, m bot.Message) error {
+	if m.DeskRef == "" {
+		// The message is on its way to the desk; the mark can follow.
+		return fmt.Errorf("slack: message %d is not on the desk yet", m.ID)
+	}
+	err := d.api.AddReactionContext(ctx, deliveredEmoji, slackapi.ItemRef{Channel: d.opts.ChannelID, Timestamp: m.DeskRef})
+	var se slackapi.SlackErrorResponse
+	if errors.As(err, &se) && se.Err == "already_reacted" {
+		return nil // a retry after a lost answer: the mark is there
+	}
+	return deliveryError("reactions.add", err)
+}
+
+// permanent are Slack's error codes that no retry mends: the setup or the
+// message itself is wrong.
+var permanent = map[string]bool{
+	"channel_not_found": true, "not_in_channel": true, "is_archived": true,
+	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true,
+	"token_expired": true, "no_permission": true, "missing_scope": true, "not_allowed_token_type": true,
+	"ekm_access_denied": true, "team_access_not_granted": true, "access_denied": true,
+	"msg_too_long": true, "no_text": true, "invalid_blocks": true, "invalid_blocks_format": true,
+	"invalid_metadata_format": true, "invalid_metadata_schema": true, "metadata_too_large": true,
+	"message_not_found": true, "cant_update_message": true, "edit_window_closed": true,
+	"user_not_found": true, "user_not_in_channel": true, "invalid_name": true, "bad_timestamp": true,
+	"too_many_emoji": true, "too_many_reactions": true, "no_item_specified": true,
+	"restricted_action": true, "restricted_action_read_only_channel": true,
+	"restricted_action_thread_only_channel": true, "restricted_action_non_threadable_channel": true,
+	"invalid_arguments": true, "invalid_arg_name": true, "invalid_form_data": true, "invalid_charset": true,
+	"method_deprecated": true, "deprecated_endpoint": true, "unknown_method": true,
+}
+
+// deliveryError tells the outbox how to retry a failed call: as Slack
+// asked (429), never (permanent), or with backoff (anything else: 5xx,
+// network, codes like internal_error).
+func deliveryError(method string, err error) error {
+	if err == nil {
+		return nil
+	}
+	wrapped := fmt.Errorf("slack %s: %w", method, err)
+	var rl *slackapi.RateLimitedError
+	if errors.As(err, &rl) {
+		return bot.RetryAfter(rl.RetryAfter, wrapped)
+	}
+	var se slackapi.SlackErrorResponse
+	if errors.As(err, &se) && permanent[se.Err] {
+		return bot.Permanent(wrapped)
+	}
+	var sc slackapi.StatusCodeError
+	if errors.As(err, &sc) && sc.Code >= 400 && sc.Code < 500 &&
+		sc.Code != http.StatusTooManyRequests && sc.Code != http.StatusRequestTimeout {
+		return bot.Permanent(wrapped)
+	}
+	return wrapped
+}

@@ -1,0 +1,256 @@
+package slack
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	slackapi "github.com/slack-go/slack"
+
+	"caredesk/bot"
+	"caredesk/handlers"
+)
+
+// Slack's limits on what a message may carry.
+const (
+	maxBlocks      = 50   // blocks in one message
+	maxSectionText = 3000 // characters of one section's text
+	maxHeaderText  = 150  // characters of a header
+	maxFallback    = 3000 // the notification text kept short, though Slack allows 40,000
+)
+
+// actionPrefix starts the action_id of caredesk's buttons, so that a
+// click names its verb ("caredesk:claim") and other apps' ids never match.
+const actionPrefix = "caredesk:"
+
+// escaper turns text into Slack text that shows exactly those characters:
+// a customer's "<!channel>" or "<http://evil|bank.com>" is printed, not
+// obeyed.
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// broadcast matches the words that ping a whole channel when an app sends
+// text with link_names or a reader pastes it back. A word joiner after the
+// "@" keeps the look and removes the ping.
+var broadcast = regexp.MustCompile(`(?i)@(channel|here|everyone)\b`)
+
+// escape makes customer data safe to show on the desk.
+func escape(s string) string {
+	s = escaper.Replace(s)
+	return broadcast.ReplaceAllString(s, "@\u2060$1")
+}
+
+// mention matches the user mentions caredesk itself writes (bot.Mention)
+// and the ones agents type, which must keep working in core sentences.
+var mention = regexp.MustCompile(`<@[A-Z0-9]+(?:\|[^<>&|]*)?>`)
+
+// safe makes caredesk's own sentences (the core's answers, notices, an
+// agent's words re-rendered) safe for the desk: user mentions stay, every
+// other control sequence is escaped, since such sentences may quote what
+// customers or agents typed.
+func safe(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range mention.FindAllStringIndex(s, -1) {
+		b.WriteString(escape(s[last:m[0]]))
+		b.WriteString(s[m[0]:m[1]])
+		last = m[1]
+	}
+	b.WriteString(escape(s[last:]))
+	return b.String()
+}
+
+// slackDate shows t in each reader's own time zone, with a UTC fallback
+// for clients that cannot.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// ticketMessage renders the root of a ticket: its blocks and the plain
+// text that notifications and old clients show.
+func ticketMessage(v handlers.View) (blocks []slackapi.Block, fallback string) {
+	customer := preview(escape(v.Customer), 200)
+	text := escape(v.Text)
+	if strings.TrimSpace(v.Text) == "" {
+		text = "_(no text)_"
+	}
+
+	blocks = append(blocks, slackapi.NewHeaderBlock(plain(clip(v.Title(), maxHeaderText))))
+	blocks = append(blocks, section("*"+customer+"* wrote:", true))
+	// Header, customer, context, status and actions leave the rest of the
+	// 50 blocks for the customer's text.
+	for _, chunk := range fit(split(text, maxSectionText), maxBlocks-5) {
+		blocks = append(blocks, section(chunk, true))
+	}
+	blocks = append(blocks, slackapi.NewContextBlock("", mrkdwn(timeLine(v), false)))
+	blocks = append(blocks, section(safe(v.Status), false))
+	if len(v.Buttons) > 0 {
+		var buttons []slackapi.BlockElement
+		for _, b := range v.Buttons {
+			e := slackapi.NewButtonBlockElement(actionPrefix+string(b.Verb), b.Value, plain(b.Label))
+			e.Style = slackapi.Style(b.Style)
+			buttons = append(buttons, e)
+		}
+		blocks = append(blocks, slackapi.NewActionBlock("", buttons...))
+	}
+	return blocks, escape(v.Title()) + " — " + customer + ": " + preview(text, 150)
+}
+
+// preview is the start of Slack text s, at most n characters and a "…".
+func preview(s string, n int) string {
+	p := split(s, n)[0]
+	if p != strings.TrimSpace(s) {
+		p += "…"
+	}
+	return p
+}
+
+// timeLine says when the ticket was opened and by when, or when, it was
+// answered.
+func timeLine(v handlers.View) string {
+	var parts []string
+	if !v.Opened.IsZero() {
+		parts = append(parts, "Opened "+slackDate(v.Opened))
+	}
+	if !v.Deadline.IsZero() {
+		parts = append(parts, "answer by "+slackDate(v.Deadline))
+	}
+	if v.Overdue {
+		parts = append(parts, ":rotating_light: *overdue*")
+	}
+	if !v.Answered.IsZero() {
+		parts = append(parts, "first answered "+slackDate(v.Answered))
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, " · ")
+}
+
+// threadText is how a message appears in a ticket's thread, already safe
+// for Slack. Customer text is data; the rest is the team's.
+func threadText(t bot.Ticket, m bot.Message) string {
+	agent := bot.Mention(bot.Agent{ID: m.Author, Name: m.AuthorName})
+	switch m.Kind {
+	case bot.FromCustomer:
+		return "*" + escape(handlers.CustomerName(t.Customer)) + "*: " + escape(m.Text)
+	case bot.Reply:
+		return agent + " → customer: " + safe(m.Text)
+	case bot.Note:
+		return "Note from " + agent + ": " + safe(m.Text)
+	}
+	return safe(m.Text)
+}
+
+// textMessage renders text that is already safe as sections of at most
+// Slack's size, and the fallback for notifications. verbatim stops Slack
+// from turning words into links and mentions, for customer data.
+func textMessage(text string, verbatim bool) (blocks []slackapi.Block, fallback string) {
+	if strings.TrimSpace(text) == "" {
+		text = "_(no text)_"
+	}
+	chunks := fit(split(text, maxSectionText), maxBlocks)
+	for _, c := range chunks {
+		blocks = append(blocks, section(c, verbatim))
+	}
+	fallback = preview(chunks[0], maxFallback)
+	if len(chunks) > 1 && !strings.HasSuffix(fallback, "…") {
+		fallback += "…"
+	}
+	return blocks, fallback
+}
+
+func plain(s string) *slackapi.TextBlockObject {
+	return slackapi.NewTextBlockObject(slackapi.PlainTextType, s, true, false)
+}
+
+func mrkdwn(s string, verbatim bool) *slackapi.TextBlockObject {
+	return slackapi.NewTextBlockObject(slackapi.MarkdownType, s, false, verbatim)
+}
+
+func section(s string, verbatim bool) *slackapi.SectionBlock {
+	return slackapi.NewSectionBlock(mrkdwn(s, verbatim), nil, nil)
+}
+
+// clip shortens plain text to n characters.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// fit keeps at most n chunks, saying so in the last one when text was cut.
+func fit(chunks []string, n int) []string {
+	if len(chunks) <= n {
+		return chunks
+	}
+	return append(chunks[:n-1:n-1], "_…the rest is too long to show in Slack._")
+}
+
+// split cuts Slack text into pieces of at most limit characters, at a line
+// break or a space when there is one in the second half of a piece, and
+// never inside an entity (&amp;) or a control sequence (<@U123>).
+func split(s string, limit int) []string {
+	var out []string
+	for utf8.RuneCountInString(s) > limit {
+		cut := cutPoint(s, limit)
+		if piece := strings.TrimSpace(s[:cut]); piece != "" {
+			out = append(out, piece)
+		}
+		s = s[cut:]
+	}
+	if piece := strings.TrimSpace(s); piece != "" || len(out) == 0 {
+		out = append(out, piece)
+	}
+	return out
+}
+
+// cutPoint returns the byte offset where the first piece of s ends.
+func cutPoint(s string, limit int) int {
+	n, i := 0, 0
+	lastLine, lastSpace := 0, 0
+	for i < len(s) {
+		end := i + atom(s[i:])
+		runes := utf8.RuneCountInString(s[i:end])
+		if n+runes > limit {
+			break
+		}
+		switch s[i] {
+		case '\n':
+			lastLine = end
+		case ' ':
+			lastSpace = end
+		}
+		n += runes
+		i = end
+	}
+	switch {
+	case lastLine > i/2:
+		return lastLine
+	case lastSpace > i/2:
+		return lastSpace
+	case i > 0:
+		return i
+	}
+	return atom(s) // one atom longer than the limit: cannot be cut
+}
+
+// atom returns the length in bytes of the indivisible piece at the start
+// of s: an entity, a control sequence, or one character.
+func atom(s string) int {
+	switch s[0] {
+	case '&':
+		if j := strings.IndexByte(s, ';'); j > 0 && j <= 6 {
+			return j + 1
+		}
+	case '<':
+		if j := strings.IndexByte(s, '>'); j > 0 && j <= 300 {
+			return j + 1
+		}
+	}
+	_, size := utf8.DecodeRuneInString(s)
+	return size
+}
