@@ -375,3 +375,20 @@ func TestDeskOutageDoesNotDelayReplies(t *testing.T) {
 		t.Errorf("after the outage the desk shows %d tickets, want 21", len(w.desk.roots))
 	}
 }
+
+func TestLostAnswerDoesNotPostTheTicketTwice(t *testing.T) {
+	w := newWorld(t)
+	w.desk.lose = 1
+	w.writes(jane, 1, "hello?")
+	w.clock.Add(time.Minute)
+	w.flush()
+	if len(w.desk.roots) != 1 {
+		t.Fatalf("the desk shows %d roots for one complaint, want 1", len(w.desk.roots))
+	}
+	if tk := w.ticket(1); w.desk.roots[tk.DeskThread].ID != 1 {
+		t.Errorf("ticket #1 points at %q, which is not its root", tk.DeskThread)
+	}
+	if w.outbox() != 0 {
+		t.Errorf("outbox holds %d deliveries", w.outbox())
+	}
+}

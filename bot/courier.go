@@ -207,6 +207,15 @@ func (c *Courier) work(ctx, calls context.Context, dest string) {
 		if !ok || d.NextAt.After(c.clock.Now()) {
 			return
 		}
+		// The attempt is on record before it leaves: if this process dies
+		// before recording the outcome, the next one knows an attempt may
+		// have reached the network.
+		if err := c.store.Update(ctx, func(tx Tx) error {
+			return tx.PostponeDelivery(d.ID, d.Attempts+1, d.NextAt, d.LastError)
+		}); err != nil {
+			c.log.Error("outbox: cannot record an attempt", "delivery", d.ID, "err", err)
+			return
+		}
 		start := time.Now()
 		err = c.deliver(calls, d)
 		if err == nil {
@@ -287,9 +296,20 @@ func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
 	if t.DeskThread != "" {
 		return c.finish(ctx, d, nil)
 	}
-	thread, err := c.desk.PostTicket(ctx, t)
-	if err != nil {
-		return err
+	var thread string
+	if finder, ok := c.desk.(RootFinder); ok && d.Attempts > 0 {
+		found, err := finder.FindTicket(ctx, t)
+		if err != nil {
+			return fmt.Errorf("look for an earlier root of ticket #%d: %w", t.ID, err)
+		}
+		thread = found
+	}
+	if thread == "" {
+		posted, err := c.desk.PostTicket(ctx, t)
+		if err != nil {
+			return err
+		}
+		thread = posted
 	}
 	return c.finish(ctx, d, func(tx Tx) error {
 		t, err := tx.Ticket(t.ID) // reloaded: agents may have changed it meanwhile

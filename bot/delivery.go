@@ -82,6 +82,15 @@ type Desk interface {
 	MarkDelivered(ctx context.Context, t Ticket, m Message) error
 }
 
+// RootFinder is a Desk that can look up whether a ticket's root is
+// already posted. The courier asks it before posting a root again after an
+// attempt whose outcome is unknown (the answer was lost, or the process died
+// before recording it), so one complaint never gets two threads.
+type RootFinder interface {
+	// FindTicket returns the thread of t's root if the desk has one, or "".
+	FindTicket(ctx context.Context, t Ticket) (thread string, err error)
+}
+
 // DeliveryError says how a failed delivery should be retried. Adapters wrap
 // their errors with Permanent or RetryAfter; any other error is temporary and
 // retried with exponential backoff.

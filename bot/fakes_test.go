@@ -33,6 +33,19 @@ type desk struct {
 	whispers []string // "agent: text"
 	marked   []string // desk refs marked delivered
 	fail     error    // every call fails with this while set
+	lose     int      // the next PostTicket calls post, then lose the answer
+}
+
+// FindTicket makes the fake desk a bot.RootFinder.
+func (d *desk) FindTicket(_ context.Context, t bot.Ticket) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for ref, root := range d.roots {
+		if root.ID == t.ID {
+			return ref, nil
+		}
+	}
+	return "", nil
 }
 
 func newDesk() *desk {
@@ -48,6 +61,10 @@ func (d *desk) PostTicket(_ context.Context, t bot.Ticket) (string, error) {
 	d.n++
 	ref := fmt.Sprintf("root-%d", d.n)
 	d.roots[ref] = t
+	if d.lose > 0 {
+		d.lose--
+		return "", fmt.Errorf("connection reset before the answer arrived")
+	}
 	return ref, nil
 }
 

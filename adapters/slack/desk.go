@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -16,6 +17,9 @@ import (
 const deliveredEmoji = "heavy_check_mark"
 
 var _ bot.Desk = (*Desk)(nil)
+
+// ticketEvent is the metadata type of ticket roots.
+const ticketEvent = "caredesk_ticket"
 
 // PostTicket shows t as a root message of the desk channel and returns its
 // ts, which is the ticket's thread from then on.
@@ -29,7 +33,7 @@ func (d *Desk) PostTicket(ctx context.Context, t bot.Ticket) (string, error) {
 		// The ticket number travels with the message, so the root can be
 		// told apart from other posts by machines as well as people.
 		slackapi.MsgOptionMetadata(slackapi.SlackMetadata{
-			EventType:    "caredesk_ticket",
+			EventType:    ticketEvent,
 			EventPayload: map[string]any{"ticket": t.ID, "source": t.Source},
 		}),
 	)
@@ -37,6 +41,32 @@ func (d *Desk) PostTicket(ctx context.Context, t bot.Ticket) (string, error) {
 		return "", deliveryError("chat.postMessage", err)
 	}
 	return ts, nil
+}
+
+// FindTicket looks for t's root among the desk channel's messages since t
+// was opened, by the ticket number in the root's metadata, so that a root
+// whose chat.postMessage answer was lost is not posted twice.
+func (d *Desk) FindTicket(ctx context.Context, t bot.Ticket) (string, error) {
+	params := &slackapi.GetConversationHistoryParameters{
+		ChannelID: d.opts.ChannelID, IncludeAllMetadata: true, Limit: 200,
+		Oldest: fmt.Sprintf("%d.000000", t.OpenedAt.Add(-time.Minute).Unix()),
+	}
+	for page := 0; page < 10; page++ {
+		h, err := d.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return "", deliveryError("conversations.history", err)
+		}
+		for _, m := range h.Messages {
+			if n, ok := m.Metadata.EventPayload["ticket"].(float64); ok && m.Metadata.EventType == ticketEvent && int64(n) == t.ID {
+				return m.Timestamp, nil
+			}
+		}
+		if !h.HasMore || h.ResponseMetaData.NextCursor == "" {
+			break
+		}
+		params.Cursor = h.ResponseMetaData.NextCursor
+	}
+	return "", nil
 }
 
 // UpdateTicket re-renders the root of t. A ticket not yet on the desk has

@@ -13,7 +13,15 @@ type Fault struct {
 	Status     int           // HTTP status; 0 means 200 with Error
 	RetryAfter time.Duration // sent as whole seconds with a 429
 	Error      string        // Slack's error code, for Status 0
+	// Lost makes Slack carry the call out and then drop the connection
+	// before answering: the caller cannot know the call succeeded, as
+	// when a process dies between Slack's answer and recording it.
+	Lost bool
 }
+
+// LostAnswer is a call that Slack carries out but whose answer never
+// arrives.
+func LostAnswer() Fault { return Fault{Lost: true} }
 
 // RateLimited is Slack's 429 with Retry-After: d (rounded up to seconds).
 func RateLimited(d time.Duration) Fault {

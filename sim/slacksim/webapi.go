@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -29,13 +30,14 @@ const (
 type method func(s *Server, v url.Values) map[string]any
 
 var methods = map[string]method{
-	"auth.test":          (*Server).authTest,
-	"chat.postMessage":   (*Server).postMessage,
-	"chat.update":        (*Server).update,
-	"chat.postEphemeral": (*Server).postEphemeral,
-	"reactions.add":      (*Server).addReaction,
-	"users.info":         (*Server).usersInfo,
-	"conversations.info": (*Server).conversationsInfo,
+	"auth.test":             (*Server).authTest,
+	"chat.postMessage":      (*Server).postMessage,
+	"chat.update":           (*Server).update,
+	"chat.postEphemeral":    (*Server).postEphemeral,
+	"reactions.add":         (*Server).addReaction,
+	"users.info":            (*Server).usersInfo,
+	"conversations.info":    (*Server).conversationsInfo,
+	"conversations.history": (*Server).conversationsHistory,
 }
 
 // serveAPI answers /api/<method> as Slack does: HTTP 200 with
@@ -57,7 +59,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.notifyLocked()
 	f, failed := s.takeFaultLocked(name)
 	s.mu.Unlock()
-	if failed {
+	if failed && !f.Lost {
 		f.write(w)
 		return
 	}
@@ -75,7 +77,23 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, fail(code))
 		return
 	}
-	writeJSON(w, http.StatusOK, m(s, v))
+	answer := m(s, v)
+	if failed && f.Lost {
+		dropConnection(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, answer)
+}
+
+// dropConnection closes the caller's connection without an answer.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // checkToken returns Slack's error for a call made with token where want
@@ -176,6 +194,48 @@ func (s *Server) conversationsInfo(v url.Values) map[string]any {
 		"id": id, "name": c.name, "is_channel": true, "is_private": false, "is_archived": false,
 		"is_member": c.member, "created": 1690000000,
 	}})
+}
+
+// conversationsHistory answers with the channel's root messages, newest
+// first, after oldest and up to limit, with their metadata when
+// include_all_metadata is set, as Slack does. Cursors are not simulated:
+// has_more says when the page was cut.
+func (s *Server) conversationsHistory(v url.Values) map[string]any {
+	id := v.Get("channel")
+	limit, err := strconv.Atoi(v.Get("limit"))
+	if err != nil || limit <= 0 || limit > 999 {
+		limit = 100
+	}
+	oldest, _ := strconv.ParseFloat(v.Get("oldest"), 64)
+	withMeta := v.Get("include_all_metadata") == "true" || v.Get("include_all_metadata") == "1"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.channels[id]
+	switch {
+	case c == nil:
+		return fail("channel_not_found")
+	case !c.member:
+		return fail("not_in_channel")
+	}
+	out := []map[string]any{}
+	more := false
+	for i := len(s.messages) - 1; i >= 0; i-- {
+		m := s.messages[i]
+		ts, _ := strconv.ParseFloat(m.TS, 64)
+		if m.Channel != id || !m.IsRoot() || ts <= oldest {
+			continue
+		}
+		if len(out) == limit {
+			more = true
+			break
+		}
+		obj := messageObject(*m)
+		if withMeta && m.Metadata != nil {
+			obj["metadata"] = m.Metadata
+		}
+		out = append(out, obj)
+	}
+	return ok(map[string]any{"messages": out, "has_more": more})
 }
 
 // postableLocked returns Slack's error for a bot post to channel, or "".
