@@ -108,6 +108,7 @@ type Server struct {
 	users      map[string]string // id → name
 	channels   map[string]*channel
 	messages   []*Message
+	lastTS     int64 // microseconds of the newest message ts
 	ephemerals []Ephemeral
 	reactions  []Reaction
 	acks       []Ack
@@ -250,11 +251,15 @@ func (s *Server) nextLocked() int64 {
 	return s.serial
 }
 
-// tsLocked returns a new message timestamp: unique, increasing, and
-// shaped like Slack's "1700000000.000100". The caller holds s.mu.
+// tsLocked returns a new message timestamp as Slack makes them: the
+// wall-clock time in seconds with a six-digit suffix, unique and increasing
+// ("1763916000.000100"), so that code that searches by time, such as
+// conversations.history's oldest, finds what it would find on Slack. The
+// caller holds s.mu.
 func (s *Server) tsLocked() string {
-	micros := s.nextLocked() * 100
-	return fmt.Sprintf("%d.%06d", 1700000000+micros/1_000_000, micros%1_000_000)
+	micros := max(time.Now().UnixMicro(), s.lastTS+1)
+	s.lastTS = micros
+	return fmt.Sprintf("%d.%06d", micros/1_000_000, micros%1_000_000)
 }
 
 // idLocked returns a new id with prefix, like "Ev000000007". The caller

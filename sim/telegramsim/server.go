@@ -235,8 +235,16 @@ func fail(code int, desc string) answer { return answer{code: code, desc: desc} 
 
 // ServeHTTP answers /bot<token>/<method> like api.telegram.org.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// While down, the proxy in front of the API still sees every call, so
+	// Calls counts attempts made during an outage too.
 	s.mu.Lock()
 	down := s.down
+	if down {
+		if _, method, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/"); ok {
+			s.calls[strings.ToLower(method)]++
+			s.notifyLocked()
+		}
+	}
 	s.mu.Unlock()
 	if down {
 		w.Header().Set("Content-Type", "text/html")
