@@ -139,4 +139,3 @@ func complaintOf(t *testing.T, m slacksim.Message) int {
 	fmt.Sscanf(shown[at:], "complaint number %d", &i)
 	return i
 }
-
