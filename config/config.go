@@ -73,17 +73,17 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel: e.level("CAREDESK_LOG_LEVEL"),
 		LogJSON:  e.oneOf("CAREDESK_LOG_FORMAT", "text", "text", "json") == "json",
 		Telegram: Telegram{
-			Token:         e.match("TELEGRAM_BOT_TOKEN", telegramToken, "the token @BotFather gave you, like 123456789:AAH…"),
+			Token:         e.match("TELEGRAM_BOT_TOKEN", telegramToken, "put the token @BotFather gave you there (it looks like 123456789:AAH…)"),
 			APIURL:        e.url("TELEGRAM_API_URL", "https://api.telegram.org"),
 			WebhookURL:    e.url("TELEGRAM_WEBHOOK_URL", ""),
 			WebhookSecret: e.str("TELEGRAM_WEBHOOK_SECRET", ""),
 			PollTimeout:   e.duration("TELEGRAM_POLL_TIMEOUT", 30*time.Second),
 		},
 		Slack: Slack{
-			BotToken:      e.match("SLACK_BOT_TOKEN", slackBotToken, "the Bot User OAuth Token from your Slack app's \"OAuth & Permissions\" page, starting with xoxb-"),
+			BotToken:      e.match("SLACK_BOT_TOKEN", slackBotToken, "put the Bot User OAuth Token from your Slack app's \"OAuth & Permissions\" page there (it starts with xoxb-)"),
 			SigningSecret: e.str("SLACK_SIGNING_SECRET", ""),
-			AppToken:      e.optionalMatch("SLACK_APP_TOKEN", slackAppToken, "an app-level token with the connections:write scope, starting with xapp- (or leave it unset for HTTP mode)"),
-			ChannelID:     e.match("SLACK_CHANNEL_ID", slackChannel, "the ID of the desk channel, like C0123ABCD (open the channel's details; the ID is at the bottom)"),
+			AppToken:      e.optionalMatch("SLACK_APP_TOKEN", slackAppToken, "put an app-level token with the connections:write scope there (it starts with xapp-), or unset it for HTTP mode"),
+			ChannelID:     e.match("SLACK_CHANNEL_ID", slackChannel, "put the ID of the desk channel there, like C0123ABCD (open the channel's details; the ID is at the bottom)"),
 			APIURL:        e.url("SLACK_API_URL", "https://slack.com/api/"),
 			ClaimEmoji:    strings.Trim(e.str("CAREDESK_CLAIM_EMOJI", "raising_hand"), ":"),
 			ResolveEmoji:  strings.Trim(e.str("CAREDESK_RESOLVE_EMOJI", "white_check_mark"), ":"),
@@ -140,9 +140,9 @@ func (e *env) match(name string, re *regexp.Regexp, what string) string {
 	v := strings.TrimSpace(e.get(name))
 	switch {
 	case v == "":
-		e.fail(fmt.Sprintf("%s is not set: put %s there.", name, what))
+		e.fail(fmt.Sprintf("%s is not set: %s.", name, what))
 	case !re.MatchString(v):
-		e.fail(fmt.Sprintf("%s does not look right: put %s there.", name, what))
+		e.fail(fmt.Sprintf("%s does not look right: %s.", name, what))
 	}
 	return v
 }
@@ -150,7 +150,7 @@ func (e *env) match(name string, re *regexp.Regexp, what string) string {
 func (e *env) optionalMatch(name string, re *regexp.Regexp, what string) string {
 	v := strings.TrimSpace(e.get(name))
 	if v != "" && !re.MatchString(v) {
-		e.fail(fmt.Sprintf("%s does not look right: put %s there.", name, what))
+		e.fail(fmt.Sprintf("%s does not look right: %s.", name, what))
 	}
 	return v
 }

@@ -48,7 +48,7 @@ const tgToken = "987654321:E2E-simulated-telegram-token"
 // rig is one caredesk process between a simulated Telegram and Slack. The
 // process can be killed and started again on the same database.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	tg    *telegramsim.Server
 	slack *slacksim.Server
 	env   map[string]string
@@ -64,7 +64,7 @@ type rigOptions struct {
 	env        map[string]string
 }
 
-func newRig(t *testing.T, o rigOptions) *rig {
+func newRig(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	tg, err := telegramsim.New(tgToken)
 	if err != nil {
@@ -119,7 +119,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 }
 
 // freeAddr returns a loopback address no one listens on right now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

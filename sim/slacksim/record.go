@@ -189,6 +189,20 @@ func (s *Server) Roots() []Message {
 	return s.filter(func(m *Message) bool { return m.Channel == s.opts.ChannelID && m.IsRoot() })
 }
 
+// RootCount is len(Roots()) without copying every message, for conditions
+// checked after each change while thousands of tickets arrive.
+func (s *Server) RootCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, m := range s.messages {
+		if m.Channel == s.opts.ChannelID && m.IsRoot() {
+			n++
+		}
+	}
+	return n
+}
+
 // Thread returns the replies to the root ts, oldest first, without the root.
 func (s *Server) Thread(ts string) []Message {
 	return s.filter(func(m *Message) bool { return m.ThreadTS == ts && m.TS != ts })
