@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs `caredesk demo`, the README's first command, and checks it
+// tells the whole story and exits 0.
+func TestDemo(t *testing.T) {
+	var out, errs bytes.Buffer
+	code := run(context.Background(), []string{"demo"}, func(string) string { return "" }, &out, &errs)
+	if code != 0 {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errs.String())
+	}
+	for _, want := range []string{
+		"Jane Doe (@jane_doe) writes",
+		"#1 · Telegram",
+		"<!channel> can anyone help?", // shown as text, not a ping
+		"Claimed by @alice.",
+		"caredesk tells only bob: Not sent to the customer",
+		"Jane receives: \"Hi Jane, I'm sorry!",
+		"Resolved by @alice.",
+		"Done: one complaint arrived",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		inStdout string
+		inStderr string
+	}{
+		{[]string{"help"}, 0, "caredesk demo", ""},
+		{[]string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{nil, 2, "", "TELEGRAM_BOT_TOKEN is not set"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errs bytes.Buffer
+			code := run(context.Background(), tt.args, func(string) string { return "" }, &out, &errs)
+			if code != tt.code || !strings.Contains(out.String(), tt.inStdout) || !strings.Contains(errs.String(), tt.inStderr) {
+				t.Errorf("exit %d (want %d)\nstdout %q (want %q)\nstderr %q (want %q)", code, tt.code, out.String(), tt.inStdout, errs.String(), tt.inStderr)
+			}
+		})
+	}
+}
