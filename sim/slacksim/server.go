@@ -13,6 +13,7 @@
 package slacksim
 
 import (
+	"caredesk/sim/change"
 	"context"
 	"errors"
 	"fmt"
@@ -96,7 +97,7 @@ type Server struct {
 	cancel context.CancelFunc // ends requests to the bot in flight, at Close
 
 	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every change, see Wait
+	changed change.Signal // see Wait
 	closed  bool
 	stop    chan struct{} // closed by Close; ends pushes, pings and waits
 	done    sync.WaitGroup
@@ -132,13 +133,12 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("slacksim: listen: %w", err)
 	}
 	s := &Server{
-		opts:    o,
-		ln:      ln,
-		changed: make(chan struct{}),
-		stop:    make(chan struct{}),
-		calls:   map[string]int{},
-		faults:  map[string][]Fault{},
-		users:   map[string]string{o.BotUserID: o.BotName},
+		opts:   o,
+		ln:     ln,
+		stop:   make(chan struct{}),
+		calls:  map[string]int{},
+		faults: map[string][]Fault{},
+		users:  map[string]string{o.BotUserID: o.BotName},
 		channels: map[string]*channel{
 			o.ChannelID: {name: o.ChannelName, member: true},
 		},
@@ -224,26 +224,14 @@ func (s *Server) SetRequestURL(url string) {
 // simulator's state, or ctx's error when ctx ends first. cond may call the
 // simulator's accessors.
 func (s *Server) Wait(ctx context.Context, cond func() bool) error {
-	for {
-		s.mu.Lock()
-		ch := s.changed
-		s.mu.Unlock()
-		if cond() {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := s.changed.Wait(ctx, cond); err != nil {
+		return fmt.Errorf("slacksim: condition not met: %w", err)
 	}
+	return nil
 }
 
 // notifyLocked wakes every Wait. The caller holds s.mu.
-func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
+func (s *Server) notifyLocked() { s.changed.Notify() }
 
 // nextLocked returns a new serial number. The caller holds s.mu.
 func (s *Server) nextLocked() int64 {

@@ -251,16 +251,26 @@ func (s *Server) postableLocked(channel string) string {
 	return ""
 }
 
-func (s *Server) postMessage(v url.Values) map[string]any {
-	text := v.Get("text")
-	blocks, code := checkBlocks(v.Get("blocks"))
+// messageContent reads and checks the text and blocks of a post, an
+// update or an ephemeral, returning Slack's error code when refused.
+func messageContent(v url.Values) (text string, blocks json.RawMessage, code string) {
+	text = v.Get("text")
+	blocks, code = checkBlocks(v.Get("blocks"))
 	switch {
 	case code != "":
-		return fail(code)
+		return "", nil, code
 	case strings.TrimSpace(text) == "" && blocks == nil:
-		return fail("no_text")
+		return "", nil, "no_text"
 	case utf8.RuneCountInString(text) > maxMessageText:
-		return fail("msg_too_long")
+		return "", nil, "msg_too_long"
+	}
+	return text, blocks, ""
+}
+
+func (s *Server) postMessage(v url.Values) map[string]any {
+	text, blocks, code := messageContent(v)
+	if code != "" {
+		return fail(code)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -309,15 +319,9 @@ func messageObject(m Message) map[string]any {
 }
 
 func (s *Server) update(v url.Values) map[string]any {
-	text := v.Get("text")
-	blocks, code := checkBlocks(v.Get("blocks"))
-	switch {
-	case code != "":
+	text, blocks, code := messageContent(v)
+	if code != "" {
 		return fail(code)
-	case strings.TrimSpace(text) == "" && blocks == nil:
-		return fail("no_text")
-	case utf8.RuneCountInString(text) > maxMessageText:
-		return fail("msg_too_long")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -342,15 +346,9 @@ func (s *Server) update(v url.Values) map[string]any {
 }
 
 func (s *Server) postEphemeral(v url.Values) map[string]any {
-	text := v.Get("text")
-	blocks, code := checkBlocks(v.Get("blocks"))
-	switch {
-	case code != "":
+	text, blocks, code := messageContent(v)
+	if code != "" {
 		return fail(code)
-	case strings.TrimSpace(text) == "" && blocks == nil:
-		return fail("no_text")
-	case utf8.RuneCountInString(text) > maxMessageText:
-		return fail("msg_too_long")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -9,6 +9,7 @@
 package telegramsim
 
 import (
+	"caredesk/sim/change"
 	"context"
 	"encoding/json"
 	"errors"
@@ -46,7 +47,7 @@ type Server struct {
 	srv   *http.Server
 
 	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every change, see Wait
+	changed change.Signal // see Wait
 	closed  bool
 	stop    chan struct{} // closed by Close, ends the webhook pusher
 	done    sync.WaitGroup
@@ -94,7 +95,6 @@ func New(token string) (*Server, error) {
 	s := &Server{
 		token:   token,
 		ln:      ln,
-		changed: make(chan struct{}),
 		stop:    make(chan struct{}),
 		calls:   map[string]int{},
 		faults:  map[string]*fault{},
@@ -135,10 +135,7 @@ func (s *Server) Close() {
 
 // notifyLocked wakes every Wait, long poll and the webhook pusher. s.mu must
 // be held.
-func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
+func (s *Server) notifyLocked() { s.changed.Notify() }
 
 // Wait returns nil as soon as cond is true, re-checking it whenever the
 // simulator's state changes (a call arrives, an update is queued or
@@ -146,19 +143,10 @@ func (s *Server) notifyLocked() {
 // ctx ends first. cond must not block; it may call the Server's methods.
 // Tests use Wait instead of sleeping.
 func (s *Server) Wait(ctx context.Context, cond func() bool) error {
-	for {
-		s.mu.Lock()
-		ch := s.changed // taken before cond runs, so no change is missed
-		s.mu.Unlock()
-		if cond() {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("telegramsim: condition not met: %w", ctx.Err())
-		}
+	if err := s.changed.Wait(ctx, cond); err != nil {
+		return fmt.Errorf("telegramsim: condition not met: %w", err)
 	}
+	return nil
 }
 
 // Calls returns how many times method was called (case-insensitive, as

@@ -243,7 +243,7 @@ func (s *Server) getUpdates(r *http.Request, p map[string]string) answer {
 		if len(batch) > 0 || expired {
 			return ok(batch)
 		}
-		ch := s.changed
+		ch := s.changed.Changed()
 		s.mu.Unlock()
 		select {
 		case <-ch:

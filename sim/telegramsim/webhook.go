@@ -142,7 +142,7 @@ func (s *Server) nextPush() (hook webhook, q queued, open bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for !s.closed && (s.hook.url == "" || s.down || len(s.updates.pending) == 0) {
-		ch := s.changed
+		ch := s.changed.Changed()
 		s.mu.Unlock()
 		select {
 		case <-ch:
