@@ -17,6 +17,9 @@ type Policy struct {
 	ReopenWindow time.Duration
 	// Greeting answers a conversation opener such as Telegram's /start.
 	Greeting string
+	// HighReach is the follower count from which a complaint is urgent
+	// whatever its wording: /desk list shows such tickets first. 0: never.
+	HighReach int
 }
 
 // DefaultPolicy is a one-hour first response and a seven-day reopen window.
@@ -25,6 +28,7 @@ func DefaultPolicy() Policy {
 		SLA:          func(string) time.Duration { return time.Hour },
 		ReopenWindow: 7 * 24 * time.Hour,
 		Greeting:     "Hi! Tell us what happened and a person from our team will answer you here.",
+		HighReach:    10_000,
 	}
 }
 
@@ -87,6 +91,9 @@ func (b *Bot) Receive(ctx context.Context, in Inbound) error {
 	now := b.clock.Now().UTC()
 	if in.At.IsZero() {
 		in.At = now
+	}
+	for _, a := range in.Attachments {
+		in.Text = strings.TrimSpace(in.Text + "\n📎 " + a)
 	}
 	err := b.store.Update(ctx, func(tx Tx) error {
 		fresh, err := firstSights(tx, now,
@@ -158,6 +165,7 @@ func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 func (b *Bot) open(tx Tx, in Inbound, now time.Time) error {
 	t := Ticket{
 		Source: in.Source, Conversation: in.Conversation, Customer: in.Customer,
+		Network: in.Network, PostURL: in.PostURL, Language: in.Language,
 		Text: in.Text, State: Open, LastInbound: in.MessageID,
 		OpenedAt: now, Deadline: now.Add(b.policy.SLA(in.Source)), UpdatedAt: now,
 	}

@@ -392,3 +392,73 @@ func TestLostAnswerDoesNotPostTheTicketTwice(t *testing.T) {
 		t.Errorf("outbox holds %d deliveries", w.outbox())
 	}
 }
+
+func TestHighReachListedFirst(t *testing.T) {
+	w := newWorld(t)
+	w.writes(jane, 1, "small account, first")
+	w.clock.Add(time.Minute)
+	err := w.bot.Receive(context.Background(), bot.Inbound{
+		Source: "webhook:twitter", Network: "X (Twitter)", MessageID: "tw-1", Conversation: "thread-9",
+		Customer: bot.Customer{ID: "x9", Handle: "loud", Followers: 250_000}, Text: "your service is a joke",
+		PostURL: "https://x.com/loud/status/9", Attachments: []string{"https://pbs.example/1.jpg"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.flush()
+	list := mustAct(t, w, bot.Action{Verb: bot.DoList, Agent: alice})
+	first, _, _ := strings.Cut(strings.TrimPrefix(list, "Open tickets, oldest first:\n"), "\n")
+	if !strings.Contains(first, "#2 X (Twitter), @loud 📣 high reach (250000 followers)") {
+		t.Errorf("the high-reach ticket is not first:\n%s", list)
+	}
+	if tk := w.ticket(2); tk.PostURL != "https://x.com/loud/status/9" || !strings.HasSuffix(tk.Text, "📎 https://pbs.example/1.jpg") {
+		t.Errorf("ticket #2 lost the post's link or attachment: %+v", tk)
+	}
+}
+
+func TestReportReply(t *testing.T) {
+	tests := []struct {
+		name   string
+		report bot.ReplyReport
+		code   string
+		notice string
+	}{
+		{"posted", bot.ReplyReport{Status: bot.Delivered, URL: "https://x.com/brand/status/2"}, "", "✅ X (Twitter) posted the reply of <@UALICE>: https://x.com/brand/status/2"},
+		{"failed", bot.ReplyReport{Status: bot.Failed, Reason: "the tweet was deleted"}, "", "⚠️ <@UALICE>, X (Twitter) could NOT post your reply: the tweet was deleted."},
+		{"unknown reply", bot.ReplyReport{Reply: 999, Status: bot.Delivered}, bot.ENOTFOUND, ""},
+		{"other source", bot.ReplyReport{Source: "telegram", Status: bot.Delivered}, bot.ENOTFOUND, ""},
+		{"bad status", bot.ReplyReport{Status: "maybe"}, bot.EINVALID, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			bridge := &customers{}
+			w.courier = bot.NewCourier(w.db, w.desk, map[string]bot.Source{"webhook:twitter": bridge}, bot.CourierClock(w.clock))
+			if err := w.bot.Receive(context.Background(), bot.Inbound{Source: "webhook:twitter", Network: "X (Twitter)", MessageID: "1", Conversation: "c1", Customer: bot.Customer{ID: "x1"}, Text: "hi"}); err != nil {
+				t.Fatal(err)
+			}
+			w.flush()
+			mustAct(t, w, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: alice, Text: "Hello!"})
+			if len(bridge.got) != 1 || bridge.got[0].MessageID == 0 {
+				t.Fatalf("the bridge got %+v, want one reply with its id", bridge.got)
+			}
+			r := tt.report
+			if r.Reply == 0 {
+				r.Reply = bridge.got[0].MessageID
+			}
+			if r.Source == "" {
+				r.Source = "webhook:twitter"
+			}
+			err := w.bot.ReportReply(context.Background(), r)
+			w.flush()
+			if bot.ErrorCode(err) != tt.code {
+				t.Fatalf("ReportReply: %v, want code %q", err, tt.code)
+			}
+			thread := w.desk.thread[w.ticket(1).DeskThread]
+			last := thread[len(thread)-1].Text
+			if tt.notice != "" && !strings.HasPrefix(last, tt.notice) {
+				t.Errorf("thread ends with %q, want %q", last, tt.notice)
+			}
+		})
+	}
+}

@@ -347,7 +347,7 @@ func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message
 	if err != nil {
 		return err
 	}
-	ref, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: m.Text, AgentName: m.AuthorName, Key: d.Key()})
+	ref, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: m.Text, MessageID: m.ID, AgentName: m.AuthorName, Key: d.Key()})
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ type Outgoing struct {
 	Conversation string // where it goes on the source
 	ReplyTo      string // the source id of the customer's message it answers; may be empty
 	Text         string
+	MessageID    int64  // the reply's id, for networks that report on it later (ReplyReport); 0 for greetings
 	AgentName    string // who wrote it, for networks that show it
 	Key          string // idempotency key, the same on every attempt
 }

@@ -13,6 +13,10 @@ type Inbound struct {
 	Customer     Customer
 	Text         string
 	At           time.Time // when the customer wrote it; zero means now
+	Network      string    // display name of the source, like "X (Twitter)"; optional
+	PostURL      string    // the public address of the post, when it has one
+	Language     string    // e.g. "en", when the network said
+	Attachments  []string  // URLs of pictures or files the customer attached
 	// Hello marks a conversation opener such as Telegram's /start: the
 	// customer is greeted and no ticket is opened.
 	Hello bool

@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,6 +20,12 @@ func (b *Bot) list(tx Tx, now time.Time) (string, error) {
 	if len(ts) == 0 {
 		return "No open tickets. Nice.", nil
 	}
+	// Authors with a large audience first: one angry post there is seen by
+	// thousands. Otherwise oldest first, as the store returned them.
+	reach := b.policy.HighReach
+	slices.SortStableFunc(ts, func(x, y Ticket) int {
+		return cmp.Compare(boolInt(y.HighReach(reach)), boolInt(x.HighReach(reach)))
+	})
 	var s strings.Builder
 	fmt.Fprintf(&s, "Open tickets, oldest first:\n")
 	for i, t := range ts {
@@ -29,7 +37,11 @@ func (b *Bot) list(tx Tx, now time.Time) (string, error) {
 		if t.State == Claimed {
 			owner = Mention(t.Owner)
 		}
-		fmt.Fprintf(&s, "• #%d %s, %s: %s, %s\n", t.ID, t.Source, t.Customer.displayName(), owner, due(t, now))
+		badge := ""
+		if t.HighReach(reach) {
+			badge = fmt.Sprintf(" 📣 high reach (%d followers)", t.Customer.Followers)
+		}
+		fmt.Fprintf(&s, "• #%d %s, %s%s: %s, %s\n", t.ID, NetworkOf(t), t.Customer.displayName(), badge, owner, due(t, now))
 	}
 	return strings.TrimRight(s.String(), "\n"), nil
 }
@@ -40,7 +52,7 @@ func (b *Bot) show(tx Tx, t Ticket, now time.Time) (string, error) {
 		return "", err
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, "#%d · %s · %s · %s", t.ID, t.Source, t.Customer.displayName(), t.State)
+	fmt.Fprintf(&s, "#%d · %s · %s · %s", t.ID, NetworkOf(t), t.Customer.displayName(), t.State)
 	if t.Owner.ID != "" {
 		fmt.Fprintf(&s, " · owner %s", Mention(t.Owner))
 	}
@@ -104,4 +116,11 @@ func oneLine(s string, max int) string {
 		return string(r[:max]) + "…"
 	}
 	return s
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

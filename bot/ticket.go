@@ -18,6 +18,10 @@ type Customer struct {
 	ID     string // the customer's id on the source network
 	Name   string // display name, e.g. "Jane Doe"
 	Handle string // username without "@", may be empty
+	// ProfileURL and Followers are what a network tells about the author's
+	// reach; a complaint from someone with a large audience is urgent.
+	ProfileURL string
+	Followers  int
 }
 
 // Agent is a member of the support team, as the desk knows them.
@@ -42,6 +46,9 @@ func Mention(a Agent) string {
 type Ticket struct {
 	ID           int64
 	Source       string // the source's name: "telegram", "discord", "webhook:twitter"
+	Network      string // how people call the source ("X (Twitter)"); "" means derived from Source
+	PostURL      string // the original post on the network, when it has a public address
+	Language     string // the language the customer wrote in, when the network said
 	Conversation string // where replies go on the source (a Telegram chat id)
 	Customer     Customer
 	Text         string // the first message, shown on the root of the thread
@@ -62,6 +69,12 @@ type Ticket struct {
 // reaching the customer.
 func (t Ticket) Overdue(now time.Time) bool {
 	return t.FirstReplyAt.IsZero() && t.State != Resolved && now.After(t.Deadline)
+}
+
+// HighReach reports whether the customer's audience is at least threshold
+// followers (a threshold of 0 means no ticket is).
+func (t Ticket) HighReach(threshold int) bool {
+	return threshold > 0 && t.Customer.Followers >= threshold
 }
 
 // Kind is what a message on a ticket is.

@@ -20,16 +20,21 @@ type Button struct {
 // its own blocks or components. Customer and Text are customer data: the
 // desk escapes them. Times are for the desk to show in each reader's zone.
 type View struct {
-	Number   int64
-	Network  string // "Telegram"
-	Customer string // "Jane Doe (@jane)"
-	Text     string
-	Status   string // a sentence, may contain bot.Mention
-	Opened   time.Time
-	Deadline time.Time // first-response target; zero once answered or resolved
-	Overdue  bool
-	Answered time.Time // first reply reached the customer; zero if not yet
-	Buttons  []Button
+	Number  int64
+	Network string // "Telegram"
+	PostURL string // link to the original post; "" when the network has none
+	// Followers is the author's audience; HighReach marks it as large
+	// enough that the complaint is urgent whatever its wording.
+	Followers int
+	HighReach bool
+	Customer  string // "Jane Doe (@jane)"
+	Text      string
+	Status    string // a sentence, may contain bot.Mention
+	Opened    time.Time
+	Deadline  time.Time // first-response target; zero once answered or resolved
+	Overdue   bool
+	Answered  time.Time // first reply reached the customer; zero if not yet
+	Buttons   []Button
 }
 
 // Title is the first line of the root: "#12 · Telegram".
@@ -39,14 +44,26 @@ func (v View) Title() string {
 
 // NewView returns what ticket t's root shows at now.
 func NewView(t bot.Ticket, now time.Time) View {
+	return NewViewWith(t, now, 0)
+}
+
+// NewViewWith is NewView for a desk that marks authors with at least
+// highReach followers (0: never).
+func NewViewWith(t bot.Ticket, now time.Time, highReach int) View {
 	v := View{
-		Number:   t.ID,
-		Network:  NetworkName(t.Source),
-		Customer: CustomerName(t.Customer),
-		Text:     t.Text,
-		Opened:   t.OpenedAt,
-		Answered: t.FirstReplyAt,
+		Number:    t.ID,
+		Network:   NetworkName(t.Source),
+		PostURL:   t.PostURL,
+		Followers: t.Customer.Followers,
+		Customer:  CustomerName(t.Customer),
+		Text:      t.Text,
+		Opened:    t.OpenedAt,
+		Answered:  t.FirstReplyAt,
 	}
+	if t.Network != "" {
+		v.Network = t.Network
+	}
+	v.HighReach = t.HighReach(highReach)
 	if t.FirstReplyAt.IsZero() && t.State != bot.Resolved {
 		v.Deadline = t.Deadline
 		v.Overdue = t.Overdue(now)

@@ -10,7 +10,8 @@ import (
 
 const ticketColumns = `id, source, conversation, customer_id, customer_name, customer_handle,
 	text, state, owner_id, owner_name, handovers, reopens, desk_thread, last_inbound,
-	opened_at, deadline, first_reply_at, resolved_at, updated_at`
+	opened_at, deadline, first_reply_at, resolved_at, updated_at,
+	network, post_url, language, customer_profile_url, customer_followers`
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -19,7 +20,8 @@ func scanTicket(row scanner) (bot.Ticket, error) {
 	var t bot.Ticket
 	err := row.Scan(&t.ID, &t.Source, &t.Conversation, &t.Customer.ID, &t.Customer.Name, &t.Customer.Handle,
 		&t.Text, &t.State, &t.Owner.ID, &t.Owner.Name, &t.Handovers, &t.Reopens, &t.DeskThread, &t.LastInbound,
-		scanAt(&t.OpenedAt), scanAt(&t.Deadline), scanAt(&t.FirstReplyAt), scanAt(&t.ResolvedAt), scanAt(&t.UpdatedAt))
+		scanAt(&t.OpenedAt), scanAt(&t.Deadline), scanAt(&t.FirstReplyAt), scanAt(&t.ResolvedAt), scanAt(&t.UpdatedAt),
+		&t.Network, &t.PostURL, &t.Language, &t.Customer.ProfileURL, &t.Customer.Followers)
 	return t, err
 }
 
@@ -27,15 +29,17 @@ func scanTicket(row scanner) (bot.Ticket, error) {
 func ticketArgs(t bot.Ticket) []any {
 	return []any{t.Source, t.Conversation, t.Customer.ID, t.Customer.Name, t.Customer.Handle,
 		t.Text, t.State, t.Owner.ID, t.Owner.Name, t.Handovers, t.Reopens, t.DeskThread, t.LastInbound,
-		at(t.OpenedAt), at(t.Deadline), at(t.FirstReplyAt), at(t.ResolvedAt), at(t.UpdatedAt)}
+		at(t.OpenedAt), at(t.Deadline), at(t.FirstReplyAt), at(t.ResolvedAt), at(t.UpdatedAt),
+		t.Network, t.PostURL, t.Language, t.Customer.ProfileURL, t.Customer.Followers}
 }
 
 // CreateTicket stores t and sets t.ID to the next ticket number.
 func (tx *tx) CreateTicket(t *bot.Ticket) error {
 	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO tickets (source, conversation, customer_id, customer_name, customer_handle,
 		text, state, owner_id, owner_name, handovers, reopens, desk_thread, last_inbound,
-		opened_at, deadline, first_reply_at, resolved_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ticketArgs(*t)...)
+		opened_at, deadline, first_reply_at, resolved_at, updated_at,
+		network, post_url, language, customer_profile_url, customer_followers)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ticketArgs(*t)...)
 	if err != nil {
 		return fmt.Errorf("create ticket: %w", err)
 	}
@@ -53,7 +57,8 @@ func (tx *tx) SaveTicket(t bot.Ticket) error {
 		customer_id = ?, customer_name = ?, customer_handle = ?,
 		text = ?, state = ?, owner_id = ?, owner_name = ?, handovers = ?, reopens = ?,
 		desk_thread = ?, last_inbound = ?,
-		opened_at = ?, deadline = ?, first_reply_at = ?, resolved_at = ?, updated_at = ?
+		opened_at = ?, deadline = ?, first_reply_at = ?, resolved_at = ?, updated_at = ?,
+		network = ?, post_url = ?, language = ?, customer_profile_url = ?, customer_followers = ?
 		WHERE id = ?`, append(ticketArgs(t), t.ID)...)
 	if err != nil {
 		return fmt.Errorf("save ticket #%d: %w", t.ID, err)

@@ -130,7 +130,10 @@ func fullTicket2() bot.Ticket {
 	return bot.Ticket{
 		Source:       "webhook:twitter",
 		Conversation: "dm-77",
-		Customer:     bot.Customer{ID: "x-1", Name: "Ahmet Yılmaz", Handle: "ahmet"},
+		Customer:     bot.Customer{ID: "x-1", Name: "Ahmet Yılmaz", Handle: "ahmet", ProfileURL: "https://x.com/ahmet", Followers: 48_200},
+		Network:      "X (Twitter)",
+		PostURL:      "https://x.com/ahmet/status/1",
+		Language:     "tr",
 		Text:         "Kargom nerede? 📦",
 		State:        bot.Resolved,
 		Owner:        bot.Agent{ID: "U999"},
