@@ -250,6 +250,9 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 	var t Ticket
 	var m Message
 	err := c.store.View(ctx, func(tx Tx) (err error) {
+		if d.TicketID == 0 {
+			return nil // announcements and direct messages belong to no ticket
+		}
 		if t, err = tx.Ticket(d.TicketID); err != nil && d.Job != Whisper {
 			return err
 		}
@@ -275,6 +278,14 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 		return c.postMessage(ctx, d, t, m)
 	case Whisper:
 		if err := c.desk.Whisper(ctx, t, d.Agent, d.Text); err != nil {
+			return err
+		}
+	case Announce:
+		if err := c.desk.Announce(ctx, d.Text); err != nil {
+			return err
+		}
+	case DirectMessage:
+		if err := c.desk.DirectMessage(ctx, d.Agent, d.Text); err != nil {
 			return err
 		}
 	case MarkDelivered:

@@ -21,6 +21,8 @@ const (
 	MarkDelivered Job = "mark_delivered" // a sign on the agent's message that the customer got it
 	SendReply     Job = "send_reply"     // the owner's reply to the customer
 	SendGreeting  Job = "send_greeting"  // the answer to a conversation opener (/start)
+	Announce      Job = "announce"       // a message of its own in the desk channel (hand-overs)
+	DirectMessage Job = "direct_message" // a private message to one agent (on-call pings)
 )
 
 // Delivery is one item of the durable outbox. Deliveries to one Destination
@@ -81,6 +83,11 @@ type Desk interface {
 	// MarkDelivered puts a sign on the agent's message m (its DeskRef) that
 	// it reached the customer.
 	MarkDelivered(ctx context.Context, t Ticket, m Message) error
+	// Announce posts text as a message of its own in the desk channel.
+	Announce(ctx context.Context, text string) error
+	// DirectMessage writes text to one agent privately, so it reaches them
+	// off shift, on their phone.
+	DirectMessage(ctx context.Context, agentID, text string) error
 }
 
 // RootFinder is a Desk that can look up whether a ticket's root is

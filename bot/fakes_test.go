@@ -26,14 +26,16 @@ func (c *clock) Add(d time.Duration) {
 
 // desk records what the core shows the team, as a desk would display it.
 type desk struct {
-	mu       sync.Mutex
-	n        int
-	roots    map[string]bot.Ticket // root id → the ticket as last rendered
-	thread   map[string][]bot.Message
-	whispers []string // "agent: text"
-	marked   []string // desk refs marked delivered
-	fail     error    // every call fails with this while set
-	lose     int      // the next PostTicket calls post, then lose the answer
+	mu        sync.Mutex
+	n         int
+	roots     map[string]bot.Ticket // root id → the ticket as last rendered
+	thread    map[string][]bot.Message
+	whispers  []string // "agent: text"
+	marked    []string // desk refs marked delivered
+	announced []string // channel announcements
+	dms       []string // "agent: text"
+	fail      error    // every call fails with this while set
+	lose      int      // the next PostTicket calls post, then lose the answer
 }
 
 // FindTicket makes the fake desk a bot.RootFinder.
@@ -106,6 +108,26 @@ func (d *desk) MarkDelivered(_ context.Context, _ bot.Ticket, m bot.Message) err
 		return d.fail
 	}
 	d.marked = append(d.marked, m.DeskRef)
+	return nil
+}
+
+func (d *desk) Announce(_ context.Context, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fail != nil {
+		return d.fail
+	}
+	d.announced = append(d.announced, text)
+	return nil
+}
+
+func (d *desk) DirectMessage(_ context.Context, agent, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fail != nil {
+		return d.fail
+	}
+	d.dms = append(d.dms, agent+": "+text)
 	return nil
 }
 

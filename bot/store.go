@@ -63,4 +63,14 @@ type Tx interface {
 	FinishDelivery(id int64) error
 	// PostponeDelivery records a failed attempt and the time of the next.
 	PostponeDelivery(id int64, attempts int, next time.Time, lastError string) error
+
+	// AddTimer stores t and sets t.ID.
+	AddTimer(t *Timer) error
+	// DueTimers returns timers due at now, earliest first, at most limit.
+	DueTimers(now time.Time, limit int) ([]Timer, error)
+	// DeleteTimer removes timer id: it fired. ENOTFOUND if it is gone.
+	DeleteTimer(id int64) error
+	// CancelTimers removes the ticket's timers of the given alarms (all of
+	// them when none is given).
+	CancelTimers(ticketID int64, alarms ...Alarm) error
 }

@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // State is where a ticket is in its life: open → claimed → resolved, and back
 // to open or claimed when the customer writes again within the reopen window.
@@ -39,6 +42,18 @@ func Mention(a Agent) string {
 		return "nobody"
 	}
 	return "<@" + a.ID + ">"
+}
+
+// Here is how caredesk pings everyone in the desk channel: both desks
+// render "<!here>" as their own channel-wide mention.
+const Here = "<!here>"
+
+// At is how caredesk writes a time for the desk: Discord's "<t:UNIX:style>"
+// token, which Discord shows in each reader's own zone and the Slack desk
+// turns into Slack's date formatting. style is t (time), d (date), f (both)
+// or R (relative: "in 40 minutes").
+func At(t time.Time, style string) string {
+	return fmt.Sprintf("<t:%d:%s>", t.Unix(), style)
 }
 
 // Ticket is one customer conversation on one source, shown on the desk as

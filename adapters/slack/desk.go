@@ -117,6 +117,35 @@ func (d *Desk) whisper(ctx context.Context, agentID, thread, text string) error 
 	return err
 }
 
+// Announce posts text as a message of its own in the desk channel, such as
+// a hand-over of the on-call duty.
+func (d *Desk) Announce(ctx context.Context, text string) error {
+	blocks, fallback := textMessage(safe(text), false)
+	_, _, err := d.api.PostMessageContext(ctx, d.opts.ChannelID,
+		slackapi.MsgOptionText(fallback, false),
+		slackapi.MsgOptionBlocks(blocks...),
+		slackapi.MsgOptionDisableLinkUnfurl(),
+		slackapi.MsgOptionDisableMediaUnfurl(),
+	)
+	return deliveryError("chat.postMessage", err)
+}
+
+// DirectMessage writes text to agentID in their direct conversation with
+// caredesk, which notifies them wherever they are.
+func (d *Desk) DirectMessage(ctx context.Context, agentID, text string) error {
+	ch, _, _, err := d.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{agentID}})
+	if err != nil {
+		return deliveryError("conversations.open", err)
+	}
+	blocks, fallback := textMessage(safe(text), false)
+	_, _, err = d.api.PostMessageContext(ctx, ch.ID,
+		slackapi.MsgOptionText(fallback, false),
+		slackapi.MsgOptionBlocks(blocks...),
+		slackapi.MsgOptionDisableLinkUnfurl(),
+	)
+	return deliveryError("chat.postMessage", err)
+}
+
 // MarkDelivered puts a check mark on the agent's message m.
 func (d *Desk) MarkDelivered(ctx context.Context, _ bot.Ticket, m bot.Message) error {
 	if m.DeskRef == "" {

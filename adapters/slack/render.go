@@ -3,6 +3,7 @@ package slack
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -41,31 +42,51 @@ func escape(s string) string {
 	return broadcast.ReplaceAllString(s, "@\u2060$1")
 }
 
-// mention matches the user mentions caredesk itself writes (bot.Mention)
-// and the ones agents type, which must keep working in core sentences.
-var mention = regexp.MustCompile(`<@[A-Z0-9]+(?:\|[^<>&|]*)?>`)
+// token matches what the core writes for the desk to render (see
+// bot.Mention, bot.Here and bot.At): user mentions, which also come from
+// agents' own words, the channel ping, and times in Discord's <t:UNIX:style>
+// form, which Slack shows in each reader's own zone.
+var token = regexp.MustCompile(`<@[A-Z0-9]+(?:\|[^<>&|]*)?>|<!here>|<t:(-?[0-9]+):([tTdDfFR])>`)
 
 // safe makes caredesk's own sentences (the core's answers, notices, an
-// agent's words re-rendered) safe for the desk: user mentions stay, every
-// other control sequence is escaped, since such sentences may quote what
-// customers or agents typed.
+// agent's words re-rendered) safe for the desk: the core's tokens are
+// rendered, every other control sequence is escaped, since such sentences
+// may quote what customers or agents typed.
 func safe(s string) string {
 	var b strings.Builder
 	last := 0
-	for _, m := range mention.FindAllStringIndex(s, -1) {
+	for _, m := range token.FindAllStringSubmatchIndex(s, -1) {
 		b.WriteString(escape(s[last:m[0]]))
-		b.WriteString(s[m[0]:m[1]])
+		if m[2] >= 0 {
+			unix, _ := strconv.ParseInt(s[m[2]:m[3]], 10, 64)
+			b.WriteString(slackTime(time.Unix(unix, 0), s[m[4]:m[5]]))
+		} else {
+			b.WriteString(s[m[0]:m[1]])
+		}
 		last = m[1]
 	}
 	b.WriteString(escape(s[last:]))
 	return b.String()
 }
 
+// slackTime renders a core time token in Slack's date formatting, keeping
+// the style: t/T a time, d/D a date, f/F both, R relative ("in 40 minutes").
+func slackTime(t time.Time, style string) string {
+	format, fallback := "{date_short_pretty} {time}", "2006-01-02 15:04 UTC"
+	switch style {
+	case "t", "T":
+		format, fallback = "{time}", "15:04 UTC"
+	case "d", "D":
+		format, fallback = "{date_short_pretty}", "2006-01-02"
+	case "R":
+		format = "{ago}"
+	}
+	return fmt.Sprintf("<!date^%d^%s|%s>", t.Unix(), format, t.UTC().Format(fallback))
+}
+
 // slackDate shows t in each reader's own time zone, with a UTC fallback
 // for clients that cannot.
-func slackDate(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
-}
+func slackDate(t time.Time) string { return slackTime(t, "f") }
 
 // ticketMessage renders the root of a ticket: its blocks and the plain
 // text that notifications and old clients show.

@@ -38,6 +38,7 @@ var methods = map[string]method{
 	"users.info":            (*Server).usersInfo,
 	"conversations.info":    (*Server).conversationsInfo,
 	"conversations.history": (*Server).conversationsHistory,
+	"conversations.open":    (*Server).conversationsOpen,
 }
 
 // serveAPI answers /api/<method> as Slack does: HTTP 200 with
@@ -194,6 +195,30 @@ func (s *Server) conversationsInfo(v url.Values) map[string]any {
 		"id": id, "name": c.name, "is_channel": true, "is_private": false, "is_archived": false,
 		"is_member": c.member, "created": 1690000000,
 	}})
+}
+
+// conversationsOpen opens (or finds) the bot's direct conversation with a
+// user: a channel "D<user>" the bot can post to.
+func (s *Server) conversationsOpen(v url.Values) map[string]any {
+	user := v.Get("users")
+	if user == "" || strings.Contains(user, ",") {
+		return fail("not_enough_users")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, known := s.users[user]; !known {
+		return fail("user_not_found")
+	}
+	id := "D" + user
+	if s.channels[id] == nil {
+		s.channels[id] = &channel{name: "dm-" + user, member: true}
+	}
+	return ok(map[string]any{"channel": map[string]any{"id": id, "is_im": true, "user": user}})
+}
+
+// DirectMessages returns what the bot wrote to user in private, oldest first.
+func (s *Server) DirectMessages(user string) []Message {
+	return s.filter(func(m *Message) bool { return m.Channel == "D"+user })
 }
 
 // conversationsHistory answers with the channel's root messages, newest

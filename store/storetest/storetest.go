@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"PostponeDelivery", testPostponeDelivery},
 		{"DeliveryIDsNotReused", testDeliveryIDsNotReused},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"Timers", testTimers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })

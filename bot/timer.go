@@ -1,0 +1,27 @@
+package bot
+
+import "time"
+
+// Alarm is what a timer does when it fires.
+type Alarm string
+
+// The alarms of a ticket. Each checks, when it fires, that it still
+// applies: a reminder of a ticket already answered says nothing.
+const (
+	RemindFirstReply Alarm = "remind"          // a share of the first-response time is gone
+	EscalatePrimary  Alarm = "escalate"        // still unclaimed: ping whoever is on duty
+	EscalateBackup   Alarm = "escalate_backup" // still unclaimed: ping the backup
+	BreachFirstReply Alarm = "breach"          // the first-response target passed
+	BreachResolution Alarm = "breach_resolution"
+)
+
+// Timer is an alarm kept in the store, not in a goroutine, so that it
+// survives a restart and fires once: firing deletes it in the same
+// transaction that queues its messages.
+type Timer struct {
+	ID       int64
+	TicketID int64
+	Alarm    Alarm
+	Share    int // for RemindFirstReply: the percentage of the target gone
+	DueAt    time.Time
+}
