@@ -26,6 +26,9 @@ type Config struct {
 	LogJSON      bool
 	Telegram     Telegram
 	Slack        Slack
+	// File is the YAML file named by CAREDESK_CONFIG, or the defaults.
+	File     File
+	ICSToken string // guards GET /rota.ics; "" turns the feed off
 }
 
 // Retry spaces the outbox's attempts.
@@ -104,6 +107,18 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Retry.Min > c.Retry.Max {
 		e.fail(fmt.Sprintf("CAREDESK_RETRY_MIN (%s) is longer than CAREDESK_RETRY_MAX (%s): make the first wait the shorter one.", c.Retry.Min, c.Retry.Max))
+	}
+	c.ICSToken = e.str("CAREDESK_ICS_TOKEN", "")
+	if c.ICSToken != "" && len(c.ICSToken) < 16 {
+		e.fail("CAREDESK_ICS_TOKEN is too short to guard the rota feed: put at least 16 random characters there (e.g. the output of `openssl rand -hex 16`).")
+	}
+	c.File = defaultFile(c.SLA)
+	if path := e.str("CAREDESK_CONFIG", ""); path != "" {
+		f, err := LoadFile(path, getenv, c.SLA)
+		if err != nil {
+			e.fail(err.Error())
+		}
+		c.File = f
 	}
 	if len(e.problems) > 0 {
 		return Config{}, errors.New(strings.Join(e.problems, "\n"))

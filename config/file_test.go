@@ -1,0 +1,122 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"caredesk/bot"
+	"caredesk/config"
+)
+
+func secrets(k string) string {
+	return map[string]string{"TWITTER_HOOK_SECRET": "0123456789abcdef0123"}[k]
+}
+
+func TestExampleFile(t *testing.T) {
+	f, err := config.LoadFile("testdata/caredesk.yaml", secrets, time.Hour)
+	if err != nil {
+		t.Fatalf("the example file is refused:\n%v", err)
+	}
+	ist, _ := time.LoadLocation("Europe/Istanbul")
+	if f.Location.String() != "Europe/Istanbul" || f.Calendar.Location.String() != "Europe/Istanbul" || f.Rota.Location.String() != "Europe/Istanbul" {
+		t.Errorf("zones: %v %v %v", f.Location, f.Calendar.Location, f.Rota.Location)
+	}
+	if got := f.Calendar.Hours[time.Saturday]; len(got) != 2 || got[1] != (bot.Span{Start: 13 * 60, End: 15 * 60}) {
+		t.Errorf("saturday hours %v", got)
+	}
+	if len(f.Calendar.Hours[time.Sunday]) != 0 || len(f.Calendar.Hours[time.Wednesday]) != 1 {
+		t.Errorf("sunday %v, wednesday %v", f.Calendar.Hours[time.Sunday], f.Calendar.Hours[time.Wednesday])
+	}
+	if !f.Calendar.Holidays["2026-12-31"] {
+		t.Errorf("holidays %v", f.Calendar.Holidays)
+	}
+	if got := f.SLAFor("webhook:twitter"); got != (bot.SLA{FirstResponse: 30 * time.Minute, Resolution: 48 * time.Hour, BusinessHours: true}) {
+		t.Errorf("twitter SLA %+v", got)
+	}
+	if got := f.SLAFor("discord"); got != (bot.SLA{FirstResponse: time.Hour, Resolution: 48 * time.Hour}) {
+		t.Errorf("default SLA %+v", got)
+	}
+	if f.Escalation.Lead != "U0LEAD01" || f.Escalation.UnclaimedAfter != 15*time.Minute || len(f.Escalation.Reminders) != 2 {
+		t.Errorf("escalation %+v", f.Escalation)
+	}
+	if len(f.Rota.Rotations) != 2 {
+		t.Fatalf("rotations %+v", f.Rota.Rotations)
+	}
+	wk, we := f.Rota.Rotations[0], f.Rota.Rotations[1]
+	if wk.HandoverDay != time.Monday || wk.HandoverTime != 9*60 || !wk.Start.Equal(time.Date(2026, 11, 2, 0, 0, 0, 0, ist)) || len(wk.Members) != 3 {
+		t.Errorf("weekly rotation %+v", wk)
+	}
+	if we.Length != "weekend" || we.HandoverDay != time.Friday || we.HandoverTime != 18*60 || we.EndDay != time.Monday || we.EndTime != 9*60 || we.Layer != bot.Primary {
+		t.Errorf("weekend rotation %+v", we)
+	}
+	if o := f.Rota.Overrides; len(o) != 1 || !o[0].From.Equal(time.Date(2026, 12, 5, 18, 0, 0, 0, ist)) || o[0].Agent != "U0CAROL1" {
+		t.Errorf("overrides %+v", o)
+	}
+	if w := f.Webhooks; len(w) != 1 || w[0].Secret != "0123456789abcdef0123" || w[0].Display != "X (Twitter)" {
+		t.Errorf("webhooks %+v", w)
+	}
+	if f.HighReach != 5000 || f.People["U0BOB001"] != "bob" {
+		t.Errorf("high reach %d, people %v", f.HighReach, f.People)
+	}
+}
+
+func TestFileMistakesNameLineAndKey(t *testing.T) {
+	tests := []struct {
+		yaml string
+		want string
+	}{
+		{"timezone: Mars/Olympus\n", `caredesk.yaml:1: timezone: "Mars/Olympus" is not a time zone`},
+		{"timezon: UTC\n", `caredesk.yaml:1: timezon: unknown setting; the settings here are business_hours, escalation,`},
+		{"business_hours:\n  mon-fry: 09:00-18:00\n", `caredesk.yaml:2: business_hours.mon-fry: "mon-fry" is not a day or a range of days`},
+		{"business_hours:\n  mon: 18:00-09:00\n", `caredesk.yaml:2: business_hours.mon: "18:00-09:00" is not a span of hours`},
+		{"holidays: [2026-13-01]\n", `caredesk.yaml:1: holidays[0]: "2026-13-01" is not a date`},
+		{"sla:\n  first_response: soon\n", `caredesk.yaml:2: sla.first_response: "soon" is not a duration`},
+		{"sla:\n  sources:\n    whatsapp: {first_response: 1h}\n", `caredesk.yaml:3: sla.sources.whatsapp: "whatsapp" is not a source`},
+		{"sla:\n  hours: weekdays\n", `caredesk.yaml:2: sla.hours: "weekdays" is neither always nor business`},
+		{"sla:\n  reminders: [50, 120]\n", `caredesk.yaml:2: sla.reminders[1]: "120" is not a percentage`},
+		{"escalation:\n  lead: alice\n", `caredesk.yaml:2: escalation.lead: "alice" is not a Slack or Discord user id`},
+		{"rota:\n  rotations:\n    - members: [U0ALICE1]\n      start: 2026-11-02\n      handover: monday 9\n", `caredesk.yaml:5: rota.rotations[0].handover: "monday 9" is not a day and time: write it like "mon 09:00"`},
+		{"rota:\n  rotations:\n    - handover: mon 09:00\n      start: 2026-11-02\n", `caredesk.yaml:3: rota.rotations[0].members: a rotation needs members`},
+		{"rota:\n  rotations:\n    - handover: mon 09:00\n      members: [U0ALICE1]\n", `caredesk.yaml:3: rota.rotations[0].start: a rotation needs the date its first shift starts`},
+		{"rota:\n  rotations:\n    - length: weekend\n      members: [U0ALICE1]\n      start: 2026-11-06\n", `caredesk.yaml:3: rota.rotations[0]: a weekend rotation needs from and until`},
+		{"rota:\n  rotations:\n    - length: fortnightly\n", `caredesk.yaml:3: rota.rotations[0].length: "fortnightly" is not a length`},
+		{"rota:\n  overrides:\n    - agent: U0ALICE1\n      from: 2026-12-06T09:00\n      until: 2026-12-05T18:00\n", `caredesk.yaml:3: rota.overrides[0].until: until must come after from`},
+		{"rota:\n  overrides:\n    - agent: U0ALICE1\n      from: tomorrow\n      until: 2026-12-05T18:00\n", `caredesk.yaml:4: rota.overrides[0].from: "tomorrow" is not a date and time`},
+		{"sources:\n  webhook:\n    - name: Twitter!\n      secret_env: TWITTER_HOOK_SECRET\n", `caredesk.yaml:3: sources.webhook[0].name: "Twitter!" cannot be a source name`},
+		{"sources:\n  webhook:\n    - name: forum\n", `caredesk.yaml:3: sources.webhook[0].secret_env: a webhook source needs secret_env`},
+		{"sources:\n  webhook:\n    - name: forum\n      secret_env: FORUM_SECRET\n", `caredesk.yaml:3: sources.webhook[0].secret_env: FORUM_SECRET must hold the signing secret of source "forum"`},
+		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      reply_url: n8n.local/hook\n", `caredesk.yaml:5: sources.webhook[0].reply_url: "n8n.local/hook", which is not a URL`},
+		{"high_reach: lots\n", `caredesk.yaml:1: high_reach: "lots" is not a whole number`},
+		{"rota: [\n", `caredesk.yaml:1: did not find expected node content: fix the YAML syntax`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := config.ParseFile("caredesk.yaml", []byte(tt.yaml), secrets, time.Hour)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("file\n%s\ngives %v\nwant %q", tt.yaml, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEveryMistakeAtOnce(t *testing.T) {
+	_, err := config.ParseFile("c.yaml", []byte("timezone: Nowhere\nhigh_reach: -1\nsla:\n  first_response: 0s\n"), secrets, time.Hour)
+	if err == nil || strings.Count(err.Error(), "\n") != 2 {
+		t.Errorf("want three problems, one per line; got:\n%v", err)
+	}
+}
+
+func TestConfigFileVariable(t *testing.T) {
+	_, err := load(t, map[string]string{"CAREDESK_CONFIG": "testdata/missing.yaml"})
+	if err == nil || !strings.Contains(err.Error(), "CAREDESK_CONFIG names testdata/missing.yaml, which cannot be read") {
+		t.Errorf("a missing file gives %v", err)
+	}
+	c, err := load(t, map[string]string{"CAREDESK_CONFIG": "testdata/caredesk.yaml", "TWITTER_HOOK_SECRET": "0123456789abcdef0123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.File.HighReach != 5000 {
+		t.Errorf("the file was not applied: %+v", c.File)
+	}
+}
