@@ -132,7 +132,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		bot.CourierRetry(bot.Retry{Min: cfg.Retry.Min, Max: cfg.Retry.Max, GiveUpAfter: cfg.Retry.GiveUpAfter}),
 		bot.CourierObserver(m.delivered))
 	policy := bot.DefaultPolicy()
-	policy.SLA = func(string) time.Duration { return cfg.SLA }
+	policy.SLA = cfg.File.SLAFor
+	policy.Calendar = cfg.File.Calendar
+	policy.Rota = cfg.File.Rota
+	policy.Escalation = cfg.File.Escalation
+	policy.HighReach = cfg.File.HighReach
 	policy.ReopenWindow = cfg.ReopenWindow
 	core := bot.New(db, bot.WithWake(courier.Wake), bot.WithPolicy(policy), bot.WithLogger(log))
 	inbound := m.counting(core)

@@ -27,8 +27,12 @@ func (b *Bot) Act(ctx context.Context, a Action) (Result, error) {
 		if err != nil || !fresh {
 			return err
 		}
-		if a.Verb == DoList {
+		switch a.Verb {
+		case DoList:
 			res.Text, err = b.list(tx, now)
+			return err
+		case DoSLA, DoRota, DoRotaWeek, DoOverride, DoSwap, DoUndo:
+			res.Text, err = b.duty(tx, a, now)
 			return err
 		}
 		t, err := b.find(tx, a)
@@ -131,10 +135,21 @@ func (b *Bot) claim(tx Tx, agent Agent, t Ticket, now time.Time) (string, error)
 		t.ID, t.Customer.displayName(), t.Source), nil
 }
 
-// change saves t, records the event and re-renders the root.
+// change saves t, records the event, disarms the timers that no longer
+// apply, and re-renders the root.
 func (b *Bot) change(tx Tx, t Ticket, e Event, now time.Time) error {
 	if err := tx.SaveTicket(t); err != nil {
 		return err
+	}
+	switch t.State {
+	case Claimed:
+		if err := tx.CancelTimers(t.ID, EscalatePrimary, EscalateBackup); err != nil {
+			return err
+		}
+	case Resolved:
+		if err := tx.CancelTimers(t.ID); err != nil {
+			return err
+		}
 	}
 	e.TicketID, e.At = t.ID, now
 	if err := tx.AddEvent(e); err != nil {

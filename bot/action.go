@@ -1,5 +1,7 @@
 package bot
 
+import "time"
+
 // Verb is what an agent asks caredesk to do.
 type Verb string
 
@@ -14,19 +16,30 @@ const (
 	DoShow     Verb = "show"
 	DoList     Verb = "list"
 	DoSay      Verb = "say"
+	DoSLA      Verb = "sla"           // open tickets by time left to the first answer
+	DoRota     Verb = "rota"          // who is on duty now and next
+	DoRotaWeek Verb = "rota week"     // the coming seven days
+	DoOverride Verb = "rota override" // put To on duty From–Until
+	DoSwap     Verb = "rota swap"     // exchange To's and Other's next shifts
+	DoUndo     Verb = "rota undo"     // take back the newest rota change
 )
 
 // Action is one thing an agent did on the desk: a slash command, a button,
 // an emoji on a ticket's root, or a message in a ticket's thread.
 type Action struct {
-	Verb    Verb
-	Ticket  int64  // the ticket's number; 0 when Thread names it
-	Thread  string // the desk id of the ticket's root, when the action happened on or in it
-	Agent   Agent  // who did it
-	To      Agent  // the new owner, for Transfer
-	Text    string // the reply or note
-	Ref     string // the desk id of the agent's own message (Say), to mark it delivered
-	EventID string // the desk's id of the event; a repeated id changes nothing
+	Verb   Verb
+	Ticket int64  // the ticket's number; 0 when Thread names it
+	Thread string // the desk id of the ticket's root, when the action happened on or in it
+	Agent  Agent  // who did it
+	To     Agent  // the new owner (transfer), who covers (override), one side of a swap
+	Other  Agent  // the other side of a swap
+	// From and Until are an override's range as written on the team's
+	// clock: their fields are read as wall-clock time in the team's zone,
+	// whatever zone they carry.
+	From, Until time.Time
+	Text        string // the reply or note
+	Ref         string // the desk id of the agent's own message (Say), to mark it delivered
+	EventID     string // the desk's id of the event; a repeated id changes nothing
 	// Whisper asks for the answer to be shown to the agent through the desk
 	// (an ephemeral message) because the action came without a way to
 	// answer it directly, such as an emoji or a button.

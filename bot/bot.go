@@ -10,8 +10,15 @@ import (
 
 // Policy holds the promises caredesk keeps, with their defaults.
 type Policy struct {
-	// SLA is the first-response target of a source's tickets.
-	SLA func(source string) time.Duration
+	// SLA is the promise to a source's customers.
+	SLA func(source string) SLA
+	// Calendar says when the team is at work; out of it the rota answers.
+	Calendar Calendar
+	// Rota is who is on duty out of hours, as configured; changes made
+	// from the desk are stored and laid over it.
+	Rota Rota
+	// Escalation says who is pinged when a ticket waits.
+	Escalation Escalation
 	// ReopenWindow is how long after resolving a ticket a new message from
 	// the same customer reopens it rather than opening a new one.
 	ReopenWindow time.Duration
@@ -25,7 +32,10 @@ type Policy struct {
 // DefaultPolicy is a one-hour first response and a seven-day reopen window.
 func DefaultPolicy() Policy {
 	return Policy{
-		SLA:          func(string) time.Duration { return time.Hour },
+		SLA:          func(string) SLA { return SLA{FirstResponse: time.Hour} },
+		Calendar:     DefaultCalendar(time.UTC),
+		Rota:         Rota{Location: time.UTC},
+		Escalation:   DefaultEscalation(),
 		ReopenWindow: 7 * 24 * time.Hour,
 		Greeting:     "Hi! Tell us what happened and a person from our team will answer you here.",
 		HighReach:    10_000,
@@ -167,9 +177,14 @@ func (b *Bot) open(tx Tx, in Inbound, now time.Time) error {
 		Source: in.Source, Conversation: in.Conversation, Customer: in.Customer,
 		Network: in.Network, PostURL: in.PostURL, Language: in.Language,
 		Text: in.Text, State: Open, LastInbound: in.MessageID,
-		OpenedAt: now, Deadline: now.Add(b.policy.SLA(in.Source)), UpdatedAt: now,
+		OpenedAt: now, UpdatedAt: now,
 	}
+	sla := b.policy.SLA(in.Source)
+	t.Deadline = b.after(now, sla.FirstResponse, sla.BusinessHours)
 	if err := tx.CreateTicket(&t); err != nil {
+		return err
+	}
+	if err := b.setTimers(tx, t, sla, now); err != nil {
 		return err
 	}
 	// The first message is what the root shows, so it is stored but not
@@ -181,7 +196,14 @@ func (b *Bot) open(tx Tx, in Inbound, now time.Time) error {
 	if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "opened", Detail: in.Source, At: now}); err != nil {
 		return err
 	}
-	return tx.Enqueue(b.desk(PostTicket, t.ID, 0, now))
+	if err := tx.Enqueue(b.desk(PostTicket, t.ID, 0, now)); err != nil {
+		return err
+	}
+	// After the root, so that the page lands in the ticket's thread.
+	if !b.policy.Calendar.Open(now) {
+		return b.pageOnCall(tx, t, now)
+	}
+	return nil
 }
 
 // notice stores a line caredesk writes into the ticket's thread and queues it.

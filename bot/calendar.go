@@ -124,7 +124,7 @@ func (c Calendar) ClosedStretch(t time.Time, atLeast time.Duration) (from, until
 	}
 	// Nothing opens again up to last; that is a stretch long enough only
 	// if enough of it lies within the search.
-	if from := later(t, end); last.Sub(from) >= atLeast && !end.Equal(Never) {
+	if from := later(t, end); !end.Equal(Never) && last.Sub(from) >= atLeast {
 		return from, Never, true
 	}
 	return time.Time{}, time.Time{}, false

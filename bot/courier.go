@@ -384,6 +384,9 @@ func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message
 		if err := tx.SaveTicket(t); err != nil {
 			return err
 		}
+		if err := tx.CancelTimers(t.ID, RemindFirstReply, EscalatePrimary, EscalateBackup, BreachFirstReply); err != nil {
+			return err
+		}
 		if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "replied", Actor: m.Author, At: now}); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +35,8 @@ type desk struct {
 	marked    []string // desk refs marked delivered
 	announced []string // channel announcements
 	dms       []string // "agent: text"
+	clock     *clock   // stamps the transcript
+	log       []string // everything the team saw, in order, with the time
 	fail      error    // every call fails with this while set
 	lose      int      // the next PostTicket calls post, then lose the answer
 }
@@ -63,6 +66,7 @@ func (d *desk) PostTicket(_ context.Context, t bot.Ticket) (string, error) {
 	d.n++
 	ref := fmt.Sprintf("root-%d", d.n)
 	d.roots[ref] = t
+	d.saw("#%d opened: %s", t.ID, t.Text)
 	if d.lose > 0 {
 		d.lose--
 		return "", fmt.Errorf("connection reset before the answer arrived")
@@ -88,6 +92,7 @@ func (d *desk) PostMessage(_ context.Context, t bot.Ticket, m bot.Message) (stri
 	}
 	d.n++
 	d.thread[t.DeskThread] = append(d.thread[t.DeskThread], m)
+	d.saw("  #%d thread: %s", t.ID, m.Text)
 	return fmt.Sprintf("msg-%d", d.n), nil
 }
 
@@ -118,6 +123,7 @@ func (d *desk) Announce(_ context.Context, text string) error {
 		return d.fail
 	}
 	d.announced = append(d.announced, text)
+	d.saw("channel: %s", text)
 	return nil
 }
 
@@ -128,7 +134,17 @@ func (d *desk) DirectMessage(_ context.Context, agent, text string) error {
 		return d.fail
 	}
 	d.dms = append(d.dms, agent+": "+text)
+	d.saw("  DM to %s: %s", agent, text)
 	return nil
+}
+
+// saw adds a line to the transcript; the caller holds d.mu.
+func (d *desk) saw(format string, args ...any) {
+	when := ""
+	if d.clock != nil {
+		when = d.clock.Now().Format("Mon 15:04") + "  "
+	}
+	d.log = append(d.log, when+fmt.Sprintf(format, args...))
 }
 
 func (d *desk) setFail(err error) { d.mu.Lock(); d.fail = err; d.mu.Unlock() }
@@ -182,15 +198,23 @@ var (
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, bot.DefaultPolicy(), time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC))
+}
+
+// newWorldWith is a world whose core keeps policy, starting at now.
+func newWorldWith(t *testing.T, policy bot.Policy, now time.Time) *world {
+	t.Helper()
 	db, err := sqlite.Open(t.TempDir() + "/caredesk.db")
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	w := &world{t: t, db: db, clock: &clock{now: time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)}, desk: newDesk(), tg: &customers{}}
+	w := &world{t: t, db: db, clock: &clock{now: now}, desk: newDesk(), tg: &customers{}}
+	w.desk.clock = w.clock
+	quiet := slog.New(slog.DiscardHandler)
 	w.courier = bot.NewCourier(db, w.desk, map[string]bot.Source{"telegram": w.tg},
-		bot.CourierClock(w.clock), bot.CourierRetry(bot.Retry{Min: time.Second, Max: time.Minute, GiveUpAfter: time.Hour}))
-	w.bot = bot.New(db, bot.WithClock(w.clock))
+		bot.CourierClock(w.clock), bot.CourierLogger(quiet), bot.CourierRetry(bot.Retry{Min: time.Second, Max: time.Minute, GiveUpAfter: time.Hour}))
+	w.bot = bot.New(db, bot.WithClock(w.clock), bot.WithPolicy(policy), bot.WithLogger(quiet))
 	return w
 }
 

@@ -73,4 +73,12 @@ type Tx interface {
 	// CancelTimers removes the ticket's timers of the given alarms (all of
 	// them when none is given).
 	CancelTimers(ticketID int64, alarms ...Alarm) error
+
+	// AddRotaChange stores c and sets c.ID.
+	AddRotaChange(c *RotaChange) error
+	// RotaChanges returns the changes in force, oldest first.
+	RotaChanges() ([]RotaChange, error)
+	// UndoRotaChange takes back the newest change in force and returns it;
+	// ENOTFOUND when there is none.
+	UndoRotaChange(at time.Time) (RotaChange, error)
 }

@@ -25,3 +25,14 @@ type Timer struct {
 	Share    int // for RemindFirstReply: the percentage of the target gone
 	DueAt    time.Time
 }
+
+// RotaChange is a change of the rota made from the desk (an override or a
+// swap): stored, shown to the team, and undoable.
+type RotaChange struct {
+	ID        int64
+	Kind      string // "override", "swap"
+	By        string // the agent who made it
+	At        time.Time
+	Summary   string // what it did, in a sentence
+	Overrides []Override
+}

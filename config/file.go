@@ -509,6 +509,11 @@ func (p *parser) rotation(n *yaml.Node, path string) {
 		}
 		r.HandoverDay, r.HandoverTime = p.dayTime(handover, join(path, "handover"))
 	}
+	// "start: 2026-11-02" means the first shift begins with that day's
+	// hand-over, not the shift that happens to be running at midnight.
+	if !r.Start.IsZero() {
+		r.Start = time.Date(r.Start.Year(), r.Start.Month(), r.Start.Day(), r.HandoverTime/60, r.HandoverTime%60, 0, 0, p.f.Location)
+	}
 	p.f.Rota.Rotations = append(p.f.Rota.Rotations, r)
 }
 

@@ -44,7 +44,7 @@ func TestExampleFile(t *testing.T) {
 		t.Fatalf("rotations %+v", f.Rota.Rotations)
 	}
 	wk, we := f.Rota.Rotations[0], f.Rota.Rotations[1]
-	if wk.HandoverDay != time.Monday || wk.HandoverTime != 9*60 || !wk.Start.Equal(time.Date(2026, 11, 2, 0, 0, 0, 0, ist)) || len(wk.Members) != 3 {
+	if wk.HandoverDay != time.Monday || wk.HandoverTime != 9*60 || !wk.Start.Equal(time.Date(2026, 11, 2, 9, 0, 0, 0, ist)) || len(wk.Members) != 3 {
 		t.Errorf("weekly rotation %+v", wk)
 	}
 	if we.Length != "weekend" || we.HandoverDay != time.Friday || we.HandoverTime != 18*60 || we.EndDay != time.Monday || we.EndTime != 9*60 || we.Layer != bot.Primary {

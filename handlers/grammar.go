@@ -7,8 +7,10 @@ package handlers
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"caredesk/bot"
 )
@@ -24,6 +26,7 @@ const (
 	ArgTicket ArgKind = iota // a ticket number, "12" or "#12"
 	ArgUser                  // a mention of a desk user
 	ArgText                  // the rest of the line
+	ArgTime                  // a date and time on the team's clock, 2026-12-05T18:00
 )
 
 // Arg is one argument of a command.
@@ -36,11 +39,16 @@ type Arg struct {
 
 // Command is one /desk subcommand. Every desk registers and documents the
 // commands from Commands, so a command added here appears on both desks.
+// Its name is its verb's words: "claim", or "rota override" for a command
+// of the rota group.
 type Command struct {
 	Verb    bot.Verb
 	Summary string
 	Args    []Arg
 }
+
+// Words are the command's name as typed: ["rota", "override"].
+func (c Command) Words() []string { return strings.Fields(string(c.Verb)) }
 
 var ticketArg = Arg{Name: "ticket", Kind: ArgTicket, Summary: "the ticket's number, like 12", Optional: true}
 
@@ -53,6 +61,17 @@ var Commands = []Command{
 	{bot.DoResolve, "Close a ticket; it reopens if the customer writes again soon.", []Arg{ticketArg}},
 	{bot.DoShow, "Show a ticket with its latest messages.", []Arg{ticketArg}},
 	{bot.DoList, "List open tickets, oldest first, with owner and deadline.", nil},
+	{bot.DoSLA, "List tickets waiting for a first answer, by time left, overdue first.", nil},
+	{bot.DoRota, "Who is on duty now and next.", nil},
+	{bot.DoRotaWeek, "The rota for the coming 7 days.", nil},
+	{bot.DoOverride, "Put someone on duty for a while (times on the team's clock).", []Arg{
+		{Name: "who", Kind: ArgUser, Summary: "who covers, as an @mention"},
+		{Name: "from", Kind: ArgTime, Summary: "start, like 2026-12-05T18:00"},
+		{Name: "until", Kind: ArgTime, Summary: "end, like 2026-12-06T09:00"}}},
+	{bot.DoSwap, "Swap two people's next shifts.", []Arg{
+		{Name: "one", Kind: ArgUser, Summary: "one person, as an @mention"},
+		{Name: "other", Kind: ArgUser, Summary: "the other, as an @mention"}}},
+	{bot.DoUndo, "Take back the newest change of the rota.", nil},
 	{Help, "Show this help.", nil},
 }
 
@@ -87,6 +106,22 @@ func lookup(verb string) (Command, bool) {
 	return Command{}, false
 }
 
+// match finds the command whose words begin fields, the longest first, so
+// that "rota week" is not read as "rota" with an argument.
+func match(fields []string) (Command, bool) {
+	best, found := Command{}, false
+	for _, c := range Commands {
+		w := c.Words()
+		if len(w) > len(fields) || (found && len(w) <= len(best.Words())) {
+			continue
+		}
+		if slices.EqualFunc(w, fields[:len(w)], strings.EqualFold) {
+			best, found = c, true
+		}
+	}
+	return best, found
+}
+
 // mention matches how Slack (<@U123|alice>, <@U123>) and Discord (<@123>,
 // <@!123>) write a user in command text.
 var mention = regexp.MustCompile(`^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$`)
@@ -99,12 +134,17 @@ func Parse(line string) (bot.Action, error) {
 	if len(fields) == 0 {
 		return bot.Action{Verb: Help}, nil
 	}
-	cmd, ok := lookup(strings.ToLower(fields[0]))
+	cmd, ok := match(fields)
 	if !ok {
 		return bot.Action{}, bot.Errorf(bot.EINVALID, "I don't know \"%s\". Try /desk help.", fields[0])
 	}
 	a := bot.Action{Verb: cmd.Verb}
-	rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), fields[0]))
+	rest := strings.TrimSpace(line)
+	for range cmd.Words() {
+		_, rest, _ = strings.Cut(strings.TrimSpace(rest), " ")
+	}
+	rest = strings.TrimSpace(rest)
+	users, times := 0, 0
 	for _, arg := range cmd.Args {
 		word, after, _ := strings.Cut(rest, " ")
 		switch arg.Kind {
@@ -114,21 +154,36 @@ func Parse(line string) (bot.Action, error) {
 				continue // implied by the thread, or missing: the caller decides
 			}
 			a.Ticket = n
-			rest = strings.TrimSpace(after)
 		case ArgUser:
 			m := mention.FindStringSubmatch(word)
 			if m == nil {
-				return bot.Action{}, bot.Errorf(bot.EINVALID, "Name the new owner with an @mention: %s", cmd.Usage())
+				return bot.Action{}, bot.Errorf(bot.EINVALID, "Name %s: %s", arg.Summary, cmd.Usage())
 			}
-			a.To = bot.Agent{ID: m[1], Name: m[2]}
-			rest = strings.TrimSpace(after)
+			if users == 0 {
+				a.To = bot.Agent{ID: m[1], Name: m[2]}
+			} else {
+				a.Other = bot.Agent{ID: m[1], Name: m[2]}
+			}
+			users++
+		case ArgTime:
+			t, err := time.Parse("2006-01-02T15:04", word)
+			if err != nil {
+				return bot.Action{}, bot.Errorf(bot.EINVALID, "\"%s\" is not a date and time for %s: write it like 2026-12-05T18:00 (the team's clock). %s", word, arg.Name, cmd.Usage())
+			}
+			if times == 0 {
+				a.From = t
+			} else {
+				a.Until = t
+			}
+			times++
 		case ArgText:
 			if rest == "" {
 				return bot.Action{}, bot.Errorf(bot.EINVALID, "Add the %s after the ticket number: %s", arg.Name, cmd.Usage())
 			}
 			a.Text = rest
-			rest = ""
+			after = ""
 		}
+		rest = strings.TrimSpace(after)
 	}
 	if rest != "" {
 		return bot.Action{}, bot.Errorf(bot.EINVALID, "I did not understand \"%s\". Write it as %s", rest, cmd.Usage())

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"caredesk/bot"
 	"caredesk/handlers"
@@ -26,6 +27,13 @@ func TestParse(t *testing.T) {
 		{"show 9", bot.Action{Verb: bot.DoShow, Ticket: 9}},
 		{"list", bot.Action{Verb: bot.DoList}},
 		{"help", bot.Action{Verb: handlers.Help}},
+		{"sla", bot.Action{Verb: bot.DoSLA}},
+		{"rota", bot.Action{Verb: bot.DoRota}},
+		{"Rota Week", bot.Action{Verb: bot.DoRotaWeek}},
+		{"rota undo", bot.Action{Verb: bot.DoUndo}},
+		{"rota swap <@UALICE|alice> <@UBOB|bob>", bot.Action{Verb: bot.DoSwap, To: bot.Agent{ID: "UALICE", Name: "alice"}, Other: bot.Agent{ID: "UBOB", Name: "bob"}}},
+		{"rota override <@UBOB> 2026-12-05T18:00 2026-12-06T09:00", bot.Action{Verb: bot.DoOverride, To: bot.Agent{ID: "UBOB"},
+			From: time.Date(2026, 12, 5, 18, 0, 0, 0, time.UTC), Until: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)}},
 		{"", bot.Action{Verb: handlers.Help}},
 	}
 	for _, tt := range tests {
@@ -46,7 +54,10 @@ func TestParseRefusals(t *testing.T) {
 		{"claimx 12", `I don't know "claimx". Try /desk help.`},
 		{"reply 12", "Add the text after the ticket number: /desk reply <ticket> <text>"},
 		{"note 12", "Add the text after the ticket number: /desk note <ticket> <text>"},
-		{"transfer 12 bob", "Name the new owner with an @mention: /desk transfer <ticket> <to>"},
+		{"transfer 12 bob", "Name the new owner, as an @mention: /desk transfer <ticket> <to>"},
+		{"rota swap <@U1> bob", "Name the other, as an @mention: /desk rota swap <one> <other>"},
+		{"rota override <@U1> tomorrow 2026-12-06T09:00", "\"tomorrow\" is not a date and time for from: write it like 2026-12-05T18:00"},
+		{"rota week please", "I did not understand \"please\""},
 		{"claim 12 now", `I did not understand "now". Write it as /desk claim <ticket>`},
 		{"list everything", `I did not understand "everything"`},
 	}

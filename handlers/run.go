@@ -38,7 +38,7 @@ func (r Runner) Command(ctx context.Context, agent bot.Agent, line, thread, even
 	if a.Ticket == 0 {
 		a.Thread = thread
 	}
-	if a.Ticket == 0 && a.Thread == "" && a.Verb != bot.DoList {
+	if a.Ticket == 0 && a.Thread == "" && needsTicket(a.Verb) {
 		cmd, _ := lookup(string(a.Verb))
 		return fmt.Sprintf("Which ticket? Write it as %s, e.g. /desk %s 12.", cmd.Usage(), a.Verb)
 	}
@@ -74,4 +74,15 @@ func errorID() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// needsTicket reports whether the command is about one ticket.
+func needsTicket(v bot.Verb) bool {
+	cmd, _ := lookup(string(v))
+	for _, a := range cmd.Args {
+		if a.Kind == ArgTicket {
+			return true
+		}
+	}
+	return false
 }

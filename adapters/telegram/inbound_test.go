@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +97,7 @@ func TestUpdatesBecomeInbounds(t *testing.T) {
 			switch {
 			case tc.want == nil && len(got) != 0:
 				t.Errorf("got %+v, want nothing for the core", got)
-			case tc.want != nil && (len(got) != 1 || got[0] != *tc.want):
+			case tc.want != nil && (len(got) != 1 || !reflect.DeepEqual(got[0], *tc.want)):
 				t.Errorf("got %+v\nwant %+v", got, *tc.want)
 			}
 		})

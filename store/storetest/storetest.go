@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"DeliveryIDsNotReused", testDeliveryIDsNotReused},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Timers", testTimers},
+		{"RotaChanges", testRotaChanges},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })

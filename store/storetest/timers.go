@@ -82,3 +82,41 @@ func equalIDs(a, b []int64) bool {
 	}
 	return true
 }
+
+func testRotaChanges(t *testing.T, s bot.Store) {
+	o := func(agent string, h int) bot.Override {
+		return bot.Override{Layer: bot.Primary, Agent: agent, From: t0.Add(time.Duration(h) * time.Hour), Until: t0.Add(time.Duration(h+12) * time.Hour), Note: "cover"}
+	}
+	changes := []bot.RotaChange{
+		{Kind: "override", By: "U1", At: t0, Summary: "bob covers Saturday", Overrides: []bot.Override{o("UBOB", 0)}},
+		{Kind: "swap", By: "U2", At: t0.Add(time.Minute), Summary: "alice and carol swap", Overrides: []bot.Override{o("UCAROL", 24), o("UALICE", 48)}},
+	}
+	update(t, s, func(tx bot.Tx) error {
+		for i := range changes {
+			if err := tx.AddRotaChange(&changes[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var got []bot.RotaChange
+	view(t, s, func(tx bot.Tx) (err error) { got, err = tx.RotaChanges(); return err })
+	if len(got) != 2 || got[1].Summary != "alice and carol swap" || len(got[1].Overrides) != 2 ||
+		!got[1].Overrides[1].From.Equal(t0.Add(48*time.Hour)) || got[1].Overrides[0].Agent != "UCAROL" || got[0].By != "U1" {
+		t.Fatalf("changes came back as %+v", got)
+	}
+	var undone bot.RotaChange
+	update(t, s, func(tx bot.Tx) (err error) { undone, err = tx.UndoRotaChange(t0.Add(time.Hour)); return err })
+	if undone.ID != changes[1].ID {
+		t.Errorf("undo took back change %d, want the newest, %d", undone.ID, changes[1].ID)
+	}
+	update(t, s, func(tx bot.Tx) (err error) { _, err = tx.UndoRotaChange(t0.Add(time.Hour)); return err })
+	err := s.Update(t.Context(), func(tx bot.Tx) error { _, err := tx.UndoRotaChange(t0); return err })
+	if bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("undo with nothing left: %v, want ENOTFOUND", err)
+	}
+	view(t, s, func(tx bot.Tx) (err error) { got, err = tx.RotaChanges(); return err })
+	if len(got) != 0 {
+		t.Errorf("changes in force after undoing both: %+v", got)
+	}
+}

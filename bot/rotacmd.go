@@ -1,0 +1,189 @@
+package bot
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// duty answers the commands about the rota and the SLA clock.
+func (b *Bot) duty(tx Tx, a Action, now time.Time) (string, error) {
+	r, err := b.rota(tx)
+	if err != nil {
+		return "", err
+	}
+	switch a.Verb {
+	case DoSLA:
+		return b.slaList(tx, now)
+	case DoRota:
+		return b.rotaNow(r, now), nil
+	case DoRotaWeek:
+		return rotaWeek(r, now), nil
+	case DoOverride:
+		return b.override(tx, a, now)
+	case DoSwap:
+		return b.swap(tx, r, a, now)
+	case DoUndo:
+		return b.undo(tx, a, now)
+	}
+	return "", Errorf(EINVALID, "I don't know how to %q. Try /desk help.", a.Verb)
+}
+
+func (b *Bot) rotaNow(r Rota, now time.Time) string {
+	var s strings.Builder
+	if b.policy.Calendar.Open(now) {
+		fmt.Fprintf(&s, "It is business hours: the whole channel answers until %s.\n", At(b.policy.Calendar.NextClose(now), "f"))
+	} else {
+		fmt.Fprintf(&s, "Out of hours until %s: the rota answers.\n", At(b.policy.Calendar.NextOpen(now), "f"))
+	}
+	on := r.At(now)
+	if on.Primary.Agent == "" {
+		s.WriteString("Nobody is on duty now: the rota is empty here.")
+		return s.String()
+	}
+	fmt.Fprintf(&s, "On duty now: %s (primary) until %s", Mention(Agent{ID: on.Primary.Agent}), At(on.Primary.Until, "f"))
+	if on.Backup.Agent != "" {
+		fmt.Fprintf(&s, ", %s (backup)", Mention(Agent{ID: on.Backup.Agent}))
+	}
+	s.WriteString(".")
+	if next := r.At(on.Primary.Until); next.Primary.Agent != "" {
+		fmt.Fprintf(&s, "\nNext: %s (primary) from %s", Mention(Agent{ID: next.Primary.Agent}), At(next.Primary.From, "f"))
+		if next.Backup.Agent != "" {
+			fmt.Fprintf(&s, ", %s (backup)", Mention(Agent{ID: next.Backup.Agent}))
+		}
+		s.WriteString(".")
+	}
+	return s.String()
+}
+
+func rotaWeek(r Rota, now time.Time) string {
+	end := now.AddDate(0, 0, 7)
+	var s strings.Builder
+	s.WriteString("The rota for the coming 7 days:")
+	for _, layer := range []Layer{Primary, Backup} {
+		for _, sh := range r.Shifts(layer, now, end) {
+			if sh.Agent == "" {
+				continue
+			}
+			mark := ""
+			if sh.Override {
+				mark = " (changed)"
+			}
+			fmt.Fprintf(&s, "\n• %s → %s: %s (%s)%s", At(sh.From, "f"), At(sh.Until, "f"), Mention(Agent{ID: sh.Agent}), layer, mark)
+		}
+	}
+	if !strings.Contains(s.String(), "•") {
+		return "Nobody is on the rota in the coming 7 days."
+	}
+	return s.String()
+}
+
+// wall reads t's clock fields as a time in the team's zone.
+func (b *Bot) wall(t time.Time) time.Time {
+	loc := b.policy.Calendar.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, loc)
+}
+
+func (b *Bot) override(tx Tx, a Action, now time.Time) (string, error) {
+	from, until := b.wall(a.From), b.wall(a.Until)
+	switch {
+	case a.To.ID == "":
+		return "", Errorf(EINVALID, "Name who covers: /desk rota override @someone 2026-12-05T18:00 2026-12-06T09:00.")
+	case !until.After(from):
+		return "", Errorf(EINVALID, "The end (%s) must come after the start (%s).", At(until, "f"), At(from, "f"))
+	case !until.After(now):
+		return "", Errorf(EINVALID, "That time is over already (it ended %s).", At(until, "R"))
+	}
+	summary := fmt.Sprintf("%s covers %s → %s (override by %s)", Mention(a.To), At(from, "f"), At(until, "f"), Mention(a.Agent))
+	c := RotaChange{Kind: "override", By: a.Agent.ID, At: now, Summary: summary,
+		Overrides: []Override{{Layer: Primary, Agent: a.To.ID, From: from.UTC(), Until: until.UTC(), Note: "override by " + a.Agent.ID}}}
+	return b.recordChange(tx, c, now)
+}
+
+func (b *Bot) swap(tx Tx, r Rota, a Action, now time.Time) (string, error) {
+	if a.To.ID == "" || a.Other.ID == "" {
+		return "", Errorf(EINVALID, "Name both people: /desk rota swap @alice @bob.")
+	}
+	os, err := r.Swap(a.To.ID, a.Other.ID, now)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, o := range os {
+		parts = append(parts, fmt.Sprintf("%s covers %s → %s", Mention(Agent{ID: o.Agent}), At(o.From, "f"), At(o.Until, "f")))
+	}
+	summary := fmt.Sprintf("%s and %s swap shifts: %s (by %s)", Mention(a.To), Mention(a.Other), strings.Join(parts, "; "), Mention(a.Agent))
+	return b.recordChange(tx, RotaChange{Kind: "swap", By: a.Agent.ID, At: now, Summary: summary, Overrides: os}, now)
+}
+
+// recordChange stores a change of the rota and tells the channel, so that
+// a change made by one person is seen by all.
+func (b *Bot) recordChange(tx Tx, c RotaChange, now time.Time) (string, error) {
+	if err := tx.AddRotaChange(&c); err != nil {
+		return "", err
+	}
+	if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: Announce, Text: "🗓️ Rota change: " + c.Summary + ".", NextAt: now, CreatedAt: now}); err != nil {
+		return "", err
+	}
+	return "Done: " + c.Summary + ". The channel has been told; /desk rota undo takes it back.", nil
+}
+
+func (b *Bot) undo(tx Tx, a Action, now time.Time) (string, error) {
+	c, err := tx.UndoRotaChange(now)
+	if err != nil {
+		return "", err
+	}
+	text := fmt.Sprintf("↩️ %s took back a rota change: %s.", Mention(a.Agent), c.Summary)
+	if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: Announce, Text: text, NextAt: now, CreatedAt: now}); err != nil {
+		return "", err
+	}
+	return "Taken back: " + c.Summary + ".", nil
+}
+
+// slaList lists the tickets still waiting for a first answer, by time left,
+// the breached ones first.
+func (b *Bot) slaList(tx Tx, now time.Time) (string, error) {
+	open, err := tx.OpenTickets(10_000)
+	if err != nil {
+		return "", err
+	}
+	var waiting []Ticket
+	for _, t := range open {
+		if t.FirstReplyAt.IsZero() {
+			waiting = append(waiting, t)
+		}
+	}
+	if len(waiting) == 0 {
+		return "Every open ticket has had its first answer. Nothing is waiting.", nil
+	}
+	slices.SortStableFunc(waiting, func(x, y Ticket) int { return cmp.Compare(x.Deadline.UnixNano(), y.Deadline.UnixNano()) })
+	var s strings.Builder
+	breached := 0
+	for _, t := range waiting {
+		if now.After(t.Deadline) {
+			breached++
+		}
+	}
+	fmt.Fprintf(&s, "%d waiting for a first answer, %d past the target:", len(waiting), breached)
+	for i, t := range waiting {
+		if i == listLimit {
+			fmt.Fprintf(&s, "\n…and %d more.", len(waiting)-listLimit)
+			break
+		}
+		owner := "unclaimed"
+		if t.State == Claimed {
+			owner = Mention(t.Owner)
+		}
+		left := fmt.Sprintf("%s left (due %s)", span(t.Deadline.Sub(now)), At(t.Deadline, "t"))
+		if now.After(t.Deadline) {
+			left = fmt.Sprintf("🚨 overdue by %s", span(now.Sub(t.Deadline)))
+		}
+		fmt.Fprintf(&s, "\n• #%d %s, %s: %s, %s", t.ID, NetworkOf(t), t.Customer.displayName(), left, owner)
+	}
+	return s.String(), nil
+}
