@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ import (
 	"caredesk/bot"
 	"caredesk/config"
 	"caredesk/handlers"
+	"caredesk/ics"
 	"caredesk/store/sqlite"
 )
 
@@ -158,6 +160,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	if cfg.Telegram.WebhookURL != "" {
 		mux.Handle("/telegram/webhook", tg.WebhookHandler(inbound))
 	}
+	mux.Handle("GET /rota.ics", rotaFeed(core, cfg, log))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
@@ -190,6 +193,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		goRun("slack", func() error { return desk.RunSocketMode(ctx, runner) })
 	}
 	goRun("forget", func() error { forgetSeen(ctx, db, log); return nil })
+	goRun("scheduler", func() error { schedule(ctx, core, cfg.Tick, log); return nil })
 
 	ready.Store(true)
 	log.Info("caredesk is serving", "addr", ln.Addr().String(), "telegram", modeName(cfg.Telegram.WebhookURL != "", "webhook", "long polling"),
@@ -215,6 +219,48 @@ func modeName(cond bool, yes, no string) string {
 		return yes
 	}
 	return no
+}
+
+// schedule ticks the core's scheduler until ctx ends. Timers live in the
+// store, so a tick missed while caredesk was down fires on the next one.
+func schedule(ctx context.Context, core *bot.Bot, every time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		if n, err := core.Tick(ctx); err != nil && ctx.Err() == nil {
+			log.Error("scheduler tick failed; the next one tries again", "err", err)
+		} else if n > 0 {
+			log.Debug("scheduler fired timers", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// rotaFeed serves the rota as an iCalendar feed at /rota.ics?token=…, so
+// people can subscribe in their calendar apps (which cannot send headers).
+func rotaFeed(core *bot.Bot, cfg config.Config, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cfg.ICSToken == "" {
+			http.Error(w, "The rota feed is off: set CAREDESK_ICS_TOKEN to turn it on.", http.StatusNotFound)
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("token")), []byte(cfg.ICSToken)) != 1 {
+			http.Error(w, "Add ?token= with the value of CAREDESK_ICS_TOKEN to the address.", http.StatusUnauthorized)
+			return
+		}
+		shifts, err := core.Shifts(r.Context(), 60*24*time.Hour)
+		if err != nil {
+			log.Error("rota feed", "err", err)
+			http.Error(w, "The rota could not be read; try again in a minute.", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+		_, _ = w.Write(ics.Feed("caredesk on call", shifts, cfg.File.People, time.Now()))
+	})
 }
 
 // forgetSeen prunes the ids of network events older than a month once a

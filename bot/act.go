@@ -132,7 +132,7 @@ func (b *Bot) claim(tx Tx, agent Agent, t Ticket, now time.Time) (string, error)
 		return "", err
 	}
 	return fmt.Sprintf("You own #%d now. What you write in its thread goes to %s on %s; start with \"note:\" to keep it inside the team.",
-		t.ID, t.Customer.displayName(), t.Source), nil
+		t.ID, t.Customer.displayName(), NetworkOf(t)), nil
 }
 
 // change saves t, records the event, disarms the timers that no longer
@@ -189,7 +189,7 @@ func (b *Bot) reply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	if err := tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: SendReply, TicketID: t.ID, MessageID: m.ID, NextAt: now, CreatedAt: now}); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Sending your reply to %s on %s; a ✔ appears on it in the thread once delivered.", t.Customer.displayName(), t.Source), nil
+	return fmt.Sprintf("Sending your reply to %s on %s; a ✔ appears on it in the thread once delivered.", t.Customer.displayName(), NetworkOf(t)), nil
 }
 
 func (b *Bot) note(tx Tx, a Action, t Ticket, now time.Time) (string, error) {

@@ -142,7 +142,7 @@ func TestOwnershipRules(t *testing.T) {
 		{"resolve my own", []bot.Action{{Verb: bot.DoClaim, Ticket: 1, Agent: alice}}, bot.Action{Verb: bot.DoResolve, Ticket: 1, Agent: alice}, "", "Resolved #1. If the customer writes again within 7 days, it reopens.", alice, bot.Resolved},
 		{"resolve spam nobody claimed", nil, bot.Action{Verb: bot.DoResolve, Ticket: 1, Agent: carol}, "", "Resolved #1", carol, bot.Resolved},
 		{"reply to someone else's", []bot.Action{{Verb: bot.DoClaim, Ticket: 1, Agent: alice}}, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: bob, Text: "hi"}, bot.EFORBIDDEN, "only the owner answers the customer", alice, bot.Claimed},
-		{"reply to an unclaimed ticket claims it", nil, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: bob, Text: "hi"}, "", "Sending your reply to Jane Doe on telegram", bob, bot.Claimed},
+		{"reply to an unclaimed ticket claims it", nil, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: bob, Text: "hi"}, "", "Sending your reply to Jane Doe on Telegram", bob, bot.Claimed},
 		{"reply to a resolved ticket", []bot.Action{{Verb: bot.DoResolve, Ticket: 1, Agent: alice}}, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: alice, Text: "hi"}, bot.ECONFLICT, "#1 is resolved. /desk claim 1 reopens it", alice, bot.Resolved},
 	}
 	for _, tt := range tests {
@@ -280,7 +280,7 @@ func TestListAndShow(t *testing.T) {
 	mustAct(t, w, bot.Action{Verb: bot.DoClaim, Ticket: 2, Agent: bob})
 	w.clock.Add(55 * time.Minute)
 	list := mustAct(t, w, bot.Action{Verb: bot.DoList, Agent: alice})
-	for _, want := range []string{"#1 telegram, Jane Doe: unclaimed, first answer overdue by 5 min", "#2 telegram, @max: <@UBOB>, answer due 15:10 UTC (in 5 min)"} {
+	for _, want := range []string{"#1 Telegram, Jane Doe: unclaimed, first answer overdue by 5 min", "#2 Telegram, @max: <@UBOB>, answer due 15:10 UTC (in 5 min)"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("list\n%s\nlacks %q", list, want)
 		}
@@ -289,7 +289,7 @@ func TestListAndShow(t *testing.T) {
 		t.Errorf("list is not oldest first:\n%s", list)
 	}
 	show := mustAct(t, w, bot.Action{Verb: bot.DoShow, Ticket: 1, Agent: alice})
-	if !strings.Contains(show, "#1 · telegram · Jane Doe · open") || !strings.Contains(show, "customer: first") {
+	if !strings.Contains(show, "#1 · Telegram · Jane Doe · open") || !strings.Contains(show, "customer: first") {
 		t.Errorf("show:\n%s", show)
 	}
 	mustAct(t, w, bot.Action{Verb: bot.DoResolve, Ticket: 1, Agent: alice})
@@ -387,6 +387,21 @@ func TestLostAnswerDoesNotPostTheTicketTwice(t *testing.T) {
 	}
 	if tk := w.ticket(1); w.desk.roots[tk.DeskThread].ID != 1 {
 		t.Errorf("ticket #1 points at %q, which is not its root", tk.DeskThread)
+	}
+	if w.outbox() != 0 {
+		t.Errorf("outbox holds %d deliveries", w.outbox())
+	}
+}
+
+func TestLostAnswerDoesNotPostAThreadMessageTwice(t *testing.T) {
+	w := newWorld(t)
+	w.writes(jane, 1, "hello?")
+	w.desk.loseMsg = 1
+	w.writes(jane, 2, "anyone there?")
+	w.clock.Add(time.Minute)
+	w.flush()
+	if got := w.desk.thread[w.ticket(1).DeskThread]; len(got) != 1 {
+		t.Errorf("the thread shows the follow-up %d times, want once", len(got))
 	}
 	if w.outbox() != 0 {
 		t.Errorf("outbox holds %d deliveries", w.outbox())

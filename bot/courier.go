@@ -336,9 +336,20 @@ func (c *Courier) postMessage(ctx context.Context, d Delivery, t Ticket, m Messa
 	if m.DeskRef != "" {
 		return c.finish(ctx, d, nil)
 	}
-	ref, err := c.desk.PostMessage(ctx, t, m)
-	if err != nil {
-		return err
+	var ref string
+	if finder, ok := c.desk.(MessageFinder); ok && d.Attempts > 0 && t.DeskThread != "" {
+		found, err := finder.FindMessage(ctx, t, m)
+		if err != nil {
+			return fmt.Errorf("look for an earlier post of message %d: %w", m.ID, err)
+		}
+		ref = found
+	}
+	if ref == "" {
+		posted, err := c.desk.PostMessage(ctx, t, m)
+		if err != nil {
+			return err
+		}
+		ref = posted
 	}
 	return c.finish(ctx, d, func(tx Tx) error {
 		m, err := tx.Message(m.ID)

@@ -99,6 +99,14 @@ type RootFinder interface {
 	FindTicket(ctx context.Context, t Ticket) (thread string, err error)
 }
 
+// MessageFinder is a Desk that can look up whether a message is already in
+// its ticket's thread, so that a thread post whose outcome is unknown (an
+// escalation's ping, a customer's message) is not posted twice.
+type MessageFinder interface {
+	// FindMessage returns the desk's id of m in t's thread, or "".
+	FindMessage(ctx context.Context, t Ticket, m Message) (ref string, err error)
+}
+
 // DeliveryError says how a failed delivery should be retried. Adapters wrap
 // their errors with Permanent or RetryAfter; any other error is temporary and
 // retried with exponential backoff.

@@ -39,6 +39,19 @@ type desk struct {
 	log       []string // everything the team saw, in order, with the time
 	fail      error    // every call fails with this while set
 	lose      int      // the next PostTicket calls post, then lose the answer
+	loseMsg   int      // the next PostMessage calls post, then lose the answer
+}
+
+// FindMessage makes the fake desk a bot.MessageFinder.
+func (d *desk) FindMessage(_ context.Context, t bot.Ticket, m bot.Message) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, posted := range d.thread[t.DeskThread] {
+		if posted.ID == m.ID {
+			return posted.DeskRef, nil
+		}
+	}
+	return "", nil
 }
 
 // FindTicket makes the fake desk a bot.RootFinder.
@@ -91,9 +104,14 @@ func (d *desk) PostMessage(_ context.Context, t bot.Ticket, m bot.Message) (stri
 		return "", d.fail
 	}
 	d.n++
+	m.DeskRef = fmt.Sprintf("msg-%d", d.n)
 	d.thread[t.DeskThread] = append(d.thread[t.DeskThread], m)
 	d.saw("  #%d thread: %s", t.ID, m.Text)
-	return fmt.Sprintf("msg-%d", d.n), nil
+	if d.loseMsg > 0 {
+		d.loseMsg--
+		return "", fmt.Errorf("connection reset before the answer arrived")
+	}
+	return m.DeskRef, nil
 }
 
 func (d *desk) Whisper(_ context.Context, _ bot.Ticket, agent, text string) error {

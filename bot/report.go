@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // ReplyReport is what a source's network says about a reply after it
@@ -63,10 +64,20 @@ func (b *Bot) ReportReply(ctx context.Context, r ReplyReport) error {
 	return nil
 }
 
-// NetworkOf is the name people use for the ticket's source.
+// NetworkOf is the name people use for the ticket's source: the one its
+// network gave ("X (Twitter)"), or "Telegram" for "telegram".
 func NetworkOf(t Ticket) string {
 	if t.Network != "" {
 		return t.Network
+	}
+	switch t.Source {
+	case "telegram":
+		return "Telegram"
+	case "discord":
+		return "Discord"
+	}
+	if name, ok := strings.CutPrefix(t.Source, "webhook:"); ok {
+		return name
 	}
 	return t.Source
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -186,4 +187,37 @@ func (b *Bot) slaList(tx Tx, now time.Time) (string, error) {
 		fmt.Fprintf(&s, "\n• #%d %s, %s: %s, %s", t.ID, NetworkOf(t), t.Customer.displayName(), left, owner)
 	}
 	return s.String(), nil
+}
+
+// Shifts returns who is on duty, primary and backup, from the start of the
+// current shift until `ahead` from now, with the changes made from the desk.
+// The window opens at a hand-over so that calendar feeds built from it keep
+// stable event ids.
+func (b *Bot) Shifts(ctx context.Context, ahead time.Duration) ([]Shift, error) {
+	now := b.clock.Now().UTC()
+	var out []Shift
+	err := b.store.View(ctx, func(tx Tx) error {
+		r, err := b.rota(tx)
+		if err != nil {
+			return err
+		}
+		for _, layer := range []Layer{Primary, Backup} {
+			from := now
+			if cur := r.At(now); layer == Primary && !cur.Primary.From.IsZero() {
+				from = cur.Primary.From
+			} else if layer == Backup && !cur.Backup.From.IsZero() {
+				from = cur.Backup.From
+			}
+			for _, s := range r.Shifts(layer, from, now.Add(ahead)) {
+				if s.Agent != "" {
+					out = append(out, s)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("shifts of the rota: %w", err)
+	}
+	return out, nil
 }

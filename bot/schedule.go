@@ -311,8 +311,8 @@ const closedStretch = 36 * time.Hour
 // who covers it.
 func (b *Bot) weekendNotice(tx Tx, r Rota, now time.Time) error {
 	notice := b.policy.Escalation.WeekendNotice
-	if notice <= 0 {
-		return nil
+	if notice <= 0 || len(r.Rotations) == 0 {
+		return nil // without a rota there is nobody to name
 	}
 	from, until, ok := b.policy.Calendar.ClosedStretch(now, closedStretch)
 	if !ok || now.Before(from.Add(-notice)) || !now.Before(from) {

@@ -29,6 +29,9 @@ type Config struct {
 	// File is the YAML file named by CAREDESK_CONFIG, or the defaults.
 	File     File
 	ICSToken string // guards GET /rota.ics; "" turns the feed off
+	// Tick is how often the scheduler looks for due reminders, escalations
+	// and hand-overs: their precision.
+	Tick time.Duration
 }
 
 // Retry spaces the outbox's attempts.
@@ -108,6 +111,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Retry.Min > c.Retry.Max {
 		e.fail(fmt.Sprintf("CAREDESK_RETRY_MIN (%s) is longer than CAREDESK_RETRY_MAX (%s): make the first wait the shorter one.", c.Retry.Min, c.Retry.Max))
 	}
+	c.Tick = e.duration("CAREDESK_TICK", 10*time.Second)
 	c.ICSToken = e.str("CAREDESK_ICS_TOKEN", "")
 	if c.ICSToken != "" && len(c.ICSToken) < 16 {
 		e.fail("CAREDESK_ICS_TOKEN is too short to guard the rota feed: put at least 16 random characters there (e.g. the output of `openssl rand -hex 16`).")

@@ -203,12 +203,23 @@ func (r *rig) wait(what string, cond func() bool) {
 	<-done
 }
 
-// roots are the tickets' root messages in the desk channel.
-func (r *rig) roots() []slacksim.Message { return r.slack.Roots() }
+// roots are the tickets' root messages in the desk channel, told apart
+// from announcements by the ticket metadata caredesk puts on them.
+func (r *rig) roots() []slacksim.Message {
+	var out []slacksim.Message
+	for _, m := range r.slack.Roots() {
+		if isTicket(&m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func isTicket(m *slacksim.Message) bool { return strings.Contains(string(m.Metadata), "caredesk_ticket") }
 
 func (r *rig) root(n int) slacksim.Message {
 	r.t.Helper()
-	for _, m := range r.slack.Roots() {
+	for _, m := range r.roots() {
 		if strings.Contains(m.Rendered(), fmt.Sprintf("#%d · ", n)) {
 			return m
 		}

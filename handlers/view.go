@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"caredesk/bot"
@@ -52,16 +51,13 @@ func NewView(t bot.Ticket, now time.Time) View {
 func NewViewWith(t bot.Ticket, now time.Time, highReach int) View {
 	v := View{
 		Number:    t.ID,
-		Network:   NetworkName(t.Source),
+		Network:   bot.NetworkOf(t),
 		PostURL:   t.PostURL,
 		Followers: t.Customer.Followers,
 		Customer:  CustomerName(t.Customer),
 		Text:      t.Text,
 		Opened:    t.OpenedAt,
 		Answered:  t.FirstReplyAt,
-	}
-	if t.Network != "" {
-		v.Network = t.Network
 	}
 	v.HighReach = t.HighReach(highReach)
 	if t.FirstReplyAt.IsZero() && t.State != bot.Resolved {
@@ -88,21 +84,6 @@ func NewViewWith(t bot.Ticket, now time.Time, highReach int) View {
 		v.Status += " Reopened: the customer wrote again."
 	}
 	return v
-}
-
-// NetworkName is how people call a source: "telegram" → "Telegram",
-// "webhook:twitter" → "twitter".
-func NetworkName(source string) string {
-	switch source {
-	case "telegram":
-		return "Telegram"
-	case "discord":
-		return "Discord"
-	}
-	if name, ok := strings.CutPrefix(source, "webhook:"); ok {
-		return name
-	}
-	return source
 }
 
 // CustomerName is "Jane Doe (@jane)", or whichever part the network gave.

@@ -18,8 +18,11 @@ const deliveredEmoji = "heavy_check_mark"
 
 var _ bot.Desk = (*Desk)(nil)
 
-// ticketEvent is the metadata type of ticket roots.
-const ticketEvent = "caredesk_ticket"
+// The metadata types of caredesk's posts: ticket roots and thread messages.
+const (
+	ticketEvent  = "caredesk_ticket"
+	messageEvent = "caredesk_message"
+)
 
 // PostTicket shows t as a root message of the desk channel and returns its
 // ts, which is the ticket's thread from then on.
@@ -69,6 +72,27 @@ func (d *Desk) FindTicket(ctx context.Context, t bot.Ticket) (string, error) {
 	return "", nil
 }
 
+// FindMessage looks for m in t's thread by the message id in its metadata.
+func (d *Desk) FindMessage(ctx context.Context, t bot.Ticket, m bot.Message) (string, error) {
+	params := &slackapi.GetConversationRepliesParameters{ChannelID: d.opts.ChannelID, Timestamp: t.DeskThread, IncludeAllMetadata: true, Limit: 200}
+	for page := 0; page < 10; page++ {
+		msgs, more, cursor, err := d.api.GetConversationRepliesContext(ctx, params)
+		if err != nil {
+			return "", deliveryError("conversations.replies", err)
+		}
+		for _, r := range msgs {
+			if n, ok := r.Metadata.EventPayload["message"].(float64); ok && r.Metadata.EventType == messageEvent && int64(n) == m.ID {
+				return r.Timestamp, nil
+			}
+		}
+		if !more || cursor == "" {
+			break
+		}
+		params.Cursor = cursor
+	}
+	return "", nil
+}
+
 // UpdateTicket re-renders the root of t. A ticket not yet on the desk has
 // nothing to update: PostTicket will render it as it is then.
 func (d *Desk) UpdateTicket(ctx context.Context, t bot.Ticket) error {
@@ -95,6 +119,12 @@ func (d *Desk) PostMessage(ctx context.Context, t bot.Ticket, m bot.Message) (st
 		slackapi.MsgOptionBlocks(blocks...),
 		slackapi.MsgOptionDisableLinkUnfurl(),
 		slackapi.MsgOptionDisableMediaUnfurl(),
+		// The message's id travels with it, so FindMessage can tell
+		// whether a post whose answer was lost is already there.
+		slackapi.MsgOptionMetadata(slackapi.SlackMetadata{
+			EventType:    messageEvent,
+			EventPayload: map[string]any{"ticket": t.ID, "message": m.ID},
+		}),
 	)
 	if err != nil {
 		return "", deliveryError("chat.postMessage", err)

@@ -189,14 +189,15 @@ func (s *Server) Roots() []Message {
 	return s.filter(func(m *Message) bool { return m.Channel == s.opts.ChannelID && m.IsRoot() })
 }
 
-// RootCount is len(Roots()) without copying every message, for conditions
-// checked after each change while thousands of tickets arrive.
-func (s *Server) RootCount() int {
+// CountRoots counts the roots of the desk channel that keep accepts,
+// without copying every message, for conditions checked after each change
+// while thousands of tickets arrive.
+func (s *Server) CountRoots(keep func(*Message) bool) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for _, m := range s.messages {
-		if m.Channel == s.opts.ChannelID && m.IsRoot() {
+		if m.Channel == s.opts.ChannelID && m.IsRoot() && keep(m) {
 			n++
 		}
 	}

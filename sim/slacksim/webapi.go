@@ -39,6 +39,7 @@ var methods = map[string]method{
 	"conversations.info":    (*Server).conversationsInfo,
 	"conversations.history": (*Server).conversationsHistory,
 	"conversations.open":    (*Server).conversationsOpen,
+	"conversations.replies": (*Server).conversationsReplies,
 }
 
 // serveAPI answers /api/<method> as Slack does: HTTP 200 with
@@ -195,6 +196,29 @@ func (s *Server) conversationsInfo(v url.Values) map[string]any {
 		"id": id, "name": c.name, "is_channel": true, "is_private": false, "is_archived": false,
 		"is_member": c.member, "created": 1690000000,
 	}})
+}
+
+// conversationsReplies answers with a thread, root first and replies
+// oldest first, with metadata when include_all_metadata is set.
+func (s *Server) conversationsReplies(v url.Values) map[string]any {
+	withMeta := v.Get("include_all_metadata") == "true" || v.Get("include_all_metadata") == "1"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	root := s.messageLocked(v.Get("ts"))
+	if root == nil || root.Channel != v.Get("channel") {
+		return fail("thread_not_found")
+	}
+	out := []map[string]any{}
+	for _, m := range s.messages {
+		if m.TS == root.TS || m.ThreadTS == root.TS {
+			obj := messageObject(*m)
+			if withMeta && m.Metadata != nil {
+				obj["metadata"] = m.Metadata
+			}
+			out = append(out, obj)
+		}
+	}
+	return ok(map[string]any{"messages": out, "has_more": false})
 }
 
 // conversationsOpen opens (or finds) the bot's direct conversation with a
