@@ -1,0 +1,81 @@
+package slack_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"caredesk/bot"
+	"caredesk/sim/slacksim"
+)
+
+// TestCoreTokens: the core's mentions, channel pings and times reach Slack
+// as Slack's own markup; anything else that looks like markup is escaped.
+func TestCoreTokens(t *testing.T) {
+	at := time.Date(2026, 11, 21, 1, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, text, want string
+	}{
+		{"mention", "ping <@U0BORA>", "ping <@U0BORA>"},
+		{"channel", bot.Here + " #1 waits", "<!here> #1 waits"},
+		{"time", "due " + bot.At(at, "t"), "due <!date^1795222800^{time}|01:00 UTC>"},
+		{"date and time", bot.At(at, "f"), "<!date^1795222800^{date_short_pretty} {time}|2026-11-21 01:00 UTC>"},
+		{"relative", bot.At(at, "R"), "<!date^1795222800^{ago}|2026-11-21 01:00 UTC>"},
+		{"a customer's channel ping stays text", "said ‹!channel› and <!channel>", "said ‹!channel› and &lt;!channel&gt;"},
+		{"a fake time token from outside", "<t:abc:t>", "&lt;t:abc:t&gt;"},
+	}
+	sim := newSim(t, slacksim.Options{})
+	sim.AddUser("U0BORA", "bora")
+	d := newDesk(t, sim)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := d.Announce(context.Background(), tt.text); err != nil {
+				t.Fatal(err)
+			}
+			roots := sim.Roots()
+			if got := roots[len(roots)-1].Text; got != tt.want {
+				t.Errorf("announced %q\nSlack got %q\nwant      %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDirectMessage(t *testing.T) {
+	sim := newSim(t, slacksim.Options{})
+	sim.AddUser("U0BORA", "bora")
+	d := newDesk(t, sim)
+	if err := d.DirectMessage(context.Background(), "U0BORA", "🌙 New complaint #1 while you are on duty"); err != nil {
+		t.Fatal(err)
+	}
+	dms := sim.DirectMessages("U0BORA")
+	if len(dms) != 1 || !strings.Contains(dms[0].Text, "New complaint #1") {
+		t.Errorf("bora's direct messages: %+v", dms)
+	}
+	if err := d.DirectMessage(context.Background(), "U0NOBODY", "hello"); !bot.IsPermanent(err) {
+		t.Errorf("a message to an unknown user: %v, want a permanent failure", err)
+	}
+}
+
+// TestFindMessage: a thread message whose post answer was lost is found by
+// the id caredesk put in its metadata.
+func TestFindMessage(t *testing.T) {
+	sim := newSim(t, slacksim.Options{})
+	d := newDesk(t, sim)
+	tk := posted(t, d)
+	sim.FailNext("chat.postMessage", 1, slacksim.LostAnswer())
+	m := bot.Message{ID: 77, TicketID: tk.ID, Kind: bot.Notice, Text: "📟 ping"}
+	if _, err := d.PostMessage(context.Background(), tk, m); err == nil {
+		t.Fatal("the lost answer was reported as a success")
+	}
+	ref, err := d.FindMessage(context.Background(), tk, m)
+	if err != nil || ref == "" {
+		t.Fatalf("FindMessage = %q, %v; want the posted message", ref, err)
+	}
+	if other, _ := d.FindMessage(context.Background(), tk, bot.Message{ID: 78}); other != "" {
+		t.Errorf("found %q for a message never posted", other)
+	}
+	if got := sim.Thread(tk.DeskThread); len(got) != 1 || got[0].TS != ref {
+		t.Errorf("thread %+v, want the one post with ts %s", got, ref)
+	}
+}
