@@ -32,7 +32,7 @@ func TestPostTicketShowsTheTicket(t *testing.T) {
 				{ActionID: "caredesk:claim", Text: "Claim", Value: "12", Style: "primary"},
 				{ActionID: "caredesk:resolve", Text: "Resolve", Value: "12"},
 			},
-			times: []string{"Opened <!date^1709337600^{date_short_pretty} {time}|2024-03-02 00:00 UTC>", "answer by <!date^1709341200^"},
+			times: []string{"Opened <!date^1709337600^{date_short_pretty} {time}|2024-03-02 00:00 UTC>", "answer due <!date^1709341200^"},
 		},
 		{
 			name: "claimed", edit: func(tk *bot.Ticket) { tk.State, tk.Owner = bot.Claimed, alice },

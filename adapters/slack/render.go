@@ -135,7 +135,9 @@ func timeLine(v handlers.View) string {
 		parts = append(parts, "Opened "+slackDate(v.Opened))
 	}
 	if !v.Deadline.IsZero() {
-		parts = append(parts, "answer by "+slackDate(v.Deadline))
+		// {ago} is rendered when read, so "in 41 minutes" stays true
+		// without re-posting the root every minute.
+		parts = append(parts, "answer due "+slackDate(v.Deadline)+", "+slackTime(v.Deadline, "R"))
 	}
 	if v.Overdue {
 		parts = append(parts, ":rotating_light: *overdue*")
