@@ -280,7 +280,7 @@ func TestListAndShow(t *testing.T) {
 	mustAct(t, w, bot.Action{Verb: bot.DoClaim, Ticket: 2, Agent: bob})
 	w.clock.Add(55 * time.Minute)
 	list := mustAct(t, w, bot.Action{Verb: bot.DoList, Agent: alice})
-	for _, want := range []string{"#1 Telegram, Jane Doe: unclaimed, first answer overdue by 5 min", "#2 Telegram, @max: <@UBOB>, answer due 15:10 UTC (in 5 min)"} {
+	for _, want := range []string{"#1 Telegram, Jane Doe: unclaimed, first answer overdue by 5 min", "#2 Telegram, @max: <@UBOB>, answer due <t:1795187400:t> (in 5 min)"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("list\n%s\nlacks %q", list, want)
 		}

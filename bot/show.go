@@ -86,7 +86,7 @@ func due(t Ticket, now time.Time) string {
 	case now.After(t.Deadline):
 		return "first answer overdue by " + span(now.Sub(t.Deadline))
 	}
-	return fmt.Sprintf("answer due %s UTC (in %s)", t.Deadline.UTC().Format("15:04"), span(t.Deadline.Sub(now)))
+	return fmt.Sprintf("answer due %s (in %s)", At(t.Deadline, "t"), span(t.Deadline.Sub(now)))
 }
 
 // span is a duration as people say it: "41 min", "2 h 5 min", "3 days".
