@@ -25,6 +25,7 @@ import (
 
 	"caredesk/adapters/slack"
 	"caredesk/adapters/telegram"
+	"caredesk/adapters/webhook"
 	"caredesk/bot"
 	"caredesk/config"
 	"caredesk/handlers"
@@ -122,14 +123,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		BotToken: cfg.Slack.BotToken, SigningSecret: cfg.Slack.SigningSecret, AppToken: cfg.Slack.AppToken,
 		ChannelID: cfg.Slack.ChannelID, APIURL: cfg.Slack.APIURL,
 		ClaimEmoji: cfg.Slack.ClaimEmoji, ResolveEmoji: cfg.Slack.ResolveEmoji,
-		Logger: log.With("network", "slack"),
+		HighReach: cfg.File.HighReach, Logger: log.With("network", "slack"),
 	})
 	if err != nil {
 		return err
 	}
 
 	m := newMetrics(db)
-	courier := bot.NewCourier(db, desk, map[string]bot.Source{"telegram": tg},
+	sources := map[string]bot.Source{"telegram": tg}
+	hooks := make([]webhook.Source, 0, len(cfg.File.Webhooks))
+	for _, w := range cfg.File.Webhooks {
+		src := webhook.Source{Name: w.Name, Secret: w.Secret, ReplyURL: w.ReplyURL, Display: w.Display}
+		hooks = append(hooks, src)
+		sources[webhook.SourceName(w.Name)] = webhook.NewClient(src, webhook.ClientOptions{Logger: log.With("network", "webhook", "source", w.Name)})
+	}
+	courier := bot.NewCourier(db, desk, sources,
 		bot.CourierLogger(log.With("part", "outbox")),
 		bot.CourierRetry(bot.Retry{Min: cfg.Retry.Min, Max: cfg.Retry.Max, GiveUpAfter: cfg.Retry.GiveUpAfter}),
 		bot.CourierObserver(m.delivered))
@@ -161,7 +169,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		mux.Handle("/telegram/webhook", tg.WebhookHandler(inbound))
 	}
 	mux.Handle("GET /rota.ics", rotaFeed(core, cfg, log))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if len(hooks) > 0 {
+		mux.Handle("/hooks/", webhook.Handler(webhook.Options{
+			Sources: hooks, Receiver: inbound, Reporter: core, Counter: m, Logger: log.With("network", "webhook"),
+		}))
+	}
+	// ReadTimeout keeps a slow sender from holding a connection open; 30 s
+	// is ample for a 1 MiB webhook body.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 			return fmt.Errorf("listen on CAREDESK_ADDR=%s: %w", cfg.Addr, err)

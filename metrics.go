@@ -19,6 +19,7 @@ type metrics struct {
 	complaints *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
 	took       *prometheus.HistogramVec
+	rejected   *prometheus.CounterVec
 }
 
 func newMetrics(db *sqlite.DB) *metrics {
@@ -33,6 +34,9 @@ func newMetrics(db *sqlite.DB) *metrics {
 		took: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "caredesk_delivery_seconds", Help: "Time of one delivery attempt, by job.",
 		}, []string{"job"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "caredesk_webhook_rejected_total", Help: "Webhook requests refused, by source and reason (signature, stale, too_large, malformed, invalid…).",
+		}, []string{"source", "reason"}),
 	}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "caredesk_outbox_pending", Help: "Deliveries waiting in the outbox.",
@@ -43,7 +47,7 @@ func newMetrics(db *sqlite.DB) *metrics {
 		}
 		return float64(n)
 	})
-	m.reg.MustRegister(m.complaints, m.deliveries, m.took, pending,
+	m.reg.MustRegister(m.complaints, m.deliveries, m.took, m.rejected, pending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -54,6 +58,9 @@ func (m *metrics) delivered(job bot.Job, outcome string, took time.Duration) {
 	m.deliveries.WithLabelValues(string(job), outcome).Inc()
 	m.took.WithLabelValues(string(job)).Observe(took.Seconds())
 }
+
+// Rejected counts a refused webhook request (webhook.Counter).
+func (m *metrics) Rejected(source, reason string) { m.rejected.WithLabelValues(source, reason).Inc() }
 
 // receiver is the core as sources see it.
 type receiver interface {

@@ -22,6 +22,8 @@ type View struct {
 	Number  int64
 	Network string // "Telegram"
 	PostURL string // link to the original post; "" when the network has none
+	// ProfileURL is the author's page on the network; "" when unknown.
+	ProfileURL string
 	// Followers is the author's audience; HighReach marks it as large
 	// enough that the complaint is urgent whatever its wording.
 	Followers int
@@ -50,14 +52,15 @@ func NewView(t bot.Ticket, now time.Time) View {
 // highReach followers (0: never).
 func NewViewWith(t bot.Ticket, now time.Time, highReach int) View {
 	v := View{
-		Number:    t.ID,
-		Network:   bot.NetworkOf(t),
-		PostURL:   t.PostURL,
-		Followers: t.Customer.Followers,
-		Customer:  CustomerName(t.Customer),
-		Text:      t.Text,
-		Opened:    t.OpenedAt,
-		Answered:  t.FirstReplyAt,
+		Number:     t.ID,
+		Network:    bot.NetworkOf(t),
+		PostURL:    t.PostURL,
+		ProfileURL: t.Customer.ProfileURL,
+		Followers:  t.Customer.Followers,
+		Customer:   CustomerName(t.Customer),
+		Text:       t.Text,
+		Opened:     t.OpenedAt,
+		Answered:   t.FirstReplyAt,
 	}
 	v.HighReach = t.HighReach(highReach)
 	if t.FirstReplyAt.IsZero() && t.State != bot.Resolved {

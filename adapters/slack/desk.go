@@ -27,7 +27,7 @@ const (
 // PostTicket shows t as a root message of the desk channel and returns its
 // ts, which is the ticket's thread from then on.
 func (d *Desk) PostTicket(ctx context.Context, t bot.Ticket) (string, error) {
-	blocks, fallback := ticketMessage(handlers.NewView(t, d.opts.Now()))
+	blocks, fallback := ticketMessage(handlers.NewViewWith(t, d.opts.Now(), d.opts.HighReach))
 	_, ts, err := d.api.PostMessageContext(ctx, d.opts.ChannelID,
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
@@ -99,7 +99,7 @@ func (d *Desk) UpdateTicket(ctx context.Context, t bot.Ticket) error {
 	if t.DeskThread == "" {
 		return nil
 	}
-	blocks, fallback := ticketMessage(handlers.NewView(t, d.opts.Now()))
+	blocks, fallback := ticketMessage(handlers.NewViewWith(t, d.opts.Now(), d.opts.HighReach))
 	_, _, _, err := d.api.UpdateMessageContext(ctx, d.opts.ChannelID, t.DeskThread,
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),

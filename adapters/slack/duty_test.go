@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	slackdesk "caredesk/adapters/slack"
 	"caredesk/bot"
 	"caredesk/sim/slacksim"
 )
@@ -77,5 +78,52 @@ func TestFindMessage(t *testing.T) {
 	}
 	if got := sim.Thread(tk.DeskThread); len(got) != 1 || got[0].TS != ref {
 		t.Errorf("thread %+v, want the one post with ts %s", got, ref)
+	}
+}
+
+// TestRootShowsReach: a complaint from a webhook source shows the network's
+// name, the author's audience with a badge above the threshold, and links
+// to the post and the profile.
+func TestRootShowsReach(t *testing.T) {
+	tests := []struct {
+		name      string
+		customer  bot.Customer
+		postURL   string
+		want      []string
+		wantNever []string
+	}{
+		{"high reach", bot.Customer{ID: "x1", Handle: "loud", Followers: 48_200, ProfileURL: "https://x.com/loud"}, "https://x.com/loud/status/1",
+			[]string{"#12 · X (Twitter)", "48,200 followers", ":mega: *high reach*", "<https://x.com/loud/status/1|original post>", "<https://x.com/loud|profile>"}, nil},
+		{"small account", bot.Customer{ID: "x2", Handle: "quiet", Followers: 12}, "",
+			[]string{"12 followers"}, []string{"high reach", "original post"}},
+		{"a link that tries to break out", bot.Customer{ID: "x3"}, "https://evil.example/a|<!channel>",
+			[]string{"https://evil.example/a|&lt;!channel&gt;"}, []string{"<!channel>"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t, slacksim.Options{})
+			o := deskOptions(sim)
+			o.HighReach = 10_000
+			d, err := slackdesk.New(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tk := ticket()
+			tk.Source, tk.Network, tk.Customer, tk.PostURL = "webhook:twitter", "X (Twitter)", tt.customer, tt.postURL
+			if _, err := d.PostTicket(context.Background(), tk); err != nil {
+				t.Fatal(err)
+			}
+			shown := sim.Roots()[0].Rendered()
+			for _, w := range tt.want {
+				if !strings.Contains(shown, w) {
+					t.Errorf("the root lacks %q:\n%s", w, shown)
+				}
+			}
+			for _, w := range tt.wantNever {
+				if strings.Contains(shown, w) {
+					t.Errorf("the root shows %q:\n%s", w, shown)
+				}
+			}
+		})
 	}
 }

@@ -98,7 +98,7 @@ func ticketMessage(v handlers.View) (blocks []slackapi.Block, fallback string) {
 	}
 
 	blocks = append(blocks, slackapi.NewHeaderBlock(plain(clip(v.Title(), maxHeaderText))))
-	blocks = append(blocks, section("*"+customer+"* wrote:", true))
+	blocks = append(blocks, section("*"+customer+"* wrote:"+reach(v), true))
 	// Header, customer, context, status and actions leave the rest of the
 	// 50 blocks for the customer's text.
 	for _, chunk := range fit(split(text, maxSectionText), maxBlocks-5) {
@@ -116,6 +116,49 @@ func ticketMessage(v handlers.View) (blocks []slackapi.Block, fallback string) {
 		blocks = append(blocks, slackapi.NewActionBlock("", buttons...))
 	}
 	return blocks, escape(v.Title()) + " — " + customer + ": " + preview(text, 150)
+}
+
+// reach is what the root says of the author's audience and where the post
+// is: followers, a badge when they are many, links to the post and profile.
+func reach(v handlers.View) string {
+	var parts []string
+	if v.Followers > 0 {
+		parts = append(parts, humanize(v.Followers)+" followers")
+	}
+	if v.HighReach {
+		parts = append(parts, ":mega: *high reach*")
+	}
+	if l := link(v.PostURL, "original post"); l != "" {
+		parts = append(parts, l)
+	}
+	if l := link(v.ProfileURL, "profile"); l != "" {
+		parts = append(parts, l)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "  (" + strings.Join(parts, " · ") + ")"
+}
+
+// link is a Slack link to u labelled label, or "" when u is empty. A URL
+// that could break out of Slack's <url|label> is shown as text instead.
+func link(u, label string) string {
+	switch {
+	case u == "":
+		return ""
+	case strings.ContainsAny(u, "<>| \n") || !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")):
+		return escape(u)
+	}
+	return "<" + strings.ReplaceAll(u, "&", "&amp;") + "|" + label + ">"
+}
+
+// humanize writes n with thousands separators: 48,200.
+func humanize(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // preview is the start of Slack text s, at most n characters and a "…".

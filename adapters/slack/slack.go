@@ -33,6 +33,9 @@ type Options struct {
 	HTTPClient    *http.Client
 	Logger        *slog.Logger
 	Now           func() time.Time // for deadlines shown on tickets
+	// HighReach is the follower count from which a ticket's root carries a
+	// "high reach" badge; 0 for never.
+	HighReach int
 }
 
 // Desk is the team's Slack channel, as the core sees it (bot.Desk) and as

@@ -1,0 +1,262 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"caredesk/bot"
+)
+
+// DefaultTimeout is how long one reply may take to be taken by a bridge
+// when neither the caller's context nor ClientOptions set a limit, so that
+// a bridge that hangs cannot stop the source's queue for good.
+const DefaultTimeout = 30 * time.Second
+
+// The most of a bridge's answer that is read, and the most of its text
+// that is quoted in an error the agent reads.
+const (
+	maxAnswer = 64 << 10
+	maxQuoted = 300
+)
+
+// ClientOptions configure a Client. The zero value is ready to use.
+type ClientOptions struct {
+	// HTTPClient sends the requests; a plain http.Client when nil. Its
+	// redirect policy is not used: a reply is never re-sent elsewhere.
+	HTTPClient *http.Client
+	Timeout    time.Duration    // per reply; DefaultTimeout when 0
+	Now        func() time.Time // signs requests; time.Now when nil
+	Logger     *slog.Logger     // slog.Default() when nil
+}
+
+// Client sends agents' replies to one webhook source's bridge. It is the
+// source as the core's delivery workers see it (bot.Source), and is safe
+// for concurrent use.
+type Client struct {
+	src     Source
+	http    *http.Client
+	timeout time.Duration
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// NewClient returns the Client that sends replies to src.ReplyURL.
+func NewClient(src Source, o ClientOptions) *Client {
+	hc := http.Client{}
+	if o.HTTPClient != nil {
+		hc = *o.HTTPClient
+	}
+	// A redirect would turn the POST into a GET (301, 302) and a 2xx from
+	// the new address would count as delivered; the bridge's 3xx is
+	// reported instead.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c := &Client{src: src, http: &hc, timeout: o.Timeout, now: o.Now, log: o.Logger}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	c.log = c.log.With("source", SourceName(src.Name))
+	return c
+}
+
+// Reply is the body of a reply POSTed to a bridge; see
+// docs/webhook-reply.schema.json.
+type Reply struct {
+	Source    string    `json:"source"`   // the source's name, "twitter"
+	Ticket    int64     `json:"ticket"`   // the ticket's number, #12 for people
+	ReplyID   int64     `json:"reply_id"` // the reply's id, for the bridge's report (POST /hooks/{name}/status)
+	InReplyTo InReplyTo `json:"in_reply_to"`
+	Text      string    `json:"text"`
+	Agent     Agent     `json:"agent"`
+	// IdempotencyKey is the same on every attempt at the reply, so that a
+	// bridge that got it once can answer 2xx to a repeat and not post
+	// twice. It is also sent as the Idempotency-Key header.
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
+// Agent is who wrote a reply.
+type Agent struct {
+	Name string `json:"name"` // the agent's display name; may be ""
+}
+
+// InReplyTo is what a reply answers.
+type InReplyTo struct {
+	MessageID      string `json:"message_id"`      // the customer's latest message, as the complaint's id; may be ""
+	ConversationID string `json:"conversation_id"` // the complaint's conversation_id
+}
+
+// Send POSTs m to the bridge as signed JSON and returns the id the bridge
+// answered ({"id": …}), or "" when it answered none.
+//
+// Errors are classified for the delivery workers: a 429 carries the
+// bridge's Retry-After (bot.RetryAfter); a 3xx or 4xx other than 408 and
+// 425 is the bridge refusing the reply for good (bot.Permanent, with its
+// message, shown in the ticket's thread); a 5xx, a timeout or a network
+// error is temporary, and the reply is sent again with the same
+// idempotency key. Neither the secret nor the reply URL's path, which may
+// hold a token, appear in an error.
+func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
+	if c.src.ReplyURL == "" {
+		return "", bot.Permanent(fmt.Errorf("replies cannot be sent to %s: the source has no reply_url; set reply_url of the %q webhook source in caredesk's configuration to the address where its bridge takes replies", c.src.network(), c.src.Name))
+	}
+	if strings.TrimSpace(m.Text) == "" {
+		return "", bot.Permanent(errors.New("the reply is empty, and an empty reply cannot be posted"))
+	}
+	body, err := json.Marshal(c.reply(m))
+	if err != nil {
+		return "", bot.Permanent(fmt.Errorf("encode the reply to %s: %w", c.src.Name, err))
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.src.ReplyURL, bytes.NewReader(body))
+	if err != nil {
+		return "", bot.Permanent(fmt.Errorf("the reply_url of the %q webhook source, %s, is not usable: fix it in caredesk's configuration", c.src.Name, redactURL(c.src.ReplyURL)))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "caredesk-webhook/1")
+	if m.Key != "" {
+		req.Header.Set("Idempotency-Key", m.Key)
+	}
+	SetSignature(req.Header, c.src.Secret, c.now(), body)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("could not reach the %s bridge at %s: %w; the reply will be sent again", c.src.Name, redactURL(c.src.ReplyURL), c.unlinked(err))
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if resp.StatusCode/100 == 2 {
+		ref := answerID(answer)
+		c.log.Debug("reply taken by the bridge", "ticket", m.Ticket.ID, "reply_id", m.MessageID, "ref", ref)
+		return ref, nil
+	}
+	return "", c.answerError(resp, answer)
+}
+
+// reply is the JSON body of m.
+func (c *Client) reply(m bot.Outgoing) Reply {
+	return Reply{
+		Source:         c.src.Name,
+		Ticket:         m.Ticket.ID,
+		ReplyID:        m.MessageID,
+		InReplyTo:      InReplyTo{MessageID: m.ReplyTo, ConversationID: m.Conversation},
+		Text:           m.Text,
+		Agent:          Agent{Name: m.AgentName},
+		IdempotencyKey: m.Key,
+	}
+}
+
+// answerError classifies a bridge's answer that is not a 2xx.
+func (c *Client) answerError(resp *http.Response, answer []byte) error {
+	code := resp.StatusCode
+	msg := quote(answer)
+	if msg == "" {
+		msg = http.StatusText(code)
+	}
+	switch {
+	case code == http.StatusTooManyRequests:
+		err := fmt.Errorf("the %s bridge asks caredesk to slow down (429): %s", c.src.Name, msg)
+		if wait, ok := retryAfterOf(resp.Header.Get("Retry-After"), c.now()); ok {
+			return bot.RetryAfter(wait, err)
+		}
+		return err
+	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code >= 500:
+		return fmt.Errorf("the %s bridge failed to take the reply (%d): %s; it will be sent again", c.src.Name, code, msg)
+	case code >= 300 && code < 400:
+		return bot.Permanent(fmt.Errorf("the %s bridge answered the reply with a redirect (%d) instead of taking it: set reply_url of the source to the bridge's current address", c.src.Name, code))
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return bot.Permanent(fmt.Errorf("the %s bridge refused the reply (%d): %s — do the bridge and caredesk share the same secret?", c.src.Name, code, msg))
+	}
+	return bot.Permanent(fmt.Errorf("the %s bridge refused the reply (%d): %s", c.src.Name, code, msg))
+}
+
+// unlinked takes the URL out of a transport error: url.Error prints the
+// whole reply URL, and its path may be a secret (a Zapier catch hook).
+func (c *Client) unlinked(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &redacted{msg: "no answer in time", err: err}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &redacted{msg: ue.Err.Error(), err: err}
+	}
+	return err
+}
+
+// redacted is an error told without the secret parts of its message that
+// still unwraps to its cause (context.DeadlineExceeded, a net.Error).
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }
+
+// answerID returns the "id" of a bridge's JSON answer, "" when it has none.
+func answerID(answer []byte) string {
+	var a struct {
+		ID looseString `json:"id"`
+	}
+	if json.Unmarshal(answer, &a) != nil {
+		return ""
+	}
+	return clip(cleanLine(string(a.ID)), maxID)
+}
+
+// quote is what a bridge said: the "error" or "message" of a JSON answer
+// ({"error": {"message": …}} too), or the start of a text one, on one line.
+func quote(answer []byte) string {
+	var a struct {
+		Error   any `json:"error"`
+		Message any `json:"message"`
+	}
+	if json.Unmarshal(answer, &a) == nil {
+		if nested, ok := a.Error.(map[string]any); ok {
+			a.Error = nested["message"]
+		}
+		for _, v := range []any{a.Error, a.Message} {
+			if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+				return clip(cleanLine(s), maxQuoted)
+			}
+		}
+	}
+	s := strings.ToValidUTF8(string(answer), "\uFFFD")
+	if len(s) > maxQuoted {
+		cut := maxQuoted
+		for cut > 0 && !utf8.RuneStart(s[cut]) { // do not cut a character in half
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return cleanLine(s)
+}
+
+// retryAfterOf reads a Retry-After header: seconds, or an HTTP date.
+func retryAfterOf(h string, now time.Time) (time.Duration, bool) {
+	if h == "" {
+		return 0, false
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
+		return time.Duration(s) * time.Second, s > 0
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return t.Sub(now), true
+	}
+	return 0, false
+}
