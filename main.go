@@ -111,14 +111,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	}
 	defer db.Close()
 
-	tg, err := telegram.New(ctx, telegram.Options{
-		Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL,
-		WebhookURL: cfg.Telegram.WebhookURL, WebhookSecret: cfg.Telegram.WebhookSecret,
-		PollTimeout: cfg.Telegram.PollTimeout, Logger: log.With("network", "telegram"),
-	})
-	if err != nil {
-		return err
-	}
 	desk, err := slack.New(ctx, slack.Options{
 		BotToken: cfg.Slack.BotToken, SigningSecret: cfg.Slack.SigningSecret, AppToken: cfg.Slack.AppToken,
 		ChannelID: cfg.Slack.ChannelID, APIURL: cfg.Slack.APIURL,
@@ -130,7 +122,19 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	}
 
 	m := newMetrics(db)
-	sources := map[string]bot.Source{"telegram": tg}
+	sources := map[string]bot.Source{}
+	var tg *telegram.Client
+	if cfg.HasTelegram() {
+		tg, err = telegram.New(ctx, telegram.Options{
+			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL,
+			WebhookURL: cfg.Telegram.WebhookURL, WebhookSecret: cfg.Telegram.WebhookSecret,
+			PollTimeout: cfg.Telegram.PollTimeout, Logger: log.With("network", "telegram"),
+		})
+		if err != nil {
+			return err
+		}
+		sources[telegram.SourceName] = tg
+	}
 	hooks := make([]webhook.Source, 0, len(cfg.File.Webhooks))
 	for _, w := range cfg.File.Webhooks {
 		src := webhook.Source{Name: w.Name, Secret: w.Secret, ReplyURL: w.ReplyURL, Display: w.Display}
@@ -165,7 +169,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	if !cfg.Slack.SocketMode() {
 		mux.Handle("/slack/events", desk.Handler(runner))
 	}
-	if cfg.Telegram.WebhookURL != "" {
+	if tg != nil && cfg.Telegram.WebhookURL != "" {
 		mux.Handle("/telegram/webhook", tg.WebhookHandler(inbound))
 	}
 	mux.Handle("GET /rota.ics", rotaFeed(core, cfg, log))
@@ -197,11 +201,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	}
 	goRun("http", func() error { return srv.Serve(ln) })
 	goRun("outbox", func() error { return courier.Run(ctx) })
-	if cfg.Telegram.WebhookURL != "" {
+	switch {
+	case tg == nil:
+	case cfg.Telegram.WebhookURL != "":
 		if err := tg.SetWebhook(ctx); err != nil {
 			cancel(err)
 		}
-	} else {
+	default:
 		goRun("telegram", func() error { return tg.Poll(ctx, inbound) })
 	}
 	if cfg.Slack.SocketMode() {
@@ -211,7 +217,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	goRun("scheduler", func() error { schedule(ctx, core, cfg.Tick, log); return nil })
 
 	ready.Store(true)
-	log.Info("caredesk is serving", "addr", ln.Addr().String(), "telegram", modeName(cfg.Telegram.WebhookURL != "", "webhook", "long polling"),
+	log.Info("caredesk is serving", "addr", ln.Addr().String(), "telegram", telegramMode(cfg), "webhook_sources", len(hooks),
 		"slack", modeName(cfg.Slack.SocketMode(), "socket mode", "http /slack/events"), "db", cfg.DB)
 
 	<-ctx.Done()
@@ -227,6 +233,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		return err
 	}
 	return nil
+}
+
+func telegramMode(cfg config.Config) string {
+	switch {
+	case !cfg.HasTelegram():
+		return "off"
+	case cfg.Telegram.WebhookURL != "":
+		return "webhook"
+	}
+	return "long polling"
 }
 
 func modeName(cond bool, yes, no string) string {

@@ -40,7 +40,7 @@ func TestCommands(t *testing.T) {
 	}{
 		{[]string{"help"}, 0, "caredesk demo", ""},
 		{[]string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
-		{nil, 2, "", "TELEGRAM_BOT_TOKEN is not set"},
+		{nil, 2, "", "caredesk has nowhere to take complaints from: set TELEGRAM_BOT_TOKEN"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -79,7 +79,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel: e.level("CAREDESK_LOG_LEVEL"),
 		LogJSON:  e.oneOf("CAREDESK_LOG_FORMAT", "text", "text", "json") == "json",
 		Telegram: Telegram{
-			Token:         e.match("TELEGRAM_BOT_TOKEN", telegramToken, "put the token @BotFather gave you there (it looks like 123456789:AAH…)"),
+			Token:         e.optionalMatch("TELEGRAM_BOT_TOKEN", telegramToken, "put the token @BotFather gave you there (it looks like 123456789:AAH…)"),
 			APIURL:        e.url("TELEGRAM_API_URL", "https://api.telegram.org"),
 			WebhookURL:    e.url("TELEGRAM_WEBHOOK_URL", ""),
 			WebhookSecret: e.str("TELEGRAM_WEBHOOK_SECRET", ""),
@@ -124,11 +124,17 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.File = f
 	}
+	if c.Telegram.Token == "" && len(c.File.Webhooks) == 0 {
+		e.fail("caredesk has nowhere to take complaints from: set TELEGRAM_BOT_TOKEN to the token @BotFather gave you, or declare webhook sources in the file named by CAREDESK_CONFIG.")
+	}
 	if len(e.problems) > 0 {
 		return Config{}, errors.New(strings.Join(e.problems, "\n"))
 	}
 	return c, nil
 }
+
+// HasTelegram reports whether complaints come from a Telegram bot.
+func (c Config) HasTelegram() bool { return c.Telegram.Token != "" }
 
 var (
 	telegramToken = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]{20,}$`)

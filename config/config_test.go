@@ -94,7 +94,7 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		change map[string]string
 		want   string // in the sentence
 	}{
-		{map[string]string{"TELEGRAM_BOT_TOKEN": ""}, "TELEGRAM_BOT_TOKEN is not set: put the token @BotFather"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": ""}, "caredesk has nowhere to take complaints from: set TELEGRAM_BOT_TOKEN to the token @BotFather gave you"},
 		{map[string]string{"TELEGRAM_BOT_TOKEN": "nonsense"}, "TELEGRAM_BOT_TOKEN does not look right"},
 		{map[string]string{"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN does not look right: put the Bot User OAuth Token"},
 		{map[string]string{"SLACK_CHANNEL_ID": "#care"}, "SLACK_CHANNEL_ID does not look right: put the ID of the desk channel"},
@@ -136,9 +136,19 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	if err == nil {
 		t.Fatal("an empty environment was accepted")
 	}
-	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_CHANNEL_ID", "SLACK_SIGNING_SECRET"} {
+	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_CHANNEL_ID", "SLACK_SIGNING_SECRET", "CAREDESK_CONFIG"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not mention %s:\n%s", name, err)
 		}
+	}
+}
+
+func TestWebhookSourcesAlone(t *testing.T) {
+	c, err := load(t, map[string]string{"TELEGRAM_BOT_TOKEN": "", "CAREDESK_CONFIG": "testdata/caredesk.yaml", "TWITTER_HOOK_SECRET": "0123456789abcdef0123"})
+	if err != nil {
+		t.Fatalf("a desk fed only by webhooks was refused: %v", err)
+	}
+	if c.HasTelegram() || len(c.File.Webhooks) != 1 {
+		t.Errorf("telegram %v, webhooks %+v", c.HasTelegram(), c.File.Webhooks)
 	}
 }

@@ -215,7 +215,9 @@ func (r *rig) roots() []slacksim.Message {
 	return out
 }
 
-func isTicket(m *slacksim.Message) bool { return strings.Contains(string(m.Metadata), "caredesk_ticket") }
+func isTicket(m *slacksim.Message) bool {
+	return strings.Contains(string(m.Metadata), "caredesk_ticket")
+}
 
 func (r *rig) root(n int) slacksim.Message {
 	r.t.Helper()

@@ -19,7 +19,7 @@ const (
 
 // bridges starts a bridge per webhook source and a rig configured with
 // both through the documented file and secret variables.
-func bridges(t *testing.T) (*rig, *bridgesim.Server, *bridgesim.Server) {
+func bridges(t *testing.T, env ...string) (*rig, *bridgesim.Server, *bridgesim.Server) {
 	t.Helper()
 	twitter, err := bridgesim.New(bridgesim.Options{Secret: twitterSecret})
 	if err != nil {
@@ -48,11 +48,15 @@ sources:
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := newRig(t, rigOptions{env: map[string]string{
+	vars := map[string]string{
 		"CAREDESK_CONFIG":     path,
 		"TWITTER_HOOK_SECRET": twitterSecret,
 		"FORUM_HOOK_SECRET":   forumSecret,
-	}})
+	}
+	for i := 0; i+1 < len(env); i += 2 {
+		vars[env[i]] = env[i+1]
+	}
+	r := newRig(t, rigOptions{env: vars})
 	r.start()
 	return r, twitter, forum
 }
@@ -119,6 +123,20 @@ func TestWebhookSources(t *testing.T) {
 	r.wait("the visible failure", func() bool { return threadHas(r, r.root(2).TS, "the topic is locked") })
 	if n := len(forum.Replies()); n != 0 {
 		t.Errorf("the forum took %d replies while refusing", n)
+	}
+}
+
+// TestWebhookOnly: a team that takes complaints only through bridges needs
+// no Telegram bot.
+func TestWebhookOnly(t *testing.T) {
+	r, twitter, _ := bridges(t, "TELEGRAM_BOT_TOKEN", "")
+	c := bridgesim.Complaint{ID: "9", Author: bridgesim.Author{ID: "a", Handle: "someone"}, Text: "hello from X"}
+	if status, body, err := twitter.SendComplaint(r.base, "twitter", c); err != nil || status != http.StatusAccepted {
+		t.Fatalf("complaint: %d %s %v", status, body, err)
+	}
+	r.wait("the thread", func() bool { return len(r.roots()) == 1 })
+	if n := r.tg.Calls("getMe"); n != 0 {
+		t.Errorf("caredesk called Telegram %d times without a Telegram token", n)
 	}
 }
 
