@@ -23,8 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"caredesk/adapters/slack"
-	"caredesk/adapters/telegram"
+	"caredesk/adapters/discord"
 	"caredesk/adapters/webhook"
 	"caredesk/bot"
 	"caredesk/config"
@@ -111,37 +110,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	}
 	defer db.Close()
 
-	desk, err := slack.New(ctx, slack.Options{
-		BotToken: cfg.Slack.BotToken, SigningSecret: cfg.Slack.SigningSecret, AppToken: cfg.Slack.AppToken,
-		ChannelID: cfg.Slack.ChannelID, APIURL: cfg.Slack.APIURL,
-		ClaimEmoji: cfg.Slack.ClaimEmoji, ResolveEmoji: cfg.Slack.ResolveEmoji,
-		HighReach: cfg.File.HighReach, Logger: log.With("network", "slack"),
-	})
+	nets, err := connect(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
+	defer nets.close()
 
 	m := newMetrics(db)
-	sources := map[string]bot.Source{}
-	var tg *telegram.Client
-	if cfg.HasTelegram() {
-		tg, err = telegram.New(ctx, telegram.Options{
-			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL,
-			WebhookURL: cfg.Telegram.WebhookURL, WebhookSecret: cfg.Telegram.WebhookSecret,
-			PollTimeout: cfg.Telegram.PollTimeout, Logger: log.With("network", "telegram"),
-		})
-		if err != nil {
-			return err
-		}
-		sources[telegram.SourceName] = tg
-	}
-	hooks := make([]webhook.Source, 0, len(cfg.File.Webhooks))
-	for _, w := range cfg.File.Webhooks {
-		src := webhook.Source{Name: w.Name, Secret: w.Secret, ReplyURL: w.ReplyURL, Display: w.Display}
-		hooks = append(hooks, src)
-		sources[webhook.SourceName(w.Name)] = webhook.NewClient(src, webhook.ClientOptions{Logger: log.With("network", "webhook", "source", w.Name)})
-	}
-	courier := bot.NewCourier(db, desk, sources,
+	courier := bot.NewCourier(db, nets.desk, nets.sources,
 		bot.CourierLogger(log.With("part", "outbox")),
 		bot.CourierRetry(bot.Retry{Min: cfg.Retry.Min, Max: cfg.Retry.Max, GiveUpAfter: cfg.Retry.GiveUpAfter}),
 		bot.CourierObserver(m.delivered))
@@ -166,16 +142,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", m.handler())
-	if !cfg.Slack.SocketMode() {
-		mux.Handle("/slack/events", desk.Handler(runner))
+	if nets.slack != nil && !cfg.Slack.SocketMode() {
+		mux.Handle("/slack/events", nets.slack.Handler(runner))
 	}
-	if tg != nil && cfg.Telegram.WebhookURL != "" {
-		mux.Handle("/telegram/webhook", tg.WebhookHandler(inbound))
+	if nets.telegram != nil && cfg.Telegram.WebhookURL != "" {
+		mux.Handle("/telegram/webhook", nets.telegram.WebhookHandler(inbound))
 	}
 	mux.Handle("GET /rota.ics", rotaFeed(core, cfg, log))
-	if len(hooks) > 0 {
+	if len(nets.hooks) > 0 {
 		mux.Handle("/hooks/", webhook.Handler(webhook.Options{
-			Sources: hooks, Receiver: inbound, Reporter: core, Counter: m, Logger: log.With("network", "webhook"),
+			Sources: nets.hooks, Receiver: inbound, Reporter: core, Counter: m, Logger: log.With("network", "webhook"),
 		}))
 	}
 	// ReadTimeout keeps a slow sender from holding a connection open; 30 s
@@ -202,23 +178,33 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	goRun("http", func() error { return srv.Serve(ln) })
 	goRun("outbox", func() error { return courier.Run(ctx) })
 	switch {
-	case tg == nil:
+	case nets.telegram == nil:
 	case cfg.Telegram.WebhookURL != "":
-		if err := tg.SetWebhook(ctx); err != nil {
+		if err := nets.telegram.SetWebhook(ctx); err != nil {
 			cancel(err)
 		}
 	default:
-		goRun("telegram", func() error { return tg.Poll(ctx, inbound) })
+		goRun("telegram", func() error { return nets.telegram.Poll(ctx, inbound) })
 	}
-	if cfg.Slack.SocketMode() {
-		goRun("slack", func() error { return desk.RunSocketMode(ctx, runner) })
+	if nets.slack != nil && cfg.Slack.SocketMode() {
+		goRun("slack", func() error { return nets.slack.RunSocketMode(ctx, runner) })
+	}
+	if nets.discord != nil {
+		deskRunner, communities := handlers.Runner{}, discord.Receiver(nil)
+		if cfg.Discord.Desk() {
+			deskRunner = runner
+		}
+		if cfg.Discord.Source() {
+			communities = inbound
+		}
+		goRun("discord", func() error { return nets.discord.Run(ctx, deskRunner, communities) })
 	}
 	goRun("forget", func() error { forgetSeen(ctx, db, log); return nil })
 	goRun("scheduler", func() error { schedule(ctx, core, cfg.Tick, log); return nil })
 
 	ready.Store(true)
-	log.Info("caredesk is serving", "addr", ln.Addr().String(), "telegram", telegramMode(cfg), "webhook_sources", len(hooks),
-		"slack", modeName(cfg.Slack.SocketMode(), "socket mode", "http /slack/events"), "db", cfg.DB)
+	log.Info("caredesk is serving", "addr", ln.Addr().String(), "desk", nets.deskName(cfg), "telegram", telegramMode(cfg),
+		"discord_source", cfg.Discord.Source(), "webhook_sources", len(nets.hooks), "db", cfg.DB)
 
 	<-ctx.Done()
 	ready.Store(false)
@@ -243,13 +229,6 @@ func telegramMode(cfg config.Config) string {
 		return "webhook"
 	}
 	return "long polling"
-}
-
-func modeName(cond bool, yes, no string) string {
-	if cond {
-		return yes
-	}
-	return no
 }
 
 // schedule ticks the core's scheduler until ctx ends. Timers live in the

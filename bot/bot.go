@@ -199,8 +199,9 @@ func (b *Bot) open(tx Tx, in Inbound, now time.Time) error {
 	if err := tx.Enqueue(b.desk(PostTicket, t.ID, 0, now)); err != nil {
 		return err
 	}
-	// After the root, so that the page lands in the ticket's thread.
-	if !b.policy.Calendar.Open(now) {
+	// After the root, so that the page lands in the ticket's thread. A team
+	// without a rota has no one to page; its channel is the audience.
+	if !b.policy.Calendar.Open(now) && len(b.policy.Rota.Rotations) > 0 {
 		return b.pageOnCall(tx, t, now)
 	}
 	return nil

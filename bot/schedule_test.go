@@ -226,3 +226,17 @@ func shown(transcript, s string) int {
 	}
 	return n
 }
+
+// TestNoRotaNoPages: a team that set up no rota is not paged at night nor
+// told who covers the weekend: its channel is the audience.
+func TestNoRotaNoPages(t *testing.T) {
+	p := bot.DefaultPolicy()
+	p.Calendar = bot.DefaultCalendar(istanbul)
+	w := newWorldWith(t, p, time.Date(2026, 11, 20, 17, 30, 0, 0, istanbul))
+	w.run(time.Date(2026, 11, 20, 18, 30, 0, 0, istanbul), 5*time.Minute)
+	w.writes(jane, 1, "Friday night")
+	got := w.transcript()
+	if strings.Contains(got, "Out of hours") || strings.Contains(got, "This weekend") || strings.Contains(got, "DM to") {
+		t.Errorf("a team without a rota was paged:\n%s", got)
+	}
+}

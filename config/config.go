@@ -26,6 +26,7 @@ type Config struct {
 	LogJSON      bool
 	Telegram     Telegram
 	Slack        Slack
+	Discord      Discord
 	// File is the YAML file named by CAREDESK_CONFIG, or the defaults.
 	File     File
 	ICSToken string // guards GET /rota.ics; "" turns the feed off
@@ -59,6 +60,79 @@ type Slack struct {
 	ResolveEmoji  string
 }
 
+const (
+	slackTokenHelp   = "put the Bot User OAuth Token from your Slack app's \"OAuth & Permissions\" page there (it starts with xoxb-)"
+	slackChannelHelp = "put the ID of the desk channel there, like C0123ABCD (open the channel's details; the ID is at the bottom)"
+)
+
+// Discord is the team's desk on Discord, a brand's Discord community as a
+// source, or both, through one bot.
+type Discord struct {
+	Token            string
+	ApplicationID    string
+	GuildID          string
+	DeskChannelID    string   // "" when the desk is Slack
+	SourceChannelIDs []string // community channels whose messages are complaints
+	AcceptDMs        bool     // direct messages to the bot are complaints
+	APIURL           string
+	ClaimEmoji       string
+	ResolveEmoji     string
+}
+
+// Desk reports whether the team works in Discord.
+func (d Discord) Desk() bool { return d.DeskChannelID != "" }
+
+// Source reports whether complaints come from a Discord community.
+func (d Discord) Source() bool { return len(d.SourceChannelIDs) > 0 || d.AcceptDMs }
+
+var snowflake = regexp.MustCompile(`^[0-9]{15,21}$`)
+
+const snowflakeHelp = "(in Discord, turn on Developer Mode under Settings → Advanced, then right-click → Copy ID)"
+
+func (e *env) discord() Discord {
+	d := Discord{
+		Token:         strings.TrimPrefix(e.str("DISCORD_BOT_TOKEN", ""), "Bot "),
+		ApplicationID: e.optionalMatch("DISCORD_APPLICATION_ID", snowflake, "put the Application ID from the Discord Developer Portal's General Information page there"),
+		GuildID:       e.optionalMatch("DISCORD_GUILD_ID", snowflake, "put the server's ID there "+snowflakeHelp),
+		DeskChannelID: e.optionalMatch("DISCORD_DESK_CHANNEL_ID", snowflake, "put the desk channel's ID there "+snowflakeHelp),
+		APIURL:        strings.TrimRight(e.url("DISCORD_API_URL", "https://discord.com"), "/"),
+		ClaimEmoji:    e.str("DISCORD_CLAIM_EMOJI", "🙋"),
+		ResolveEmoji:  e.str("DISCORD_RESOLVE_EMOJI", "✅"),
+	}
+	for _, id := range strings.Split(e.str("DISCORD_SOURCE_CHANNEL_IDS", ""), ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		if !snowflake.MatchString(id) {
+			e.fail(fmt.Sprintf("DISCORD_SOURCE_CHANNEL_IDS has %q, which is not a channel ID: list the IDs of the community channels, separated by commas %s.", id, snowflakeHelp))
+			continue
+		}
+		d.SourceChannelIDs = append(d.SourceChannelIDs, id)
+	}
+	switch v := strings.ToLower(e.str("DISCORD_ACCEPT_DMS", "false")); v {
+	case "true", "yes", "1":
+		d.AcceptDMs = true
+	case "false", "no", "0":
+	default:
+		e.fail(fmt.Sprintf("DISCORD_ACCEPT_DMS is %q: put true or false there.", v))
+	}
+	if !d.Desk() && !d.Source() {
+		return d
+	}
+	if d.Token == "" {
+		e.fail("DISCORD_BOT_TOKEN is not set: put the bot's token from the Discord Developer Portal (Bot → Reset Token) there.")
+	}
+	if d.Desk() {
+		if d.ApplicationID == "" {
+			e.fail("DISCORD_APPLICATION_ID is not set: put the Application ID from the Discord Developer Portal's General Information page there; the /desk command is registered under it.")
+		}
+		if d.GuildID == "" {
+			e.fail("DISCORD_GUILD_ID is not set: put the ID of the server with the desk channel there " + snowflakeHelp + ".")
+		}
+	}
+	return d
+}
+
 // SocketMode reports whether Slack events come over Socket Mode.
 func (s Slack) SocketMode() bool { return s.AppToken != "" }
 
@@ -86,10 +160,10 @@ func Load(getenv func(string) string) (Config, error) {
 			PollTimeout:   e.duration("TELEGRAM_POLL_TIMEOUT", 30*time.Second),
 		},
 		Slack: Slack{
-			BotToken:      e.match("SLACK_BOT_TOKEN", slackBotToken, "put the Bot User OAuth Token from your Slack app's \"OAuth & Permissions\" page there (it starts with xoxb-)"),
+			BotToken:      e.optionalMatch("SLACK_BOT_TOKEN", slackBotToken, slackTokenHelp),
 			SigningSecret: e.str("SLACK_SIGNING_SECRET", ""),
 			AppToken:      e.optionalMatch("SLACK_APP_TOKEN", slackAppToken, "put an app-level token with the connections:write scope there (it starts with xapp-), or unset it for HTTP mode"),
-			ChannelID:     e.match("SLACK_CHANNEL_ID", slackChannel, "put the ID of the desk channel there, like C0123ABCD (open the channel's details; the ID is at the bottom)"),
+			ChannelID:     e.optionalMatch("SLACK_CHANNEL_ID", slackChannel, slackChannelHelp),
 			APIURL:        e.url("SLACK_API_URL", "https://slack.com/api/"),
 			ClaimEmoji:    strings.Trim(e.str("CAREDESK_CLAIM_EMOJI", "raising_hand"), ":"),
 			ResolveEmoji:  strings.Trim(e.str("CAREDESK_RESOLVE_EMOJI", "white_check_mark"), ":"),
@@ -99,8 +173,20 @@ func Load(getenv func(string) string) (Config, error) {
 		c.Slack.APIURL += "/" // slack-go appends method names to it
 	}
 	c.Telegram.APIURL = strings.TrimRight(c.Telegram.APIURL, "/")
-	if !c.Slack.SocketMode() && c.Slack.SigningSecret == "" {
-		e.fail("SLACK_SIGNING_SECRET is not set: put the Signing Secret from your Slack app's \"Basic Information\" page there (or set SLACK_APP_TOKEN to use Socket Mode).")
+	c.Discord = e.discord()
+	switch {
+	case c.Discord.Desk() && c.Slack.BotToken != "":
+		e.fail("Both SLACK_BOT_TOKEN and DISCORD_DESK_CHANNEL_ID are set, and caredesk works on one desk: unset the one your team does not use.")
+	case c.Discord.Desk():
+	case c.Slack.BotToken == "":
+		e.fail("caredesk has no desk for the team: set SLACK_BOT_TOKEN to the Bot User OAuth Token from your Slack app's \"OAuth & Permissions\" page (it starts with xoxb-), or DISCORD_DESK_CHANNEL_ID to work in Discord.")
+	default:
+		if c.Slack.ChannelID == "" {
+			e.fail("SLACK_CHANNEL_ID is not set: " + slackChannelHelp + ".")
+		}
+		if !c.Slack.SocketMode() && c.Slack.SigningSecret == "" {
+			e.fail("SLACK_SIGNING_SECRET is not set: put the Signing Secret from your Slack app's \"Basic Information\" page there (or set SLACK_APP_TOKEN to use Socket Mode).")
+		}
 	}
 	switch {
 	case c.Telegram.WebhookURL != "" && !webhookSecret.MatchString(c.Telegram.WebhookSecret):
@@ -124,8 +210,8 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.File = f
 	}
-	if c.Telegram.Token == "" && len(c.File.Webhooks) == 0 {
-		e.fail("caredesk has nowhere to take complaints from: set TELEGRAM_BOT_TOKEN to the token @BotFather gave you, or declare webhook sources in the file named by CAREDESK_CONFIG.")
+	if c.Telegram.Token == "" && len(c.File.Webhooks) == 0 && !c.Discord.Source() {
+		e.fail("caredesk has nowhere to take complaints from: set TELEGRAM_BOT_TOKEN to the token @BotFather gave you, DISCORD_SOURCE_CHANNEL_IDS or DISCORD_ACCEPT_DMS for a Discord community, or declare webhook sources in the file named by CAREDESK_CONFIG.")
 	}
 	if len(e.problems) > 0 {
 		return Config{}, errors.New(strings.Join(e.problems, "\n"))

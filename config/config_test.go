@@ -136,7 +136,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	if err == nil {
 		t.Fatal("an empty environment was accepted")
 	}
-	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_CHANNEL_ID", "SLACK_SIGNING_SECRET", "CAREDESK_CONFIG"} {
+	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN", "DISCORD_DESK_CHANNEL_ID", "CAREDESK_CONFIG"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not mention %s:\n%s", name, err)
 		}
@@ -150,5 +150,55 @@ func TestWebhookSourcesAlone(t *testing.T) {
 	}
 	if c.HasTelegram() || len(c.File.Webhooks) != 1 {
 		t.Errorf("telegram %v, webhooks %+v", c.HasTelegram(), c.File.Webhooks)
+	}
+}
+
+func TestDiscord(t *testing.T) {
+	const (
+		token = "MTA4NjAwMDAwMDAwMDAwMDAwMA.GxYz12.abcdefghijklmnopqrstuvwxyz0123456789AB"
+		app   = "1086000000000000000"
+		guild = "1086000000000000001"
+		desk  = "1086000000000000002"
+	)
+	discordDesk := map[string]string{"SLACK_BOT_TOKEN": "", "SLACK_CHANNEL_ID": "", "SLACK_SIGNING_SECRET": "",
+		"DISCORD_BOT_TOKEN": "Bot " + token, "DISCORD_APPLICATION_ID": app, "DISCORD_GUILD_ID": guild, "DISCORD_DESK_CHANNEL_ID": desk}
+	c, err := load(t, discordDesk)
+	if err != nil {
+		t.Fatalf("a Discord desk was refused: %v", err)
+	}
+	if !c.Discord.Desk() || c.Discord.Source() || c.Discord.Token != token || c.Discord.APIURL != "https://discord.com" || c.Discord.ClaimEmoji != "🙋" {
+		t.Errorf("discord %+v", c.Discord)
+	}
+	community := map[string]string{"TELEGRAM_BOT_TOKEN": "", "DISCORD_BOT_TOKEN": token,
+		"DISCORD_SOURCE_CHANNEL_IDS": "1086000000000000005, 1086000000000000006", "DISCORD_ACCEPT_DMS": "yes"}
+	c, err = load(t, community)
+	if err != nil {
+		t.Fatalf("a Discord community as the only source was refused: %v", err)
+	}
+	if c.Discord.Desk() || !c.Discord.Source() || len(c.Discord.SourceChannelIDs) != 2 || !c.Discord.AcceptDMs {
+		t.Errorf("discord %+v", c.Discord)
+	}
+
+	tests := []struct {
+		change map[string]string
+		want   string
+	}{
+		{map[string]string{"DISCORD_DESK_CHANNEL_ID": desk, "DISCORD_BOT_TOKEN": token, "DISCORD_APPLICATION_ID": app, "DISCORD_GUILD_ID": guild},
+			"Both SLACK_BOT_TOKEN and DISCORD_DESK_CHANNEL_ID are set"},
+		{map[string]string{"SLACK_BOT_TOKEN": "", "DISCORD_DESK_CHANNEL_ID": desk}, "DISCORD_BOT_TOKEN is not set"},
+		{map[string]string{"SLACK_BOT_TOKEN": "", "DISCORD_DESK_CHANNEL_ID": desk, "DISCORD_BOT_TOKEN": token}, "DISCORD_APPLICATION_ID is not set"},
+		{map[string]string{"SLACK_BOT_TOKEN": "", "DISCORD_DESK_CHANNEL_ID": desk, "DISCORD_BOT_TOKEN": token, "DISCORD_APPLICATION_ID": app}, "DISCORD_GUILD_ID is not set"},
+		{map[string]string{"DISCORD_DESK_CHANNEL_ID": "#desk"}, "DISCORD_DESK_CHANNEL_ID does not look right"},
+		{map[string]string{"DISCORD_BOT_TOKEN": token, "DISCORD_SOURCE_CHANNEL_IDS": "support"}, `DISCORD_SOURCE_CHANNEL_IDS has "support", which is not a channel ID`},
+		{map[string]string{"DISCORD_BOT_TOKEN": token, "DISCORD_ACCEPT_DMS": "sometimes"}, `DISCORD_ACCEPT_DMS is "sometimes"`},
+		{map[string]string{"SLACK_BOT_TOKEN": ""}, "caredesk has no desk for the team"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := load(t, tt.change)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -79,7 +79,7 @@ func TestStartupErrors(t *testing.T) {
 		change map[string]string
 		want   string
 	}{
-		{"no Slack token", map[string]string{"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN is not set"},
+		{"no desk", map[string]string{"SLACK_BOT_TOKEN": ""}, "caredesk has no desk for the team: set SLACK_BOT_TOKEN"},
 		{"bad channel", map[string]string{"SLACK_CHANNEL_ID": "general"}, "SLACK_CHANNEL_ID does not look right"},
 		{"Slack refuses the token", map[string]string{"SLACK_BOT_TOKEN": "xoxb-revoked-000"}, "SLACK_BOT_TOKEN"},
 		{"Telegram refuses the token", map[string]string{"TELEGRAM_BOT_TOKEN": "111:AAAAAAAAAAAAAAAAAAAAAAAA"}, "TELEGRAM_BOT_TOKEN"},
