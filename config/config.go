@@ -246,18 +246,6 @@ func (e *env) str(name, def string) string {
 	return def
 }
 
-// match reads a required variable. Secrets are never echoed in the error.
-func (e *env) match(name string, re *regexp.Regexp, what string) string {
-	v := strings.TrimSpace(e.get(name))
-	switch {
-	case v == "":
-		e.fail(fmt.Sprintf("%s is not set: %s.", name, what))
-	case !re.MatchString(v):
-		e.fail(fmt.Sprintf("%s does not look right: %s.", name, what))
-	}
-	return v
-}
-
 func (e *env) optionalMatch(name string, re *regexp.Regexp, what string) string {
 	v := strings.TrimSpace(e.get(name))
 	if v != "" && !re.MatchString(v) {

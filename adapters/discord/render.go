@@ -1,14 +1,13 @@
 package discord
 
 import (
+	"caredesk/adapters/chunk"
 	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -293,85 +292,7 @@ func threadText(t bot.Ticket, m bot.Message) string {
 }
 
 // units is the length of s as Discord counts it.
-func units(s string) int {
-	n := 0
-	for _, r := range s {
-		if w := utf16.RuneLen(r); w > 0 {
-			n += w
-		} else {
-			n++
-		}
-	}
-	return n
-}
-
-// clip shortens plain text to n units, with "…".
-func clip(s string, n int) string {
-	if units(s) <= n {
-		return s
-	}
-	var b strings.Builder
-	used := 0
-	for _, r := range s {
-		w := max(utf16.RuneLen(r), 1)
-		if used+w > n-1 {
-			break
-		}
-		b.WriteRune(r)
-		used += w
-	}
-	return b.String() + "…"
-}
-
-// split cuts text into pieces of at most limit units, at a line break or
-// a space when there is one in the second half of a piece, and never
-// inside a mention or timestamp (<@123>, <t:1:f>). Pieces that would be
-// blank are dropped, since Discord refuses empty messages; an empty text
-// is one empty piece.
-func split(s string, limit int) []string {
-	var out []string
-	for units(s) > limit {
-		cut := cutPoint(s, limit)
-		if piece := strings.TrimRight(s[:cut], " \n"); strings.TrimSpace(piece) != "" {
-			out = append(out, piece)
-		}
-		s = strings.TrimLeft(s[cut:], " \n")
-	}
-	if s = strings.TrimRight(s, " \n"); s != "" || len(out) == 0 {
-		out = append(out, s)
-	}
-	return out
-}
-
-// cutPoint returns the byte offset where the first piece of s ends.
-func cutPoint(s string, limit int) int {
-	n, i := 0, 0
-	lastLine, lastSpace := 0, 0
-	for i < len(s) {
-		end := i + atom(s[i:])
-		w := units(s[i:end])
-		if n+w > limit {
-			break
-		}
-		switch s[i] {
-		case '\n':
-			lastLine = end
-		case ' ':
-			lastSpace = end
-		}
-		n += w
-		i = end
-	}
-	switch {
-	case lastLine > i/2:
-		return lastLine
-	case lastSpace > i/2:
-		return lastSpace
-	case i > 0:
-		return i
-	}
-	return atom(s) // one atom longer than the limit: it cannot be cut
-}
+func units(s string) int { return chunk.UTF16(s) }
 
 // atom returns the length in bytes of the indivisible piece at the start
 // of s: a <…> sequence of Discord's, or one character.
@@ -381,6 +302,14 @@ func atom(s string) int {
 			return j + 1
 		}
 	}
-	_, size := utf8.DecodeRuneInString(s)
-	return size
+	return 0 // one character
 }
+
+// split cuts text into pieces of at most limit UTF-16 units, never inside
+// a mention or timestamp (<@123>, <t:1:f>).
+func split(s string, limit int) []string {
+	return chunk.Split(s, chunk.Limit{Max: limit, Width: chunk.UTF16, Atom: atom})
+}
+
+// clip shortens plain text to n UTF-16 units, with "…".
+func clip(s string, n int) string { return chunk.Clip(s, chunk.Limit{Max: n, Width: chunk.UTF16}) }

@@ -1,12 +1,12 @@
 package slack
 
 import (
+	"caredesk/adapters/chunk"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
 
@@ -239,69 +239,12 @@ func section(s string, verbatim bool) *slackapi.SectionBlock {
 	return slackapi.NewSectionBlock(mrkdwn(s, verbatim), nil, nil)
 }
 
-// clip shortens plain text to n characters.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
 // fit keeps at most n chunks, saying so in the last one when text was cut.
 func fit(chunks []string, n int) []string {
 	if len(chunks) <= n {
 		return chunks
 	}
 	return append(chunks[:n-1:n-1], "_…the rest is too long to show in Slack._")
-}
-
-// split cuts Slack text into pieces of at most limit characters, at a line
-// break or a space when there is one in the second half of a piece, and
-// never inside an entity (&amp;) or a control sequence (<@U123>).
-func split(s string, limit int) []string {
-	var out []string
-	for utf8.RuneCountInString(s) > limit {
-		cut := cutPoint(s, limit)
-		if piece := strings.TrimSpace(s[:cut]); piece != "" {
-			out = append(out, piece)
-		}
-		s = s[cut:]
-	}
-	if piece := strings.TrimSpace(s); piece != "" || len(out) == 0 {
-		out = append(out, piece)
-	}
-	return out
-}
-
-// cutPoint returns the byte offset where the first piece of s ends.
-func cutPoint(s string, limit int) int {
-	n, i := 0, 0
-	lastLine, lastSpace := 0, 0
-	for i < len(s) {
-		end := i + atom(s[i:])
-		runes := utf8.RuneCountInString(s[i:end])
-		if n+runes > limit {
-			break
-		}
-		switch s[i] {
-		case '\n':
-			lastLine = end
-		case ' ':
-			lastSpace = end
-		}
-		n += runes
-		i = end
-	}
-	switch {
-	case lastLine > i/2:
-		return lastLine
-	case lastSpace > i/2:
-		return lastSpace
-	case i > 0:
-		return i
-	}
-	return atom(s) // one atom longer than the limit: cannot be cut
 }
 
 // atom returns the length in bytes of the indivisible piece at the start
@@ -317,6 +260,12 @@ func atom(s string) int {
 			return j + 1
 		}
 	}
-	_, size := utf8.DecodeRuneInString(s)
-	return size
+	return 0 // one character
 }
+
+// split cuts Slack text into pieces of at most limit characters, never
+// inside an entity (&amp;) or a control sequence (<@U123>).
+func split(s string, limit int) []string { return chunk.Split(s, chunk.Limit{Max: limit, Atom: atom}) }
+
+// clip shortens plain text to n characters.
+func clip(s string, n int) string { return chunk.Clip(s, chunk.Limit{Max: n}) }

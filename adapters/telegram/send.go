@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"caredesk/adapters/chunk"
 	"context"
 	"errors"
 	"fmt"
@@ -8,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -57,7 +56,7 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 		return "", bot.Permanent(errors.New("the message is empty, and Telegram does not send empty messages"))
 	}
 	replyTo, _ := strconv.Atoi(m.ReplyTo) // not a message id: send without quoting
-	parts := split(m.Text, maxMessageLen)
+	parts := chunk.Split(m.Text, chunk.Limit{Max: maxMessageLen, Width: chunk.UTF16})
 	done, ref := c.resume(m.Key, m.Text)
 	for i := done; i < len(parts); i++ {
 		msg := tgbotapi.NewMessage(chatID, parts[i])
@@ -165,50 +164,4 @@ func refusal(desc string) string {
 		return "the text is longer than Telegram allows"
 	}
 	return "sending it again would not help"
-}
-
-// split cuts text into parts of at most limit UTF-16 code units, on rune
-// boundaries, preferring to cut after a line break, then after a space, in
-// the second half of a part. Parts that would hold only whitespace are
-// dropped, because Telegram refuses empty messages.
-func split(text string, limit int) []string {
-	var parts []string
-	for text != "" {
-		cut := cutPoint(text, limit)
-		if part := text[:cut]; strings.TrimSpace(part) != "" {
-			parts = append(parts, part)
-		}
-		text = text[cut:]
-	}
-	return parts
-}
-
-// cutPoint returns the byte index where the first part of text ends:
-// len(text) when all of it fits.
-func cutPoint(text string, limit int) int {
-	end, n := 0, 0
-	for end < len(text) {
-		r, size := utf8.DecodeRuneInString(text[end:])
-		w := utf16.RuneLen(r)
-		if w < 0 {
-			w = 1 // invalid UTF-8 goes as one U+FFFD
-		}
-		if n+w > limit {
-			break
-		}
-		n += w
-		end += size
-	}
-	if end == len(text) {
-		return end
-	}
-	if end == 0 { // a limit below one rune: never loop without progress
-		_, end = utf8.DecodeRuneInString(text)
-	}
-	for _, sep := range []string{"\n", " "} {
-		if i := strings.LastIndex(text[:end], sep); i >= end/2 {
-			return i + len(sep)
-		}
-	}
-	return end
 }
