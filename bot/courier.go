@@ -369,7 +369,11 @@ func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message
 	if err != nil {
 		return err
 	}
-	ref, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: m.Text, MessageID: m.ID, AgentName: m.AuthorName, Key: d.Key()})
+	text := m.Text
+	if namer, ok := c.desk.(Namer); ok {
+		text = namer.Names(ctx, text)
+	}
+	ref, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: text, MessageID: m.ID, AgentName: m.AuthorName, Key: d.Key()})
 	if err != nil {
 		return err
 	}

@@ -107,6 +107,14 @@ type MessageFinder interface {
 	FindMessage(ctx context.Context, t Ticket, m Message) (ref string, err error)
 }
 
+// Namer is a Desk that can write its people's mentions as names. A reply
+// an agent wrote on the desk may mention a colleague ("<@U024BE7LH> will
+// call you"); the customer should read "@alice", not the desk's markup.
+type Namer interface {
+	// Names returns text with every mention of a desk user as "@name".
+	Names(ctx context.Context, text string) string
+}
+
 // DeliveryError says how a failed delivery should be retried. Adapters wrap
 // their errors with Permanent or RetryAfter; any other error is temporary and
 // retried with exponential backoff.

@@ -54,6 +54,7 @@ func TestDiscordDesk(t *testing.T) {
 	jane := customer(71, "Jane", "jane")
 	r.tg.CustomerWrites(jane.ID, jane, "The parcel is damaged @everyone")
 	waitDiscord(t, d, "the ticket's thread", func() bool { return len(d.Threads(o.DeskChannelID)) == 1 })
+	r.recorded(1)
 	thread := d.Threads(o.DeskChannelID)[0]
 	starter, _ := d.Message(thread.ID) // a thread started from a message has its id
 	embed, _ := starter.Embed()
@@ -150,4 +151,46 @@ func TestDiscordCommunityToSlack(t *testing.T) {
 	if follow != 1 {
 		t.Errorf("the message sent during the reconnect is in the thread %d times, want once", follow)
 	}
+}
+
+// TestMentionsReachCustomersAsNames: an agent's reply that mentions a
+// colleague reaches the customer with the colleague's name, not the
+// desk's markup.
+func TestMentionsReachCustomersAsNames(t *testing.T) {
+	t.Run("slack", func(t *testing.T) {
+		r := newRig(t, rigOptions{})
+		r.start()
+		jane := customer(81, "Jane", "jane")
+		r.tg.CustomerWrites(jane.ID, jane, "Who can help me?")
+		r.wait("the thread", func() bool { return len(r.roots()) == 1 })
+		r.command("UALICE", "alice", "claim 1")
+		r.post("UALICE", r.root(1).TS, "@bob from billing will call you today.")
+		r.wait("the answer", func() bool { return len(r.sentTo(jane.ID)) == 1 })
+		if got := r.sentTo(jane.ID)[0]; got != "@bob from billing will call you today." {
+			t.Errorf("Jane read %q", got)
+		}
+	})
+	t.Run("discord", func(t *testing.T) {
+		d := newDiscord(t)
+		o := d.Options()
+		r := newRig(t, rigOptions{env: map[string]string{
+			"SLACK_BOT_TOKEN": "", "SLACK_CHANNEL_ID": "", "SLACK_SIGNING_SECRET": "",
+			"DISCORD_BOT_TOKEN": o.Token, "DISCORD_APPLICATION_ID": o.ApplicationID, "DISCORD_GUILD_ID": o.GuildID,
+			"DISCORD_DESK_CHANNEL_ID": o.DeskChannelID, "DISCORD_API_URL": d.URL(),
+		}})
+		r.start()
+		jane := customer(82, "Jane", "jane")
+		r.tg.CustomerWrites(jane.ID, jane, "Who can help me?")
+		waitDiscord(t, d, "the thread", func() bool { return len(d.Threads(o.DeskChannelID)) == 1 })
+		r.recorded(1)
+		thread := d.Threads(o.DeskChannelID)[0]
+		if _, err := d.SlashCommand("400000000000000001", "claim", nil, thread.ID).Wait(context.Background(), discordsim.Response.Done); err != nil {
+			t.Fatal(err)
+		}
+		d.UserWrites(thread.ID, "400000000000000001", "<@400000000000000002> from billing will call you today.")
+		r.wait("the answer", func() bool { return len(r.sentTo(jane.ID)) == 1 })
+		if got := r.sentTo(jane.ID)[0]; got != "@bob from billing will call you today." {
+			t.Errorf("Jane read %q", got)
+		}
+	})
 }

@@ -7,11 +7,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -221,6 +223,7 @@ func isTicket(m *slacksim.Message) bool {
 
 func (r *rig) root(n int) slacksim.Message {
 	r.t.Helper()
+	r.recorded(len(r.roots()))
 	for _, m := range r.roots() {
 		if strings.Contains(m.Rendered(), fmt.Sprintf("#%d · ", n)) {
 			return m
@@ -228,6 +231,37 @@ func (r *rig) root(n int) slacksim.Message {
 	}
 	r.t.Fatalf("no root for ticket #%d among %d roots", n, len(r.slack.Roots()))
 	return slacksim.Message{}
+}
+
+// recorded waits until caredesk has recorded n ticket roots it posted.
+// A desk shows a root the moment it is posted, a millisecond before
+// caredesk records its thread; an agent's message in that millisecond would
+// be taken for talk in some other thread. People are never that fast;
+// tests are.
+func (r *rig) recorded(n int) {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond) // caredesk has no push for this; ask /metrics
+	defer tick.Stop()
+	for {
+		if resp, err := http.Get(r.base + "/metrics"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for line := range strings.SplitSeq(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, `caredesk_deliveries_total{job="post_ticket",outcome="delivered"} `); ok {
+					if posted, _ := strconv.Atoi(v); posted >= n {
+						return
+					}
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			r.t.Fatalf("caredesk did not record %d ticket roots within 15 s", n)
+		case <-tick.C:
+		}
+	}
 }
 
 func (r *rig) sentTo(chat int64) []string {

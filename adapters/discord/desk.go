@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -469,4 +470,29 @@ func nonce(kind string, a, b int64) string {
 	}
 	sum := sha256.Sum256([]byte(n))
 	return kind + hex.EncodeToString(sum[:12])
+}
+
+// userMention is a Discord user mention, <@123> or <@!123>.
+var userMention = regexp.MustCompile(`<@!?([0-9]{15,21})>`)
+
+// Names writes Discord's user mentions in text as "@name", for text that
+// leaves Discord (a reply to a customer). Names are looked up once per
+// person; one that cannot be looked up stays "@someone from the team".
+func (d *Discord) Names(ctx context.Context, text string) string {
+	return userMention.ReplaceAllStringFunc(text, func(m string) string {
+		id := userMention.FindStringSubmatch(m)[1]
+		if name, ok := d.names.Load(id); ok {
+			return "@" + name.(string)
+		}
+		u, err := d.s.User(id, discordgo.WithContext(ctx))
+		if err != nil {
+			return "@someone from the team"
+		}
+		name := u.GlobalName
+		if name == "" {
+			name = u.Username
+		}
+		d.names.Store(id, name)
+		return "@" + name
+	})
 }

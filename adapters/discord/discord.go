@@ -115,6 +115,7 @@ type Discord struct {
 	sources map[string]bool
 	claim   string // normalised emoji
 	resolve string
+	names   sync.Map // user id → display name, for Names
 
 	life context.Context // ended by Close: every call in flight ends
 	end  context.CancelFunc

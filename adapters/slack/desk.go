@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -146,6 +147,34 @@ func (d *Desk) whisper(ctx context.Context, agentID, thread, text string) error 
 	_, err := d.api.PostEphemeralContext(ctx, d.opts.ChannelID, agentID, opts...)
 	return err
 }
+
+// Names writes Slack's user mentions in text as "@name", for text that
+// leaves Slack (a reply to a customer). Names are looked up once per
+// person; one that cannot be looked up stays "@someone from the team".
+func (d *Desk) Names(ctx context.Context, text string) string {
+	return userMention.ReplaceAllStringFunc(text, func(m string) string {
+		sub := userMention.FindStringSubmatch(m)
+		if sub[2] != "" {
+			return "@" + sub[2]
+		}
+		if name, ok := d.names.Load(sub[1]); ok {
+			return "@" + name.(string)
+		}
+		u, err := d.api.GetUserInfoContext(ctx, sub[1])
+		if err != nil {
+			return "@someone from the team"
+		}
+		name := u.Profile.DisplayName
+		if name == "" {
+			name = u.Name
+		}
+		d.names.Store(sub[1], name)
+		return "@" + name
+	})
+}
+
+// userMention is a Slack user mention with its optional label.
+var userMention = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|([^<>|]*))?>`)
 
 // Announce posts text as a message of its own in the desk channel, such as
 // a hand-over of the on-call duty.

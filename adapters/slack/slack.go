@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -41,6 +42,7 @@ type Options struct {
 // Desk is the team's Slack channel, as the core sees it (bot.Desk) and as
 // Slack's events reach caredesk (Handler, RunSocketMode).
 type Desk struct {
+	names   sync.Map // user id → display name, for Names
 	api     *slackapi.Client
 	opts    Options
 	log     *slog.Logger

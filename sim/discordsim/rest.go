@@ -15,6 +15,7 @@ const (
 	RouteGateway          = "GET /gateway"
 	RouteGatewayBot       = "GET /gateway/bot"
 	RouteMe               = "GET /users/@me"
+	RouteUser             = "GET /users/{user}"
 	RouteChannel          = "GET /channels/{channel}"
 	RouteMessages         = "GET /channels/{channel}/messages"
 	RouteCreateMessage    = "POST /channels/{channel}/messages"
@@ -49,6 +50,7 @@ func (s *Server) routes() http.Handler {
 		RouteGateway:          {s.gateway, true},
 		RouteGatewayBot:       {s.gatewayBot, true},
 		RouteMe:               {s.me, true},
+		RouteUser:             {s.user, true},
 		RouteChannel:          {s.getChannel, true},
 		RouteMessages:         {s.listMessages, true},
 		RouteCreateMessage:    {s.createMessage, true},
@@ -193,6 +195,18 @@ func (s *Server) me(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	writeJSON(w, http.StatusOK, userObject(s.users[s.opts.BotUserID]))
+}
+
+// user answers GET /users/{user}: a known person, or Discord's 10013.
+func (s *Server) user(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[r.PathValue("user")]
+	if !ok {
+		writeError(w, http.StatusNotFound, 10013, "Unknown User")
+		return
+	}
+	writeJSON(w, http.StatusOK, userObject(u))
 }
 
 // visibleLocked returns channel id if the bot may see it. The caller
