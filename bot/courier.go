@@ -118,7 +118,7 @@ func (c *Courier) Run(ctx context.Context) error {
 	ticker := time.NewTicker(c.poll)
 	defer ticker.Stop()
 	for {
-		if err := c.dispatch(ctx, calls, &wg, done); err != nil {
+		if err := c.dispatch(ctx, calls, &wg, done); err != nil && ctx.Err() == nil {
 			c.log.Error("outbox: cannot read due deliveries", "err", err)
 		}
 		select {
@@ -201,7 +201,9 @@ func (c *Courier) work(ctx, calls context.Context, dest string) {
 			return err
 		})
 		if err != nil {
-			c.log.Error("outbox: cannot read next delivery", "destination", dest, "err", err)
+			if ctx.Err() == nil {
+				c.log.Error("outbox: cannot read next delivery", "destination", dest, "err", err)
+			}
 			return
 		}
 		if !ok || d.NextAt.After(c.clock.Now()) {
