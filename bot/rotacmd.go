@@ -201,9 +201,10 @@ func (b *Bot) Shifts(ctx context.Context, ahead time.Duration) ([]Shift, error) 
 		if err != nil {
 			return err
 		}
+		cur := r.At(now)
 		for _, layer := range []Layer{Primary, Backup} {
 			from := now
-			if cur := r.At(now); layer == Primary && !cur.Primary.From.IsZero() {
+			if layer == Primary && !cur.Primary.From.IsZero() {
 				from = cur.Primary.From
 			} else if layer == Backup && !cur.Backup.From.IsZero() {
 				from = cur.Backup.From

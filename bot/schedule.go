@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -229,7 +230,7 @@ func (b *Bot) breach(tx Tx, t Ticket, on OnCall, inHours bool, what, event strin
 		pinged = append(pinged, Mention(Agent{ID: on.Primary.Agent})+" (on duty)")
 		people = append(people, on.Primary.Agent)
 	}
-	if lead := b.policy.Escalation.Lead; lead != "" && !contains(people, lead) {
+	if lead := b.policy.Escalation.Lead; lead != "" && !slices.Contains(people, lead) {
 		pinged = append(pinged, Mention(Agent{ID: lead})+" (lead)")
 		people = append(people, lead)
 	}
@@ -247,15 +248,6 @@ func (b *Bot) breach(tx Tx, t Ticket, on OnCall, inHours bool, what, event strin
 		return err
 	}
 	return tx.Enqueue(b.desk(UpdateTicket, t.ID, 0, now))
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // handOver announces a new primary on duty, once per shift, and sends them
@@ -330,7 +322,8 @@ func (b *Bot) weekendNotice(tx Tx, r Rota, now time.Time) error {
 	if weekend(from, until, b.policy.Calendar.Location) {
 		name = "This weekend"
 	}
-	text := fmt.Sprintf("📅 %s (%s → %s): %s — %s.", name, At(from, "f"), At(until, "f"), coverage(r, from, until), strings.ToLower(ticketCount(len(open))[:1])+ticketCount(len(open))[1:])
+	count := ticketCount(len(open)) // "No tickets open", mid-sentence here
+	text := fmt.Sprintf("📅 %s (%s → %s): %s — %s.", name, At(from, "f"), At(until, "f"), coverage(r, from, until), strings.ToLower(count[:1])+count[1:])
 	return tx.Enqueue(&Delivery{Destination: deskQueue, Job: Announce, Text: text, NextAt: now, CreatedAt: now})
 }
 

@@ -259,11 +259,19 @@ func (e *env) url(name, def string) string {
 	if v == "" {
 		return ""
 	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		e.fail(fmt.Sprintf("%s is %q, which is not a URL: put a full http:// or https:// address there.", name, v))
+	if !webURL(v) {
+		e.fail(fmt.Sprintf("%s is "+notURL, name, v))
 	}
 	return v
+}
+
+// notURL says what is wrong with a value that is no web address.
+const notURL = "%q, which is not a URL: put a full http:// or https:// address there."
+
+// webURL reports whether v is an absolute http(s) address.
+func webURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 func (e *env) addr(name, def string) string {

@@ -597,10 +597,8 @@ func (p *parser) webhook(n *yaml.Node, path string) {
 		"display":    func(v *yaml.Node, _ string) { w.Display = v.Value },
 		"secret_env": func(v *yaml.Node, _ string) { w.SecretEnv = strings.TrimSpace(v.Value) },
 		"reply_url": func(v *yaml.Node, path string) {
-			e := env{get: func(string) string { return v.Value }}
-			w.ReplyURL = e.url(path, "")
-			for _, problem := range e.problems {
-				p.fail(v, path, "%s", strings.TrimPrefix(problem, path+" is "))
+			if w.ReplyURL = strings.TrimSpace(v.Value); w.ReplyURL != "" && !webURL(w.ReplyURL) {
+				p.fail(v, path, notURL, v.Value)
 			}
 		},
 		"sla": func(v *yaml.Node, _ string) { sla = v },

@@ -38,6 +38,15 @@ type View struct {
 	Buttons   []Button
 }
 
+// FollowerCount is the author's audience as people write it: 48,200.
+func (v View) FollowerCount() string {
+	s := strconv.Itoa(v.Followers)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
 // Title is the first line of the root: "#12 · Telegram".
 func (v View) Title() string {
 	return "#" + strconv.FormatInt(v.Number, 10) + " · " + v.Network

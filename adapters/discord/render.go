@@ -185,7 +185,7 @@ func ticketEmbed(v handlers.View, state bot.State) *discordgo.MessageEmbed {
 func reach(v handlers.View) string {
 	var parts []string
 	if v.Followers > 0 {
-		parts = append(parts, humanize(v.Followers)+" followers")
+		parts = append(parts, v.FollowerCount()+" followers")
 	}
 	if v.HighReach {
 		parts = append(parts, "📣 **high reach**")
@@ -216,15 +216,6 @@ func link(address, label string) string {
 		return ""
 	}
 	return "[" + label + "](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(u) + ")"
-}
-
-// humanize writes n with thousands separated: 250,000.
-func humanize(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 func colour(v handlers.View, state bot.State) int {

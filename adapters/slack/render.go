@@ -123,7 +123,7 @@ func ticketMessage(v handlers.View) (blocks []slackapi.Block, fallback string) {
 func reach(v handlers.View) string {
 	var parts []string
 	if v.Followers > 0 {
-		parts = append(parts, humanize(v.Followers)+" followers")
+		parts = append(parts, v.FollowerCount()+" followers")
 	}
 	if v.HighReach {
 		parts = append(parts, ":mega: *high reach*")
@@ -150,15 +150,6 @@ func link(u, label string) string {
 		return escape(u)
 	}
 	return "<" + strings.ReplaceAll(u, "&", "&amp;") + "|" + label + ">"
-}
-
-// humanize writes n with thousands separators: 48,200.
-func humanize(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // preview is the start of Slack text s, at most n characters and a "…".
