@@ -2,6 +2,9 @@
 # caredesk needs cgo for SQLite; it is linked statically so the final image
 # can be distroless, with no shell and no libc.
 FROM golang:1.26-bookworm AS build
+# 1.26.8 has reachable vulnerabilities in net/http and crypto/tls; the
+# module proxy serves the fixed toolchain whatever the base image ships.
+ENV GOTOOLCHAIN=go1.26.10
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
