@@ -1,0 +1,68 @@
+package quietlog_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"caredesk/quietlog"
+)
+
+// records is a slog.Handler that hands every record to a channel.
+type records chan slog.Record
+
+func (r records) Enabled(context.Context, slog.Level) bool        { return true }
+func (r records) Handle(_ context.Context, rec slog.Record) error { r <- rec; return nil }
+func (r records) WithAttrs([]slog.Attr) slog.Handler              { return r }
+func (r records) WithGroup(string) slog.Handler                   { return r }
+
+func attr(rec slog.Record, key string) slog.Value {
+	var v slog.Value
+	rec.Attrs(func(a slog.Attr) bool {
+		if a.Key == key {
+			v = a.Value
+			return false
+		}
+		return true
+	})
+	return v
+}
+
+func next(t *testing.T, r records) slog.Record {
+	t.Helper()
+	select {
+	case rec := <-r:
+		return rec
+	case <-time.After(5 * time.Second):
+		t.Fatal("no log line")
+		return slog.Record{}
+	}
+}
+
+func TestRepeatsAreCountedNotLogged(t *testing.T) {
+	r := make(records, 100)
+	l := quietlog.New(slog.New(r), 50*time.Millisecond)
+	for i := range 1000 {
+		l.Log(slog.LevelWarn, "forged from 10.0.0.1", "refused a forged request", "n", i)
+	}
+	l.Log(slog.LevelWarn, "forged from 10.0.0.2", "refused a forged request", "n", -1)
+
+	first, other := next(t, r), next(t, r)
+	if first.Message != "refused a forged request" || attr(first, "n").Int64() != 0 {
+		t.Errorf("first line = %q n=%v, want the first occurrence", first.Message, attr(first, "n"))
+	}
+	if attr(other, "n").Int64() != -1 {
+		t.Errorf("second line n=%v, want the other key's own first line", attr(other, "n"))
+	}
+	summary := next(t, r)
+	if got := attr(summary, "repeats").Int64(); got != 999 {
+		t.Errorf("summary repeats = %d, want 999", got)
+	}
+	if got := attr(summary, "n").Int64(); got != 999 {
+		t.Errorf("summary carries n=%d, want the latest occurrence's 999", got)
+	}
+	if got := l.Pending("forged from 10.0.0.1"); got != 0 {
+		t.Errorf("pending after the summary = %d, want 0", got)
+	}
+}
