@@ -48,34 +48,34 @@ func migrations() ([]migration, error) {
 func (db *DB) migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", db.path, err)
+		return err
 	}
 	// BEGIN IMMEDIATE (the writer's mode): two processes opening a new file
 	// at once migrate one after the other, the second finding nothing to do.
 	t, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", db.path, err)
+		return fmt.Errorf("begin migrations: %w", err)
 	}
 	defer t.Rollback()
 
 	var current int
 	if err := t.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&current); err != nil {
-		return fmt.Errorf("open store %s: read schema version: %w", db.path, err)
+		return fmt.Errorf("read schema version: %w", err)
 	}
 	if current > len(ms) {
-		return fmt.Errorf("open store %s: the database has schema version %d but this caredesk knows only up to %d; it was written by a newer caredesk, so run that version or a later one", db.path, current, len(ms))
+		return fmt.Errorf("the database has schema version %d but this caredesk knows only up to %d; it was written by a newer caredesk, so run that version or a later one", current, len(ms))
 	}
 	for _, m := range ms[current:] {
 		if _, err := t.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("open store %s: migration %s: %w", db.path, m.name, err)
+			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 		// PRAGMA takes no parameters; m.version is an int.
 		if _, err := t.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, m.version)); err != nil {
-			return fmt.Errorf("open store %s: migration %s: %w", db.path, m.name, err)
+			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
 	if err := t.Commit(); err != nil {
-		return fmt.Errorf("open store %s: commit migrations: %w", db.path, err)
+		return fmt.Errorf("commit migrations: %w", err)
 	}
 	return nil
 }

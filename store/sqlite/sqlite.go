@@ -1,9 +1,10 @@
 // Package sqlite implements bot.Store on an SQLite file, the store caredesk
 // embeds by default.
 //
-// One process owns the file. Writes go through a single connection, so
-// concurrent Updates queue in Go instead of failing with SQLITE_BUSY; reads
-// use a pool of read-only connections that WAL lets run beside the writer.
+// One process owns the file, and holds a lock next to it to make sure. Writes
+// go through a single connection, so concurrent Updates queue in Go instead
+// of failing with SQLITE_BUSY; reads use a pool of read-only connections that
+// WAL lets run beside the writer.
 package sqlite
 
 import (
@@ -11,9 +12,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"sync"
+	"time"
 
 	"caredesk/bot"
 
@@ -26,7 +31,27 @@ type DB struct {
 	path   string
 	writer *sql.DB // one connection: SQLite allows one writer at a time anyway
 	reader *sql.DB // query_only connections for View
+	lock   *lock
+	log    *slog.Logger
+	health writable
+	bg     sync.WaitGroup // checkpoints under way
 }
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	allowEmpty bool
+	log        *slog.Logger
+}
+
+// AllowEmpty lets Open take an existing 0-byte file for a new database;
+// without it, such a file is refused with ErrEmptyFile.
+func AllowEmpty() Option { return func(o *options) { o.allowEmpty = true } }
+
+// Logger sets where the database says that it cannot write, and that it can
+// again (the default discards it).
+func Logger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 var _ bot.Store = (*DB)(nil)
 
@@ -35,9 +60,16 @@ var _ bot.Store = (*DB)(nil)
 // statement cache spares re-parsing the same few statements on every call.
 const common = "_busy_timeout=5000&_foreign_keys=1&_stmt_cache_size=64"
 
-// Open opens the database file at path, creating it if needed, and brings its
-// schema up to date. It refuses a file written by a newer caredesk.
-func Open(path string) (*DB, error) {
+// Open opens the database file at path, creating it (0600) if needed, and
+// brings its schema up to date. It refuses a file that another process has
+// open, an existing empty file (unless AllowEmpty), a damaged one, one it
+// cannot write, and one written by a newer caredesk, each with a sentence
+// that says what to do.
+func Open(path string, opts ...Option) (*DB, error) {
+	o := options{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if path == "" || path == ":memory:" {
 		// Two pools on an in-memory database would see two databases.
 		return nil, errors.New("open store: the SQLite store needs a file path")
@@ -45,6 +77,23 @@ func Open(path string) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	l, err := acquire(abs, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	db, err := open(abs, o)
+	if err != nil {
+		l.release()
+		return nil, err
+	}
+	db.lock = l
+	return db, nil
+}
+
+func open(abs string, o options) (*DB, error) {
+	if err := prepare(abs, o.allowEmpty); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
 	// A URI, so that "?" or "#" in a path cannot be taken for parameters.
 	uri := "file:" + (&url.URL{Path: abs}).EscapedPath()
@@ -58,13 +107,27 @@ func Open(path string) (*DB, error) {
 	}
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
-	db := &DB{path: abs, writer: writer}
+	db := &DB{path: abs, writer: writer, log: o.log}
 
-	// The writer creates and migrates the file before any reader opens it:
-	// a query_only connection cannot create a database or set WAL mode.
-	if err := db.migrate(context.Background()); err != nil {
+	// Damage behind an intact header shows only when the damaged pages are
+	// read: look before serving, not at the first complaint.
+	ctx := context.Background()
+	finished, err := db.quickCheck(ctx)
+	if err == nil && !finished {
+		db.log.Warn("the start-up integrity check of the database did not finish in time; caredesk starts without it",
+			"db", abs, "limit", quickCheckTime)
+	}
+	if err == nil {
+		// The writer creates and migrates the file before any reader opens
+		// it: a query_only connection cannot create a database or set WAL.
+		err = db.migrate(ctx)
+	}
+	if err == nil {
+		err = db.probe(ctx)
+	}
+	if err != nil {
 		writer.Close()
-		return nil, err
+		return nil, explain(abs, err)
 	}
 
 	// mattn/go-sqlite3 ignores sql.TxOptions.ReadOnly, so read-only is a
@@ -82,13 +145,16 @@ func Open(path string) (*DB, error) {
 
 // Close closes the database. Transactions still running fail.
 func (db *DB) Close() error {
-	return errors.Join(db.reader.Close(), db.writer.Close())
+	db.bg.Wait()
+	return errors.Join(db.reader.Close(), db.writer.Close(), db.lock.release())
 }
 
 // Update runs fn in a write transaction. Updates run one at a time, in the
 // order they asked; fn must not call Update itself, or it waits forever.
 func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
-	return run(ctx, db.writer, fn)
+	err := run(ctx, db.writer, fn)
+	db.wrote(err)
+	return err
 }
 
 // View runs fn in a read-only transaction, beside any running Update.
