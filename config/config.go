@@ -19,6 +19,7 @@ import (
 type Config struct {
 	Addr         string // HTTP listen address
 	DB           string // SQLite file
+	DBAllowEmpty bool   // an existing 0-byte CAREDESK_DB is a new database, not a mistake
 	SLA          time.Duration
 	ReopenWindow time.Duration
 	Retry        Retry
@@ -109,13 +110,7 @@ func (e *env) discord() Discord {
 		}
 		d.SourceChannelIDs = append(d.SourceChannelIDs, id)
 	}
-	switch v := strings.ToLower(e.str("DISCORD_ACCEPT_DMS", "false")); v {
-	case "true", "yes", "1":
-		d.AcceptDMs = true
-	case "false", "no", "0":
-	default:
-		e.fail(fmt.Sprintf("DISCORD_ACCEPT_DMS is %q: put true or false there.", v))
-	}
+	d.AcceptDMs = e.boolean("DISCORD_ACCEPT_DMS")
 	if !d.Desk() && !d.Source() {
 		return d
 	}
@@ -143,6 +138,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		Addr:         e.addr("CAREDESK_ADDR", ":8080"),
 		DB:           e.str("CAREDESK_DB", "caredesk.db"),
+		DBAllowEmpty: e.boolean("CAREDESK_DB_ALLOW_EMPTY"),
 		SLA:          e.duration("CAREDESK_SLA", time.Hour),
 		ReopenWindow: e.duration("CAREDESK_REOPEN_WINDOW", 7*24*time.Hour),
 		Retry: Retry{
@@ -235,6 +231,19 @@ var (
 type env struct {
 	get      func(string) string
 	problems []string
+}
+
+// boolean reads a true/false setting that is false when unset.
+func (e *env) boolean(name string) bool {
+	switch v := strings.ToLower(e.str(name, "false")); v {
+	case "true", "yes", "1":
+		return true
+	case "false", "no", "0":
+		return false
+	default:
+		e.fail(fmt.Sprintf("%s is %q: put true or false there.", name, v))
+		return false
+	}
 }
 
 func (e *env) fail(sentence string) { e.problems = append(e.problems, sentence) }

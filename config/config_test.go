@@ -71,6 +71,7 @@ func TestSettings(t *testing.T) {
 		"TELEGRAM_WEBHOOK_URL":    "https://care.example.com/telegram/webhook",
 		"TELEGRAM_WEBHOOK_SECRET": "s3cret_-",
 		"CAREDESK_CLAIM_EMOJI":    ":eyes:",
+		"CAREDESK_DB_ALLOW_EMPTY": "true",
 	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -83,6 +84,9 @@ func TestSettings(t *testing.T) {
 	}
 	if c.ReopenWindow != 72*time.Hour || c.SLA != 30*time.Minute {
 		t.Errorf("durations: reopen %s, sla %s", c.ReopenWindow, c.SLA)
+	}
+	if !c.DBAllowEmpty {
+		t.Error("CAREDESK_DB_ALLOW_EMPTY=true was not taken")
 	}
 	if !c.Slack.SocketMode() || c.Slack.ClaimEmoji != "eyes" {
 		t.Errorf("socket mode %v, claim emoji %q", c.Slack.SocketMode(), c.Slack.ClaimEmoji)
@@ -108,6 +112,7 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		{map[string]string{"TELEGRAM_WEBHOOK_URL": "https://x.example/h", "TELEGRAM_WEBHOOK_SECRET": "has spaces"}, "TELEGRAM_WEBHOOK_SECRET must be set"},
 		{map[string]string{"TELEGRAM_WEBHOOK_SECRET": "abc"}, "TELEGRAM_WEBHOOK_SECRET is set but TELEGRAM_WEBHOOK_URL is not"},
 		{map[string]string{"CAREDESK_RETRY_MIN": "10m", "CAREDESK_RETRY_MAX": "1m"}, "CAREDESK_RETRY_MIN (10m0s) is longer than CAREDESK_RETRY_MAX"},
+		{map[string]string{"CAREDESK_DB_ALLOW_EMPTY": "maybe"}, "CAREDESK_DB_ALLOW_EMPTY is \"maybe\": put true or false there."},
 		{map[string]string{"CAREDESK_LOG_LEVEL": "loud"}, "CAREDESK_LOG_LEVEL is \"loud\": put one of debug, info, warn, error there."},
 	}
 	for _, tt := range tests {
