@@ -29,6 +29,7 @@ import (
 	"caredesk/config"
 	"caredesk/handlers"
 	"caredesk/ics"
+	"caredesk/quietlog"
 	"caredesk/store/sqlite"
 )
 
@@ -77,7 +78,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // newLogger writes to w and scrubs every secret of cfg from every line, as a
 // last line of defence behind the adapters' own care.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	secrets := []string{cfg.Telegram.Token, cfg.Telegram.WebhookSecret, cfg.Slack.BotToken, cfg.Slack.AppToken, cfg.Slack.SigningSecret}
+	secrets := []string{cfg.Telegram.Token, cfg.Telegram.WebhookSecret, cfg.Slack.BotToken, cfg.Slack.AppToken,
+		cfg.Slack.SigningSecret, cfg.Discord.Token, cfg.ICSToken}
+	for _, hook := range cfg.File.Webhooks {
+		secrets = append(secrets, hook.Secret)
+	}
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 		var s string
 		switch v := a.Value.Any().(type) {
@@ -104,7 +109,11 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // serve runs the bot until ctx ends. ln, when not nil, is the listener to
 // serve HTTP on instead of cfg.Addr (the demo picks a free port).
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener) error {
-	db, err := sqlite.Open(cfg.DB)
+	dbOpts := []sqlite.Option{sqlite.Logger(log.With("part", "store"))}
+	if cfg.DBAllowEmpty {
+		dbOpts = append(dbOpts, sqlite.AllowEmpty())
+	}
+	db, err := sqlite.Open(cfg.DB, dbOpts...)
 	if err != nil {
 		return fmt.Errorf("open the database CAREDESK_DB=%s: %w", cfg.DB, err)
 	}
@@ -236,9 +245,11 @@ func telegramMode(cfg config.Config) string {
 func schedule(ctx context.Context, core *bot.Bot, every time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	// A full disk fails every tick; say so once a minute, not every tick.
+	quiet := quietlog.New(log, time.Minute)
 	for {
 		if n, err := core.Tick(ctx); err != nil && ctx.Err() == nil {
-			log.Error("scheduler tick failed; the next one tries again", "err", err)
+			quiet.Log(slog.LevelError, "tick", "scheduler tick failed; the next one tries again", "err", err)
 		} else if n > 0 {
 			log.Debug("scheduler fired timers", "count", n)
 		}
