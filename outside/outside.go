@@ -149,4 +149,3 @@ func Line(s string) string { return strings.Join(strings.Fields(s), " ") }
 func Lines(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
-
