@@ -1,0 +1,344 @@
+// Package health keeps the board of what caredesk depends on — the store,
+// the desk's connection and each source — with the state of each, renders
+// it as readiness (/readyz), and tells the desk channel when a source stops
+// or starts bringing complaints again.
+//
+// Support inboxes stop receiving without anyone noticing: a revoked token,
+// a second bot polling with the same token, a bridge that died. Nobody
+// reads logs at 3 a.m., but the team reads its desk channel; so a source
+// that goes down is announced there, with what to do, and again when it
+// is back.
+package health
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"caredesk/quietlog"
+)
+
+// Announcer posts a sentence of its own in the desk channel, through the
+// outbox like every desk post (bot.Bot.Announce).
+type Announcer interface {
+	Announce(ctx context.Context, text string) error
+}
+
+// Defaults of Options.
+const (
+	// DefaultSettle is how long a source's change must hold before it is
+	// announced: a reconnection that succeeds within it is no news.
+	DefaultSettle = 10 * time.Second
+	// flapWindow is the time over which a part's announcements are counted
+	// to lengthen the next one's settle time.
+	flapWindow = time.Hour
+	// probeTimeout bounds a readiness probe, so that a hung store cannot
+	// hang the health check too.
+	probeTimeout = 2 * time.Second
+)
+
+// Options configure a Board. Every field is optional.
+type Options struct {
+	Announcer Announcer        // nil: nothing is announced
+	Now       func() time.Time // time.Now when nil; tests use a fake clock
+	// Settle is how long a source's change must hold before it is
+	// announced; DefaultSettle when 0. Each further change of the same
+	// source within an hour must hold twice as long as the one before (up
+	// to an hour), so a flapping source posts a few messages, not hundreds.
+	Settle time.Duration
+	Logger *slog.Logger // slog.Default() when nil
+}
+
+// Board is the state of every part caredesk depends on. It is safe for
+// concurrent use: adapters report from their own goroutines.
+type Board struct {
+	now      func() time.Time
+	settle   time.Duration
+	announce Announcer
+	log      *slog.Logger
+	quiet    *quietlog.Limiter
+
+	mu     sync.Mutex
+	parts  []*Part
+	probes []probe
+}
+
+// probe is a check run at every readiness request.
+type probe struct {
+	name  string
+	check func(context.Context) error
+}
+
+// New returns an empty Board.
+func New(o Options) *Board {
+	b := &Board{now: o.Now, settle: o.Settle, announce: o.Announcer, log: o.Logger}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.settle <= 0 {
+		b.settle = DefaultSettle
+	}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	b.quiet = quietlog.New(b.log, time.Minute)
+	return b
+}
+
+// Kind says what a part is to caredesk.
+type Kind string
+
+// The kinds of parts.
+const (
+	// Source is a network customers write on. Its changes are announced.
+	Source Kind = "source"
+	// Desk is the desk's own connection. Its changes are not announced:
+	// a desk that is down cannot be told so, and it is told nothing new
+	// when it is back.
+	Desk Kind = "desk"
+)
+
+// Part is one thing on the board whose state its owner reports.
+type Part struct {
+	b       *Board
+	name    string // "telegram", "webhook:twitter", "desk"
+	display string // "Telegram", "X (Twitter)", "the Slack desk"
+	kind    Kind
+
+	// guarded by b.mu
+	ok        bool
+	reason    string
+	since     time.Time   // when ok last changed
+	told      bool        // the state the channel was last told: true means up (or never told)
+	toldQuiet bool        // what it was told was silence
+	tolds     []time.Time // when changes were announced, within flapWindow
+	silence   time.Duration
+	heard     time.Time // the last complaint, or the start of the watch
+	quiet     bool      // down because silent, not because the adapter said so
+}
+
+// Source adds a source, named as in tickets ("telegram",
+// "webhook:twitter") and shown as display ("Telegram", "X (Twitter)").
+// It starts not ready ("has not connected yet") until its first report.
+func (b *Board) Source(name, display string) *Part { return b.add(name, display, Source) }
+
+// Desk adds the desk's connection, shown as display ("the Slack desk").
+// It starts not ready until its first report.
+func (b *Board) Desk(name, display string) *Part { return b.add(name, display, Desk) }
+
+func (b *Board) add(name, display string, kind Kind) *Part {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := &Part{b: b, name: name, display: display, kind: kind, told: true, since: b.now(),
+		reason: display + " has not connected yet."}
+	b.parts = append(b.parts, p)
+	return p
+}
+
+// Probe adds a check that runs at every readiness request, such as "the
+// store is writable". Its error, a sentence, is shown as the reason.
+func (b *Board) Probe(name string, check func(context.Context) error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.probes = append(b.probes, probe{name: name, check: check})
+}
+
+// Report records the part's state: ok, or not with reason, a sentence
+// that says what is wrong and what to do. Adapters call it through their
+// OnState option, on every change and as often as they like.
+func (p *Part) Report(ok bool, reason string) {
+	b := p.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ok {
+		reason = ""
+	}
+	if ok != p.ok {
+		p.since = b.now()
+	}
+	p.ok, p.reason, p.quiet = ok, reason, false
+	if ok {
+		p.heard = b.now() // a source that just came back has not been silent
+	}
+}
+
+// WatchSilence makes a source that brings no complaint for longer than
+// after count as down, for bridges that cannot tell caredesk they stopped.
+// The watch starts now.
+func (p *Part) WatchSilence(after time.Duration) {
+	b := p.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p.silence, p.heard = after, b.now()
+}
+
+// Heard records that a complaint from source was stored: a silent source
+// is back.
+func (b *Board) Heard(source string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	for _, p := range b.parts {
+		if p.name != source {
+			continue
+		}
+		p.heard = now
+		if p.quiet {
+			p.ok, p.reason, p.quiet, p.since = true, "", false, now
+		}
+	}
+}
+
+// State is one part as the board sees it now.
+type State struct {
+	Name   string
+	Kind   Kind
+	OK     bool
+	Reason string // why not, when !OK
+	// Warning marks a part that is down but does not make caredesk not
+	// ready: a silent source, since a not-ready caredesk may be taken out
+	// of its load balancer and then no bridge could reach it at all.
+	Warning bool
+}
+
+// States returns every part, in the order they were added.
+func (b *Board) States() []State {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.watchLocked(b.now())
+	out := make([]State, 0, len(b.parts))
+	for _, p := range b.parts {
+		out = append(out, State{Name: p.name, Kind: p.kind, OK: p.ok, Reason: p.reason, Warning: p.quiet})
+	}
+	return out
+}
+
+// watchLocked marks silent sources down. b.mu is held.
+func (b *Board) watchLocked(now time.Time) {
+	for _, p := range b.parts {
+		if p.silence <= 0 || p.quiet || !p.ok || now.Sub(p.heard) <= p.silence {
+			continue
+		}
+		p.ok, p.quiet, p.since = false, true, p.heard.Add(p.silence)
+		p.reason = fmt.Sprintf("%s has sent no complaint for %s (its silence_alarm): check that the bridge runs and that it can reach caredesk's /hooks/%s.",
+			p.display, short(p.silence), hookName(p.name))
+	}
+}
+
+// short writes d as people write it: 2h, 1h30m, 45s.
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// hookName is the NAME of a "webhook:NAME" source, as in /hooks/NAME.
+func hookName(source string) string {
+	name, _ := strings.CutPrefix(source, "webhook:")
+	return name
+}
+
+// Run checks the board every second until ctx ends: it marks silent
+// sources down and announces the changes that have held long enough.
+func (b *Board) Run(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		b.Tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Tick checks the board once, at the board's clock's time: Run calls it
+// every second; tests call it after moving their fake clock.
+func (b *Board) Tick(ctx context.Context) {
+	b.mu.Lock()
+	now := b.now()
+	b.watchLocked(now)
+	var due []*Part
+	for _, p := range b.parts {
+		if p.kind == Source && p.ok != p.told && now.Sub(p.since) >= b.holdLocked(p, now) {
+			due = append(due, p)
+		}
+	}
+	news := make([]news, len(due))
+	for i, p := range due {
+		news[i] = p.newsLocked()
+	}
+	b.mu.Unlock()
+
+	for i, p := range due {
+		n := news[i]
+		if b.announce != nil {
+			if err := b.announce.Announce(ctx, n.text); err != nil {
+				if ctx.Err() == nil {
+					// The next tick tries again; a store that stays broken
+					// must not write a line a second.
+					b.quiet.Log(slog.LevelError, "health announce "+p.name, "could not queue a source's change for the desk channel; trying again", "source", p.name, "err", err)
+				}
+				continue
+			}
+		}
+		b.told(p, n, now)
+		b.log.Info("told the desk channel about a source", "source", p.name, "up", n.ok)
+	}
+}
+
+// news is one change of a part to announce.
+type news struct {
+	text  string
+	ok    bool
+	quiet bool // down because silent
+}
+
+// told records that the channel was told n.
+func (b *Board) told(p *Part, n news, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p.told, p.toldQuiet = n.ok, n.quiet
+	p.tolds = append(p.tolds, now)
+}
+
+// holdLocked is how long p's current state must have held before it is
+// announced: the settle time, doubled for each announcement of p within
+// the last hour after the first, up to an hour. b.mu is held.
+func (b *Board) holdLocked(p *Part, now time.Time) time.Duration {
+	recent := p.tolds[:0]
+	for _, t := range p.tolds {
+		if now.Sub(t) < flapWindow {
+			recent = append(recent, t)
+		}
+	}
+	p.tolds = recent
+	hold := b.settle
+	for range max(0, len(recent)-1) {
+		if hold *= 2; hold >= flapWindow {
+			return flapWindow
+		}
+	}
+	return hold
+}
+
+// newsLocked is what the channel is told about p's current state. b.mu is
+// held.
+func (p *Part) newsLocked() news {
+	switch {
+	case p.ok && p.toldQuiet:
+		return news{ok: true, text: fmt.Sprintf("✅ %s is bringing complaints again.", p.display)}
+	case p.ok:
+		return news{ok: true, text: fmt.Sprintf("✅ %s is connected again.", p.display)}
+	}
+	return news{quiet: p.quiet, text: fmt.Sprintf("⚠️ %s Customers writing on %s are not reaching the desk.", p.reason, p.display)}
+}
