@@ -59,6 +59,11 @@ type Options struct {
 	Backoff    time.Duration
 	HTTPClient *http.Client // http.DefaultClient's settings when nil; its Timeout must exceed PollTimeout
 	Logger     *slog.Logger // slog.Default() when nil
+	// OnState, when set, hears after each poll whether Telegram gives
+	// caredesk its updates: ok, or not with a sentence that says why and
+	// what to do (a revoked token, another program polling). nil: no one
+	// listens.
+	OnState func(ok bool, reason string)
 }
 
 // Client talks to the Telegram Bot API for one bot. It is safe for
@@ -73,6 +78,7 @@ type Client struct {
 	poll    time.Duration
 	backoff time.Duration
 	log     *slog.Logger
+	onState func(ok bool, reason string)
 
 	life context.Context // cancelled by Close: ends every call in flight
 	end  context.CancelFunc
@@ -96,6 +102,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		backoff: o.Backoff,
 		http:    o.HTTPClient,
 		log:     o.Logger,
+		onState: o.OnState,
 	}
 	if c.apiURL == "" {
 		c.apiURL = DefaultAPIURL
@@ -112,6 +119,9 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	}
 	if c.log == nil {
 		c.log = slog.Default()
+	}
+	if c.onState == nil {
+		c.onState = func(bool, string) {}
 	}
 	c.log = c.log.With("source", "telegram")
 	c.life, c.end = context.WithCancel(context.Background())

@@ -35,6 +35,7 @@ func (c *Client) Poll(ctx context.Context, r Receiver) error {
 		if !webhookChecked {
 			if err := c.dropWebhook(ctx); err != nil {
 				if ctx.Err() == nil {
+					c.onState(false, c.stateReason(err))
 					c.log.Warn("could not check the bot's webhook before polling; trying again", "err", c.redact(err), "retry_in", pause.next)
 					pause.wait(ctx)
 				}
@@ -45,11 +46,13 @@ func (c *Client) Poll(ctx context.Context, r Receiver) error {
 		updates, err := c.getUpdates(ctx, offset)
 		if err != nil {
 			if ctx.Err() == nil {
+				c.onState(false, c.stateReason(err))
 				c.log.Warn("could not get updates from Telegram; trying again", "err", c.redact(c.pollError(err)), "retry_in", pause.next)
 				pause.wait(ctx)
 			}
 			continue
 		}
+		c.onState(true, "")
 		offset, err = c.receiveAll(ctx, r, updates, offset)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -113,6 +116,26 @@ func (c *Client) pollError(err error) error {
 		return fmt.Errorf("TELEGRAM_BOT_TOKEN was rejected by Telegram (%d %s): the token was revoked; copy the new one from @BotFather", apiErr.Code, apiErr.Message)
 	}
 	return fmt.Errorf("getUpdates failed (%d %s): %w", apiErr.Code, apiErr.Message, err)
+}
+
+// stateReason tells the desk channel why Telegram gives caredesk no
+// updates, and what to do. It names codes, not Telegram's own words, which
+// need not be fit for the channel.
+func (c *Client) stateReason(err error) string {
+	var apiErr *tgbotapi.Error
+	var notAPI *notAPIError
+	switch {
+	case errors.As(err, &apiErr) && (apiErr.Code == http.StatusUnauthorized || apiErr.Code == http.StatusNotFound):
+		return fmt.Sprintf("Telegram refuses caredesk's token (%d %s): the bot token was revoked or is wrong. Create a new one with @BotFather, set TELEGRAM_BOT_TOKEN and restart caredesk.",
+			apiErr.Code, http.StatusText(apiErr.Code))
+	case errors.As(err, &apiErr) && apiErr.Code == http.StatusConflict:
+		return "Telegram gives this bot's updates to another receiver (409 Conflict): another caredesk or program polls with the same bot token, or a webhook is set for it. Stop the other one or delete its webhook; caredesk takes the updates back by itself."
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("Telegram answers caredesk's polls with an error (%d %s); caredesk keeps trying.", apiErr.Code, http.StatusText(apiErr.Code))
+	case errors.As(err, &notAPI):
+		return fmt.Sprintf("Telegram's Bot API at %s answers %s with a page that is not the Bot API's (a failing proxy, or a wrong TELEGRAM_API_URL); caredesk keeps trying.", c.apiURL, notAPI.status)
+	}
+	return fmt.Sprintf("caredesk cannot reach Telegram's Bot API at %s; it keeps trying. Check TELEGRAM_API_URL and the network.", c.apiURL)
 }
 
 // dropWebhook deletes the bot's webhook if one is set: Telegram refuses

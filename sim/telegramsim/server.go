@@ -56,6 +56,7 @@ type Server struct {
 	faults  map[string]*fault
 	rules   []*rule
 	down    bool
+	revoked bool // see RevokeToken
 	updates updateQueue
 	chats   map[int64]*chat
 	sent    []SentMessage
@@ -189,6 +190,17 @@ func (s *Server) FailWhere(method string, match func(params map[string]string) b
 	}
 }
 
+// RevokeToken makes Telegram refuse the bot's token, as after /revoke in
+// @BotFather: every method answers 401 Unauthorized and long polls in
+// flight end with it, until RevokeToken(false) (for tests, the token is
+// valid again: as if the operator had set the new one).
+func (s *Server) RevokeToken(revoked bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked = revoked
+	s.notifyLocked()
+}
+
 // SetDown makes every method answer 502 Bad Gateway with an HTML page, as a
 // broken proxy in front of the API would, and pauses webhook pushes.
 func (s *Server) SetDown(down bool) {
@@ -226,7 +238,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// While down, the proxy in front of the API still sees every call, so
 	// Calls counts attempts made during an outage too.
 	s.mu.Lock()
-	down := s.down
+	down, revoked := s.down, s.revoked
 	if down {
 		if _, method, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/"); ok {
 			s.calls[strings.ToLower(method)]++
@@ -246,7 +258,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, method, found := strings.Cut(rest, "/")
-	if !found || token != s.token {
+	if !found || token != s.token || revoked {
+		if found && token == s.token {
+			s.mu.Lock()
+			s.calls[strings.ToLower(method)]++ // a refused call is still a call
+			s.notifyLocked()
+			s.mu.Unlock()
+		}
 		writeAnswer(w, fail(http.StatusUnauthorized, "Unauthorized"))
 		return
 	}

@@ -461,3 +461,26 @@ func TestUnknownMethodIsNotFound(t *testing.T) {
 		t.Errorf("other token = %d, want 401", code)
 	}
 }
+
+func TestARevokedTokenIsRefusedUntilRestored(t *testing.T) {
+	s := start(t)
+	api := connect(t, s)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := api.GetUpdates(tgbotapi.UpdateConfig{Timeout: 30})
+		errc <- err
+	}()
+	wait(t, s, "the long poll", func() bool { return s.Polling() == 1 })
+	s.RevokeToken(true)
+	var apiErr *tgbotapi.Error
+	if err := <-errc; !errors.As(err, &apiErr) || apiErr.Code != 401 {
+		t.Errorf("the long poll in flight got %v, want 401 Unauthorized", err)
+	}
+	if _, err := api.GetMe(); !errors.As(err, &apiErr) || apiErr.Code != 401 || apiErr.Message != "Unauthorized" {
+		t.Errorf("getMe with a revoked token: %v, want 401 Unauthorized", err)
+	}
+	s.RevokeToken(false)
+	if _, err := api.GetMe(); err != nil {
+		t.Errorf("getMe with the token valid again: %v", err)
+	}
+}

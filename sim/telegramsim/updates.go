@@ -256,6 +256,8 @@ func (s *Server) getUpdates(r *http.Request, p map[string]string) answer {
 		switch {
 		case r.Context().Err() != nil || s.closed:
 			return fail(http.StatusInternalServerError, "Internal Server Error: the poller went away")
+		case s.revoked:
+			return fail(http.StatusUnauthorized, "Unauthorized")
 		case s.polls.gen != gen:
 			return fail(http.StatusConflict, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running")
 		case s.hook.gen != hookGen && s.hook.url != "":
