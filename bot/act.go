@@ -292,12 +292,14 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 	return s, false
 }
 
+// displayName is how caredesk's sentences name the customer; the name
+// is theirs, so it is quoted (see Quote).
 func (c Customer) displayName() string {
 	if c.Name != "" {
-		return c.Name
+		return Quote(c.Name)
 	}
 	if c.Handle != "" {
-		return "@" + c.Handle
+		return Quote("@" + c.Handle)
 	}
 	return "the customer"
 }

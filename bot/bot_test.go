@@ -142,7 +142,7 @@ func TestOwnershipRules(t *testing.T) {
 		{"resolve my own", []bot.Action{{Verb: bot.DoClaim, Ticket: 1, Agent: alice}}, bot.Action{Verb: bot.DoResolve, Ticket: 1, Agent: alice}, "", "Resolved #1. If the customer writes again within 7 days, it reopens.", alice, bot.Resolved},
 		{"resolve spam nobody claimed", nil, bot.Action{Verb: bot.DoResolve, Ticket: 1, Agent: carol}, "", "Resolved #1", carol, bot.Resolved},
 		{"reply to someone else's", []bot.Action{{Verb: bot.DoClaim, Ticket: 1, Agent: alice}}, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: bob, Text: "hi"}, bot.EFORBIDDEN, "only the owner answers the customer", alice, bot.Claimed},
-		{"reply to an unclaimed ticket claims it", nil, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: bob, Text: "hi"}, "", "Sending your reply to Jane Doe on Telegram", bob, bot.Claimed},
+		{"reply to an unclaimed ticket claims it", nil, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: bob, Text: "hi"}, "", "Sending your reply to " + bot.Quote("Jane Doe") + " on Telegram", bob, bot.Claimed},
 		{"reply to a resolved ticket", []bot.Action{{Verb: bot.DoResolve, Ticket: 1, Agent: alice}}, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: alice, Text: "hi"}, bot.ECONFLICT, "#1 is resolved. /desk claim 1 reopens it", alice, bot.Resolved},
 	}
 	for _, tt := range tests {
@@ -280,7 +280,7 @@ func TestListAndShow(t *testing.T) {
 	mustAct(t, w, bot.Action{Verb: bot.DoClaim, Ticket: 2, Agent: bob})
 	w.clock.Add(55 * time.Minute)
 	list := mustAct(t, w, bot.Action{Verb: bot.DoList, Agent: alice})
-	for _, want := range []string{"#1 Telegram, Jane Doe: unclaimed, first answer overdue by 5 min", "#2 Telegram, @max: <@UBOB>, answer due <t:1795187400:t> (in 5 min)"} {
+	for _, want := range []string{"#1 Telegram, " + bot.Quote("Jane Doe") + ": unclaimed, first answer overdue by 5 min", "#2 Telegram, " + bot.Quote("@max") + ": <@UBOB>, answer due <t:1795187400:t> (in 5 min)"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("list\n%s\nlacks %q", list, want)
 		}
@@ -289,7 +289,7 @@ func TestListAndShow(t *testing.T) {
 		t.Errorf("list is not oldest first:\n%s", list)
 	}
 	show := mustAct(t, w, bot.Action{Verb: bot.DoShow, Ticket: 1, Agent: alice})
-	if !strings.Contains(show, "#1 · Telegram · Jane Doe · open") || !strings.Contains(show, "customer: first") {
+	if !strings.Contains(show, "#1 · Telegram · "+bot.Quote("Jane Doe")+" · open") || !strings.Contains(show, "customer: "+bot.Quote("first")) {
 		t.Errorf("show:\n%s", show)
 	}
 	mustAct(t, w, bot.Action{Verb: bot.DoResolve, Ticket: 1, Agent: alice})
@@ -330,7 +330,7 @@ func TestPermanentFailureIsShownInTheThread(t *testing.T) {
 	thread := w.ticket(1).DeskThread
 	mustAct(t, w, bot.Action{Verb: bot.DoSay, Thread: thread, Agent: alice, Text: "Hello?", Ref: "r1", Whisper: true})
 	msgs := w.desk.thread[thread]
-	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "your reply was NOT delivered to the customer: Telegram says: Forbidden: bot was blocked by the user") {
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "your reply was NOT delivered to the customer: "+bot.Quote("Telegram says: Forbidden: bot was blocked by the user")) {
 		t.Errorf("thread %+v, want a visible warning", msgs)
 	}
 	if w.outbox() != 0 {
@@ -423,7 +423,7 @@ func TestHighReachListedFirst(t *testing.T) {
 	w.flush()
 	list := mustAct(t, w, bot.Action{Verb: bot.DoList, Agent: alice})
 	first, _, _ := strings.Cut(strings.TrimPrefix(list, "Open tickets, oldest first:\n"), "\n")
-	if !strings.Contains(first, "#2 X (Twitter), @loud 📣 high reach (250000 followers)") {
+	if !strings.Contains(first, "#2 X (Twitter), "+bot.Quote("@loud")+" 📣 high reach (250000 followers)") {
 		t.Errorf("the high-reach ticket is not first:\n%s", list)
 	}
 	if tk := w.ticket(2); tk.PostURL != "https://x.com/loud/status/9" || !strings.HasSuffix(tk.Text, "📎 https://pbs.example/1.jpg") {
@@ -438,8 +438,8 @@ func TestReportReply(t *testing.T) {
 		code   string
 		notice string
 	}{
-		{"posted", bot.ReplyReport{Status: bot.Delivered, URL: "https://x.com/brand/status/2"}, "", "✅ X (Twitter) posted the reply of <@UALICE>: https://x.com/brand/status/2"},
-		{"failed", bot.ReplyReport{Status: bot.Failed, Reason: "the tweet was deleted"}, "", "⚠️ <@UALICE>, X (Twitter) could NOT post your reply: the tweet was deleted."},
+		{"posted", bot.ReplyReport{Status: bot.Delivered, URL: "https://x.com/brand/status/2"}, "", "✅ X (Twitter) posted the reply of <@UALICE>: " + bot.Quote("https://x.com/brand/status/2")},
+		{"failed", bot.ReplyReport{Status: bot.Failed, Reason: "the tweet was deleted"}, "", "⚠️ <@UALICE>, X (Twitter) could NOT post your reply: " + bot.Quote("the tweet was deleted") + "."},
 		{"unknown reply", bot.ReplyReport{Reply: 999, Status: bot.Delivered}, bot.ENOTFOUND, ""},
 		{"other source", bot.ReplyReport{Source: "telegram", Status: bot.Delivered}, bot.ENOTFOUND, ""},
 		{"bad status", bot.ReplyReport{Status: "maybe"}, bot.EINVALID, ""},

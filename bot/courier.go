@@ -473,7 +473,7 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		}
 		n := Message{TicketID: t.ID, Kind: Notice, At: now, Text: fmt.Sprintf(
 			"⚠️ %s, your reply was NOT delivered to the customer: %s. Try again with /desk reply %d, or reach them another way.",
-			Mention(Agent{ID: m.Author}), cause.Error(), t.ID)}
+			Mention(Agent{ID: m.Author}), Quote(cause.Error()), t.ID)}
 		if err := tx.AddMessage(&n); err != nil {
 			return err
 		}

@@ -47,9 +47,11 @@ func (b *Bot) ReportReply(ctx context.Context, r ReplyReport) error {
 		if err := tx.SaveMessage(m); err != nil {
 			return err
 		}
+		// The reason and the address are the bridge's words: quoted, so a
+		// reason like "<!here>" is printed, not obeyed.
 		text := fmt.Sprintf("✅ %s posted the reply of %s", NetworkOf(t), Mention(Agent{ID: m.Author}))
 		if r.URL != "" {
-			text += ": " + r.URL
+			text += ": " + Quote(r.URL)
 		}
 		if r.Status == Failed {
 			text = fmt.Sprintf("⚠️ %s, %s could NOT post your reply: %s. Try again with /desk reply %d, or answer another way.",
@@ -82,9 +84,11 @@ func NetworkOf(t Ticket) string {
 	return t.Source
 }
 
+// orUnknown is a network's reason, quoted, or caredesk's own words when
+// it gave none.
 func orUnknown(reason string) string {
-	if reason == "" {
+	if strings.TrimSpace(reason) == "" {
 		return "no reason given"
 	}
-	return reason
+	return Quote(reason)
 }

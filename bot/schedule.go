@@ -86,15 +86,8 @@ func (b *Bot) pageOnCall(tx Tx, t Ticket, now time.Time) error {
 	return b.page(tx, t, primary,
 		fmt.Sprintf("🌙 Out of hours: %s, you are on duty. #%d waits for a first answer by %s.", Mention(Agent{ID: primary}), t.ID, At(t.Deadline, "t")),
 		fmt.Sprintf("🌙 New complaint #%d from %s on %s, while you are on duty: “%s” Answer due %s (%s). Claim it in the desk channel.",
-			t.ID, t.Customer.displayName(), NetworkOf(t), oneLine(quoted(t.Text), 200), At(t.Deadline, "t"), At(t.Deadline, "R")),
+			t.ID, t.Customer.displayName(), NetworkOf(t), Quote(oneLine(t.Text, 200)), At(t.Deadline, "t"), At(t.Deadline, "R")),
 		now)
-}
-
-// quoted makes outside text (a customer's words, a bridge's reason) safe to
-// put in a sentence of caredesk's: it cannot carry desk markup such as a
-// channel ping or a mention.
-func quoted(s string) string {
-	return strings.NewReplacer("<", "‹", ">", "›").Replace(s)
 }
 
 // tickBatch bounds one transaction of the scheduler, so that a backlog of

@@ -71,7 +71,11 @@ func (b *Bot) show(tx Tx, t Ticket, now time.Time) (string, error) {
 		if m.Kind == Reply {
 			status = " [" + string(m.Status) + "]"
 		}
-		fmt.Fprintf(&s, "%s %s%s: %s\n", m.At.Format("Jan 2 15:04"), who, status, oneLine(m.Text, 200))
+		text := oneLine(m.Text, 200)
+		if m.Kind == FromCustomer {
+			text = Quote(text)
+		}
+		fmt.Fprintf(&s, "%s %s%s: %s\n", m.At.Format("Jan 2 15:04"), who, status, text)
 	}
 	return strings.TrimRight(s.String(), "\n"), nil
 }

@@ -275,7 +275,8 @@ func TestLongTextIsSplitWithinDiscordLimits(t *testing.T) {
 				}
 				joined += p.Content
 			}
-			if strings.ReplaceAll(joined, " ", "") != strings.ReplaceAll("**Jane Doe (@jane)**: "+text, " ", "") {
+			unquoted := strings.NewReplacer(" ", "", "\n", "", ">", "").Replace(joined)
+			if unquoted != strings.ReplaceAll("**Jane Doe (@jane)**:"+text, " ", "") {
 				t.Errorf("the parts do not add up to the text (%d of %d units)", units(joined), units(text))
 			}
 		})
@@ -293,7 +294,7 @@ func TestPostMessageWritesEachKindInTheThread(t *testing.T) {
 		users []string // who may be pinged
 		here  bool
 	}{
-		{"from customer", bot.Message{Kind: bot.FromCustomer, Text: "still waiting <3"}, "**Jane Doe (@jane)**: still waiting <3", nil, false},
+		{"from customer", bot.Message{Kind: bot.FromCustomer, Text: "still waiting <3"}, "**Jane Doe (@jane)**:\n> still waiting <3", nil, false},
 		{"reply", bot.Message{Kind: bot.Reply, Author: alice, Text: "Sorry, a new parcel is on its way."}, "<@" + alice + "> → customer: Sorry, a new parcel is on its way.", nil, false},
 		{"note", bot.Message{Kind: bot.Note, Author: alice, Text: "courier says [lost](https://x.example)"}, "Note from <@" + alice + ">: courier says [lost]\u200b(https://x.example)", nil, false},
 		{"notice", bot.Message{Kind: bot.Notice, Text: "<@" + alice + "> claimed #12; <@" + bob + "> please review."}, "<@" + alice + "> claimed #12; <@" + bob + "> please review.", []string{alice, bob}, false},

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"caredesk/adapters/chunk"
+	"caredesk/outside"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -55,21 +56,24 @@ var (
 	markdownSpecial = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `_`, `\_`, `~`, `\~`, "`", "\\`", `|`, `\|`, `[`, `\[`, `]`, `\]`, `>`, `\>`, `#`, `\#`)
 )
 
-// escape makes customer data safe to show on the desk: it keeps the
-// words readable and the customer's formatting, but no @everyone or @here,
+// escape makes outside text safe to show on the desk: it keeps the
+// words readable and the customer's formatting, but no control character,
+// escape sequence or bidi override (outside.Clean), no @everyone or @here,
 // no user, role or channel mention, and no masked link ([bank.com](evil))
-// survives as such. Every message caredesk sends also allows no mentions,
-// so this is the second lock, for what people read.
+// survives as such. Every message caredesk sends also allows no mentions
+// but those caredesk wrote, so this is the second lock, for what people
+// read.
 func escape(s string) string {
-	s = broadcast.ReplaceAllString(s, "@"+zwsp+"$1")
+	s = broadcast.ReplaceAllString(outside.Clean(s), "@"+zwsp+"$1")
 	s = sequence.ReplaceAllString(s, "<"+zwsp+"$1")
 	return strings.ReplaceAll(s, "](", "]"+zwsp+"(")
 }
 
-// escapeName makes a customer's name safe to show in bold: escape, and no
-// character of it formats.
+// escapeName makes outside text safe to show inside a sentence, such as a
+// customer's name in bold or a bridge's reason: escape, on one line, and
+// no character of it formats.
 func escapeName(s string) string {
-	return escape(markdownSpecial.Replace(strings.Join(strings.Fields(s), " ")))
+	return escape(markdownSpecial.Replace(outside.Line(outside.Clean(s))))
 }
 
 // token matches what the core writes for the desk to render (see
@@ -80,9 +84,23 @@ var token = regexp.MustCompile(`<@!?([0-9]+)>|<!here>|<t:-?[0-9]+:[tTdDfFR]>`)
 
 // safe makes caredesk's own sentences (the core's answers, notices, an
 // agent's words shown again) safe for the desk: the core's tokens are
-// rendered, everything else is escaped, since such sentences may quote
-// what customers typed.
+// rendered, everything else is escaped, and outside text the core quoted
+// (bot.Quote) is shown escaped on one line, its tokens included, so a
+// customer's name "<@123>" is printed, not obeyed.
 func safe(s string) string {
+	var b strings.Builder
+	for _, sp := range outside.Spans(s) {
+		if sp.Outside {
+			b.WriteString(escapeName(sp.Text))
+		} else {
+			b.WriteString(own(sp.Text))
+		}
+	}
+	return b.String()
+}
+
+// own renders caredesk's own words: its tokens live, the rest escaped.
+func own(s string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range token.FindAllStringIndex(s, -1) {
@@ -100,11 +118,12 @@ func safe(s string) string {
 
 // pings lets a caredesk sentence ping exactly whom it names: the users it
 // mentions, and the channel when it says bot.Here. Nothing a customer
-// wrote inside it can ping, since safe escaped that.
+// wrote inside it can ping: safe escaped that, and outside text the core
+// quoted is not looked at.
 func pings(s string) *discordgo.MessageAllowedMentions {
 	a := noMentions()
 	seen := map[string]bool{}
-	for _, m := range token.FindAllStringSubmatch(s, -1) {
+	for _, m := range token.FindAllStringSubmatch(outside.Own(s), -1) {
 		switch {
 		case m[0] == bot.Here && !seen[m[0]]:
 			a.Parse = append(a.Parse, discordgo.AllowedMentionTypeEveryone)
@@ -140,8 +159,8 @@ func discordTime(t time.Time) string {
 // ticketEmbed renders the starter message of a ticket: its facts as an
 // embed. Customer data is escaped; times are Discord timestamps.
 func ticketEmbed(v handlers.View, state bot.State) *discordgo.MessageEmbed {
-	text := escape(strings.TrimSpace(v.Text))
-	if text == "" {
+	text := quoted(escape(strings.TrimSpace(v.Text)))
+	if strings.TrimSpace(v.Text) == "" {
 		text = "*(no text)*"
 	}
 	const cut = "\n*…the rest is too long to show on Discord.*"
@@ -255,7 +274,7 @@ func ticketButtons(v handlers.View) []discordgo.MessageComponent {
 // threadName names a ticket's thread as the channel list shows it:
 // "#12 · Telegram · Jane Doe (@jane)". Names show no markdown or mentions.
 func threadName(v handlers.View) string {
-	name := v.Title() + " · " + strings.Join(strings.Fields(v.Customer), " ")
+	name := v.Title() + " · " + outside.Line(outside.Clean(v.Customer))
 	return clip(name, maxThreadName)
 }
 
@@ -264,7 +283,9 @@ func threadName(v handlers.View) string {
 func ticketPrefix(n int64) string { return "#" + strconv.FormatInt(n, 10) + " · " }
 
 // threadText is how a message appears in a ticket's thread, already safe
-// for Discord. Customer text is data; the rest is the team's.
+// for Discord. Customer text is data, shown as a quote block under the
+// customer's name, so no line of it can pass for one of caredesk's; the
+// rest is the team's.
 func threadText(t bot.Ticket, m bot.Message) string {
 	text := m.Text
 	if strings.TrimSpace(text) == "" {
@@ -273,7 +294,11 @@ func threadText(t bot.Ticket, m bot.Message) string {
 	agent := bot.Mention(bot.Agent{ID: m.Author, Name: m.AuthorName})
 	switch m.Kind {
 	case bot.FromCustomer:
-		return "**" + escapeName(handlers.CustomerName(t.Customer)) + "**: " + escape(text)
+		said := "*(no text)*"
+		if strings.TrimSpace(m.Text) != "" {
+			said = quoted(escape(m.Text))
+		}
+		return "**" + escapeName(handlers.CustomerName(t.Customer)) + "**:\n" + said
 	case bot.Reply:
 		return agent + " → customer: " + safe(text)
 	case bot.Note:
@@ -296,10 +321,33 @@ func atom(s string) int {
 	return 0 // one character
 }
 
+// quoteMark starts each line of a quote block.
+const quoteMark = "> "
+
+// quoted shows escaped outside text as a quote block: a customer's
+// "**✅ Resolved**" on a line of its own sits inside the quote's bar, not
+// where caredesk writes its notices.
+func quoted(escaped string) string { return outside.Lines(escaped, quoteMark) }
+
 // split cuts text into pieces of at most limit UTF-16 units, never inside
-// a mention or timestamp (<@123>, <t:1:f>).
+// a mention or timestamp (<@123>, <t:1:f>). A quote block cut in two
+// goes on quoted in the next piece.
 func split(s string, limit int) []string {
-	return chunk.Split(s, chunk.Limit{Max: limit, Width: chunk.UTF16, Atom: atom})
+	if !strings.HasPrefix(s, quoteMark) && !strings.Contains(s, "\n"+quoteMark) {
+		return chunk.Split(s, chunk.Limit{Max: limit, Width: chunk.UTF16, Atom: atom})
+	}
+	pieces := chunk.Split(s, chunk.Limit{Max: limit - len(quoteMark), Width: chunk.UTF16, Atom: atom})
+	for i := 1; i < len(pieces); i++ {
+		if inQuote(pieces[i-1]) && !strings.HasPrefix(pieces[i], quoteMark) {
+			pieces[i] = quoteMark + pieces[i]
+		}
+	}
+	return pieces
+}
+
+// inQuote reports whether the last line of piece is in a quote block.
+func inQuote(piece string) bool {
+	return strings.HasPrefix(piece[strings.LastIndexByte(piece, '\n')+1:], quoteMark)
 }
 
 // clip shortens plain text to n UTF-16 units, with "…".

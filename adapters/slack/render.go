@@ -2,6 +2,7 @@ package slack
 
 import (
 	"caredesk/adapters/chunk"
+	"caredesk/outside"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -36,9 +37,11 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // "@" keeps the look and removes the ping.
 var broadcast = regexp.MustCompile(`(?i)@(channel|here|everyone)\b`)
 
-// escape makes customer data safe to show on the desk.
+// escape makes outside text safe to show on the desk: cleaned of control
+// characters, escape sequences and bidi overrides (outside.Clean), then
+// escaped, so it shows as the characters it is.
 func escape(s string) string {
-	s = escaper.Replace(s)
+	s = escaper.Replace(outside.Clean(s))
 	return broadcast.ReplaceAllString(s, "@\u2060$1")
 }
 
@@ -50,9 +53,23 @@ var token = regexp.MustCompile(`<@[A-Z0-9]+(?:\|[^<>&|]*)?>|<!here>|<t:(-?[0-9]+
 
 // safe makes caredesk's own sentences (the core's answers, notices, an
 // agent's words re-rendered) safe for the desk: the core's tokens are
-// rendered, every other control sequence is escaped, since such sentences
-// may quote what customers or agents typed.
+// rendered, every other control sequence is escaped, and outside text the
+// core quoted (bot.Quote) is shown escaped on one line, its tokens
+// included, so a customer's name "<!here>" is printed, not obeyed.
 func safe(s string) string {
+	var b strings.Builder
+	for _, sp := range outside.Spans(s) {
+		if sp.Outside {
+			b.WriteString(escape(outside.Line(sp.Text)))
+		} else {
+			b.WriteString(own(sp.Text))
+		}
+	}
+	return b.String()
+}
+
+// own renders caredesk's own words: its tokens live, the rest escaped.
+func own(s string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range token.FindAllStringSubmatchIndex(s, -1) {
@@ -91,17 +108,18 @@ func slackDate(t time.Time) string { return slackTime(t, "f") }
 // ticketMessage renders the root of a ticket: its blocks and the plain
 // text that notifications and old clients show.
 func ticketMessage(v handlers.View) (blocks []slackapi.Block, fallback string) {
-	customer := preview(escape(v.Customer), 200)
+	customer := preview(escape(outside.Line(v.Customer)), 200)
 	text := escape(v.Text)
+	quote := quoted(text)
 	if strings.TrimSpace(v.Text) == "" {
-		text = "_(no text)_"
+		text, quote = "_(no text)_", "_(no text)_"
 	}
 
 	blocks = append(blocks, slackapi.NewHeaderBlock(plain(clip(v.Title(), maxHeaderText))))
 	blocks = append(blocks, section("*"+customer+"* wrote:"+reach(v), true))
 	// Header, customer, context, status and actions leave the rest of the
 	// 50 blocks for the customer's text.
-	for _, chunk := range fit(split(text, maxSectionText), maxBlocks-5) {
+	for _, chunk := range fit(split(quote, maxSectionText), maxBlocks-5) {
 		blocks = append(blocks, section(chunk, true))
 	}
 	blocks = append(blocks, slackapi.NewContextBlock("", mrkdwn(timeLine(v), false)))
@@ -115,7 +133,7 @@ func ticketMessage(v handlers.View) (blocks []slackapi.Block, fallback string) {
 		}
 		blocks = append(blocks, slackapi.NewActionBlock("", buttons...))
 	}
-	return blocks, escape(v.Title()) + " — " + customer + ": " + preview(text, 150)
+	return blocks, escape(v.Title()) + " — " + customer + ": " + preview(outside.Line(text), 150)
 }
 
 // reach is what the root says of the author's audience and where the post
@@ -186,12 +204,14 @@ func timeLine(v handlers.View) string {
 }
 
 // threadText is how a message appears in a ticket's thread, already safe
-// for Slack. Customer text is data; the rest is the team's.
+// for Slack. Customer text is data, shown as a quote block under the
+// customer's name, so no line of it can pass for one of caredesk's; the
+// rest is the team's.
 func threadText(t bot.Ticket, m bot.Message) string {
 	agent := bot.Mention(bot.Agent{ID: m.Author, Name: m.AuthorName})
 	switch m.Kind {
 	case bot.FromCustomer:
-		return "*" + escape(handlers.CustomerName(t.Customer)) + "*: " + escape(m.Text)
+		return "*" + escape(outside.Line(handlers.CustomerName(t.Customer))) + "*:\n" + quoted(escape(m.Text))
 	case bot.Reply:
 		return agent + " → customer: " + safe(m.Text)
 	case bot.Note:
@@ -254,9 +274,35 @@ func atom(s string) int {
 	return 0 // one character
 }
 
+// quoteMark starts each line of a quote block. Escaped text has no ">"
+// (escape writes "&gt;"), so a line that starts with it is caredesk's.
+const quoteMark = "> "
+
+// quoted shows escaped outside text as a quote block: a customer's
+// "*✅ Resolved*" on a line of its own sits inside the quote's bar, not
+// where caredesk writes its notices.
+func quoted(escaped string) string { return outside.Lines(escaped, quoteMark) }
+
 // split cuts Slack text into pieces of at most limit characters, never
-// inside an entity (&amp;) or a control sequence (<@U123>).
-func split(s string, limit int) []string { return chunk.Split(s, chunk.Limit{Max: limit, Atom: atom}) }
+// inside an entity (&amp;) or a control sequence (<@U123>). A quote block
+// cut in two goes on quoted in the next piece.
+func split(s string, limit int) []string {
+	if !strings.HasPrefix(s, quoteMark) && !strings.Contains(s, "\n"+quoteMark) {
+		return chunk.Split(s, chunk.Limit{Max: limit, Atom: atom})
+	}
+	pieces := chunk.Split(s, chunk.Limit{Max: limit - len(quoteMark), Atom: atom})
+	for i := 1; i < len(pieces); i++ {
+		if inQuote(pieces[i-1]) && !strings.HasPrefix(pieces[i], quoteMark) {
+			pieces[i] = quoteMark + pieces[i]
+		}
+	}
+	return pieces
+}
+
+// inQuote reports whether the last line of piece is in a quote block.
+func inQuote(piece string) bool {
+	return strings.HasPrefix(piece[strings.LastIndexByte(piece, '\n')+1:], quoteMark)
+}
 
 // clip shortens plain text to n characters.
 func clip(s string, n int) string { return chunk.Clip(s, chunk.Limit{Max: n}) }
