@@ -24,7 +24,10 @@ import (
 	"time"
 
 	"caredesk/adapters/discord"
+	"caredesk/adapters/slack"
+	"caredesk/adapters/telegram"
 	"caredesk/adapters/webhook"
+	"caredesk/bodybudget"
 	"caredesk/bot"
 	"caredesk/config"
 	"caredesk/handlers"
@@ -151,21 +154,25 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", m.handler())
+	// One budget for the memory of every body read from the internet.
+	bodies := bodybudget.New(bodybudget.Limits{})
 	if nets.slack != nil && !cfg.Slack.SocketMode() {
-		mux.Handle("/slack/events", nets.slack.Handler(runner))
+		mux.Handle("/slack/events", nets.slack.Handler(runner, slack.HTTPOptions{Bodies: bodies, Counter: m.at("/slack/events")}))
 	}
 	if nets.telegram != nil && cfg.Telegram.WebhookURL != "" {
-		mux.Handle("/telegram/webhook", nets.telegram.WebhookHandler(inbound))
+		mux.Handle("/telegram/webhook", nets.telegram.WebhookHandler(inbound, telegram.WebhookOptions{Bodies: bodies, Counter: m.at("/telegram/webhook")}))
 	}
 	mux.Handle("GET /rota.ics", rotaFeed(core, cfg, log))
 	if len(nets.hooks) > 0 {
 		mux.Handle("/hooks/", webhook.Handler(webhook.Options{
-			Sources: nets.hooks, Receiver: inbound, Reporter: core, Counter: m, Logger: log.With("network", "webhook"),
+			Sources: nets.hooks, Receiver: inbound, Reporter: core, Counter: m, Bodies: bodies, Logger: log.With("network", "webhook"),
 		}))
 	}
 	// ReadTimeout keeps a slow sender from holding a connection open; 30 s
-	// is ample for a 1 MiB webhook body.
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	// is ample for a 1 MiB webhook body, and the bodies budget cuts a body
+	// off sooner. Headers are small from every network: 16 KiB each keeps
+	// thousands of half-sent headers from taking a mebibyte apiece.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 			return fmt.Errorf("listen on CAREDESK_ADDR=%s: %w", cfg.Addr, err)

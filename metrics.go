@@ -20,6 +20,7 @@ type metrics struct {
 	deliveries *prometheus.CounterVec
 	took       *prometheus.HistogramVec
 	rejected   *prometheus.CounterVec
+	refused    *prometheus.CounterVec // at /slack/events and /telegram/webhook
 }
 
 func newMetrics(db *sqlite.DB) *metrics {
@@ -37,6 +38,9 @@ func newMetrics(db *sqlite.DB) *metrics {
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "caredesk_webhook_rejected_total", Help: "Webhook requests refused, by source and reason (signature, stale, too_large, malformed, invalid…).",
 		}, []string{"source", "reason"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "caredesk_http_rejected_total", Help: "Requests refused at /slack/events and /telegram/webhook, by endpoint and reason (signature, stale, secret, too_large, busy, unavailable…).",
+		}, []string{"endpoint", "reason"}),
 	}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "caredesk_outbox_pending", Help: "Deliveries waiting in the outbox.",
@@ -47,7 +51,7 @@ func newMetrics(db *sqlite.DB) *metrics {
 		}
 		return float64(n)
 	})
-	m.reg.MustRegister(m.complaints, m.deliveries, m.took, m.rejected, pending,
+	m.reg.MustRegister(m.complaints, m.deliveries, m.took, m.rejected, m.refused, pending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -61,6 +65,18 @@ func (m *metrics) delivered(job bot.Job, outcome string, took time.Duration) {
 
 // Rejected counts a refused webhook request (webhook.Counter).
 func (m *metrics) Rejected(source, reason string) { m.rejected.WithLabelValues(source, reason).Inc() }
+
+// at returns the counter of the requests refused at endpoint
+// (slack.Counter, telegram.Counter).
+func (m *metrics) at(endpoint string) endpointCounter {
+	return endpointCounter{m.refused.MustCurryWith(prometheus.Labels{"endpoint": endpoint})}
+}
+
+// endpointCounter counts the requests refused at one endpoint.
+type endpointCounter struct{ vec *prometheus.CounterVec }
+
+// Rejected counts one refused request.
+func (c endpointCounter) Rejected(reason string) { c.vec.WithLabelValues(reason).Inc() }
 
 // receiver is the core as sources see it.
 type receiver interface {

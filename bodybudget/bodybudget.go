@@ -34,7 +34,7 @@ const RetryAfter = 5 * time.Second
 
 // ErrBusy is returned by Read when the budget is used up. The body was not
 // read; answer 503 after RetryLater.
-var ErrBusy = errors.New("caredesk is reading as many request bodies as it can hold just now; send the request again in a few seconds")
+var ErrBusy = errors.New("too many requests are being read just now; send this one again in a few seconds")
 
 // Limits configure a Budget. A zero field takes its default.
 type Limits struct {

@@ -144,7 +144,7 @@ func TestPastTheBudgetIsRefusedUnread(t *testing.T) {
 			if status != tc.status {
 				t.Fatalf("status %d, want %d (%s)", status, tc.status, got)
 			}
-			if status == http.StatusServiceUnavailable && (h.Get("Retry-After") != "5" || !strings.Contains(got, "send the request again")) {
+			if status == http.StatusServiceUnavailable && (h.Get("Retry-After") != "5" || !strings.Contains(got, "send this one again")) {
 				t.Errorf("a 503 with Retry-After %q and %q, want 5 and advice", h.Get("Retry-After"), got)
 			}
 		})

@@ -83,8 +83,14 @@ func newDesk(t *testing.T, sim *slacksim.Server) *slackdesk.Desk {
 // the simulator at it, as Event Subscriptions would. It returns the URL.
 func serve(t *testing.T, sim *slacksim.Server, d *slackdesk.Desk, c *core) string {
 	t.Helper()
+	return serveWith(t, sim, d, c, slackdesk.HTTPOptions{})
+}
+
+// serveWith is serve with the handler's guards o.
+func serveWith(t *testing.T, sim *slacksim.Server, d *slackdesk.Desk, c *core, o slackdesk.HTTPOptions) string {
+	t.Helper()
 	mux := http.NewServeMux()
-	mux.Handle("/slack/events", d.Handler(handlers.Runner{Actor: c, Log: quiet()}))
+	mux.Handle("/slack/events", d.Handler(handlers.Runner{Actor: c, Log: quiet()}, o))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	sim.SetRequestURL(srv.URL + "/slack/events")

@@ -5,50 +5,104 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
+	"caredesk/bodybudget"
 	"caredesk/handlers"
 )
 
 // maxBody is the largest request caredesk reads; Slack's are far smaller.
 const maxBody = 1 << 20
 
+// HTTPOptions guard Handler against what anyone on the internet can send.
+// The zero value bounds each body only.
+type HTTPOptions struct {
+	// Bodies is the memory shared by every endpoint that reads a body; a
+	// request past it is answered 503 without its body being read.
+	Bodies  *bodybudget.Budget
+	Counter Counter // told of every request turned away; nil counts nothing
+}
+
+// Counter is told of every request Handler turns away, for metrics.
+// reason is one of:
+//
+//	method       not a POST (405)
+//	signature    a signature or timestamp header missing, malformed or wrong (401)
+//	stale        the timestamp is more than five minutes off (401)
+//	too_large    the body is over 1 MiB (413)
+//	busy         the bodies being read hold the whole budget (503)
+//	unavailable  the core could not take an event; Slack sends it again (500)
+type Counter interface {
+	Rejected(reason string)
+}
+
 // Handler serves Slack's requests in HTTP mode, all at one URL as Bolt
 // apps do: mount it at /slack/events and give that URL to Event
 // Subscriptions, Interactivity and every slash command. Every request is
-// checked against the signing secret before anything else. r.Actor must
-// be set.
-func (d *Desk) Handler(r handlers.Runner) http.Handler {
+// checked against the signing secret before anything else: its signature
+// and timestamp headers before its body is read, so that a forgery costs
+// no memory, then the signature of the body, which is read within
+// o.Bodies. r.Actor must be set.
+func (d *Desk) Handler(r handlers.Runner, o HTTPOptions) http.Handler {
+	refuse := func(w http.ResponseWriter, req *http.Request, status int, reason, text string) {
+		if o.Counter != nil {
+			o.Counter.Rejected(reason)
+		}
+		if status == http.StatusUnauthorized {
+			// Anyone can send these: one line per address and minute.
+			host := remoteHost(req)
+			d.quiet.Log(slog.LevelWarn, "/slack/events "+reason+" from "+host,
+				"refused a request that Slack did not sign", "remote", host, "reason", text)
+		}
+		bodybudget.Close(w) // the body, if any is left, is not worth reading
+		http.Error(w, text, status)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "Slack requests are POSTs", http.StatusMethodNotAllowed)
+			refuse(w, req, http.StatusMethodNotAllowed, "method", "Slack requests are POSTs")
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxBody))
+		sv, err := slackapi.NewSecretsVerifier(req.Header, d.opts.SigningSecret)
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-				return
+			reason := "signature"
+			if errors.Is(err, slackapi.ErrExpiredTimestamp) {
+				reason = "stale"
 			}
+			refuse(w, req, http.StatusUnauthorized, reason, "invalid signature")
+			return
+		}
+		body, err := o.Bodies.Read(w, req, maxBody)
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.Is(err, bodybudget.ErrBusy):
+			bodybudget.RetryLater(w)
+			d.quiet.Log(slog.LevelWarn, "/slack/events busy", "refused a Slack request unread: the budget for request bodies is used up", "remote", remoteHost(req))
+			refuse(w, req, http.StatusServiceUnavailable, "busy", err.Error())
+			return
+		case errors.As(err, &tooBig):
+			refuse(w, req, http.StatusRequestEntityTooLarge, "too_large", "request too large")
+			return
+		case err != nil:
 			http.Error(w, "cannot read the request", http.StatusBadRequest)
 			return
 		}
-		if err := d.verify(req.Header, body); err != nil {
-			d.log.Warn("refused a request that Slack did not sign", "remote", req.RemoteAddr, "reason", err)
-			http.Error(w, "invalid signature", http.StatusUnauthorized)
+		_, _ = sv.Write(body) // a hash.Hash never fails to write
+		if err := sv.Ensure(); err != nil {
+			refuse(w, req, http.StatusUnauthorized, "signature", "invalid signature")
 			return
 		}
 		ct, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type"))
 		switch ct {
 		case "application/json":
-			d.serveEvent(w, req, r, body)
+			d.serveEvent(w, req, r, body, o.Counter)
 		case "application/x-www-form-urlencoded":
 			d.serveForm(w, req, r, body)
 		default:
@@ -57,22 +111,18 @@ func (d *Desk) Handler(r handlers.Runner) http.Handler {
 	})
 }
 
-// verify checks Slack's signature of body and that it is at most five
-// minutes old, so that a captured request cannot be replayed later.
-func (d *Desk) verify(h http.Header, body []byte) error {
-	sv, err := slackapi.NewSecretsVerifier(h, d.opts.SigningSecret)
-	if err != nil {
-		return err
+// remoteHost is the address a request came from, without its port: the
+// port changes with every connection, the sender does not.
+func remoteHost(req *http.Request) string {
+	if host, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
+		return host
 	}
-	if _, err := sv.Write(body); err != nil {
-		return err
-	}
-	return sv.Ensure()
+	return req.RemoteAddr
 }
 
 // serveEvent answers the Events API: the URL check, and events, which are
 // acknowledged only once the core has them.
-func (d *Desk) serveEvent(w http.ResponseWriter, req *http.Request, r handlers.Runner, body []byte) {
+func (d *Desk) serveEvent(w http.ResponseWriter, req *http.Request, r handlers.Runner, body []byte, counter Counter) {
 	var outer struct {
 		Type string `json:"type"`
 	}
@@ -100,6 +150,10 @@ func (d *Desk) serveEvent(w http.ResponseWriter, req *http.Request, r handlers.R
 	case slackevents.CallbackEvent:
 		retry, _ := strconv.Atoi(req.Header.Get("X-Slack-Retry-Num"))
 		if err := d.handleEvent(req.Context(), r, ev, retry); err != nil {
+			// Not acknowledged: Slack delivers it again. handleEvent logged it.
+			if counter != nil {
+				counter.Rejected("unavailable")
+			}
 			http.Error(w, "caredesk could not take the event now; deliver it again", http.StatusInternalServerError)
 			return
 		}

@@ -19,6 +19,7 @@ func TestHandlerAcceptsOnlyWhatSlackSigned(t *testing.T) {
 	url := serve(t, sim, d, c)
 	verification := `{"token":"x","challenge":"abc","type":"url_verification"}`
 	command := "command=%2Fdesk&text=resolve+12&user_id=U0EVIL&trigger_id=1.2.3"
+	tooLarge := `{"pad":"` + strings.Repeat("x", 2<<20) + `"}`
 	fresh := time.Now()
 	stale := fresh.Add(-10 * time.Minute)
 	tests := []struct {
@@ -35,7 +36,9 @@ func TestHandlerAcceptsOnlyWhatSlackSigned(t *testing.T) {
 		{"signed for another body", verification, sim.Sign(fresh, verification+" "), fresh, http.StatusUnauthorized},
 		{"replayed ten minutes later", verification, sim.Sign(stale, verification), stale, http.StatusUnauthorized},
 		{"forged command", command, "v0=" + strings.Repeat("00", 32), fresh, http.StatusUnauthorized},
-		{"too large", `{"pad":"` + strings.Repeat("x", 2<<20) + `"}`, "", fresh, http.StatusRequestEntityTooLarge},
+		{"too large", tooLarge, sim.Sign(fresh, tooLarge), fresh, http.StatusRequestEntityTooLarge},
+		{"too large and unsigned", tooLarge, "", fresh, http.StatusUnauthorized},
+		{"signature of the wrong length", verification, "v0=abcd", fresh, http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -85,7 +86,8 @@ func (d *Desk) act(ctx context.Context, r handlers.Runner, a bot.Action, where s
 		d.tell(ctx, a.Agent.ID, where, bot.ErrorMessage(err))
 		return nil
 	case !lastTry:
-		d.log.Error("caredesk failed on a Slack event; Slack will deliver it again",
+		// A full disk fails every event alike: one line a minute says so.
+		d.quiet.Log(slog.LevelError, "slack event failed", "caredesk failed on a Slack event; Slack will deliver it again",
 			"event_id", a.EventID, "verb", a.Verb, "agent", a.Agent.ID, "err", err)
 		return err
 	}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	slackapi "github.com/slack-go/slack"
+
+	"caredesk/quietlog"
 )
 
 // Options configure the Slack desk. BotToken and ChannelID are required,
@@ -46,7 +48,8 @@ type Desk struct {
 	api     *slackapi.Client
 	opts    Options
 	log     *slog.Logger
-	botUser string // the bot's own user id: its messages and reactions are not agents'
+	quiet   *quietlog.Limiter // for what a flood or an outage repeats
+	botUser string            // the bot's own user id: its messages and reactions are not agents'
 	botID   string
 }
 
@@ -84,6 +87,7 @@ func New(ctx context.Context, o Options) (*Desk, error) {
 		opts = append(opts, slackapi.OptionAppLevelToken(o.AppToken))
 	}
 	d := &Desk{api: slackapi.New(o.BotToken, opts...), opts: o, log: o.Logger.With("desk", "slack")}
+	d.quiet = quietlog.New(d.log, time.Minute)
 
 	auth, err := d.api.AuthTestContext(ctx)
 	if err != nil {

@@ -89,7 +89,7 @@ func TestUpdatesBecomeInbounds(t *testing.T) {
 			req := httptest.NewRequest(http.MethodPost, "/telegram/webhook", strings.NewReader(string(body)))
 			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
 			w := httptest.NewRecorder()
-			c.WebhookHandler(rec).ServeHTTP(w, req)
+			c.WebhookHandler(rec, telegram.WebhookOptions{}).ServeHTTP(w, req)
 			if w.Code != http.StatusOK {
 				t.Fatalf("status %d, want 200 (acknowledged): %s", w.Code, w.Body)
 			}

@@ -6,9 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"caredesk/bodybudget"
+	"caredesk/quietlog"
 )
 
 // maxUpdateSize bounds a webhook body. Updates are a few KiB; the bound
@@ -37,26 +43,77 @@ func (c *Client) SetWebhook(ctx context.Context) error {
 	return nil
 }
 
+// WebhookOptions guard WebhookHandler against what anyone on the internet
+// can send. The zero value bounds each body only.
+type WebhookOptions struct {
+	// Bodies is the memory shared by every endpoint that reads a body; an
+	// update past it is answered 503 without its body being read, and
+	// Telegram pushes it again.
+	Bodies  *bodybudget.Budget
+	Counter Counter // told of every request turned away; nil counts nothing
+}
+
+// Counter is told of every request WebhookHandler turns away, for
+// metrics. reason is one of:
+//
+//	secret       the secret token header is missing or wrong (401)
+//	method       not a POST (405)
+//	too_large    the body is over 1 MiB (413)
+//	malformed    the body is not a Telegram update (400)
+//	busy         the bodies being read hold the whole budget (503)
+//	unavailable  the core could not store the message; Telegram pushes it again (500)
+type Counter interface {
+	Rejected(reason string)
+}
+
 // WebhookHandler returns the handler for the URL Telegram pushes updates to
 // (POST /telegram/webhook). It answers 200 only after r stored the message,
 // and 500 when it could not, so that Telegram delivers it again. Requests
-// without the right secret are turned away before their body is read.
-func (c *Client) WebhookHandler(r Receiver) http.Handler {
+// without the right secret are turned away before their body is read, and
+// bodies are read within o.Bodies.
+func (c *Client) WebhookHandler(r Receiver, o WebhookOptions) http.Handler {
+	// One line per sender, kind and minute: a flood of forgeries or a full
+	// disk would otherwise write one per request.
+	quiet := quietlog.New(c.log, time.Minute)
+	refuse := func(w http.ResponseWriter, status int, reason, text string) {
+		if o.Counter != nil {
+			o.Counter.Rejected(reason)
+		}
+		bodybudget.Close(w) // whatever is left of the body is not read
+		http.Error(w, text, status)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		got := req.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 		// An unset secret matches nothing, not an absent header.
 		if c.secret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.secret)) != 1 {
-			http.Error(w, "wrong or missing secret token", http.StatusUnauthorized)
+			host := remoteHost(req)
+			quiet.Log(slog.LevelWarn, "secret from "+host, "refused a request to the Telegram webhook without its secret token", "remote", host)
+			refuse(w, http.StatusUnauthorized, "secret", "wrong or missing secret token")
 			return
 		}
 		if req.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "use POST", http.StatusMethodNotAllowed)
+			refuse(w, http.StatusMethodNotAllowed, "method", "use POST")
+			return
+		}
+		body, err := o.Bodies.Read(w, req, maxUpdateSize)
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.Is(err, bodybudget.ErrBusy):
+			bodybudget.RetryLater(w)
+			quiet.Log(slog.LevelWarn, "busy", "refused Telegram updates unread: the budget for request bodies is used up; Telegram pushes them again")
+			refuse(w, http.StatusServiceUnavailable, "busy", err.Error())
+			return
+		case errors.As(err, &tooBig):
+			refuse(w, http.StatusRequestEntityTooLarge, "too_large", "the body is not a Telegram update: it is over 1 MiB")
+			return
+		case err != nil:
+			refuse(w, http.StatusBadRequest, "malformed", "the body could not be read to its end")
 			return
 		}
 		var u tgbotapi.Update
-		if err := json.NewDecoder(http.MaxBytesReader(w, req.Body, maxUpdateSize)).Decode(&u); err != nil {
-			http.Error(w, "the body is not a Telegram update", http.StatusBadRequest)
+		if err := json.Unmarshal(body, &u); err != nil {
+			refuse(w, http.StatusBadRequest, "malformed", "the body is not a Telegram update")
 			return
 		}
 		in, ok := inbound(u)
@@ -67,7 +124,10 @@ func (c *Client) WebhookHandler(r Receiver) http.Handler {
 		}
 		if err := r.Receive(req.Context(), in); err != nil {
 			if !refused(err) {
-				c.log.Error("could not store a Telegram update; Telegram will push it again", "update_id", u.UpdateID, "err", c.redact(err))
+				quiet.Log(slog.LevelError, "store failed", "could not store a Telegram update; Telegram will push it again", "update_id", u.UpdateID, "err", c.redact(err))
+				if o.Counter != nil {
+					o.Counter.Rejected("unavailable")
+				}
 				http.Error(w, "not stored, try again", http.StatusInternalServerError)
 				return
 			}
@@ -75,4 +135,13 @@ func (c *Client) WebhookHandler(r Receiver) http.Handler {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// remoteHost is the address a request came from, without its port: the
+// port changes with every connection, the sender does not.
+func remoteHost(req *http.Request) string {
+	if host, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
+		return host
+	}
+	return req.RemoteAddr
 }

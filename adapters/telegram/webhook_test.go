@@ -30,7 +30,7 @@ func TestWebhookHandlerAcknowledgesOnlyWhatIsStored(t *testing.T) {
 		{"wrong secret of the right length", http.MethodPost, strings.Repeat("x", len(secret)), string(update), nil, http.StatusUnauthorized, 0},
 		{"GET", http.MethodGet, secret, "", nil, http.StatusMethodNotAllowed, 0},
 		{"malformed JSON", http.MethodPost, secret, `{"update_id": 900, "message": `, nil, http.StatusBadRequest, 0},
-		{"body too large", http.MethodPost, secret, `{"update_id": 900, "x": "` + strings.Repeat("a", 2<<20) + `"}`, nil, http.StatusBadRequest, 0},
+		{"body too large", http.MethodPost, secret, `{"update_id": 900, "x": "` + strings.Repeat("a", 2<<20) + `"}`, nil, http.StatusRequestEntityTooLarge, 0},
 		{"store fails", http.MethodPost, secret, string(update), errStore, http.StatusInternalServerError, 0},
 		{"core refuses for good", http.MethodPost, secret, string(update), bot.Errorf(bot.EINVALID, "no"), http.StatusOK, 0},
 		{"stored", http.MethodPost, secret, string(update), nil, http.StatusOK, 1},
@@ -46,7 +46,7 @@ func TestWebhookHandlerAcknowledgesOnlyWhatIsStored(t *testing.T) {
 				req.Header.Set("X-Telegram-Bot-Api-Secret-Token", tc.secret)
 			}
 			w := httptest.NewRecorder()
-			c.WebhookHandler(rec).ServeHTTP(w, req)
+			c.WebhookHandler(rec, telegram.WebhookOptions{}).ServeHTTP(w, req)
 			if w.Code != tc.code {
 				t.Errorf("status %d, want %d (%s)", w.Code, tc.code, w.Body)
 			}
@@ -72,7 +72,7 @@ func TestSimulatorPushesToTheWebhookUntilStored(t *testing.T) {
 	hookURL := "http://" + srv.Listener.Addr().String() + "/telegram/webhook"
 	c, _ := newClient(t, s, telegram.Options{WebhookURL: hookURL, WebhookSecret: secret})
 	mux := http.NewServeMux()
-	mux.Handle("POST /telegram/webhook", c.WebhookHandler(rec))
+	mux.Handle("POST /telegram/webhook", c.WebhookHandler(rec, telegram.WebhookOptions{}))
 	srv.Config.Handler = mux
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -5,14 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"caredesk/bodybudget"
 	"caredesk/bot"
+	"caredesk/quietlog"
 )
 
 // retryAfter is what a bridge is told to wait when the core could not
@@ -26,6 +28,10 @@ type Options struct {
 	Receiver Receiver // stores complaints; the core's *bot.Bot
 	Reporter Reporter // records reports on replies; the core's *bot.Bot
 	Counter  Counter  // told of every request turned away; nil counts nothing
+	// Bodies is the memory shared by every endpoint that reads a body; a
+	// request past it is answered 503 without its body being read. nil
+	// bounds each body only.
+	Bodies *bodybudget.Budget
 	// MaxText is the longest complaint text taken, in characters;
 	// DefaultMaxText (Slack's limit on a message) when 0.
 	MaxText int
@@ -39,9 +45,11 @@ type handler struct {
 	receiver Receiver
 	reporter Reporter
 	counter  Counter
+	bodies   *bodybudget.Budget
 	maxText  int
 	now      func() time.Time
 	log      *slog.Logger
+	quiet    *quietlog.Limiter // for what a flood or an outage repeats
 }
 
 // Handler returns the handler of the webhook endpoints; mount it at
@@ -52,12 +60,15 @@ type handler struct {
 //	POST /hooks/{name}/status  the bridge's report on a reply
 //
 // Every request is checked in this order, and the first failure answers:
-// a source of that name exists (404, before the body is read), the method
-// is POST (405), the body is at most MaxBodySize (413), it is signed with
-// the source's secret within Tolerance of now (401), it is a JSON object
-// (400), its fields are right (422). Only then does the core see it. A
-// complaint is answered 202 once stored; the core's refusal is a 422 and
-// its failure a 503 with Retry-After, so that the bridge sends it again.
+// a source of that name exists (404), the method is POST (405), the
+// declared length is at most MaxBodySize (413), the signature headers are
+// there, well formed and within Tolerance of now (401) — all before the
+// body is read — then the body fits in Options.Bodies (503 with
+// Retry-After otherwise), is at most MaxBodySize (413), is signed with the
+// source's secret (401), is a JSON object (400), and its fields are right
+// (422). Only then does the core see it. A complaint is answered 202 once
+// stored; the core's refusal is a 422 and its failure a 503 with
+// Retry-After, so that the bridge sends it again.
 // Every answer is a JSON object: {"status": …} on success, {"error": …,
 // "field": …} otherwise, "field" naming the JSON field or header at fault.
 //
@@ -69,7 +80,7 @@ func Handler(o Options) http.Handler {
 	}
 	h := &handler{
 		sources: map[string]Source{}, receiver: o.Receiver, reporter: o.Reporter,
-		counter: o.Counter, maxText: o.MaxText, now: o.Now, log: o.Logger,
+		counter: o.Counter, bodies: o.Bodies, maxText: o.MaxText, now: o.Now, log: o.Logger,
 	}
 	for _, s := range o.Sources {
 		if _, dup := h.sources[s.Name]; !dup {
@@ -86,6 +97,7 @@ func Handler(o Options) http.Handler {
 		h.log = slog.Default()
 	}
 	h.log = h.log.With("part", "webhook")
+	h.quiet = quietlog.New(h.log, time.Minute)
 	mux := http.NewServeMux()
 	// No methods in the patterns: an unknown source must be a 404 whatever
 	// the method, and a wrong method a 405 with a JSON body.
@@ -103,7 +115,7 @@ func (h *handler) complaint(w http.ResponseWriter, req *http.Request) {
 	}
 	c, fe := ParseComplaint(body, h.maxText)
 	if fe != nil {
-		h.refuseBody(w, src, fe)
+		h.refuseBody(w, req, src, fe)
 		return
 	}
 	err := h.receiver.Receive(req.Context(), c.inbound(src))
@@ -112,11 +124,12 @@ func (h *handler) complaint(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "stored"})
 	case bot.ErrorCode(err) != "":
 		h.log.Warn("the core refused a complaint; the bridge is told not to send it again", "source", SourceName(src.Name), "id", c.ID, "err", err)
-		h.refuse(w, src, http.StatusUnprocessableEntity, "refused", "", bot.ErrorMessage(err))
+		h.refuse(w, req, src, http.StatusUnprocessableEntity, "refused", "", bot.ErrorMessage(err))
 	default:
-		h.log.Error("could not store a complaint; the bridge is told to send it again", "source", SourceName(src.Name), "id", c.ID, "err", err)
+		// A full disk fails every complaint alike: one line a minute says so.
+		h.quiet.Log(slog.LevelError, "store failed "+src.Name, "could not store a complaint; the bridge is told to send it again", "source", SourceName(src.Name), "id", c.ID, "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
-		h.refuse(w, src, http.StatusServiceUnavailable, "unavailable", "",
+		h.refuse(w, req, src, http.StatusServiceUnavailable, "unavailable", "",
 			fmt.Sprintf("caredesk could not store the complaint just now; send it again in a few seconds with the same id (look for id %q in caredesk's log).", c.ID))
 	}
 }
@@ -129,7 +142,7 @@ func (h *handler) status(w http.ResponseWriter, req *http.Request) {
 	}
 	r, fe := ParseReport(body)
 	if fe != nil {
-		h.refuseBody(w, src, fe)
+		h.refuseBody(w, req, src, fe)
 		return
 	}
 	err := h.reporter.ReportReply(req.Context(), bot.ReplyReport{
@@ -139,19 +152,19 @@ func (h *handler) status(w http.ResponseWriter, req *http.Request) {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]string{"status": "recorded"})
 	case code == bot.ENOTFOUND:
-		h.refuse(w, src, http.StatusNotFound, "refused", "reply_id", bot.ErrorMessage(err))
+		h.refuse(w, req, src, http.StatusNotFound, "refused", "reply_id", bot.ErrorMessage(err))
 	case code != "":
-		h.refuse(w, src, http.StatusUnprocessableEntity, "refused", "", bot.ErrorMessage(err))
+		h.refuse(w, req, src, http.StatusUnprocessableEntity, "refused", "", bot.ErrorMessage(err))
 	default:
-		h.log.Error("could not record a report on a reply; the bridge is told to send it again", "source", SourceName(src.Name), "reply_id", r.ReplyID, "err", err)
+		h.quiet.Log(slog.LevelError, "report failed "+src.Name, "could not record a report on a reply; the bridge is told to send it again", "source", SourceName(src.Name), "reply_id", r.ReplyID, "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
-		h.refuse(w, src, http.StatusServiceUnavailable, "unavailable", "", "caredesk could not record the report just now; send it again in a few seconds.")
+		h.refuse(w, req, src, http.StatusServiceUnavailable, "unavailable", "", "caredesk could not record the report just now; send it again in a few seconds.")
 	}
 }
 
 // nowhere answers paths under /hooks/ that are no endpoint.
 func (h *handler) nowhere(w http.ResponseWriter, req *http.Request) {
-	h.refuse(w, Source{}, http.StatusNotFound, "unknown_source", "",
+	h.refuse(w, req, Source{}, http.StatusNotFound, "unknown_source", "",
 		fmt.Sprintf("There is nothing at %s: complaints go to POST /hooks/NAME, reports on replies to POST /hooks/NAME/status.", clip(req.URL.Path, 100)))
 }
 
@@ -161,54 +174,74 @@ func (h *handler) accept(w http.ResponseWriter, req *http.Request) (src Source, 
 	name := req.PathValue("name")
 	src, known := h.sources[name]
 	if !known {
-		h.refuse(w, Source{}, http.StatusNotFound, "unknown_source", "",
+		h.refuse(w, req, Source{}, http.StatusNotFound, "unknown_source", "",
 			fmt.Sprintf("No webhook source is named %q: NAME in /hooks/NAME must be the name of a source under sources.webhook in caredesk's configuration.", clip(name, 100)))
 		return Source{}, nil, false
 	}
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.refuse(w, src, http.StatusMethodNotAllowed, "method", "", fmt.Sprintf("Use POST, not %s.", clip(req.Method, 20)))
+		h.refuse(w, req, src, http.StatusMethodNotAllowed, "method", "", fmt.Sprintf("Use POST, not %s.", clip(req.Method, 20)))
 		return Source{}, nil, false
 	}
 	tooLarge := fmt.Sprintf("The body is larger than %d bytes.", MaxBodySize)
 	if req.ContentLength > MaxBodySize {
-		h.refuse(w, src, http.StatusRequestEntityTooLarge, "too_large", "", tooLarge)
+		h.refuse(w, req, src, http.StatusRequestEntityTooLarge, "too_large", "", tooLarge)
 		return Source{}, nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBodySize))
+	// The headers first: a request that cannot be signed right is turned
+	// away before its body takes any memory.
+	if err := CheckHeaders(req.Header, h.now()); err != nil {
+		h.refuseSignature(w, req, src, err)
+		return Source{}, nil, false
+	}
+	body, err := h.bodies.Read(w, req, MaxBodySize)
 	var maxErr *http.MaxBytesError
 	switch {
+	case errors.Is(err, bodybudget.ErrBusy):
+		bodybudget.RetryLater(w)
+		h.quiet.Log(slog.LevelWarn, "busy", "refused webhook requests unread: the budget for request bodies is used up", "source", SourceName(src.Name), "remote", remoteHost(req))
+		h.refuse(w, req, src, http.StatusServiceUnavailable, "busy", "", sentence(err.Error()))
+		return Source{}, nil, false
 	case errors.As(err, &maxErr):
-		h.refuse(w, src, http.StatusRequestEntityTooLarge, "too_large", "", tooLarge)
+		h.refuse(w, req, src, http.StatusRequestEntityTooLarge, "too_large", "", tooLarge)
 		return Source{}, nil, false
 	case err != nil:
-		h.refuse(w, src, http.StatusBadRequest, "malformed", "", "The body could not be read to its end.")
+		h.refuse(w, req, src, http.StatusBadRequest, "malformed", "", "The body could not be read to its end.")
 		return Source{}, nil, false
 	}
 	if err := Verify(src.Secret, req.Header, body, h.now()); err != nil {
-		reason := "signature"
-		if errors.Is(err, ErrStale) {
-			reason = "stale"
-		}
-		h.refuse(w, src, http.StatusUnauthorized, reason, headerAt(err), sentence(err.Error()))
+		h.refuseSignature(w, req, src, err)
 		return Source{}, nil, false
 	}
 	return src, body, true
 }
 
-// refuseBody answers a body ParseComplaint or ParseReport found wrong.
-func (h *handler) refuseBody(w http.ResponseWriter, src Source, fe *FieldError) {
-	if fe.Malformed {
-		h.refuse(w, src, http.StatusBadRequest, "malformed", fe.Field, fe.Message)
-		return
+// refuseSignature answers a request whose signature Verify or
+// CheckHeaders did not accept.
+func (h *handler) refuseSignature(w http.ResponseWriter, req *http.Request, src Source, err error) {
+	reason := "signature"
+	if errors.Is(err, ErrStale) {
+		reason = "stale"
 	}
-	h.refuse(w, src, http.StatusUnprocessableEntity, "invalid", fe.Field, fe.Message)
+	h.refuse(w, req, src, http.StatusUnauthorized, reason, headerAt(err), sentence(err.Error()))
 }
 
-// refuse answers a request turned away, counts it and logs it. The log is
-// at debug level: anyone on the internet can send these, and the bridge's
-// builder reads the answer, not caredesk's log.
-func (h *handler) refuse(w http.ResponseWriter, src Source, status int, reason, field, message string) {
+// refuseBody answers a body ParseComplaint or ParseReport found wrong.
+func (h *handler) refuseBody(w http.ResponseWriter, req *http.Request, src Source, fe *FieldError) {
+	if fe.Malformed {
+		h.refuse(w, req, src, http.StatusBadRequest, "malformed", fe.Field, fe.Message)
+		return
+	}
+	h.refuse(w, req, src, http.StatusUnprocessableEntity, "invalid", fe.Field, fe.Message)
+}
+
+// refuse answers a request turned away, counts it and logs it. Anyone on
+// the internet can send these, so the log has one line per sender, kind
+// and minute, with a count: a warning for a forgery, which an operator
+// should hear of, and a debug line for the rest, since the bridge's
+// builder reads the answer, not caredesk's log. Whatever is left of the
+// body is not read: the connection is closed after the answer.
+func (h *handler) refuse(w http.ResponseWriter, req *http.Request, src Source, status int, reason, field, message string) {
 	source := ""
 	if src.Name != "" {
 		source = SourceName(src.Name)
@@ -216,8 +249,23 @@ func (h *handler) refuse(w http.ResponseWriter, src Source, status int, reason, 
 	if h.counter != nil {
 		h.counter.Rejected(source, reason)
 	}
-	h.log.Debug("webhook request turned away", "source", source, "status", status, "reason", reason, "field", field, "error", message)
+	level, msg := slog.LevelDebug, "webhook request turned away"
+	if status == http.StatusUnauthorized {
+		level, msg = slog.LevelWarn, "refused a webhook request its source did not sign"
+	}
+	host := remoteHost(req)
+	h.quiet.Log(level, reason+" from "+host, msg, "source", source, "remote", host, "status", status, "reason", reason, "field", field, "error", message)
+	bodybudget.Close(w)
 	writeJSON(w, status, problem{Error: message, Field: field})
+}
+
+// remoteHost is the address a request came from, without its port: the
+// port changes with every connection, the sender does not.
+func remoteHost(req *http.Request) string {
+	if host, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
+		return host
+	}
+	return req.RemoteAddr
 }
 
 // problem is the body of every answer that is not a success.

@@ -98,6 +98,8 @@ func TestRequestsTurnedAway(t *testing.T) {
 		{"GET", "GET", "/hooks/twitter", nil, nil, 405, "", "webhook:twitter method"},
 		{"too large", "POST", "/hooks/twitter", withText(strings.Repeat("a", webhook.MaxBodySize)), nil, 413, "", "webhook:twitter too_large"},
 		{"unsigned", "POST", "/hooks/twitter", good, http.Header{}, 401, webhook.TimestampHeader, "webhook:twitter signature"},
+		{"too large and unsigned", "POST", "/hooks/twitter", withText(strings.Repeat("a", webhook.MaxBodySize)), http.Header{}, 413, "", "webhook:twitter too_large"},
+		{"a signature too short to be one", "POST", "/hooks/twitter", good, shortSignature(tw.Signed(good, start)), 401, webhook.SignatureHeader, "webhook:twitter signature"},
 		{"signed with another secret", "POST", "/hooks/twitter", good, forger.Signed(good, start), 401, webhook.SignatureHeader, "webhook:twitter signature"},
 		{"signed for another source", "POST", "/hooks/forum", good, nil, 401, webhook.SignatureHeader, "webhook:forum signature"},
 		{"body changed after signing", "POST", "/hooks/twitter", withText("my order came, thanks"), tampered, 401, webhook.SignatureHeader, "webhook:twitter signature"},
@@ -146,14 +148,17 @@ func TestRequestsTurnedAway(t *testing.T) {
 }
 
 // TestBodyTooLargeWithoutLength sends a chunked body, whose size caredesk
-// learns only by reading it.
+// learns only by reading it, with signature headers that pass the checks
+// made before the body is read.
 func TestBodyTooLargeWithoutLength(t *testing.T) {
 	d := startDesk(t, webhook.Options{})
-	body := io.MultiReader(strings.NewReader(`{"id":"1","author":{"id":"u1"},"text":"`), strings.NewReader(strings.Repeat("a", webhook.MaxBodySize)), strings.NewReader(`"}`))
-	req, err := http.NewRequest(http.MethodPost, d.url+"/hooks/twitter", body)
+	bridge := startBridge(t, twitterSecret)
+	text := `{"id":"1","author":{"id":"u1"},"text":"` + strings.Repeat("a", webhook.MaxBodySize) + `"}`
+	req, err := http.NewRequest(http.MethodPost, d.url+"/hooks/twitter", io.MultiReader(strings.NewReader(text)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header = bridge.Signed([]byte(text), start)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -371,4 +376,10 @@ func send(t *testing.T, method, url string, body []byte, h http.Header) response
 		t.Fatal(err)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// shortSignature is h with a v1 value too short to be an HMAC-SHA256.
+func shortSignature(h http.Header) http.Header {
+	h.Set(webhook.SignatureHeader, "v1=abcd")
+	return h
 }

@@ -64,6 +64,30 @@ func mac(secret, timestamp string, body []byte) []byte {
 // Errors wrap ErrUnsigned, ErrStale or ErrBadSignature and say which header
 // is at fault, never what the right signature would have been.
 func Verify(secret string, header http.Header, body []byte, now time.Time) error {
+	if err := CheckHeaders(header, now); err != nil {
+		return err
+	}
+	if secret == "" {
+		return &signatureError{SignatureHeader, fmt.Errorf("%w: the source has no secret configured, so nothing it is sent can be trusted", ErrBadSignature)}
+	}
+	want := mac(secret, header.Get(TimestampHeader), body)
+	for _, g := range signatures(header.Values(SignatureHeader)) {
+		if hmac.Equal(g, want) {
+			return nil
+		}
+	}
+	return &signatureError{SignatureHeader, errMismatch}
+}
+
+// errMismatch is the error of a signature that is not the body's.
+var errMismatch = fmt.Errorf("%w: %s is not the HMAC-SHA256 of \"<timestamp>.<body>\" with this source's secret; check the secret, and sign the body byte for byte as sent", ErrBadSignature, SignatureHeader)
+
+// CheckHeaders checks all of Verify that needs no body: the timestamp is
+// there, a number, and within Tolerance of now, and some v1 signature has
+// the length of one. A receiver calls it before reading a body, so that a
+// request that cannot be signed right costs no memory. Its errors are
+// Verify's.
+func CheckHeaders(header http.Header, now time.Time) error {
 	ts := header.Get(TimestampHeader)
 	if ts == "" {
 		return &signatureError{TimestampHeader, fmt.Errorf("%w: the %s header is missing; send the Unix time in seconds at which the request was signed", ErrUnsigned, TimestampHeader)}
@@ -79,16 +103,12 @@ func Verify(secret string, header http.Header, body []byte, now time.Time) error
 	if len(given) == 0 {
 		return &signatureError{SignatureHeader, fmt.Errorf("%w: the %s header is missing or has no v1= value; send v1= and the hex HMAC-SHA256 of \"<timestamp>.<body>\" keyed with the source's secret", ErrUnsigned, SignatureHeader)}
 	}
-	if secret == "" {
-		return &signatureError{SignatureHeader, fmt.Errorf("%w: the source has no secret configured, so nothing it is sent can be trusted", ErrBadSignature)}
-	}
-	want := mac(secret, ts, body)
 	for _, g := range given {
-		if hmac.Equal(g, want) {
+		if len(g) == sha256.Size {
 			return nil
 		}
 	}
-	return &signatureError{SignatureHeader, fmt.Errorf("%w: %s is not the HMAC-SHA256 of \"<timestamp>.<body>\" with this source's secret; check the secret, and sign the body byte for byte as sent", ErrBadSignature, SignatureHeader)}
+	return &signatureError{SignatureHeader, errMismatch}
 }
 
 // unixSeconds parses a timestamp header: decimal digits only, so that the
