@@ -101,6 +101,10 @@ type Options struct {
 	// HighReach is the follower count from which a ticket's starter
 	// message carries a "high reach" badge; 0 for never.
 	HighReach int
+	// OnState, when set, hears whether Run's gateway connection is open:
+	// ok, or not with a sentence that says why and what to do (see
+	// gateway.go). nil: no one listens.
+	OnState func(ok bool, reason string)
 }
 
 // Discord is caredesk's connection to one Discord bot: the desk
@@ -163,6 +167,9 @@ func New(ctx context.Context, o Options) (*Discord, error) {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.OnState == nil {
+		o.OnState = func(bool, string) {}
 	}
 	client := o.HTTPClient
 	if client == nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -82,6 +83,9 @@ func (d *Discord) Run(ctx context.Context, r handlers.Runner, rcv Receiver) erro
 	removers := []func(){
 		d.s.AddHandler(g.onEvent),
 		d.s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) {
+			if ctx.Err() == nil {
+				d.opts.OnState(false, "caredesk lost its connection to Discord's gateway and is reconnecting.")
+			}
 			select {
 			case lost <- struct{}{}:
 			default:
@@ -147,9 +151,14 @@ func (d *Discord) dial(ctx context.Context, giveUp bool) error {
 	pause := d.opts.Backoff
 	for {
 		err := d.s.Open()
-		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) || ctx.Err() != nil {
+		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
+			d.opts.OnState(true, "")
 			return nil
 		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		d.opts.OnState(false, stateReason(err))
 		fatal := gatewayError(err)
 		if fatal != nil && giveUp {
 			return fatal
@@ -191,6 +200,25 @@ func gatewayError(err error) error {
 		return errors.New("Discord refused the gateway connection (" + ce.Text + ")")
 	}
 	return nil
+}
+
+// stateReason tells the desk channel why the gateway is not open, and
+// what to do.
+func stateReason(err error) string {
+	var ce *websocket.CloseError
+	var re *discordgo.RESTError
+	switch {
+	case errors.As(err, &ce) && ce.Code == 4004,
+		errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized:
+		return "Discord refuses caredesk's token (4004 Authentication failed): the bot token was reset or is wrong. Copy a new one from the Developer Portal (your application → Bot → Reset Token), set DISCORD_BOT_TOKEN and restart caredesk."
+	case errors.As(err, &ce) && ce.Code == 4014:
+		return "Discord refuses the Message Content intent (4014 Disallowed intent(s)): in the Developer Portal, open your application → Bot and switch on MESSAGE CONTENT INTENT under Privileged Gateway Intents; caredesk reconnects by itself."
+	case errors.As(err, &ce) && ce.Code == 4013:
+		return "Discord refuses caredesk's gateway intents (4013 Invalid intent(s)): this caredesk asks for intents Discord does not know; upgrade caredesk."
+	case errors.As(err, &ce):
+		return fmt.Sprintf("Discord's gateway closed caredesk's connection (%d); caredesk keeps trying.", ce.Code)
+	}
+	return "caredesk cannot reach Discord's gateway; it keeps trying. Check DISCORD_API_URL and the network."
 }
 
 // gateway is one Run: what the handler needs, and the queues.

@@ -29,7 +29,8 @@ type gatewayState struct {
 	resumes    int
 	heartbeats int
 	drops      int
-	intents    int // of the latest Identify
+	intents    int  // of the latest Identify
+	revoked    bool // see RevokeToken
 }
 
 func (g *gatewayState) init() {
@@ -207,7 +208,7 @@ func (s *Server) identify(c *gwConn, d json.RawMessage) bool {
 		s.mu.Unlock()
 		c.closeWith(4005, "Already authenticated.")
 		return false
-	case !s.goodToken(id.Token):
+	case !s.goodToken(id.Token) || s.gw.revoked:
 		s.mu.Unlock()
 		c.closeWith(4004, "Authentication failed.")
 		return false
@@ -247,7 +248,10 @@ func (s *Server) resume(c *gwConn, d json.RawMessage) bool {
 		Seq       int64  `json:"seq"`
 	}
 	_ = json.Unmarshal(d, &r)
-	if !s.goodToken(r.Token) {
+	s.mu.Lock()
+	revoked := s.gw.revoked
+	s.mu.Unlock()
+	if !s.goodToken(r.Token) || revoked {
 		c.closeWith(4004, "Authentication failed.")
 		return false
 	}

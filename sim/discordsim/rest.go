@@ -89,12 +89,13 @@ func (s *Server) call(route string, auth bool, serve func(http.ResponseWriter, *
 		s.calls[route]++
 		s.notifyLocked()
 		f, failed := s.takeFaultLocked(route)
+		revoked := s.gw.revoked
 		s.mu.Unlock()
 		if failed && !f.Lost {
 			f.write(w)
 			return
 		}
-		if auth && r.Header.Get("Authorization") != "Bot "+s.opts.Token {
+		if auth && (r.Header.Get("Authorization") != "Bot "+s.opts.Token || revoked) {
 			writeError(w, http.StatusUnauthorized, 0, "401: Unauthorized")
 			return
 		}

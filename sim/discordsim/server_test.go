@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"caredesk/sim/change"
 	"caredesk/sim/discordsim"
@@ -346,3 +347,39 @@ func matches(err error, status, code int) bool {
 // closeSession closes dg, whose reconnect session() turned off, so that a
 // heartbeat racing the close cannot start discordgo's reconnect loop.
 func closeSession(dg *discordgo.Session) { _ = dg.Close() }
+
+func TestARevokedTokenIsRefusedUntilRestored(t *testing.T) {
+	s := newSim(t, discordsim.Options{})
+	o := s.Options()
+	dg := session(t, s, o.Token)
+	dg.Identify.Intents = discordgo.IntentsGuilds
+	closed := make(chan struct{}, 1)
+	dg.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) {
+		select {
+		case closed <- struct{}{}:
+		default:
+		}
+	})
+	if err := dg.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeSession(dg) })
+
+	s.RevokeToken(true)
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the connection stayed open after the token was revoked")
+	}
+	var ce *websocket.CloseError
+	if err := dg.Open(); !errors.As(err, &ce) || ce.Code != 4004 {
+		t.Errorf("resuming with a revoked token: %v, want close 4004", err)
+	}
+	if _, err := dg.User("@me"); func() int { st, _ := restCode(err); return st }() != 401 {
+		t.Errorf("REST with a revoked token: %v, want 401", err)
+	}
+	s.RevokeToken(false)
+	if err := dg.Open(); err != nil {
+		t.Errorf("with the token valid again: %v", err)
+	}
+}
