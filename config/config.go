@@ -17,7 +17,10 @@ import (
 
 // Config is every setting of a running caredesk.
 type Config struct {
-	Addr         string // HTTP listen address
+	Addr string // HTTP listen address
+	// MetricsAddr is where /metrics is served on a listener of its own,
+	// off the public address; "" serves it on Addr.
+	MetricsAddr  string
 	DB           string // SQLite file
 	DBAllowEmpty bool   // an existing 0-byte CAREDESK_DB is a new database, not a mistake
 	SLA          time.Duration
@@ -192,6 +195,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Retry.Min > c.Retry.Max {
 		e.fail(fmt.Sprintf("CAREDESK_RETRY_MIN (%s) is longer than CAREDESK_RETRY_MAX (%s): make the first wait the shorter one.", c.Retry.Min, c.Retry.Max))
+	}
+	if c.MetricsAddr = e.str("CAREDESK_METRICS_ADDR", ""); c.MetricsAddr != "" {
+		c.MetricsAddr = e.addr("CAREDESK_METRICS_ADDR", "")
+		if c.MetricsAddr == c.Addr {
+			e.fail(fmt.Sprintf("CAREDESK_METRICS_ADDR is %q, the same as CAREDESK_ADDR: give /metrics an address of its own, like 127.0.0.1:9090, or unset it to serve /metrics on CAREDESK_ADDR.", c.MetricsAddr))
+		}
 	}
 	c.Tick = e.duration("CAREDESK_TICK", 10*time.Second)
 	c.ICSToken = e.str("CAREDESK_ICS_TOKEN", "")

@@ -52,6 +52,7 @@ func TestDefaults(t *testing.T) {
 		{"resolve emoji", c.Slack.ResolveEmoji, "white_check_mark"},
 		{"socket mode", c.Slack.SocketMode(), false},
 		{"polling", c.Telegram.WebhookURL, ""},
+		{"metrics on the main address", c.MetricsAddr, ""},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -72,6 +73,7 @@ func TestSettings(t *testing.T) {
 		"TELEGRAM_WEBHOOK_SECRET": "s3cret_-",
 		"CAREDESK_CLAIM_EMOJI":    ":eyes:",
 		"CAREDESK_DB_ALLOW_EMPTY": "true",
+		"CAREDESK_METRICS_ADDR":   "127.0.0.1:9090",
 	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -84,6 +86,9 @@ func TestSettings(t *testing.T) {
 	}
 	if c.ReopenWindow != 72*time.Hour || c.SLA != 30*time.Minute {
 		t.Errorf("durations: reopen %s, sla %s", c.ReopenWindow, c.SLA)
+	}
+	if c.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("metrics addr %q", c.MetricsAddr)
 	}
 	if !c.DBAllowEmpty {
 		t.Error("CAREDESK_DB_ALLOW_EMPTY=true was not taken")
@@ -106,6 +111,8 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		{map[string]string{"SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN does not look right"},
 		{map[string]string{"SLACK_API_URL": "slack.com"}, "SLACK_API_URL is \"slack.com\", which is not a URL"},
 		{map[string]string{"CAREDESK_ADDR": "8080"}, "CAREDESK_ADDR is \"8080\": put host:port there"},
+		{map[string]string{"CAREDESK_METRICS_ADDR": "9090"}, "CAREDESK_METRICS_ADDR is \"9090\": put host:port there"},
+		{map[string]string{"CAREDESK_ADDR": ":8080", "CAREDESK_METRICS_ADDR": ":8080"}, "CAREDESK_METRICS_ADDR is \":8080\", the same as CAREDESK_ADDR: give /metrics an address of its own"},
 		{map[string]string{"CAREDESK_SLA": "soon"}, "CAREDESK_SLA is \"soon\": put a positive duration there"},
 		{map[string]string{"CAREDESK_REOPEN_WINDOW": "-1h"}, "CAREDESK_REOPEN_WINDOW is \"-1h\""},
 		{map[string]string{"TELEGRAM_WEBHOOK_URL": "https://x.example/telegram/webhook"}, "TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL"},

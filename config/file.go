@@ -37,6 +37,9 @@ type Webhook struct {
 	SecretEnv string // the variable holding the signing secret
 	Secret    string // its value, read at start
 	ReplyURL  string // where the owner's replies are POSTed; "" for none
+	// SilenceAlarm is how long the source may bring no complaint before
+	// the desk channel is told it may have stopped; 0 for never.
+	SilenceAlarm time.Duration
 }
 
 // defaultFile is what caredesk assumes without a file.
@@ -601,7 +604,8 @@ func (p *parser) webhook(n *yaml.Node, path string) {
 				p.fail(v, path, notURL, v.Value)
 			}
 		},
-		"sla": func(v *yaml.Node, _ string) { sla = v },
+		"sla":           func(v *yaml.Node, _ string) { sla = v },
+		"silence_alarm": func(v *yaml.Node, path string) { w.SilenceAlarm = p.duration(v, path) },
 	})
 	switch {
 	case w.Name == "":

@@ -53,7 +53,7 @@ func TestExampleFile(t *testing.T) {
 	if o := f.Rota.Overrides; len(o) != 1 || !o[0].From.Equal(time.Date(2026, 12, 5, 18, 0, 0, 0, ist)) || o[0].Agent != "U0CAROL1" {
 		t.Errorf("overrides %+v", o)
 	}
-	if w := f.Webhooks; len(w) != 1 || w[0].Secret != "0123456789abcdef0123" || w[0].Display != "X (Twitter)" {
+	if w := f.Webhooks; len(w) != 1 || w[0].Secret != "0123456789abcdef0123" || w[0].Display != "X (Twitter)" || w[0].SilenceAlarm != 6*time.Hour {
 		t.Errorf("webhooks %+v", w)
 	}
 	if f.HighReach != 5000 || f.People["U0BOB001"] != "bob" {
@@ -87,6 +87,8 @@ func TestFileMistakesNameLineAndKey(t *testing.T) {
 		{"sources:\n  webhook:\n    - name: forum\n", `caredesk.yaml:3: sources.webhook[0].secret_env: a webhook source needs secret_env`},
 		{"sources:\n  webhook:\n    - name: forum\n      secret_env: FORUM_SECRET\n", `caredesk.yaml:3: sources.webhook[0].secret_env: FORUM_SECRET must hold the signing secret of source "forum"`},
 		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      reply_url: n8n.local/hook\n", `caredesk.yaml:5: sources.webhook[0].reply_url: "n8n.local/hook", which is not a URL`},
+		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      silence_alarm: quiet\n", `caredesk.yaml:5: sources.webhook[0].silence_alarm: "quiet" is not a duration`},
+		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      silence_alarms: 2h\n", `caredesk.yaml:5: sources.webhook[0].silence_alarms: unknown setting`},
 		{"high_reach: lots\n", `caredesk.yaml:1: high_reach: "lots" is not a whole number`},
 		{"rota: [\n", `caredesk.yaml:1: did not find expected node content: fix the YAML syntax`},
 	}
