@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"caredesk/quietlog"
 )
 
 // Retry is how the courier spaces attempts at a delivery that failed.
@@ -20,23 +22,35 @@ func DefaultRetry() Retry {
 	return Retry{Min: time.Second, Max: 5 * time.Minute, GiveUpAfter: 24 * time.Hour}
 }
 
+// backoff is the n-th wait of the doubling: Min, 2·Min, 4·Min … up to Max.
+func (r Retry) backoff(n int) time.Duration {
+	w := r.Min
+	for i := 1; i < n && w < r.Max; i++ {
+		w *= 2
+	}
+	return min(w, r.Max)
+}
+
 func (r Retry) wait(d Delivery, attempts int, err error) time.Duration {
 	if ra := RetryAfterOf(err); ra > 0 {
 		return ra // the network said when; sooner would only be refused again
 	}
-	w := r.Min
-	for i := 1; i < attempts && w < r.Max; i++ {
-		w *= 2
-	}
-	w = min(w, r.Max)
+	w := r.backoff(attempts)
 	// Spread retries of many deliveries that failed together without a
-	// random source: up to +40 %, fixed per delivery.
-	return w + w*time.Duration(d.ID%5)/10
+	// random source: up to 40 % more, fixed per delivery. Max is a promise
+	// to the operator (CAREDESK_RETRY_MAX), so where the spread would pass
+	// it, spread below it instead: up to 20 % less than Max.
+	spread := w * time.Duration(d.ID%5) / 10
+	if w+spread <= r.Max {
+		return w + spread
+	}
+	return r.Max - spread/2
 }
 
-// Courier delivers the outbox: one worker per destination at a time, so each
-// destination gets its deliveries in order, and destinations do not wait for
-// each other.
+// Courier delivers the outbox: one worker per destination at a time, so a
+// desk channel gets its posts at the pace it allows and mostly in the order
+// they were queued; each ticket's deliveries in order (its lane); and
+// neither destinations nor tickets wait for each other.
 type Courier struct {
 	store   Store
 	desk    Desk
@@ -48,10 +62,14 @@ type Courier struct {
 	poll    time.Duration
 	grace   time.Duration
 	observe func(job Job, outcome string, took time.Duration)
+	every   time.Duration     // how often a repeated problem is summarised in the log
+	quiet   *quietlog.Limiter // for problems a failing store repeats on every try
 
-	wake chan struct{}
-	mu   sync.Mutex
-	busy map[string]bool
+	wake    chan struct{}
+	mu      sync.Mutex
+	busy    map[string]bool
+	outages map[string]outage // destinations whose latest attempts failed
+	trouble storeTrouble
 }
 
 // CourierOption configures a Courier.
@@ -77,6 +95,10 @@ func CourierPoll(d time.Duration) CourierOption { return func(k *Courier) { k.po
 // context ends (default 5 s).
 func CourierGrace(d time.Duration) CourierOption { return func(k *Courier) { k.grace = d } }
 
+// CourierRepeatLog sets how often a problem that repeats, such as a store
+// that refuses writes, is summarised in the log (default a minute).
+func CourierRepeatLog(every time.Duration) CourierOption { return func(k *Courier) { k.every = every } }
+
 // CourierObserver is told the outcome of every attempt ("delivered",
 // "retry", "failed"), for metrics.
 func CourierObserver(f func(job Job, outcome string, took time.Duration)) CourierOption {
@@ -89,12 +111,13 @@ func NewCourier(s Store, desk Desk, sources map[string]Source, opts ...CourierOp
 	c := &Courier{
 		store: s, desk: desk, sources: sources, clock: SystemClock, log: slog.Default(),
 		retry: DefaultRetry(), workers: 16, poll: 250 * time.Millisecond, grace: 5 * time.Second,
-		observe: func(Job, string, time.Duration) {},
-		wake:    make(chan struct{}, 1), busy: map[string]bool{},
+		observe: func(Job, string, time.Duration) {}, every: time.Minute,
+		wake: make(chan struct{}, 1), busy: map[string]bool{}, outages: map[string]outage{},
 	}
 	for _, o := range opts {
 		o(c)
 	}
+	c.quiet = quietlog.New(c.log, c.every)
 	return c
 }
 
@@ -118,9 +141,7 @@ func (c *Courier) Run(ctx context.Context) error {
 	ticker := time.NewTicker(c.poll)
 	defer ticker.Stop()
 	for {
-		if err := c.dispatch(ctx, calls, &wg, done); err != nil && ctx.Err() == nil {
-			c.log.Error("outbox: cannot read due deliveries", "err", err)
-		}
+		c.dispatch(ctx, calls, &wg, done)
 		select {
 		case <-ctx.Done():
 			finished := make(chan struct{})
@@ -139,15 +160,26 @@ func (c *Courier) Run(ctx context.Context) error {
 	}
 }
 
-func (c *Courier) dispatch(ctx, calls context.Context, wg *sync.WaitGroup, done chan<- struct{}) error {
+// dispatch starts a worker for each due destination that has none, unless
+// the store is failing and its next try is not due yet: then nothing is
+// read or written, so a full disk costs a timer, not a spinning CPU.
+func (c *Courier) dispatch(ctx, calls context.Context, wg *sync.WaitGroup, done chan<- struct{}) {
+	now := c.clock.Now().UTC()
+	if c.storeWaits(now) != nil {
+		return
+	}
 	var dests []string
 	err := c.store.View(ctx, func(tx Tx) (err error) {
-		dests, err = tx.DueDestinations(c.clock.Now().UTC(), c.workers*2)
+		dests, err = tx.DueDestinations(now, c.workers*2)
 		return err
 	})
 	if err != nil {
-		return err
+		if ctx.Err() == nil {
+			c.storeFailed(false, "list due deliveries", err)
+		}
+		return
 	}
+	c.storeWorked(false)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, dest := range dests {
@@ -168,21 +200,32 @@ func (c *Courier) dispatch(ctx, calls context.Context, wg *sync.WaitGroup, done 
 			}
 		}()
 	}
-	return nil
 }
 
 // Flush delivers everything that is due now, one destination after
 // another, and returns when nothing due is left. Tests use it with a fake
 // clock instead of Run.
+//
+// While the store fails, Flush returns its error without touching the store
+// until the next try is due, as Run waits.
 func (c *Courier) Flush(ctx context.Context) error {
 	for {
+		now := c.clock.Now().UTC()
+		if err := c.storeWaits(now); err != nil {
+			return err
+		}
 		var dests []string
 		err := c.store.View(ctx, func(tx Tx) (err error) {
-			dests, err = tx.DueDestinations(c.clock.Now().UTC(), c.workers)
+			dests, err = tx.DueDestinations(now, c.workers)
 			return err
 		})
-		if err != nil || len(dests) == 0 {
+		if err != nil {
+			c.storeFailed(false, "list due deliveries", err)
 			return err
+		}
+		c.storeWorked(false)
+		if len(dests) == 0 {
+			return nil
 		}
 		for _, d := range dests {
 			c.work(ctx, ctx, d)
@@ -190,23 +233,30 @@ func (c *Courier) Flush(ctx context.Context) error {
 	}
 }
 
-// work delivers a destination's due deliveries in order until one fails or
-// none is due. ctx ends the taking of new work; calls ends calls under way.
+// work delivers a destination's due deliveries, oldest first, until none
+// is due or the store fails. A delivery that fails holds back its own lane
+// (its ticket) and the worker goes on with the other lanes, unless the
+// failure is about the whole destination and pauses it. ctx ends the taking
+// of new work; calls ends calls under way.
 func (c *Courier) work(ctx, calls context.Context, dest string) {
 	for ctx.Err() == nil {
+		now := c.clock.Now().UTC()
+		if c.storeWaits(now) != nil {
+			return
+		}
 		var d Delivery
 		var ok bool
 		err := c.store.View(ctx, func(tx Tx) (err error) {
-			d, ok, err = tx.NextDelivery(dest)
+			d, ok, err = tx.NextDelivery(dest, now)
 			return err
 		})
 		if err != nil {
 			if ctx.Err() == nil {
-				c.log.Error("outbox: cannot read next delivery", "destination", dest, "err", err)
+				c.storeFailed(false, "read the next delivery to "+dest, err)
 			}
 			return
 		}
-		if !ok || d.NextAt.After(c.clock.Now()) {
+		if !ok {
 			return
 		}
 		// The attempt is on record before it leaves: if this process dies
@@ -215,22 +265,32 @@ func (c *Courier) work(ctx, calls context.Context, dest string) {
 		if err := c.store.Update(ctx, func(tx Tx) error {
 			return tx.PostponeDelivery(d.ID, d.Attempts+1, d.NextAt, d.LastError)
 		}); err != nil {
-			c.log.Error("outbox: cannot record an attempt", "delivery", d.ID, "err", err)
+			if ctx.Err() == nil {
+				c.storeFailed(true, "record an attempt", err)
+			}
 			return
 		}
+		c.storeWorked(true)
 		start := time.Now()
 		err = c.deliver(calls, d)
 		if err == nil {
 			c.observe(d.Job, "delivered", time.Since(start))
+			c.destinationWorks(dest)
 			continue
+		}
+		var serr *storeError
+		if errors.As(err, &serr) {
+			// The network may have it; the recorded attempt makes the next
+			// try look before posting again.
+			c.observe(d.Job, "retry", time.Since(start))
+			c.storeFailed(serr.write, serr.doing, serr.err)
+			return
 		}
 		outcome, ferr := c.failed(ctx, d, err)
 		c.observe(d.Job, outcome, time.Since(start))
 		if ferr != nil {
-			c.log.Error("outbox: cannot record failed delivery", "delivery", d.ID, "err", ferr)
-		}
-		if outcome == "retry" {
-			return // the head waits; so does the rest of its queue
+			c.storeFailed(true, "record a failed delivery", ferr)
+			return
 		}
 	}
 }
@@ -263,8 +323,11 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 		}
 		return err
 	})
-	if err != nil {
+	if ErrorCode(err) == ENOTFOUND {
 		return Permanent(fmt.Errorf("load %s of ticket #%d: %w", d.Job, d.TicketID, err))
+	}
+	if err != nil {
+		return &storeError{doing: fmt.Sprintf("load %s of ticket #%d", d.Job, d.TicketID), err: err}
 	}
 	switch d.Job {
 	case PostTicket:
@@ -432,7 +495,7 @@ func (c *Courier) finish(ctx context.Context, d Delivery, also func(Tx) error) e
 		// Delivered but not recorded: the retry sends it again. Say so
 		// loudly; it is the one way a customer could see a message twice.
 		c.log.Error("outbox: delivered but could not record it", "delivery", d.ID, "job", d.Job, "err", err)
-		return fmt.Errorf("record %s delivery %d: %w", d.Job, d.ID, err)
+		return &storeError{write: true, doing: fmt.Sprintf("record %s delivery %d", d.Job, d.ID), err: err}
 	}
 	return nil
 }
@@ -444,10 +507,17 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 	attempts := d.Attempts + 1
 	if !IsPermanent(cause) && now.Sub(d.CreatedAt) < c.retry.GiveUpAfter {
 		wait := c.retry.wait(d, attempts, cause)
+		pause := c.destinationWait(d, cause)
 		if !errors.Is(cause, errNotReady) {
-			c.log.Warn("outbox: delivery failed, will retry", "delivery", d.ID, "job", d.Job, "destination", d.Destination, "attempt", attempts, "retry_in", wait, "err", cause)
+			c.log.Warn("outbox: delivery failed, will retry", "delivery", d.ID, "job", d.Job, "destination", d.Destination,
+				"ticket", d.TicketID, "attempt", attempts, "retry_in", wait, "destination_waits", pause, "err", cause)
 		}
 		return "retry", c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+			if pause > 0 {
+				if err := tx.PauseDestination(d.Destination, now.Add(pause)); err != nil {
+					return err
+				}
+			}
 			return tx.PostponeDelivery(d.ID, attempts, now.Add(wait), cause.Error())
 		})
 	}

@@ -52,12 +52,25 @@ type Tx interface {
 
 	// Enqueue stores d in the outbox and sets d.ID.
 	Enqueue(d *Delivery) error
-	// DueDestinations returns destinations whose oldest pending delivery is
-	// due at now, at most limit, oldest first.
+	// DueDestinations returns destinations that have a due delivery at
+	// now, at most limit, the one whose oldest pending delivery is oldest
+	// first. A delivery is due when its NextAt has come, nothing older of
+	// its lane is pending, and its destination is not paused.
+	//
+	// A lane is a destination's deliveries of one ticket (TicketID);
+	// deliveries of no ticket (TicketID 0: announcements, direct messages,
+	// greetings) are one lane of their own. Order is kept within a lane:
+	// a delivery that is backing off holds back the rest of its lane, not
+	// the other lanes of its destination.
 	DueDestinations(now time.Time, limit int) ([]string, error)
-	// NextDelivery returns the oldest pending delivery of destination, due
-	// or not; ok is false when the destination has none.
-	NextDelivery(destination string) (d Delivery, ok bool, err error)
+	// NextDelivery returns the oldest delivery of destination that is due
+	// at now (see DueDestinations); ok is false when none is.
+	NextDelivery(destination string, now time.Time) (d Delivery, ok bool, err error)
+	// PauseDestination makes no delivery of destination due before until,
+	// whatever its lane: a network's rate limit (429 Retry-After) is about
+	// the whole destination. It replaces an earlier pause of destination;
+	// a pause may be forgotten once the destination has no delivery left.
+	PauseDestination(destination string, until time.Time) error
 	// FinishDelivery removes delivery id from the outbox: it was delivered,
 	// or failed for good and was dealt with.
 	FinishDelivery(id int64) error

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"caredesk/bot"
@@ -32,20 +33,33 @@ func (tx *tx) Enqueue(d *bot.Delivery) error {
 	return nil
 }
 
-// DueDestinations returns destinations whose oldest pending delivery is due
-// at now, at most limit, oldest first; none when limit is not positive.
+// zeroAt is how outbox_lanes stores the zero time (due at once): the
+// smallest integer, so that "due" is one index range.
+const zeroAt = math.MinInt64
+
+// laneAt is t as outbox_lanes and outbox_pauses store it.
+func laneAt(t time.Time) int64 {
+	if t.IsZero() {
+		return zeroAt
+	}
+	return t.UnixMicro()
+}
+
+// DueDestinations returns destinations that have a due delivery at the head
+// of one of their lanes and are not paused at now, at most limit, the one
+// whose oldest delivery is oldest first; none when limit is not positive.
 //
-// Only the head of a queue counts: deliveries to one destination leave in
-// order, so a head that is backing off holds back everything behind it, due
-// or not. The heads are kept in outbox_heads by triggers (see the
-// migration), so this reads one row per queue, not the whole backlog.
+// A lane is a destination's deliveries of one ticket; a head that is
+// backing off holds back its own lane only. outbox_heads holds one row per
+// destination with the time it is next due (its earliest lane head, or the
+// end of its pause), kept by triggers (see the migrations), so this reads
+// one row per destination, not the whole backlog.
 func (tx *tx) DueDestinations(now time.Time, limit int) ([]string, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	// A NULL next_at is the zero time: due at once.
 	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT destination FROM outbox_heads
-		WHERE next_at IS NULL OR next_at <= ? ORDER BY id LIMIT ?`, at(now), limit)
+		WHERE next_at <= ? ORDER BY id LIMIT ?`, laneAt(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list due destinations: %w", err)
 	}
@@ -64,12 +78,23 @@ func (tx *tx) DueDestinations(now time.Time, limit int) ([]string, error) {
 	return dests, nil
 }
 
-// NextDelivery returns the oldest pending delivery of destination, due or
-// not; ok is false when the destination has none.
-func (tx *tx) NextDelivery(destination string) (bot.Delivery, bool, error) {
+// NextDelivery returns the oldest delivery of destination that is due at
+// now and has nothing older pending in its lane; ok is false when there is
+// none or the destination is paused.
+func (tx *tx) NextDelivery(destination string, now time.Time) (bot.Delivery, bool, error) {
 	var d bot.Delivery
+	// Two ways to the oldest due lane, each cheap where the other is not:
+	// walk the 256 oldest lanes and take the first due one (a storm of new
+	// tickets, nearly all due); failing that, the oldest of the due lanes
+	// (many tickets failing at once, few due). COALESCE tries the second
+	// only when the first found nothing.
 	err := tx.tx.QueryRowContext(tx.ctx, `SELECT `+deliveryColumns+` FROM outbox
-		WHERE destination = ? ORDER BY id LIMIT 1`, destination).
+		WHERE id = COALESCE(
+			(SELECT id FROM (SELECT id, next_at FROM outbox_lanes INDEXED BY outbox_lanes_age
+				WHERE destination = ?1 ORDER BY id LIMIT 256) WHERE next_at <= ?2 ORDER BY id LIMIT 1),
+			(SELECT MIN(id) FROM outbox_lanes INDEXED BY outbox_lanes_due WHERE destination = ?1 AND next_at <= ?2))
+		AND NOT EXISTS (SELECT 1 FROM outbox_pauses WHERE destination = ?1 AND until > ?2)`,
+		destination, laneAt(now)).
 		Scan(&d.ID, &d.Destination, &d.Job, &d.TicketID, &d.MessageID, &d.Agent, &d.Source, &d.Conversation,
 			&d.Text, &d.Attempts, scanAt(&d.NextAt), scanAt(&d.CreatedAt), &d.LastError)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -79,6 +104,17 @@ func (tx *tx) NextDelivery(destination string) (bot.Delivery, bool, error) {
 		return bot.Delivery{}, false, fmt.Errorf("load next delivery for %s: %w", destination, err)
 	}
 	return d, true, nil
+}
+
+// PauseDestination makes no delivery of destination due before until; it
+// replaces an earlier pause of the destination.
+func (tx *tx) PauseDestination(destination string, until time.Time) error {
+	_, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO outbox_pauses (destination, until) VALUES (?, ?)
+		ON CONFLICT (destination) DO UPDATE SET until = excluded.until`, destination, laneAt(until))
+	if err != nil {
+		return fmt.Errorf("pause deliveries to %s: %w", destination, err)
+	}
+	return nil
 }
 
 // FinishDelivery removes delivery id from the outbox.

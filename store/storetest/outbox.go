@@ -32,17 +32,20 @@ func enqueue(t *testing.T, s bot.Store, ds ...*bot.Delivery) {
 	})
 }
 
-// checkNext fails unless want is the head of its destination; a zero want
-// means the destination is empty.
-func checkNext(t *testing.T, s bot.Store, destination string, want bot.Delivery) {
+// someday is later than any delivery of these tests is due.
+var someday = t0.AddDate(10, 0, 0)
+
+// checkNext fails unless want is the delivery of destination that
+// NextDelivery hands out at now; a zero want means none is due.
+func checkNext(t *testing.T, s bot.Store, destination string, now time.Time, want bot.Delivery) {
 	t.Helper()
 	view(t, s, func(tx bot.Tx) error {
-		got, ok, err := tx.NextDelivery(destination)
+		got, ok, err := tx.NextDelivery(destination, now)
 		switch {
 		case err != nil:
 			return err
 		case ok != (want.ID != 0):
-			t.Errorf("NextDelivery(%q) = %+v, %v; want %+v", destination, got, ok, want)
+			t.Errorf("NextDelivery(%q, now%+v) = %+v, %v; want %+v", destination, now.Sub(t0), got, ok, want)
 		case ok:
 			checkDelivery(t, got, want)
 		}
@@ -74,7 +77,7 @@ func testDeliveryRoundTrip(t *testing.T, s bot.Store) {
 			if d.ID == 0 {
 				t.Fatal("Enqueue left ID 0")
 			}
-			checkNext(t, s, d.Destination, d)
+			checkNext(t, s, d.Destination, someday, d)
 		})
 	}
 }
@@ -92,14 +95,14 @@ func testOutboxFIFO(t *testing.T, s bot.Store) {
 		t.Errorf("ids %d, %d, %d, %d: want them rising in the order queued", desk[0].ID, reply.ID, desk[1].ID, desk[2].ID)
 	}
 	for _, d := range desk {
-		checkNext(t, s, "desk", d)
-		checkNext(t, s, "telegram:1", reply)
+		checkNext(t, s, "desk", t0, d)
+		checkNext(t, s, "telegram:1", t0, reply)
 		finish(t, s, d.ID)
 	}
-	checkNext(t, s, "desk", bot.Delivery{})
-	checkNext(t, s, "telegram:1", reply)
+	checkNext(t, s, "desk", t0, bot.Delivery{})
+	checkNext(t, s, "telegram:1", t0, reply)
 	view(t, s, func(tx bot.Tx) error {
-		_, ok, err := tx.NextDelivery("telegram:2")
+		_, ok, err := tx.NextDelivery("telegram:2", t0)
 		if ok || err != nil {
 			t.Errorf("NextDelivery of a destination never used: ok %v, error %v", ok, err)
 		}
@@ -107,6 +110,8 @@ func testOutboxFIFO(t *testing.T, s bot.Store) {
 	})
 }
 
+// testDueDestinations: deliveries of no ticket are one lane, so here each
+// destination is one ordered queue (testOutboxLanes divides them).
 func testDueDestinations(t *testing.T, s bot.Store) {
 	now := t0
 	ds := []bot.Delivery{
@@ -175,14 +180,123 @@ func testDueDestinations(t *testing.T, s bot.Store) {
 	}
 	enqueue(t, s, &more[0], &more[1], &more[2])
 	finish(t, s, more[0].ID)
-	checkNext(t, s, "desk", ds[4])
+	checkNext(t, s, "desk", now, ds[4])
 	check("desk's second delivered", now, 10, []string{"desk", "telegram:3"})
 
 	// When the head leaves, the next in line is the head, not any due item.
 	finish(t, s, ds[4].ID)
-	checkNext(t, s, "desk", more[1])
+	checkNext(t, s, "desk", now, bot.Delivery{})
+	checkNext(t, s, "desk", now.Add(time.Hour), more[1])
 	check("desk's head delivered again", now, 10, []string{"telegram:3"})
 	check("desk's head delivered again", now.Add(time.Hour), 10, []string{"telegram:2", "telegram:3", "desk:aside", "desk"})
+}
+
+// checkDue fails unless DueDestinations(now, 10) is want.
+func checkDue(t *testing.T, s bot.Store, step string, now time.Time, want ...string) {
+	t.Helper()
+	view(t, s, func(tx bot.Tx) error {
+		got, err := tx.DueDestinations(now, 10)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: DueDestinations(now%+v) = %q, want %q", step, now.Sub(t0), got, want)
+		}
+		return nil
+	})
+}
+
+// testOutboxLanes: a destination's deliveries of one ticket are a lane. A
+// ticket whose root fails again and again holds back its own thread posts,
+// never the other tickets of its desk.
+func testOutboxLanes(t *testing.T, s bot.Store) {
+	now := t0
+	root1 := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 1, NextAt: now}
+	root2 := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 2, NextAt: now}
+	post1 := bot.Delivery{Destination: "desk", Job: bot.PostMessage, TicketID: 1, MessageID: 1, NextAt: now}
+	announce := bot.Delivery{Destination: "desk", Job: bot.Announce, Text: "Shift change", NextAt: now}
+	root3 := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 3, NextAt: now}
+	update1 := bot.Delivery{Destination: "desk", Job: bot.UpdateTicket, TicketID: 1, NextAt: now}
+	announce2 := bot.Delivery{Destination: "desk", Job: bot.Announce, Text: "Rota change", NextAt: now}
+	enqueue(t, s, &root1, &root2, &post1, &announce, &root3, &update1, &announce2)
+
+	checkNext(t, s, "desk", now, root1)
+	update(t, s, func(tx bot.Tx) error { return tx.PostponeDelivery(root1.ID, 1, now.Add(time.Minute), "503") })
+	root1.Attempts, root1.NextAt, root1.LastError = 1, now.Add(time.Minute), "503"
+
+	// Ticket 1 waits, its thread post behind its root; ticket 2 passes.
+	checkDue(t, s, "ticket 1's root backs off", now, "desk")
+	checkNext(t, s, "desk", now, root2)
+	finish(t, s, root2.ID)
+	// Not post1: its root has not left.
+	checkNext(t, s, "desk", now, announce)
+	update(t, s, func(tx bot.Tx) error { return tx.PostponeDelivery(announce.ID, 1, now.Add(2*time.Minute), "503") })
+	announce.Attempts, announce.NextAt, announce.LastError = 1, now.Add(2*time.Minute), "503"
+	// Announcements keep their order among themselves.
+	checkNext(t, s, "desk", now, root3)
+	finish(t, s, root3.ID)
+	checkNext(t, s, "desk", now, bot.Delivery{})
+	checkDue(t, s, "only waiting lanes left", now)
+
+	// A minute later ticket 1 goes on in its order: root, post, update.
+	later := now.Add(time.Minute)
+	checkDue(t, s, "ticket 1's root due again", later, "desk")
+	for _, d := range []bot.Delivery{root1, post1, update1} {
+		checkNext(t, s, "desk", later, d)
+		finish(t, s, d.ID)
+	}
+	checkNext(t, s, "desk", later, bot.Delivery{})
+	checkNext(t, s, "desk", later.Add(time.Minute), announce)
+	finish(t, s, announce.ID)
+	checkNext(t, s, "desk", later, announce2)
+	finish(t, s, announce2.ID)
+	checkDue(t, s, "empty", someday)
+
+	// The same ticket on another destination is another lane.
+	whisper := bot.Delivery{Destination: "desk:aside", Job: bot.Whisper, TicketID: 1, NextAt: now.Add(time.Hour)}
+	reply := bot.Delivery{Destination: "telegram:1", Job: bot.SendReply, TicketID: 1, NextAt: now}
+	enqueue(t, s, &whisper, &reply)
+	checkDue(t, s, "ticket 1 elsewhere", now, "telegram:1")
+	checkNext(t, s, "telegram:1", now, reply)
+}
+
+// testPauseDestination: a pause holds back every lane of one destination
+// (the desk's rate limit is the channel's), and no other destination.
+func testPauseDestination(t *testing.T, s bot.Store) {
+	now := t0
+	root1 := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 1, NextAt: now}
+	root2 := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 2, NextAt: now}
+	reply := bot.Delivery{Destination: "telegram:1", Job: bot.SendReply, TicketID: 1, NextAt: now}
+	enqueue(t, s, &root1, &root2, &reply)
+
+	pause := func(dest string, until time.Time) {
+		t.Helper()
+		update(t, s, func(tx bot.Tx) error { return tx.PauseDestination(dest, until) })
+	}
+	pause("desk", now.Add(30*time.Second))
+	checkDue(t, s, "desk paused", now, "telegram:1")
+	checkNext(t, s, "desk", now, bot.Delivery{})
+	checkNext(t, s, "telegram:1", now, reply)
+	checkDue(t, s, "pause over", now.Add(30*time.Second), "desk", "telegram:1")
+	checkNext(t, s, "desk", now.Add(30*time.Second), root1)
+
+	// A later pause replaces an earlier one, shorter or longer.
+	pause("desk", now.Add(10*time.Second))
+	checkDue(t, s, "pause shortened", now.Add(10*time.Second), "desk", "telegram:1")
+	pause("desk", now.Add(time.Hour))
+	checkDue(t, s, "pause lengthened", now.Add(time.Minute), "telegram:1")
+
+	// A destination of which nothing is left forgets its pause: it was
+	// about the deliveries that left.
+	finish(t, s, root1.ID)
+	checkNext(t, s, "desk", now.Add(time.Hour), root2)
+	finish(t, s, root2.ID)
+	root3 := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 3, NextAt: now}
+	enqueue(t, s, &root3)
+	checkNext(t, s, "desk", now, root3)
+
+	// Pausing a destination that has nothing queued is no error.
+	pause("telegram:2", now.Add(time.Minute))
 }
 
 func testPostponeDelivery(t *testing.T, s bot.Store) {
@@ -203,10 +317,10 @@ func testPostponeDelivery(t *testing.T, s bot.Store) {
 	for _, st := range steps {
 		update(t, s, func(tx bot.Tx) error { return tx.PostponeDelivery(d.ID, st.attempts, st.next, st.lastError) })
 		d.Attempts, d.NextAt, d.LastError = st.attempts, st.next, st.lastError
-		checkNext(t, s, "telegram:1", d)
+		checkNext(t, s, "telegram:1", someday, d)
 	}
 	finish(t, s, d.ID)
-	checkNext(t, s, "telegram:1", other)
+	checkNext(t, s, "telegram:1", someday, other)
 }
 
 // testDeliveryIDsNotReused: Delivery.Key is built from the id, and a network

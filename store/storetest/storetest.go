@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"DeliveryRoundTrip", testDeliveryRoundTrip},
 		{"OutboxFIFO", testOutboxFIFO},
 		{"DueDestinations", testDueDestinations},
+		{"OutboxLanes", testOutboxLanes},
+		{"PauseDestination", testPauseDestination},
 		{"OutboxModel", testOutboxModel},
 		{"PostponeDelivery", testPostponeDelivery},
 		{"DeliveryIDsNotReused", testDeliveryIDsNotReused},

@@ -216,7 +216,7 @@ func testNotFound(t *testing.T, s bot.Store) {
 
 	// A destination with nothing queued is no error.
 	view(t, s, func(tx bot.Tx) error {
-		got, ok, err := tx.NextDelivery("telegram:1")
+		got, ok, err := tx.NextDelivery("telegram:1", t0)
 		if err != nil || ok {
 			t.Errorf("NextDelivery(empty destination) = %+v, %v, %v; want ok false, no error", got, ok, err)
 		}

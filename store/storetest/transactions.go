@@ -48,7 +48,7 @@ func checkEmpty(t *testing.T, s bot.Store, key string) {
 		if open, err := tx.OpenTickets(10); err != nil || len(open) != 0 {
 			t.Errorf("after rollback: OpenTickets = %v, %v; want none", ticketIDs(open), err)
 		}
-		if d, ok, err := tx.NextDelivery("desk"); err != nil || ok {
+		if d, ok, err := tx.NextDelivery("desk", t0); err != nil || ok {
 			t.Errorf("after rollback: NextDelivery = %+v, %v, %v; want none", d, ok, err)
 		}
 		if due, err := tx.DueDestinations(t0, 10); err != nil || len(due) != 0 {
