@@ -3,6 +3,7 @@ package sqlite
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -28,6 +29,10 @@ func lockPath(path string) string { return path + ".lock" }
 func acquire(path string, now time.Time) (*lock, error) {
 	name := lockPath(path)
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return nil, fmt.Errorf("caredesk cannot write its lock file %s (%w). Make the folder of CAREDESK_DB and the files in it "+
+			"writable by the user caredesk runs as (uid %d), or point CAREDESK_DB at a writable place", name, err, os.Getuid())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open the lock file %s: %w", name, err)
 	}
