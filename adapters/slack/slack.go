@@ -39,6 +39,9 @@ type Options struct {
 	// HighReach is the follower count from which a ticket's root carries a
 	// "high reach" badge; 0 for never.
 	HighReach int
+	// OnState, when set, hears whether the Socket Mode connection is up:
+	// ok, or not with a sentence that says why. nil: no one listens.
+	OnState func(ok bool, reason string)
 }
 
 // Desk is the team's Slack channel, as the core sees it (bot.Desk) and as

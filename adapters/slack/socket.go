@@ -44,6 +44,13 @@ func (d *Desk) RunSocketMode(ctx context.Context, r handlers.Runner) error {
 	}
 }
 
+// state tells Options.OnState, if set, whether Socket Mode is connected.
+func (d *Desk) state(ok bool, reason string) {
+	if d.opts.OnState != nil {
+		d.opts.OnState(ok, reason)
+	}
+}
+
 func (d *Desk) socketError(err error) error {
 	switch err.Error() {
 	case "invalid_auth", "not_authed", "not_allowed_token_type", "account_inactive", "token_revoked":
@@ -59,8 +66,14 @@ func (d *Desk) socketEvent(ctx context.Context, client *socketmode.Client, r han
 	switch evt.Type {
 	case socketmode.EventTypeConnected:
 		d.log.Info("connected to Slack over Socket Mode")
+		d.state(true, "")
 	case socketmode.EventTypeConnectionError:
 		d.log.Warn("Socket Mode connection failed; trying again", "err", evt.Data)
+		d.state(false, "caredesk's Socket Mode connection to Slack failed; it keeps trying. Check SLACK_API_URL and the network.")
+	case socketmode.EventTypeConnecting:
+		// At start, and again whenever the connection dropped or Slack
+		// asked for a new one.
+		d.state(false, "caredesk is connecting to Slack over Socket Mode.")
 	case socketmode.EventTypeEventsAPI:
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
 		if !ok || evt.Request == nil {
