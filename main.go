@@ -31,6 +31,7 @@ import (
 	"caredesk/bot"
 	"caredesk/config"
 	"caredesk/handlers"
+	"caredesk/health"
 	"caredesk/ics"
 	"caredesk/quietlog"
 	"caredesk/store/sqlite"
@@ -122,13 +123,20 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	}
 	defer db.Close()
 
-	nets, err := connect(ctx, cfg, log)
+	// core is set below, before the board's Run, which alone announces.
+	var core *bot.Bot
+	board := health.New(health.Options{
+		Announcer: health.AnnouncerFunc(func(ctx context.Context, text string) error { return core.Announce(ctx, text) }),
+		Logger:    log.With("part", "health"),
+	})
+	nets, err := connect(ctx, cfg, log, board)
 	if err != nil {
 		return err
 	}
 	defer nets.close()
 
 	m := newMetrics(db)
+	m.watch(board)
 	courier := bot.NewCourier(db, nets.desk, nets.sources,
 		bot.CourierLogger(log.With("part", "outbox")),
 		bot.CourierRetry(bot.Retry{Min: cfg.Retry.Min, Max: cfg.Retry.Max, GiveUpAfter: cfg.Retry.GiveUpAfter}),
@@ -140,20 +148,36 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	policy.Escalation = cfg.File.Escalation
 	policy.HighReach = cfg.File.HighReach
 	policy.ReopenWindow = cfg.ReopenWindow
-	core := bot.New(db, bot.WithWake(courier.Wake), bot.WithPolicy(policy), bot.WithLogger(log))
-	inbound := m.counting(core)
+	core = bot.New(db, bot.WithWake(courier.Wake), bot.WithPolicy(policy), bot.WithLogger(log))
+	inbound := m.counting(core, board.Heard)
 	runner := handlers.Runner{Actor: core, Log: log}
 
 	var ready atomic.Bool
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	board.Probe("caredesk", func(context.Context) error {
 		if !ready.Load() {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
+			return errors.New("caredesk is starting or stopping")
 		}
-		fmt.Fprintln(w, "ok")
+		return nil
 	})
-	mux.Handle("GET /metrics", m.handler())
+	board.Probe("store", db.Writable)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "alive") })
+	mux.Handle("GET /readyz", board.Handler())
+	mux.Handle("GET /healthz", board.Handler()) // readiness, under its old name
+	// Metrics tell a stranger how busy the desk is and which networks it
+	// uses: CAREDESK_METRICS_ADDR keeps them off the public address.
+	metricsSrv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
+	var metricsLn net.Listener
+	if cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", m.handler())
+	} else {
+		metricsMux := http.NewServeMux()
+		metricsMux.Handle("GET /metrics", m.handler())
+		metricsSrv.Handler = metricsMux
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on CAREDESK_METRICS_ADDR=%s: %w", cfg.MetricsAddr, err)
+		}
+	}
 	// One budget for the memory of every body read from the internet.
 	bodies := bodybudget.New(bodybudget.Limits{})
 	if nets.slack != nil && !cfg.Slack.SocketMode() {
@@ -192,6 +216,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		}()
 	}
 	goRun("http", func() error { return srv.Serve(ln) })
+	if metricsLn != nil {
+		goRun("metrics", func() error { return metricsSrv.Serve(metricsLn) })
+	}
+	goRun("health", func() error { board.Run(ctx); return nil })
 	goRun("outbox", func() error { return courier.Run(ctx) })
 	switch {
 	case nets.telegram == nil:
@@ -229,6 +257,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	defer done()
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Warn("http shutdown", "err", err)
+	}
+	if err := metricsSrv.Shutdown(shutdown); err != nil {
+		log.Warn("metrics http shutdown", "err", err)
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {

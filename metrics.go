@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"caredesk/bot"
+	"caredesk/health"
 	"caredesk/store/sqlite"
 )
 
@@ -84,16 +85,56 @@ type receiver interface {
 }
 
 type countingReceiver struct {
-	next receiver
-	m    *metrics
+	next  receiver
+	m     *metrics
+	heard func(source string) // a complaint from source was stored (health.Board.Heard)
 }
 
 func (c countingReceiver) Receive(ctx context.Context, in bot.Inbound) error {
 	err := c.next.Receive(ctx, in)
 	if err == nil {
 		c.m.complaints.WithLabelValues(in.Source).Inc()
+		c.heard(in.Source)
 	}
 	return err
 }
 
-func (m *metrics) counting(r receiver) receiver { return countingReceiver{next: r, m: m} }
+// counting wraps r to count what it stores, and tell heard of each source
+// that brought a complaint (so a silent source is noticed).
+func (m *metrics) counting(r receiver, heard func(source string)) receiver {
+	return countingReceiver{next: r, m: m, heard: heard}
+}
+
+// watch shows board's parts as caredesk_source_up{source} and
+// caredesk_desk_up, 1 when connected and 0 when not.
+func (m *metrics) watch(board *health.Board) {
+	m.reg.MustRegister(boardCollector{
+		board:  board,
+		source: prometheus.NewDesc("caredesk_source_up", "1 when the source brings complaints (connected, and not silent past its silence_alarm), 0 when not.", []string{"source"}, nil),
+		desk:   prometheus.NewDesc("caredesk_desk_up", "1 when the desk's own connection is up, 0 when not.", nil, nil),
+	})
+}
+
+// boardCollector reads the health board at each scrape.
+type boardCollector struct {
+	board        *health.Board
+	source, desk *prometheus.Desc
+}
+
+// Describe sends the descriptions of the board's metrics.
+func (c boardCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.source; ch <- c.desk }
+
+// Collect sends the state of every part on the board.
+func (c boardCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.board.States() {
+		up := 0.0
+		if s.OK {
+			up = 1
+		}
+		if s.Kind == health.Desk {
+			ch <- prometheus.MustNewConstMetric(c.desk, prometheus.GaugeValue, up)
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(c.source, prometheus.GaugeValue, up, s.Name)
+	}
+}

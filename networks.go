@@ -10,6 +10,7 @@ import (
 	"caredesk/adapters/webhook"
 	"caredesk/bot"
 	"caredesk/config"
+	"caredesk/health"
 )
 
 // networks are the connections the configuration asks for: one desk, and
@@ -24,16 +25,31 @@ type networks struct {
 }
 
 // connect opens and checks every network cfg names, so that a wrong token
-// stops caredesk at start with a sentence, not at the first complaint.
-func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*networks, error) {
+// stops caredesk at start with a sentence, not at the first complaint. The
+// desk and each source go on board, and report their state to it.
+func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *health.Board) (*networks, error) {
 	n := &networks{sources: map[string]bot.Source{}}
 	if cfg.Discord.Desk() || cfg.Discord.Source() {
+		// One gateway serves both roles: its state is the desk's and the
+		// community's.
+		var parts []*health.Part
+		if cfg.Discord.Desk() {
+			parts = append(parts, board.Desk("desk", "the Discord desk"))
+		}
+		if cfg.Discord.Source() {
+			parts = append(parts, board.Source(discord.SourceName, "Discord"))
+		}
+		onState := func(ok bool, reason string) {
+			for _, p := range parts {
+				p.Report(ok, reason)
+			}
+		}
 		d, err := discord.New(ctx, discord.Options{
 			Token: cfg.Discord.Token, ApplicationID: cfg.Discord.ApplicationID, GuildID: cfg.Discord.GuildID,
 			DeskChannelID: cfg.Discord.DeskChannelID, SourceChannelIDs: cfg.Discord.SourceChannelIDs,
 			AcceptDMs: cfg.Discord.AcceptDMs, APIURL: cfg.Discord.APIURL,
 			ClaimEmoji: cfg.Discord.ClaimEmoji, ResolveEmoji: cfg.Discord.ResolveEmoji,
-			HighReach: cfg.File.HighReach, Logger: log.With("network", "discord"),
+			HighReach: cfg.File.HighReach, Logger: log.With("network", "discord"), OnState: onState,
 		})
 		if err != nil {
 			return nil, err
@@ -47,31 +63,43 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*network
 		}
 		n.desk = n.discord
 	} else {
+		desk := board.Desk("desk", "the Slack desk")
 		s, err := slack.New(ctx, slack.Options{
 			BotToken: cfg.Slack.BotToken, SigningSecret: cfg.Slack.SigningSecret, AppToken: cfg.Slack.AppToken,
 			ChannelID: cfg.Slack.ChannelID, APIURL: cfg.Slack.APIURL,
 			ClaimEmoji: cfg.Slack.ClaimEmoji, ResolveEmoji: cfg.Slack.ResolveEmoji,
-			HighReach: cfg.File.HighReach, Logger: log.With("network", "slack"),
+			HighReach: cfg.File.HighReach, Logger: log.With("network", "slack"), OnState: desk.Report,
 		})
 		if err != nil {
 			return nil, err
+		}
+		if !cfg.Slack.SocketMode() {
+			desk.Report(true, "") // Slack reaches caredesk; auth.test just passed
 		}
 		n.slack, n.desk = s, s
 	}
 	if cfg.HasTelegram() {
+		part := board.Source(telegram.SourceName, "Telegram")
 		tg, err := telegram.New(ctx, telegram.Options{
 			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL,
 			WebhookURL: cfg.Telegram.WebhookURL, WebhookSecret: cfg.Telegram.WebhookSecret,
 			PollTimeout: cfg.Telegram.PollTimeout, Logger: log.With("network", "telegram"),
+			OnState: part.Report,
 		})
 		if err != nil {
 			return nil, err
 		}
+		part.Report(true, "") // getMe just took the token
 		n.telegram = tg
 		n.sources[telegram.SourceName] = tg
 	}
 	for _, w := range cfg.File.Webhooks {
 		src := webhook.Source{Name: w.Name, Secret: w.Secret, ReplyURL: w.ReplyURL, Display: w.Display}
+		part := board.Source(webhook.SourceName(w.Name), w.Display)
+		part.Report(true, "") // a bridge has nothing to connect; it may only fall silent
+		if w.SilenceAlarm > 0 {
+			part.WatchSilence(w.SilenceAlarm)
+		}
 		n.hooks = append(n.hooks, src)
 		n.sources[webhook.SourceName(w.Name)] = webhook.NewClient(src, webhook.ClientOptions{Logger: log.With("network", "webhook", "source", w.Name)})
 	}

@@ -342,3 +342,9 @@ func (p *Part) newsLocked() news {
 	}
 	return news{quiet: p.quiet, text: fmt.Sprintf("⚠️ %s Customers writing on %s are not reaching the desk.", p.reason, p.display)}
 }
+
+// AnnouncerFunc adapts a function to Announcer.
+type AnnouncerFunc func(ctx context.Context, text string) error
+
+// Announce calls f.
+func (f AnnouncerFunc) Announce(ctx context.Context, text string) error { return f(ctx, text) }
