@@ -221,7 +221,7 @@ func reach(v handlers.View) string {
 // webURL returns address when it is an absolute http(s) URL, "" otherwise:
 // a link caredesk shows must lead to a web page.
 func webURL(address string) string {
-	u, err := url.Parse(address)
+	u, err := url.Parse(outside.Clean(address)) // a bridge's address may hide a bidi override
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return ""
 	}

@@ -70,6 +70,7 @@ func TestOutsideTextIsDataEverywhere(t *testing.T) {
 	d := newDesk(t, sim)
 	tk := ticket()
 	tk.Customer.Name = hostileName
+	tk.PostURL = "https://x.example/status/1\u202egpj.exe"
 	ts, err := d.PostTicket(ctx, tk)
 	if err != nil {
 		t.Fatal(err)

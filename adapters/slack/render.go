@@ -161,6 +161,7 @@ func reach(v handlers.View) string {
 // link is a Slack link to u labelled label, or "" when u is empty. A URL
 // that could break out of Slack's <url|label> is shown as text instead.
 func link(u, label string) string {
+	u = outside.Clean(u) // a bridge's address may hide a bidi override
 	switch {
 	case u == "":
 		return ""
