@@ -90,8 +90,10 @@ func TestBothDirectionsWithTheCore(t *testing.T) {
 	}
 	thread := strings.Join(desk.lines(), "\n")
 	for _, want := range []string{
-		"posted the reply of <@UALICE>: https://x.com/brand/status/2",
-		"was NOT delivered to the customer: the twitter bridge refused the reply (422): the tweet was deleted",
+		// The bridge's words are outside text: quoted, so a desk shows
+		// them as data.
+		"posted the reply of <@UALICE>: " + bot.Quote("https://x.com/brand/status/2"),
+		"was NOT delivered to the customer: " + bot.Quote("the twitter bridge refused the reply (422): the tweet was deleted"),
 	} {
 		if !strings.Contains(thread, want) {
 			t.Errorf("the thread does not say %q:\n%s", want, thread)
