@@ -313,7 +313,8 @@ func (b *Board) told(p *Part, n news, now time.Time) {
 
 // holdLocked is how long p's current state must have held before it is
 // announced: the settle time, doubled for each announcement of p within
-// the last hour after the first, up to an hour. b.mu is held.
+// the last hour after the first, up to an hour; for silence and its end,
+// that less the settle time. b.mu is held.
 func (b *Board) holdLocked(p *Part, now time.Time) time.Duration {
 	recent := p.tolds[:0]
 	for _, t := range p.tolds {
@@ -327,6 +328,11 @@ func (b *Board) holdLocked(p *Part, now time.Time) time.Duration {
 		if hold *= 2; hold >= flapWindow {
 			return flapWindow
 		}
+	}
+	if p.quiet || (p.ok && p.toldQuiet) {
+		// Silence has held for its whole silence_alarm already, and a
+		// complaint that ends it is no blip: only repeats wait longer.
+		hold -= b.settle
 	}
 	return hold
 }

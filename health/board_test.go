@@ -201,7 +201,7 @@ func TestSilentSource(t *testing.T) {
 	if got := f.ch.said(); len(got) != 0 {
 		t.Fatalf("a source heard within its silence alarm was announced: %q", got)
 	}
-	f.after(time.Minute)
+	f.after(time.Second)
 	want := "⚠️ X (Twitter) has sent no complaint for 2h (its silence_alarm): check that the bridge runs and that it can reach caredesk's /hooks/twitter. Customers writing on X (Twitter) are not reaching the desk."
 	if got := f.ch.said(); !slices.Equal(got, []string{want}) {
 		t.Fatalf("after 2 h of silence the channel was told\n%q\nwant\n%q", got, want)
@@ -215,9 +215,25 @@ func TestSilentSource(t *testing.T) {
 	}
 
 	f.board.Heard("webhook:twitter")
-	f.after(time.Minute)
+	f.after(time.Second)
 	if got := f.ch.said(); len(got) != 2 || got[1] != "✅ X (Twitter) is bringing complaints again." {
-		t.Errorf("after a complaint arrived the channel was told %q, want the recovery", got)
+		t.Errorf("a second after a complaint arrived the channel was told %q, want the recovery", got)
+	}
+}
+
+// TestShortSilenceAlarm: a silence alarm shorter than the settle time
+// still tells both the silence and its end.
+func TestShortSilenceAlarm(t *testing.T) {
+	f := newFixture(t)
+	tw := f.board.Source("webhook:forum", "Brand forum")
+	tw.Report(true, "")
+	tw.WatchSilence(2 * time.Second)
+	f.after(3 * time.Second)
+	f.board.Heard("webhook:forum")
+	f.after(time.Second)
+	got := f.ch.said()
+	if len(got) != 2 || !strings.Contains(got[0], "has sent no complaint for 2s") || got[1] != "✅ Brand forum is bringing complaints again." {
+		t.Errorf("the channel was told %q, want the silence and its end", got)
 	}
 }
 

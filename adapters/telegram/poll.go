@@ -31,6 +31,10 @@ func (c *Client) Poll(ctx context.Context, r Receiver) error {
 	pause := backoff{first: c.backoff, next: c.backoff}
 	webhookChecked := false
 	offset := 0
+	// After a failure the first poll is a short one: a long poll that
+	// succeeds says so only when it ends, and the desk should learn at
+	// once that Telegram takes the token again.
+	failing := false
 	for ctx.Err() == nil {
 		if !webhookChecked {
 			if err := c.dropWebhook(ctx); err != nil {
@@ -43,15 +47,17 @@ func (c *Client) Poll(ctx context.Context, r Receiver) error {
 			}
 			webhookChecked = true
 		}
-		updates, err := c.getUpdates(ctx, offset)
+		updates, err := c.getUpdates(ctx, offset, failing)
 		if err != nil {
 			if ctx.Err() == nil {
+				failing = true
 				c.onState(false, c.stateReason(err))
 				c.log.Warn("could not get updates from Telegram; trying again", "err", c.redact(c.pollError(err)), "retry_in", pause.next)
 				pause.wait(ctx)
 			}
 			continue
 		}
+		failing = false
 		c.onState(true, "")
 		offset, err = c.receiveAll(ctx, r, updates, offset)
 		if err != nil {
@@ -96,11 +102,15 @@ func refused(err error) bool {
 }
 
 // getUpdates asks for the updates from offset on, waiting up to the poll
-// timeout for some to arrive.
-func (c *Client) getUpdates(ctx context.Context, offset int) ([]tgbotapi.Update, error) {
+// timeout for some to arrive, or not at all when short.
+func (c *Client) getUpdates(ctx context.Context, offset int, short bool) ([]tgbotapi.Update, error) {
 	api, stop := c.call(ctx, c.poll+pollOverhead)
 	defer stop()
-	return api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Timeout: int(c.poll / time.Second)})
+	timeout := int(c.poll / time.Second)
+	if short {
+		timeout = 0
+	}
+	return api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Timeout: timeout})
 }
 
 // pollError explains the failures of getUpdates that need a person.

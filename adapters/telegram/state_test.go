@@ -3,6 +3,7 @@ package telegram_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"caredesk/adapters/telegram"
 	"caredesk/sim/telegramsim"
@@ -70,10 +71,11 @@ func TestPollReportsWhyTelegramGivesNoUpdates(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startSim(t)
 			st := make(states, 1000)
-			c, _ := newClient(t, s, telegram.Options{OnState: st.report})
+			// Long polls far longer than the test may wait: the return of
+			// Telegram must be heard without waiting one out.
+			c, _ := newClient(t, s, telegram.Options{OnState: st.report, PollTimeout: time.Minute})
 			rec := newRecorder()
 			poll(t, c, rec)
-			st.next(t, true)
 			waitSim(t, s, "the long poll", func() bool { return s.Polling() == 1 })
 
 			mend := tt.fault(s)
