@@ -100,6 +100,7 @@ func TestFullDisk(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
+	freed := time.Now()
 	for {
 		status, _ := sendComplaint(t, r, twitter, tweet(refused))
 		if status == http.StatusAccepted {
@@ -114,6 +115,7 @@ func TestFullDisk(t *testing.T) {
 	want := refused + 2 // tweets 0…refused, and Ada's Telegram message
 	r.wait(fmt.Sprintf("%d threads", want), func() bool { return len(r.roots()) >= want })
 	r.recorded(want)
+	t.Logf("space returned: all %d threads posted %s later", want, time.Since(freed).Round(time.Millisecond))
 	assertOneThreadEach(t, r.roots(), want)
 	if code := getStatus(t, r.base+"/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz after space returned: %d, want 200", code)
