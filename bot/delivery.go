@@ -26,8 +26,10 @@ const (
 )
 
 // Delivery is one item of the durable outbox. Deliveries to one Destination
-// leave in the order they were queued, one at a time; different destinations
-// do not wait for each other.
+// leave one at a time; those of one ticket (a lane) in the order they were
+// queued, while a ticket whose delivery keeps failing does not hold back
+// the other tickets of its destination. Different destinations do not wait
+// for each other.
 type Delivery struct {
 	ID           int64
 	Destination  string // the queue: "desk", "desk:aside", "telegram:12345"
