@@ -30,7 +30,6 @@ type problem struct {
 	msg      string
 	args     []any
 	repeats  int // logged once, then counted since
-	reported bool
 }
 
 // New returns a Limiter that writes to log and summarises repeats every
