@@ -26,10 +26,10 @@ type Limiter struct {
 
 // problem is one key's state within its current interval.
 type problem struct {
-	level    slog.Level
-	msg      string
-	args     []any
-	repeats  int // logged once, then counted since
+	level   slog.Level
+	msg     string
+	args    []any
+	repeats int // logged once, then counted since
 }
 
 // New returns a Limiter that writes to log and summarises repeats every
