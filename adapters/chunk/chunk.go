@@ -18,6 +18,11 @@ type Limit struct {
 	// Atom is the length in bytes of the unit at the start of s that must
 	// not be cut; nil keeps only runes whole.
 	Atom func(s string) int
+	// Quote is the mark that starts each line of a quote block ("> " in
+	// Slack's and Discord's markdown); when set, a quote block cut in two
+	// goes on quoted in the next piece, so a customer's words never lose
+	// their quote and pass for the desk's own.
+	Quote string
 }
 
 // UTF16 counts UTF-16 code units, as Telegram and Discord count their
@@ -51,18 +56,40 @@ func (l Limit) atom(s string) int {
 // dropped, and so are pieces that would be blank (networks refuse empty
 // messages); an empty s is one empty piece.
 func Split(s string, l Limit) []string {
-	var out []string
+	if l.Quote == "" || !strings.HasPrefix(s, l.Quote) && !strings.Contains(s, "\n"+l.Quote) {
+		pieces, _ := split(s, l)
+		return pieces
+	}
+	inner := l
+	inner.Max -= l.width(l.Quote) // room for the mark a piece may gain
+	pieces, midLine := split(s, inner)
+	for i := 1; i < len(pieces); i++ {
+		prev := pieces[i-1]
+		if midLine[i] && strings.HasPrefix(prev[strings.LastIndexByte(prev, '\n')+1:], l.Quote) && !strings.HasPrefix(pieces[i], l.Quote) {
+			pieces[i] = l.Quote + pieces[i]
+		}
+	}
+	return pieces
+}
+
+// split is Split without quotes. midLine[i] tells whether piece i starts
+// in the middle of a line of s, rather than at a line of its own.
+func split(s string, l Limit) (pieces []string, midLine []bool) {
+	mid := false
 	for l.width(s) > l.Max {
 		cut := l.cutPoint(s)
 		if piece := strings.TrimRight(s[:cut], " \n"); strings.TrimSpace(piece) != "" {
-			out = append(out, piece)
+			pieces, midLine = append(pieces, piece), append(midLine, mid)
 		}
-		s = strings.TrimLeft(s[cut:], " \n")
+		rest := strings.TrimLeft(s[cut:], " \n")
+		gap := s[len(strings.TrimRight(s[:cut], " \n")) : len(s)-len(rest)]
+		mid = !strings.Contains(gap, "\n")
+		s = rest
 	}
-	if s = strings.TrimRight(s, " \n"); s != "" || len(out) == 0 {
-		out = append(out, s)
+	if s = strings.TrimRight(s, " \n"); s != "" || len(pieces) == 0 {
+		pieces, midLine = append(pieces, s), append(midLine, mid)
 	}
-	return out
+	return pieces, midLine
 }
 
 // cutPoint is the byte index where the first piece of s ends.

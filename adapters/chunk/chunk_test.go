@@ -34,6 +34,8 @@ func TestSplit(t *testing.T) {
 		{"UTF-16: an emoji counts twice", "😀😀😀", chunk.Limit{Max: 4, Width: chunk.UTF16}, []string{"😀😀", "😀"}},
 		{"markup stays whole", "ab <@U123> cd", chunk.Limit{Max: 6, Atom: tag}, []string{"ab", "<@U123>", "cd"}},
 		{"blank pieces dropped", "aaaa\n\n\n\nbbbb", chunk.Limit{Max: 5}, []string{"aaaa", "bbbb"}},
+		{"a quote cut in two stays quoted", "> aaaa bbbb cccc", chunk.Limit{Max: 10, Quote: "> "}, []string{"> aaaa", "> bbbb", "> cccc"}},
+		{"text after a quote is not quoted", "said:\n> aaaa\nok", chunk.Limit{Max: 9, Quote: "> "}, []string{"said:", "> aaaa", "ok"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

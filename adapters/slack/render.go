@@ -287,23 +287,7 @@ func quoted(escaped string) string { return outside.Lines(escaped, quoteMark) }
 // split cuts Slack text into pieces of at most limit characters, never
 // inside an entity (&amp;) or a control sequence (<@U123>). A quote block
 // cut in two goes on quoted in the next piece.
-func split(s string, limit int) []string {
-	if !strings.HasPrefix(s, quoteMark) && !strings.Contains(s, "\n"+quoteMark) {
-		return chunk.Split(s, chunk.Limit{Max: limit, Atom: atom})
-	}
-	pieces := chunk.Split(s, chunk.Limit{Max: limit - len(quoteMark), Atom: atom})
-	for i := 1; i < len(pieces); i++ {
-		if inQuote(pieces[i-1]) && !strings.HasPrefix(pieces[i], quoteMark) {
-			pieces[i] = quoteMark + pieces[i]
-		}
-	}
-	return pieces
-}
-
-// inQuote reports whether the last line of piece is in a quote block.
-func inQuote(piece string) bool {
-	return strings.HasPrefix(piece[strings.LastIndexByte(piece, '\n')+1:], quoteMark)
-}
+func split(s string, limit int) []string { return chunk.Split(s, chunk.Limit{Max: limit, Atom: atom, Quote: quoteMark}) }
 
 // clip shortens plain text to n characters.
 func clip(s string, n int) string { return chunk.Clip(s, chunk.Limit{Max: n}) }
