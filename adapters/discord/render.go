@@ -332,7 +332,9 @@ func quoted(escaped string) string { return outside.Lines(escaped, quoteMark) }
 // split cuts text into pieces of at most limit UTF-16 units, never inside
 // a mention or timestamp (<@123>, <t:1:f>). A quote block cut in two
 // goes on quoted in the next piece.
-func split(s string, limit int) []string { return chunk.Split(s, chunk.Limit{Max: limit, Width: chunk.UTF16, Atom: atom, Quote: quoteMark}) }
+func split(s string, limit int) []string {
+	return chunk.Split(s, chunk.Limit{Max: limit, Width: chunk.UTF16, Atom: atom, Quote: quoteMark})
+}
 
 // clip shortens plain text to n UTF-16 units, with "…".
 func clip(s string, n int) string { return chunk.Clip(s, chunk.Limit{Max: n, Width: chunk.UTF16}) }

@@ -287,7 +287,9 @@ func quoted(escaped string) string { return outside.Lines(escaped, quoteMark) }
 // split cuts Slack text into pieces of at most limit characters, never
 // inside an entity (&amp;) or a control sequence (<@U123>). A quote block
 // cut in two goes on quoted in the next piece.
-func split(s string, limit int) []string { return chunk.Split(s, chunk.Limit{Max: limit, Atom: atom, Quote: quoteMark}) }
+func split(s string, limit int) []string {
+	return chunk.Split(s, chunk.Limit{Max: limit, Atom: atom, Quote: quoteMark})
+}
 
 // clip shortens plain text to n characters.
 func clip(s string, n int) string { return chunk.Clip(s, chunk.Limit{Max: n}) }
