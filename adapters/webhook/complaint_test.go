@@ -56,6 +56,11 @@ func TestParseComplaintNormalises(t *testing.T) {
 			webhook.Complaint{ID: "1", ConversationID: "u1", Author: webhook.Author{ID: "u1", Handle: "jane", Name: "Jane Doe"}, Text: "line one\nline two"},
 		},
 		{
+			"escape sequences go whole, bidi overrides too, not only their ESC byte",
+			"{\"id\":\"1\",\"author\":{\"id\":\"u1\",\"name\":\"Bob\\u202egpj.exe \\u001b[31mRED\\u001b[0m\"},\"text\":\"a\\u001b[2J\\u001b]8;;http://evil\\u0007link\\u001b]8;;\\u0007\"}",
+			webhook.Complaint{ID: "1", ConversationID: "u1", Author: webhook.Author{ID: "u1", Name: "Bobgpj.exe RED"}, Text: "alink"},
+		},
+		{
 			"a time with an offset is kept as UTC; pt_BR is pt-BR",
 			`{"id":"1","author":{"id":"u1"},"text":"olá","timestamp":"2025-03-14T12:29:00.5+03:00","language":"pt_BR"}`,
 			webhook.Complaint{ID: "1", ConversationID: "u1", Author: webhook.Author{ID: "u1"}, Text: "olá", Language: "pt-BR",

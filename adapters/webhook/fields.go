@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"caredesk/outside"
 )
 
 // decode reads a JSON object into v, turning the decoder's errors into
@@ -139,24 +141,12 @@ func isDigits(s string) bool {
 	return s != "" && strings.TrimLeft(s, "0123456789") == ""
 }
 
-// cleanText removes control characters other than line breaks and tabs
-// (a NUL cannot even be stored in PostgreSQL), makes every line break a
-// "\n", and trims spaces at both ends.
-func cleanText(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\r':
-			return '\n'
-		case r == '\n' || r == '\t':
-			return r
-		case unicode.IsControl(r):
-			return -1
-		}
-		return r
-	}, s)
-	return strings.TrimSpace(s)
-}
+// cleanText removes what would act instead of being read (escape
+// sequences whole, not only their ESC byte; control characters other than
+// line breaks and tabs; bidi overrides; see outside.Clean; a NUL cannot even
+// be stored in PostgreSQL), makes every line break a "\n", and trims spaces
+// at both ends.
+func cleanText(s string) string { return strings.TrimSpace(outside.Clean(s)) }
 
 // cleanLine is cleanText on one line: every run of spaces and line breaks
 // becomes one space, so that a name cannot break the desk's layout.
