@@ -198,8 +198,8 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.MetricsAddr = e.str("CAREDESK_METRICS_ADDR", ""); c.MetricsAddr != "" {
 		c.MetricsAddr = e.addr("CAREDESK_METRICS_ADDR", "")
-		if c.MetricsAddr == c.Addr {
-			e.fail(fmt.Sprintf("CAREDESK_METRICS_ADDR is %q, the same as CAREDESK_ADDR: give /metrics an address of its own, like 127.0.0.1:9090, or unset it to serve /metrics on CAREDESK_ADDR.", c.MetricsAddr))
+		if overlap(c.MetricsAddr, c.Addr) {
+			e.fail(fmt.Sprintf("CAREDESK_METRICS_ADDR is %q, which takes the same port as CAREDESK_ADDR (%q): give /metrics an address of its own, like 127.0.0.1:9090, or unset it to serve /metrics on CAREDESK_ADDR.", c.MetricsAddr, c.Addr))
 		}
 	}
 	c.Tick = e.duration("CAREDESK_TICK", 10*time.Second)
@@ -294,10 +294,25 @@ func webURL(v string) bool {
 
 func (e *env) addr(name, def string) string {
 	v := e.str(name, def)
-	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-		e.fail(fmt.Sprintf("%s is %q: put host:port there, like :8080 or 127.0.0.1:8080.", name, v))
+	_, port, err := net.SplitHostPort(v)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		e.fail(fmt.Sprintf("%s is %q: put host:port there, like :8080 or 127.0.0.1:8080 (a port from 0 to 65535).", name, v))
 	}
 	return v
+}
+
+// overlap reports whether listening on a and b would take the same port:
+// the same port, and hosts that are the same or include each other (an
+// empty or unspecified host is every address; localhost is loopback).
+func overlap(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || pa != pb || pa == "0" {
+		return false
+	}
+	every := func(h string) bool { ip := net.ParseIP(h); return h == "" || ip != nil && ip.IsUnspecified() }
+	loop := func(h string) bool { ip := net.ParseIP(h); return h == "localhost" || ip != nil && ip.IsLoopback() }
+	return every(ha) || every(hb) || ha == hb || loop(ha) && loop(hb)
 }
 
 // duration accepts Go durations ("90m", "1h30m") and whole days ("7d"),

@@ -282,9 +282,17 @@ func (p *parser) holidays(n *yaml.Node, path string) {
 }
 
 func (p *parser) duration(v *yaml.Node, path string) time.Duration {
+	if v.Kind != yaml.ScalarNode {
+		p.fail(v, path, "a duration is one value, not a list or a map: write it like 30m, 1h, 36h or 7d")
+		return 0
+	}
 	d, err := ParseDuration(strings.TrimSpace(v.Value))
-	if err != nil || d <= 0 {
+	switch {
+	case err != nil:
 		p.fail(v, path, "%q is not a duration: write it like 30m, 1h, 36h or 7d", v.Value)
+		return 0
+	case d <= 0:
+		p.fail(v, path, "%q is not longer than nothing: write a positive duration, like 30m, 1h, 36h or 7d", v.Value)
 		return 0
 	}
 	return d
@@ -604,8 +612,12 @@ func (p *parser) webhook(n *yaml.Node, path string) {
 				p.fail(v, path, notURL, v.Value)
 			}
 		},
-		"sla":           func(v *yaml.Node, _ string) { sla = v },
-		"silence_alarm": func(v *yaml.Node, path string) { w.SilenceAlarm = p.duration(v, path) },
+		"sla": func(v *yaml.Node, _ string) { sla = v },
+		"silence_alarm": func(v *yaml.Node, path string) {
+			if v.Tag != "!!null" { // "silence_alarm:" with nothing is no alarm, as when absent
+				w.SilenceAlarm = p.duration(v, path)
+			}
+		},
 	})
 	switch {
 	case w.Name == "":

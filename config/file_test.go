@@ -88,6 +88,8 @@ func TestFileMistakesNameLineAndKey(t *testing.T) {
 		{"sources:\n  webhook:\n    - name: forum\n      secret_env: FORUM_SECRET\n", `caredesk.yaml:3: sources.webhook[0].secret_env: FORUM_SECRET must hold the signing secret of source "forum"`},
 		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      reply_url: n8n.local/hook\n", `caredesk.yaml:5: sources.webhook[0].reply_url: "n8n.local/hook", which is not a URL`},
 		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      silence_alarm: quiet\n", `caredesk.yaml:5: sources.webhook[0].silence_alarm: "quiet" is not a duration`},
+		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      silence_alarm: 0s\n", `caredesk.yaml:5: sources.webhook[0].silence_alarm: "0s" is not longer than nothing: write a positive duration`},
+		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      silence_alarm: [1h]\n", `caredesk.yaml:5: sources.webhook[0].silence_alarm: a duration is one value, not a list`},
 		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      silence_alarms: 2h\n", `caredesk.yaml:5: sources.webhook[0].silence_alarms: unknown setting`},
 		{"high_reach: lots\n", `caredesk.yaml:1: high_reach: "lots" is not a whole number`},
 		{"rota: [\n", `caredesk.yaml:1: did not find expected node content: fix the YAML syntax`},

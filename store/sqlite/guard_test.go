@@ -40,6 +40,48 @@ func TestSecondOpenIsRefused(t *testing.T) {
 	}
 }
 
+// TestOtherNamesOfTheFileAreRefused: a symbolic or hard link is the same
+// database under another name, and another lock file beside it.
+func TestOtherNamesOfTheFileAreRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		link func(oldname, newname string) error
+	}{
+		{"symbolic link", os.Symlink},
+		{"hard link", os.Link},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "caredesk.db")
+			mustOpen(t, path)
+			other := filepath.Join(t.TempDir(), "other.db")
+			if err := tt.link(path, other); err != nil {
+				t.Fatal(err)
+			}
+			db, err := sqlite.Open(other)
+			if err == nil {
+				db.Close()
+				t.Fatalf("Open through a %s to a database in use: no error", tt.name)
+			}
+			if !strings.Contains(err.Error(), "another caredesk is using this database") {
+				t.Errorf("refusal %q does not say another caredesk uses it", err)
+			}
+		})
+	}
+}
+
+func TestMissingFolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nowhere", "caredesk.db")
+	db, err := sqlite.Open(path)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open in a folder that does not exist: no error")
+	}
+	if !strings.Contains(err.Error(), "does not exist: create it") {
+		t.Errorf("refusal %q does not say to create the folder", err)
+	}
+}
+
 // TestFilesArePrivate: the database holds customers' names and words.
 func TestFilesArePrivate(t *testing.T) {
 	dir := t.TempDir()

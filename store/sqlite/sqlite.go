@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"caredesk/bot"
+	"caredesk/quietlog"
 
 	// The driver registers itself as "sqlite3".
 	_ "github.com/mattn/go-sqlite3"
@@ -33,6 +34,7 @@ type DB struct {
 	reader *sql.DB // query_only connections for View
 	lock   *lock
 	log    *slog.Logger
+	quiet  *quietlog.Limiter // the store's troubles, said once a minute
 	health writable
 	bg     sync.WaitGroup // checkpoints under way
 }
@@ -78,11 +80,14 @@ func Open(path string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// Through a symbolic link, the database is the file it points to: the
+	// lock must be the same for every name of it.
+	abs = resolve(abs)
 	l, err := acquire(abs, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
-	db, err := open(abs, o)
+	db, err := open(abs, o, l)
 	if err != nil {
 		l.release()
 		return nil, err
@@ -91,8 +96,23 @@ func Open(path string, opts ...Option) (*DB, error) {
 	return db, nil
 }
 
-func open(abs string, o options) (*DB, error) {
+// resolve follows symbolic links in path, also when its last element does
+// not exist yet.
+func resolve(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+		return filepath.Join(dir, filepath.Base(path))
+	}
+	return path
+}
+
+func open(abs string, o options, l *lock) (*DB, error) {
 	if err := prepare(abs, o.allowEmpty); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", abs, err)
+	}
+	if err := l.hold(abs); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
 	// A URI, so that "?" or "#" in a path cannot be taken for parameters.
@@ -107,7 +127,7 @@ func open(abs string, o options) (*DB, error) {
 	}
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
-	db := &DB{path: abs, writer: writer, log: o.log}
+	db := &DB{path: abs, writer: writer, log: o.log, quiet: quietlog.New(o.log, time.Minute)}
 
 	// Damage behind an intact header shows only when the damaged pages are
 	// read: look before serving, not at the first complaint.
@@ -128,6 +148,11 @@ func open(abs string, o options) (*DB, error) {
 	if err != nil {
 		writer.Close()
 		return nil, explain(abs, err)
+	}
+	// Start with an empty write-ahead log: left full of the migrations, it
+	// would need room it may not get when a small disk fills up.
+	if _, err := writer.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		db.log.Warn("could not truncate the write-ahead log at start", "db", abs, "err", err)
 	}
 
 	// mattn/go-sqlite3 ignores sql.TxOptions.ReadOnly, so read-only is a

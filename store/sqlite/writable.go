@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -48,7 +49,7 @@ func (db *DB) Writable(ctx context.Context) error {
 	}
 	db.wrote(err)
 	if err != nil && storageFailure(err) {
-		return fmt.Errorf("the database %s cannot be written: %w", db.path, err)
+		return fmt.Errorf("the database %s cannot be written (%w): free space on its disk, or make the file and its folder writable; caredesk retries by itself", db.path, err)
 	}
 	return nil
 }
@@ -65,13 +66,15 @@ func (db *DB) wrote(err error) {
 	switch {
 	case err != nil && h.failing == nil:
 		h.failing, h.since = err, time.Now()
-		db.log.Error("the database cannot be written: caredesk refuses new work and keeps trying until it can; "+
+		// A disk with a few pages free lets some writes through: said
+		// once a minute, a flapping store does not flood the log.
+		db.quiet.Log(slog.LevelError, "failing", "the database cannot be written: caredesk refuses new work and keeps trying until it can; "+
 			"if the disk is full, free space on it", "db", db.path, "err", err)
 		db.checkpoint()
 	case err != nil:
 		h.failing = err
 	case h.failing != nil:
-		db.log.Info("the database is writable again", "db", db.path, "after", time.Since(h.since).Round(time.Second))
+		db.quiet.Log(slog.LevelInfo, "writable", "the database is writable again", "db", db.path, "after", time.Since(h.since).Round(time.Second))
 		h.failing = nil
 		db.checkpoint()
 	}
