@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"caredesk/bot"
+	"caredesk/quietlog"
 )
 
 // Poll receives updates by long polling and hands each customer message to
@@ -29,6 +31,7 @@ func (c *Client) Poll(ctx context.Context, r Receiver) error {
 	defer context.AfterFunc(c.life, cancel)()
 	c.log.Info("receiving Telegram updates by long polling", "bot", "@"+c.Username(), "api", c.apiURL)
 	pause := backoff{first: c.backoff, next: c.backoff}
+	quiet := quietlog.New(c.log, time.Minute)
 	webhookChecked := false
 	offset := 0
 	// After a failure the first poll is a short one: a long poll that
@@ -62,7 +65,8 @@ func (c *Client) Poll(ctx context.Context, r Receiver) error {
 		offset, err = c.receiveAll(ctx, r, updates, offset)
 		if err != nil {
 			if ctx.Err() == nil {
-				c.log.Error("could not store a Telegram update; it stays unconfirmed and comes again", "update_id", offset, "err", c.redact(err), "retry_in", pause.next)
+				// A full disk fails every try: said once a minute.
+				quiet.Log(slog.LevelError, "store failed", "could not store a Telegram update; it stays unconfirmed and comes again", "update_id", offset, "err", c.redact(err), "retry_in", pause.next)
 				pause.wait(ctx)
 			}
 			continue
