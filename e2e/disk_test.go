@@ -66,6 +66,7 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal("caredesk took 195 complaints on a full disk: the disk never filled")
 	}
 	r.waitLog("the database cannot be written")
+	waitTruncated(t, filepath.Join(dir, "caredesk.db-wal"))
 	fill(t, filler, 1)
 
 	// On a full disk: a complaint is refused with Retry-After, and a
@@ -139,6 +140,23 @@ func fill(t *testing.T, name string, round int) {
 			}
 			return
 		}
+	}
+}
+
+// waitTruncated waits up to 10 s for caredesk to truncate its write-ahead
+// log, which it does in the background when writes start failing.
+func waitTruncated(t *testing.T, wal string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := os.Stat(wal)
+		if err == nil && info.Size() == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("caredesk did not truncate its write-ahead log within 10 s of failing to write (%v)", err)
+		}
+		time.Sleep(20 * time.Millisecond) // no push for this; look again
 	}
 }
 
