@@ -150,7 +150,7 @@ func (d *Discord) FindTicket(ctx context.Context, t bot.Ticket) (string, error) 
 			return "", deliveryError("list messages", err)
 		}
 		for _, m := range msgs {
-			if m.Author != nil && m.Author.ID == d.botID && len(m.Embeds) > 0 && strings.HasPrefix(m.Embeds[0].Title, prefix) {
+			if m.Author != nil && m.Author.ID == d.botID && len(m.Embeds) > 0 && strings.HasPrefix(m.Embeds[0].Title, prefix) && openedAt(m.Embeds[0], t) {
 				if m.Thread == nil {
 					return m.ID, d.startThread(ctx, m.ID, v)
 				}
@@ -165,6 +165,19 @@ func (d *Discord) FindTicket(ctx context.Context, t bot.Ticket) (string, error) 
 		}
 	}
 	return "", nil
+}
+
+// openedAt reports whether a root's embed shows t's opening time. The
+// number alone is not enough: a new or restored database numbers its
+// tickets again, and its #4 must not adopt the root another database
+// posted for its own #4 (the new #4 would then never show).
+func openedAt(e *discordgo.MessageEmbed, t bot.Ticket) bool {
+	for _, f := range e.Fields {
+		if f.Name == "Opened" {
+			return strings.Contains(f.Value, fmt.Sprintf("<t:%d:", t.OpenedAt.Unix()))
+		}
+	}
+	return true
 }
 
 // FindMessage looks for m in t's thread, so that a post whose answer was

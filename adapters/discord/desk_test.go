@@ -465,6 +465,28 @@ func TestFindTicketAfterALostAnswer(t *testing.T) {
 	}
 }
 
+// TestFindTicketKnowsItsOwnRoot: another database's ticket with the same
+// number (a new or restored database, another process) does not adopt a
+// root; the ticket itself finds it.
+func TestFindTicketKnowsItsOwnRoot(t *testing.T) {
+	t.Parallel()
+	sim := newSim(t, discordsim.Options{})
+	tk := ticket()
+	root, err := newDiscord(t, sim).PostTicket(context.Background(), tk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDiscord(t, sim) // another process: nothing remembered
+	other := ticket()
+	other.OpenedAt = other.OpenedAt.Add(10 * time.Second)
+	if found, err := d.FindTicket(context.Background(), other); err != nil || found != "" {
+		t.Errorf("FindTicket of another database's #%d: %q, %v; want nothing", other.ID, found, err)
+	}
+	if found, err := d.FindTicket(context.Background(), tk); err != nil || found != root {
+		t.Errorf("FindTicket of the ticket itself: %q, %v; want %q", found, err, root)
+	}
+}
+
 func TestPostTicketRetriedAfterTheThreadFailedPostsOnce(t *testing.T) {
 	t.Parallel()
 	sim := newSim(t, discordsim.Options{})

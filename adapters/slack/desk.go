@@ -38,7 +38,7 @@ func (d *Desk) PostTicket(ctx context.Context, t bot.Ticket) (string, error) {
 		// told apart from other posts by machines as well as people.
 		slackapi.MsgOptionMetadata(slackapi.SlackMetadata{
 			EventType:    ticketEvent,
-			EventPayload: map[string]any{"ticket": t.ID, "source": t.Source},
+			EventPayload: map[string]any{"ticket": t.ID, "source": t.Source, "opened": t.OpenedAt.UnixMilli()},
 		}),
 	)
 	if err != nil {
@@ -61,7 +61,7 @@ func (d *Desk) FindTicket(ctx context.Context, t bot.Ticket) (string, error) {
 			return "", deliveryError("conversations.history", err)
 		}
 		for _, m := range h.Messages {
-			if n, ok := m.Metadata.EventPayload["ticket"].(float64); ok && m.Metadata.EventType == ticketEvent && int64(n) == t.ID {
+			if m.Metadata.EventType == ticketEvent && isRootOf(m.Metadata.EventPayload, t) {
 				return m.Timestamp, nil
 			}
 		}
@@ -71,6 +71,20 @@ func (d *Desk) FindTicket(ctx context.Context, t bot.Ticket) (string, error) {
 		params.Cursor = h.ResponseMetaData.NextCursor
 	}
 	return "", nil
+}
+
+// isRootOf reports whether a root's metadata names t. The number alone is
+// not enough: a new or restored database numbers its tickets again, and
+// its #4 must not adopt the root another database posted for its own #4
+// (the new #4 would then never show). Roots posted before "opened" was
+// recorded match by number.
+func isRootOf(payload map[string]any, t bot.Ticket) bool {
+	n, ok := payload["ticket"].(float64)
+	if !ok || int64(n) != t.ID {
+		return false
+	}
+	opened, ok := payload["opened"].(float64)
+	return !ok || int64(opened) == t.OpenedAt.UnixMilli()
 }
 
 // FindMessage looks for m in t's thread by the message id in its metadata.

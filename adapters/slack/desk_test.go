@@ -102,6 +102,36 @@ func stripIDs(bs []slacksim.Button) []slacksim.Button {
 	return bs
 }
 
+// TestFindTicketKnowsItsOwnRoot: a root is found again by its ticket, and
+// another database's ticket with the same number does not adopt it.
+func TestFindTicketKnowsItsOwnRoot(t *testing.T) {
+	sim := newSim(t, slacksim.Options{})
+	d := newDesk(t, sim)
+	tk := posted(t, d)
+	other := ticket()
+	other.OpenedAt = other.OpenedAt.Add(10 * time.Second)
+	tests := []struct {
+		name   string
+		ticket bot.Ticket
+		want   string
+	}{
+		{"the same ticket", tk, tk.DeskThread},
+		{"the same number from another database", other, ""},
+		{"another number", bot.Ticket{ID: 13, OpenedAt: tk.OpenedAt}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := d.FindTicket(context.Background(), tt.ticket)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("FindTicket = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestUpdateTicketRerendersTheRoot(t *testing.T) {
 	sim := newSim(t, slacksim.Options{})
 	d := newDesk(t, sim)
