@@ -240,13 +240,7 @@ func newWorldWith(t *testing.T, policy bot.Policy, now time.Time) *world {
 // delivered.
 func (w *world) writes(c bot.Customer, id int, text string) {
 	w.t.Helper()
-	err := w.bot.Receive(context.Background(), bot.Inbound{
-		Source: "telegram", EventID: fmt.Sprint(500 + id), MessageID: fmt.Sprint(id),
-		Conversation: c.ID, Customer: c, Text: text,
-	})
-	if err != nil {
-		w.t.Fatalf("receive %q: %v", text, err)
-	}
+	w.receive(c, id, text)
 	w.flush()
 }
 
