@@ -8,22 +8,29 @@ import (
 )
 
 // outageLanes is how many different lanes (tickets) of one destination must
-// fail in a row, with nothing delivered in between, before the courier takes
-// it for an outage of the destination rather than trouble with one ticket.
-// One or two failing tickets then wait alone; a desk that is down gets one
-// try per backoff, not one per ticket.
+// fail, with nothing delivered in between, before the courier takes it for
+// an outage of the destination rather than trouble with a few tickets. A
+// few failing tickets then wait alone; a desk that is down gets one try per
+// backoff, not one per ticket.
+//
+// A pause cannot starve new tickets behind old failing ones: during an
+// outage the courier tries a lane that was never tried before one that
+// failed (Tx.FreshDelivery), so the first try after a pause is a new
+// ticket's whenever there is one, and its success ends the outage. Outside
+// an outage the oldest due lane goes first, so that a root refused once
+// with 429 keeps its place among the roots.
 const outageLanes = 3
 
 // outage is a run of failures at one destination.
 type outage struct {
-	lanes int   // different lanes that failed in a row
-	last  int64 // the lane (ticket) that failed last
+	lanes  map[int64]bool // lanes that failed since the last success
+	pauses int            // pauses of the whole destination so far
 }
 
 // destinationWait returns how long d's whole destination waits after d
 // failed with cause: as long as the network asked (429 Retry-After is about
-// the channel, not one ticket), a growing backoff when several tickets in a
-// row failed, and otherwise 0: only d's lane waits.
+// the channel, not one ticket), a growing backoff once several different
+// tickets failed in a row, and otherwise 0: only d's lane waits.
 func (c *Courier) destinationWait(d Delivery, cause error) time.Duration {
 	if ra := RetryAfterOf(cause); ra > 0 {
 		return ra
@@ -34,15 +41,26 @@ func (c *Courier) destinationWait(d Delivery, cause error) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	o := c.outages[d.Destination]
-	if o.lanes == 0 || o.last != d.TicketID {
-		o.lanes++
-		o.last = d.TicketID
+	if o.lanes == nil {
+		o.lanes = map[int64]bool{}
+	}
+	o.lanes[d.TicketID] = true
+	if len(o.lanes) >= outageLanes {
+		o.pauses++
 	}
 	c.outages[d.Destination] = o
-	if o.lanes < outageLanes {
+	if o.pauses == 0 {
 		return 0
 	}
-	return c.retry.backoff(o.lanes - outageLanes + 1)
+	return c.retry.backoff(o.pauses)
+}
+
+// inOutage reports whether dest's whole destination was paused for a run
+// of failures that nothing delivered has ended yet.
+func (c *Courier) inOutage(dest string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.outages[dest].pauses > 0
 }
 
 // destinationWorks ends dest's run of failures: something got through.

@@ -246,7 +246,13 @@ func (c *Courier) work(ctx, calls context.Context, dest string) {
 		}
 		var d Delivery
 		var ok bool
+		fresh := c.inOutage(dest)
 		err := c.store.View(ctx, func(tx Tx) (err error) {
+			if fresh {
+				if d, ok, err = tx.FreshDelivery(dest, now); ok || err != nil {
+					return err
+				}
+			}
 			d, ok, err = tx.NextDelivery(dest, now)
 			return err
 		})

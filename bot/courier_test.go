@@ -143,6 +143,53 @@ func TestFailingTicketDoesNotHoldTheDesk(t *testing.T) {
 	}
 }
 
+// brokenDesk refuses the roots of some tickets, every time.
+type brokenDesk struct {
+	*desk
+	broken map[int64]bool
+}
+
+func (b *brokenDesk) PostTicket(ctx context.Context, t bot.Ticket) (string, error) {
+	if b.broken[t.ID] {
+		return "", errors.New("slack chat.postMessage: slack server error: 503 Service Unavailable")
+	}
+	return b.desk.PostTicket(ctx, t)
+}
+
+// TestBrokenTicketsDoNotStarveNewOnes: a few tickets whose roots Slack
+// refuses whatever the hour must not keep a new complaint off the desk
+// until they give up a day later, however they take turns at failing.
+func TestBrokenTicketsDoNotStarveNewOnes(t *testing.T) {
+	for _, broken := range []int{1, 2, 3, 5} {
+		t.Run(fmt.Sprintf("%d broken", broken), func(t *testing.T) {
+			w := newWorld(t)
+			desk := &brokenDesk{desk: w.desk, broken: map[int64]bool{}}
+			w.useDesk(desk)
+			for i := range broken {
+				desk.broken[int64(i+1)] = true
+				w.writes(someone(i), i, "this one Slack refuses")
+			}
+			for range 20 * 60 {
+				w.clock.Add(time.Second)
+				w.flush()
+			}
+			w.writes(someone(99), 99, "a new complaint")
+			waited := time.Duration(0)
+			for ; waited < 10*time.Minute; waited += time.Second {
+				if _, n := w.rootOf(int64(broken + 1)); n > 0 {
+					break
+				}
+				w.clock.Add(time.Second)
+				w.flush()
+			}
+			// The world's backoff tops out at a minute.
+			if waited > time.Minute {
+				t.Errorf("the new ticket waited %s behind %d failing ones, want at most the longest backoff (1m)", waited, broken)
+			}
+		})
+	}
+}
+
 // TestRateLimitPausesTheWholeDesk: a 429 is about the channel, not the
 // ticket, so the tickets behind wait too; then they go in order.
 func TestRateLimitPausesTheWholeDesk(t *testing.T) {

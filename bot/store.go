@@ -66,6 +66,13 @@ type Tx interface {
 	// NextDelivery returns the oldest delivery of destination that is due
 	// at now (see DueDestinations); ok is false when none is.
 	NextDelivery(destination string, now time.Time) (d Delivery, ok bool, err error)
+	// FreshDelivery returns the oldest due head of destination's lanes
+	// that was never tried (Attempts 0); ok is false when none is. A store
+	// may look among only its oldest few hundred lanes. After an outage of
+	// the destination the courier tries such a delivery first: a ticket
+	// that failed before may be the trouble itself, and a new one tells
+	// whether the destination works again.
+	FreshDelivery(destination string, now time.Time) (d Delivery, ok bool, err error)
 	// PauseDestination makes no delivery of destination due before until,
 	// whatever its lane: a network's rate limit (429 Retry-After) is about
 	// the whole destination. It replaces an earlier pause of destination;

@@ -53,6 +53,15 @@ func (q queueModel) due(now time.Time, limit int) []string {
 	return dests
 }
 
+// fresh is the oldest due head never tried, as FreshDelivery returns it.
+func (q queueModel) fresh(dest string, now time.Time) bot.Delivery {
+	heads := q.heads(dest, now)
+	if i := slices.IndexFunc(heads, func(d bot.Delivery) bool { return d.Attempts == 0 }); i >= 0 {
+		return heads[i]
+	}
+	return bot.Delivery{}
+}
+
 func (q queueModel) next(dest string, now time.Time) bot.Delivery {
 	if heads := q.heads(dest, now); len(heads) > 0 {
 		return heads[0]
@@ -133,6 +142,14 @@ func testOutboxModel(t *testing.T, s bot.Store) {
 				if want := model.next(dest, now); got.ID != want.ID {
 					t.Fatalf("after step %d: NextDelivery(%s, now%+v) is %d, want %d\nsteps:\n%s",
 						step, dest, now.Sub(t0), got.ID, want.ID, strings.Join(log, "\n"))
+				}
+				fresh, _, err := tx.FreshDelivery(dest, now)
+				if err != nil {
+					return err
+				}
+				if want := model.fresh(dest, now); fresh.ID != want.ID {
+					t.Fatalf("after step %d: FreshDelivery(%s, now%+v) is %d, want %d\nsteps:\n%s",
+						step, dest, now.Sub(t0), fresh.ID, want.ID, strings.Join(log, "\n"))
 				}
 			}
 			return nil
