@@ -177,6 +177,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			return fmt.Errorf("listen on CAREDESK_METRICS_ADDR=%s: %w", cfg.MetricsAddr, err)
 		}
+		defer metricsLn.Close() // when the main listener fails; Shutdown closes it otherwise
 	}
 	// One budget for the memory of every body read from the internet.
 	bodies := bodybudget.New(bodybudget.Limits{})

@@ -14,6 +14,13 @@ import (
 	"time"
 )
 
+// MaxKeys is how many problem keys a Limiter tells apart within an
+// interval; the problems of further keys are counted under Overflow.
+const MaxKeys = 1000
+
+// Overflow is the key of the problems past MaxKeys keys.
+const Overflow = "(many others)"
+
 // Limiter logs each problem key at most once per interval. The zero value is
 // not usable; call New.
 type Limiter struct {
@@ -47,8 +54,17 @@ func New(log *slog.Logger, every time.Duration) *Limiter {
 // problem (for example "forged request from 203.0.113.7"); msg and args
 // describe one occurrence.
 func (l *Limiter) Log(level slog.Level, key, msg string, args ...any) {
+	if !l.log.Enabled(context.Background(), level) {
+		return // nothing to say: no need to remember it either
+	}
 	l.mu.Lock()
 	p, ok := l.problems[key]
+	if !ok && len(l.problems) >= MaxKeys {
+		// A sender with a new address per request would otherwise get a
+		// line and an entry each: past the cap they share one.
+		key = Overflow
+		p, ok = l.problems[key]
+	}
 	if !ok {
 		l.problems[key] = &problem{level: level, msg: msg}
 		l.mu.Unlock()

@@ -2,6 +2,7 @@ package quietlog_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -64,5 +65,21 @@ func TestRepeatsAreCountedNotLogged(t *testing.T) {
 	}
 	if got := l.Pending("forged from 10.0.0.1"); got != 0 {
 		t.Errorf("pending after the summary = %d, want 0", got)
+	}
+}
+
+// TestManyKeysShareOneLine: a sender with a new address per request gets
+// no line of its own per request past MaxKeys keys.
+func TestManyKeysShareOneLine(t *testing.T) {
+	r := make(records, 2*quietlog.MaxKeys)
+	l := quietlog.New(slog.New(r), time.Hour)
+	for i := range 3 * quietlog.MaxKeys {
+		l.Log(slog.LevelWarn, fmt.Sprint("forged from 2001:db8::", i), "refused a forged request")
+	}
+	if got := len(r); got != quietlog.MaxKeys+1 {
+		t.Errorf("%d lines for %d keys, want %d: one per key up to the cap, then one for the rest", got, 3*quietlog.MaxKeys, quietlog.MaxKeys+1)
+	}
+	if got := l.Pending(quietlog.Overflow); got != 2*quietlog.MaxKeys-1 {
+		t.Errorf("%d repeats counted past the cap, want %d", got, 2*quietlog.MaxKeys-1)
 	}
 }

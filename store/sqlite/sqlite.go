@@ -170,6 +170,9 @@ func open(abs string, o options, l *lock) (*DB, error) {
 
 // Close closes the database. Transactions still running fail.
 func (db *DB) Close() error {
+	db.health.mu.Lock()
+	db.health.closed = true // no checkpoint starts on a closing writer
+	db.health.mu.Unlock()
 	db.bg.Wait()
 	return errors.Join(db.reader.Close(), db.writer.Close(), db.lock.release())
 }

@@ -22,6 +22,7 @@ type writable struct {
 	since    time.Time // when writes started failing
 	probedAt time.Time // the last write made only to find out
 	cleaning bool      // a checkpoint is under way
+	closed   bool      // Close has begun: no new checkpoint
 }
 
 // probeEvery is how stale Writable's answer may be: readiness checks come
@@ -40,18 +41,19 @@ func (db *DB) Writable(ctx context.Context) error {
 	}
 	failing := db.health.failing
 	db.health.mu.Unlock()
-	if !stale {
-		return failing
+	if stale {
+		err := db.probe(ctx)
+		if ctx.Err() == nil { // a caller that gave up says nothing of the disk
+			db.wrote(err)
+			if failing = nil; err != nil && storageFailure(err) {
+				failing = err
+			}
+		}
 	}
-	err := db.probe(ctx)
-	if ctx.Err() != nil {
-		return failing // the caller gave up; that says nothing of the disk
+	if failing == nil {
+		return nil
 	}
-	db.wrote(err)
-	if err != nil && storageFailure(err) {
-		return fmt.Errorf("the database %s cannot be written (%w): free space on its disk, or make the file and its folder writable; caredesk retries by itself", db.path, err)
-	}
-	return nil
+	return fmt.Errorf("the database %s cannot be written (%w): free space on its disk, or make the file and its folder writable; caredesk retries by itself", db.path, failing)
 }
 
 // wrote records the outcome of a write. Errors that are not the storage
@@ -83,7 +85,7 @@ func (db *DB) wrote(err error) {
 // checkpoint copies the write-ahead log into the database and truncates it,
 // in the background, one at a time. The caller holds h.mu.
 func (db *DB) checkpoint() {
-	if db.health.cleaning {
+	if db.health.cleaning || db.health.closed {
 		return
 	}
 	db.health.cleaning = true
