@@ -180,7 +180,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		defer metricsLn.Close() // when the main listener fails; Shutdown closes it otherwise
 	}
 	// One budget for the memory of every body read from the internet.
-	bodies := bodybudget.New(bodybudget.Limits{})
+	bodies := bodybudget.New(bodybudget.Limits{PerSender: bodybudget.DefaultPerSender})
 	if nets.slack != nil && !cfg.Slack.SocketMode() {
 		mux.Handle("/slack/events", nets.slack.Handler(runner, slack.HTTPOptions{Bodies: bodies, Counter: m.at("/slack/events")}))
 	}

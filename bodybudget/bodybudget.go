@@ -11,6 +11,7 @@ package bodybudget
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -22,10 +23,16 @@ import (
 // leave ample room for real traffic while holding an attack's memory to a
 // few tens of MiB. A body gets 10 s to arrive: Slack gives up on a
 // request after 3 s, and 1 MiB takes under 10 s even at 1 Mbit/s.
+//
+// DefaultPerSender keeps one sender to a quarter of that: whoever can send
+// well-formed headers (no secret is needed to pass a header check) could
+// otherwise hold the whole budget with 16 slow bodies and turn every real
+// request away.
 const (
-	DefaultReads   = 64
-	DefaultBytes   = 16 << 20
-	DefaultTimeout = 10 * time.Second
+	DefaultReads     = 64
+	DefaultBytes     = 16 << 20
+	DefaultTimeout   = 10 * time.Second
+	DefaultPerSender = DefaultReads / 4
 )
 
 // RetryAfter is what a sender refused for lack of budget is told to wait:
@@ -41,6 +48,10 @@ type Limits struct {
 	Reads   int           // bodies read at once; DefaultReads
 	Bytes   int64         // bytes those bodies may hold together; DefaultBytes
 	Timeout time.Duration // how long one body may take to arrive; DefaultTimeout
+	// PerSender is how many of the Reads one sender (a remote address; an
+	// IPv6 /64) may have at once, and its share of Bytes is as large;
+	// 0 sets no limit of its own.
+	PerSender int
 }
 
 // Budget is the memory shared by the bodies being read. It is safe for
@@ -48,9 +59,16 @@ type Limits struct {
 type Budget struct {
 	limits Limits
 
-	mu    sync.Mutex
-	reads int   // bodies being read
-	bytes int64 // bytes reserved for them
+	mu      sync.Mutex
+	reads   int   // bodies being read
+	bytes   int64 // bytes reserved for them
+	senders map[string]share
+}
+
+// share is what one sender has reserved.
+type share struct {
+	reads int
+	bytes int64
 }
 
 // New returns a Budget with limits l.
@@ -64,7 +82,7 @@ func New(l Limits) *Budget {
 	if l.Timeout <= 0 {
 		l.Timeout = DefaultTimeout
 	}
-	return &Budget{limits: l}
+	return &Budget{limits: l, senders: map[string]share{}}
 }
 
 // InFlight returns how many bodies are being read and the bytes reserved
@@ -96,10 +114,11 @@ func (b *Budget) Read(w http.ResponseWriter, req *http.Request, limit int64) ([]
 	if req.ContentLength >= 0 {
 		size = req.ContentLength
 	}
-	if !b.reserve(size) {
+	who := sender(req.RemoteAddr)
+	if !b.reserve(who, size) {
 		return nil, ErrBusy
 	}
-	defer b.release(size)
+	defer b.release(who, size)
 	if b != nil {
 		// A sender that withholds its last byte holds its reservation
 		// only this long, not the server's whole ReadTimeout. Recorders
@@ -114,8 +133,9 @@ func (b *Budget) Read(w http.ResponseWriter, req *http.Request, limit int64) ([]
 	return readAll(http.MaxBytesReader(w, req.Body, limit), start)
 }
 
-// reserve takes one read and size bytes from the budget, if both are left.
-func (b *Budget) reserve(size int64) bool {
+// reserve takes one read and size bytes from the budget, and from who's
+// share of it, if both are left.
+func (b *Budget) reserve(who string, size int64) bool {
 	if b == nil {
 		return true
 	}
@@ -124,12 +144,17 @@ func (b *Budget) reserve(size int64) bool {
 	if b.reads >= b.limits.Reads || b.bytes+size > b.limits.Bytes {
 		return false
 	}
+	mine := b.senders[who]
+	if n := b.limits.PerSender; n > 0 && (mine.reads >= n || mine.bytes+size > b.limits.Bytes*int64(n)/int64(b.limits.Reads)) {
+		return false
+	}
 	b.reads++
 	b.bytes += size
+	b.senders[who] = share{reads: mine.reads + 1, bytes: mine.bytes + size}
 	return true
 }
 
-func (b *Budget) release(size int64) {
+func (b *Budget) release(who string, size int64) {
 	if b == nil {
 		return
 	}
@@ -137,6 +162,24 @@ func (b *Budget) release(size int64) {
 	defer b.mu.Unlock()
 	b.reads--
 	b.bytes -= size
+	if mine := b.senders[who]; mine.reads > 1 {
+		b.senders[who] = share{reads: mine.reads - 1, bytes: mine.bytes - size}
+	} else {
+		delete(b.senders, who)
+	}
+}
+
+// sender names who sent a request, from its remote address: the host, and
+// for IPv6 its /64, which one machine usually has whole.
+func sender(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return ip.Mask(net.CIDRMask(64, 128)).String()
+	}
+	return host
 }
 
 // readAll reads r to its end into a buffer of capacity size+1, so that a

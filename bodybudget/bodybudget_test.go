@@ -132,6 +132,9 @@ func TestPastTheBudgetIsRefusedUnread(t *testing.T) {
 		{"bytes left", bodybudget.Limits{Reads: 4, Bytes: 1000}, []int{400}, 600, http.StatusOK},
 		{"bytes used up", bodybudget.Limits{Reads: 4, Bytes: 1000}, []int{400, 400}, 201, http.StatusServiceUnavailable},
 		{"reads used up", bodybudget.Limits{Reads: 2, Bytes: 1 << 20}, []int{10, 10}, 10, http.StatusServiceUnavailable},
+		{"the sender's share used up", bodybudget.Limits{Reads: 8, Bytes: 8000, PerSender: 2}, []int{10, 10}, 10, http.StatusServiceUnavailable},
+		{"the sender's bytes used up", bodybudget.Limits{Reads: 8, Bytes: 4000, PerSender: 2}, []int{600}, 500, http.StatusServiceUnavailable},
+		{"the sender's share left", bodybudget.Limits{Reads: 8, Bytes: 4000, PerSender: 2}, []int{500}, 500, http.StatusOK},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -181,5 +184,29 @@ func TestNilBudgetBoundsOnlyEachBody(t *testing.T) {
 	}
 	if status, _, _ := send(t, addr, "0123456789!", true); status != http.StatusRequestEntityTooLarge {
 		t.Errorf("status %d for a body over the limit, want 413", status)
+	}
+}
+
+// TestOneSenderCannotTakeTheWholeBudget: a sender holding its share of slow
+// bodies is refused more, while another sender is still read.
+func TestOneSenderCannotTakeTheWholeBudget(t *testing.T) {
+	b := bodybudget.New(bodybudget.Limits{Reads: 8, Bytes: 8000, PerSender: 2})
+	addr := serve(t, b, 1000)
+	hold(t, b, addr, 10) // from 127.0.0.1
+	hold(t, b, addr, 10)
+	if status, _, _ := send(t, addr, "more", false); status != http.StatusServiceUnavailable {
+		t.Errorf("a third body from the sender holding two: %d, want 503", status)
+	}
+	// 127.0.0.2 is loopback too, and another sender.
+	other := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
+		LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)},
+	}).DialContext}}
+	resp, err := other.Post("http://"+addr+"/", "text/plain", strings.NewReader("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || string(got) != "hello" {
+		t.Errorf("another sender meanwhile: %d %q, want 200 \"hello\"", resp.StatusCode, got)
 	}
 }
