@@ -82,39 +82,34 @@ func (tx *tx) DueDestinations(now time.Time, limit int) ([]string, error) {
 // now and has nothing older pending in its lane; ok is false when there is
 // none or the destination is paused.
 func (tx *tx) NextDelivery(destination string, now time.Time) (bot.Delivery, bool, error) {
-	var d bot.Delivery
 	// Two ways to the oldest due lane, each cheap where the other is not:
 	// walk the 256 oldest lanes and take the first due one (a storm of new
 	// tickets, nearly all due); failing that, the oldest of the due lanes
 	// (many tickets failing at once, few due). COALESCE tries the second
 	// only when the first found nothing.
-	err := tx.tx.QueryRowContext(tx.ctx, `SELECT `+deliveryColumns+` FROM outbox
-		WHERE id = COALESCE(
+	return tx.dueDelivery("load next delivery for "+destination, `COALESCE(
 			(SELECT id FROM (SELECT id, next_at FROM outbox_lanes INDEXED BY outbox_lanes_age
 				WHERE destination = ?1 ORDER BY id LIMIT 256) WHERE next_at <= ?2 ORDER BY id LIMIT 1),
-			(SELECT MIN(id) FROM outbox_lanes INDEXED BY outbox_lanes_due WHERE destination = ?1 AND next_at <= ?2))
-		AND NOT EXISTS (SELECT 1 FROM outbox_pauses WHERE destination = ?1 AND until > ?2)`,
-		destination, laneAt(now)).
-		Scan(&d.ID, &d.Destination, &d.Job, &d.TicketID, &d.MessageID, &d.Agent, &d.Source, &d.Conversation,
-			&d.Text, &d.Attempts, scanAt(&d.NextAt), scanAt(&d.CreatedAt), &d.LastError)
-	if errors.Is(err, sql.ErrNoRows) {
-		return bot.Delivery{}, false, nil
-	}
-	if err != nil {
-		return bot.Delivery{}, false, fmt.Errorf("load next delivery for %s: %w", destination, err)
-	}
-	return d, true, nil
+			(SELECT MIN(id) FROM outbox_lanes INDEXED BY outbox_lanes_due WHERE destination = ?1 AND next_at <= ?2))`,
+		destination, now)
 }
 
 // FreshDelivery returns the oldest due lane head of destination never
 // tried, among its 256 oldest lanes, so that the look stays cheap with
 // thousands of lanes.
 func (tx *tx) FreshDelivery(destination string, now time.Time) (bot.Delivery, bool, error) {
-	var d bot.Delivery
-	err := tx.tx.QueryRowContext(tx.ctx, `SELECT `+deliveryColumns+` FROM outbox
-		WHERE id = (SELECT l.id FROM (SELECT id, next_at FROM outbox_lanes INDEXED BY outbox_lanes_age
+	return tx.dueDelivery("load a fresh delivery for "+destination, `(SELECT l.id
+			FROM (SELECT id, next_at FROM outbox_lanes INDEXED BY outbox_lanes_age
 				WHERE destination = ?1 ORDER BY id LIMIT 256) l JOIN outbox o ON o.id = l.id
-				WHERE l.next_at <= ?2 AND o.attempts = 0 ORDER BY l.id LIMIT 1)
+			WHERE l.next_at <= ?2 AND o.attempts = 0 ORDER BY l.id LIMIT 1)`,
+		destination, now)
+}
+
+// dueDelivery loads the delivery whose id the SQL expression pick gives,
+// with ?1 the destination and ?2 now, unless the destination is paused.
+func (tx *tx) dueDelivery(doing, pick, destination string, now time.Time) (bot.Delivery, bool, error) {
+	var d bot.Delivery
+	err := tx.tx.QueryRowContext(tx.ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE id = `+pick+`
 		AND NOT EXISTS (SELECT 1 FROM outbox_pauses WHERE destination = ?1 AND until > ?2)`,
 		destination, laneAt(now)).
 		Scan(&d.ID, &d.Destination, &d.Job, &d.TicketID, &d.MessageID, &d.Agent, &d.Source, &d.Conversation,
@@ -123,7 +118,7 @@ func (tx *tx) FreshDelivery(destination string, now time.Time) (bot.Delivery, bo
 		return bot.Delivery{}, false, nil
 	}
 	if err != nil {
-		return bot.Delivery{}, false, fmt.Errorf("load a fresh delivery for %s: %w", destination, err)
+		return bot.Delivery{}, false, fmt.Errorf("%s: %w", doing, err)
 	}
 	return d, true, nil
 }
