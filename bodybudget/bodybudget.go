@@ -114,7 +114,7 @@ func (b *Budget) Read(w http.ResponseWriter, req *http.Request, limit int64) ([]
 	if req.ContentLength >= 0 {
 		size = req.ContentLength
 	}
-	who := sender(req.RemoteAddr)
+	who := sender(RemoteHost(req))
 	if !b.reserve(who, size) {
 		return nil, ErrBusy
 	}
@@ -169,13 +169,19 @@ func (b *Budget) release(who string, size int64) {
 	}
 }
 
-// sender names who sent a request, from its remote address: the host, and
-// for IPv6 its /64, which one machine usually has whole.
-func sender(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
+// RemoteHost is the address req came from, without its port: the port
+// changes with every connection, the sender does not. The endpoints key
+// their log of refusals by it, as the budget keys its shares.
+func RemoteHost(req *http.Request) string {
+	if host, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
+		return host
 	}
+	return req.RemoteAddr
+}
+
+// sender names who sent a request from its host: the host, and for IPv6
+// its /64, which one machine usually has whole.
+func sender(host string) string {
 	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
 		return ip.Mask(net.CIDRMask(64, 128)).String()
 	}

@@ -1,6 +1,9 @@
 package bodybudget
 
-import "testing"
+import (
+	"net/http"
+	"testing"
+)
 
 func TestSender(t *testing.T) {
 	tests := []struct{ remote, want string }{
@@ -12,8 +15,8 @@ func TestSender(t *testing.T) {
 		{"not an address", "not an address"},
 	}
 	for _, tt := range tests {
-		if got := sender(tt.remote); got != tt.want {
-			t.Errorf("sender(%q) = %q, want %q", tt.remote, got, tt.want)
+		if got := sender(RemoteHost(&http.Request{RemoteAddr: tt.remote})); got != tt.want {
+			t.Errorf("sender of %q = %q, want %q", tt.remote, got, tt.want)
 		}
 	}
 }

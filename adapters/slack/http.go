@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 
@@ -57,7 +56,7 @@ func (d *Desk) Handler(r handlers.Runner, o HTTPOptions) http.Handler {
 		}
 		if status == http.StatusUnauthorized {
 			// Anyone can send these: one line per address and minute.
-			host := remoteHost(req)
+			host := bodybudget.RemoteHost(req)
 			d.quiet.Log(slog.LevelWarn, "/slack/events "+reason+" from "+host,
 				"refused a request that Slack did not sign", "remote", host, "reason", text)
 		}
@@ -84,7 +83,7 @@ func (d *Desk) Handler(r handlers.Runner, o HTTPOptions) http.Handler {
 		switch {
 		case errors.Is(err, bodybudget.ErrBusy):
 			bodybudget.RetryLater(w)
-			d.quiet.Log(slog.LevelWarn, "/slack/events busy", "refused a Slack request unread: the budget for request bodies is used up", "remote", remoteHost(req))
+			d.quiet.Log(slog.LevelWarn, "/slack/events busy", "refused a Slack request unread: the budget for request bodies is used up", "remote", bodybudget.RemoteHost(req))
 			refuse(w, req, http.StatusServiceUnavailable, "busy", err.Error())
 			return
 		case errors.As(err, &tooBig):
@@ -109,15 +108,6 @@ func (d *Desk) Handler(r handlers.Runner, o HTTPOptions) http.Handler {
 			http.Error(w, "unexpected content type", http.StatusUnsupportedMediaType)
 		}
 	})
-}
-
-// remoteHost is the address a request came from, without its port: the
-// port changes with every connection, the sender does not.
-func remoteHost(req *http.Request) string {
-	if host, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
-		return host
-	}
-	return req.RemoteAddr
 }
 
 // serveEvent answers the Events API: the URL check, and events, which are

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -86,7 +85,7 @@ func (c *Client) WebhookHandler(r Receiver, o WebhookOptions) http.Handler {
 		got := req.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 		// An unset secret matches nothing, not an absent header.
 		if c.secret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.secret)) != 1 {
-			host := remoteHost(req)
+			host := bodybudget.RemoteHost(req)
 			quiet.Log(slog.LevelWarn, "secret from "+host, "refused a request to the Telegram webhook without its secret token", "remote", host)
 			refuse(w, http.StatusUnauthorized, "secret", "wrong or missing secret token")
 			return
@@ -135,13 +134,4 @@ func (c *Client) WebhookHandler(r Receiver, o WebhookOptions) http.Handler {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-}
-
-// remoteHost is the address a request came from, without its port: the
-// port changes with every connection, the sender does not.
-func remoteHost(req *http.Request) string {
-	if host, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
-		return host
-	}
-	return req.RemoteAddr
 }

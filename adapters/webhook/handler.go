@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -199,7 +198,7 @@ func (h *handler) accept(w http.ResponseWriter, req *http.Request) (src Source, 
 	switch {
 	case errors.Is(err, bodybudget.ErrBusy):
 		bodybudget.RetryLater(w)
-		h.quiet.Log(slog.LevelWarn, "busy", "refused webhook requests unread: the budget for request bodies is used up", "source", SourceName(src.Name), "remote", remoteHost(req))
+		h.quiet.Log(slog.LevelWarn, "busy", "refused webhook requests unread: the budget for request bodies is used up", "source", SourceName(src.Name), "remote", bodybudget.RemoteHost(req))
 		h.refuse(w, req, src, http.StatusServiceUnavailable, "busy", "", sentence(err.Error()))
 		return Source{}, nil, false
 	case errors.As(err, &maxErr):
@@ -253,19 +252,10 @@ func (h *handler) refuse(w http.ResponseWriter, req *http.Request, src Source, s
 	if status == http.StatusUnauthorized {
 		level, msg = slog.LevelWarn, "refused a webhook request its source did not sign"
 	}
-	host := remoteHost(req)
+	host := bodybudget.RemoteHost(req)
 	h.quiet.Log(level, reason+" from "+host, msg, "source", source, "remote", host, "status", status, "reason", reason, "field", field, "error", message)
 	bodybudget.Close(w)
 	writeJSON(w, status, problem{Error: message, Field: field})
-}
-
-// remoteHost is the address a request came from, without its port: the
-// port changes with every connection, the sender does not.
-func remoteHost(req *http.Request) string {
-	if host, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
-		return host
-	}
-	return req.RemoteAddr
 }
 
 // problem is the body of every answer that is not a success.
