@@ -15,6 +15,7 @@ import (
 
 	slackdesk "caredesk/adapters/slack"
 	"caredesk/bodybudget"
+	"caredesk/bodybudget/budgettest"
 	"caredesk/bot"
 	"caredesk/handlers"
 	"caredesk/sim/slacksim"
@@ -151,7 +152,7 @@ func TestBodiesPastTheBudgetAreRefusedUnread(t *testing.T) {
 		}
 	}()
 	_, _ = pw.Write([]byte(held[:len(held)-1]))
-	waitBudget(t, budget, 1)
+	budgettest.WaitInFlight(t, budget, 1)
 
 	verification := `{"token":"x","challenge":"abc","type":"url_verification"}`
 	status, err := sim.Forge(verification, sim.Sign(now, verification), now)
@@ -164,7 +165,7 @@ func TestBodiesPastTheBudgetAreRefusedUnread(t *testing.T) {
 	_, _ = pw.Write([]byte(held[len(held)-1:]))
 	pw.Close()
 	<-done
-	waitBudget(t, budget, 0)
+	budgettest.WaitInFlight(t, budget, 0)
 	if status, _ := sim.Forge(verification, sim.Sign(now, verification), now); status != http.StatusOK {
 		t.Errorf("after the held body ended: status %d, want 200", status)
 	}
@@ -199,22 +200,5 @@ func TestCoreFailuresAreLoggedOnceAMinute(t *testing.T) {
 	}
 	if got := logs.lines("caredesk failed on a Slack event"); got != 1 {
 		t.Errorf("%d log lines for %d failures, want 1:\n%s", got, refused, logs.b.String())
-	}
-}
-
-func waitBudget(t *testing.T, b *bodybudget.Budget, reads int) {
-	t.Helper()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(10 * time.Second)
-	for {
-		if n, _ := b.InFlight(); n == reads {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("waited 10 s for %d bodies in flight", reads)
-		}
 	}
 }

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"caredesk/adapters/telegram"
 	"caredesk/bodybudget"
+	"caredesk/bodybudget/budgettest"
 )
 
 // reasons counts refusals by reason (telegram.Counter).
@@ -125,7 +125,7 @@ func TestUpdatesPastTheBudgetAreRefusedUnread(t *testing.T) {
 		}
 	}()
 	_, _ = pw.Write(update[:len(update)-1])
-	waitInFlight(t, budget, 1)
+	budgettest.WaitInFlight(t, budget, 1)
 
 	second, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(string(update)))
 	second.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
@@ -142,22 +142,5 @@ func TestUpdatesPastTheBudgetAreRefusedUnread(t *testing.T) {
 	<-done
 	if got := rec.got(); len(got) != 1 {
 		t.Errorf("stored %d updates, want the held one", len(got))
-	}
-}
-
-func waitInFlight(t *testing.T, b *bodybudget.Budget, reads int) {
-	t.Helper()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(10 * time.Second)
-	for {
-		if n, _ := b.InFlight(); n == reads {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("waited 10 s for %d bodies in flight", reads)
-		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"caredesk/adapters/webhook"
 	"caredesk/bodybudget"
+	"caredesk/bodybudget/budgettest"
 )
 
 // directHandler is webhook.Handler for the source twitter, called without
@@ -119,7 +120,7 @@ func TestBodiesPastTheBudgetAreRefusedUnread(t *testing.T) {
 		}
 	}()
 	_, _ = pw.Write(body[:len(body)-1])
-	waitInFlight(t, budget, 1)
+	budgettest.WaitInFlight(t, budget, 1)
 
 	resp := send(t, "POST", d.url+"/hooks/twitter", body, bridge.Signed(body, start))
 	if resp.status != http.StatusServiceUnavailable || resp.header.Get("Retry-After") != "5" {
@@ -131,7 +132,7 @@ func TestBodiesPastTheBudgetAreRefusedUnread(t *testing.T) {
 	_, _ = pw.Write(body[len(body)-1:])
 	pw.Close()
 	<-done
-	waitInFlight(t, budget, 0)
+	budgettest.WaitInFlight(t, budget, 0)
 	if _, stored := d.receiver.got(); len(stored) != 1 {
 		t.Errorf("stored %d complaints, want the held one", len(stored))
 	}
@@ -140,22 +141,5 @@ func TestBodiesPastTheBudgetAreRefusedUnread(t *testing.T) {
 	body, _ = json.Marshal(c)
 	if resp := send(t, "POST", d.url+"/hooks/twitter", body, bridge.Signed(body, start)); resp.status != http.StatusAccepted {
 		t.Errorf("after the held body ended: %d %s, want 202", resp.status, resp.body)
-	}
-}
-
-func waitInFlight(t *testing.T, b *bodybudget.Budget, reads int) {
-	t.Helper()
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(10 * time.Second)
-	for {
-		if n, _ := b.InFlight(); n == reads {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("waited 10 s for %d bodies in flight", reads)
-		}
 	}
 }
