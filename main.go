@@ -166,14 +166,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	mux.Handle("GET /healthz", board.Handler()) // readiness, under its old name
 	// Metrics tell a stranger how busy the desk is and which networks it
 	// uses: CAREDESK_METRICS_ADDR keeps them off the public address.
-	metricsSrv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
+	var metricsSrv *http.Server
 	var metricsLn net.Listener
 	if cfg.MetricsAddr == "" {
 		mux.Handle("GET /metrics", m.handler())
 	} else {
 		metricsMux := http.NewServeMux()
 		metricsMux.Handle("GET /metrics", m.handler())
-		metricsSrv.Handler = metricsMux
+		metricsSrv = httpServer(metricsMux)
 		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			return fmt.Errorf("listen on CAREDESK_METRICS_ADDR=%s: %w", cfg.MetricsAddr, err)
 		}
@@ -193,11 +193,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 			Sources: nets.hooks, Receiver: inbound, Reporter: core, Counter: m, Bodies: bodies, Logger: log.With("network", "webhook"),
 		}))
 	}
-	// ReadTimeout keeps a slow sender from holding a connection open; 30 s
-	// is ample for a 1 MiB webhook body, and the bodies budget cuts a body
-	// off sooner. Headers are small from every network: 16 KiB each keeps
-	// thousands of half-sent headers from taking a mebibyte apiece.
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
+	srv := httpServer(mux)
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 			return fmt.Errorf("listen on CAREDESK_ADDR=%s: %w", cfg.Addr, err)
@@ -217,7 +213,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		}()
 	}
 	goRun("http", func() error { return srv.Serve(ln) })
-	if metricsLn != nil {
+	if metricsSrv != nil {
 		goRun("metrics", func() error { return metricsSrv.Serve(metricsLn) })
 	}
 	goRun("health", func() error { board.Run(ctx); return nil })
@@ -259,14 +255,25 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	if err := srv.Shutdown(shutdown); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
-	if err := metricsSrv.Shutdown(shutdown); err != nil {
-		log.Warn("metrics http shutdown", "err", err)
+	if metricsSrv != nil {
+		if err := metricsSrv.Shutdown(shutdown); err != nil {
+			log.Warn("metrics http shutdown", "err", err)
+		}
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
+}
+
+// httpServer serves h with the limits every listener of caredesk's needs.
+// ReadTimeout keeps a slow sender from holding a connection open; 30 s is
+// ample for a 1 MiB webhook body, and the bodies budget cuts a body off
+// sooner. Headers are small from every network: 16 KiB each keeps
+// thousands of half-sent headers from taking a mebibyte apiece.
+func httpServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
 }
 
 func telegramMode(cfg config.Config) string {
