@@ -12,7 +12,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"path/filepath"
@@ -68,7 +67,7 @@ const common = "_busy_timeout=5000&_foreign_keys=1&_stmt_cache_size=64"
 // cannot write, and one written by a newer caredesk, each with a sentence
 // that says what to do.
 func Open(path string, opts ...Option) (*DB, error) {
-	o := options{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	o := options{log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
 	}
