@@ -7,35 +7,15 @@ import (
 	"time"
 
 	"caredesk/adapters/discord"
+	"caredesk/health/healthtest"
 	"caredesk/sim/discordsim"
 )
 
-// state is one OnState report.
-type state struct {
-	ok     bool
-	reason string
-}
-
-// states collects OnState reports for a test to wait on.
-type states chan state
-
-func (s states) report(ok bool, reason string) { s <- state{ok, reason} }
-
-// next waits for the first report whose ok is want, and returns it.
-func (s states) next(t *testing.T, want bool) state {
-	t.Helper()
+// within10s is how long a test waits for a report.
+func within10s(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		select {
-		case st := <-s:
-			if st.ok == want {
-				return st
-			}
-		case <-ctx.Done():
-			t.Fatalf("no report with ok=%v", want)
-		}
-	}
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // TestRunReportsTheGatewaysState: a token reset while caredesk runs closes
@@ -44,23 +24,23 @@ func (s states) next(t *testing.T, want bool) state {
 func TestRunReportsTheGatewaysState(t *testing.T) {
 	t.Parallel()
 	sim := newSim(t, discordsim.Options{})
-	st := make(states, 1000)
-	d := newDiscord(t, sim, func(o *discord.Options) { o.OnState = st.report })
+	st := make(healthtest.Reports, 1000)
+	d := newDiscord(t, sim, func(o *discord.Options) { o.OnState = st.Report })
 	run(t, sim, d, &core{}, &inbox{})
-	st.next(t, true)
+	st.Next(within10s(t), t, true)
 
 	sim.RevokeToken(true)
-	down := st.next(t, false)
-	if down.reason != "caredesk lost its connection to Discord's gateway and is reconnecting." {
-		t.Errorf("first report after the close: %q", down.reason)
+	down := st.Next(within10s(t), t, false)
+	if down.Reason != "caredesk lost its connection to Discord's gateway and is reconnecting." {
+		t.Errorf("first report after the close: %q", down.Reason)
 	}
-	refused := st.next(t, false)
+	refused := st.Next(within10s(t), t, false)
 	for _, w := range []string{"Discord refuses caredesk's token (4004 Authentication failed)", "Reset Token", "DISCORD_BOT_TOKEN"} {
-		if !strings.Contains(refused.reason, w) {
-			t.Errorf("reason %q does not say %q", refused.reason, w)
+		if !strings.Contains(refused.Reason, w) {
+			t.Errorf("reason %q does not say %q", refused.Reason, w)
 		}
 	}
 	sim.RevokeToken(false)
-	st.next(t, true)
+	st.Next(within10s(t), t, true)
 	wait(t, sim, "the session back", func() bool { return sim.Connected() })
 }

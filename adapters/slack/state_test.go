@@ -6,6 +6,7 @@ import (
 	"time"
 
 	slackdesk "caredesk/adapters/slack"
+	"caredesk/health/healthtest"
 	"caredesk/sim/slacksim"
 )
 
@@ -13,9 +14,9 @@ import (
 // connected, that it is reconnecting when Slack asks, and connected again.
 func TestSocketModeReportsItsState(t *testing.T) {
 	sim := newSim(t, slacksim.Options{})
-	states := make(chan bool, 100)
+	states := make(healthtest.Reports, 100)
 	o := deskOptions(sim)
-	o.OnState = func(ok bool, _ string) { states <- ok }
+	o.OnState = states.Report
 	d, err := slackdesk.New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -25,16 +26,7 @@ func TestSocketModeReportsItsState(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for {
-			select {
-			case ok := <-states:
-				if ok == want {
-					return
-				}
-			case <-ctx.Done():
-				t.Fatalf("no report with ok=%v", want)
-			}
-		}
+		states.Next(ctx, t, want)
 	}
 	next(true)
 	sim.Disconnect()

@@ -6,35 +6,9 @@ import (
 	"time"
 
 	"caredesk/adapters/telegram"
+	"caredesk/health/healthtest"
 	"caredesk/sim/telegramsim"
 )
-
-// state is one OnState report.
-type state struct {
-	ok     bool
-	reason string
-}
-
-// states collects OnState reports for a test to wait on.
-type states chan state
-
-func (s states) report(ok bool, reason string) { s <- state{ok, reason} }
-
-// next waits for the first report whose ok is want, and returns it.
-func (s states) next(t *testing.T, want bool) state {
-	t.Helper()
-	ctx := testContext(t)
-	for {
-		select {
-		case st := <-s:
-			if st.ok == want {
-				return st
-			}
-		case <-ctx.Done():
-			t.Fatalf("no report with ok=%v", want)
-		}
-	}
-}
 
 func TestPollReportsWhyTelegramGivesNoUpdates(t *testing.T) {
 	tests := []struct {
@@ -70,27 +44,27 @@ func TestPollReportsWhyTelegramGivesNoUpdates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startSim(t)
-			st := make(states, 1000)
+			st := make(healthtest.Reports, 1000)
 			// Long polls far longer than the test may wait: the return of
 			// Telegram must be heard without waiting one out.
-			c, _ := newClient(t, s, telegram.Options{OnState: st.report, PollTimeout: time.Minute})
+			c, _ := newClient(t, s, telegram.Options{OnState: st.Report, PollTimeout: time.Minute})
 			rec := newRecorder()
 			poll(t, c, rec)
 			waitSim(t, s, "the long poll", func() bool { return s.Polling() == 1 })
 
 			mend := tt.fault(s)
 			s.CustomerWrites(42, jane, "is anyone there?") // ends the long poll in flight
-			down := st.next(t, false)
+			down := st.Next(testContext(t), t, false)
 			for _, w := range tt.want {
-				if !strings.Contains(down.reason, w) {
-					t.Errorf("reason %q does not say %q", down.reason, w)
+				if !strings.Contains(down.Reason, w) {
+					t.Errorf("reason %q does not say %q", down.Reason, w)
 				}
 			}
-			if strings.Contains(down.reason, token) {
-				t.Errorf("the reason shows the token: %q", down.reason)
+			if strings.Contains(down.Reason, token) {
+				t.Errorf("the reason shows the token: %q", down.Reason)
 			}
 			mend()
-			st.next(t, true)
+			st.Next(testContext(t), t, true)
 			rec.waitStored(t, 1)
 		})
 	}
