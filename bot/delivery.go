@@ -23,6 +23,8 @@ const (
 	SendGreeting  Job = "send_greeting"  // the answer to a conversation opener (/start)
 	Announce      Job = "announce"       // a message of its own in the desk channel (hand-overs)
 	DirectMessage Job = "direct_message" // a private message to one agent (on-call pings)
+	AskRating     Job = "ask_rating"     // the satisfaction question to the customer of a resolved ticket
+	SendReport    Job = "send_report"    // figures and charts, rendered when delivered (Reporter), to one agent or the channel
 )
 
 // Delivery is one item of the durable outbox. Deliveries to one Destination
@@ -59,6 +61,11 @@ type Outgoing struct {
 	MessageID    int64  // the reply's id, for networks that report on it later (ReplyReport); 0 for greetings
 	AgentName    string // who wrote it, for networks that show it
 	Key          string // idempotency key, the same on every attempt
+	// Rating marks the question "how did it go?" about Ticket: the source
+	// shows Text with five choices, 1 (bad) to 5 (great), whose answer
+	// comes back as a Rating (see RatingData). A source that cannot show
+	// choices asks in words.
+	Rating bool
 }
 
 // Source is a network customers write on, as the delivery workers see it:
@@ -90,6 +97,37 @@ type Desk interface {
 	// DirectMessage writes text to one agent privately, so it reaches them
 	// off shift, on their phone.
 	DirectMessage(ctx context.Context, agentID, text string) error
+}
+
+// File is a document caredesk gives to the team: a chart or an export.
+type File struct {
+	Name  string // file name with its extension, "first-answer.png"
+	Title string // shown with the file
+	Alt   string // what a picture shows, for people who cannot see it
+	Data  []byte
+}
+
+// Uploader is a Desk that can share files. The courier falls back to
+// words (Announce, DirectMessage) when the desk is not one, or when an
+// upload fails for good (the app lacks the scope).
+type Uploader interface {
+	// Upload posts text with files privately to agentID, or in the desk
+	// channel when agentID is "".
+	Upload(ctx context.Context, agentID, text string, files []File) error
+}
+
+// Rendered is a report made ready for the desk.
+type Rendered struct {
+	Text     string // the figures, always shown
+	Files    []File // charts and exports
+	Fallback string // what stands in for Files when they cannot be uploaded
+}
+
+// Reporter renders a report at delivery time from what a SendReport
+// delivery carries (Delivery.Text), so that the outbox keeps a small
+// request, not pictures, and a retry shows the figures as they are then.
+type Reporter interface {
+	Render(ctx context.Context, request string) (Rendered, error)
 }
 
 // RootFinder is a Desk that can look up whether a ticket's root is

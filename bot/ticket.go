@@ -76,8 +76,14 @@ type Ticket struct {
 	OpenedAt     time.Time
 	Deadline     time.Time // first-response target
 	FirstReplyAt time.Time // zero until a reply reached the customer
+	FirstReplyBy Agent     // who wrote that first reply; reports credit them
 	ResolvedAt   time.Time // zero unless resolved
 	UpdatedAt    time.Time
+	// The customer's satisfaction: asked once after the ticket was
+	// resolved (RatingAskedAt), answered 1–5 (Rating, 0 until then).
+	RatingAskedAt time.Time
+	Rating        int
+	RatedAt       time.Time
 }
 
 // Overdue reports whether the first-response deadline passed without a reply
@@ -132,7 +138,7 @@ type Message struct {
 // resolved, reopened. Managers' reports are built from events.
 type Event struct {
 	TicketID int64
-	Kind     string // "opened", "claimed", "transferred", "resolved", "reopened", "replied"
+	Kind     string // "opened", "claimed", "transferred", "resolved", "reopened", "replied", "breached", "rated"
 	Actor    string // agent id; "" when the customer or caredesk caused it
 	Detail   string
 	At       time.Time
