@@ -37,6 +37,13 @@ type Tx interface {
 	LatestTicket(source, conversation, customerID string) (Ticket, error)
 	// OpenTickets returns tickets that are not resolved, oldest first, at most limit.
 	OpenTickets(limit int) ([]Ticket, error)
+	// TicketsOpened returns tickets opened in [from, until) in the order
+	// they were opened (OpenedAt, then ID), at most limit; those opened at
+	// from itself only when their ID is above afterID. A listing pages on
+	// by passing its last ticket's OpenedAt and ID.
+	TicketsOpened(from, until time.Time, afterID int64, limit int) ([]Ticket, error)
+	// OpenCounts counts the tickets that are not resolved.
+	OpenCounts() (OpenCounts, error)
 
 	// AddMessage stores m and sets m.ID.
 	AddMessage(m *Message) error
@@ -101,4 +108,11 @@ type Tx interface {
 	// UndoRotaChange takes back the newest change in force and returns it;
 	// ENOTFOUND when there is none.
 	UndoRotaChange(at time.Time) (RotaChange, error)
+}
+
+// OpenCounts is how many tickets wait, for reports and gauges.
+type OpenCounts struct {
+	Open       int // not resolved
+	Unclaimed  int // not resolved, and nobody has claimed them
+	Unanswered int // not resolved, and no first answer reached the customer
 }

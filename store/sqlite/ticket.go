@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"caredesk/bot"
 )
@@ -11,7 +12,8 @@ import (
 const ticketColumns = `id, source, conversation, customer_id, customer_name, customer_handle,
 	text, state, owner_id, owner_name, handovers, reopens, desk_thread, last_inbound,
 	opened_at, deadline, first_reply_at, resolved_at, updated_at,
-	network, post_url, language, customer_profile_url, customer_followers`
+	network, post_url, language, customer_profile_url, customer_followers,
+	first_reply_by, first_reply_by_name, rating_asked_at, rating, rated_at`
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -21,7 +23,8 @@ func scanTicket(row scanner) (bot.Ticket, error) {
 	err := row.Scan(&t.ID, &t.Source, &t.Conversation, &t.Customer.ID, &t.Customer.Name, &t.Customer.Handle,
 		&t.Text, &t.State, &t.Owner.ID, &t.Owner.Name, &t.Handovers, &t.Reopens, &t.DeskThread, &t.LastInbound,
 		scanAt(&t.OpenedAt), scanAt(&t.Deadline), scanAt(&t.FirstReplyAt), scanAt(&t.ResolvedAt), scanAt(&t.UpdatedAt),
-		&t.Network, &t.PostURL, &t.Language, &t.Customer.ProfileURL, &t.Customer.Followers)
+		&t.Network, &t.PostURL, &t.Language, &t.Customer.ProfileURL, &t.Customer.Followers,
+		&t.FirstReplyBy.ID, &t.FirstReplyBy.Name, scanAt(&t.RatingAskedAt), &t.Rating, scanAt(&t.RatedAt))
 	return t, err
 }
 
@@ -30,7 +33,8 @@ func ticketArgs(t bot.Ticket) []any {
 	return []any{t.Source, t.Conversation, t.Customer.ID, t.Customer.Name, t.Customer.Handle,
 		t.Text, t.State, t.Owner.ID, t.Owner.Name, t.Handovers, t.Reopens, t.DeskThread, t.LastInbound,
 		at(t.OpenedAt), at(t.Deadline), at(t.FirstReplyAt), at(t.ResolvedAt), at(t.UpdatedAt),
-		t.Network, t.PostURL, t.Language, t.Customer.ProfileURL, t.Customer.Followers}
+		t.Network, t.PostURL, t.Language, t.Customer.ProfileURL, t.Customer.Followers,
+		t.FirstReplyBy.ID, t.FirstReplyBy.Name, at(t.RatingAskedAt), t.Rating, at(t.RatedAt)}
 }
 
 // CreateTicket stores t and sets t.ID to the next ticket number.
@@ -38,8 +42,9 @@ func (tx *tx) CreateTicket(t *bot.Ticket) error {
 	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO tickets (source, conversation, customer_id, customer_name, customer_handle,
 		text, state, owner_id, owner_name, handovers, reopens, desk_thread, last_inbound,
 		opened_at, deadline, first_reply_at, resolved_at, updated_at,
-		network, post_url, language, customer_profile_url, customer_followers)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ticketArgs(*t)...)
+		network, post_url, language, customer_profile_url, customer_followers,
+		first_reply_by, first_reply_by_name, rating_asked_at, rating, rated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ticketArgs(*t)...)
 	if err != nil {
 		return fmt.Errorf("create ticket: %w", err)
 	}
@@ -58,7 +63,8 @@ func (tx *tx) SaveTicket(t bot.Ticket) error {
 		text = ?, state = ?, owner_id = ?, owner_name = ?, handovers = ?, reopens = ?,
 		desk_thread = ?, last_inbound = ?,
 		opened_at = ?, deadline = ?, first_reply_at = ?, resolved_at = ?, updated_at = ?,
-		network = ?, post_url = ?, language = ?, customer_profile_url = ?, customer_followers = ?
+		network = ?, post_url = ?, language = ?, customer_profile_url = ?, customer_followers = ?,
+		first_reply_by = ?, first_reply_by_name = ?, rating_asked_at = ?, rating = ?, rated_at = ?
 		WHERE id = ?`, append(ticketArgs(t), t.ID)...)
 	if err != nil {
 		return fmt.Errorf("save ticket #%d: %w", t.ID, err)
@@ -117,24 +123,60 @@ func (tx *tx) OpenTickets(limit int) ([]bot.Ticket, error) {
 		return nil, nil
 	}
 	// The WHERE matches the partial index tickets_open word for word.
-	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+ticketColumns+` FROM tickets
+	ts, err := tx.tickets(`SELECT `+ticketColumns+` FROM tickets
 		WHERE state <> 'resolved' ORDER BY opened_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list open tickets: %w", err)
+	}
+	return ts, nil
+}
+
+// TicketsOpened returns tickets opened in [from, until) in the order they
+// were opened, at most limit; those opened at from itself only when their
+// number is above afterID, so that a listing goes on where its last page
+// ended.
+func (tx *tx) TicketsOpened(from, until time.Time, afterID int64, limit int) ([]bot.Ticket, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	// The row value walks tickets_opened from the cursor on.
+	ts, err := tx.tickets(`SELECT `+ticketColumns+` FROM tickets
+		WHERE (opened_at, id) > (?, ?) AND opened_at < ? ORDER BY opened_at, id LIMIT ?`,
+		at(from), afterID, at(until), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list tickets opened %s–%s: %w", from.Format(time.RFC3339), until.Format(time.RFC3339), err)
+	}
+	return ts, nil
+}
+
+// OpenCounts counts the tickets that are not resolved.
+func (tx *tx) OpenCounts() (bot.OpenCounts, error) {
+	var c bot.OpenCounts
+	// The WHERE matches the partial index tickets_open.
+	err := tx.tx.QueryRowContext(tx.ctx, `SELECT COUNT(*),
+		COALESCE(SUM(state = 'open'), 0), COALESCE(SUM(first_reply_at IS NULL), 0)
+		FROM tickets WHERE state <> 'resolved'`).Scan(&c.Open, &c.Unclaimed, &c.Unanswered)
+	if err != nil {
+		return c, fmt.Errorf("count open tickets: %w", err)
+	}
+	return c, nil
+}
+
+func (tx *tx) tickets(query string, args ...any) ([]bot.Ticket, error) {
+	rows, err := tx.tx.QueryContext(tx.ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var ts []bot.Ticket
 	for rows.Next() {
 		t, err := scanTicket(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list open tickets: %w", err)
+			return nil, err
 		}
 		ts = append(ts, t)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list open tickets: %w", err)
-	}
-	return ts, nil
+	return ts, rows.Err()
 }
 
 // mustChangeOne returns notFound when an UPDATE or DELETE by id matched no

@@ -27,6 +27,8 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"TicketByThread", testTicketByThread},
 		{"LatestTicket", testLatestTicket},
 		{"OpenTickets", testOpenTickets},
+		{"TicketsOpened", testTicketsOpened},
+		{"OpenCounts", testOpenCounts},
 		{"MessageRoundTrip", testMessageRoundTrip},
 		{"Messages", testMessages},
 		{"MissingTicket", testMissingTicket},

@@ -12,21 +12,25 @@ import (
 // fullTicket has every field set, each to a different value.
 func fullTicket() bot.Ticket {
 	return bot.Ticket{
-		Source:       "telegram",
-		Conversation: "100200300",
-		Customer:     bot.Customer{ID: "42", Name: "Jane Doe", Handle: "jane"},
-		Text:         "My order #5512 never arrived",
-		State:        bot.Claimed,
-		Owner:        bot.Agent{ID: "U123", Name: "alice"},
-		Handovers:    1,
-		Reopens:      2,
-		DeskThread:   "1741392000.000100",
-		LastInbound:  "7781",
-		OpenedAt:     t0,
-		Deadline:     t0.Add(time.Hour),
-		FirstReplyAt: t0.Add(12 * time.Minute),
-		ResolvedAt:   t0.Add(3 * time.Hour),
-		UpdatedAt:    t0.Add(3*time.Hour + time.Microsecond),
+		Source:        "telegram",
+		Conversation:  "100200300",
+		Customer:      bot.Customer{ID: "42", Name: "Jane Doe", Handle: "jane"},
+		Text:          "My order #5512 never arrived",
+		State:         bot.Claimed,
+		Owner:         bot.Agent{ID: "U123", Name: "alice"},
+		Handovers:     1,
+		Reopens:       2,
+		DeskThread:    "1741392000.000100",
+		LastInbound:   "7781",
+		OpenedAt:      t0,
+		Deadline:      t0.Add(time.Hour),
+		FirstReplyAt:  t0.Add(12 * time.Minute),
+		FirstReplyBy:  bot.Agent{ID: "U777", Name: "bob"},
+		ResolvedAt:    t0.Add(3 * time.Hour),
+		UpdatedAt:     t0.Add(3*time.Hour + time.Microsecond),
+		RatingAskedAt: t0.Add(4 * time.Hour),
+		Rating:        4,
+		RatedAt:       t0.Add(5*time.Hour + 7*time.Microsecond),
 	}
 }
 
@@ -42,8 +46,12 @@ func checkTicket(t *testing.T, got, want bot.Ticket) {
 	ok = checkTime(t, "FirstReplyAt", got.FirstReplyAt, want.FirstReplyAt) && ok
 	ok = checkTime(t, "ResolvedAt", got.ResolvedAt, want.ResolvedAt) && ok
 	ok = checkTime(t, "UpdatedAt", got.UpdatedAt, want.UpdatedAt) && ok
-	got.OpenedAt, got.Deadline, got.FirstReplyAt, got.ResolvedAt, got.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	want.OpenedAt, want.Deadline, want.FirstReplyAt, want.ResolvedAt, want.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	ok = checkTime(t, "RatingAskedAt", got.RatingAskedAt, want.RatingAskedAt) && ok
+	ok = checkTime(t, "RatedAt", got.RatedAt, want.RatedAt) && ok
+	for _, tk := range []*bot.Ticket{&got, &want} {
+		tk.OpenedAt, tk.Deadline, tk.FirstReplyAt, tk.ResolvedAt, tk.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		tk.RatingAskedAt, tk.RatedAt = time.Time{}, time.Time{}
+	}
 	if got != want {
 		t.Errorf("ticket\n got %+v\nwant %+v", got, want)
 	} else if !ok {
@@ -329,5 +337,69 @@ func testOpenTickets(t *testing.T, s bot.Store) {
 			checkTicket(t, got[0], claimed)
 			return nil
 		})
+	}
+}
+
+func testTicketsOpened(t *testing.T, s bot.Store) {
+	// Five tickets, two opened at the same instant, one before the range
+	// and one at its end (excluded).
+	opened := []time.Time{t0.Add(-time.Second), t0, t0, t0.Add(time.Hour), t0.Add(2 * time.Hour)}
+	var ids []int64
+	for _, at := range opened {
+		tk := bareTicket()
+		tk.OpenedAt = at
+		if at.Equal(t0.Add(time.Hour)) {
+			tk.State = bot.Resolved // reports count resolved tickets too
+		}
+		ids = append(ids, createTicket(t, s, tk).ID)
+	}
+	from, until := t0, t0.Add(2*time.Hour)
+	tests := []struct {
+		name    string
+		afterID int64
+		limit   int
+		want    []int64
+	}{
+		{"all of the range", 0, 10, ids[1:4]},
+		{"a first page", 0, 2, ids[1:3]},
+		{"the page after a tie", ids[1], 2, ids[2:4]},
+		{"no limit, nothing", 0, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []bot.Ticket
+			view(t, s, func(tx bot.Tx) (err error) {
+				got, err = tx.TicketsOpened(from, until, tt.afterID, tt.limit)
+				return err
+			})
+			if !slices.Equal(ticketIDs(got), tt.want) {
+				t.Errorf("TicketsOpened(after %d, limit %d) = %v, want %v", tt.afterID, tt.limit, ticketIDs(got), tt.want)
+			}
+		})
+	}
+}
+
+func testOpenCounts(t *testing.T, s bot.Store) {
+	mk := func(state bot.State, answered bool) {
+		tk := bareTicket()
+		tk.State, tk.OpenedAt = state, t0
+		if answered {
+			tk.FirstReplyAt = t0.Add(time.Minute)
+		}
+		createTicket(t, s, tk)
+	}
+	mk(bot.Open, false)
+	mk(bot.Open, false)
+	mk(bot.Claimed, false)
+	mk(bot.Claimed, true)
+	mk(bot.Resolved, true)
+	mk(bot.Resolved, false)
+	var got bot.OpenCounts
+	view(t, s, func(tx bot.Tx) (err error) {
+		got, err = tx.OpenCounts()
+		return err
+	})
+	if want := (bot.OpenCounts{Open: 4, Unclaimed: 2, Unanswered: 3}); got != want {
+		t.Errorf("OpenCounts() = %+v, want %+v", got, want)
 	}
 }
