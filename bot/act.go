@@ -282,6 +282,11 @@ func (b *Bot) resolve(tx Tx, agent Agent, t Ticket, now time.Time) (string, erro
 	if err := b.change(tx, t, Event{Kind: "resolved", Actor: agent.ID}, now); err != nil {
 		return "", err
 	}
+	if b.policy.Rating.asks(t) {
+		if err := tx.AddTimer(&Timer{TicketID: t.ID, Alarm: AskForRating, DueAt: now.Add(b.policy.Rating.Delay)}); err != nil {
+			return "", err
+		}
+	}
 	return fmt.Sprintf("Resolved #%d. If the customer writes again within %s, it reopens.", t.ID, days(b.policy.ReopenWindow)), nil
 }
 

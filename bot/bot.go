@@ -27,6 +27,10 @@ type Policy struct {
 	// HighReach is the follower count from which a complaint is urgent
 	// whatever its wording: /desk list shows such tickets first. 0: never.
 	HighReach int
+	// Rating is when the customer is asked how it went.
+	Rating RatingPolicy
+	// Digest is when the desk posts its figures by itself.
+	Digest DigestPolicy
 }
 
 // DefaultPolicy is a one-hour first response and a seven-day reopen window.
@@ -39,6 +43,8 @@ func DefaultPolicy() Policy {
 		ReopenWindow: 7 * 24 * time.Hour,
 		Greeting:     "Hi! Tell us what happened and a person from our team will answer you here.",
 		HighReach:    10_000,
+		Rating:       DefaultRatingPolicy(),
+		Digest:       DefaultDigestPolicy(),
 	}
 }
 
@@ -139,6 +145,9 @@ func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 		return err
 	}
 	m := Message{TicketID: t.ID, Kind: FromCustomer, Author: in.Customer.ID, AuthorName: in.Customer.Name, Text: in.Text, SourceRef: in.MessageID, At: in.At}
+	if ok, err := b.comment(tx, t, &m, now); err != nil || ok {
+		return err
+	}
 	if err := tx.AddMessage(&m); err != nil {
 		return err
 	}

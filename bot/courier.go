@@ -62,6 +62,7 @@ type Courier struct {
 	poll    time.Duration
 	grace   time.Duration
 	observe func(job Job, outcome string, took time.Duration)
+	reporter Reporter
 	every   time.Duration     // how often a repeated problem is summarised in the log
 	quiet   *quietlog.Limiter // for problems a failing store repeats on every try
 
@@ -98,6 +99,10 @@ func CourierGrace(d time.Duration) CourierOption { return func(k *Courier) { k.g
 // CourierRepeatLog sets how often a problem that repeats, such as a store
 // that refuses writes, is summarised in the log (default a minute).
 func CourierRepeatLog(every time.Duration) CourierOption { return func(k *Courier) { k.every = every } }
+
+// CourierReporter sets what renders SendReport deliveries; without one
+// they fail for good with a sentence in the log.
+func CourierReporter(r Reporter) CourierOption { return func(k *Courier) { k.reporter = r } }
 
 // CourierObserver is told the outcome of every attempt ("delivered",
 // "retry", "failed"), for metrics.
@@ -368,6 +373,16 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 		}
 	case SendReply:
 		return c.sendReply(ctx, d, t, m)
+	case AskRating:
+		src, err := c.source(t.Source)
+		if err != nil {
+			return err
+		}
+		if _, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: d.Text, Rating: true, Key: d.Key()}); err != nil {
+			return err
+		}
+	case SendReport:
+		return c.sendReport(ctx, d)
 	default:
 		return Permanent(fmt.Errorf("unknown job %q", d.Job))
 	}
@@ -466,7 +481,7 @@ func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message
 			return err
 		}
 		// The first answer stops the SLA clock.
-		t.FirstReplyAt, t.UpdatedAt = now, now
+		t.FirstReplyAt, t.FirstReplyBy, t.UpdatedAt = now, Agent{ID: m.Author, Name: m.AuthorName}, now
 		if err := tx.SaveTicket(t); err != nil {
 			return err
 		}

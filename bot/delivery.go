@@ -124,10 +124,11 @@ type Rendered struct {
 }
 
 // Reporter renders a report at delivery time from what a SendReport
-// delivery carries (Delivery.Text), so that the outbox keeps a small
-// request, not pictures, and a retry shows the figures as they are then.
+// delivery asked for, so that the outbox keeps a small request, not
+// pictures, and a retry shows the figures as they are then. An *Error is a
+// request that cannot be met, not a failure to retry.
 type Reporter interface {
-	Render(ctx context.Context, request string) (Rendered, error)
+	Render(ctx context.Context, req ReportRequest) (Rendered, error)
 }
 
 // RootFinder is a Desk that can look up whether a ticket's root is

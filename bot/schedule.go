@@ -140,7 +140,10 @@ func (b *Bot) Tick(ctx context.Context) (int, error) {
 		if err := b.handOver(tx, r, now); err != nil {
 			return err
 		}
-		return b.weekendNotice(tx, r, now)
+		if err := b.weekendNotice(tx, r, now); err != nil {
+			return err
+		}
+		return b.digests(tx, now)
 	}); err != nil {
 		return fired, err
 	}
@@ -156,6 +159,9 @@ func (b *Bot) fire(tx Tx, tm Timer, r Rota, now time.Time) error {
 	t, err := tx.Ticket(tm.TicketID)
 	if err != nil {
 		return err
+	}
+	if tm.Alarm == AskForRating {
+		return b.askRating(tx, t, now)
 	}
 	waiting := t.FirstReplyAt.IsZero() && t.State != Resolved
 	unclaimed := t.State == Open

@@ -13,6 +13,7 @@ const (
 	EscalateBackup   Alarm = "escalate_backup" // still unclaimed: ping the backup
 	BreachFirstReply Alarm = "breach"          // the first-response target passed
 	BreachResolution Alarm = "breach_resolution"
+	AskForRating     Alarm = "ask_rating" // a while after resolving: how did it go?
 )
 
 // Timer is an alarm kept in the store, not in a goroutine, so that it
