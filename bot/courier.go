@@ -52,19 +52,19 @@ func (r Retry) wait(d Delivery, attempts int, err error) time.Duration {
 // they were queued; each ticket's deliveries in order (its lane); and
 // neither destinations nor tickets wait for each other.
 type Courier struct {
-	store   Store
-	desk    Desk
-	sources map[string]Source
-	clock   Clock
-	log     *slog.Logger
-	retry   Retry
-	workers int
-	poll    time.Duration
-	grace   time.Duration
-	observe func(job Job, outcome string, took time.Duration)
+	store    Store
+	desk     Desk
+	sources  map[string]Source
+	clock    Clock
+	log      *slog.Logger
+	retry    Retry
+	workers  int
+	poll     time.Duration
+	grace    time.Duration
+	observe  func(job Job, outcome string, took time.Duration)
 	reporter Reporter
-	every   time.Duration     // how often a repeated problem is summarised in the log
-	quiet   *quietlog.Limiter // for problems a failing store repeats on every try
+	every    time.Duration     // how often a repeated problem is summarised in the log
+	quiet    *quietlog.Limiter // for problems a failing store repeats on every try
 
 	wake    chan struct{}
 	mu      sync.Mutex

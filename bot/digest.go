@@ -14,7 +14,7 @@ type ReportRequest struct {
 	Kind   string    `json:"kind"`             // "report" (charts for /desk report), "digest", "export" (a CSV)
 	Period string    `json:"period,omitempty"` // how the period was asked or named: "week", "month", "2026-11-01..2026-11-30"
 	From   time.Time `json:"from"`
-	Until  time.Time `json:"until"` // exclusive
+	Until  time.Time `json:"until"`            // exclusive
 	Source string    `json:"source,omitempty"` // only this source's tickets
 	Agent  string    `json:"agent,omitempty"`  // only tickets this agent answered or owned
 }
