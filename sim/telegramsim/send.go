@@ -12,7 +12,9 @@ import (
 // counts, in UTF-16 code units: an emoji outside the BMP counts twice.
 const maxTextLen = 4096
 
-// SentMessage is a message the bot sent, as the customer would see it.
+// SentMessage is a message the bot sent, as the customer would see it
+// now: editMessageText and editMessageReplyMarkup change Text and
+// Keyboard in place.
 type SentMessage struct {
 	ChatID    int64
 	Text      string
@@ -20,6 +22,10 @@ type SentMessage struct {
 	ParseMode string // "" for plain text
 	MessageID int
 	At        time.Time
+	// Keyboard is the inline keyboard under the message, row by row; nil
+	// when it has none (or an edit removed it).
+	Keyboard [][]InlineButton
+	Edits    int // edits Telegram accepted
 }
 
 // Sent returns the messages the bot sent, oldest first.
@@ -44,6 +50,10 @@ func (s *Server) sendMessage(_ *http.Request, p map[string]string) answer {
 	if len(utf16.Encode([]rune(text))) > maxTextLen {
 		return fail(http.StatusBadRequest, "Bad Request: message is too long")
 	}
+	keyboard, err := parseMarkup(p["reply_markup"])
+	if err != nil {
+		return fail(http.StatusBadRequest, "Bad Request: "+err.Error())
+	}
 	replyTo, _ := strconv.Atoi(p["reply_to_message_id"])
 	withoutReply := p["allow_sending_without_reply"] == "true"
 
@@ -63,14 +73,26 @@ func (s *Server) sendMessage(_ *http.Request, p map[string]string) answer {
 	now := time.Now()
 	s.sent = append(s.sent, SentMessage{
 		ChatID: chatID, Text: text, ReplyTo: replyTo, ParseMode: p["parse_mode"],
-		MessageID: c.lastMsg, At: now,
+		MessageID: c.lastMsg, At: now, Keyboard: keyboard,
 	})
 	s.notifyLocked()
-	msg := map[string]any{
-		"message_id": c.lastMsg, "from": botUser, "chat": c.object, "date": now.Unix(), "text": text,
-	}
+	msg := messageObject(s.sent[len(s.sent)-1], c.object)
 	if replyTo != 0 {
 		msg["reply_to_message"] = map[string]any{"message_id": replyTo, "chat": c.object, "date": now.Unix()}
 	}
 	return ok(msg)
+}
+
+// messageObject is a message of the bot as the Bot API shows it.
+func messageObject(m SentMessage, chat map[string]any) map[string]any {
+	msg := map[string]any{
+		"message_id": m.MessageID, "from": botUser, "chat": chat, "date": m.At.Unix(), "text": m.Text,
+	}
+	if m.Keyboard != nil {
+		msg["reply_markup"] = markupObject(m.Keyboard)
+	}
+	if m.Edits > 0 {
+		msg["edit_date"] = time.Now().Unix()
+	}
+	return msg
 }

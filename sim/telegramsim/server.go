@@ -3,9 +3,10 @@
 // go-telegram-bot-api client can be driven without the internet.
 //
 // Tests, end-to-end runs of the binary and `caredesk demo` use it to play
-// the customer (CustomerWrites, Push), to watch what the bot sent (Sent,
-// Calls) and to break the network on purpose (FailNext, FailWhere, SetDown).
-// It is ordinary code, not a test helper, because the shipped demo runs it.
+// the customer (CustomerWrites, PressButton, Push), to watch what the bot
+// sent (Sent, Message, Answers, Calls) and to break the network on
+// purpose (FailNext, FailWhere, SetDown). It is ordinary code, not a test
+// helper, because the shipped demo runs it.
 package telegramsim
 
 import (
@@ -60,6 +61,7 @@ type Server struct {
 	updates updateQueue
 	chats   map[int64]*chat
 	sent    []SentMessage
+	queries queries // callback queries of pressed buttons; see PressButton
 	polls   pollState
 	hook    webhook
 }
@@ -218,6 +220,11 @@ var methods = map[string]func(s *Server, r *http.Request, p map[string]string) a
 	"setwebhook":     (*Server).setWebhook,
 	"deletewebhook":  (*Server).deleteWebhook,
 	"getwebhookinfo": (*Server).getWebhookInfo,
+
+	// Inline keyboards (keyboard.go).
+	"answercallbackquery":    (*Server).answerCallbackQuery,
+	"editmessagetext":        (*Server).editMessageText,
+	"editmessagereplymarkup": (*Server).editMessageReplyMarkup,
 }
 
 // answer is what a method returns: a result, or an error in Telegram's

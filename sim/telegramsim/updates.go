@@ -69,6 +69,12 @@ func (s *Server) Push(update map[string]any) (updateID int) {
 	u := normalize(update)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.pushLocked(u)
+}
+
+// pushLocked queues u, which normalize made, and returns its update_id.
+// s.mu must be held.
+func (s *Server) pushLocked(u map[string]any) (updateID int) {
 	id := s.updates.nextID
 	s.updates.nextID++
 	u["update_id"] = id
