@@ -16,6 +16,7 @@ type Message struct {
 	Text     string
 	Blocks   json.RawMessage // as stored, with the block_ids Slack adds; nil without blocks
 	Metadata json.RawMessage // the metadata the poster sent; nil without
+	Files    []string        // the ids of the files it shares (see Files)
 	// The flags the poster sent, "" when absent, so tests can check that
 	// previews and @-name linking were turned off.
 	UnfurlLinks, UnfurlMedia, LinkNames, Parse string

@@ -7,9 +7,9 @@
 // root messages, thread replies and their latest edits, ephemeral messages,
 // reactions. Tests, end-to-end runs and `caredesk demo` use it to play the
 // support team (UserPosts, AddReaction, SlashCommand, ClickButton), to watch
-// what the bot did (Messages, Thread, Ephemerals, Reactions, Calls, Acks) and
-// to break Slack on purpose (FailNext, SetDown). It is ordinary code, not a
-// test helper, because the shipped demo runs it.
+// what the bot did (Messages, Thread, Ephemerals, Reactions, Files, Calls,
+// Acks) and to break Slack on purpose (FailNext, SetDown, RevokeScope). It
+// is ordinary code, not a test helper, because the shipped demo runs it.
 package slacksim
 
 import (
@@ -55,6 +55,11 @@ type Options struct {
 	// PingInterval is how often the simulator pings Socket Mode
 	// connections; slack-go reconnects after 30 s without one. Default 5 s.
 	PingInterval time.Duration
+	// MaxFileSize is the largest file, in bytes, the workspace takes:
+	// files.getUploadURLExternal refuses a longer one with
+	// file_upload_size_restricted, as for a workspace whose admins limit
+	// uploads. Default 1 GiB, Slack's own limit.
+	MaxFileSize int64
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +84,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PingInterval <= 0 {
 		o.PingInterval = 5 * time.Second
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = 1 << 30
 	}
 	return o
 }
@@ -111,6 +119,9 @@ type Server struct {
 	messages   []*Message
 	lastTS     int64 // microseconds of the newest message ts
 	ephemerals []Ephemeral
+	uploads    map[string]*pendingUpload // file id → a file between getUploadURLExternal and completeUploadExternal
+	files      []File                    // files shared by completeUploadExternal
+	revoked    map[string]bool           // scopes taken from the app, see RevokeScope
 	reactions  []Reaction
 	acks       []Ack
 	deliveries []Delivery
@@ -142,7 +153,9 @@ func New(o Options) (*Server, error) {
 		channels: map[string]*channel{
 			o.ChannelID: {name: o.ChannelName, member: true},
 		},
-		events: map[string][]byte{},
+		events:  map[string][]byte{},
+		uploads: map[string]*pendingUpload{},
+		revoked: map[string]bool{},
 		client: &http.Client{
 			Timeout:   o.AckTimeout,
 			Transport: &http.Transport{},
@@ -156,6 +169,7 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("/api/", s.serveAPI)
 	mux.HandleFunc("/link/", s.serveSocket)
 	mux.HandleFunc("/response/", s.serveResponseURL)
+	mux.HandleFunc("/upload/", s.serveUpload)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.done.Go(func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -40,6 +40,9 @@ var methods = map[string]method{
 	"conversations.history": (*Server).conversationsHistory,
 	"conversations.open":    (*Server).conversationsOpen,
 	"conversations.replies": (*Server).conversationsReplies,
+	// files.go
+	"files.getUploadURLExternal":   (*Server).getUploadURLExternal,
+	"files.completeUploadExternal": (*Server).completeUploadExternal,
 }
 
 // serveAPI answers /api/<method> as Slack does: HTTP 200 with
@@ -77,6 +80,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if code := s.checkToken(token, s.opts.BotToken); code != "" {
 		writeJSON(w, http.StatusOK, fail(code))
+		return
+	}
+	s.mu.Lock()
+	refusal := s.scopeErrorLocked(name)
+	s.mu.Unlock()
+	if refusal != nil {
+		writeJSON(w, http.StatusOK, refusal)
 		return
 	}
 	answer := m(s, v)
@@ -335,14 +345,7 @@ func (s *Server) postMessage(v url.Values) map[string]any {
 	if meta := v.Get("metadata"); meta != "" {
 		m.Metadata = json.RawMessage(meta)
 	}
-	// A reply to a reply joins its parent's thread; a reply to a message
-	// that is not there is posted in the channel, as Slack does.
-	if parent := s.messageLocked(v.Get("thread_ts")); parent != nil && parent.Channel == channel {
-		m.ThreadTS = parent.TS
-		if parent.ThreadTS != "" {
-			m.ThreadTS = parent.ThreadTS
-		}
-	}
+	m.ThreadTS = s.threadLocked(channel, v.Get("thread_ts"))
 	s.messages = append(s.messages, m)
 	s.notifyLocked()
 	if s.opts.EchoBotMessages && !s.closed {
@@ -350,6 +353,21 @@ func (s *Server) postMessage(v url.Values) map[string]any {
 		s.done.Go(func() { _ = s.deliverEvent(echo) })
 	}
 	return ok(map[string]any{"channel": channel, "ts": m.TS, "message": messageObject(*m)})
+}
+
+// threadLocked returns the thread a post to channel with thread_ts joins:
+// a reply to a reply joins its parent's thread; a reply to a message that
+// is not there is posted in the channel (""), as Slack does. The caller
+// holds s.mu.
+func (s *Server) threadLocked(channel, threadTS string) string {
+	parent := s.messageLocked(threadTS)
+	switch {
+	case threadTS == "" || parent == nil || parent.Channel != channel:
+		return ""
+	case parent.ThreadTS != "":
+		return parent.ThreadTS
+	}
+	return parent.TS
 }
 
 // messageObject is m as Slack shows it in API answers.
@@ -363,6 +381,13 @@ func messageObject(m Message) map[string]any {
 	}
 	if m.Blocks != nil {
 		obj["blocks"] = m.Blocks
+	}
+	if len(m.Files) > 0 {
+		files := []map[string]any{}
+		for _, id := range m.Files {
+			files = append(files, map[string]any{"id": id})
+		}
+		obj["files"], obj["upload"] = files, true
 	}
 	return obj
 }
