@@ -1,0 +1,96 @@
+package report
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ExportHandler serves GET /export.csv?from=&until=&source= for BI tools,
+// to whoever sends "Authorization: Bearer TOKEN". from and until are days
+// on the team's clock (2026-11-01), both included, or RFC 3339 instants
+// (until excluded); without them, the last 30 days. The CSV streams page
+// by page, so a year's export holds no more memory than a day's.
+func (s *Service) ExportHandler(token string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			refuse(w, http.StatusMethodNotAllowed, "", "Use GET.")
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="caredesk export"`)
+			refuse(w, http.StatusUnauthorized, "Authorization", "Send the export token as \"Authorization: Bearer TOKEN\" (CAREDESK_EXPORT_TOKEN).")
+			return
+		}
+		now := s.now()
+		q := Query{From: now.Add(-30 * 24 * time.Hour), Until: now, Name: "the last 30 days"}
+		v := r.URL.Query()
+		var field, msg string
+		if from := v.Get("from"); from != "" {
+			if q.From, ok = s.instant(from, false); !ok {
+				field, msg = "from", "Write from as a day (2026-11-01) or an RFC 3339 time (2026-11-01T00:00:00Z)."
+			}
+		}
+		if until := v.Get("until"); until != "" && field == "" {
+			if q.Until, ok = s.instant(until, true); !ok {
+				field, msg = "until", "Write until as a day (2026-11-30, included) or an RFC 3339 time (excluded)."
+			}
+		}
+		if src := v.Get("source"); src != "" && field == "" {
+			if q.Source, ok = sourceNamed(src, s.Sources); !ok {
+				field, msg = "source", "Name a configured source: "+strings.Join(s.Sources, ", ")+"."
+			}
+		}
+		switch {
+		case field != "":
+		case !q.From.Before(q.Until):
+			field, msg = "until", "until must come after from."
+		case q.Until.Sub(q.From) > 5*maxPeriod:
+			field, msg = "from", "An export covers at most 2000 days; ask for several."
+		}
+		if field != "" {
+			refuse(w, http.StatusBadRequest, field, msg)
+			return
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="caredesk-tickets.csv"`)
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method == http.MethodHead {
+			return
+		}
+		// Once the first row is written the status is sent; a failure after
+		// that can only cut the file short, and is logged.
+		if err := Export(r.Context(), pages{r.Context(), s.Store}, q, now, w); err != nil {
+			s.logger().Error("export: could not write the CSV", "err", err)
+		}
+	})
+}
+
+// instant reads a day on the team's clock or an RFC 3339 time. A day as the
+// end of a range means the end of that day.
+func (s *Service) instant(v string, end bool) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), true
+	}
+	d, err := time.ParseInLocation(time.DateOnly, v, s.loc())
+	if err != nil {
+		return time.Time{}, false
+	}
+	if end {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d.UTC(), true
+}
+
+func refuse(w http.ResponseWriter, status int, field, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Error string `json:"error"`
+		Field string `json:"field,omitempty"`
+	}{msg, field})
+}

@@ -1,0 +1,75 @@
+package report_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"caredesk/bot"
+	"caredesk/report"
+)
+
+func TestParse(t *testing.T) {
+	sources := []string{"telegram", "discord", "webhook:twitter"}
+	// Monday 2 November 2026, 10:00 in Bucharest.
+	tests := []struct {
+		args        string
+		from, until time.Time
+		source      string
+		agent       string
+		err         string // a part of the sentence
+	}{
+		{"", now.Add(-7 * 24 * time.Hour), now, "", "", ""},
+		{"today", at(11, 2, 0, 0), now, "", "", ""},
+		{"yesterday", at(11, 1, 0, 0), at(11, 2, 0, 0), "", "", ""},
+		{"week", at(11, 2, 0, 0), now, "", "", ""},
+		{"last-week", at(10, 26, 0, 0), at(11, 2, 0, 0), "", "", ""},
+		{"month telegram", at(11, 1, 0, 0), now, "telegram", "", ""},
+		{"LAST-MONTH", at(10, 1, 0, 0), at(11, 1, 0, 0), "", "", ""},
+		{"30d <@U42|alice> twitter", now.Add(-30 * 24 * time.Hour), now, "webhook:twitter", "U42", ""},
+		{"2026-10-24..2026-10-25", at(10, 24, 0, 0), at(10, 26, 0, 0), "", "", ""}, // 49 hours: the clocks went back
+		{"<@!1234> discord", now.Add(-7 * 24 * time.Hour), now, "discord", "1234", ""},
+		{"fortnight", time.Time{}, time.Time{}, "", "", `I don't know "fortnight". Write a period`},
+		{"week mastodon", time.Time{}, time.Time{}, "", "", `I don't know "mastodon"`},
+		{"2026-10-31..2026-10-01", time.Time{}, time.Time{}, "", "", "ends before it starts"},
+		{"2026-13-01..2026-12-01", time.Time{}, time.Time{}, "", "", "FROM..UNTIL with dates like"},
+		{"0d", time.Time{}, time.Time{}, "", "", "1d to 400d"},
+		{"999d", time.Time{}, time.Time{}, "", "", "1d to 400d"},
+		{"2024-01-01..2026-01-01", time.Time{}, time.Time{}, "", "", "at most 400 days"},
+		{"week month", time.Time{}, time.Time{}, "", "", "one period"},
+		{"telegram discord", time.Time{}, time.Time{}, "", "", "one source"},
+		{"<@U1> <@U2>", time.Time{}, time.Time{}, "", "", "one agent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			q, err := report.Parse(tt.args, now, bucharest, sources)
+			if tt.err != "" {
+				if bot.ErrorCode(err) != bot.EINVALID || !strings.Contains(bot.ErrorMessage(err), tt.err) {
+					t.Fatalf("Parse(%q) = %v, want a sentence with %q", tt.args, err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.args, err)
+			}
+			if !q.From.Equal(tt.from) || !q.Until.Equal(tt.until) || q.Source != tt.source || q.Agent.ID != tt.agent {
+				t.Errorf("Parse(%q) = %v–%v %q %q, want %v–%v %q %q", tt.args, q.From, q.Until, q.Source, q.Agent.ID, tt.from, tt.until, tt.source, tt.agent)
+			}
+		})
+	}
+}
+
+func TestSpan(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0 s"}, {42 * time.Second, "42 s"}, {45 * time.Minute, "45 min"}, {3*time.Hour + 10*time.Minute, "3 h 10 min"},
+		{2 * time.Hour, "2 h"}, {52 * time.Hour, "2 d 4 h"}, {72 * time.Hour, "3 d"},
+	}
+	for _, tt := range tests {
+		if got := report.Span(tt.d); got != tt.want {
+			t.Errorf("Span(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}

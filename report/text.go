@@ -1,0 +1,192 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"caredesk/bot"
+)
+
+// Span writes a duration as people say it: "45 min", "3 h 10 min",
+// "2 d 4 h".
+func Span(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		h, m := int(d.Hours()), int(d.Minutes())%60
+		if m == 0 {
+			return fmt.Sprintf("%d h", h)
+		}
+		return fmt.Sprintf("%d h %d min", h, m)
+	}
+	dd, h := int(d.Hours())/24, int(d.Hours())%24
+	if h == 0 {
+		return fmt.Sprintf("%d d", dd)
+	}
+	return fmt.Sprintf("%d d %d h", dd, h)
+}
+
+// percent writes a share as a whole percentage: "83 %".
+func percent(a, b int) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d %%", int(math.Round(100*float64(a)/float64(b))))
+}
+
+// Scope says what a report is about: "the last 7 days (28 Nov – 4 Dec),
+// Telegram, answered or owned by alice".
+func (q Query) Scope(loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	s := q.Name
+	last := q.Until.Add(-time.Nanosecond).In(loc)
+	if from := q.From.In(loc); from.Format(time.DateOnly) == last.Format(time.DateOnly) {
+		s += " (" + from.Format("Mon 2 Jan") + ")"
+	} else if !strings.Contains(q.Name, " to ") {
+		s += fmt.Sprintf(" (%s – %s)", from.Format("2 Jan"), last.Format("2 Jan 2006"))
+	}
+	if q.Source != "" {
+		s += ", " + bot.NetworkOf(bot.Ticket{Source: q.Source})
+	} else {
+		s += ", all sources"
+	}
+	if q.Agent.ID != "" {
+		s += ", answered or owned by " + agentName(q.Agent)
+	}
+	return s
+}
+
+// agentName names an agent without a mention: a digest in the channel
+// must not ping everyone it lists.
+func agentName(a bot.Agent) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.ID
+}
+
+// Empty is the answer for a period without complaints: a sentence, never a
+// division by zero or an empty chart.
+func (f Figures) Empty() bool { return f.All.Complaints == 0 }
+
+// Summary is the answer of /desk report: the figures in a few lines.
+func Summary(f Figures, loc *time.Location, now time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "📊 %s\n", capitalize(f.Scope(loc)))
+	if f.Empty() {
+		fmt.Fprintf(&b, "No complaints arrived in that period. Try a longer one, like /desk report 30d.\n")
+		writeWaiting(&b, f, now)
+		return strings.TrimRight(b.String(), "\n")
+	}
+	a := f.All
+	fmt.Fprintf(&b, "Complaints %d · answered by a person %d (%s) · within the SLA %d (%s)\n",
+		a.Complaints, a.Answered, percent(a.Answered, a.Complaints), a.WithinSLA, percent(a.WithinSLA, a.Complaints))
+	if a.First.N > 0 {
+		fmt.Fprintf(&b, "First answer: median %s, p90 %s by the clock; %s, %s in business hours\n",
+			Span(a.First.Median), Span(a.First.P90), Span(f.FirstBusiness.Median), Span(f.FirstBusiness.P90))
+	}
+	fmt.Fprintf(&b, "Resolved %d", f.Resolved)
+	if f.Resolve.N > 0 {
+		fmt.Fprintf(&b, " (median %s)", Span(f.Resolve.Median))
+	}
+	fmt.Fprintf(&b, " · reopened %d (%s) · handed over %d · missed the SLA %d\n",
+		f.Reopened, percent(f.Reopened, a.Complaints), f.HandedOver, f.Breached)
+	writeWaiting(&b, f, now)
+	b.WriteString("By part of the week:\n")
+	for _, g := range f.ByPart {
+		if g.Complaints > 0 {
+			writeGroup(&b, g)
+		}
+	}
+	if len(f.BySource) > 1 || f.Source == "" {
+		b.WriteString("By source:\n")
+		for _, g := range f.BySource {
+			writeGroup(&b, g)
+		}
+	}
+	if len(f.ByAgent) > 0 {
+		b.WriteString("By agent:\n")
+		for _, g := range f.ByAgent {
+			fmt.Fprintf(&b, "• %s: answered %d", bot.Quote(g.Label), g.Answered)
+			if g.First.N > 0 {
+				fmt.Fprintf(&b, ", median first answer %s", Span(g.First.Median))
+			}
+			if g.Ratings > 0 {
+				fmt.Fprintf(&b, ", satisfaction %.1f (%d)", g.CSAT(), g.Ratings)
+			}
+			b.WriteString("\n")
+		}
+	}
+	writeSatisfaction(&b, f)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func writeGroup(b *strings.Builder, g Group) {
+	fmt.Fprintf(b, "• %s: %s, %s answered", bot.Quote(g.Label), plural(g.Complaints, "complaint"), percent(g.Answered, g.Complaints))
+	if g.First.N > 0 {
+		fmt.Fprintf(b, ", median first answer %s", Span(g.First.Median))
+	}
+	b.WriteString("\n")
+}
+
+func writeWaiting(b *strings.Builder, f Figures, now time.Time) {
+	if f.Unanswered == 0 {
+		b.WriteString("Unanswered now: none.\n")
+		return
+	}
+	more := ""
+	if f.UnansweredMore {
+		more = " or more"
+	}
+	fmt.Fprintf(b, "Unanswered now: %d%s; oldest", f.Unanswered, more)
+	for i, t := range f.Oldest {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		fmt.Fprintf(b, "%s #%d (%s, waiting %s)", sep, t.ID, bot.Quote(bot.NetworkOf(t)), Span(now.Sub(t.OpenedAt)))
+	}
+	b.WriteString("\n")
+}
+
+func writeSatisfaction(b *strings.Builder, f Figures) {
+	n := 0
+	for _, c := range f.Scores {
+		n += c
+	}
+	if n == 0 {
+		if f.RatingsAsked > 0 {
+			fmt.Fprintf(b, "Satisfaction: no answers yet to %d questions.\n", f.RatingsAsked)
+		}
+		return
+	}
+	fmt.Fprintf(b, "Satisfaction: %.1f of 5 from %d answers to %d questions (", f.All.CSAT(), n, f.RatingsAsked)
+	for i := 4; i >= 0; i-- {
+		if i < 4 {
+			b.WriteString(" · ")
+		}
+		fmt.Fprintf(b, "%d★ %d", i+1, f.Scores[i])
+	}
+	b.WriteString(")\n")
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
