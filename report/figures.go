@@ -145,8 +145,8 @@ type Figures struct {
 	UnansweredMore bool         // there are more than Unanswered (the count was capped)
 	Oldest         []bot.Ticket // the oldest of them, at most three
 
-	BySource []Group    // most complaints first
-	ByAgent  []Group    // most answers first; Key is the agent's id
+	BySource []Group // most complaints first
+	ByAgent  []Group // most answers first; Key is the agent's id
 	ByPart   [parts]Group
 	Hours    [7][24]Cell // Monday first, on the team's clock
 	Days     []Day
