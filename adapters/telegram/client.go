@@ -1,10 +1,12 @@
 // Package telegram connects caredesk to customers on Telegram through the
 // Bot API, with the go-telegram-bot-api library: it turns updates (by long
-// polling or a webhook) into bot.Inbound values and sends agents' replies.
+// polling or a webhook) into bot.Inbound values, sends agents' replies, and
+// asks the satisfaction question with five buttons whose presses become
+// bot.Rating values.
 //
-// Two promises shape it. A complaint is acknowledged to Telegram only after
-// the core stored it: the polling offset moves, and the webhook answers 200,
-// only once Receive returned nil. And the bot token, which Telegram puts in
+// Two promises shape it. A complaint or a rating is acknowledged to
+// Telegram only after the core stored it: the polling offset moves, and
+// the webhook answers 200, only once Receive (or Rate) returned nil. And the bot token, which Telegram puts in
 // every URL, never appears in an error or a log line.
 package telegram
 
@@ -64,6 +66,10 @@ type Options struct {
 	// what to do (a revoked token, another program polling). nil: no one
 	// listens.
 	OnState func(ok bool, reason string)
+	// Rater takes customers' answers to the satisfaction question (their
+	// presses of its buttons), by polling and by webhook alike; the core's
+	// *bot.Bot. nil: answers are acknowledged and dropped.
+	Rater Rater
 }
 
 // Client talks to the Telegram Bot API for one bot. It is safe for
@@ -79,12 +85,14 @@ type Client struct {
 	backoff time.Duration
 	log     *slog.Logger
 	onState func(ok bool, reason string)
+	rater   Rater // nil: ratings are dropped
 
 	life context.Context // cancelled by Close: ends every call in flight
 	end  context.CancelFunc
 
 	mu       sync.Mutex
 	progress map[string]progress // see Send
+	shown    map[string]bool     // questions whose answer is shown; see showAnswer
 }
 
 // New checks the token with getMe and returns a Client for the bot. Its
@@ -103,6 +111,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		http:    o.HTTPClient,
 		log:     o.Logger,
 		onState: o.OnState,
+		rater:   o.Rater,
 	}
 	if c.apiURL == "" {
 		c.apiURL = DefaultAPIURL

@@ -15,7 +15,8 @@ import (
 )
 
 // Poll receives updates by long polling and hands each customer message to
-// r, in order, until ctx ends; then it returns nil.
+// r, and each press of a rating button to Options.Rater, in order, until
+// ctx ends; then it returns nil.
 //
 // It keeps its own offset rather than using the library's GetUpdatesChan,
 // which confirms updates before anyone stored them. Here an update is
@@ -77,7 +78,8 @@ func (c *Client) Poll(ctx context.Context, r Receiver) error {
 }
 
 // receiveAll passes updates to r in order and returns the offset that
-// confirms the ones done. It stops at the first update r could not store.
+// confirms the ones done. It stops at the first update the core could not
+// store.
 func (c *Client) receiveAll(ctx context.Context, r Receiver, updates []tgbotapi.Update, offset int) (int, error) {
 	for _, u := range updates {
 		if u.UpdateID < offset {
@@ -89,6 +91,10 @@ func (c *Client) receiveAll(ctx context.Context, r Receiver, updates []tgbotapi.
 					return u.UpdateID, err
 				}
 				c.log.Warn("the core refused a Telegram message; it is dropped", "update_id", u.UpdateID, "err", c.redact(err))
+			}
+		} else if q, rt, ok := rating(u); ok {
+			if err := c.rate(ctx, q, rt); err != nil {
+				return u.UpdateID, err
 			}
 		} else {
 			c.log.Debug("ignored a Telegram update that is no customer message", "update_id", u.UpdateID)

@@ -36,7 +36,10 @@ type progress struct {
 // message id, makes the reply quote the customer's message; a quoted
 // message the customer deleted does not stop delivery. Text longer than
 // Telegram's 4096-character limit goes as several messages, cut at line
-// breaks where possible, and the id of the last is returned.
+// breaks where possible, and the id of the last is returned. With
+// m.Rating, the message carries five buttons below, "1 😞" to "5 😀", whose
+// presses come back as ratings of m.Ticket (see Options.Rater), and quotes
+// nothing.
 //
 // When a later part fails, the parts already sent are remembered under
 // m.Key, so the retry continues where this attempt stopped instead of
@@ -55,7 +58,13 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if strings.TrimSpace(m.Text) == "" {
 		return "", bot.Permanent(errors.New("the message is empty, and Telegram does not send empty messages"))
 	}
+	if m.Rating && m.Ticket.ID <= 0 {
+		return "", bot.Permanent(errors.New("the satisfaction question names no ticket, so its answer could not be counted"))
+	}
 	replyTo, _ := strconv.Atoi(m.ReplyTo) // not a message id: send without quoting
+	if m.Rating {
+		replyTo = 0 // the question is about the whole conversation, not one message
+	}
 	parts := chunk.Split(m.Text, chunk.Limit{Max: maxMessageLen, Width: chunk.UTF16})
 	done, ref := c.resume(m.Key, m.Text)
 	for i := done; i < len(parts); i++ {
@@ -63,6 +72,9 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 		msg.AllowSendingWithoutReply = true
 		if i == 0 {
 			msg.ReplyToMessageID = replyTo
+		}
+		if m.Rating && i == len(parts)-1 {
+			msg.ReplyMarkup = ratingKeyboard(m.Ticket.ID)
 		}
 		sent, err := c.sendOne(ctx, msg)
 		if err != nil {

@@ -60,14 +60,15 @@ type WebhookOptions struct {
 //	too_large    the body is over 1 MiB (413)
 //	malformed    the body is not a Telegram update (400)
 //	busy         the bodies being read hold the whole budget (503)
-//	unavailable  the core could not store the message; Telegram pushes it again (500)
+//	unavailable  the core could not store the message or rating; Telegram pushes it again (500)
 type Counter interface {
 	Rejected(reason string)
 }
 
 // WebhookHandler returns the handler for the URL Telegram pushes updates to
-// (POST /telegram/webhook). It answers 200 only after r stored the message,
-// and 500 when it could not, so that Telegram delivers it again. Requests
+// (POST /telegram/webhook). It answers 200 only after r stored the message
+// (or Options.Rater the press of a rating button), and 500 when it could
+// not, so that Telegram delivers it again. Requests
 // without the right secret are turned away before their body is read, and
 // bodies are read within o.Bodies.
 func (c *Client) WebhookHandler(r Receiver, o WebhookOptions) http.Handler {
@@ -113,6 +114,18 @@ func (c *Client) WebhookHandler(r Receiver, o WebhookOptions) http.Handler {
 		var u tgbotapi.Update
 		if err := json.Unmarshal(body, &u); err != nil {
 			refuse(w, http.StatusBadRequest, "malformed", "the body is not a Telegram update")
+			return
+		}
+		if q, rt, ok := rating(u); ok {
+			if err := c.rate(req.Context(), q, rt); err != nil {
+				quiet.Log(slog.LevelError, "store failed", "could not store a rating from Telegram; Telegram will push it again", "update_id", u.UpdateID, "err", c.redact(err))
+				if o.Counter != nil {
+					o.Counter.Rejected("unavailable")
+				}
+				http.Error(w, "not stored, try again", http.StatusInternalServerError)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
 			return
 		}
 		in, ok := inbound(u)
