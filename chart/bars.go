@@ -64,6 +64,20 @@ func check(what string, complaints, answered int, median time.Duration) error {
 	return nil
 }
 
+// validate checks every row, then whether there is anything to draw at all.
+func validate(chart string, rs []row) (complaints, answered int, err error) {
+	for _, r := range rs {
+		if err := check(fmt.Sprintf("%s %q", chart, r.Label), r.Complaints, r.Answered, r.Median); err != nil {
+			return 0, 0, err
+		}
+		complaints, answered = complaints+r.Complaints, answered+r.Answered
+	}
+	if complaints == 0 {
+		return 0, 0, fmt.Errorf("chart: %s: %w", chart, ErrNoData)
+	}
+	return complaints, answered, nil
+}
+
 // Daily renders complaints against answered complaints per day as grouped
 // bars, so that a manager sees both the load and the days the team fell
 // behind it. Days are drawn in date order whatever order they come in.
@@ -73,12 +87,10 @@ func Daily(title string, days []Day) (Chart, error) {
 	rs := make([]row, len(ds))
 	for i, d := range ds {
 		rs[i] = row{Bar: Bar{Label: d.Date.Format("Mon 02 Jan"), Complaints: d.Complaints, Answered: d.Answered}}
-		if err := check("day "+rs[i].Label, d.Complaints, d.Answered, 0); err != nil {
-			return Chart{}, err
-		}
 	}
-	if total(rs) == 0 {
-		return Chart{}, fmt.Errorf("chart: daily: %w", ErrNoData)
+	c, a, err := validate("day", rs)
+	if err != nil {
+		return Chart{}, err
 	}
 	// Two-line labels, thinned to about 16 so that a month still fits.
 	step := (len(ds) + 15) / 16
@@ -93,22 +105,13 @@ func Daily(title string, days []Day) (Chart, error) {
 	if err != nil {
 		return Chart{}, err
 	}
-	span := "on " + rs[0].Label
+	alt := fmt.Sprintf("Bar chart of complaints and answered complaints on %s: %s, %d answered (%s).",
+		rs[0].Label, plural(c, "complaint", "complaints"), a, rate(a, c))
 	if len(rs) > 1 {
-		span = fmt.Sprintf("per day, %s – %s", rs[0].Label, rs[len(rs)-1].Label)
-	}
-	c, a := total(rs), 0
-	busiest := 0
-	for i, r := range rs {
-		a += r.Answered
-		if r.Complaints > rs[busiest].Complaints {
-			busiest = i
-		}
-	}
-	alt := fmt.Sprintf("Bar chart of complaints and answered complaints %s: %s, %d answered (%s).",
-		span, plural(c, "complaint", "complaints"), a, rate(a, c))
-	if len(rs) > 1 {
-		alt += fmt.Sprintf(" Busiest: %s, %s.", rs[busiest].Label, plural(rs[busiest].Complaints, "complaint", "complaints")) + lowestRate(rs)
+		busiest := slices.MaxFunc(rs, func(a, b row) int { return cmp.Compare(a.Complaints, b.Complaints) })
+		alt = fmt.Sprintf("Bar chart of complaints and answered complaints per day, %s – %s: %s, %d answered (%s). Busiest: %s, %s.%s",
+			rs[0].Label, rs[len(rs)-1].Label, plural(c, "complaint", "complaints"), a, rate(a, c),
+			busiest.Label, plural(busiest.Complaints, "complaint", "complaints"), lowestRate(rs))
 	}
 	return Chart{Name: "complaints-by-day.png", Title: title, Alt: alt, Fallback: table(rs, false), PNG: png}, nil
 }
@@ -119,18 +122,14 @@ func Daily(title string, days []Day) (Chart, error) {
 // channel is neglected. Horizontal bars leave room for long names, so the
 // image grows a row per source, up to 20, the smallest rest summed into "Others".
 func BySource(title string, bars []Bar) (Chart, error) {
-	if len(bars) == 0 {
-		return Chart{}, fmt.Errorf("chart: by source: %w", ErrNoData)
+	rs := make([]row, len(bars))
+	for i, b := range bars {
+		rs[i] = row{Bar: b}
 	}
-	for _, b := range bars {
-		if err := check(fmt.Sprintf("source %q", b.Label), b.Complaints, b.Answered, b.Median); err != nil {
-			return Chart{}, err
-		}
+	if _, _, err := validate("source", rs); err != nil {
+		return Chart{}, err
 	}
-	rs := fold(bars)
-	if total(rs) == 0 {
-		return Chart{}, fmt.Errorf("chart: by source: %w", ErrNoData)
-	}
+	rs = fold(rs)
 	label := func(i int) string { return drawable(trimLabel(rs[i].Label, maxLabel)) }
 	png, err := drawBars("complaints-by-source", title, rs, label, true, sourceHeight(len(rs)), pt(rowPx)*0.36)
 	if err != nil {
@@ -155,28 +154,17 @@ func BySource(title string, bars []Bar) (Chart, error) {
 
 // fold orders rows largest first, which is how a manager ranks sources,
 // and sums everything beyond maxBars-1 into one "Others" row.
-func fold(bars []Bar) []row {
-	rs := make([]row, len(bars))
-	for i, b := range bars {
-		rs[i] = row{Bar: b}
-	}
+func fold(rs []row) []row {
+	rs = slices.Clone(rs)
 	slices.SortStableFunc(rs, func(a, b row) int { return cmp.Compare(b.Complaints, a.Complaints) })
 	if len(rs) <= maxBars {
 		return rs
 	}
 	others := row{Bar: Bar{Label: "Others"}, folded: len(rs) - (maxBars - 1)}
 	for _, r := range rs[maxBars-1:] {
-		others.Complaints += r.Complaints
-		others.Answered += r.Answered
+		others.Complaints, others.Answered = others.Complaints+r.Complaints, others.Answered+r.Answered
 	}
 	return append(rs[:maxBars-1], others)
-}
-
-func total(rs []row) (n int) {
-	for _, r := range rs {
-		n += r.Complaints
-	}
-	return n
 }
 
 // lowestRate names the row with the lowest response rate, unless every
@@ -252,7 +240,7 @@ func drawBars(name, title string, rs []row, label func(int) string, horizontal b
 	} else {
 		grid.Vertical.Width = 0
 		cat.Min, cat.Max = -0.5, float64(n)-0.5
-		val.Min, val.Max = 0, float64(peak)*1.2 // headroom for the legend
+		val.Min, val.Max = 0, float64(peak)*1.25 // headroom for the legend
 	}
 	cat.Tick.Marker, cat.Tick.Length = ticks, 0
 	val.Tick.Marker, val.Label.Text = intTicks{}, "Complaints"

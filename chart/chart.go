@@ -73,12 +73,10 @@ func newPlot(title string, width vg.Length) *plot.Plot {
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Label.TextStyle.Font = font.From(sans, 12)
 		a.Tick.Label.Font = font.From(sans, 11)
-		a.Color = color.Gray{Y: 120}
-		a.Tick.Color = color.Gray{Y: 120}
+		a.Color, a.Tick.Color = color.Gray{Y: 120}, color.Gray{Y: 120}
 	}
 	p.Legend.TextStyle.Font = font.From(sans, 12)
-	p.Legend.Padding = vg.Points(4)
-	p.Legend.XOffs = -vg.Points(4)
+	p.Legend.Padding, p.Legend.XOffs = vg.Points(4), -vg.Points(4)
 	return p
 }
 

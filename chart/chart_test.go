@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/png"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -291,11 +292,18 @@ func TestOthers(t *testing.T) {
 	if want := "Others  complaints 21  answered  6   29 %  median –"; lines[maxBars-1] != want {
 		t.Errorf("last line\n got %q\nwant %q", lines[maxBars-1], want)
 	}
-	rs := fold(bars)
-	if got := total(rs); got != 25*26/2 {
-		t.Errorf("folding lost complaints: %d, want %d", got, 25*26/2)
+	rows := make([]row, len(bars))
+	for i, b := range bars {
+		rows[i] = row{Bar: b}
 	}
-	if rs := fold(bars[:maxBars]); len(rs) != maxBars || rs[maxBars-1].Label == "Others" {
+	sum := 0
+	for _, r := range fold(rows) {
+		sum += r.Complaints
+	}
+	if sum != 25*26/2 {
+		t.Errorf("folding lost complaints: %d, want %d", sum, 25*26/2)
+	}
+	if rs := fold(rows[:maxBars]); len(rs) != maxBars || rs[maxBars-1].Label == "Others" {
 		t.Errorf("%d sources must not be folded", maxBars)
 	}
 }
@@ -315,6 +323,26 @@ func TestDeterministic(t *testing.T) {
 				t.Error("the same input drew different bytes")
 			}
 		})
+	}
+}
+
+// Desks report at the same time, so renderers must not share mutable state.
+func TestConcurrent(t *testing.T) {
+	want := must(t)(HourOfWeek("t", week())).PNG
+	var wg sync.WaitGroup
+	got := make([][]byte, 4)
+	for i := range got {
+		wg.Go(func() {
+			if ch, err := HourOfWeek("t", week()); err == nil {
+				got[i] = ch.PNG
+			}
+		})
+	}
+	wg.Wait()
+	for i, b := range got {
+		if !bytes.Equal(b, want) {
+			t.Errorf("concurrent render %d differs from a lone one", i)
+		}
 	}
 }
 

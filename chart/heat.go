@@ -90,8 +90,7 @@ func (g *heatGrid) Z(c, r int) float64 { return g[6-r][c] }
 func (g *heatGrid) X(c int) float64    { return float64(c) }
 func (g *heatGrid) Y(r int) float64    { return float64(r) }
 
-// heatFigure is the drawn heat map plus where each cell landed, in pixels,
-// so the tests sample exactly the spots the renderer painted.
+// heatFigure is the drawn heat map and the pixel centre of each cell.
 type heatFigure struct {
 	png    []byte
 	center [7][24]image.Point
@@ -106,13 +105,12 @@ type heatFigure struct {
 // hour, 1–7 Dec 2026 (Europe/Istanbul)".
 func HourOfWeek(title string, cells [7][24]Cell) (Chart, error) {
 	total := 0
-	for d := range cells {
-		for h, c := range cells[d] {
-			if err := check("hour "+hourName(d, h), c.Count, c.Answered, c.Median); err != nil {
-				return Chart{}, err
-			}
-			total += c.Count
+	for i := range 7 * 24 {
+		c := cells[i/24][i%24]
+		if err := check("hour "+hourName(i/24, i%24), c.Count, c.Answered, c.Median); err != nil {
+			return Chart{}, err
 		}
+		total += c.Count
 	}
 	if total == 0 {
 		return Chart{}, fmt.Errorf("chart: hour of week: %w", ErrNoData)
@@ -124,21 +122,21 @@ func HourOfWeek(title string, cells [7][24]Cell) (Chart, error) {
 	return Chart{Name: "first-answer-by-hour.png", Title: title, Alt: heatAlt(&cells), Fallback: heatFallback(&cells), PNG: fig.png}, nil
 }
 
+// drawHeat is HourOfWeek's renderer; it also reports where it put each cell,
+// taken from the very transforms it drew with, for the tests to sample.
 func drawHeat(title string, cells *[7][24]Cell) (heatFigure, error) {
 	var fig heatFigure
 	g := new(heatGrid)
 	lo, hi := logz(scaleLo), logz(scaleHi)
-	for d := range cells {
-		for h, c := range cells[d] {
-			switch {
-			case c.Count == 0:
-				g[d][h] = math.NaN()
-			case c.Median == 0:
-				g[d][h] = math.Inf(1)
-			default:
-				g[d][h] = logz(c.Median)
-				lo, hi = math.Min(lo, g[d][h]), math.Max(hi, g[d][h])
-			}
+	for i := range 7 * 24 {
+		switch c, z := cells[i/24][i%24], &g[i/24][i%24]; {
+		case c.Count == 0:
+			*z = math.NaN()
+		case c.Median == 0:
+			*z = math.Inf(1)
+		default:
+			*z = logz(c.Median)
+			lo, hi = math.Min(lo, *z), math.Max(hi, *z)
 		}
 	}
 	pal, err := ramp(64)
@@ -175,10 +173,8 @@ func drawHeat(title string, cells *[7][24]Cell) (heatFigure, error) {
 		key.Max.Y = c.Min.Y + keyH
 		drawKey(key, da.Min.X, da.Max.X, pal, lo, hi)
 		trX, trY := p.Transforms(&da)
-		for d := range 7 {
-			for h := range 24 {
-				fig.center[d][h] = image.Pt(int(trX(float64(h)).Dots(dpi)), heatH-int(trY(float64(6-d)).Dots(dpi)))
-			}
+		for i := range 7 * 24 {
+			fig.center[i/24][i%24] = image.Pt(int(trX(float64(i%24)).Dots(dpi)), heatH-int(trY(float64(6-i/24)).Dots(dpi)))
 		}
 	})
 	return fig, err
@@ -201,11 +197,9 @@ func (o heatOverlay) Plot(c draw.Canvas, p *plot.Plot) {
 		c.StrokeLine2(gutter, c.Min.X, y, c.Max.X, y)
 	}
 	mark := textStyle(18, color.White, draw.XCenter, draw.YCenter)
-	for d := range o.g {
-		for h, z := range o.g[d] {
-			if math.IsInf(z, 1) {
-				c.FillText(mark, vg.Point{X: trX(float64(h)), Y: trY(float64(6 - d))}, "×")
-			}
+	for i := range 7 * 24 {
+		if math.IsInf(o.g[i/24][i%24], 1) {
+			c.FillText(mark, vg.Point{X: trX(float64(i % 24)), Y: trY(float64(6 - i/24))}, "×")
 		}
 	}
 }
@@ -248,17 +242,12 @@ func drawKey(c draw.Canvas, x0, x1 vg.Length, pal colors, lo, hi float64) {
 	}
 	x := x0 + w + vg.Points(36)
 	legend := textStyle(11, keyTextColor, draw.XLeft, draw.YCenter)
-	for _, s := range []struct {
-		c    color.Color
-		text string
-	}{{emptyColor, "no complaints"}, {noAnswerColor, "no answer"}} {
+	for i, what := range []string{"no complaints", "no answer"} {
 		box := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: x, Y: barBot}, Max: vg.Point{X: x + vg.Points(16), Y: barTop}}}
-		swatch{s.c}.Thumbnail(&box)
-		if s.c == noAnswerColor {
-			c.FillText(textStyle(13, color.White, draw.XCenter, draw.YCenter), box.Center(), "×")
-		}
-		c.FillText(legend, vg.Point{X: x + vg.Points(22), Y: (barTop + barBot) / 2}, s.text)
-		x += vg.Points(22) + legend.Width(s.text) + vg.Points(24)
+		swatch{[]color.Color{emptyColor, noAnswerColor}[i]}.Thumbnail(&box)
+		c.FillText(textStyle(13, color.White, draw.XCenter, draw.YCenter), box.Center(), []string{"", "×"}[i])
+		c.FillText(legend, vg.Point{X: x + vg.Points(22), Y: box.Center().Y}, what)
+		x += vg.Points(46) + legend.Width(what)
 	}
 }
 
