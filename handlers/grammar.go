@@ -27,6 +27,7 @@ const (
 	ArgUser                  // a mention of a desk user
 	ArgText                  // the rest of the line
 	ArgTime                  // a date and time on the team's clock, 2026-12-05T18:00
+	ArgFilter                // optional words, read by the command itself in any order (a report's period, source, agent)
 )
 
 // Arg is one argument of a command.
@@ -50,6 +51,19 @@ type Command struct {
 // Words are the command's name as typed: ["rota", "override"].
 func (c Command) Words() []string { return strings.Fields(string(c.Verb)) }
 
+// The verbs of the commands that read figures; the core never sees them
+// (Runner.Reports answers them).
+const (
+	DoReport bot.Verb = "report"
+	DoExport bot.Verb = "export"
+)
+
+var reportArgs = []Arg{
+	{Name: "period", Kind: ArgFilter, Summary: "today, yesterday, week, last-week, month, last-month, 7d, 30d, or 2026-11-01..2026-11-30", Optional: true},
+	{Name: "source", Kind: ArgFilter, Summary: "only this source, like telegram or twitter", Optional: true},
+	{Name: "agent", Kind: ArgUser, Summary: "only what this agent answered, as an @mention", Optional: true},
+}
+
 var ticketArg = Arg{Name: "ticket", Kind: ArgTicket, Summary: "the ticket's number, like 12", Optional: true}
 
 // Commands is the whole /desk grammar.
@@ -72,6 +86,8 @@ var Commands = []Command{
 		{Name: "one", Kind: ArgUser, Summary: "one person, as an @mention"},
 		{Name: "other", Kind: ArgUser, Summary: "the other, as an @mention"}}},
 	{bot.DoUndo, "Take back the newest change of the rota.", nil},
+	{DoReport, "Response rate and time to first answer, with charts in your direct messages.", reportArgs},
+	{DoExport, "The tickets of a period as a CSV file in your direct messages.", reportArgs[:2]},
 	{Help, "Show this help.", nil},
 }
 
@@ -81,7 +97,11 @@ func (c Command) Usage() string {
 	b.WriteString("/desk ")
 	b.WriteString(string(c.Verb))
 	for _, a := range c.Args {
-		b.WriteString(" <" + a.Name + ">")
+		if a.Optional && a.Kind != ArgTicket {
+			b.WriteString(" [" + a.Name + "]")
+		} else {
+			b.WriteString(" <" + a.Name + ">")
+		}
 	}
 	return b.String()
 }
@@ -146,6 +166,10 @@ func Parse(line string) (bot.Action, error) {
 	rest = strings.TrimSpace(rest)
 	users, times := 0, 0
 	for _, arg := range cmd.Args {
+		if arg.Kind == ArgFilter {
+			a.Text, rest = rest, "" // the command reads its words itself
+			break
+		}
 		word, after, _ := strings.Cut(rest, " ")
 		switch arg.Kind {
 		case ArgTicket:

@@ -18,8 +18,16 @@ type Actor interface {
 // Runner turns what agents do into core actions and the core's answers into
 // what they read. Desk adapters share one.
 type Runner struct {
-	Actor Actor
-	Log   *slog.Logger
+	Actor   Actor
+	Reports Reports // nil: /desk report and /desk export say they are off
+	Log     *slog.Logger
+}
+
+// Reports answers the commands that read figures rather than change a
+// ticket. report.Service is one.
+type Reports interface {
+	Report(ctx context.Context, agent bot.Agent, args, eventID string) (string, error)
+	Export(ctx context.Context, agent bot.Agent, args, eventID string) (string, error)
 }
 
 // Command runs one /desk line typed by agent. thread is the desk id of the
@@ -31,8 +39,11 @@ func (r Runner) Command(ctx context.Context, agent bot.Agent, line, thread, even
 	if err != nil {
 		return r.sentence(a, err)
 	}
-	if a.Verb == Help {
+	switch a.Verb {
+	case Help:
 		return HelpText()
+	case DoReport, DoExport:
+		return r.report(ctx, agent, a, eventID)
 	}
 	a.Agent, a.EventID = agent, eventID
 	if a.Ticket == 0 {
@@ -85,4 +96,20 @@ func needsTicket(v bot.Verb) bool {
 		}
 	}
 	return false
+}
+
+func (r Runner) report(ctx context.Context, agent bot.Agent, a bot.Action, eventID string) string {
+	if r.Reports == nil {
+		return "Reports are not set up in this caredesk."
+	}
+	run := r.Reports.Report
+	if a.Verb == DoExport {
+		run = r.Reports.Export
+	}
+	a.Agent = agent
+	text, err := run(ctx, agent, a.Text, eventID)
+	if err != nil {
+		return r.sentence(a, err)
+	}
+	return text
 }

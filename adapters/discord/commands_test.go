@@ -40,7 +40,7 @@ func TestRegisterCommandsBuildsDeskFromTheGrammar(t *testing.T) {
 	if len(desk.Options) != len(handlers.Commands) {
 		t.Errorf("/desk has %d subcommands, the grammar %d", len(desk.Options), len(handlers.Commands))
 	}
-	kinds := map[handlers.ArgKind]int{handlers.ArgTicket: optInteger, handlers.ArgUser: optUser, handlers.ArgText: optString, handlers.ArgTime: optString}
+	kinds := map[handlers.ArgKind]int{handlers.ArgTicket: optInteger, handlers.ArgUser: optUser, handlers.ArgText: optString, handlers.ArgTime: optString, handlers.ArgFilter: optString}
 	for _, c := range handlers.Commands {
 		sub, ok := desk.Option(strings.Join(c.Words(), "-")) // "rota week" is /desk rota-week
 		if !ok || sub.Type != optSubcommand || sub.Description == "" {
