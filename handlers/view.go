@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"caredesk/bot"
@@ -95,7 +96,19 @@ func NewViewWith(t bot.Ticket, now time.Time, highReach int) View {
 	if t.Reopens > 0 && t.State != bot.Resolved {
 		v.Status += " Reopened: the customer wrote again."
 	}
+	switch {
+	case t.Rating > 0:
+		v.Status += " Customer's rating: " + Stars(t.Rating) + " " + strconv.Itoa(t.Rating) + "/5."
+	case !t.RatingAskedAt.IsZero() && t.State == bot.Resolved:
+		v.Status += " Asked how it went; no answer yet."
+	}
 	return v
+}
+
+// Stars draws a 1–5 score as five stars: ★★★★☆.
+func Stars(score int) string {
+	score = min(max(score, 0), 5)
+	return strings.Repeat("★", score) + strings.Repeat("☆", 5-score)
 }
 
 // CustomerName is "Jane Doe (@jane)", or whichever part the network gave.

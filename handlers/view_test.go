@@ -1,0 +1,33 @@
+package handlers_test
+
+import (
+	"testing"
+	"time"
+
+	"caredesk/bot"
+	"caredesk/handlers"
+)
+
+func TestViewStatus(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	alice := bot.Agent{ID: "UALICE"}
+	tests := []struct {
+		name   string
+		ticket bot.Ticket
+		want   string
+	}{
+		{"open", bot.Ticket{State: bot.Open}, "Open: nobody has claimed it yet."},
+		{"claimed and reopened", bot.Ticket{State: bot.Claimed, Owner: alice, Reopens: 1}, "Claimed by <@UALICE>. Reopened: the customer wrote again."},
+		{"resolved, asked", bot.Ticket{State: bot.Resolved, Owner: alice, RatingAskedAt: now}, "Resolved by <@UALICE>. Asked how it went; no answer yet."},
+		{"resolved, rated", bot.Ticket{State: bot.Resolved, Owner: alice, RatingAskedAt: now, Rating: 4}, "Resolved by <@UALICE>. Customer's rating: ★★★★☆ 4/5."},
+		{"reopened after a low score", bot.Ticket{State: bot.Claimed, Owner: alice, Reopens: 1, RatingAskedAt: now, Rating: 1},
+			"Claimed by <@UALICE>. Reopened: the customer wrote again. Customer's rating: ★☆☆☆☆ 1/5."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := handlers.NewView(tt.ticket, now).Status; got != tt.want {
+				t.Errorf("status %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
