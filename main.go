@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +36,7 @@ import (
 	"caredesk/health"
 	"caredesk/ics"
 	"caredesk/quietlog"
+	"caredesk/report"
 	"caredesk/store/sqlite"
 )
 
@@ -137,10 +140,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 
 	m := newMetrics(db)
 	m.watch(board)
-	courier := bot.NewCourier(db, nets.desk, nets.sources,
+	// Every part of the core writes through store, so that the ticket
+	// metrics hear of every first answer, breach and rating.
+	store := newTicketMetrics(m.reg, db).observe(db)
+	reports := &report.Service{Store: store, Calendar: cfg.File.Calendar, Sources: slices.Sorted(maps.Keys(nets.sources)), Log: log.With("part", "report")}
+	courier := bot.NewCourier(store, nets.desk, nets.sources,
 		bot.CourierLogger(log.With("part", "outbox")),
 		bot.CourierRetry(bot.Retry{Min: cfg.Retry.Min, Max: cfg.Retry.Max, GiveUpAfter: cfg.Retry.GiveUpAfter}),
-		bot.CourierObserver(m.delivered))
+		bot.CourierObserver(m.delivered), bot.CourierReporter(reports))
+	reports.Wake = courier.Wake
 	policy := bot.DefaultPolicy()
 	policy.SLA = cfg.File.SLAFor
 	policy.Calendar = cfg.File.Calendar
@@ -148,9 +156,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	policy.Escalation = cfg.File.Escalation
 	policy.HighReach = cfg.File.HighReach
 	policy.ReopenWindow = cfg.ReopenWindow
-	core = bot.New(db, bot.WithWake(courier.Wake), bot.WithPolicy(policy), bot.WithLogger(log))
+	policy.Rating = cfg.File.Rating
+	policy.Digest = cfg.File.Digest
+	core = bot.New(store, bot.WithWake(courier.Wake), bot.WithPolicy(policy), bot.WithLogger(log))
 	inbound := m.counting(core, board.Heard)
-	runner := handlers.Runner{Actor: core, Log: log}
+	runner := handlers.Runner{Actor: core, Reports: reports, Log: log}
 
 	var ready atomic.Bool
 	board.Probe("caredesk", func(context.Context) error {
@@ -188,6 +198,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		mux.Handle("/telegram/webhook", nets.telegram.WebhookHandler(inbound, telegram.WebhookOptions{Bodies: bodies, Counter: m.at("/telegram/webhook")}))
 	}
 	mux.Handle("GET /rota.ics", rotaFeed(core, cfg, log))
+	mux.Handle("GET /export.csv", exportFeed(reports, cfg.ExportToken))
 	if len(nets.hooks) > 0 {
 		mux.Handle("/hooks/", webhook.Handler(webhook.Options{
 			Sources: nets.hooks, Receiver: inbound, Reporter: core, Counter: m, Bodies: bodies, Logger: log.With("network", "webhook"),
@@ -328,6 +339,17 @@ func rotaFeed(core *bot.Bot, cfg config.Config, log *slog.Logger) http.Handler {
 		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 		_, _ = w.Write(ics.Feed("caredesk on call", shifts, cfg.File.People, time.Now()))
 	})
+}
+
+// exportFeed serves the tickets as CSV for BI tools, when
+// CAREDESK_EXPORT_TOKEN turns it on.
+func exportFeed(reports *report.Service, token string) http.Handler {
+	if token == "" {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "The export is off: set CAREDESK_EXPORT_TOKEN to turn it on.", http.StatusNotFound)
+		})
+	}
+	return reports.ExportHandler(token)
 }
 
 // forgetSeen prunes the ids of network events older than a month once a

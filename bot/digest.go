@@ -45,15 +45,16 @@ const reportQueue = "desk:report"
 
 // DigestPolicy says when the desk posts its figures by itself.
 type DigestPolicy struct {
-	Weekly  bool
-	Day     time.Weekday // of the weekly digest
-	Minute  int          // of the day, on the team's clock: 540 is 09:00
-	Monthly bool         // also on the first day of each month, at Minute
+	Weekly        bool
+	Day           time.Weekday // of the weekly digest
+	Minute        int          // of the day, on the team's clock: 540 is 09:00
+	Monthly       bool         // also on the first day of each month
+	MonthlyMinute int          // at this minute of that day
 }
 
 // DefaultDigestPolicy is a weekly digest on Monday at 09:00.
 func DefaultDigestPolicy() DigestPolicy {
-	return DigestPolicy{Weekly: true, Day: time.Monday, Minute: 9 * 60}
+	return DigestPolicy{Weekly: true, Day: time.Monday, Minute: 9 * 60, MonthlyMinute: 9 * 60}
 }
 
 // digestCatchUp is how late a digest may still be posted: a desk that was
@@ -71,6 +72,7 @@ func (b *Bot) digests(tx Tx, now time.Time) error {
 	local := now.In(loc)
 	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
 	var due []ReportRequest
+	minute := map[string]int{"week": p.Minute, "month": p.MonthlyMinute}
 	if p.Weekly {
 		// The latest digest day on or before today.
 		d := day.AddDate(0, 0, -((int(day.Weekday()) - int(p.Day) + 7) % 7))
@@ -81,7 +83,7 @@ func (b *Bot) digests(tx Tx, now time.Time) error {
 		due = append(due, ReportRequest{Kind: ReportDigest, Period: "month", From: d.AddDate(0, -1, 0), Until: d})
 	}
 	for _, req := range due {
-		at := wallTime(req.Until, p.Minute, loc)
+		at := wallTime(req.Until, minute[req.Period], loc)
 		if now.Before(at) || now.Sub(at) > digestCatchUp {
 			continue
 		}

@@ -34,6 +34,9 @@ type Config struct {
 	// File is the YAML file named by CAREDESK_CONFIG, or the defaults.
 	File     File
 	ICSToken string // guards GET /rota.ics; "" turns the feed off
+	// ExportToken guards GET /export.csv (as a Bearer token); "" turns
+	// the export off.
+	ExportToken string
 	// Tick is how often the scheduler looks for due reminders, escalations
 	// and hand-overs: their precision.
 	Tick time.Duration
@@ -204,6 +207,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Tick = e.duration("CAREDESK_TICK", 10*time.Second)
 	c.ICSToken = e.str("CAREDESK_ICS_TOKEN", "")
+	c.ExportToken = e.str("CAREDESK_EXPORT_TOKEN", "")
+	if c.ExportToken != "" && len(c.ExportToken) < 16 {
+		e.fail("CAREDESK_EXPORT_TOKEN is too short to guard the export of every ticket: put at least 16 random characters there (e.g. the output of `openssl rand -hex 16`).")
+	}
 	if c.ICSToken != "" && len(c.ICSToken) < 16 {
 		e.fail("CAREDESK_ICS_TOKEN is too short to guard the rota feed: put at least 16 random characters there (e.g. the output of `openssl rand -hex 16`).")
 	}

@@ -28,6 +28,8 @@ type File struct {
 	People     map[string]string // agent id → name, for the calendar feed
 	Webhooks   []Webhook
 	HighReach  int
+	Rating     bot.RatingPolicy // when customers are asked how it went (csat)
+	Digest     bot.DigestPolicy // when the desk posts its figures (reports)
 }
 
 // Webhook is one source that reaches caredesk through signed HTTP.
@@ -53,6 +55,8 @@ func defaultFile(sla time.Duration) File {
 		Rota:       bot.Rota{Location: time.UTC},
 		People:     map[string]string{},
 		HighReach:  10_000,
+		Rating:     bot.DefaultRatingPolicy(),
+		Digest:     bot.DefaultDigestPolicy(),
 	}
 }
 
@@ -149,12 +153,14 @@ func (p *parser) top(n *yaml.Node) {
 		"people":         p.people,
 		"sources":        p.sources,
 		"high_reach":     func(v *yaml.Node, path string) { p.f.HighReach = p.count(v, path) },
+		"csat":           p.csat,
+		"reports":        p.reports,
 	}
 	found := map[string]*yaml.Node{}
 	p.fields(n, "", keep(sections, found))
 	// Read in this order whatever the file's: wall-clock times need the
 	// zone, and a webhook's sla builds on the sla section.
-	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach"} {
+	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "csat", "reports"} {
 		if v, ok := found[name]; ok {
 			sections[name](v, name)
 		}

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestFileMistakesNameLineAndKey(t *testing.T) {
 		want string
 	}{
 		{"timezone: Mars/Olympus\n", `caredesk.yaml:1: timezone: "Mars/Olympus" is not a time zone`},
-		{"timezon: UTC\n", `caredesk.yaml:1: timezon: unknown setting; the settings here are business_hours, escalation,`},
+		{"timezon: UTC\n", `caredesk.yaml:1: timezon: unknown setting; the settings here are business_hours, csat, escalation,`},
 		{"business_hours:\n  mon-fry: 09:00-18:00\n", `caredesk.yaml:2: business_hours.mon-fry: "mon-fry" is not a day or a range of days`},
 		{"business_hours:\n  mon: 18:00-09:00\n", `caredesk.yaml:2: business_hours.mon: "18:00-09:00" is not a span of hours`},
 		{"holidays: [2026-13-01]\n", `caredesk.yaml:1: holidays[0]: "2026-13-01" is not a date`},
@@ -92,6 +93,14 @@ func TestFileMistakesNameLineAndKey(t *testing.T) {
 		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      silence_alarm: [1h]\n", `caredesk.yaml:5: sources.webhook[0].silence_alarm: a duration is one value, not a list`},
 		{"sources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      silence_alarms: 2h\n", `caredesk.yaml:5: sources.webhook[0].silence_alarms: unknown setting`},
 		{"high_reach: lots\n", `caredesk.yaml:1: high_reach: "lots" is not a whole number`},
+		{"csat:\n  sources: [telegram, webhook:forum]\n", `caredesk.yaml:2: csat.sources[1]: "webhook:forum" is not a source`},
+		{"csat:\n  delay: later\n", `caredesk.yaml:2: csat.delay: "later" is not a duration`},
+		{"csat:\n  enabled: maybe\n", `caredesk.yaml:2: csat.enabled: "maybe" is not true or false`},
+		{"csat:\n  low: 5\n", `caredesk.yaml:2: csat.low: "5" is not a score from 0 to 4`},
+		{"csat:\n  question: \"\"\n", `caredesk.yaml:2: csat.question: expected text of 1 to 300 characters`},
+		{"reports:\n  weekly_digest: monday\n", `caredesk.yaml:2: reports.weekly_digest: "monday" is not a day and time: write it like "mon 09:00"`},
+		{"reports:\n  monthly_digest: noon\n", `caredesk.yaml:2: reports.monthly_digest: "noon" is not a time of day`},
+		{"reports:\n  digest: weekly\n", `caredesk.yaml:2: reports.digest: unknown setting; the settings here are monthly_digest, weekly_digest`},
 		{"rota: [\n", `caredesk.yaml:1: did not find expected node content: fix the YAML syntax`},
 	}
 	for _, tt := range tests {
@@ -122,5 +131,47 @@ func TestConfigFileVariable(t *testing.T) {
 	}
 	if c.File.HighReach != 5000 {
 		t.Errorf("the file was not applied: %+v", c.File)
+	}
+}
+
+func TestReportsAndSatisfaction(t *testing.T) {
+	tests := []struct {
+		name   string
+		yaml   string
+		rating bot.RatingPolicy
+		digest bot.DigestPolicy
+	}{
+		{"defaults", "", bot.DefaultRatingPolicy(), bot.DefaultDigestPolicy()},
+		{"set", `
+sources:
+  webhook:
+    - name: twitter
+      secret_env: TWITTER_HOOK_SECRET
+csat:
+  delay: 30m
+  sources: [telegram, webhook:twitter]
+  question: "Nasıl yardımcı olduk? 1 kötü, 5 harika."
+  low: 1
+  follow_up: ""
+  comment_window: 2h
+reports:
+  weekly_digest: fri 17:30
+  monthly_digest: "08:00"
+`, bot.RatingPolicy{Question: "Nasıl yardımcı olduk? 1 kötü, 5 harika.", Delay: 30 * time.Minute, Sources: []string{"telegram", "webhook:twitter"}, Low: 1, CommentWindow: 2 * time.Hour},
+			bot.DigestPolicy{Weekly: true, Day: time.Friday, Minute: 17*60 + 30, Monthly: true, MonthlyMinute: 8 * 60}},
+		{"off", "csat:\n  enabled: false\nreports:\n  weekly_digest: off\n",
+			func() bot.RatingPolicy { r := bot.DefaultRatingPolicy(); r.Question = ""; return r }(),
+			bot.DigestPolicy{Day: time.Monday, Minute: 9 * 60, MonthlyMinute: 9 * 60}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := config.ParseFile("caredesk.yaml", []byte(tt.yaml), func(string) string { return "a-long-enough-secret-value" }, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(f.Rating) != fmt.Sprint(tt.rating) || f.Digest != tt.digest {
+				t.Errorf("csat %+v, reports %+v\nwant %+v, %+v", f.Rating, f.Digest, tt.rating, tt.digest)
+			}
+		})
 	}
 }
