@@ -50,7 +50,7 @@ func validateMessage(b messageBody, edit bool) *apiError {
 	if e := checkAllowed(b.AllowedMentions); e != nil {
 		return e
 	}
-	if !edit && strings.TrimSpace(content) == "" && embeds == 0 && rows == 0 && len(b.StickerIDs) == 0 {
+	if !edit && strings.TrimSpace(content) == "" && embeds == 0 && rows == 0 && len(b.StickerIDs) == 0 && len(b.files) == 0 {
 		return &apiError{status: 400, code: 50006, msg: "Cannot send an empty message"}
 	}
 	return nil
@@ -323,6 +323,9 @@ func (s *Server) messageObjectLocked(m *Message) map[string]any {
 		attachments = append(attachments, map[string]any{
 			"id": id, "filename": name, "size": 1024, "url": url, "proxy_url": url, "content_type": contentType(name),
 		})
+	}
+	for _, f := range m.Uploads {
+		attachments = append(attachments, f.object(m.ChannelID))
 	}
 	var edited any
 	if m.Edits > 0 {

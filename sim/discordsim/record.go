@@ -63,6 +63,9 @@ type Message struct {
 	Attachments     []string // file names, for people's messages
 	Edits           int      // PATCHes that changed it
 	Thread          string   // the id of the thread started from it
+	// Uploads are the files the bot sent with the message (multipart),
+	// with their bytes, in the order of their files[n] parts.
+	Uploads []Attachment
 
 	replyTo string // the message it replies to, when the reference held
 }

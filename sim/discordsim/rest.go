@@ -84,7 +84,8 @@ func (s *Server) routes() http.Handler {
 // token where auth, and serves it.
 func (s *Server) call(route string, auth bool, serve func(http.ResponseWriter, *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		// A message's files may make its body larger than any other.
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody+s.opts.MaxUploadSize)
 		s.mu.Lock()
 		s.calls[route]++
 		s.notifyLocked()
@@ -293,6 +294,10 @@ type messageBody struct {
 	Nonce        json.RawMessage `json:"nonce"`
 	EnforceNonce bool            `json:"enforce_nonce"`
 	StickerIDs   []string        `json:"sticker_ids"`
+	// Attachments describe the files[n] parts of a multipart body.
+	Attachments json.RawMessage `json:"attachments"`
+
+	files []Attachment // the files of a multipart body, see readMessage
 }
 
 func (b messageBody) nonce() string {
@@ -305,7 +310,8 @@ func (b messageBody) nonce() string {
 
 func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	var b messageBody
-	if !decode(w, r, &b) {
+	if e := s.readMessage(r, &b); e != nil {
+		e.write(w)
 		return
 	}
 	s.mu.Lock()
@@ -313,6 +319,9 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	c, e := s.visibleLocked(r.PathValue("channel"))
 	if e == nil {
 		e = s.postableLocked(c)
+	}
+	if e == nil && len(b.files) > 0 {
+		e = s.attachableLocked(c)
 	}
 	if e != nil {
 		e.write(w)
@@ -384,6 +393,10 @@ func (s *Server) applyBodyLocked(m *Message, b messageBody) {
 		m.Components = emptyToNil(b.Components)
 	}
 	m.AllowedMentions = parseAllowed(b.AllowedMentions)
+	for _, f := range b.files {
+		f.ID = s.snowflakeLocked()
+		m.Uploads = append(m.Uploads, f)
+	}
 }
 
 func isSet(raw json.RawMessage) bool { return len(raw) > 0 && string(raw) != "null" }

@@ -9,8 +9,9 @@
 // `caredesk demo` use it to play people (UserWrites, UserDMs, React,
 // SlashCommand, ClickButton), to watch what the bot did (Messages, Thread,
 // Reactions, Commands, Interaction.Response, Identifies, Resumes) and to
-// break Discord on purpose (FailNext, SetDown, DropConnection). It is
-// ordinary code, not a test helper, because the shipped demo runs it.
+// break Discord on purpose (FailNext, SetDown, DropConnection,
+// DenyAttachFiles). It is ordinary code, not a test helper, because the
+// shipped demo runs it.
 //
 // The gateway speaks Discord's protocol: op 10 Hello, op 2 Identify
 // (intents recorded and enforced: no MESSAGE_CONTENT, no content), READY
@@ -64,6 +65,10 @@ type Options struct {
 	// not enabled in the Developer Portal: an Identify asking for it is
 	// closed with 4014 Disallowed intent(s).
 	DenyMessageContent bool
+	// MaxUploadSize is the most bytes of files one message may carry:
+	// more is refused with 413 Request entity too large (40005). Default
+	// 10 MiB, Discord's for a server without boosts.
+	MaxUploadSize int64
 }
 
 // The defaults of Options.
@@ -98,6 +103,9 @@ func (o Options) withDefaults() Options {
 	if o.InteractionTimeout <= 0 {
 		o.InteractionTimeout = 3 * time.Second
 	}
+	if o.MaxUploadSize <= 0 {
+		o.MaxUploadSize = 10 << 20
+	}
 	return o
 }
 
@@ -131,6 +139,7 @@ type Server struct {
 	reactions    []Reaction
 	dms          map[string]string // user id → DM channel id
 	closedDMs    map[string]bool   // users who accept no DMs from the bot
+	noAttach     bool              // the bot lacks Attach Files in the guild, see DenyAttachFiles
 	commands     map[string][]Command
 	commandPuts  int
 	interactions map[string]*interaction // by id
