@@ -50,10 +50,11 @@ const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages |
 
 // Permissions are what the bot needs in the desk and source channels:
 // View Channels, Send Messages, Send Messages in Threads, Create Public
-// Threads, Embed Links, Read Message History and Add Reactions.
+// Threads, Embed Links, Attach Files (report charts and exports), Read
+// Message History and Add Reactions.
 const Permissions int64 = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
 	discordgo.PermissionSendMessagesInThreads | discordgo.PermissionCreatePublicThreads |
-	discordgo.PermissionEmbedLinks | discordgo.PermissionReadMessageHistory |
+	discordgo.PermissionEmbedLinks | discordgo.PermissionAttachFiles | discordgo.PermissionReadMessageHistory |
 	discordgo.PermissionAddReactions
 
 // InviteURL is the address that adds the bot of applicationID to a
