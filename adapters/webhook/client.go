@@ -78,9 +78,13 @@ func NewClient(src Source, o ClientOptions) *Client {
 // Reply is the body of a reply POSTed to a bridge; see
 // docs/webhook-reply.schema.json.
 type Reply struct {
+	// Kind says what the bridge is to post: an agent's reply (KindReply),
+	// the satisfaction question (KindRatingRequest), or caredesk's own
+	// words (KindMessage).
+	Kind      string    `json:"kind"`
 	Source    string    `json:"source"`   // the source's name, "twitter"
 	Ticket    int64     `json:"ticket"`   // the ticket's number, #12 for people
-	ReplyID   int64     `json:"reply_id"` // the reply's id, for the bridge's report (POST /hooks/{name}/status)
+	ReplyID   int64     `json:"reply_id"` // the reply's id, for the bridge's report (POST /hooks/{name}/status); 0 for other kinds
 	InReplyTo InReplyTo `json:"in_reply_to"`
 	Text      string    `json:"text"`
 	Agent     Agent     `json:"agent"`
@@ -88,7 +92,27 @@ type Reply struct {
 	// bridge that got it once can answer 2xx to a repeat and not post
 	// twice. It is also sent as the Idempotency-Key header.
 	IdempotencyKey string `json:"idempotency_key"`
+	// Scale is the range of scores the customer chooses from, for
+	// KindRatingRequest only; the answer comes back to
+	// POST /hooks/{name}/rating.
+	Scale *Scale `json:"scale,omitempty"`
 }
+
+// The kinds of Reply.
+const (
+	KindReply         = "reply"        // an agent's answer to the customer
+	KindRatingRequest = "csat_request" // "how did we do?", to be answered with a score of Scale
+	KindMessage       = "message"      // caredesk's own words, such as the follow-up after a low score
+)
+
+// Scale is the range of a satisfaction score: 1 (bad) to 5 (great).
+type Scale struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
+}
+
+// ratingScale is the one scale caredesk asks with.
+var ratingScale = Scale{Min: 1, Max: 5}
 
 // Agent is who wrote a reply.
 type Agent struct {
@@ -102,7 +126,10 @@ type InReplyTo struct {
 }
 
 // Send POSTs m to the bridge as signed JSON and returns the id the bridge
-// answered ({"id": …}), or "" when it answered none.
+// answered ({"id": …}), or "" when it answered none. Its "kind" tells the
+// bridge what it is: an agent's reply, the satisfaction question
+// (m.Rating: "csat_request" with the scale 1–5, whose answer the bridge
+// POSTs to /hooks/{name}/rating), or caredesk's own words.
 //
 // Errors are classified for the delivery workers: a 429 carries the
 // bridge's Retry-After (bot.RetryAfter); a 3xx or 4xx other than 408 and
@@ -117,6 +144,9 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	}
 	if strings.TrimSpace(m.Text) == "" {
 		return "", bot.Permanent(errors.New("the reply is empty, and an empty reply cannot be posted"))
+	}
+	if m.Rating && m.Ticket.ID <= 0 {
+		return "", bot.Permanent(errors.New("the satisfaction question names no ticket, so its answer could not be counted"))
 	}
 	body, err := json.Marshal(c.reply(m))
 	if err != nil {
@@ -150,7 +180,17 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 
 // reply is the JSON body of m.
 func (c *Client) reply(m bot.Outgoing) Reply {
+	kind, scale := KindReply, (*Scale)(nil)
+	switch {
+	case m.Rating:
+		kind, scale = KindRatingRequest, &ratingScale
+	case m.MessageID == 0:
+		// No agent wrote it, and there is no reply to report on.
+		kind = KindMessage
+	}
 	return Reply{
+		Kind:           kind,
+		Scale:          scale,
 		Source:         c.src.Name,
 		Ticket:         m.Ticket.ID,
 		ReplyID:        m.MessageID,

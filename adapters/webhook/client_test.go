@@ -51,7 +51,7 @@ func TestSendDeliversASignedReply(t *testing.T) {
 		t.Errorf("ref %q, want the bridge's id bridge-1", ref)
 	}
 	want := bridgesim.Reply{
-		Source: "twitter", Ticket: 12, ReplyID: 345,
+		Kind: "reply", Source: "twitter", Ticket: 12, ReplyID: 345,
 		InReplyTo: bridgesim.InReplyTo{MessageID: "tw-1", ConversationID: "thread-9"},
 		Text:      reply.Text, Agent: bridgesim.Agent{Name: "Alice"}, IdempotencyKey: "caredesk-77", ID: "bridge-1",
 	}
@@ -97,7 +97,7 @@ func TestSendHeadersAndBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"source": "twitter", "ticket": 12.0, "reply_id": 345.0,
+		"kind": "reply", "source": "twitter", "ticket": 12.0, "reply_id": 345.0,
 		"in_reply_to": map[string]any{"message_id": "tw-1", "conversation_id": "thread-9"},
 		"text":        reply.Text, "agent": map[string]any{"name": "Alice"}, "idempotency_key": "caredesk-77",
 	}

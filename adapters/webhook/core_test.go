@@ -146,3 +146,107 @@ func (d *threads) lines() []string {
 	defer d.mu.Unlock()
 	return append([]string(nil), d.posted...)
 }
+
+// TestSatisfactionWithTheCore asks the question and takes the answer
+// through the real core on a real SQLite file, so that the contract the
+// rater fake assumes holds: who may answer, what a repeat gets, which
+// refusal is a 404.
+func TestSatisfactionWithTheCore(t *testing.T) {
+	ctx := testContext(t)
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "caredesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	var clock struct {
+		sync.Mutex
+		now time.Time
+	}
+	clock.now = start
+	now := bot.ClockFunc(func() time.Time { clock.Lock(); defer clock.Unlock(); return clock.now })
+	bridge := startBridge(t, twitterSecret)
+	src := webhook.Source{Name: "twitter", Secret: twitterSecret, ReplyURL: bridge.ReplyURL()}
+	quiet := slog.New(slog.DiscardHandler)
+	client := webhook.NewClient(src, webhook.ClientOptions{Now: func() time.Time { return start }, Logger: quiet})
+	desk := &threads{}
+	courier := bot.NewCourier(db, desk, map[string]bot.Source{webhook.SourceName("twitter"): client}, bot.CourierLogger(quiet), bot.CourierClock(now))
+	core := bot.New(db, bot.WithLogger(quiet), bot.WithClock(now))
+	srv := httptest.NewServer(webhook.Handler(webhook.Options{
+		Sources: []webhook.Source{src}, Receiver: core, Reporter: core, Rater: core,
+		Now: func() time.Time { return start }, Logger: quiet,
+	}))
+	t.Cleanup(srv.Close)
+
+	if status, body, err := bridge.SendComplaint(srv.URL, "twitter", complaint); err != nil || status != http.StatusAccepted {
+		t.Fatalf("complaint: %d %s %v", status, body, err)
+	}
+	if err := courier.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tk := desk.tickets()[0]
+	alice := bot.Agent{ID: "UALICE", Name: "Alice"}
+	for _, verb := range []bot.Verb{bot.DoClaim, bot.DoResolve} {
+		if _, err := core.Act(ctx, bot.Action{Verb: verb, Ticket: tk.ID, Agent: alice}); err != nil {
+			t.Fatalf("%s: %v", verb, err)
+		}
+	}
+	// Asked only a while after resolving: before then, an answer is refused.
+	answer := bridgesim.Rating{Ticket: tk.ID, Score: 2, CustomerID: complaint.Author.ID, EventID: "rate-1"}
+	if status, body, _ := bridge.SendRating(srv.URL, "twitter", answer); status != http.StatusNotFound {
+		t.Errorf("an answer before the question: %d %s, want 404", status, body)
+	}
+	clock.Lock()
+	clock.now = clock.now.Add(time.Hour)
+	clock.Unlock()
+	if _, err := core.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := courier.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var asked *bridgesim.Reply
+	for _, r := range bridge.Replies() {
+		if r.Kind == "csat_request" {
+			asked = &r
+		}
+	}
+	if asked == nil || asked.Ticket != tk.ID || asked.Scale == nil || asked.InReplyTo.ConversationID != "thread-9" {
+		t.Fatalf("the bridge took %+v, want the question about #%d", bridge.Replies(), tk.ID)
+	}
+
+	tests := []struct {
+		name   string
+		answer bridgesim.Rating
+		status int
+	}{
+		{"someone else", bridgesim.Rating{Ticket: tk.ID, Score: 1, CustomerID: "u-other", EventID: "rate-0"}, http.StatusNotFound},
+		{"the customer", answer, http.StatusOK},
+		{"the same answer again", answer, http.StatusOK},
+		{"a second answer", bridgesim.Rating{Ticket: tk.ID, Score: 5, CustomerID: complaint.Author.ID, EventID: "rate-2"}, http.StatusOK},
+	}
+	for _, tc := range tests {
+		if status, body, err := bridge.SendRating(srv.URL, "twitter", tc.answer); err != nil || status != tc.status {
+			t.Errorf("%s: %d %s %v, want %d", tc.name, status, body, err, tc.status)
+		}
+	}
+	if err := courier.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rated := 0
+	for _, line := range desk.lines() {
+		if strings.Contains(line, "rated") {
+			rated++
+			if !strings.Contains(line, "2/5") {
+				t.Errorf("the thread says %q, want the first answer, 2", line)
+			}
+		}
+	}
+	if rated != 1 {
+		t.Errorf("the thread tells of %d ratings, want 1:\n%s", rated, strings.Join(desk.lines(), "\n"))
+	}
+	// A low score gets caredesk's follow-up, which the bridge takes as a
+	// message of caredesk's own.
+	if last := bridge.Replies()[len(bridge.Replies())-1]; last.Kind != "message" || last.Text == "" || last.InReplyTo.ConversationID != "thread-9" {
+		t.Errorf("after a low score the bridge took %+v, want caredesk's follow-up message", last)
+	}
+}

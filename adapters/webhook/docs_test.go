@@ -76,6 +76,10 @@ func TestSchemasMatchTheCode(t *testing.T) {
 	author := complaint.Properties["author"]
 	reply := readSchema(t, "webhook-reply.schema.json")
 	status := readSchema(t, "webhook-status.schema.json")
+	rating := readSchema(t, "webhook-rating.schema.json")
+	// caredesk always sends every field of a reply but the scale, which
+	// only a csat_request has.
+	replyRequired := slices.DeleteFunc(jsonFields(webhook.Reply{}), func(f string) bool { return f == "scale" })
 	tests := []struct {
 		name             string
 		schema           schema
@@ -83,9 +87,11 @@ func TestSchemasMatchTheCode(t *testing.T) {
 	}{
 		{"complaint", complaint, jsonFields(webhook.Complaint{}), []string{"author", "id", "text"}},
 		{"complaint author", author, jsonFields(webhook.Author{}), []string{"id"}},
-		{"reply", reply, jsonFields(webhook.Reply{}), jsonFields(webhook.Reply{})}, // caredesk always sends every field
+		{"reply", reply, jsonFields(webhook.Reply{}), replyRequired},
 		{"reply in_reply_to", reply.Properties["in_reply_to"], jsonFields(webhook.InReplyTo{}), jsonFields(webhook.InReplyTo{})},
+		{"reply scale", reply.Properties["scale"], jsonFields(webhook.Scale{}), jsonFields(webhook.Scale{})},
 		{"status report", status, jsonFields(webhook.Report{}), []string{"reply_id", "status"}},
+		{"rating", rating, jsonFields(webhook.Rating{}), []string{"customer_id", "score", "ticket"}},
 	}
 	for _, tc := range tests {
 		if got := keys(tc.schema.Properties); !slices.Equal(got, tc.fields) {
@@ -107,6 +113,11 @@ func TestSchemasMatchTheCode(t *testing.T) {
 	for i, ex := range status.Examples {
 		if _, fe := webhook.ParseReport(ex); fe != nil {
 			t.Errorf("status example %d is refused: %v", i, fe)
+		}
+	}
+	for i, ex := range rating.Examples {
+		if _, fe := webhook.ParseRating(ex); fe != nil {
+			t.Errorf("rating example %d is refused: %v", i, fe)
 		}
 	}
 	for i, ex := range reply.Examples {
@@ -154,27 +165,46 @@ func needs(t *testing.T, commands ...string) {
 	}
 }
 
-// TestDocsCurlExampleIsSigned pastes the documentation's curl example into
-// a shell, as a reader would, against a real handler with the wall clock.
-func TestDocsCurlExampleIsSigned(t *testing.T) {
+// TestDocsCurlExamplesAreSigned pastes the documentation's curl examples
+// into a shell, as a reader would, against a real handler with the wall
+// clock.
+func TestDocsCurlExamplesAreSigned(t *testing.T) {
 	needs(t, "sh", "curl", "openssl", "date", "sed")
-	script := codeBlock(t, "<!-- curl-example")
-	rec := newReceiver()
-	srv := httptest.NewServer(webhook.Handler(webhook.Options{
-		Sources:  []webhook.Source{{Name: "twitter", Secret: twitterSecret}},
-		Receiver: rec, Reporter: &reporter{},
-	}))
-	t.Cleanup(srv.Close)
-	script = regexp.MustCompile(`(?m)^CAREDESK=.*$`).ReplaceAllString(script, "CAREDESK="+srv.URL)
-
-	cmd := exec.CommandContext(testContext(t), "sh", "-c", script)
-	cmd.Env = append(os.Environ(), "TWITTER_HOOK_SECRET="+twitterSecret)
-	out, err := cmd.CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != `{"status":"stored"}` {
-		t.Fatalf("the example printed %q (%v), want {\"status\":\"stored\"}", out, err)
+	tests := []struct {
+		marker, want string
+		check        func(t *testing.T, rec *receiver, r *rater)
+	}{
+		{"<!-- curl-example", `{"status":"stored"}`, func(t *testing.T, rec *receiver, _ *rater) {
+			if _, stored := rec.got(); len(stored) != 1 || stored[0].MessageID != "tw-1" || stored[0].Customer.Followers != 25000 {
+				t.Errorf("stored %+v", stored)
+			}
+		}},
+		{"<!-- curl-rating-example", `{"status":"recorded"}`, func(t *testing.T, _ *receiver, r *rater) {
+			want := bot.Rating{Source: "webhook:twitter", TicketID: 12, CustomerID: "u1", Score: 4, EventID: "rate-1"}
+			if got := r.got(); len(got) != 1 || got[0] != want {
+				t.Errorf("the core got %+v, want %+v", got, want)
+			}
+		}},
 	}
-	if _, stored := rec.got(); len(stored) != 1 || stored[0].MessageID != "tw-1" || stored[0].Customer.Followers != 25000 {
-		t.Errorf("stored %+v", stored)
+	for _, tc := range tests {
+		t.Run(tc.marker, func(t *testing.T) {
+			script := codeBlock(t, tc.marker)
+			rec, r := newReceiver(), &rater{}
+			srv := httptest.NewServer(webhook.Handler(webhook.Options{
+				Sources:  []webhook.Source{{Name: "twitter", Secret: twitterSecret}},
+				Receiver: rec, Reporter: &reporter{}, Rater: r,
+			}))
+			t.Cleanup(srv.Close)
+			script = regexp.MustCompile(`(?m)^CAREDESK=.*$`).ReplaceAllString(script, "CAREDESK="+srv.URL)
+
+			cmd := exec.CommandContext(testContext(t), "sh", "-c", script)
+			cmd.Env = append(os.Environ(), "TWITTER_HOOK_SECRET="+twitterSecret)
+			out, err := cmd.CombinedOutput()
+			if err != nil || strings.TrimSpace(string(out)) != tc.want {
+				t.Fatalf("the example printed %q (%v), want %s", out, err, tc.want)
+			}
+			tc.check(t, rec, r)
+		})
 	}
 }
 

@@ -45,11 +45,11 @@ func decode(body []byte, v any) *FieldError {
 // expected describes the JSON type a field must have.
 func expected(field string) string {
 	switch field {
-	case "id", "conversation_id", "author.id":
+	case "id", "conversation_id", "author.id", "customer_id", "event_id":
 		return "a string (a whole number is taken too)"
 	case "author":
 		return "an object"
-	case "author.followers", "reply_id":
+	case "author.followers", "reply_id", "ticket", "score":
 		return "a whole number (or one in a string)"
 	case "attachments":
 		return "an array of URLs"
@@ -164,8 +164,9 @@ func checkID(field, id string, required bool) (string, *FieldError) {
 			return "", nil
 		}
 		why := map[string]string{
-			"id":        "the network's id of the message, the same on every retry, so that caredesk files it once",
-			"author.id": "the author's id on the network, so that their later posts join their ticket",
+			"id":          "the network's id of the message, the same on every retry, so that caredesk files it once",
+			"author.id":   "the author's id on the network, so that their later posts join their ticket",
+			"customer_id": "the author.id of the customer who answered, as in their complaints, since only they may rate their ticket",
 		}[field]
 		return "", fieldErr(field, "%s is required: %s.", field, why)
 	}

@@ -26,7 +26,10 @@ type Options struct {
 	Sources  []Source
 	Receiver Receiver // stores complaints; the core's *bot.Bot
 	Reporter Reporter // records reports on replies; the core's *bot.Bot
-	Counter  Counter  // told of every request turned away; nil counts nothing
+	// Rater records customers' answers to the satisfaction question; the
+	// core's *bot.Bot. nil: answers are acknowledged and dropped.
+	Rater   Rater
+	Counter Counter // told of every request turned away; nil counts nothing
 	// Bodies is the memory shared by every endpoint that reads a body; a
 	// request past it is answered 503 without its body being read. nil
 	// bounds each body only.
@@ -43,6 +46,7 @@ type handler struct {
 	sources  map[string]Source
 	receiver Receiver
 	reporter Reporter
+	rater    Rater // nil: ratings are dropped
 	counter  Counter
 	bodies   *bodybudget.Budget
 	maxText  int
@@ -57,6 +61,7 @@ type handler struct {
 //
 //	POST /hooks/{name}         a complaint from the source's bridge
 //	POST /hooks/{name}/status  the bridge's report on a reply
+//	POST /hooks/{name}/rating  a customer's answer to the satisfaction question
 //
 // Every request is checked in this order, and the first failure answers:
 // a source of that name exists (404), the method is POST (405), the
@@ -66,7 +71,8 @@ type handler struct {
 // Retry-After otherwise), is at most MaxBodySize (413), is signed with the
 // source's secret (401), is a JSON object (400), and its fields are right
 // (422). Only then does the core see it. A complaint is answered 202 once
-// stored; the core's refusal is a 422 and its failure a 503 with
+// stored, a report or a rating 200 once recorded; the core's refusal is a
+// 422 (a 404 for an unknown reply or ticket) and its failure a 503 with
 // Retry-After, so that the bridge sends it again.
 // Every answer is a JSON object: {"status": …} on success, {"error": …,
 // "field": …} otherwise, "field" naming the JSON field or header at fault.
@@ -78,7 +84,7 @@ func Handler(o Options) http.Handler {
 		panic("webhook.Handler: Options.Receiver and Options.Reporter are required")
 	}
 	h := &handler{
-		sources: map[string]Source{}, receiver: o.Receiver, reporter: o.Reporter,
+		sources: map[string]Source{}, receiver: o.Receiver, reporter: o.Reporter, rater: o.Rater,
 		counter: o.Counter, bodies: o.Bodies, maxText: o.MaxText, now: o.Now, log: o.Logger,
 	}
 	for _, s := range o.Sources {
@@ -102,6 +108,7 @@ func Handler(o Options) http.Handler {
 	// the method, and a wrong method a 405 with a JSON body.
 	mux.HandleFunc("/hooks/{name}", h.complaint)
 	mux.HandleFunc("/hooks/{name}/status", h.status)
+	mux.HandleFunc("/hooks/{name}/rating", h.rating)
 	mux.HandleFunc("/hooks/", h.nowhere)
 	return mux
 }
@@ -164,7 +171,7 @@ func (h *handler) status(w http.ResponseWriter, req *http.Request) {
 // nowhere answers paths under /hooks/ that are no endpoint.
 func (h *handler) nowhere(w http.ResponseWriter, req *http.Request) {
 	h.refuse(w, req, Source{}, http.StatusNotFound, "unknown_source", "",
-		fmt.Sprintf("There is nothing at %s: complaints go to POST /hooks/NAME, reports on replies to POST /hooks/NAME/status.", clip(req.URL.Path, 100)))
+		fmt.Sprintf("There is nothing at %s: complaints go to POST /hooks/NAME, reports on replies to POST /hooks/NAME/status, ratings to POST /hooks/NAME/rating.", clip(req.URL.Path, 100)))
 }
 
 // accept runs the checks every request passes before its body is parsed.
@@ -225,7 +232,8 @@ func (h *handler) refuseSignature(w http.ResponseWriter, req *http.Request, src 
 	h.refuse(w, req, src, http.StatusUnauthorized, reason, headerAt(err), sentence(err.Error()))
 }
 
-// refuseBody answers a body ParseComplaint or ParseReport found wrong.
+// refuseBody answers a body ParseComplaint, ParseReport or ParseRating
+// found wrong.
 func (h *handler) refuseBody(w http.ResponseWriter, req *http.Request, src Source, fe *FieldError) {
 	if fe.Malformed {
 		h.refuse(w, req, src, http.StatusBadRequest, "malformed", fe.Field, fe.Message)

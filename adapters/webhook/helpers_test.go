@@ -55,20 +55,21 @@ type desk struct {
 	url      string
 	receiver *receiver
 	reporter *reporter
+	rater    *rater
 	counter  *counter
 	logs     *logBuffer
 }
 
 // startDesk serves webhook.Handler for the sources twitter and forum. o's
-// Sources, Receiver, Reporter, Counter, Now and Logger are set here.
+// Sources, Receiver, Reporter, Rater, Counter, Now and Logger are set here.
 func startDesk(t *testing.T, o webhook.Options) *desk {
 	t.Helper()
-	d := &desk{receiver: newReceiver(), reporter: &reporter{}, counter: &counter{}, logs: &logBuffer{}}
+	d := &desk{receiver: newReceiver(), reporter: &reporter{}, rater: &rater{}, counter: &counter{}, logs: &logBuffer{}}
 	o.Sources = []webhook.Source{
 		{Name: "twitter", Secret: twitterSecret, Display: "X (Twitter)"},
 		{Name: "forum", Secret: forumSecret},
 	}
-	o.Receiver, o.Reporter, o.Counter = d.receiver, d.reporter, d.counter
+	o.Receiver, o.Reporter, o.Rater, o.Counter = d.receiver, d.reporter, d.rater, d.counter
 	o.Now = func() time.Time { return start }
 	o.Logger = slog.New(slog.NewTextHandler(d.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
@@ -152,6 +153,39 @@ func (r *reporter) got() []bot.ReplyReport {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]bot.ReplyReport(nil), r.reports...)
+}
+
+// rater is a Rater that records ratings and answers with planned errors,
+// one per call, then nil.
+type rater struct {
+	mu      sync.Mutex
+	ratings []bot.Rating
+	planned []error
+}
+
+func (r *rater) Rate(_ context.Context, rt bot.Rating) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ratings = append(r.ratings, rt)
+	if len(r.planned) == 0 {
+		return nil
+	}
+	err := r.planned[0]
+	r.planned = r.planned[1:]
+	return err
+}
+
+// failNext makes the next calls answer errs, one each.
+func (r *rater) failNext(errs ...error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.planned = append(r.planned, errs...)
+}
+
+func (r *rater) got() []bot.Rating {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]bot.Rating(nil), r.ratings...)
 }
 
 // counter is a Counter that records "source reason" pairs.

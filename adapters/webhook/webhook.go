@@ -3,8 +3,11 @@
 // bridge (n8n, Zapier, Make, the team's own scraper) POSTs each complaint
 // as signed JSON to /hooks/{name}; caredesk POSTs the owner's reply, signed
 // the same way, to the source's reply_url; and the bridge may POST back
-// whether the reply was posted (/hooks/{name}/status). docs/webhooks.md
-// describes the protocol for the people who build bridges.
+// whether the reply was posted (/hooks/{name}/status). After a ticket is
+// resolved, caredesk POSTs the satisfaction question there too (kind
+// csat_request), and the bridge POSTs the customer's score back
+// (/hooks/{name}/rating). docs/webhooks.md describes the protocol for the
+// people who build bridges.
 //
 // Two promises shape it, as for every source. A complaint is answered 2xx
 // only after the core stored it, and the same complaint sent twice is
@@ -100,6 +103,15 @@ type Reporter interface {
 	ReportReply(ctx context.Context, r bot.ReplyReport) error
 }
 
+// Rater records a customer's answer to the satisfaction question. The
+// core's *bot.Bot is one. An application error with code bot.ENOTFOUND
+// means the ticket is not that customer's on the source, or they were not
+// asked about it; any other application error is another refusal; any
+// other error means "not recorded, send it again" (503).
+type Rater interface {
+	Rate(ctx context.Context, r bot.Rating) error
+}
+
 // Counter is told of every request turned away, for metrics. source is the
 // core's source name ("webhook:twitter"), or "" when the request names no
 // configured source: the name comes from whoever sent the request, and a
@@ -112,7 +124,7 @@ type Reporter interface {
 //	stale           the signed timestamp is outside Tolerance (401)
 //	malformed       the body is not a JSON object (400)
 //	invalid         a field is missing or wrong (422)
-//	refused         the core will never take it (422, or 404 for a report on an unknown reply)
+//	refused         the core will never take it (422, or 404 for a report on an unknown reply or a rating of a ticket not asked about)
 //	unavailable     the core could not store it now; the bridge retries (503)
 type Counter interface {
 	Rejected(source, reason string)

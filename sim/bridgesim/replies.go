@@ -17,6 +17,10 @@ import (
 // Reply is a reply as caredesk POSTs it to a bridge
 // (docs/webhook-reply.schema.json), with what the bridge made of it.
 type Reply struct {
+	// Kind is what to post: "reply" (an agent's answer), "csat_request"
+	// (the satisfaction question, answered with SendRating) or "message"
+	// (caredesk's own words).
+	Kind           string    `json:"kind"`
 	Source         string    `json:"source"`
 	Ticket         int64     `json:"ticket"`
 	ReplyID        int64     `json:"reply_id"`
@@ -24,6 +28,7 @@ type Reply struct {
 	Text           string    `json:"text"`
 	Agent          Agent     `json:"agent"`
 	IdempotencyKey string    `json:"idempotency_key"`
+	Scale          *Scale    `json:"scale,omitempty"` // the scores to choose from, in a csat_request
 
 	ID     string `json:"-"` // the id the bridge answered, "bridge-1"…
 	Repeat bool   `json:"-"` // a reply with the same idempotency key was taken before
@@ -38,6 +43,12 @@ type InReplyTo struct {
 // Agent is who wrote a reply.
 type Agent struct {
 	Name string `json:"name"`
+}
+
+// Scale is the range of scores a csat_request offers.
+type Scale struct {
+	Min int `json:"min"`
+	Max int `json:"max"`
 }
 
 // Attempt is one request to ReplyURL and the bridge's answer.
@@ -109,14 +120,22 @@ func (s *Server) check(w http.ResponseWriter, req *http.Request, a *Attempt) (in
 	if err := json.Unmarshal(body, &r); err != nil {
 		return http.StatusBadRequest, Reply{}, fmt.Errorf("the body is not a reply: %v", err)
 	}
+	// What a bridge needs to post it depends on its kind: a reply is
+	// reported on by its reply_id, a question is answered about its ticket
+	// on its scale, and caredesk's own words need neither.
+	reply, question := r.Kind == "reply", r.Kind == "csat_request"
+	if !reply && !question && r.Kind != "message" {
+		return http.StatusBadRequest, Reply{}, fmt.Errorf("kind %q is none of reply, csat_request and message", r.Kind)
+	}
 	var missing []string
 	for _, f := range []struct {
 		field  string
 		absent bool
 	}{
 		{"source", r.Source == ""},
-		{"ticket", r.Ticket <= 0},
-		{"reply_id", r.ReplyID <= 0},
+		{"ticket", (reply || question) && r.Ticket <= 0},
+		{"reply_id", reply && r.ReplyID <= 0},
+		{"scale", question && (r.Scale == nil || r.Scale.Min >= r.Scale.Max)},
 		{"in_reply_to.conversation_id", r.InReplyTo.ConversationID == ""},
 		{"text", strings.TrimSpace(r.Text) == ""},
 		{"idempotency_key", r.IdempotencyKey == ""},

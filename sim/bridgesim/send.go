@@ -43,6 +43,16 @@ type Status struct {
 	ID      string `json:"id,omitempty"`
 }
 
+// Rating is a customer's answer to a csat_request, as a bridge reports it
+// (docs/webhook-rating.schema.json). Empty fields are left out, so that
+// tests can send one without a required field.
+type Rating struct {
+	Ticket     int64  `json:"ticket,omitempty"`
+	Score      int    `json:"score,omitempty"`
+	CustomerID string `json:"customer_id,omitempty"`
+	EventID    string `json:"event_id,omitempty"`
+}
+
 // SendComplaint POSTs c, signed now with the bridge's secret, to
 // botURL/hooks/name, and returns caredesk's answer.
 func (s *Server) SendComplaint(botURL, name string, c Complaint) (status int, body []byte, err error) {
@@ -53,6 +63,12 @@ func (s *Server) SendComplaint(botURL, name string, c Complaint) (status int, bo
 // returns caredesk's answer.
 func (s *Server) ReportStatus(botURL, name string, r Status) (status int, body []byte, err error) {
 	return s.sendJSON(botURL, "/hooks/"+name+"/status", r)
+}
+
+// SendRating POSTs r, signed now, to botURL/hooks/name/rating, and
+// returns caredesk's answer.
+func (s *Server) SendRating(botURL, name string, r Rating) (status int, body []byte, err error) {
+	return s.sendJSON(botURL, "/hooks/"+name+"/rating", r)
 }
 
 func (s *Server) sendJSON(botURL, path string, v any) (int, []byte, error) {

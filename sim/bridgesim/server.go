@@ -1,10 +1,11 @@
 // Package bridgesim is a local webhook bridge, the kind a team builds with
 // n8n, Zapier or a script between caredesk and a network caredesk has no
 // adapter for. It speaks caredesk's webhook protocol (docs/webhooks.md) in
-// both directions over loopback: it POSTs signed complaints and status
-// reports to caredesk (SendComplaint, ReportStatus, SendRaw for forgeries),
-// and takes caredesk's signed replies at ReplyURL, checking their signature
-// as a bridge should.
+// both directions over loopback: it POSTs signed complaints, status
+// reports and customers' ratings to caredesk (SendComplaint, ReportStatus,
+// SendRating, SendRaw for forgeries), and takes caredesk's signed replies
+// and satisfaction questions at ReplyURL, checking their signature as a
+// bridge should.
 //
 // Tests, end-to-end runs of the binary and `caredesk demo` use it to play
 // the network's customers, to watch what caredesk sent (Replies, Attempts)

@@ -38,7 +38,11 @@ func start(t *testing.T) *bridgesim.Server {
 }
 
 // validReply is a reply body as the documentation describes it.
-const validReply = `{"source":"twitter","ticket":12,"reply_id":345,"in_reply_to":{"message_id":"tw-1","conversation_id":"thread-9"},"text":"Hi Jane","agent":{"name":"Alice"},"idempotency_key":"caredesk-7"}`
+const validReply = `{"kind":"reply","source":"twitter","ticket":12,"reply_id":345,"in_reply_to":{"message_id":"tw-1","conversation_id":"thread-9"},"text":"Hi Jane","agent":{"name":"Alice"},"idempotency_key":"caredesk-7"}`
+
+// validQuestion is a csat_request body as the documentation describes it:
+// no reply to report on.
+const validQuestion = `{"kind":"csat_request","source":"twitter","ticket":12,"reply_id":0,"in_reply_to":{"message_id":"tw-1","conversation_id":"thread-9"},"text":"How did we do?","agent":{"name":""},"idempotency_key":"caredesk-9","scale":{"min":1,"max":5}}`
 
 // post sends body to the bridge's ReplyURL as caredesk would, signed with
 // signer at now, and returns the status and the decoded answer.
@@ -80,6 +84,24 @@ func TestTakesASignedReplyOnce(t *testing.T) {
 	}
 }
 
+func TestTakesEveryKind(t *testing.T) {
+	s := start(t)
+	message := strings.NewReplacer(`"kind":"reply"`, `"kind":"message"`, `"ticket":12`, `"ticket":0`, `"reply_id":345`, `"reply_id":0`, "caredesk-7", "caredesk-10").Replace(validReply)
+	for _, body := range []string{validReply, validQuestion, message} {
+		var key struct {
+			Key string `json:"idempotency_key"`
+		}
+		_ = json.Unmarshal([]byte(body), &key)
+		if status, answer, _ := post(t, s, secret, body, key.Key, "application/json"); status != http.StatusOK {
+			t.Errorf("%s: %d %v, want it taken", body, status, answer)
+		}
+	}
+	got := s.Replies()
+	if len(got) != 3 || got[0].Kind != "reply" || got[0].Scale != nil || got[1].Kind != "csat_request" || got[1].Scale == nil || *got[1].Scale != (bridgesim.Scale{Min: 1, Max: 5}) || got[2].Kind != "message" {
+		t.Errorf("took %+v, want a reply, a question on the scale 1–5 and a message", got)
+	}
+}
+
 func TestTurnsAwayWhatABridgeShouldNotTake(t *testing.T) {
 	tests := []struct {
 		name, signer, body, key, contentType string
@@ -89,7 +111,10 @@ func TestTurnsAwayWhatABridgeShouldNotTake(t *testing.T) {
 	}{
 		{"wrong secret", "whsec_forger_000000000000", validReply, "caredesk-7", "application/json", 401, "signature does not match", false},
 		{"not JSON", secret, validReply, "caredesk-7", "text/plain", 415, "application/json", false},
-		{"fields missing", secret, `{"ticket":12,"text":" "}`, "", "application/json", 400, "source, reply_id, in_reply_to.conversation_id, text, idempotency_key", true},
+		{"fields missing", secret, `{"kind":"reply","ticket":12,"text":" "}`, "", "application/json", 400, "source, reply_id, in_reply_to.conversation_id, text, idempotency_key", true},
+		{"no kind", secret, strings.Replace(validReply, `"kind":"reply",`, "", 1), "caredesk-7", "application/json", 400, `kind "" is none of`, true},
+		{"question without a scale", secret, strings.Replace(validQuestion, `,"scale":{"min":1,"max":5}`, "", 1), "caredesk-9", "application/json", 400, "lacks scale", true},
+		{"question without a ticket", secret, strings.Replace(validQuestion, `"ticket":12`, `"ticket":0`, 1), "caredesk-9", "application/json", 400, "lacks ticket", true},
 		{"key header differs", secret, validReply, "caredesk-8", "application/json", 400, "Idempotency-Key", true},
 	}
 	for _, tc := range tests {
@@ -165,7 +190,7 @@ func (c *caredesk) got() []received {
 	return append([]received(nil), c.requests...)
 }
 
-func TestSendsSignedComplaintsAndReports(t *testing.T) {
+func TestSendsSignedComplaintsReportsAndRatings(t *testing.T) {
 	s := start(t)
 	desk := &caredesk{}
 	srv := httptest.NewServer(desk)
@@ -178,13 +203,17 @@ func TestSendsSignedComplaintsAndReports(t *testing.T) {
 	if _, _, err := s.ReportStatus(srv.URL, "twitter", bridgesim.Status{ReplyID: 345, Status: "delivered", URL: "https://x.com/brand/status/2"}); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := s.SendRating(srv.URL, "twitter", bridgesim.Rating{Ticket: 12, Score: 4, CustomerID: "u1", EventID: "rate-1"}); err != nil {
+		t.Fatal(err)
+	}
 	got := desk.got()
-	if len(got) != 2 {
-		t.Fatalf("caredesk got %d requests, want 2", len(got))
+	if len(got) != 3 {
+		t.Fatalf("caredesk got %d requests, want 3", len(got))
 	}
 	wants := []struct{ path, body string }{
 		{"/hooks/twitter", `{"id":"tw-1","author":{"id":"u1","handle":"jane"},"text":"where is my parcel?"}`},
 		{"/hooks/twitter/status", `{"reply_id":345,"status":"delivered","url":"https://x.com/brand/status/2"}`},
+		{"/hooks/twitter/rating", `{"ticket":12,"score":4,"customer_id":"u1","event_id":"rate-1"}`},
 	}
 	for i, want := range wants {
 		if got[i].path != want.path || string(got[i].body) != want.body || got[i].header.Get("Content-Type") != "application/json" {

@@ -1,0 +1,147 @@
+package webhook_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"caredesk/adapters/webhook"
+	"caredesk/bot"
+)
+
+// validate is a JSON Schema validator of the kind a bridge's builder uses:
+// it checks that the schema is a valid draft 2020-12 schema, then prints
+// whether each instance passes it.
+const validate = `
+import json, sys
+from jsonschema import Draft202012Validator
+job = json.load(sys.stdin)
+Draft202012Validator.check_schema(job["schema"])
+v = Draft202012Validator(job["schema"])
+print(json.dumps([v.is_valid(i) for i in job["instances"]]))
+`
+
+// valid runs the validator on instances of the schema in docs/name.
+func valid(t *testing.T, name string, instances []json.RawMessage) []bool {
+	t.Helper()
+	schema, err := os.ReadFile(filepath.Join(docs, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, _ := json.Marshal(map[string]any{"schema": json.RawMessage(schema), "instances": instances})
+	cmd := exec.CommandContext(testContext(t), "python3", "-c", validate)
+	cmd.Stdin = strings.NewReader(string(job))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("validating against %s: %v", name, err)
+	}
+	var got []bool
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(instances) {
+		t.Fatalf("the validator printed %q", out)
+	}
+	return got
+}
+
+// needsValidator skips the test, saying what to install, unless Python's
+// jsonschema is there.
+func needsValidator(t *testing.T) {
+	t.Helper()
+	needs(t, "python3")
+	if exec.Command("python3", "-c", "import jsonschema").Run() != nil {
+		t.Skip("Python's jsonschema module is not installed (pip install jsonschema); the published schemas are not validated")
+	}
+}
+
+// sentBodies returns the bodies caredesk's client sends for outs.
+func sentBodies(t *testing.T, outs ...bot.Outgoing) []json.RawMessage {
+	t.Helper()
+	bodies := make(chan []byte, len(outs))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := newClient(t, srv.URL, webhook.ClientOptions{})
+	var out []json.RawMessage
+	for _, m := range outs {
+		if _, err := c.Send(testContext(t), m); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, <-bodies)
+	}
+	return out
+}
+
+// TestSchemasValidateWhatCaredeskSends checks the reply schema with a
+// validator: every kind caredesk sends passes it, and it holds each kind
+// to what that kind needs.
+func TestSchemasValidateWhatCaredeskSends(t *testing.T) {
+	needsValidator(t)
+	sent := sentBodies(t, reply, question, followUp)
+	wrong := []json.RawMessage{
+		json.RawMessage(strings.Replace(string(sent[0]), `"reply_id":345`, `"reply_id":0`, 1)),                          // a reply nobody can report on
+		json.RawMessage(strings.Replace(string(sent[1]), `,"scale":{"min":1,"max":5}`, "", 1)),                          // a question without its scale
+		json.RawMessage(strings.Replace(string(sent[1]), `"ticket":12`, `"ticket":0`, 1)),                               // a question about no ticket
+		json.RawMessage(strings.Replace(string(sent[2]), `"kind":"message"`, `"kind":"notice"`, 1)),                     // a kind not published
+		json.RawMessage(strings.Replace(string(sent[0]), `"kind":"reply",`, "", 1)),                                     // no kind
+		json.RawMessage(strings.Replace(string(sent[1]), `"scale":{"min":1,"max":5}`, `"scale":{"min":0,"max":10}`, 1)), // another scale
+	}
+	got := valid(t, "webhook-reply.schema.json", append(append(readSchema(t, "webhook-reply.schema.json").Examples, sent...), wrong...))
+	examples := len(got) - len(sent) - len(wrong)
+	for i, ok := range got {
+		switch {
+		case i < examples && !ok:
+			t.Errorf("reply example %d does not pass its schema", i)
+		case i >= examples && i < examples+len(sent) && !ok:
+			t.Errorf("what caredesk sends does not pass the reply schema: %s", sent[i-examples])
+		case i >= examples+len(sent) && ok:
+			t.Errorf("the reply schema lets through %s", wrong[i-examples-len(sent)])
+		}
+	}
+}
+
+// TestSchemasAgreeWithTheCode checks with a validator that the schemas
+// bridges read take what the handler takes and refuse what it refuses.
+func TestSchemasAgreeWithTheCode(t *testing.T) {
+	needsValidator(t)
+	ratings := []string{
+		`{"ticket":12,"score":4,"customer_id":"u1","event_id":"r-1"}`,
+		`{"ticket":"12","score":" 5 ","customer_id":44196397,"event_id":7}`,
+		`{"ticket":12,"score":1,"customer_id":"u1","event_id":null}`,
+		`{"ticket":12,"score":0,"customer_id":"u1"}`,
+		`{"ticket":12,"score":6,"customer_id":"u1"}`,
+		`{"ticket":12,"score":"6","customer_id":"u1"}`,
+		`{"ticket":12,"score":4.5,"customer_id":"u1"}`,
+		`{"ticket":0,"score":4,"customer_id":"u1"}`,
+		`{"score":4,"customer_id":"u1"}`,
+		`{"ticket":12,"customer_id":"u1"}`,
+		`{"ticket":12,"score":4}`,
+		`{"ticket":12,"score":4,"customer_id":" "}`,
+		`{"ticket":12,"score":4,"customer_id":"u1","event_id":"` + strings.Repeat("x", 257) + `"}`,
+	}
+	var instances []json.RawMessage
+	for _, r := range ratings {
+		instances = append(instances, json.RawMessage(r))
+	}
+	instances = append(instances, readSchema(t, "webhook-rating.schema.json").Examples...)
+	for i, ok := range valid(t, "webhook-rating.schema.json", instances) {
+		_, fe := webhook.ParseRating(instances[i])
+		if ok != (fe == nil) {
+			t.Errorf("the schema says valid=%v, the handler refuses with %v: %s", ok, fe, instances[i])
+		}
+	}
+	for _, name := range []string{"webhook-complaint.schema.json", "webhook-status.schema.json"} {
+		for i, ok := range valid(t, name, readSchema(t, name).Examples) {
+			if !ok {
+				t.Errorf("%s: example %d does not pass its schema", name, i)
+			}
+		}
+	}
+}
