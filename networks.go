@@ -27,7 +27,15 @@ type networks struct {
 // connect opens and checks every network cfg names, so that a wrong token
 // stops caredesk at start with a sentence, not at the first complaint. The
 // desk and each source go on board, and report their state to it.
-func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *health.Board) (*networks, error) {
+// raterFunc takes customers' satisfaction scores for the sources. The
+// core is made after the networks are connected, so they get this, which
+// calls it then.
+type raterFunc func(ctx context.Context, r bot.Rating) error
+
+// Rate hands r to the core.
+func (f raterFunc) Rate(ctx context.Context, r bot.Rating) error { return f(ctx, r) }
+
+func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *health.Board, rater raterFunc) (*networks, error) {
 	n := &networks{sources: map[string]bot.Source{}}
 	if cfg.Discord.Desk() || cfg.Discord.Source() {
 		// One gateway serves both roles: its state is the desk's and the
@@ -84,7 +92,7 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL,
 			WebhookURL: cfg.Telegram.WebhookURL, WebhookSecret: cfg.Telegram.WebhookSecret,
 			PollTimeout: cfg.Telegram.PollTimeout, Logger: log.With("network", "telegram"),
-			OnState: part.Report,
+			OnState: part.Report, Rater: rater,
 		})
 		if err != nil {
 			return nil, err
