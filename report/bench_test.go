@@ -1,7 +1,9 @@
 package report_test
 
 import (
+	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -47,12 +49,15 @@ func BenchmarkYearReport(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	s := &report.Service{Store: db, Calendar: bot.DefaultCalendar(bucharest), Sources: sources}
 	q := report.Query{From: start, Until: start.AddDate(1, 0, 0), Name: "the year"}
+	r := &heapWatch{store: db}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		f, err := s.Figures(b.Context(), q)
+		f, err := report.Compute(b.Context(), r, q, bot.DefaultCalendar(bucharest), start.AddDate(1, 0, 0))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -60,4 +65,32 @@ func BenchmarkYearReport(b *testing.B) {
 			b.Fatalf("%d complaints, want %d", f.All.Complaints, n)
 		}
 	}
+	b.ReportMetric(float64(r.peak-before.HeapInuse)/(1<<20), "peak-heap-MiB")
+}
+
+// heapWatch reads pages like the report service does, one short read
+// transaction each, and notes the heap in use after each page: the
+// report's memory while it runs.
+type heapWatch struct {
+	store bot.Store
+	peak  uint64
+}
+
+func (h *heapWatch) TicketsOpened(from, until time.Time, afterID int64, limit int) (ts []bot.Ticket, err error) {
+	err = h.store.View(context.Background(), func(tx bot.Tx) error {
+		ts, err = tx.TicketsOpened(from, until, afterID, limit)
+		return err
+	})
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	h.peak = max(h.peak, m.HeapInuse)
+	return ts, err
+}
+
+func (h *heapWatch) OpenTickets(limit int) (ts []bot.Ticket, err error) {
+	err = h.store.View(context.Background(), func(tx bot.Tx) error {
+		ts, err = tx.OpenTickets(limit)
+		return err
+	})
+	return ts, err
 }
