@@ -209,9 +209,11 @@ func (s *Server) commandOptionsLocked(sub string, options map[string]any) (strin
 }
 
 // ClickButton is user clicking the button customID under message msgID
-// of channelID: the bot gets INTERACTION_CREATE of type 3 with the
-// message. The button must be on the message and enabled, as it must be
-// on screen to be clicked.
+// of channelID (a guild channel, a thread, or the user's DM with the bot):
+// the bot gets INTERACTION_CREATE of type 3 with the message, and with the
+// user as "member" in a guild or as "user" in a DM. The button must be on
+// the message and enabled, and the channel one the user can see, as it
+// must be on screen to be clicked.
 func (s *Server) ClickButton(user, channelID, msgID, customID string) Interaction {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -226,8 +228,10 @@ func (s *Server) ClickButton(user, channelID, msgID, customID string) Interactio
 	if !found {
 		panic(fmt.Sprintf("discordsim: message %s has no enabled button %q", msgID, customID))
 	}
+	u, c := s.userLocked(user), s.channels[channelID]
+	s.mayClickLocked(u, c)
 	data := map[string]any{"custom_id": customID, "component_type": 2}
-	return s.interactLocked(InteractionComponent, s.userLocked(user), s.channels[channelID], m, data)
+	return s.interactLocked(InteractionComponent, u, c, m, data)
 }
 
 // interactLocked records an interaction and dispatches it. The caller
@@ -329,6 +333,7 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		if m, ok := s.byID[in.messageID]; ok {
 			s.applyBodyLocked(m, data)
 			m.Edits++
+			s.dispatchMessageLocked("MESSAGE_UPDATE", m) // as for any edit
 		}
 	}
 	s.notifyLocked()
