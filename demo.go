@@ -70,7 +70,15 @@ func startDemo(ctx context.Context, stderr io.Writer) (*demoRun, error) {
 		return nil, err
 	}
 	o := sl.Options()
+	// The customer is asked how it went a second after the ticket is
+	// resolved rather than ten minutes, so the demo shows it.
+	yaml := filepath.Join(dir, "caredesk.yaml")
+	if err := os.WriteFile(yaml, []byte("csat:\n  delay: 1s\nreports:\n  weekly_digest: off\n"), 0o600); err != nil {
+		return nil, err
+	}
 	env := map[string]string{
+		"CAREDESK_CONFIG":      yaml,
+		"CAREDESK_TICK":        "250ms",
 		"CAREDESK_DB":          filepath.Join(dir, "caredesk.db"),
 		"CAREDESK_LOG_LEVEL":   "warn",
 		"TELEGRAM_BOT_TOKEN":   demoToken,
@@ -248,9 +256,64 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 	m, _ = d.slack.Message(root.TS)
 	d.say("slack", "the ticket is resolved:")
 	d.show(m.Rendered())
+	if err := d.rate(ctx, jane, root.TS); err != nil {
+		return err
+	}
+	if err := d.report(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, "Done: one complaint arrived, became a thread, was claimed, answered, delivered and resolved.")
+	fmt.Fprintln(out, "Done: one complaint arrived, became a thread, was claimed, answered, delivered, resolved and rated, and the figures show it.")
 	fmt.Fprintln(out, "Run caredesk for real with the settings in README.md.")
+	return nil
+}
+
+// rate plays the customer's answer to the satisfaction question.
+func (d *demoRun) rate(ctx context.Context, jane telegramsim.User, rootTS string) error {
+	var q telegramsim.SentMessage
+	if err := d.until(ctx, "Jane to be asked how it went", d.tg.Wait, func() bool {
+		for _, m := range d.tg.Sent() {
+			if len(m.Keyboard) > 0 {
+				q = m
+			}
+		}
+		return q.MessageID != 0
+	}); err != nil {
+		return err
+	}
+	var labels []string
+	for _, b := range q.Keyboard[0] {
+		labels = append(labels, "["+b.Text+"]")
+	}
+	d.say("telegram", "a second later Jane is asked: %q %s", q.Text, strings.Join(labels, " "))
+	d.tg.PressButton(jane.ID, q.MessageID, q.Keyboard[0][len(q.Keyboard[0])-1].CallbackData, jane)
+	d.say("telegram", "Jane taps 5")
+	if err := d.until(ctx, "the score on the ticket", d.slack.Wait, func() bool {
+		m, _ := d.slack.Message(rootTS)
+		return strings.Contains(m.Rendered(), "5/5")
+	}); err != nil {
+		return err
+	}
+	m, _ := d.slack.Message(rootTS)
+	d.say("slack", "the ticket's root shows it:")
+	d.show(m.Rendered())
+	return nil
+}
+
+// report plays a manager asking for today's figures.
+func (d *demoRun) report(ctx context.Context) error {
+	resp, err := d.slack.SlashCommand("UBOB", "bob", "/desk", "report today")
+	if err != nil {
+		return err
+	}
+	d.say("slack", "bob types /desk report today and sees, only for him:")
+	d.show(resp.Text)
+	if err := d.until(ctx, "the charts in bob's direct messages", d.slack.Wait, func() bool { return len(d.slack.Files()) >= 3 }); err != nil {
+		return err
+	}
+	for _, f := range d.slack.Files() {
+		d.say("slack", "bob receives a chart, %s (%d KB PNG): %s", f.Name, len(f.Data)/1024, f.AltText)
+	}
 	return nil
 }
 

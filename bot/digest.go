@@ -120,6 +120,10 @@ func (c *Courier) sendReport(ctx context.Context, d Delivery) error {
 		}
 		return err
 	}
+	if namer, ok := c.desk.(Namer); ok && d.Agent == "" {
+		// Mentions in the channel ping; a digest names people instead.
+		r.Text = namer.Names(ctx, r.Text)
+	}
 	text := r.Text
 	if up, ok := c.desk.(Uploader); ok && len(r.Files) > 0 {
 		err := up.Upload(ctx, d.Agent, r.Text, r.Files)

@@ -55,7 +55,7 @@ func exportRow(t bot.Ticket, now time.Time) []string {
 		csat = strconv.Itoa(t.Rating)
 	}
 	return []string{strconv.FormatInt(t.ID, 10), t.Source, cell(t.Customer.Handle),
-		stamp(t.OpenedAt), stamp(t.FirstReplyAt), stamp(t.ResolvedAt), cell(t.Owner.Name), sla, seconds, csat}
+		stamp(t.OpenedAt), stamp(t.FirstReplyAt), stamp(t.ResolvedAt), cell(owner(t.Owner)), sla, seconds, csat}
 }
 
 // cell keeps outside text from being read as a formula by a spreadsheet
@@ -80,4 +80,12 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// owner is the owner's name, or their desk id when the desk gave no name.
+func owner(a bot.Agent) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.ID
 }

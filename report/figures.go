@@ -78,6 +78,7 @@ type Group struct {
 	Ratings    int
 	RatingSum  int
 	firsts     sample
+	name       string // the agent's name as the desk gave it; "" when it did not
 }
 
 // Rate is the share of complaints answered, 0–1; 0 without complaints.
@@ -284,11 +285,17 @@ func unanswered(r Reader, q Query, f *Figures) error {
 
 func group(m map[string]*Group, key, label string) *Group {
 	g, ok := m[key]
+	if ok && g.name == "" && label != "" {
+		g.Label, g.name = label, label // a later ticket knew the name
+	}
 	if !ok {
 		if label == "" {
 			label = key
 		}
-		g = &Group{Key: key, Label: label}
+		g = &Group{Key: key, Label: label, name: label}
+		if label == key {
+			g.name = ""
+		}
 		m[key] = g
 	}
 	return g

@@ -63,13 +63,15 @@ func (q Query) Scope(loc *time.Location) string {
 	return s
 }
 
-// agentName names an agent without a mention: a digest in the channel
-// must not ping everyone it lists.
+// agentName names an agent: by the name the desk gave, or else as a
+// mention, which the desk shows as the name. A digest posted in the
+// channel has its mentions turned into names by the courier (bot.Namer),
+// so that it pings nobody.
 func agentName(a bot.Agent) string {
 	if a.Name != "" {
-		return a.Name
+		return bot.Quote(a.Name)
 	}
-	return a.ID
+	return bot.Mention(a)
 }
 
 // Empty is the answer for a period without complaints: a sentence, never a
@@ -114,7 +116,7 @@ func Summary(f Figures, loc *time.Location, now time.Time) string {
 	if len(f.ByAgent) > 0 {
 		b.WriteString("By agent:\n")
 		for _, g := range f.ByAgent {
-			fmt.Fprintf(&b, "• %s: answered %d", bot.Quote(g.Label), g.Answered)
+			fmt.Fprintf(&b, "• %s: answered %d", agentName(bot.Agent{ID: g.Key, Name: g.name}), g.Answered)
 			if g.First.N > 0 {
 				fmt.Fprintf(&b, ", median first answer %s", Span(g.First.Median))
 			}
