@@ -63,7 +63,9 @@ func TestGrafanaDashboardUsesOurMetrics(t *testing.T) {
 				if !slices.Contains(names, name) {
 					t.Errorf("panel %q uses %s, which caredesk does not export", p.Title, name)
 				}
-				if !slices.ContainsFunc(allowed, func(a string) bool { return name == a || regexp.MustCompile("^"+a+"_(bucket|sum|count)$").MatchString(name) }) {
+				if !slices.ContainsFunc(allowed, func(a string) bool {
+					return name == a || regexp.MustCompile("^"+a+"_(bucket|sum|count)$").MatchString(name)
+				}) {
 					t.Errorf("panel %q uses %s, not one of the report metrics", p.Title, name)
 				}
 			}
