@@ -92,7 +92,9 @@ type Client struct {
 
 	mu       sync.Mutex
 	progress map[string]progress // see Send
-	shown    map[string]bool     // questions whose answer is shown; see showAnswer
+
+	rating sync.Mutex      // held across Rate; see rated
+	shown  map[string]bool // questions whose answer is shown, guarded by rating
 }
 
 // New checks the token with getMe and returns a Client for the bot. Its

@@ -77,11 +77,13 @@ func (c *Client) rate(ctx context.Context, q *tgbotapi.CallbackQuery, r bot.Rati
 		c.answerQuery(ctx, q.ID, "")
 		return nil
 	}
-	err := c.rater.Rate(ctx, r)
+	first, err := c.rated(q, func() error { return c.rater.Rate(ctx, r) })
 	switch {
 	case err == nil:
 		c.answerQuery(ctx, q.ID, RatingThanks)
-		c.showAnswer(ctx, q, r.Score)
+		if first {
+			c.showAnswer(ctx, q, r.Score)
+		}
 	case refused(err):
 		c.log.Info("the core refused a rating", "ticket", r.TicketID, "customer", r.CustomerID, "err", c.redact(err))
 		c.answerQuery(ctx, q.ID, RatingRefused)
@@ -104,15 +106,10 @@ func (c *Client) answerQuery(ctx context.Context, id, text string) {
 
 // showAnswer replaces the question's buttons with the chosen score, so
 // that the customer sees what they answered and cannot press again.
-// Only the first press is shown: a second one, pressed before the buttons
-// went, changes nothing in the core either.
 func (c *Client) showAnswer(ctx context.Context, q *tgbotapi.CallbackQuery, score int) {
 	m := q.Message
 	if m == nil || m.Chat == nil || m.Date == 0 {
 		return // a message Telegram no longer shows the bot (over 48 hours old)
-	}
-	if !c.firstShown(m.Chat.ID, m.MessageID) {
-		return
 	}
 	api, stop := c.call(ctx, answerTimeout)
 	defer stop()
@@ -128,20 +125,28 @@ func (c *Client) showAnswer(ctx context.Context, q *tgbotapi.CallbackQuery, scor
 	}
 }
 
-// firstShown reports whether the answer to the question in chat's message
-// is yet to be shown, and remembers that it is now. It remembers the last
-// maxProgress questions, within this process's life: enough for presses
-// that come a moment apart.
-func (c *Client) firstShown(chat int64, message int) bool {
-	key := strconv.FormatInt(chat, 10) + ":" + strconv.Itoa(message)
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// rated calls rate, the core, with the questions' lock held, and reports
+// whether the answer to q's question is yet to be shown, remembering that
+// it is now. Of two quick presses (the webhook takes updates at once), only
+// the one the core kept is shown: the first to rate is the first to show.
+// It remembers the last maxProgress questions, within this process's life:
+// enough for presses that come a moment apart.
+func (c *Client) rated(q *tgbotapi.CallbackQuery, rate func() error) (first bool, err error) {
+	c.rating.Lock()
+	defer c.rating.Unlock()
+	if err := rate(); err != nil {
+		return false, err
+	}
+	if q.Message == nil || q.Message.Chat == nil {
+		return true, nil
+	}
+	key := strconv.FormatInt(q.Message.Chat.ID, 10) + ":" + strconv.Itoa(q.Message.MessageID)
 	if c.shown[key] {
-		return false
+		return false, nil
 	}
 	if c.shown == nil || len(c.shown) >= maxProgress {
 		c.shown = map[string]bool{}
 	}
 	c.shown[key] = true
-	return true
+	return true, nil
 }
