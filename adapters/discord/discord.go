@@ -106,6 +106,10 @@ type Options struct {
 	// ok, or not with a sentence that says why and what to do (see
 	// gateway.go). nil: no one listens.
 	OnState func(ok bool, reason string)
+	// Rater takes customers' answers to the satisfaction question (their
+	// presses of its buttons, which reach Run); the core's *bot.Bot. nil:
+	// presses are acknowledged and dropped.
+	Rater Rater
 }
 
 // Discord is caredesk's connection to one Discord bot: the desk

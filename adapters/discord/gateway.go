@@ -30,9 +30,10 @@ const maxOpenBackoff = time.Minute
 // ends (or Close), then returns nil: /desk commands and button clicks
 // (answered within Discord's three seconds, the work done after), emoji on
 // tickets' starter messages and agents' messages in ticket threads (as
-// core actions through r), and customers' messages in the source channels
-// and, with AcceptDMs, direct messages (to rcv). r.Actor may be nil when
-// Discord is not the desk, and rcv nil when it is no source.
+// core actions through r), customers' messages in the source channels
+// and, with AcceptDMs, direct messages (to rcv), and customers' presses of
+// the satisfaction question's buttons (to Options.Rater). r.Actor may be
+// nil when Discord is not the desk, and rcv nil when it is no source.
 //
 // A gateway event cannot be asked for again, so Run makes sure none is
 // lost on its side: it resumes a dropped session, and Discord then
@@ -231,6 +232,7 @@ type gateway struct {
 	desk   *lane          // agents' messages and emoji, in order
 	source *lane          // customers' messages, in order
 	clicks sync.WaitGroup // interactions in flight
+	rated  seen           // questions whose answer is shown
 }
 
 // onEvent receives every gateway event, one at a time, in order (the
@@ -267,8 +269,13 @@ func (g *gateway) onEvent(_ *discordgo.Session, e *discordgo.Event) {
 			d.note(c)
 		}
 	case *discordgo.InteractionCreate:
-		if d.opts.DeskChannelID != "" && g.r.Actor != nil && ev.Interaction != nil {
-			i := ev.Interaction
+		// A customer's press of a rating button (rating.go) is the
+		// source's; every other interaction is the desk's.
+		switch i := ev.Interaction; {
+		case i == nil:
+		case isRating(i):
+			g.clicks.Go(func() { g.rating(g.work, i) })
+		case d.opts.DeskChannelID != "" && g.r.Actor != nil:
 			g.clicks.Go(func() { g.interaction(g.work, i) })
 		}
 	case *discordgo.MessageCreate:

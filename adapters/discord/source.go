@@ -111,6 +111,10 @@ func content(m *discordgo.Message) string {
 // Each part carries a nonce made from m.Key, which Discord checks for a
 // few minutes: a retry after a lost answer, or after a later part failed,
 // does not send the customer the same part twice.
+//
+// With m.Rating, the (last) message carries one row of five buttons, 1
+// (bad) to 5 (great), whose presses come back through Run as ratings of
+// m.Ticket (see Options.Rater).
 func (d *Discord) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if !snowflake.MatchString(m.Conversation) {
 		return "", bot.Permanent(fmt.Errorf("%q is not a Discord channel id, so the message cannot be delivered", m.Conversation))
@@ -118,12 +122,19 @@ func (d *Discord) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if strings.TrimSpace(m.Text) == "" {
 		return "", bot.Permanent(errors.New("the message is empty, and Discord does not send empty messages"))
 	}
+	if m.Rating && m.Ticket.ID <= 0 {
+		return "", bot.Permanent(errors.New("the satisfaction question names no ticket, so its answer could not be counted"))
+	}
 	ctx, cancel := d.bind(ctx)
 	defer cancel()
 	allowed := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, RepliedUser: true}
 	ref := ""
-	for i, part := range split(m.Text, maxContent) {
+	parts := split(m.Text, maxContent)
+	for i, part := range parts {
 		send := &discordgo.MessageSend{Content: part, AllowedMentions: allowed}
+		if m.Rating && i == len(parts)-1 {
+			send.Components = ratingComponents(m.Ticket.ID)
+		}
 		if i == 0 && snowflake.MatchString(m.ReplyTo) {
 			keep := false
 			send.Reference = &discordgo.MessageReference{MessageID: m.ReplyTo, ChannelID: m.Conversation, FailIfNotExists: &keep}
