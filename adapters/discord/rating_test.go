@@ -93,9 +93,15 @@ func ask(t *testing.T, d *discord.Discord, channel, replyTo string) string {
 // runAll runs d's gateway as desk (with c) and source until the test ends.
 func runAll(t *testing.T, sim *discordsim.Server, d *discord.Discord, c *core) {
 	t.Helper()
+	runGateway(t, sim, d, handlers.Runner{Actor: c, Log: quiet()})
+}
+
+// runGateway runs d's gateway with r until the test ends.
+func runGateway(t *testing.T, sim *discordsim.Server, d *discord.Discord, r handlers.Runner) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, handlers.Runner{Actor: c, Log: quiet()}, &inbox{}) }()
+	go func() { done <- d.Run(ctx, r, &inbox{}) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -258,5 +264,21 @@ func TestTwoQuickPressesShowTheOneThatCounts(t *testing.T) {
 	_, score := r.got()
 	if m, _ := sim.Message(question); !strings.HasSuffix(m.Content, "Your answer: "+strconv.Itoa(score)+" of 5. Thank you!") || m.Edits != 1 {
 		t.Errorf("the question shows %q after %d edits; the core kept %d", m.Content, m.Edits, score)
+	}
+}
+
+func TestRatingsWhenDiscordIsOnlyASource(t *testing.T) {
+	t.Parallel()
+	sim := newSim(t, discordsim.Options{})
+	r := &rater{}
+	d := newDiscord(t, sim, func(o *discord.Options) { o.DeskChannelID, o.Rater = "", r })
+	runGateway(t, sim, d, handlers.Runner{})
+	channel, customers := places[0].channel(sim)
+	question := ask(t, d, channel, customers)
+	if resp := waitResponse(t, sim.ClickButton(jane, channel, question, bot.RatingData(12, 3))); resp.Type != discordsim.ResponseUpdateMessage {
+		t.Errorf("the press got %+v, want the question updated", resp)
+	}
+	if _, score := r.got(); score != 3 {
+		t.Errorf("score %d, want 3", score)
 	}
 }
