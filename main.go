@@ -201,7 +201,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	mux.Handle("GET /export.csv", exportFeed(reports, cfg.ExportToken))
 	if len(nets.hooks) > 0 {
 		mux.Handle("/hooks/", webhook.Handler(webhook.Options{
-			Sources: nets.hooks, Receiver: inbound, Reporter: core, Counter: m, Bodies: bodies, Logger: log.With("network", "webhook"),
+			Sources: nets.hooks, Receiver: inbound, Reporter: core, Rater: core, Counter: m, Bodies: bodies, Logger: log.With("network", "webhook"),
 		}))
 	}
 	srv := httpServer(mux)

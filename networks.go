@@ -57,7 +57,7 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 			DeskChannelID: cfg.Discord.DeskChannelID, SourceChannelIDs: cfg.Discord.SourceChannelIDs,
 			AcceptDMs: cfg.Discord.AcceptDMs, APIURL: cfg.Discord.APIURL,
 			ClaimEmoji: cfg.Discord.ClaimEmoji, ResolveEmoji: cfg.Discord.ResolveEmoji,
-			HighReach: cfg.File.HighReach, Logger: log.With("network", "discord"), OnState: onState,
+			HighReach: cfg.File.HighReach, Logger: log.With("network", "discord"), OnState: onState, Rater: rater,
 		})
 		if err != nil {
 			return nil, err

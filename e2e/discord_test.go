@@ -81,6 +81,29 @@ func TestDiscordDesk(t *testing.T) {
 	if n := len(r.sentTo(jane.ID)); n != 1 {
 		t.Errorf("Jane received %d messages; bob's note must stay inside", n)
 	}
+
+	// The figures, as on Slack: at once for alice, the charts in her
+	// direct messages as attachments with alt text.
+	answer, err = d.SlashCommand("400000000000000001", "report", map[string]any{"period": "today", "source": "telegram"}, o.DeskChannelID).
+		Wait(context.Background(), discordsim.Response.Done)
+	if err != nil || !answer.Ephemeral || !strings.Contains(answer.Content, "Complaints 1 · answered by a person 1 (100 %)") {
+		t.Errorf("/desk report answered %+v, %v", answer, err)
+	}
+	var charts []discordsim.Attachment
+	waitDiscord(t, d, "the charts", func() bool {
+		charts = nil
+		for _, m := range d.Messages() {
+			if m.ChannelID != o.DeskChannelID && m.ChannelID != thread.ID {
+				charts = append(charts, m.Uploads...)
+			}
+		}
+		return len(charts) == 3
+	})
+	for _, c := range charts {
+		if !strings.HasSuffix(c.Filename, ".png") || c.Description == "" || len(c.Data) < 1000 {
+			t.Errorf("chart %q, alt %q, %d bytes", c.Filename, c.Description, len(c.Data))
+		}
+	}
 }
 
 func fieldsText(e discordsim.Embed) string {
