@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"caredesk/sim/bridgesim"
 	"caredesk/sim/slacksim"
 	"caredesk/sim/telegramsim"
 )
@@ -156,4 +158,53 @@ func pngs(fs []slacksim.File) []slacksim.File {
 
 func csvs(fs []slacksim.File) []slacksim.File {
 	return slices.DeleteFunc(fs, func(f slacksim.File) bool { return !strings.HasSuffix(f.Name, ".csv") })
+}
+
+// TestBridgeAsksAndTakesTheScore: a webhook source's customer is asked
+// through the bridge (kind csat_request), and the bridge's POST to
+// /hooks/NAME/rating puts the score on the ticket.
+func TestBridgeAsksAndTakesTheScore(t *testing.T) {
+	r, twitter, _ := bridgesWith(t, "csat:\n  delay: 1s\n", "CAREDESK_TICK", "200ms")
+	status, body, err := twitter.SendComplaint(r.base, "twitter", bridgesim.Complaint{
+		ID: "tw-1", ConversationID: "tw-1", Author: bridgesim.Author{ID: "a-1", Handle: "angry"}, Text: "Where is my refund?"})
+	if err != nil || status != http.StatusAccepted {
+		t.Fatalf("complaint: %d %s %v", status, body, err)
+	}
+	r.recorded(1)
+	r.command("UALICE", "alice", "reply 1 Refunded today, sorry for the wait.")
+	r.command("UALICE", "alice", "resolve 1")
+	var asked bridgesim.Reply
+	r.waitFor(twitter, "the question through the bridge", func() bool {
+		for _, rep := range twitter.Replies() {
+			if rep.Kind == "csat_request" {
+				asked = rep
+				return true
+			}
+		}
+		return false
+	})
+	if asked.Ticket != 1 || asked.Scale == nil || asked.Scale.Min != 1 || asked.Scale.Max != 5 || asked.Text == "" {
+		t.Errorf("question %+v", asked)
+	}
+	for range 2 { // the bridge retries; the score is taken once
+		status, body, err = twitter.SendRating(r.base, "twitter", bridgesim.Rating{Ticket: 1, Score: 4, CustomerID: "a-1", EventID: "r-1"})
+		if err != nil || status != http.StatusOK {
+			t.Fatalf("rating: %d %s %v", status, body, err)
+		}
+	}
+	r.wait("the score on the root", func() bool { return strings.Contains(r.root(1).Rendered(), "★★★★☆ 4/5") })
+	status, _, _ = twitter.SendRating(r.base, "twitter", bridgesim.Rating{Ticket: 1, Score: 4, CustomerID: "someone-else", EventID: "r-2"})
+	if status != http.StatusNotFound {
+		t.Errorf("someone else's score: %d, want 404", status)
+	}
+}
+
+// waitFor is rig.wait on a bridge's changes.
+func (r *rig) waitFor(b *bridgesim.Server, what string, cond func() bool) {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := b.Wait(ctx, cond); err != nil {
+		r.t.Fatalf("waited 15 s for %s: %v", what, err)
+	}
 }

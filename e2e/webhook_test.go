@@ -21,6 +21,12 @@ const (
 // both through the documented file and secret variables.
 func bridges(t *testing.T, env ...string) (*rig, *bridgesim.Server, *bridgesim.Server) {
 	t.Helper()
+	return bridgesWith(t, "", env...)
+}
+
+// bridgesWith is bridges with more of the YAML file.
+func bridgesWith(t *testing.T, moreYAML string, env ...string) (*rig, *bridgesim.Server, *bridgesim.Server) {
+	t.Helper()
 	twitter, err := bridgesim.New(bridgesim.Options{Secret: twitterSecret})
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +49,7 @@ sources:
       display: Brand forum
       secret_env: FORUM_HOOK_SECRET
       reply_url: ` + forum.ReplyURL() + `
-`
+` + moreYAML
 	path := filepath.Join(t.TempDir(), "caredesk.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
