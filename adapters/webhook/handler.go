@@ -154,17 +154,27 @@ func (h *handler) status(w http.ResponseWriter, req *http.Request) {
 	err := h.reporter.ReportReply(req.Context(), bot.ReplyReport{
 		Source: SourceName(src.Name), Reply: r.ReplyID, Status: r.Status, Reason: r.Reason, URL: r.URL, EventID: r.ID,
 	})
+	h.recorded(w, req, src, err, "reply_id", "report", "caredesk could not record the report just now; send it again in a few seconds.", "reply_id", r.ReplyID)
+}
+
+// recorded answers a bridge with what the core made of its report or
+// rating: 200 when recorded; the core's refusal as a 404 naming field (the
+// thing it names is not there) or a 422; and, when it could not be
+// stored, a 503 with Retry-After and the sentence again, so the bridge
+// sends it once more. what names the request in the log, with logArgs.
+func (h *handler) recorded(w http.ResponseWriter, req *http.Request, src Source, err error, field, what, again string, logArgs ...any) {
 	switch code := bot.ErrorCode(err); {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]string{"status": "recorded"})
 	case code == bot.ENOTFOUND:
-		h.refuse(w, req, src, http.StatusNotFound, "refused", "reply_id", bot.ErrorMessage(err))
+		h.refuse(w, req, src, http.StatusNotFound, "refused", field, bot.ErrorMessage(err))
 	case code != "":
 		h.refuse(w, req, src, http.StatusUnprocessableEntity, "refused", "", bot.ErrorMessage(err))
 	default:
-		h.quiet.Log(slog.LevelError, "report failed "+src.Name, "could not record a report on a reply; the bridge is told to send it again", "source", SourceName(src.Name), "reply_id", r.ReplyID, "err", err)
+		args := append([]any{"source", SourceName(src.Name)}, logArgs...)
+		h.quiet.Log(slog.LevelError, what+" failed "+src.Name, "could not record a "+what+"; the bridge is told to send it again", append(args, "err", err)...)
 		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
-		h.refuse(w, req, src, http.StatusServiceUnavailable, "unavailable", "", "caredesk could not record the report just now; send it again in a few seconds.")
+		h.refuse(w, req, src, http.StatusServiceUnavailable, "unavailable", "", again)
 	}
 }
 

@@ -2,10 +2,7 @@ package webhook
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
-	"strconv"
-	"time"
 
 	"caredesk/bot"
 )
@@ -76,17 +73,6 @@ func (h *handler) rating(w http.ResponseWriter, req *http.Request) {
 	err := h.rater.Rate(req.Context(), bot.Rating{
 		Source: SourceName(src.Name), TicketID: r.Ticket, CustomerID: r.CustomerID, Score: r.Score, EventID: r.EventID,
 	})
-	switch code := bot.ErrorCode(err); {
-	case err == nil:
-		writeJSON(w, http.StatusOK, map[string]string{"status": "recorded"})
-	case code == bot.ENOTFOUND:
-		h.refuse(w, req, src, http.StatusNotFound, "refused", "ticket", bot.ErrorMessage(err))
-	case code != "":
-		h.refuse(w, req, src, http.StatusUnprocessableEntity, "refused", "", bot.ErrorMessage(err))
-	default:
-		h.quiet.Log(slog.LevelError, "rating failed "+src.Name, "could not record a rating; the bridge is told to send it again", "source", SourceName(src.Name), "ticket", r.Ticket, "err", err)
-		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
-		h.refuse(w, req, src, http.StatusServiceUnavailable, "unavailable", "",
-			fmt.Sprintf("caredesk could not record the rating of ticket %d just now; send it again in a few seconds with the same event_id.", r.Ticket))
-	}
+	h.recorded(w, req, src, err, "ticket", "rating", fmt.Sprintf("caredesk could not record the rating of ticket %d just now; send it again in a few seconds with the same event_id.", r.Ticket),
+		"ticket", r.Ticket)
 }
