@@ -13,6 +13,8 @@ import (
 // "2 d 4 h".
 func Span(d time.Duration) string {
 	switch {
+	case d <= 0:
+		return "0 min" // in business hours: all of the wait was outside them
 	case d < time.Minute:
 		return fmt.Sprintf("%d s", int(d.Seconds()))
 	case d < time.Hour:

@@ -17,7 +17,7 @@ func TestSummaryOfASeededMonth(t *testing.T) {
 	got := unquote(report.Summary(compute(t, db, october(t, "")), bucharest, now))
 	want := `📊 1 Oct 2026 to 31 Oct 2026, all sources
 Complaints 10 · answered by a person 8 (80 %) · within the SLA 5 (50 %)
-First answer: median 30 min, p90 11 h 30 min by the clock; 0 s, 30 min in business hours
+First answer: median 30 min, p90 11 h 30 min by the clock; 0 min, 30 min in business hours
 Resolved 4 (median 1 h) · reopened 1 (10 %) · handed over 1 · missed the SLA 4
 Unanswered now: 2; oldest #4 (“Telegram”, waiting 29 d), #11 (“Telegram”, waiting 33 h 50 min)
 By part of the week:
