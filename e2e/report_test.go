@@ -71,8 +71,9 @@ func TestReportsThroughTheDesk(t *testing.T) {
 	r.command("UALICE", "alice", "resolve 1")
 
 	// A second later the customer is asked, with five buttons.
-	var q telegramsim.SentMessage
-	r.wait("the satisfaction question", func() (ok bool) { q, ok = r.question(jane.ID); return ok })
+	// rig.wait checks its condition from two goroutines: it must only read.
+	r.wait("the satisfaction question", func() bool { _, ok := r.question(jane.ID); return ok })
+	q, _ := r.question(jane.ID)
 	if len(q.Keyboard) != 1 || len(q.Keyboard[0]) != 5 || q.Text != "How did we do? Tap a number: 1 is bad, 5 is great." {
 		t.Fatalf("question %q with buttons %+v", q.Text, q.Keyboard)
 	}
