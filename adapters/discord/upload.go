@@ -61,19 +61,22 @@ func (d *Discord) Upload(ctx context.Context, agentID, text string, files []bot.
 	if err != nil {
 		return err
 	}
+	// The files go with the first part of the text: if Discord refuses
+	// them for good, nothing was posted, and the courier's words that stand
+	// in for them do not repeat what is already there.
 	parts := split(uploadText(text, files), maxContent)
-	for _, part := range parts[:len(parts)-1] {
-		if _, err := d.send(ctx, channel, &discordgo.MessageSend{Content: part, AllowedMentions: allowed}, ""); err != nil {
-			return d.uploadError(agentID, channel, nil, err)
-		}
-	}
-	content := parts[len(parts)-1]
+	content := parts[0]
 	for len(files) > 0 {
 		n := min(len(files), maxFiles)
 		if err := d.sendFiles(ctx, channel, &discordgo.MessageSend{Content: content, AllowedMentions: allowed}, files[:n]); err != nil {
 			return d.uploadError(agentID, channel, files[:n], err)
 		}
 		files, content = files[n:], ""
+	}
+	for _, part := range parts[1:] {
+		if _, err := d.send(ctx, channel, &discordgo.MessageSend{Content: part, AllowedMentions: allowed}, ""); err != nil {
+			return d.uploadError(agentID, channel, nil, err)
+		}
 	}
 	return nil
 }

@@ -93,8 +93,9 @@ func TestUploadSendsFilesWithTheirText(t *testing.T) {
 }
 
 // TestUploadKeepsWithinDiscordLimits: alt text longer than Discord takes
-// is cut rather than refused; a text longer than a message goes first on
-// its own; more files than a message holds go in the messages after it.
+// is cut rather than refused; the files go with the text's first part, so
+// a refusal leaves nothing posted; more files than a message holds go in
+// the next message, and the rest of a long text after them.
 func TestUploadKeepsWithinDiscordLimits(t *testing.T) {
 	t.Parallel()
 	sim := newSim(t, discordsim.Options{})
@@ -108,10 +109,10 @@ func TestUploadKeepsWithinDiscordLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	msgs := sim.ChannelMessages(sim.Options().DeskChannelID)
-	if len(msgs) != 3 || len(msgs[0].Uploads) != 0 || len(msgs[1].Uploads) != 10 || msgs[1].Content == "" || len(msgs[2].Uploads) != 2 || msgs[2].Content != "" {
-		t.Fatalf("got %d messages; want the text's first part, then ten files with the rest, then two files", len(msgs))
+	if len(msgs) != 3 || len(msgs[0].Uploads) != 10 || msgs[0].Content == "" || len(msgs[1].Uploads) != 2 || msgs[1].Content != "" || len(msgs[2].Uploads) != 0 || msgs[2].Content == "" {
+		t.Fatalf("got %d messages; want ten files with the text's first part, then two files, then the rest of the text", len(msgs))
 	}
-	if got := strings.Join(strings.Fields(msgs[0].Content+" "+msgs[1].Content), " "); got != strings.TrimSpace(text) {
+	if got := strings.Join(strings.Fields(msgs[0].Content+" "+msgs[2].Content), " "); got != strings.TrimSpace(text) {
 		t.Errorf("the text arrived as %q", got)
 	}
 	n := 0
@@ -207,5 +208,22 @@ func TestDMsTakeFilesWithoutAttachFiles(t *testing.T) {
 	}
 	if msgs := uploaded(sim, sim.DMChannel(alice)); len(msgs) != 1 || !bytes.Equal(msgs[0].Uploads[0].Data, chart) {
 		t.Errorf("alice's DMs with files: %+v", msgs)
+	}
+}
+
+// TestRefusedUploadPostsNothing: when Discord refuses the files for good,
+// not even the first part of a long text is left behind, so the words the
+// courier posts instead are the only copy.
+func TestRefusedUploadPostsNothing(t *testing.T) {
+	t.Parallel()
+	sim := newSim(t, discordsim.Options{})
+	sim.DenyAttachFiles(true)
+	d := newDiscord(t, sim)
+	err := d.Upload(context.Background(), "", strings.Repeat("figures ", 300), []bot.File{{Name: "a.png", Data: []byte{1}}})
+	if !bot.IsPermanent(err) {
+		t.Fatalf("Upload: %v, want a permanent refusal", err)
+	}
+	if msgs := sim.ChannelMessages(sim.Options().DeskChannelID); len(msgs) != 0 {
+		t.Errorf("%d messages were left behind", len(msgs))
 	}
 }
