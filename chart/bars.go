@@ -40,7 +40,7 @@ type Bar struct {
 	Label      string // "Telegram", "X (Twitter)"
 	Complaints int
 	Answered   int
-	Median     time.Duration // median time to first answer; 0 when none answered
+	Median     time.Duration // median time to first answer of those answered
 }
 
 // row is a Bar as drawn. folded counts the sources summed into "Others":
@@ -52,13 +52,13 @@ type row struct {
 
 // median reports the row's median, if it has one worth printing.
 func (r row) median() (time.Duration, bool) {
-	return r.Median, r.folded == 0 && r.Answered > 0 && r.Median > 0
+	return r.Median, r.folded == 0 && r.Answered > 0
 }
 
 // check rejects counts that cannot come from a real desk, so that a bug
 // upstream shows as an error instead of as a 120 % response rate.
 func check(what string, complaints, answered int, median time.Duration) error {
-	if complaints < 0 || answered < 0 || answered > complaints || median < 0 || (complaints == 0 && median > 0) {
+	if complaints < 0 || answered < 0 || answered > complaints || median < 0 || (answered == 0 && median > 0) {
 		return fmt.Errorf("chart: inconsistent %s: %d complaints, %d answered, median %v", what, complaints, answered, median)
 	}
 	return nil

@@ -277,7 +277,11 @@ X (Twitter)      complaints 12  answered  6   50 %  median 2 h 5 min
 func TestOthers(t *testing.T) {
 	var bars []Bar
 	for i := range 25 {
-		bars = append(bars, Bar{Label: fmt.Sprintf("s%02d", i), Complaints: i + 1, Answered: i / 2, Median: time.Minute})
+		b := Bar{Label: fmt.Sprintf("s%02d", i), Complaints: i + 1, Answered: i / 2}
+		if b.Answered > 0 {
+			b.Median = time.Minute
+		}
+		bars = append(bars, b)
 	}
 	ch := must(t)(BySource("By source", bars))
 	decode(t, ch.PNG, barsW, sourceHeight(maxBars))
@@ -447,4 +451,16 @@ func BenchmarkHourOfWeek(b *testing.B) {
 		size = len(ch.PNG)
 	}
 	b.ReportMetric(float64(size), "png-bytes")
+}
+
+// TestZeroMedianIsAnAnswer: an hour answered within the second is fast,
+// not unanswered; what says nobody answered is Answered.
+func TestZeroMedianIsAnAnswer(t *testing.T) {
+	var cells [7][24]Cell
+	cells[0][9] = Cell{Count: 1, Answered: 1}
+	cells[0][10] = Cell{Count: 1}
+	ch := must(t)(HourOfWeek("Zero", cells))
+	if !strings.Contains(ch.Alt, "1 hour had complaints nobody answered") || strings.Contains(ch.Alt, "No complaint was answered") {
+		t.Errorf("alt %q", ch.Alt)
+	}
 }

@@ -23,8 +23,8 @@ import (
 // has to change, whatever UTC says.
 type Cell struct {
 	Count    int           // complaints opened in that hour over the period
-	Median   time.Duration // median time to first answer of those answered; 0 with Count>0 means none answered
-	Answered int           // how many of Count were answered; weights the hour when hours are pooled in the text table
+	Median   time.Duration // median time to first answer of those answered (0 is an answer within the second)
+	Answered int           // how many of Count were answered: 0 draws the hour as nobody answered; weights the hour when hours are pooled in the text table
 }
 
 var weekdays = [7]string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
@@ -132,7 +132,7 @@ func drawHeat(title string, cells *[7][24]Cell) (heatFigure, error) {
 		switch c, z := cells[i/24][i%24], &g[i/24][i%24]; {
 		case c.Count == 0:
 			*z = math.NaN()
-		case c.Median == 0:
+		case c.Answered == 0:
 			*z = math.Inf(1)
 		default:
 			*z = logz(c.Median)
@@ -261,7 +261,7 @@ func extremes(cells *[7][24]Cell) (slow, fast, unanswered int) {
 	for i := range 7 * 24 {
 		switch c := cells[i/24][i%24]; {
 		case c.Count == 0:
-		case c.Median == 0:
+		case c.Answered == 0:
 			unanswered++
 		default:
 			if slow < 0 || c.Median > cells[slow/24][slow%24].Median {
@@ -317,8 +317,7 @@ func blockMedian(hours []Cell) string {
 	count, total := 0, 0
 	for _, c := range hours {
 		count += c.Count
-		if c.Count > 0 && c.Median > 0 {
-			c.Answered = max(c.Answered, 1)
+		if c.Answered > 0 {
 			hs, total = append(hs, c), total+c.Answered
 		}
 	}
