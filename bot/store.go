@@ -44,6 +44,9 @@ type Tx interface {
 	TicketsOpened(from, until time.Time, afterID int64, limit int) ([]Ticket, error)
 	// OpenCounts counts the tickets that are not resolved.
 	OpenCounts() (OpenCounts, error)
+	// UnansweredTickets returns tickets that are not resolved and that no
+	// first answer has reached, oldest first, at most limit.
+	UnansweredTickets(limit int) ([]Ticket, error)
 
 	// AddMessage stores m and sets m.ID.
 	AddMessage(m *Message) error

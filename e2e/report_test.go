@@ -94,7 +94,7 @@ func TestReportsThroughTheDesk(t *testing.T) {
 	// /desk report: the figures at once, the charts in a direct message.
 	answer := r.command("UALICE", "alice", "report today")
 	for _, want := range []string{"Complaints 1 · answered by a person 1 (100 %) · within the SLA 1 (100 %)",
-		"Satisfaction: 2.0 of 5 from 1 answers to 1 questions", "The charts are on their way to your direct messages."} {
+		"Satisfaction: 2.0 of 5 from 1 answer to 1 question", "The charts are on their way to your direct messages."} {
 		if !strings.Contains(answer, want) {
 			t.Errorf("/desk report today lacks %q:\n%s", want, answer)
 		}

@@ -87,9 +87,9 @@ func (h *heapWatch) TicketsOpened(from, until time.Time, afterID int64, limit in
 	return ts, err
 }
 
-func (h *heapWatch) OpenTickets(limit int) (ts []bot.Ticket, err error) {
+func (h *heapWatch) UnansweredTickets(limit int) (ts []bot.Ticket, err error) {
 	err = h.store.View(context.Background(), func(tx bot.Tx) error {
-		ts, err = tx.OpenTickets(limit)
+		ts, err = tx.UnansweredTickets(limit)
 		return err
 	})
 	return ts, err

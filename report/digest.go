@@ -42,7 +42,7 @@ func Changes(f, before Figures) []string {
 	}
 	var cs []change
 	cs = append(cs, change{
-		line:   fmt.Sprintf("%d complaints arrived, %s %d.", f.All.Complaints, direction(float64(f.All.Complaints), float64(before.All.Complaints)), before.All.Complaints),
+		line:   fmt.Sprintf("%s arrived, %s %d.", capitalize(plural(f.All.Complaints, "complaint")), direction(float64(f.All.Complaints), float64(before.All.Complaints)), before.All.Complaints),
 		weight: relative(float64(f.All.Complaints), float64(before.All.Complaints)),
 	}, change{
 		line: fmt.Sprintf("A person answered %s of them, %s %s.", percent(f.All.Answered, f.All.Complaints),
@@ -102,8 +102,14 @@ func Changes(f, before Figures) []string {
 		return 0
 	})
 	lines := make([]string, 0, 3)
-	for _, c := range cs[:min(3, len(cs))] {
+	for _, c := range cs {
+		if len(lines) == 3 || c.weight == 0 {
+			break // what did not move is not news
+		}
 		lines = append(lines, c.line)
+	}
+	if len(lines) == 0 {
+		return []string{"Nothing moved much: the figures are as they were."}
 	}
 	return lines
 }

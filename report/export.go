@@ -26,9 +26,15 @@ func Export(ctx context.Context, r Reader, q Query, now time.Time, w io.Writer) 
 		return err
 	}
 	var werr error
+	rows := 0
 	err := each(ctx, r, q, func(t bot.Ticket) {
 		if werr == nil {
 			werr = cw.Write(exportRow(t, now))
+		}
+		// A page at a time reaches the client, not the whole file at the end.
+		if rows++; rows%pageSize == 0 && werr == nil {
+			cw.Flush()
+			werr = cw.Error()
 		}
 	})
 	if err != nil {
@@ -43,12 +49,11 @@ func Export(ctx context.Context, r Reader, q Query, now time.Time, w io.Writer) 
 
 func exportRow(t bot.Ticket, now time.Time) []string {
 	sla, seconds := "", ""
-	switch {
-	case !t.FirstReplyAt.IsZero():
-		sla = yesNo(!t.FirstReplyAt.After(t.Deadline))
+	if met, known := slaMet(t, now); known {
+		sla = yesNo(met)
+	}
+	if !t.FirstReplyAt.IsZero() {
 		seconds = strconv.FormatInt(int64(t.FirstReplyAt.Sub(t.OpenedAt)/time.Second), 10)
-	case now.After(t.Deadline):
-		sla = "no"
 	}
 	csat := ""
 	if t.Rating > 0 {

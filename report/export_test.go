@@ -12,6 +12,7 @@ import (
 
 	"caredesk/bot"
 	"caredesk/report"
+	"caredesk/store/sqlite"
 )
 
 func service(t *testing.T) *report.Service {
@@ -51,11 +52,19 @@ func TestExportCSV(t *testing.T) {
 			// #8: Sat 24 Oct 23:30 EEST = 20:30 UTC, answered 5 h later, late.
 			{"8", "webhook:twitter", "customerh", "2026-10-24T20:30:00Z", "2026-10-25T01:30:00Z", "", "bob", "no", "18000", ""},
 			{"9", "telegram", "customeri", "2026-10-28T16:30:00Z", "2026-10-28T17:00:00Z", "", "alice", "yes", "1800", ""},
-			// #12: closed without an answer; its hour passed, so the SLA was missed.
-			{"12", "telegram", "customerl", "2026-10-31T21:59:00Z", "", "2026-10-31T22:30:00Z", "alice", "no", "", ""},
+			// #12: closed without an answer within its hour: neither kept nor missed.
+			{"12", "telegram", "customerl", "2026-10-31T21:59:00Z", "", "2026-10-31T22:30:00Z", "alice", "", "", ""},
 		}
 		if fmt.Sprint(rows) != fmt.Sprint(want) {
 			t.Errorf("rows\n got %q\nwant %q", rows, want)
+		}
+	})
+	t.Run("until alone: the 30 days before it", func(t *testing.T) {
+		// #10 opened 30 Sep 23:50, within the 30 days before 1 October.
+		resp := get(t, "?until=2026-09-30", "s3cret")
+		rows, err := csv.NewReader(resp.Body).ReadAll()
+		if resp.StatusCode != 200 || err != nil || len(rows) != 2 || rows[1][0] != "10" {
+			t.Errorf("status %d, rows %q, %v", resp.StatusCode, rows, err)
 		}
 	})
 	refusals := []struct {
@@ -140,5 +149,23 @@ func TestRenderedReports(t *testing.T) {
 	}
 	if _, err := s.Render(t.Context(), bot.ReportRequest{Kind: "horoscope"}); bot.ErrorCode(err) != bot.EINVALID {
 		t.Errorf("an unknown kind: %v", err)
+	}
+}
+
+func TestExportOfAnUnreadableDatabase(t *testing.T) {
+	s := service(t)
+	s.Store.(*sqlite.DB).Close()
+	srv := httptest.NewServer(s.ExportHandler("s3cret"))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Error string }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusServiceUnavailable || body.Error == "" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("status %d, %+v, %v; want 503 with a sentence and Retry-After", resp.StatusCode, body, err)
 	}
 }

@@ -13,15 +13,15 @@ import (
 // Reader is what a report reads from the store; a bot.Tx is one.
 type Reader interface {
 	TicketsOpened(from, until time.Time, afterID int64, limit int) ([]bot.Ticket, error)
-	OpenTickets(limit int) ([]bot.Ticket, error)
+	UnansweredTickets(limit int) ([]bot.Ticket, error)
 }
 
 // pageSize is how many tickets are read at once: enough that a year takes
 // a hundred reads, few enough that memory stays small.
 const pageSize = 1000
 
-// openLimit bounds the open tickets read for "unanswered now"; beyond it
-// the count is shown as at least that many.
+// openLimit bounds the tickets read for "unanswered now"; beyond it the
+// count is shown as at least that many.
 const openLimit = 10_000
 
 // Part is a part of the week, on the team's clock.
@@ -198,7 +198,7 @@ func Compute(ctx context.Context, r Reader, q Query, cal bot.Calendar, now time.
 			cell.firsts = append(cell.firsts, t.FirstReplyAt.Sub(t.OpenedAt))
 			business = append(business, cal.OpenBetween(t.OpenedAt, t.FirstReplyAt))
 		}
-		if t.FirstReplyAt.After(t.Deadline) || t.FirstReplyAt.IsZero() && t.State != bot.Resolved && now.After(t.Deadline) {
+		if met, known := slaMet(t, now); known && !met {
 			f.Breached++
 		}
 		if t.State == bot.Resolved {
@@ -266,13 +266,13 @@ func each(ctx context.Context, r Reader, q Query, fn func(bot.Ticket)) error {
 
 // unanswered fills in what waits for a first answer now.
 func unanswered(r Reader, q Query, f *Figures) error {
-	open, err := r.OpenTickets(openLimit)
+	waiting, err := r.UnansweredTickets(openLimit)
 	if err != nil {
-		return fmt.Errorf("read the open tickets: %w", err)
+		return fmt.Errorf("read the unanswered tickets: %w", err)
 	}
-	f.UnansweredMore = len(open) == openLimit
-	for _, t := range open {
-		if !t.FirstReplyAt.IsZero() || !q.selects(t) {
+	f.UnansweredMore = len(waiting) == openLimit
+	for _, t := range waiting {
+		if !q.selects(t) {
 			continue
 		}
 		f.Unanswered++
@@ -319,6 +319,21 @@ func sorted(m map[string]*Group, size func(Group) int) []Group {
 		return cmp.Compare(a.Key, b.Key)
 	})
 	return gs
+}
+
+// slaMet says whether t kept its first-response promise. It is known once
+// the answer came, or once the deadline passed without one: by now for an
+// open ticket, by its resolution for a closed one. A ticket closed
+// unanswered before its deadline (spam) neither kept nor missed it. The
+// report, the export and caredesk_sla_breaches_total agree on this.
+func slaMet(t bot.Ticket, now time.Time) (met, known bool) {
+	switch {
+	case !t.FirstReplyAt.IsZero():
+		return !t.FirstReplyAt.After(t.Deadline), true
+	case t.State == bot.Resolved:
+		return false, t.ResolvedAt.After(t.Deadline)
+	}
+	return false, now.After(t.Deadline)
 }
 
 // partOf says which part of the week a moment on the team's clock is in.

@@ -3,6 +3,7 @@ package report_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -265,5 +266,38 @@ func TestAPeriodWithoutTickets(t *testing.T) {
 		"Unanswered now: 2; oldest #4 (" + bot.Quote("Telegram") + ", waiting 29 d), #11 (" + bot.Quote("Telegram") + ", waiting 33 h 50 min)"
 	if text != want {
 		t.Errorf("summary\n got %q\nwant %q", text, want)
+	}
+}
+
+func TestMissedTheSLA(t *testing.T) {
+	hour := func(h int) time.Duration { return time.Duration(h) * time.Hour }
+	tests := []struct {
+		name   string
+		ticket seeded
+		missed int
+		sla    string
+	}{
+		{"answered in time", seeded{answered: min(20), by: alice, owner: alice, state: bot.Claimed}, 0, "yes"},
+		{"answered late", seeded{answered: hour(2), by: alice, owner: alice, state: bot.Claimed}, 1, "no"},
+		{"open past the deadline", seeded{state: bot.Open}, 1, "no"},
+		{"closed unanswered after the deadline", seeded{state: bot.Resolved, owner: alice, resolved: hour(3)}, 1, "no"},
+		{"closed unanswered in time (spam)", seeded{state: bot.Resolved, owner: alice, resolved: min(5)}, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.ticket.opened, tt.ticket.source = at(10, 5, 10, 0), "telegram"
+			db := seed(t, []seeded{tt.ticket})
+			q := october(t, "")
+			if f := compute(t, db, q); f.Breached != tt.missed {
+				t.Errorf("missed the SLA %d, want %d", f.Breached, tt.missed)
+			}
+			var b strings.Builder
+			if err := db.View(t.Context(), func(tx bot.Tx) error { return report.Export(t.Context(), tx, q, now, &b) }); err != nil {
+				t.Fatal(err)
+			}
+			if row := strings.Split(strings.Split(b.String(), "\n")[1], ","); row[7] != tt.sla {
+				t.Errorf("sla_met %q, want %q", row[7], tt.sla)
+			}
+		})
 	}
 }

@@ -27,17 +27,18 @@ func (s *Service) ExportHandler(token string) http.Handler {
 			return
 		}
 		now := s.now()
-		q := Query{From: now.Add(-30 * 24 * time.Hour), Until: now, Name: "the last 30 days"}
+		q := Query{Until: now, Name: "the export"}
 		v := r.URL.Query()
 		var field, msg string
-		if from := v.Get("from"); from != "" {
-			if q.From, ok = s.instant(from, false); !ok {
-				field, msg = "from", "Write from as a day (2026-11-01) or an RFC 3339 time (2026-11-01T00:00:00Z)."
-			}
-		}
-		if until := v.Get("until"); until != "" && field == "" {
+		if until := v.Get("until"); until != "" {
 			if q.Until, ok = s.instant(until, true); !ok {
 				field, msg = "until", "Write until as a day (2026-11-30, included) or an RFC 3339 time (excluded)."
+			}
+		}
+		q.From = q.Until.Add(-30 * 24 * time.Hour) // the 30 days before until
+		if from := v.Get("from"); from != "" && field == "" {
+			if q.From, ok = s.instant(from, false); !ok {
+				field, msg = "from", "Write from as a day (2026-11-01) or an RFC 3339 time (2026-11-01T00:00:00Z)."
 			}
 		}
 		if src := v.Get("source"); src != "" && field == "" {
@@ -49,11 +50,20 @@ func (s *Service) ExportHandler(token string) http.Handler {
 		case field != "":
 		case !q.From.Before(q.Until):
 			field, msg = "until", "until must come after from."
-		case q.Until.Sub(q.From) > 5*maxPeriod:
+		case q.Until.After(q.From.AddDate(0, 0, 5*maxDays)):
 			field, msg = "from", "An export covers at most 2000 days; ask for several."
 		}
 		if field != "" {
 			refuse(w, http.StatusBadRequest, field, msg)
+			return
+		}
+		// The first read tells whether the database answers at all, while a
+		// failure can still be a status of its own.
+		p := pages{r.Context(), s.Store}
+		if _, err := p.TicketsOpened(q.From, q.Until, 0, 1); err != nil {
+			s.logger().Error("export: the database could not be read", "err", err)
+			w.Header().Set("Retry-After", "5")
+			refuse(w, http.StatusServiceUnavailable, "", "caredesk could not read its database just now; try again in a few seconds.")
 			return
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -62,10 +72,12 @@ func (s *Service) ExportHandler(token string) http.Handler {
 		if r.Method == http.MethodHead {
 			return
 		}
-		// Once the first row is written the status is sent; a failure after
-		// that can only cut the file short, and is logged.
-		if err := Export(r.Context(), pages{r.Context(), s.Store}, q, now, w); err != nil {
-			s.logger().Error("export: could not write the CSV", "err", err)
+		if err := Export(r.Context(), p, q, now, w); err != nil {
+			// The status is sent: the only honest signal left is to cut the
+			// response, so the client sees an incomplete file, not a short
+			// one that looks whole.
+			s.logger().Error("export: could not write the CSV; the response is cut", "err", err)
+			panic(http.ErrAbortHandler)
 		}
 	})
 }

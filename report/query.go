@@ -35,9 +35,9 @@ var Periods = []string{"today", "yesterday", "week", "last-week", "month", "last
 // DefaultPeriod is the period of a report that names none.
 const DefaultPeriod = "7d"
 
-// maxPeriod bounds a report: a year and a bit of a busy desk still answers
+// maxDays bounds a report: a year and a bit of a busy desk still answers
 // in under a second; beyond that, use the export.
-const maxPeriod = 400 * 24 * time.Hour
+const maxDays = 400
 
 // mention matches how Slack (<@U123|alice>, <@U123>) and Discord (<@123>,
 // <@!123>) write a user in command text.
@@ -134,8 +134,8 @@ func Period(w string, now time.Time, loc *time.Location) (from, until time.Time,
 	}
 	if n, ok := strings.CutSuffix(strings.ToLower(w), "d"); ok && isDigits(n) {
 		days, _ := strconv.Atoi(n)
-		if days < 1 || time.Duration(days)*24*time.Hour > maxPeriod {
-			return from, until, "", bot.Errorf(bot.EINVALID, "A period of days is 1d to %dd, not %s.", int(maxPeriod.Hours()/24), w)
+		if days < 1 || days > maxDays {
+			return from, until, "", bot.Errorf(bot.EINVALID, "A period of days is 1d to %dd, not %s.", maxDays, w)
 		}
 		return now.Add(-time.Duration(days) * 24 * time.Hour), now, fmt.Sprintf("the last %d days", days), nil
 	}
@@ -152,8 +152,10 @@ func Period(w string, now time.Time, loc *time.Location) (from, until time.Time,
 		return from, until, "", bot.Errorf(bot.EINVALID, "The range %s ends before it starts: write the earlier day first.", w)
 	}
 	until = untilDay.AddDate(0, 0, 1)
-	if until.Sub(fromDay) > maxPeriod {
-		return from, until, "", bot.Errorf(bot.EINVALID, "A report covers at most %d days; for longer, use the export (/desk export or GET /export.csv).", int(maxPeriod.Hours()/24))
+	// Calendar days, not hours: a range across a change of the clocks is
+	// an hour longer or shorter than its days.
+	if until.After(fromDay.AddDate(0, 0, maxDays)) {
+		return from, until, "", bot.Errorf(bot.EINVALID, "A period covers at most %d days; ask for a shorter one, or fetch a longer export from GET /export.csv (see the README).", maxDays)
 	}
 	return fromDay, until, fmt.Sprintf("%s to %s", fromDay.Format("2 Jan 2006"), untilDay.Format("2 Jan 2006")), nil
 }

@@ -36,6 +36,8 @@ func TestParse(t *testing.T) {
 		{"0d", time.Time{}, time.Time{}, "", "", "1d to 400d"},
 		{"999d", time.Time{}, time.Time{}, "", "", "1d to 400d"},
 		{"2024-01-01..2026-01-01", time.Time{}, time.Time{}, "", "", "at most 400 days"},
+		{"2026-10-01..2027-11-04", at(10, 1, 0, 0), time.Date(2027, 11, 5, 0, 0, 0, 0, bucharest), "", "", ""}, // 400 days, two changes of the clocks
+		{"2026-10-01..2027-11-05", time.Time{}, time.Time{}, "", "", "at most 400 days"},
 		{"week month", time.Time{}, time.Time{}, "", "", "one period"},
 		{"telegram discord", time.Time{}, time.Time{}, "", "", "one source"},
 		{"<@U1> <@U2>", time.Time{}, time.Time{}, "", "", "one agent"},

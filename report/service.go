@@ -53,9 +53,9 @@ func (p pages) TicketsOpened(from, until time.Time, afterID int64, limit int) (t
 	return ts, err
 }
 
-func (p pages) OpenTickets(limit int) (ts []bot.Ticket, err error) {
+func (p pages) UnansweredTickets(limit int) (ts []bot.Ticket, err error) {
 	err = p.store.View(p.ctx, func(tx bot.Tx) error {
-		ts, err = tx.OpenTickets(limit)
+		ts, err = tx.UnansweredTickets(limit)
 		return err
 	})
 	return ts, err

@@ -167,11 +167,11 @@ func writeSatisfaction(b *strings.Builder, f Figures) {
 	}
 	if n == 0 {
 		if f.RatingsAsked > 0 {
-			fmt.Fprintf(b, "Satisfaction: no answers yet to %d questions.\n", f.RatingsAsked)
+			fmt.Fprintf(b, "Satisfaction: no answers yet to %s.\n", plural(f.RatingsAsked, "question"))
 		}
 		return
 	}
-	fmt.Fprintf(b, "Satisfaction: %.1f of 5 from %d answers to %d questions (", f.All.CSAT(), n, f.RatingsAsked)
+	fmt.Fprintf(b, "Satisfaction: %.1f of 5 from %s to %s (", f.All.CSAT(), plural(n, "answer"), plural(f.RatingsAsked, "question"))
 	for i := 4; i >= 0; i-- {
 		if i < 4 {
 			b.WriteString(" · ")

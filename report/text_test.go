@@ -62,6 +62,7 @@ func TestDigestSaysWhatChanged(t *testing.T) {
 			"A person answered 33 % of them, down from 100 %.",
 			"First answers took 30 min, down from 5 h.",
 		}},
+		{"the same again", week, week, []string{"Nothing moved much: the figures are as they were."}},
 		{"nothing before", before, report.Query{From: at(8, 1, 0, 0), Until: at(8, 8, 0, 0)}, []string{
 			"There were no complaints in the period before to compare with.",
 		}},

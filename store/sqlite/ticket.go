@@ -149,6 +149,21 @@ func (tx *tx) TicketsOpened(from, until time.Time, afterID int64, limit int) ([]
 	return ts, nil
 }
 
+// UnansweredTickets returns tickets that are not resolved and that no
+// first answer has reached, oldest first, at most limit.
+func (tx *tx) UnansweredTickets(limit int) ([]bot.Ticket, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	// tickets_open holds every candidate; answered ones are skipped in it.
+	ts, err := tx.tickets(`SELECT `+ticketColumns+` FROM tickets
+		WHERE state <> 'resolved' AND first_reply_at IS NULL ORDER BY opened_at, id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list unanswered tickets: %w", err)
+	}
+	return ts, nil
+}
+
 // OpenCounts counts the tickets that are not resolved.
 func (tx *tx) OpenCounts() (bot.OpenCounts, error) {
 	var c bot.OpenCounts

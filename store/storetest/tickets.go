@@ -395,11 +395,18 @@ func testOpenCounts(t *testing.T, s bot.Store) {
 	mk(bot.Resolved, true)
 	mk(bot.Resolved, false)
 	var got bot.OpenCounts
+	var waiting []bot.Ticket
 	view(t, s, func(tx bot.Tx) (err error) {
-		got, err = tx.OpenCounts()
+		if got, err = tx.OpenCounts(); err != nil {
+			return err
+		}
+		waiting, err = tx.UnansweredTickets(10)
 		return err
 	})
 	if want := (bot.OpenCounts{Open: 4, Unclaimed: 2, Unanswered: 3}); got != want {
 		t.Errorf("OpenCounts() = %+v, want %+v", got, want)
+	}
+	if ids := ticketIDs(waiting); !slices.Equal(ids, []int64{1, 2, 3}) {
+		t.Errorf("UnansweredTickets(10) = %v, want #1, #2, #3", ids)
 	}
 }
