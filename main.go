@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // last line of defence behind the adapters' own care.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	secrets := []string{cfg.Telegram.Token, cfg.Telegram.WebhookSecret, cfg.Slack.BotToken, cfg.Slack.AppToken,
-		cfg.Slack.SigningSecret, cfg.Discord.Token, cfg.ICSToken}
+		cfg.Slack.SigningSecret, cfg.Discord.Token, cfg.ICSToken, cfg.ExportToken}
 	for _, hook := range cfg.File.Webhooks {
 		secrets = append(secrets, hook.Secret)
 	}

@@ -547,6 +547,9 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		if err := tx.FinishDelivery(d.ID); err != nil {
 			return err
 		}
+		if d.Job == AskRating {
+			return c.notAsked(tx, d, cause, now)
+		}
 		if d.Job != SendReply {
 			return nil
 		}
@@ -570,4 +573,27 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		}
 		return tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: t.ID, MessageID: n.ID, NextAt: now, CreatedAt: now})
 	})
+}
+
+// notAsked records that the satisfaction question never reached the
+// customer: the ticket counts as not asked (a later resolve may ask
+// again), and its thread says why.
+func (c *Courier) notAsked(tx Tx, d Delivery, cause error, now time.Time) error {
+	t, err := tx.Ticket(d.TicketID)
+	if err != nil {
+		return err
+	}
+	t.RatingAskedAt = time.Time{}
+	if err := tx.SaveTicket(t); err != nil {
+		return err
+	}
+	n := Message{TicketID: t.ID, Kind: Notice, At: now, Text: fmt.Sprintf(
+		"The customer could not be asked how it went: %s.", Quote(cause.Error()))}
+	if err := tx.AddMessage(&n); err != nil {
+		return err
+	}
+	if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: t.ID, MessageID: n.ID, NextAt: now, CreatedAt: now}); err != nil {
+		return err
+	}
+	return tx.Enqueue(&Delivery{Destination: deskQueue, Job: UpdateTicket, TicketID: t.ID, NextAt: now, CreatedAt: now})
 }

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -181,5 +182,25 @@ func TestRatingPolicyChoosesSources(t *testing.T) {
 	w.tickAfter(time.Hour)
 	if n := len(w.tg.ratings()); n != 0 {
 		t.Errorf("asked a telegram customer %d times; only webhook:twitter is asked", n)
+	}
+}
+
+func TestRefusedQuestionIsShownAndNotCounted(t *testing.T) {
+	w := newWorld(t)
+	resolved(t, w)
+	w.tg.errs = []error{bot.Permanent(errors.New("Forbidden: bot was blocked by the user"))}
+	w.tickAfter(10 * time.Minute)
+	tk := w.ticket(1)
+	if !tk.RatingAskedAt.IsZero() {
+		t.Errorf("a question that never arrived counts as asked at %v", tk.RatingAskedAt)
+	}
+	var thread []string
+	for _, m := range w.desk.thread[tk.DeskThread] {
+		thread = append(thread, m.Text)
+	}
+	if !slices.ContainsFunc(thread, func(s string) bool {
+		return strings.HasPrefix(s, "The customer could not be asked how it went: ") && strings.Contains(s, "blocked")
+	}) {
+		t.Errorf("thread %q does not say the question failed", thread)
 	}
 }

@@ -106,13 +106,13 @@ func Summary(f Figures, loc *time.Location, now time.Time) string {
 	b.WriteString("By part of the week:\n")
 	for _, g := range f.ByPart {
 		if g.Complaints > 0 {
-			writeGroup(&b, g)
+			writeGroup(&b, g.Label, g) // caredesk's own words
 		}
 	}
 	if len(f.BySource) > 1 || f.Source == "" {
 		b.WriteString("By source:\n")
 		for _, g := range f.BySource {
-			writeGroup(&b, g)
+			writeGroup(&b, bot.Quote(g.Label), g) // a bridge may name its network
 		}
 	}
 	if len(f.ByAgent) > 0 {
@@ -132,8 +132,8 @@ func Summary(f Figures, loc *time.Location, now time.Time) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func writeGroup(b *strings.Builder, g Group) {
-	fmt.Fprintf(b, "• %s: %s, %s answered", bot.Quote(g.Label), plural(g.Complaints, "complaint"), percent(g.Answered, g.Complaints))
+func writeGroup(b *strings.Builder, label string, g Group) {
+	fmt.Fprintf(b, "• %s: %s, %s answered", label, plural(g.Complaints, "complaint"), percent(g.Answered, g.Complaints))
 	if g.First.N > 0 {
 		fmt.Fprintf(b, ", median first answer %s", Span(g.First.Median))
 	}

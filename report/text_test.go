@@ -21,10 +21,10 @@ First answer: median 30 min, p90 11 h 30 min by the clock; 0 min, 30 min in busi
 Resolved 4 (median 1 h) · reopened 1 (10 %) · handed over 1 · missed the SLA 4
 Unanswered now: 2; oldest #4 (“Telegram”, waiting 29 d), #11 (“Telegram”, waiting 33 h 50 min)
 By part of the week:
-• “business hours”: 3 complaints, 100 % answered, median first answer 20 min
-• “nights”: 2 complaints, 100 % answered, median first answer 30 min
-• “weekends”: 4 complaints, 50 % answered, median first answer 3 h 10 min
-• “holidays”: 1 complaint, 100 % answered, median first answer 45 min
+• business hours: 3 complaints, 100 % answered, median first answer 20 min
+• nights: 2 complaints, 100 % answered, median first answer 30 min
+• weekends: 4 complaints, 50 % answered, median first answer 3 h 10 min
+• holidays: 1 complaint, 100 % answered, median first answer 45 min
 By source:
 • “Telegram”: 6 complaints, 67 % answered, median first answer 30 min
 • “X (Twitter)”: 3 complaints, 100 % answered, median first answer 3 h 10 min
