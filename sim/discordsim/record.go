@@ -160,30 +160,7 @@ func (m Message) Embed() (Embed, bool) {
 
 // Buttons returns the buttons of the message's action rows, in the order
 // people see them.
-func (m Message) Buttons() []Button {
-	var rows []struct {
-		Type       int `json:"type"`
-		Components []struct {
-			Type     int    `json:"type"`
-			CustomID string `json:"custom_id"`
-			Label    string `json:"label"`
-			Style    int    `json:"style"`
-			Disabled bool   `json:"disabled"`
-		} `json:"components"`
-	}
-	if len(m.Components) == 0 || json.Unmarshal(m.Components, &rows) != nil {
-		return nil
-	}
-	var out []Button
-	for _, r := range rows {
-		for _, c := range r.Components {
-			if c.Type == 2 {
-				out = append(out, Button{CustomID: c.CustomID, Label: c.Label, Style: c.Style, Disabled: c.Disabled})
-			}
-		}
-	}
-	return out
-}
+func (m Message) Buttons() []Button { return slices.Concat(m.Rows()...) }
 
 // Rendered returns every piece of text a reader sees of the message, one
 // per line: the content, then each embed's title, description and fields
