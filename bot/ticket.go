@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -42,6 +43,20 @@ func Mention(a Agent) string {
 		return "nobody"
 	}
 	return "<@" + a.ID + ">"
+}
+
+// mentionPattern matches how Slack (<@U123|alice>, <@U123>) and Discord
+// (<@123>, <@!123>) write a user in text an agent typed.
+var mentionPattern = regexp.MustCompile(`^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$`)
+
+// ParseMention reads word as a desk's mention of a user, the way either
+// desk writes it; ok is false for any other word.
+func ParseMention(word string) (a Agent, ok bool) {
+	m := mentionPattern.FindStringSubmatch(word)
+	if m == nil {
+		return Agent{}, false
+	}
+	return Agent{ID: m[1], Name: m[2]}, true
 }
 
 // Here is how caredesk pings everyone in the desk channel: both desks

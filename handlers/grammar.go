@@ -6,7 +6,6 @@ package handlers
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,10 +141,6 @@ func match(fields []string) (Command, bool) {
 	return best, found
 }
 
-// mention matches how Slack (<@U123|alice>, <@U123>) and Discord (<@123>,
-// <@!123>) write a user in command text.
-var mention = regexp.MustCompile(`^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$`)
-
 // Parse reads a /desk command line, without the "/desk" itself. A missing
 // ticket number is left 0, for the caller to fill from the thread it was
 // typed in. Errors are *bot.Error sentences that say how to write it.
@@ -179,14 +174,14 @@ func Parse(line string) (bot.Action, error) {
 			}
 			a.Ticket = n
 		case ArgUser:
-			m := mention.FindStringSubmatch(word)
-			if m == nil {
+			who, ok := bot.ParseMention(word)
+			if !ok {
 				return bot.Action{}, bot.Errorf(bot.EINVALID, "Name %s: %s", arg.Summary, cmd.Usage())
 			}
 			if users == 0 {
-				a.To = bot.Agent{ID: m[1], Name: m[2]}
+				a.To = who
 			} else {
-				a.Other = bot.Agent{ID: m[1], Name: m[2]}
+				a.Other = who
 			}
 			users++
 		case ArgTime:

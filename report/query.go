@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,10 +38,6 @@ const DefaultPeriod = "7d"
 // in under a second; beyond that, use the export.
 const maxDays = 400
 
-// mention matches how Slack (<@U123|alice>, <@U123>) and Discord (<@123>,
-// <@!123>) write a user in command text.
-var mention = regexp.MustCompile(`^<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>$`)
-
 // Parse reads the words after /desk report: [period] [source] [@agent], in
 // any order. now and loc place "today" and "week" on the team's clock;
 // sources are the configured sources' names. Errors are *bot.Error
@@ -51,12 +46,12 @@ func Parse(args string, now time.Time, loc *time.Location, sources []string) (Qu
 	var q Query
 	period := ""
 	for _, w := range strings.Fields(args) {
-		switch m := mention.FindStringSubmatch(w); {
-		case m != nil:
+		switch who, isAgent := bot.ParseMention(w); {
+		case isAgent:
 			if q.Agent.ID != "" {
 				return Query{}, bot.Errorf(bot.EINVALID, "A report is about one agent at most; you named two.")
 			}
-			q.Agent = bot.Agent{ID: m[1], Name: m[2]}
+			q.Agent = who
 		case isPeriod(w):
 			if period != "" {
 				return Query{}, bot.Errorf(bot.EINVALID, "A report covers one period; you wrote %q and %q.", period, w)
