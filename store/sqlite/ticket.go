@@ -123,7 +123,7 @@ func (tx *tx) OpenTickets(limit int) ([]bot.Ticket, error) {
 		return nil, nil
 	}
 	// The WHERE matches the partial index tickets_open word for word.
-	ts, err := tx.tickets(`SELECT `+ticketColumns+` FROM tickets
+	ts, err := tx.tickets(limit, `SELECT `+ticketColumns+` FROM tickets
 		WHERE state <> 'resolved' ORDER BY opened_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list open tickets: %w", err)
@@ -140,7 +140,7 @@ func (tx *tx) TicketsOpened(from, until time.Time, afterID int64, limit int) ([]
 		return nil, nil
 	}
 	// The row value walks tickets_opened from the cursor on.
-	ts, err := tx.tickets(`SELECT `+ticketColumns+` FROM tickets
+	ts, err := tx.tickets(limit, `SELECT `+ticketColumns+` FROM tickets
 		WHERE (opened_at, id) > (?, ?) AND opened_at < ? ORDER BY opened_at, id LIMIT ?`,
 		at(from), afterID, at(until), limit)
 	if err != nil {
@@ -156,7 +156,7 @@ func (tx *tx) UnansweredTickets(limit int) ([]bot.Ticket, error) {
 		return nil, nil
 	}
 	// tickets_open holds every candidate; answered ones are skipped in it.
-	ts, err := tx.tickets(`SELECT `+ticketColumns+` FROM tickets
+	ts, err := tx.tickets(limit, `SELECT `+ticketColumns+` FROM tickets
 		WHERE state <> 'resolved' AND first_reply_at IS NULL ORDER BY opened_at, id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list unanswered tickets: %w", err)
@@ -177,13 +177,15 @@ func (tx *tx) OpenCounts() (bot.OpenCounts, error) {
 	return c, nil
 }
 
-func (tx *tx) tickets(query string, args ...any) ([]bot.Ticket, error) {
+// tickets runs a listing of at most limit tickets (its LIMIT).
+func (tx *tx) tickets(limit int, query string, args ...any) ([]bot.Ticket, error) {
 	rows, err := tx.tx.QueryContext(tx.ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ts []bot.Ticket
+	// Room for a page up front spares copying tickets as the slice grows.
+	ts := make([]bot.Ticket, 0, min(limit, 1000))
 	for rows.Next() {
 		t, err := scanTicket(rows)
 		if err != nil {
