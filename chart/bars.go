@@ -139,7 +139,7 @@ func BySource(title string, bars []Bar) (Chart, error) {
 	for _, r := range rs[:min(3, len(rs))] {
 		parts = append(parts, fmt.Sprintf("%s %s, %s answered", r.Label, plural(r.Complaints, "complaint", "complaints"), rate(r.Answered, r.Complaints)))
 		if m, ok := r.median(); ok {
-			parts[len(parts)-1] += ", median " + human(m)
+			parts[len(parts)-1] += ", median " + Span(m)
 		}
 	}
 	if len(rs) > 3 {
@@ -256,7 +256,7 @@ func (rl rateLabels) Plot(c draw.Canvas, p *plot.Plot) {
 	for i, r := range rl {
 		s := rate(r.Answered, r.Complaints)
 		if m, ok := r.median(); ok {
-			s += " · median " + human(m)
+			s += " · median " + Span(m)
 		}
 		c.FillText(sty, vg.Point{X: trX(float64(r.Complaints)) + vg.Points(6), Y: trY(float64(len(rl) - 1 - i))}, s)
 	}
@@ -276,7 +276,7 @@ func table(rs []row, withRate bool) string {
 		if withRate {
 			median := "–"
 			if m, ok := r.median(); ok {
-				median = human(m)
+				median = Span(m)
 			}
 			line += fmt.Sprintf("  %5s  median %s", rate(r.Answered, r.Complaints), median)
 		}

@@ -100,10 +100,15 @@ func render(name string, w, h int, draw1 func(draw.Canvas)) (png []byte, err err
 	return buf.Bytes(), nil
 }
 
-// human writes a duration the way a person says it: "40 s", "45 min",
+// Span writes a duration the way a person says it: "40 s", "45 min",
 // "3 h 10 min", "2 d 4 h". Precision drops as the duration grows because
-// nobody acts on the seconds of a two-day wait.
-func human(d time.Duration) string {
+// nobody acts on the seconds of a two-day wait. Nothing at all is "0 min":
+// in business hours, a wait that fell wholly outside them. The report's
+// words use it too, so a chart and the sentence beside it never differ.
+func Span(d time.Duration) string {
+	if d == 0 {
+		return "0 min"
+	}
 	if d = d.Abs(); d < 59500*time.Millisecond {
 		return fmt.Sprintf("%d s", d.Round(time.Second)/time.Second)
 	}

@@ -369,12 +369,12 @@ func TestUnicode(t *testing.T) {
 	decode(t, ch.PNG, barsW, sourceHeight(len(bars)))
 }
 
-func TestHuman(t *testing.T) {
+func TestSpan(t *testing.T) {
 	for _, tc := range []struct {
 		d    time.Duration
 		want string
 	}{
-		{0, "0 s"},
+		{0, "0 min"},
 		{40 * time.Second, "40 s"},
 		{59*time.Second + 400*time.Millisecond, "59 s"},
 		{59*time.Second + 600*time.Millisecond, "1 min"},
@@ -387,8 +387,8 @@ func TestHuman(t *testing.T) {
 		{48 * time.Hour, "2 d"},
 		{52*time.Hour + 20*time.Minute, "2 d 4 h"},
 	} {
-		if got := human(tc.d); got != tc.want {
-			t.Errorf("human(%v) = %q, want %q", tc.d, got, tc.want)
+		if got := Span(tc.d); got != tc.want {
+			t.Errorf("Span(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
 }

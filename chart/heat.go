@@ -238,7 +238,7 @@ func drawKey(c draw.Canvas, x0, x1 vg.Length, pal colors, lo, hi float64) {
 		last = z
 		x := x0 + w*vg.Length((z-lo)/(hi-lo))
 		c.StrokeLine2(tick, x, barBot, x, barBot-vg.Points(4))
-		c.FillText(label, vg.Point{X: x, Y: barBot - vg.Points(6)}, human(d))
+		c.FillText(label, vg.Point{X: x, Y: barBot - vg.Points(6)}, Span(d))
 	}
 	x := x0 + w + vg.Points(36)
 	legend := textStyle(11, keyTextColor, draw.XLeft, draw.YCenter)
@@ -288,9 +288,9 @@ func heatAlt(cells *[7][24]Cell) string {
 		if slow == fast {
 			what = "Only answered hour"
 		}
-		s += fmt.Sprintf(" %s: %s, %s (%s).", what, hourName(slow/24, slow%24), human(c.Median), plural(c.Count, "complaint", "complaints"))
+		s += fmt.Sprintf(" %s: %s, %s (%s).", what, hourName(slow/24, slow%24), Span(c.Median), plural(c.Count, "complaint", "complaints"))
 		if slow != fast {
-			s += fmt.Sprintf(" Fastest: %s, %s.", hourName(fast/24, fast%24), human(cells[fast/24][fast%24].Median))
+			s += fmt.Sprintf(" Fastest: %s, %s.", hourName(fast/24, fast%24), Span(cells[fast/24][fast%24].Median))
 		}
 	}
 	return s + unansweredNote(unanswered)
@@ -331,7 +331,7 @@ func blockMedian(hours []Cell) string {
 	for ; 2*(acc+hs[i].Answered) < total; i++ {
 		acc += hs[i].Answered
 	}
-	return human(hs[i].Median)
+	return Span(hs[i].Median)
 }
 
 func heatFallback(cells *[7][24]Cell) string {

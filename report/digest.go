@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"caredesk/chart"
 )
 
 // Digest is the text of a digest the desk posts by itself: the period's
@@ -81,7 +83,7 @@ func Changes(f, before Figures) []string {
 		}
 		a, b := c.now.First.Median, c.then.First.Median
 		cs = append(cs, change{
-			line:   fmt.Sprintf("%s took %s, %s %s.", c.what, Span(a), direction(float64(a), float64(b)), Span(b)),
+			line:   fmt.Sprintf("%s took %s, %s %s.", c.what, chart.Span(a), direction(float64(a), float64(b)), chart.Span(b)),
 			weight: relative(float64(a), float64(b)),
 		})
 	}

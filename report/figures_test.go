@@ -263,7 +263,7 @@ func TestAPeriodWithoutTickets(t *testing.T) {
 	// #4 opened 4 Oct 11:00 EEST, 29 days before now exactly; #11 on
 	// 1 Nov 00:10 EET.
 	want := "📊 1 Aug 2026 to 31 Aug 2026, all sources\nNo complaints arrived in that period. Try a longer one, like /desk report 30d.\n" +
-		"Unanswered now: 2; oldest #4 (" + bot.Quote("Telegram") + ", waiting 29 d), #11 (" + bot.Quote("Telegram") + ", waiting 33 h 50 min)"
+		"Unanswered now: 2; oldest #4 (" + bot.Quote("Telegram") + ", waiting 29 d), #11 (" + bot.Quote("Telegram") + ", waiting 1 d 10 h)"
 	if text != want {
 		t.Errorf("summary\n got %q\nwant %q", text, want)
 	}

@@ -60,18 +60,3 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
-
-func TestSpan(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0 min"}, {42 * time.Second, "42 s"}, {45 * time.Minute, "45 min"}, {3*time.Hour + 10*time.Minute, "3 h 10 min"},
-		{2 * time.Hour, "2 h"}, {52 * time.Hour, "2 d 4 h"}, {72 * time.Hour, "3 d"},
-	}
-	for _, tt := range tests {
-		if got := report.Span(tt.d); got != tt.want {
-			t.Errorf("Span(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-}

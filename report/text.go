@@ -7,31 +7,8 @@ import (
 	"time"
 
 	"caredesk/bot"
+	"caredesk/chart"
 )
-
-// Span writes a duration as people say it: "45 min", "3 h 10 min",
-// "2 d 4 h".
-func Span(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0 min" // in business hours: all of the wait was outside them
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 48*time.Hour:
-		h, m := int(d.Hours()), int(d.Minutes())%60
-		if m == 0 {
-			return fmt.Sprintf("%d h", h)
-		}
-		return fmt.Sprintf("%d h %d min", h, m)
-	}
-	dd, h := int(d.Hours())/24, int(d.Hours())%24
-	if h == 0 {
-		return fmt.Sprintf("%d d", dd)
-	}
-	return fmt.Sprintf("%d d %d h", dd, h)
-}
 
 // percent writes a share as a whole percentage: "83 %".
 func percent(a, b int) string {
@@ -94,11 +71,11 @@ func Summary(f Figures, loc *time.Location, now time.Time) string {
 		a.Complaints, a.Answered, percent(a.Answered, a.Complaints), a.WithinSLA, percent(a.WithinSLA, a.Complaints))
 	if a.First.N > 0 {
 		fmt.Fprintf(&b, "First answer: median %s, p90 %s by the clock; %s, %s in business hours\n",
-			Span(a.First.Median), Span(a.First.P90), Span(f.FirstBusiness.Median), Span(f.FirstBusiness.P90))
+			chart.Span(a.First.Median), chart.Span(a.First.P90), chart.Span(f.FirstBusiness.Median), chart.Span(f.FirstBusiness.P90))
 	}
 	fmt.Fprintf(&b, "Resolved %d", f.Resolved)
 	if f.Resolve.N > 0 {
-		fmt.Fprintf(&b, " (median %s)", Span(f.Resolve.Median))
+		fmt.Fprintf(&b, " (median %s)", chart.Span(f.Resolve.Median))
 	}
 	fmt.Fprintf(&b, " · reopened %d (%s) · handed over %d · missed the SLA %d\n",
 		f.Reopened, percent(f.Reopened, a.Complaints), f.HandedOver, f.Breached)
@@ -120,7 +97,7 @@ func Summary(f Figures, loc *time.Location, now time.Time) string {
 		for _, g := range f.ByAgent {
 			fmt.Fprintf(&b, "• %s: answered %d", agentName(bot.Agent{ID: g.Key, Name: g.name}), g.Answered)
 			if g.First.N > 0 {
-				fmt.Fprintf(&b, ", median first answer %s", Span(g.First.Median))
+				fmt.Fprintf(&b, ", median first answer %s", chart.Span(g.First.Median))
 			}
 			if g.Ratings > 0 {
 				fmt.Fprintf(&b, ", satisfaction %.1f (%d)", g.CSAT(), g.Ratings)
@@ -135,7 +112,7 @@ func Summary(f Figures, loc *time.Location, now time.Time) string {
 func writeGroup(b *strings.Builder, label string, g Group) {
 	fmt.Fprintf(b, "• %s: %s, %s answered", label, plural(g.Complaints, "complaint"), percent(g.Answered, g.Complaints))
 	if g.First.N > 0 {
-		fmt.Fprintf(b, ", median first answer %s", Span(g.First.Median))
+		fmt.Fprintf(b, ", median first answer %s", chart.Span(g.First.Median))
 	}
 	b.WriteString("\n")
 }
@@ -155,7 +132,7 @@ func writeWaiting(b *strings.Builder, f Figures, now time.Time) {
 		if i == 0 {
 			sep = ""
 		}
-		fmt.Fprintf(b, "%s #%d (%s, waiting %s)", sep, t.ID, bot.Quote(bot.NetworkOf(t)), Span(now.Sub(t.OpenedAt)))
+		fmt.Fprintf(b, "%s #%d (%s, waiting %s)", sep, t.ID, bot.Quote(bot.NetworkOf(t)), chart.Span(now.Sub(t.OpenedAt)))
 	}
 	b.WriteString("\n")
 }

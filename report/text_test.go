@@ -19,7 +19,7 @@ func TestSummaryOfASeededMonth(t *testing.T) {
 Complaints 10 · answered by a person 8 (80 %) · within the SLA 5 (50 %)
 First answer: median 30 min, p90 11 h 30 min by the clock; 0 min, 30 min in business hours
 Resolved 4 (median 1 h) · reopened 1 (10 %) · handed over 1 · missed the SLA 4
-Unanswered now: 2; oldest #4 (“Telegram”, waiting 29 d), #11 (“Telegram”, waiting 33 h 50 min)
+Unanswered now: 2; oldest #4 (“Telegram”, waiting 29 d), #11 (“Telegram”, waiting 1 d 10 h)
 By part of the week:
 • business hours: 3 complaints, 100 % answered, median first answer 20 min
 • nights: 2 complaints, 100 % answered, median first answer 30 min
