@@ -378,7 +378,7 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 		if err != nil {
 			return err
 		}
-		if _, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: d.Text, Rating: true, Key: d.Key()}); err != nil {
+		if _, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: d.Text, Purpose: ForRating, Key: d.Key()}); err != nil {
 			return err
 		}
 	case SendReport:

@@ -61,12 +61,33 @@ type Outgoing struct {
 	MessageID    int64  // the reply's id, for networks that report on it later (ReplyReport); 0 for greetings
 	AgentName    string // who wrote it, for networks that show it
 	Key          string // idempotency key, the same on every attempt
-	// Rating marks the question "how did it go?" about Ticket: the source
-	// shows Text with five choices, 1 (bad) to 5 (great), whose answer
-	// comes back as a Rating (see RatingData). A source that cannot show
-	// choices asks in words.
-	Rating bool
+	// Purpose is what the message is for beyond its words; a source that
+	// cannot show what a purpose asks for sends Text alone.
+	Purpose Purpose
 }
+
+// Purpose is what a message to a customer is for, beyond its words.
+type Purpose string
+
+// The purposes of messages to customers.
+const (
+	// ForReply is an agent's answer (MessageID is the reply's id).
+	ForReply Purpose = ""
+	// ForRating asks "how did it go?" about Ticket: the source shows Text
+	// with five choices, 1 (bad) to 5 (great), whose answer comes back as
+	// a Rating (see RatingData).
+	ForRating Purpose = "rating"
+	// ForCall asks for a phone number to call the customer on: a source
+	// that can shows a button that shares it (Telegram's request_contact),
+	// and the number comes back as an Inbound with a Contact.
+	ForCall Purpose = "call"
+	// ForPrivate asks the customer to go on in private: a bridge posts it
+	// the network's way (a DM invitation).
+	ForPrivate Purpose = "private"
+	// ForNotice is caredesk's own words: a greeting, an acknowledgement, a
+	// follow-up; no agent wrote it and nothing reports on it.
+	ForNotice Purpose = "notice"
+)
 
 // Source is a network customers write on, as the delivery workers see it:
 // something that can send a message to a customer.
@@ -129,6 +150,23 @@ type Rendered struct {
 // request that cannot be met, not a failure to retry.
 type Reporter interface {
 	Render(ctx context.Context, req ReportRequest) (Rendered, error)
+}
+
+// PrivateOpener is a Source on which a public conversation can go on in
+// private: Discord opens a DM with the author of a community post.
+type PrivateOpener interface {
+	// OpenPrivate returns the private conversation with t's customer,
+	// opening it if needed; replies to it go there from then on.
+	OpenPrivate(ctx context.Context, t Ticket) (conversation string, err error)
+}
+
+// Profiles is a Desk that knows its people's names, for the signature on
+// their replies ("— Ayşe") and for telling a customer who continues.
+type Profiles interface {
+	// FirstName returns the agent's first name as their desk profile has
+	// it (Slack's first name, else their display name's first word;
+	// Discord's server nickname or global name), or "" when unknown.
+	FirstName(ctx context.Context, agentID string) (string, error)
 }
 
 // RootFinder is a Desk that can look up whether a ticket's root is

@@ -20,4 +20,36 @@ type Inbound struct {
 	// Hello marks a conversation opener such as Telegram's /start: the
 	// customer is greeted and no ticket is opened.
 	Hello bool
+	// Private says the conversation is the customer's alone with the brand
+	// (a Telegram private chat, a Discord DM, a bridge that says so), where
+	// caredesk acknowledges a new complaint; public posts are not.
+	Private bool
+	// TimeZone is the customer's IANA zone, when the network said; the
+	// acknowledgement's deadline is written in it.
+	TimeZone string
+	// Contact is a phone number the customer shared, after /desk call;
+	// Text is then empty.
+	Contact *Contact
+}
+
+// Contact is a phone number shared on a network (Telegram's contact).
+type Contact struct {
+	Phone     string
+	FirstName string
+	LastName  string
+	// UserID is whose number it is on the network, when the network says:
+	// a customer may share someone else's card, which is not their own
+	// consent to be called. "" when the network does not say.
+	UserID string
+}
+
+// Reachability is a network telling that a customer stopped or started
+// taking messages from the brand (Telegram's my_chat_member: they blocked
+// the bot, or started it again).
+type Reachability struct {
+	Source       string
+	Conversation string
+	CustomerID   string
+	Blocked      bool
+	EventID      string // de-duplicates redeliveries
 }

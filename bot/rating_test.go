@@ -35,7 +35,7 @@ func (c *customers) ratings() []bot.Outgoing {
 	defer c.mu.Unlock()
 	var asked []bot.Outgoing
 	for _, m := range c.got {
-		if m.Rating {
+		if m.Purpose == bot.ForRating {
 			asked = append(asked, m)
 		}
 	}

@@ -92,3 +92,10 @@ func orUnknown(reason string) string {
 	}
 	return Quote(reason)
 }
+
+// Reachable records that a customer blocked the brand's bot or started it
+// again. While blocked, replies to them fail at once and visibly instead
+// of being retried, and the ticket shows it.
+func (b *Bot) Reachable(ctx context.Context, r Reachability) error {
+	return b.reachable(ctx, r)
+}

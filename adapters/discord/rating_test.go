@@ -82,7 +82,7 @@ func ask(t *testing.T, d *discord.Discord, channel, replyTo string) string {
 	t.Helper()
 	ref, err := d.Send(context.Background(), bot.Outgoing{
 		Ticket: bot.Ticket{ID: 12, Source: "discord", Conversation: channel}, Conversation: channel, ReplyTo: replyTo,
-		Text: "How did we do?", Rating: true, Key: "caredesk-90",
+		Text: "How did we do?", Purpose: bot.ForRating, Key: "caredesk-90",
 	})
 	if err != nil {
 		t.Fatalf("sending the question: %v", err)
@@ -148,8 +148,8 @@ func TestTheQuestionFailsLikeAReply(t *testing.T) {
 		out  bot.Outgoing
 		says string
 	}{
-		{"the customer takes no DMs", bot.Outgoing{Ticket: bot.Ticket{ID: 12}, Conversation: dm, Text: "How did we do?", Rating: true}, "takes no direct messages"},
-		{"no ticket to ask about", bot.Outgoing{Conversation: dm, Text: "How did we do?", Rating: true}, "names no ticket"},
+		{"the customer takes no DMs", bot.Outgoing{Ticket: bot.Ticket{ID: 12}, Conversation: dm, Text: "How did we do?", Purpose: bot.ForRating}, "takes no direct messages"},
+		{"no ticket to ask about", bot.Outgoing{Conversation: dm, Text: "How did we do?", Purpose: bot.ForRating}, "names no ticket"},
 	}
 	for _, tc := range tests {
 		if _, err := d.Send(context.Background(), tc.out); !bot.IsPermanent(err) || !strings.Contains(err.Error(), tc.says) {

@@ -112,7 +112,7 @@ func content(m *discordgo.Message) string {
 // few minutes: a retry after a lost answer, or after a later part failed,
 // does not send the customer the same part twice.
 //
-// With m.Rating, the (last) message carries one row of five buttons, 1
+// With purpose ForRating, the (last) message carries one row of five buttons, 1
 // (bad) to 5 (great), whose presses come back through Run as ratings of
 // m.Ticket (see Options.Rater).
 func (d *Discord) Send(ctx context.Context, m bot.Outgoing) (string, error) {
@@ -122,7 +122,7 @@ func (d *Discord) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if strings.TrimSpace(m.Text) == "" {
 		return "", bot.Permanent(errors.New("the message is empty, and Discord does not send empty messages"))
 	}
-	if m.Rating && m.Ticket.ID <= 0 {
+	if m.Purpose == bot.ForRating && m.Ticket.ID <= 0 {
 		return "", bot.Permanent(errors.New("the satisfaction question names no ticket, so its answer could not be counted"))
 	}
 	ctx, cancel := d.bind(ctx)
@@ -132,7 +132,7 @@ func (d *Discord) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	parts := split(m.Text, maxContent)
 	for i, part := range parts {
 		send := &discordgo.MessageSend{Content: part, AllowedMentions: allowed}
-		if m.Rating && i == len(parts)-1 {
+		if m.Purpose == bot.ForRating && i == len(parts)-1 {
 			send.Components = ratingComponents(m.Ticket.ID)
 		}
 		if i == 0 && snowflake.MatchString(m.ReplyTo) {

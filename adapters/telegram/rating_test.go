@@ -55,7 +55,7 @@ func (r *rater) got() ([]bot.Rating, map[int64]int) {
 // question is the satisfaction question about ticket #12 in Jane's chat.
 var question = bot.Outgoing{
 	Ticket: bot.Ticket{ID: 12, Source: "telegram", Conversation: "42"}, Conversation: "42",
-	ReplyTo: "1", Text: "How did we do?", Rating: true, Key: "caredesk-90",
+	ReplyTo: "1", Text: "How did we do?", Purpose: bot.ForRating, Key: "caredesk-90",
 }
 
 // ask sends the question and returns its message id.

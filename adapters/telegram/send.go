@@ -37,7 +37,7 @@ type progress struct {
 // message the customer deleted does not stop delivery. Text longer than
 // Telegram's 4096-character limit goes as several messages, cut at line
 // breaks where possible, and the id of the last is returned. With
-// m.Rating, the message carries five buttons below, "1 😞" to "5 😀", whose
+// purpose ForRating, the message carries five buttons below, "1 😞" to "5 😀", whose
 // presses come back as ratings of m.Ticket (see Options.Rater), and quotes
 // nothing.
 //
@@ -58,11 +58,11 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if strings.TrimSpace(m.Text) == "" {
 		return "", bot.Permanent(errors.New("the message is empty, and Telegram does not send empty messages"))
 	}
-	if m.Rating && m.Ticket.ID <= 0 {
+	if m.Purpose == bot.ForRating && m.Ticket.ID <= 0 {
 		return "", bot.Permanent(errors.New("the satisfaction question names no ticket, so its answer could not be counted"))
 	}
 	replyTo, _ := strconv.Atoi(m.ReplyTo) // not a message id: send without quoting
-	if m.Rating {
+	if m.Purpose == bot.ForRating {
 		replyTo = 0 // the question is about the whole conversation, not one message
 	}
 	parts := chunk.Split(m.Text, chunk.Limit{Max: maxMessageLen, Width: chunk.UTF16})
@@ -73,7 +73,7 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 		if i == 0 {
 			msg.ReplyToMessageID = replyTo
 		}
-		if m.Rating && i == len(parts)-1 {
+		if m.Purpose == bot.ForRating && i == len(parts)-1 {
 			msg.ReplyMarkup = ratingKeyboard(m.Ticket.ID)
 		}
 		sent, err := c.sendOne(ctx, msg)

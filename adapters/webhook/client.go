@@ -128,7 +128,7 @@ type InReplyTo struct {
 // Send POSTs m to the bridge as signed JSON and returns the id the bridge
 // answered ({"id": …}), or "" when it answered none. Its "kind" tells the
 // bridge what it is: an agent's reply, the satisfaction question
-// (m.Rating: "csat_request" with the scale 1–5, whose answer the bridge
+// (purpose ForRating: "csat_request" with the scale 1–5, whose answer the bridge
 // POSTs to /hooks/{name}/rating), or caredesk's own words.
 //
 // Errors are classified for the delivery workers: a 429 carries the
@@ -145,7 +145,7 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if strings.TrimSpace(m.Text) == "" {
 		return "", bot.Permanent(errors.New("the reply is empty, and an empty reply cannot be posted"))
 	}
-	if m.Rating && m.Ticket.ID <= 0 {
+	if m.Purpose == bot.ForRating && m.Ticket.ID <= 0 {
 		return "", bot.Permanent(errors.New("the satisfaction question names no ticket, so its answer could not be counted"))
 	}
 	body, err := json.Marshal(c.reply(m))
@@ -182,7 +182,7 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 func (c *Client) reply(m bot.Outgoing) Reply {
 	kind, scale := KindReply, (*Scale)(nil)
 	switch {
-	case m.Rating:
+	case m.Purpose == bot.ForRating:
 		kind, scale = KindRatingRequest, &ratingScale
 	case m.MessageID == 0:
 		// No agent wrote it, and there is no reply to report on.

@@ -19,7 +19,7 @@ import (
 // hands it to the source: no agent, no reply to report on.
 var question = bot.Outgoing{
 	Ticket: bot.Ticket{ID: 12, Source: "webhook:twitter"}, Conversation: "thread-9", ReplyTo: "tw-1",
-	Text: "How did we do? Tap a number: 1 is bad, 5 is great.", Rating: true, Key: "caredesk-81",
+	Text: "How did we do? Tap a number: 1 is bad, 5 is great.", Purpose: bot.ForRating, Key: "caredesk-81",
 }
 
 // followUp is caredesk's own message after a low score, as the courier
@@ -68,7 +68,7 @@ func TestTheQuestionFailsLikeAReply(t *testing.T) {
 	}{
 		{"the bridge refuses it", http.StatusUnprocessableEntity, question, true},
 		{"the bridge fails", http.StatusBadGateway, question, false},
-		{"no ticket to ask about", 0, bot.Outgoing{Conversation: "thread-9", Text: "How did we do?", Rating: true, Key: "caredesk-83"}, true},
+		{"no ticket to ask about", 0, bot.Outgoing{Conversation: "thread-9", Text: "How did we do?", Purpose: bot.ForRating, Key: "caredesk-83"}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
