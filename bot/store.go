@@ -57,6 +57,11 @@ type Tx interface {
 	// Messages returns the ticket's latest messages, oldest first, at most limit.
 	Messages(ticketID int64, limit int) ([]Message, error)
 
+	// SameReplies counts the tickets other than ticketID that got a reply
+	// of exactly text since the given time: a reply sent to many customers
+	// reads as a template.
+	SameReplies(text string, since time.Time, ticketID int64) (int, error)
+
 	// AddEvent records a change of a ticket.
 	AddEvent(e Event) error
 

@@ -99,6 +99,14 @@ type Ticket struct {
 	RatingAskedAt time.Time
 	Rating        int
 	RatedAt       time.Time
+	// The customer's side: a private conversation (Telegram chat, Discord
+	// DM) is acknowledged; TimeZone is theirs when the network said; Phone
+	// is the number they shared for a call; Blocked says they blocked the
+	// brand's bot, so replies cannot reach them.
+	Private  bool
+	TimeZone string
+	Phone    string
+	Blocked  bool
 }
 
 // Overdue reports whether the first-response deadline passed without a reply

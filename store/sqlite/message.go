@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"caredesk/bot"
 
@@ -108,4 +109,17 @@ func ticketMissing(ticketID int64, err error) error {
 		return bot.Errorf(bot.ENOTFOUND, "Ticket #%d does not exist.", ticketID)
 	}
 	return err
+}
+
+// SameReplies counts the tickets other than ticketID that got a reply of
+// exactly text since the given time.
+func (tx *tx) SameReplies(text string, since time.Time, ticketID int64) (int, error) {
+	var n int
+	// The WHERE matches the partial index messages_replies.
+	err := tx.tx.QueryRowContext(tx.ctx, `SELECT COUNT(DISTINCT ticket_id) FROM messages
+		WHERE kind = 'reply' AND text = ? AND at >= ? AND ticket_id <> ?`, text, at(since), ticketID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count replies like one to #%d: %w", ticketID, err)
+	}
+	return n, nil
 }

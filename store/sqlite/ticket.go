@@ -13,7 +13,8 @@ const ticketColumns = `id, source, conversation, customer_id, customer_name, cus
 	text, state, owner_id, owner_name, handovers, reopens, desk_thread, last_inbound,
 	opened_at, deadline, first_reply_at, resolved_at, updated_at,
 	network, post_url, language, customer_profile_url, customer_followers,
-	first_reply_by, first_reply_by_name, rating_asked_at, rating, rated_at`
+	first_reply_by, first_reply_by_name, rating_asked_at, rating, rated_at,
+	private, time_zone, phone, blocked`
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -24,7 +25,8 @@ func scanTicket(row scanner) (bot.Ticket, error) {
 		&t.Text, &t.State, &t.Owner.ID, &t.Owner.Name, &t.Handovers, &t.Reopens, &t.DeskThread, &t.LastInbound,
 		scanAt(&t.OpenedAt), scanAt(&t.Deadline), scanAt(&t.FirstReplyAt), scanAt(&t.ResolvedAt), scanAt(&t.UpdatedAt),
 		&t.Network, &t.PostURL, &t.Language, &t.Customer.ProfileURL, &t.Customer.Followers,
-		&t.FirstReplyBy.ID, &t.FirstReplyBy.Name, scanAt(&t.RatingAskedAt), &t.Rating, scanAt(&t.RatedAt))
+		&t.FirstReplyBy.ID, &t.FirstReplyBy.Name, scanAt(&t.RatingAskedAt), &t.Rating, scanAt(&t.RatedAt),
+		&t.Private, &t.TimeZone, &t.Phone, &t.Blocked)
 	return t, err
 }
 
@@ -34,7 +36,8 @@ func ticketArgs(t bot.Ticket) []any {
 		t.Text, t.State, t.Owner.ID, t.Owner.Name, t.Handovers, t.Reopens, t.DeskThread, t.LastInbound,
 		at(t.OpenedAt), at(t.Deadline), at(t.FirstReplyAt), at(t.ResolvedAt), at(t.UpdatedAt),
 		t.Network, t.PostURL, t.Language, t.Customer.ProfileURL, t.Customer.Followers,
-		t.FirstReplyBy.ID, t.FirstReplyBy.Name, at(t.RatingAskedAt), t.Rating, at(t.RatedAt)}
+		t.FirstReplyBy.ID, t.FirstReplyBy.Name, at(t.RatingAskedAt), t.Rating, at(t.RatedAt),
+		t.Private, t.TimeZone, t.Phone, t.Blocked}
 }
 
 // CreateTicket stores t and sets t.ID to the next ticket number.
@@ -43,8 +46,9 @@ func (tx *tx) CreateTicket(t *bot.Ticket) error {
 		text, state, owner_id, owner_name, handovers, reopens, desk_thread, last_inbound,
 		opened_at, deadline, first_reply_at, resolved_at, updated_at,
 		network, post_url, language, customer_profile_url, customer_followers,
-		first_reply_by, first_reply_by_name, rating_asked_at, rating, rated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ticketArgs(*t)...)
+		first_reply_by, first_reply_by_name, rating_asked_at, rating, rated_at,
+		private, time_zone, phone, blocked)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ticketArgs(*t)...)
 	if err != nil {
 		return fmt.Errorf("create ticket: %w", err)
 	}
@@ -64,7 +68,8 @@ func (tx *tx) SaveTicket(t bot.Ticket) error {
 		desk_thread = ?, last_inbound = ?,
 		opened_at = ?, deadline = ?, first_reply_at = ?, resolved_at = ?, updated_at = ?,
 		network = ?, post_url = ?, language = ?, customer_profile_url = ?, customer_followers = ?,
-		first_reply_by = ?, first_reply_by_name = ?, rating_asked_at = ?, rating = ?, rated_at = ?
+		first_reply_by = ?, first_reply_by_name = ?, rating_asked_at = ?, rating = ?, rated_at = ?,
+		private = ?, time_zone = ?, phone = ?, blocked = ?
 		WHERE id = ?`, append(ticketArgs(t), t.ID)...)
 	if err != nil {
 		return fmt.Errorf("save ticket #%d: %w", t.ID, err)

@@ -197,3 +197,27 @@ func checkSight(t *testing.T, tx bot.Tx, key string, at time.Time, want bool) er
 	}
 	return nil
 }
+
+func testSameReplies(t *testing.T, s bot.Store) {
+	var ids []int64
+	for range 4 {
+		ids = append(ids, createTicket(t, s, bareTicket()).ID)
+	}
+	add := func(ticket int64, kind bot.Kind, text string, at time.Time) {
+		m := bot.Message{TicketID: ticket, Kind: kind, Text: text, At: at}
+		update(t, s, func(tx bot.Tx) error { return tx.AddMessage(&m) })
+	}
+	add(ids[0], bot.Reply, "We apologize for any inconvenience.", t0)
+	add(ids[1], bot.Reply, "We apologize for any inconvenience.", t0.Add(time.Hour))
+	add(ids[1], bot.Reply, "We apologize for any inconvenience.", t0.Add(2*time.Hour)) // the same ticket twice counts once
+	add(ids[2], bot.Note, "We apologize for any inconvenience.", t0.Add(time.Hour))    // a note is no reply
+	add(ids[3], bot.Reply, "We apologize for any inconvenience.", t0.Add(-time.Hour))  // before since
+	var n int
+	view(t, s, func(tx bot.Tx) (err error) {
+		n, err = tx.SameReplies("We apologize for any inconvenience.", t0, ids[0])
+		return err
+	})
+	if n != 1 {
+		t.Errorf("SameReplies = %d, want 1 (ticket #%d)", n, ids[1])
+	}
+}

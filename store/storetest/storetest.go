@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"OpenCounts", testOpenCounts},
 		{"MessageRoundTrip", testMessageRoundTrip},
 		{"Messages", testMessages},
+		{"SameReplies", testSameReplies},
 		{"MissingTicket", testMissingTicket},
 		{"FirstSight", testFirstSight},
 		{"Rollback", testRollback},

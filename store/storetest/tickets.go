@@ -31,6 +31,10 @@ func fullTicket() bot.Ticket {
 		RatingAskedAt: t0.Add(4 * time.Hour),
 		Rating:        4,
 		RatedAt:       t0.Add(5*time.Hour + 7*time.Microsecond),
+		Private:       true,
+		TimeZone:      "Europe/Istanbul",
+		Phone:         "+905551112233",
+		Blocked:       true,
 	}
 }
 
