@@ -115,6 +115,8 @@ type Server struct {
 	down       bool
 	requestURL string
 	users      map[string]string // id → name
+	// profiles are what users.info answers, see SetProfile.
+	profiles   map[string]Profile
 	channels   map[string]*channel
 	messages   []*Message
 	lastTS     int64 // microseconds of the newest message ts

@@ -179,14 +179,15 @@ func (s *Server) usersInfo(v url.Values) map[string]any {
 	id := v.Get("user")
 	s.mu.Lock()
 	name, known := s.users[id]
+	profile, realName := s.profileObjectLocked(id, name)
 	s.mu.Unlock()
 	if !known {
 		return fail("user_not_found")
 	}
 	user := map[string]any{
-		"id": id, "team_id": s.opts.TeamID, "name": name, "real_name": name, "tz": "Europe/Istanbul",
+		"id": id, "team_id": s.opts.TeamID, "name": name, "real_name": realName, "tz": "Europe/Istanbul",
 		"tz_label": "Turkey Time", "tz_offset": 10800, "is_bot": id == s.opts.BotUserID,
-		"profile": map[string]any{"display_name": name, "real_name": name},
+		"profile": profile,
 	}
 	if id == s.opts.BotUserID {
 		user["profile"].(map[string]any)["bot_id"] = s.opts.BotID
