@@ -79,12 +79,13 @@ func NewClient(src Source, o ClientOptions) *Client {
 // docs/webhook-reply.schema.json.
 type Reply struct {
 	// Kind says what the bridge is to post: an agent's reply (KindReply),
-	// the satisfaction question (KindRatingRequest), or caredesk's own
-	// words (KindMessage).
+	// the satisfaction question (KindRatingRequest), a request for a
+	// phone number (KindCallRequest), an invitation to go on in private
+	// (KindMovePrivate), or caredesk's own words (KindMessage).
 	Kind      string    `json:"kind"`
 	Source    string    `json:"source"`   // the source's name, "twitter"
 	Ticket    int64     `json:"ticket"`   // the ticket's number, #12 for people
-	ReplyID   int64     `json:"reply_id"` // the reply's id, for the bridge's report (POST /hooks/{name}/status); 0 for other kinds
+	ReplyID   int64     `json:"reply_id"` // the reply's id, for the bridge's report (POST /hooks/{name}/status); 0 when nothing reports on it (csat_request, message)
 	InReplyTo InReplyTo `json:"in_reply_to"`
 	Text      string    `json:"text"`
 	Agent     Agent     `json:"agent"`
@@ -102,8 +103,49 @@ type Reply struct {
 const (
 	KindReply         = "reply"        // an agent's answer to the customer
 	KindRatingRequest = "csat_request" // "how did we do?", to be answered with a score of Scale
-	KindMessage       = "message"      // caredesk's own words, such as the follow-up after a low score
+	// KindCallRequest asks the customer for a phone number to be called
+	// on, the network's way; their answer comes back as a complaint in
+	// the same conversation, or not at all.
+	KindCallRequest = "call_request"
+	// KindMovePrivate invites the customer to go on in private on the
+	// network (an X DM); the bridge sends their private messages as
+	// complaints with the same conversation_id, so they join the ticket.
+	KindMovePrivate = "move_private"
+	KindMessage     = "message" // caredesk's own words: a greeting, an acknowledgement, the follow-up after a low score
 )
+
+// replyKind is the kind of Reply that carries a message of purpose p.
+// Words without an agent's reply to report on are a message, whatever
+// they were meant for.
+func replyKind(p bot.Purpose, replyID int64) string {
+	switch p {
+	case bot.ForRating:
+		return KindRatingRequest
+	case bot.ForCall:
+		return KindCallRequest
+	case bot.ForPrivate:
+		return KindMovePrivate
+	case bot.ForReply:
+		if replyID > 0 {
+			return KindReply
+		}
+	}
+	return KindMessage
+}
+
+// needsTicket says why a message of purpose p cannot go without a ticket
+// ("" when it can): the bridge files the customer's answer under it.
+func needsTicket(p bot.Purpose) string {
+	switch p {
+	case bot.ForRating:
+		return "the satisfaction question names no ticket, so its answer could not be counted"
+	case bot.ForCall:
+		return "the request for a phone number names no ticket, so the bridge could not tell whose call it is"
+	case bot.ForPrivate:
+		return "the invitation to go on in private names no ticket, so the bridge could not tell which conversation moves"
+	}
+	return ""
+}
 
 // Scale is the range of a satisfaction score: 1 (bad) to 5 (great).
 type Scale struct {
@@ -129,7 +171,10 @@ type InReplyTo struct {
 // answered ({"id": …}), or "" when it answered none. Its "kind" tells the
 // bridge what it is: an agent's reply, the satisfaction question
 // (purpose ForRating: "csat_request" with the scale 1–5, whose answer the bridge
-// POSTs to /hooks/{name}/rating), or caredesk's own words.
+// POSTs to /hooks/{name}/rating), a request for a phone number (ForCall:
+// "call_request"), an invitation to go on in private (ForPrivate:
+// "move_private"), or caredesk's own words (ForNotice, or no reply to
+// report on: "message").
 //
 // Errors are classified for the delivery workers: a 429 carries the
 // bridge's Retry-After (bot.RetryAfter); a 3xx or 4xx other than 408 and
@@ -145,8 +190,8 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if strings.TrimSpace(m.Text) == "" {
 		return "", bot.Permanent(errors.New("the reply is empty, and an empty reply cannot be posted"))
 	}
-	if m.Purpose == bot.ForRating && m.Ticket.ID <= 0 {
-		return "", bot.Permanent(errors.New("the satisfaction question names no ticket, so its answer could not be counted"))
+	if why := needsTicket(m.Purpose); why != "" && m.Ticket.ID <= 0 {
+		return "", bot.Permanent(errors.New(why))
 	}
 	body, err := json.Marshal(c.reply(m))
 	if err != nil {
@@ -180,20 +225,19 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 
 // reply is the JSON body of m.
 func (c *Client) reply(m bot.Outgoing) Reply {
-	kind, scale := KindReply, (*Scale)(nil)
-	switch {
-	case m.Purpose == bot.ForRating:
-		kind, scale = KindRatingRequest, &ratingScale
-	case m.MessageID == 0:
-		// No agent wrote it, and there is no reply to report on.
-		kind = KindMessage
+	kind, scale, replyID := replyKind(m.Purpose, m.MessageID), (*Scale)(nil), m.MessageID
+	switch kind {
+	case KindRatingRequest:
+		scale, replyID = &ratingScale, 0 // the answer is a rating, not a report
+	case KindMessage:
+		replyID = 0 // caredesk's own words: nothing reports on them
 	}
 	return Reply{
 		Kind:           kind,
 		Scale:          scale,
 		Source:         c.src.Name,
 		Ticket:         m.Ticket.ID,
-		ReplyID:        m.MessageID,
+		ReplyID:        replyID,
 		InReplyTo:      InReplyTo{MessageID: m.ReplyTo, ConversationID: m.Conversation},
 		Text:           m.Text,
 		Agent:          Agent{Name: m.AgentName},

@@ -25,6 +25,7 @@ const (
 	maxName        = 200
 	maxURL         = 2048
 	maxLanguage    = 35 // the longest BCP 47 tags in use
+	maxTimeZone    = 64 // twice the longest IANA zone name
 	maxAttachments = 20
 )
 
@@ -43,6 +44,13 @@ type Complaint struct {
 	Language       string    `json:"language,omitempty"`    // BCP 47, like "en" or "pt-BR"
 	Timestamp      time.Time `json:"timestamp,omitzero"`    // UTC; zero means "when caredesk got it"
 	Attachments    []string  `json:"attachments,omitempty"` // URLs of pictures and files
+	// Private says the conversation is the customer's alone with the brand
+	// (a DM), where caredesk acknowledges a new complaint; false, the
+	// default, is a public post, where it does not.
+	Private bool `json:"private,omitempty"`
+	// TimeZone is the customer's IANA zone, like "Europe/Istanbul", when
+	// the network said; the acknowledgement's deadline is written in it.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // Author is who wrote a complaint, as their network knows them.
@@ -86,6 +94,8 @@ type wireComplaint struct {
 	Language       string            `json:"language"`
 	Timestamp      string            `json:"timestamp"`
 	Attachments    []json.RawMessage `json:"attachments"`
+	Private        looseBool         `json:"private"`
+	TimeZone       string            `json:"time_zone"`
 }
 
 type wireAuthor struct {
@@ -146,6 +156,10 @@ func ParseComplaint(body []byte, maxText int) (Complaint, *FieldError) {
 	if c.Attachments, fe = checkAttachments(w.Attachments); fe != nil {
 		return Complaint{}, fe
 	}
+	if c.TimeZone, fe = checkTimeZone(w.TimeZone); fe != nil {
+		return Complaint{}, fe
+	}
+	c.Private = bool(w.Private)
 	return c, nil
 }
 
@@ -226,5 +240,7 @@ func (c Complaint) inbound(src Source) bot.Inbound {
 		PostURL:     c.URL,
 		Language:    c.Language,
 		Attachments: c.Attachments,
+		Private:     c.Private,
+		TimeZone:    c.TimeZone,
 	}
 }

@@ -47,7 +47,7 @@ func TestParseComplaintNormalises(t *testing.T) {
 		},
 		{
 			"empty strings and nulls are absent",
-			`{"id":"1","conversation_id":"","author":{"id":"u1","handle":"","followers":"","profile_url":null},"text":"hi","url":"","language":"","timestamp":"","attachments":null}`,
+			`{"id":"1","conversation_id":"","author":{"id":"u1","handle":"","followers":"","profile_url":null},"text":"hi","url":"","language":"","timestamp":"","attachments":null,"private":null,"time_zone":""}`,
 			webhook.Complaint{ID: "1", ConversationID: "u1", Author: webhook.Author{ID: "u1"}, Text: "hi"},
 		},
 		{
@@ -65,6 +65,21 @@ func TestParseComplaintNormalises(t *testing.T) {
 			`{"id":"1","author":{"id":"u1"},"text":"olá","timestamp":"2025-03-14T12:29:00.5+03:00","language":"pt_BR"}`,
 			webhook.Complaint{ID: "1", ConversationID: "u1", Author: webhook.Author{ID: "u1"}, Text: "olá", Language: "pt-BR",
 				Timestamp: time.Date(2025, 3, 14, 9, 29, 0, 500_000_000, time.UTC)},
+		},
+		{
+			"a private message with the customer's zone",
+			`{"id":"dm-1","conversation_id":"thread-9","author":{"id":"u1"},"text":"hi","private":true,"time_zone":" Europe/Istanbul "}`,
+			webhook.Complaint{ID: "dm-1", ConversationID: "thread-9", Author: webhook.Author{ID: "u1"}, Text: "hi", Private: true, TimeZone: "Europe/Istanbul"},
+		},
+		{
+			"private and public in strings, as low-code tools map them",
+			`{"id":"1","author":{"id":"u1"},"text":"hi","private":"true"}`,
+			webhook.Complaint{ID: "1", ConversationID: "u1", Author: webhook.Author{ID: "u1"}, Text: "hi", Private: true},
+		},
+		{
+			"a public post said so, in the zone database's own names",
+			`{"id":"1","author":{"id":"u1"},"text":"hi","private":"false","time_zone":"Etc/GMT-3"}`,
+			webhook.Complaint{ID: "1", ConversationID: "u1", Author: webhook.Author{ID: "u1"}, Text: "hi", TimeZone: "Etc/GMT-3"},
 		},
 		{
 			"unknown fields are ignored",
@@ -130,6 +145,13 @@ func TestParseComplaintRefuses(t *testing.T) {
 		{"timestamp in Unix seconds", `{` + valid + `,"text":"hi","timestamp":"1741944540"}`, "timestamp", false},
 		{"timestamp a number", `{` + valid + `,"text":"hi","timestamp":1741944540}`, "timestamp", false},
 		{"timestamp without a zone", `{` + valid + `,"text":"hi","timestamp":"2025-03-14T09:29:00"}`, "timestamp", false},
+		{"private a number", `{` + valid + `,"text":"hi","private":1}`, "private", false},
+		{"private a word", `{` + valid + `,"text":"hi","private":"yes"}`, "private", false},
+		{"time zone an offset", `{` + valid + `,"text":"hi","time_zone":"+03:00"}`, "time_zone", false},
+		{"time zone not in the database", `{` + valid + `,"text":"hi","time_zone":"Europe/Atlantis"}`, "time_zone", false},
+		{"time zone caredesk's own", `{` + valid + `,"text":"hi","time_zone":"Local"}`, "time_zone", false},
+		{"time zone a path", `{` + valid + `,"text":"hi","time_zone":"../../etc/passwd"}`, "time_zone", false},
+		{"time zone a number", `{` + valid + `,"text":"hi","time_zone":3}`, "time_zone", false},
 		{"attachments a string", `{` + valid + `,"text":"hi","attachments":"https://x.example/1.jpg"}`, "attachments", false},
 		{"an attachment not a URL", `{` + valid + `,"text":"hi","attachments":["https://x.example/1.jpg","photo.jpg"]}`, "attachments[1]", false},
 		{"an attachment a number", `{` + valid + `,"text":"hi","attachments":[1]}`, "attachments[0]", false},

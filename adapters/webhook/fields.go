@@ -53,6 +53,8 @@ func expected(field string) string {
 		return "a whole number (or one in a string)"
 	case "attachments":
 		return "an array of URLs"
+	case "private":
+		return "true or false (\"true\" and \"false\" in a string are taken too)"
 	}
 	return "a string"
 }
@@ -120,6 +122,23 @@ func (n *looseInt) UnmarshalJSON(b []byte) error {
 	}
 	*n = looseInt(v)
 	return nil
+}
+
+// looseBool is a JSON boolean, or one written in a string ("true",
+// "false"), as low-code tools map it; "" and null are absent (false).
+type looseBool bool
+
+// UnmarshalJSON takes true, false, "true", "false", "" or null.
+func (v *looseBool) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true", `"true"`:
+		*v = true
+		return nil
+	case "false", `"false"`, `""`, "null":
+		*v = false
+		return nil
+	}
+	return &json.UnmarshalTypeError{Value: kindOf(b), Type: reflect.TypeFor[bool]()}
 }
 
 // kindOf names the JSON value b for an error message.
@@ -226,6 +245,25 @@ func checkLanguage(s string) (string, *FieldError) {
 	}
 	if len(s) > maxLanguage || !language.MatchString(s) {
 		return "", fieldErr("language", "language must be a language tag like \"en\" or \"pt-BR\", not %s.", strconv.Quote(clip(s, 40)))
+	}
+	return s, nil
+}
+
+// checkTimeZone checks an optional IANA time zone name, such as
+// "Europe/Istanbul", against the zone database caredesk will read it
+// with. "Local" is refused: it would mean caredesk's own zone.
+func checkTimeZone(s string) (string, *FieldError) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	bad := len(s) > maxTimeZone || hasControl(s) || s == "Local"
+	if !bad {
+		_, err := time.LoadLocation(s)
+		bad = err != nil
+	}
+	if bad {
+		return "", fieldErr("time_zone", "time_zone must be the name of an IANA time zone like \"Europe/Istanbul\" or \"America/Sao_Paulo\", not %s.", strconv.Quote(clip(s, 40)))
 	}
 	return s, nil
 }

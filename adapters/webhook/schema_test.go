@@ -84,7 +84,7 @@ func sentBodies(t *testing.T, outs ...bot.Outgoing) []json.RawMessage {
 // to what that kind needs.
 func TestSchemasValidateWhatCaredeskSends(t *testing.T) {
 	needsValidator(t)
-	sent := sentBodies(t, reply, question, followUp)
+	sent := sentBodies(t, reply, question, followUp, callRequest, movePrivate, acknowledgement)
 	wrong := []json.RawMessage{
 		json.RawMessage(strings.Replace(string(sent[0]), `"reply_id":345`, `"reply_id":0`, 1)),                          // a reply nobody can report on
 		json.RawMessage(strings.Replace(string(sent[1]), `,"scale":{"min":1,"max":5}`, "", 1)),                          // a question without its scale
@@ -92,6 +92,9 @@ func TestSchemasValidateWhatCaredeskSends(t *testing.T) {
 		json.RawMessage(strings.Replace(string(sent[2]), `"kind":"message"`, `"kind":"notice"`, 1)),                     // a kind not published
 		json.RawMessage(strings.Replace(string(sent[0]), `"kind":"reply",`, "", 1)),                                     // no kind
 		json.RawMessage(strings.Replace(string(sent[1]), `"scale":{"min":1,"max":5}`, `"scale":{"min":0,"max":10}`, 1)), // another scale
+		json.RawMessage(strings.Replace(string(sent[3]), `"ticket":12`, `"ticket":0`, 1)),                               // a call about no ticket
+		json.RawMessage(strings.Replace(string(sent[4]), `"ticket":12`, `"ticket":0`, 1)),                               // a move of no ticket
+		json.RawMessage(strings.Replace(string(sent[5]), `"reply_id":0`, `"reply_id":7`, 1)),                            // caredesk's words to report on
 	}
 	got := valid(t, "webhook-reply.schema.json", append(append(readSchema(t, "webhook-reply.schema.json").Examples, sent...), wrong...))
 	examples := len(got) - len(sent) - len(wrong)
@@ -135,6 +138,24 @@ func TestSchemasAgreeWithTheCode(t *testing.T) {
 		_, fe := webhook.ParseRating(instances[i])
 		if ok != (fe == nil) {
 			t.Errorf("the schema says valid=%v, the handler refuses with %v: %s", ok, fe, instances[i])
+		}
+	}
+	// The zone database is the code's alone: the schema checks a zone
+	// name's shape, so only names of the right shape and in the database
+	// are tried here.
+	var complaints []json.RawMessage
+	for _, extra := range []string{
+		`"private":true`, `"private":false`, `"private":"true"`, `"private":"false"`, `"private":null`, `"private":""`,
+		`"private":1`, `"private":"yes"`, `"private":{}`,
+		`"time_zone":"Europe/Istanbul"`, `"time_zone":"America/Argentina/Buenos_Aires"`, `"time_zone":"Etc/GMT+3"`, `"time_zone":"UTC"`,
+		`"time_zone":""`, `"time_zone":null`, `"time_zone":"+03:00"`, `"time_zone":3`, `"time_zone":"../etc/passwd"`, `"time_zone":"/etc/localtime"`,
+	} {
+		complaints = append(complaints, json.RawMessage(`{"id":"1","author":{"id":"u1"},"text":"hi",`+extra+`}`))
+	}
+	for i, ok := range valid(t, "webhook-complaint.schema.json", complaints) {
+		_, fe := webhook.ParseComplaint(complaints[i], 0)
+		if ok != (fe == nil) {
+			t.Errorf("the schema says valid=%v, the handler refuses with %v: %s", ok, fe, complaints[i])
 		}
 	}
 	for _, name := range []string{"webhook-complaint.schema.json", "webhook-status.schema.json"} {

@@ -18,7 +18,11 @@ import (
 // (docs/webhook-reply.schema.json), with what the bridge made of it.
 type Reply struct {
 	// Kind is what to post: "reply" (an agent's answer), "csat_request"
-	// (the satisfaction question, answered with SendRating) or "message"
+	// (the satisfaction question, answered with SendRating),
+	// "call_request" (asks for a phone number, answered, if at all, with
+	// a complaint in the same conversation), "move_private" (an
+	// invitation to go on in private, whose messages come back as
+	// complaints with the same conversation and Private set) or "message"
 	// (caredesk's own words).
 	Kind           string    `json:"kind"`
 	Source         string    `json:"source"`
@@ -122,10 +126,12 @@ func (s *Server) check(w http.ResponseWriter, req *http.Request, a *Attempt) (in
 	}
 	// What a bridge needs to post it depends on its kind: a reply is
 	// reported on by its reply_id, a question is answered about its ticket
-	// on its scale, and caredesk's own words need neither.
+	// on its scale, a request for a number or for a private conversation
+	// is about its ticket, and caredesk's own words need neither.
 	reply, question := r.Kind == "reply", r.Kind == "csat_request"
-	if !reply && !question && r.Kind != "message" {
-		return http.StatusBadRequest, Reply{}, fmt.Errorf("kind %q is none of reply, csat_request and message", r.Kind)
+	asks := r.Kind == "call_request" || r.Kind == "move_private"
+	if !reply && !question && !asks && r.Kind != "message" {
+		return http.StatusBadRequest, Reply{}, fmt.Errorf("kind %q is none of reply, csat_request, call_request, move_private and message", r.Kind)
 	}
 	var missing []string
 	for _, f := range []struct {
@@ -133,7 +139,7 @@ func (s *Server) check(w http.ResponseWriter, req *http.Request, a *Attempt) (in
 		absent bool
 	}{
 		{"source", r.Source == ""},
-		{"ticket", (reply || question) && r.Ticket <= 0},
+		{"ticket", (reply || question || asks) && r.Ticket <= 0},
 		{"reply_id", reply && r.ReplyID <= 0},
 		{"scale", question && (r.Scale == nil || r.Scale.Min >= r.Scale.Max)},
 		{"in_reply_to.conversation_id", r.InReplyTo.ConversationID == ""},

@@ -23,6 +23,8 @@ type Complaint struct {
 	Language       string   `json:"language,omitempty"`
 	Timestamp      string   `json:"timestamp,omitempty"` // RFC 3339; a string, so that tests can send a wrong one
 	Attachments    []string `json:"attachments,omitempty"`
+	Private        bool     `json:"private,omitempty"`   // a DM, not a public post
+	TimeZone       string   `json:"time_zone,omitempty"` // IANA, like "Europe/Istanbul"; a string, so that tests can send a wrong one
 }
 
 // Author is who wrote a complaint.

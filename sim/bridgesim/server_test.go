@@ -84,10 +84,17 @@ func TestTakesASignedReplyOnce(t *testing.T) {
 	}
 }
 
+// validAsk is a body of kind (call_request or move_private) as the
+// documentation describes it: about ticket 12, nothing to report on.
+func validAsk(kind, key string) string {
+	return strings.NewReplacer(`"kind":"reply"`, `"kind":"`+kind+`"`, `"reply_id":345`, `"reply_id":0`, "caredesk-7", key).Replace(validReply)
+}
+
 func TestTakesEveryKind(t *testing.T) {
 	s := start(t)
 	message := strings.NewReplacer(`"kind":"reply"`, `"kind":"message"`, `"ticket":12`, `"ticket":0`, `"reply_id":345`, `"reply_id":0`, "caredesk-7", "caredesk-10").Replace(validReply)
-	for _, body := range []string{validReply, validQuestion, message} {
+	bodies := []string{validReply, validQuestion, validAsk("call_request", "caredesk-11"), validAsk("move_private", "caredesk-12"), message}
+	for _, body := range bodies {
 		var key struct {
 			Key string `json:"idempotency_key"`
 		}
@@ -97,8 +104,15 @@ func TestTakesEveryKind(t *testing.T) {
 		}
 	}
 	got := s.Replies()
-	if len(got) != 3 || got[0].Kind != "reply" || got[0].Scale != nil || got[1].Kind != "csat_request" || got[1].Scale == nil || *got[1].Scale != (bridgesim.Scale{Min: 1, Max: 5}) || got[2].Kind != "message" {
-		t.Errorf("took %+v, want a reply, a question on the scale 1–5 and a message", got)
+	var kinds []string
+	for _, r := range got {
+		kinds = append(kinds, r.Kind)
+	}
+	if strings.Join(kinds, " ") != "reply csat_request call_request move_private message" {
+		t.Fatalf("took the kinds %q", kinds)
+	}
+	if got[0].Scale != nil || got[1].Scale == nil || *got[1].Scale != (bridgesim.Scale{Min: 1, Max: 5}) || got[2].Ticket != 12 || got[3].Ticket != 12 {
+		t.Errorf("took %+v, want a reply, a question on the scale 1–5, two requests about ticket 12 and a message", got)
 	}
 }
 
@@ -115,6 +129,9 @@ func TestTurnsAwayWhatABridgeShouldNotTake(t *testing.T) {
 		{"no kind", secret, strings.Replace(validReply, `"kind":"reply",`, "", 1), "caredesk-7", "application/json", 400, `kind "" is none of`, true},
 		{"question without a scale", secret, strings.Replace(validQuestion, `,"scale":{"min":1,"max":5}`, "", 1), "caredesk-9", "application/json", 400, "lacks scale", true},
 		{"question without a ticket", secret, strings.Replace(validQuestion, `"ticket":12`, `"ticket":0`, 1), "caredesk-9", "application/json", 400, "lacks ticket", true},
+		{"call request without a ticket", secret, strings.Replace(validAsk("call_request", "caredesk-11"), `"ticket":12`, `"ticket":0`, 1), "caredesk-11", "application/json", 400, "lacks ticket", true},
+		{"move to private without a ticket", secret, strings.Replace(validAsk("move_private", "caredesk-12"), `"ticket":12`, `"ticket":0`, 1), "caredesk-12", "application/json", 400, "lacks ticket", true},
+		{"a kind not published", secret, strings.Replace(validReply, `"kind":"reply"`, `"kind":"notice"`, 1), "caredesk-7", "application/json", 400, `kind "notice" is none of`, true},
 		{"key header differs", secret, validReply, "caredesk-8", "application/json", 400, "Idempotency-Key", true},
 	}
 	for _, tc := range tests {
@@ -200,6 +217,10 @@ func TestSendsSignedComplaintsReportsAndRatings(t *testing.T) {
 	if err != nil || status != http.StatusAccepted || !bytes.Contains(body, []byte("stored")) {
 		t.Fatalf("SendComplaint = %d %s %v", status, body, err)
 	}
+	dm := bridgesim.Complaint{ID: "dm-1", ConversationID: "tw-1", Author: bridgesim.Author{ID: "u1"}, Text: "order 1234", Private: true, TimeZone: "Europe/Istanbul"}
+	if _, _, err := s.SendComplaint(srv.URL, "twitter", dm); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := s.ReportStatus(srv.URL, "twitter", bridgesim.Status{ReplyID: 345, Status: "delivered", URL: "https://x.com/brand/status/2"}); err != nil {
 		t.Fatal(err)
 	}
@@ -207,11 +228,12 @@ func TestSendsSignedComplaintsReportsAndRatings(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := desk.got()
-	if len(got) != 3 {
-		t.Fatalf("caredesk got %d requests, want 3", len(got))
+	if len(got) != 4 {
+		t.Fatalf("caredesk got %d requests, want 4", len(got))
 	}
 	wants := []struct{ path, body string }{
 		{"/hooks/twitter", `{"id":"tw-1","author":{"id":"u1","handle":"jane"},"text":"where is my parcel?"}`},
+		{"/hooks/twitter", `{"id":"dm-1","conversation_id":"tw-1","author":{"id":"u1"},"text":"order 1234","private":true,"time_zone":"Europe/Istanbul"}`},
 		{"/hooks/twitter/status", `{"reply_id":345,"status":"delivered","url":"https://x.com/brand/status/2"}`},
 		{"/hooks/twitter/rating", `{"ticket":12,"score":4,"customer_id":"u1","event_id":"rate-1"}`},
 	}
