@@ -172,6 +172,9 @@ func (s *Server) edit(p map[string]string, change func(*SentMessage)) answer {
 	if c == nil {
 		return fail(http.StatusBadRequest, "Bad Request: chat not found")
 	}
+	if c.blocked {
+		return fail(http.StatusForbidden, describe(http.StatusForbidden, 0))
+	}
 	i := s.sentIndexLocked(chatID, messageID)
 	switch {
 	case i < 0 && messageID >= 1 && messageID <= c.lastMsg:

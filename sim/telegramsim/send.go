@@ -25,7 +25,13 @@ type SentMessage struct {
 	// Keyboard is the inline keyboard under the message, row by row; nil
 	// when it has none (or an edit removed it).
 	Keyboard [][]InlineButton
-	Edits    int // edits Telegram accepted
+	// ReplyKeyboard is the keyboard the message put in place of the
+	// customer's letters; nil when it brought none.
+	ReplyKeyboard *ReplyKeyboard
+	// RemovedKeyboard: the message took the reply keyboard away
+	// (remove_keyboard).
+	RemovedKeyboard bool
+	Edits           int // edits Telegram accepted
 }
 
 // Sent returns the messages the bot sent, oldest first.
@@ -35,9 +41,10 @@ func (s *Server) Sent() []SentMessage {
 	return append([]SentMessage(nil), s.sent...)
 }
 
-// sendMessage checks a message the way Telegram does (a chat that exists,
-// text that is neither empty nor too long, a reply to a message that
-// exists), records it and answers with the Message.
+// sendMessage checks a message the way Telegram does (a chat that exists
+// and has not blocked the bot, text that is neither empty nor too long, a
+// reply to a message that exists, buttons the chat allows), records it and
+// answers with the Message.
 func (s *Server) sendMessage(_ *http.Request, p map[string]string) answer {
 	chatID, err := strconv.ParseInt(p["chat_id"], 10, 64)
 	if err != nil {
@@ -63,6 +70,13 @@ func (s *Server) sendMessage(_ *http.Request, p map[string]string) answer {
 	if c == nil {
 		return fail(http.StatusBadRequest, "Bad Request: chat not found")
 	}
+	if c.blocked {
+		return fail(http.StatusForbidden, describe(http.StatusForbidden, 0))
+	}
+	reply, err := parseReplyMarkup(p["reply_markup"], c.object["type"] == "private")
+	if err != nil {
+		return fail(http.StatusBadRequest, "Bad Request: "+err.Error())
+	}
 	if replyTo != 0 && (replyTo < 1 || replyTo > c.lastMsg) {
 		if !withoutReply {
 			return fail(http.StatusBadRequest, "Bad Request: message to be replied not found")
@@ -74,7 +88,14 @@ func (s *Server) sendMessage(_ *http.Request, p map[string]string) answer {
 	s.sent = append(s.sent, SentMessage{
 		ChatID: chatID, Text: text, ReplyTo: replyTo, ParseMode: p["parse_mode"],
 		MessageID: c.lastMsg, At: now, Keyboard: keyboard,
+		ReplyKeyboard: reply.keyboard, RemovedKeyboard: reply.remove,
 	})
+	switch {
+	case reply.keyboard != nil:
+		c.keyboard = reply.keyboard
+	case reply.remove:
+		c.keyboard = nil
+	}
 	s.notifyLocked()
 	msg := messageObject(s.sent[len(s.sent)-1], c.object)
 	if replyTo != 0 {

@@ -3,10 +3,10 @@
 // go-telegram-bot-api client can be driven without the internet.
 //
 // Tests, end-to-end runs of the binary and `caredesk demo` use it to play
-// the customer (CustomerWrites, PressButton, Push), to watch what the bot
-// sent (Sent, Message, Answers, Calls) and to break the network on
-// purpose (FailNext, FailWhere, SetDown). It is ordinary code, not a test
-// helper, because the shipped demo runs it.
+// the customer (CustomerWrites, PressButton, ShareContact, BlockBot, Push),
+// to watch what the bot sent (Sent, Message, Answers, Calls) and to break
+// the network on purpose (FailNext, FailWhere, SetDown). It is ordinary
+// code, not a test helper, because the shipped demo runs it.
 package telegramsim
 
 import (
@@ -39,6 +39,9 @@ type User struct {
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name,omitempty"`
 	Username  string `json:"username,omitempty"`
+	// LanguageCode is the IETF tag of the language of the customer's app
+	// ("tr", "pt-br"), which Telegram puts in every "from"; "" for none.
+	LanguageCode string `json:"language_code,omitempty"`
 }
 
 // Server is a running simulator. All methods are safe for concurrent use.
@@ -64,6 +67,7 @@ type Server struct {
 	queries queries // callback queries of pressed buttons; see PressButton
 	polls   pollState
 	hook    webhook
+	allowed []string // allowed_updates; nil: Telegram's default (see allowed.go)
 }
 
 // fault is a FailNext: the next n calls of a method fail with code.
@@ -82,8 +86,10 @@ type rule struct {
 // "chat not found" and to hand out message ids the way Telegram does, one
 // counter per chat shared by both sides.
 type chat struct {
-	object  map[string]any // the chat as updates showed it
-	lastMsg int
+	object   map[string]any // the chat as updates showed it
+	lastMsg  int
+	keyboard *ReplyKeyboard // the reply keyboard the customer has, nil for none; see ShareContact
+	blocked  bool           // the customer blocked the bot; see BlockBot
 }
 
 // New starts a simulator for the bot token on a free loopback port.

@@ -43,14 +43,7 @@ func (s *Server) CustomerWrites(chatID int64, from User, text string) (updateID 
 	if from.ID == 0 {
 		from.ID = chatID
 	}
-	chatObj := map[string]any{"id": chatID, "type": "private", "first_name": from.FirstName}
-	if from.LastName != "" {
-		chatObj["last_name"] = from.LastName
-	}
-	if from.Username != "" {
-		chatObj["username"] = from.Username
-	}
-	msg := map[string]any{"from": from, "chat": chatObj, "text": text}
+	msg := map[string]any{"from": from, "chat": privateChat(chatID, from), "text": text}
 	if strings.HasPrefix(text, "/") {
 		cmd, _, _ := strings.Cut(text, " ")
 		msg["entities"] = []map[string]any{{"type": "bot_command", "offset": 0, "length": len(utf16.Encode([]rune(cmd)))}}
@@ -63,7 +56,9 @@ func (s *Server) CustomerWrites(chatID int64, from User, text string) (updateID 
 // update_id it was given (any update_id in update is replaced: ids rise in
 // the order updates are pushed). In "message" and "channel_post", a missing
 // message_id is the chat's next one and a missing date is now. Chats that
-// appear in messages become known, so the bot can write to them. Push
+// appear in messages become known, so the bot can write to them. An update
+// of a kind the bot left out of its allowed_updates is not queued, as
+// Telegram makes none, though it uses up its id (see AllowedUpdates). Push
 // panics if update cannot be encoded as JSON: that is a bug in the caller.
 func (s *Server) Push(update map[string]any) (updateID int) {
 	u := normalize(update)
@@ -82,6 +77,9 @@ func (s *Server) pushLocked(u map[string]any) (updateID int) {
 		if msg, isMap := u[key].(map[string]any); isMap {
 			s.learnChatLocked(msg, key == "message" || key == "channel_post")
 		}
+	}
+	if !s.wantsLocked(u) {
+		return id // Telegram does not make updates the bot did not ask for
 	}
 	raw, err := json.Marshal(u)
 	if err != nil {
@@ -219,6 +217,9 @@ func (s *Server) getUpdates(r *http.Request, p map[string]string) answer {
 	defer s.mu.Unlock()
 	if s.hook.url != "" {
 		return fail(http.StatusConflict, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+	}
+	if err := s.allowLocked(p); err != nil {
+		return fail(http.StatusBadRequest, "Bad Request: "+err.Error())
 	}
 	s.polls.gen++
 	gen, hookGen := s.polls.gen, s.hook.gen

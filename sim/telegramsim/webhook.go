@@ -50,6 +50,9 @@ func (s *Server) setWebhook(_ *http.Request, p map[string]string) answer {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.allowLocked(p); err != nil {
+		return fail(http.StatusBadRequest, "Bad Request: "+err.Error())
+	}
 	s.dropPendingLocked(p)
 	s.hook = webhook{url: raw, secret: secret, gen: s.hook.gen + 1}
 	s.notifyLocked()
