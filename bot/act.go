@@ -110,6 +110,10 @@ func (b *Bot) apply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 		return b.resolve(tx, a.Agent, t, now)
 	case DoShow:
 		return b.show(tx, t, now)
+	case DoCall, DoCallDone:
+		return b.call(tx, a, t, now)
+	case DoPrivate:
+		return b.private(tx, a, t, now)
 	}
 	return "", Errorf(EINVALID, "I don't know how to %q. Try /desk help.", a.Verb)
 }
@@ -189,6 +193,9 @@ func (b *Bot) reply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	if err := tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: SendReply, TicketID: t.ID, MessageID: m.ID, NextAt: now, CreatedAt: now}); err != nil {
 		return "", err
 	}
+	if err := b.hint(tx, a, t, a.Text, now); err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("Sending your reply to %s on %s; a ✔ appears on it in the thread once delivered.", t.Customer.displayName(), NetworkOf(t)), nil
 }
 
@@ -263,6 +270,9 @@ func (b *Bot) transfer(tx Tx, a Action, t Ticket, now time.Time) (string, error)
 		return "", err
 	}
 	if err := b.notice(tx, t, fmt.Sprintf("%s handed #%d over to %s.", Mention(a.Agent), t.ID, Mention(a.To)), now); err != nil {
+		return "", err
+	}
+	if err := b.speak(tx, t, SayHandover, a.To.ID, now); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("#%d is %s's now; they have been told in the thread.", t.ID, Mention(a.To)), nil

@@ -22,6 +22,9 @@ const (
 	DoOverride Verb = "rota override" // put To on duty From–Until
 	DoSwap     Verb = "rota swap"     // exchange To's and Other's next shifts
 	DoUndo     Verb = "rota undo"     // take back the newest rota change
+	DoCall     Verb = "call"          // ask the customer for a number to call them on
+	DoCallDone Verb = "call done"     // record a call made, with what was agreed (Text)
+	DoPrivate  Verb = "private"       // move a public conversation to a private one
 )
 
 // Action is one thing an agent did on the desk: a slash command, a button,

@@ -31,6 +31,8 @@ type Policy struct {
 	Rating RatingPolicy
 	// Digest is when the desk posts its figures by itself.
 	Digest DigestPolicy
+	// Customer is how caredesk speaks to customers.
+	Customer CustomerPolicy
 }
 
 // DefaultPolicy is a one-hour first response and a seven-day reopen window.
@@ -45,6 +47,7 @@ func DefaultPolicy() Policy {
 		HighReach:    10_000,
 		Rating:       DefaultRatingPolicy(),
 		Digest:       DefaultDigestPolicy(),
+		Customer:     DefaultCustomerPolicy(),
 	}
 }
 
@@ -121,7 +124,7 @@ func (b *Bot) Receive(ctx context.Context, in Inbound) error {
 		if in.Hello {
 			return tx.Enqueue(&Delivery{
 				Destination: sourceQueue(in.Source, in.Conversation), Job: SendGreeting,
-				Source: in.Source, Conversation: in.Conversation, Text: b.policy.Greeting,
+				Source: in.Source, Conversation: in.Conversation, Text: b.greeting(in.Language),
 				NextAt: now, CreatedAt: now,
 			})
 		}
@@ -138,11 +141,18 @@ func (b *Bot) Receive(ctx context.Context, in Inbound) error {
 func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 	t, err := tx.LatestTicket(in.Source, in.Conversation, in.Customer.ID)
 	switch {
-	case ErrorCode(err) == ENOTFOUND,
-		err == nil && t.State == Resolved && now.Sub(t.ResolvedAt) > b.policy.ReopenWindow:
-		return b.open(tx, in, now)
+	case ErrorCode(err) == ENOTFOUND:
+		if in.Contact != nil {
+			return nil // a number with no ticket to go with: nobody asked
+		}
+		return b.open(tx, in, nil, now)
+	case err == nil && t.State == Resolved && now.Sub(t.ResolvedAt) > b.policy.ReopenWindow && in.Contact == nil:
+		return b.open(tx, in, &t, now)
 	case err != nil:
 		return err
+	}
+	if in.Contact != nil {
+		return b.contact(tx, in, t, now)
 	}
 	m := Message{TicketID: t.ID, Kind: FromCustomer, Author: in.Customer.ID, AuthorName: in.Customer.Name, Text: in.Text, SourceRef: in.MessageID, At: in.At}
 	if ok, err := b.comment(tx, t, &m, now); err != nil || ok {
@@ -176,17 +186,20 @@ func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 	if in.MessageID != "" {
 		t.LastInbound = in.MessageID
 	}
+	if in.Language != "" {
+		t.Language = in.Language // they may switch; answer in the latest
+	}
 	t.Customer = in.Customer
 	t.UpdatedAt = now
 	return tx.SaveTicket(t)
 }
 
-func (b *Bot) open(tx Tx, in Inbound, now time.Time) error {
+func (b *Bot) open(tx Tx, in Inbound, previous *Ticket, now time.Time) error {
 	t := Ticket{
 		Source: in.Source, Conversation: in.Conversation, Customer: in.Customer,
 		Network: in.Network, PostURL: in.PostURL, Language: in.Language,
 		Text: in.Text, State: Open, LastInbound: in.MessageID,
-		OpenedAt: now, UpdatedAt: now,
+		OpenedAt: now, UpdatedAt: now, Private: in.Private, TimeZone: in.TimeZone,
 	}
 	sla := b.policy.SLA(in.Source)
 	t.Deadline = b.after(now, sla.FirstResponse, sla.BusinessHours)
@@ -206,6 +219,9 @@ func (b *Bot) open(tx Tx, in Inbound, now time.Time) error {
 		return err
 	}
 	if err := tx.Enqueue(b.desk(PostTicket, t.ID, 0, now)); err != nil {
+		return err
+	}
+	if err := b.acknowledge(tx, t, previous, now); err != nil {
 		return err
 	}
 	// After the root, so that the page lands in the ticket's thread. A team

@@ -63,6 +63,7 @@ type Courier struct {
 	grace    time.Duration
 	observe  func(job Job, outcome string, took time.Duration)
 	reporter Reporter
+	speech   Speech
 	every    time.Duration     // how often a repeated problem is summarised in the log
 	quiet    *quietlog.Limiter // for problems a failing store repeats on every try
 
@@ -383,6 +384,10 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 		}
 	case SendReport:
 		return c.sendReport(ctx, d)
+	case SendNotice:
+		return c.sendNotice(ctx, d, t)
+	case MovePrivate:
+		return c.movePrivate(ctx, d, t)
 	default:
 		return Permanent(fmt.Errorf("unknown job %q", d.Job))
 	}
@@ -455,10 +460,14 @@ func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message
 	if err != nil {
 		return err
 	}
+	if t.Blocked {
+		return Permanent(errBlocked)
+	}
 	text := m.Text
 	if namer, ok := c.desk.(Namer); ok {
 		text = namer.Names(ctx, text)
 	}
+	text = c.sign(ctx, t, m, text)
 	ref, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: text, MessageID: m.ID, AgentName: m.AuthorName, Key: d.Key()})
 	if err != nil {
 		return err
@@ -596,4 +605,21 @@ func (c *Courier) notAsked(tx Tx, d Delivery, cause error, now time.Time) error 
 		return err
 	}
 	return tx.Enqueue(&Delivery{Destination: deskQueue, Job: UpdateTicket, TicketID: t.ID, NextAt: now, CreatedAt: now})
+}
+
+// sign ends a reply with its author's first name in the customer's
+// language ("— Ayşe"), so the customer knows a person answered; without a
+// name the reply goes as written.
+func (c *Courier) sign(ctx context.Context, t Ticket, m Message, text string) string {
+	if !c.speech.Sign || c.speech.Voice == nil {
+		return text
+	}
+	name := c.firstName(ctx, m.Author)
+	if name == "" {
+		name = firstWord(m.AuthorName)
+	}
+	if name == "" {
+		return text
+	}
+	return text + "\n\n" + c.speech.Voice.Say(t.Language, SaySignature, Words{Agent: name})
 }

@@ -23,6 +23,8 @@ const (
 	SendGreeting  Job = "send_greeting"  // the answer to a conversation opener (/start)
 	Announce      Job = "announce"       // a message of its own in the desk channel (hand-overs)
 	DirectMessage Job = "direct_message" // a private message to one agent (on-call pings)
+	SendNotice    Job = "send_notice"    // caredesk's own words to a ticket's customer: Text names the Phrase, Agent who {agent} is
+	MovePrivate   Job = "move_private"   // take the ticket's public conversation private (Agent asked)
 	AskRating     Job = "ask_rating"     // the satisfaction question to the customer of a resolved ticket
 	SendReport    Job = "send_report"    // figures and charts, rendered when delivered (Reporter), to one agent or the channel
 )

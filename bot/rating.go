@@ -94,7 +94,7 @@ func (p RatingPolicy) asks(t Ticket) bool {
 // (a newer ticket), they were asked already, or the last reply could not
 // reach them (they blocked the bot or left).
 func (b *Bot) askRating(tx Tx, t Ticket, now time.Time) error {
-	if t.State != Resolved || !b.policy.Rating.asks(t) {
+	if t.State != Resolved || !b.policy.Rating.asks(t) || t.Blocked {
 		return nil
 	}
 	latest, err := tx.LatestTicket(t.Source, t.Conversation, t.Customer.ID)
@@ -120,8 +120,12 @@ func (b *Bot) askRating(tx Tx, t Ticket, now time.Time) error {
 	if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "rating_asked", At: now}); err != nil {
 		return err
 	}
+	question := b.policy.Rating.Question
+	if v := b.policy.Customer.Voice; v != nil {
+		question = v.Say(t.Language, SayRating, Words{})
+	}
 	return tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: AskRating, TicketID: t.ID,
-		Text: b.policy.Rating.Question, NextAt: now, CreatedAt: now})
+		Text: question, NextAt: now, CreatedAt: now})
 }
 
 // Rate records a customer's satisfaction score on the ticket asked about.
@@ -169,6 +173,9 @@ func (b *Bot) Rate(ctx context.Context, r Rating) error {
 		if !low || b.policy.Rating.FollowUp == "" {
 			return nil
 		}
+		if b.policy.Customer.Voice != nil {
+			return b.speak(tx, t, SayFollowUp, "", now)
+		}
 		return tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: SendGreeting, TicketID: t.ID,
 			Source: t.Source, Conversation: t.Conversation, Text: b.policy.Rating.FollowUp, NextAt: now, CreatedAt: now})
 	})
@@ -204,5 +211,3 @@ func (b *Bot) comment(tx Tx, t Ticket, m *Message, now time.Time) (ok bool, err 
 	return true, b.notice(tx, t, fmt.Sprintf("💬 %s, the customer explained their %d/5 for #%d (above). The ticket stays resolved; if it needs more, claim and reply.",
 		Mention(t.Owner), t.Rating, t.ID), now)
 }
-
-func (b *Bot) reachable(ctx context.Context, r Reachability) error { return nil }

@@ -149,6 +149,14 @@ var shipped = map[string]map[bot.Phrase]string{
 	},
 }
 
+// someone stands in for {agent} when the desk does not know the agent's
+// name: a sentence keeps its subject, and says a person does it.
+var someone = map[string]string{
+	"en": "someone from our team", "tr": "ekibimizden biri", "ro": "un coleg din echipă", "pl": "ktoś z naszego zespołu",
+	"bg": "колега от екипа", "de": "jemand aus unserem Team", "es": "alguien de nuestro equipo",
+	"fr": "quelqu'un de notre équipe", "ru": "кто-то из нашей команды", "uk": "хтось із нашої команди",
+}
+
 // weekdays are the days' names in each language, Sunday first as Go's
 // time.Weekday counts, as a deadline on another day is written.
 var weekdays = map[string][7]string{

@@ -178,10 +178,14 @@ func (v *Voice) Language(lang string) string {
 func (v *Voice) Say(lang string, p bot.Phrase, w bot.Words) string {
 	l := v.Language(lang)
 	text := v.texts[l][p]
-	values := map[string]string{"name": w.Name, "agent": w.Agent, "due": v.due(l, w)}
+	agent := w.Agent
+	if agent == "" && p != bot.SaySignature {
+		agent = someone[l]
+	}
+	values := map[string]string{"name": w.Name, "agent": agent, "due": v.due(l, w)}
 	for _, name := range placeholders[p] {
 		if val := values[name]; val != "" {
-			text = strings.ReplaceAll(text, "{"+name+"}", val)
+			text = fill(l, text, "{"+name+"}", val)
 			continue
 		}
 		for _, gap := range []string{", {" + name + "}", " {" + name + "}", "{" + name + "}"} {
@@ -242,4 +246,36 @@ func lower(lang, s string) string {
 		tag = language.Und
 	}
 	return cases.Lower(tag).String(s)
+}
+
+func capitalize(lang, s string) string {
+	r := []rune(s)
+	if len(r) == 0 {
+		return s
+	}
+	tag, err := language.Parse(lang)
+	if err != nil {
+		tag = language.Und
+	}
+	return cases.Upper(tag).String(string(r[0])) + string(r[1:])
+}
+
+// fill puts val for each placeholder in text, capitalised where it starts
+// a sentence.
+func fill(lang, text, placeholder, val string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(text, placeholder)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		before := strings.TrimRight(b.String()+text[:i], " ")
+		v := val
+		if before == "" || strings.HasSuffix(before, ".") || strings.HasSuffix(before, "!") || strings.HasSuffix(before, "?") {
+			v = capitalize(lang, val)
+		}
+		b.WriteString(text[:i] + v)
+		text = text[i+len(placeholder):]
+	}
 }

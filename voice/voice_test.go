@@ -90,6 +90,9 @@ func TestSay(t *testing.T) {
 		{"pl", bot.SayAck, bot.Words{Name: "Łukasz", Due: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), Zone: time.UTC, Now: now},
 			"Dziękujemy, Łukasz, mamy Twoją wiadomość. Ktoś z naszego zespołu odpowie Ci tutaj — najpóźniej: poniedziałek, 09:00."},
 		{"bg", bot.SaySignature, bot.Words{Agent: "Светла"}, "— Светла"},
+		{"en", bot.SayHandover, bot.Words{}, "Someone from our team is taking over from here and has everything you told us, so you won't need to repeat it."},
+		{"tr", bot.SayCall, bot.Words{}, "Telefonda konuşmak daha hızlı olabilir. Ekibimizden biri sizi arayabilir mi? Numaranızı paylaşmak için aşağıdaki düğmeye dokunun; numaranız sadece ekibimizde kalır."},
+		{"en", bot.SaySignature, bot.Words{}, "—"},
 		{"ro", bot.SayHandover, bot.Words{Agent: "Ștefan"}, "De acum se ocupă Ștefan, care știe tot ce ne-ați spus, așa că nu trebuie să repetați nimic."},
 	}
 	for _, tt := range tests {
