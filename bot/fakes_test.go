@@ -203,6 +203,7 @@ type world struct {
 	clock   *clock
 	desk    *desk
 	tg      *customers
+	dc      *opener // a Discord-like source, for worlds that wire it
 	bot     *bot.Bot
 	courier *bot.Courier
 }
@@ -227,7 +228,7 @@ func newWorldWith(t *testing.T, policy bot.Policy, now time.Time) *world {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
-	w := &world{t: t, db: db, clock: &clock{now: now}, desk: newDesk(), tg: &customers{}}
+	w := &world{t: t, db: db, clock: &clock{now: now}, desk: newDesk(), tg: &customers{}, dc: &opener{}}
 	w.desk.clock = w.clock
 	quiet := slog.New(slog.DiscardHandler)
 	w.courier = bot.NewCourier(db, w.desk, map[string]bot.Source{"telegram": w.tg},
