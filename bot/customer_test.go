@@ -180,7 +180,9 @@ func TestCall(t *testing.T) {
 // opener is a Discord-like source where a public post can go private.
 type opener struct{ customers }
 
-func (o *opener) OpenPrivate(_ context.Context, t bot.Ticket) (string, error) { return "dm-" + t.Customer.ID, nil }
+func (o *opener) OpenPrivate(_ context.Context, t bot.Ticket) (string, error) {
+	return "dm-" + t.Customer.ID, nil
+}
 
 func TestMovePrivate(t *testing.T) {
 	w := spoken(t, time.Date(2026, 12, 4, 11, 0, 0, 0, istanbul).UTC())
@@ -242,7 +244,9 @@ func TestBlockedCustomer(t *testing.T) {
 	if n := len(slices.DeleteFunc(slices.Clone(thread), func(s string) bool { return !strings.HasPrefix(s, "🚫 The customer blocked the bot") })); n != 1 {
 		t.Errorf("told %d times that the customer blocked the bot: %q", n, thread)
 	}
-	if !slices.ContainsFunc(thread, func(s string) bool { return strings.Contains(s, "NOT delivered") && strings.Contains(s, "blocked the bot") }) {
+	if !slices.ContainsFunc(thread, func(s string) bool {
+		return strings.Contains(s, "NOT delivered") && strings.Contains(s, "blocked the bot")
+	}) {
 		t.Errorf("the failed reply is not shown at once: %q", thread)
 	}
 	block(false, "u2")
