@@ -116,7 +116,7 @@ func TestCustomersMessagesBecomeComplaints(t *testing.T) {
 	want := []bot.Inbound{
 		{Source: "discord", MessageID: m1, Conversation: support, Customer: bot.Customer{ID: jane, Name: "Jane Doe", Handle: "jane"}, Text: "My parcel is lost @everyone"},
 		{Source: "discord", MessageID: m2, Conversation: complaints, Customer: bot.Customer{ID: bob, Name: "bob", Handle: "bob"}},
-		{Source: "discord", MessageID: m3, Conversation: sim.DMChannel(jane), Customer: bot.Customer{ID: jane, Name: "Jane Doe", Handle: "jane"}, Text: "hello in private"},
+		{Source: "discord", MessageID: m3, Conversation: sim.DMChannel(jane), Customer: bot.Customer{ID: jane, Name: "Jane Doe", Handle: "jane"}, Text: "hello in private", Private: true},
 		{Source: "discord", MessageID: m4, Conversation: "700000000000000003", Customer: bot.Customer{ID: jane, Name: "Jane Doe", Handle: "jane"}, Text: "in a thread of #support"},
 	}
 	if len(got) != len(want) {

@@ -29,8 +29,11 @@ func refused(err error) bool {
 
 // inbound converts a customer's message into what the core receives: its
 // words, the addresses of its files (the core lists them under the text),
-// and, in a server, the link that opens the message on Discord. ok is false
-// for a message with nothing to read (an embed, a poll).
+// and, in a server, the link that opens the message on Discord. A DM (no
+// guild) is private, the customer's alone with the brand; a message in a
+// channel or its threads is public. Discord tells a bot neither the
+// author's locale nor their zone, so Language and TimeZone stay "". ok is
+// false for a message with nothing to read (an embed, a poll).
 func inbound(m *discordgo.Message) (bot.Inbound, bool) {
 	text, files := words(m), files(m)
 	if (text == "" && len(files) == 0) || m.Author == nil {
@@ -48,6 +51,7 @@ func inbound(m *discordgo.Message) (bot.Inbound, bool) {
 		Text:         text,
 		At:           m.Timestamp.UTC(),
 		Attachments:  files,
+		Private:      m.GuildID == "",
 	}
 	if m.GuildID != "" {
 		in.PostURL = "https://discord.com/channels/" + m.GuildID + "/" + m.ChannelID + "/" + m.ID
@@ -114,7 +118,9 @@ func content(m *discordgo.Message) string {
 //
 // With purpose ForRating, the (last) message carries one row of five buttons, 1
 // (bad) to 5 (great), whose presses come back through Run as ratings of
-// m.Ticket (see Options.Rater).
+// m.Ticket (see Options.Rater). Every other purpose is words alone: Discord
+// has no button that shares a phone number (ForCall), and going private
+// is OpenPrivate's (ForPrivate).
 func (d *Discord) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if !snowflake.MatchString(m.Conversation) {
 		return "", bot.Permanent(fmt.Errorf("%q is not a Discord channel id, so the message cannot be delivered", m.Conversation))
@@ -169,7 +175,7 @@ func sendError(channel string, err error) error {
 	why := ""
 	switch {
 	case code == discordgo.ErrCodeCannotSendMessagesToThisUser:
-		why = "the customer takes no direct messages from the bot (they left the server, blocked it, or turned DMs off)"
+		why = "the customer takes no direct messages from the bot (they left the server, blocked it, or turned DMs off); if they wrote in a channel too, ask them there to allow DMs from the server's members, or answer there"
 	case code == discordgo.ErrCodeMissingPermissions || code == discordgo.ErrCodeMissingAccess:
 		why = "the bot may not write in that channel: let its role View Channel, Send Messages and Read Message History there"
 	case code == discordgo.ErrCodeUnknownChannel || status == http.StatusNotFound:
