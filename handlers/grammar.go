@@ -85,6 +85,9 @@ var Commands = []Command{
 		{Name: "one", Kind: ArgUser, Summary: "one person, as an @mention"},
 		{Name: "other", Kind: ArgUser, Summary: "the other, as an @mention"}}},
 	{bot.DoUndo, "Take back the newest change of the rota.", nil},
+	{bot.DoCall, "Ask the customer for a number to call them on (private conversations).", []Arg{ticketArg}},
+	{bot.DoCallDone, "Record a call you made, with what was agreed.", []Arg{ticketArg, {Name: "agreed", Kind: ArgText, Summary: "what was agreed", Optional: true}}},
+	{bot.DoPrivate, "Move a public conversation to a private one (Discord DM; bridges get move_private).", []Arg{ticketArg}},
 	{DoReport, "Response rate and time to first answer, with charts in your direct messages.", reportArgs},
 	{DoExport, "The tickets of a period as a CSV file in your direct messages.", reportArgs[:2]},
 	{Help, "Show this help.", nil},
@@ -196,6 +199,9 @@ func Parse(line string) (bot.Action, error) {
 			}
 			times++
 		case ArgText:
+			if rest == "" && arg.Optional {
+				continue
+			}
 			if rest == "" {
 				return bot.Action{}, bot.Errorf(bot.EINVALID, "Add the %s after the ticket number: %s", arg.Name, cmd.Usage())
 			}

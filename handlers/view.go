@@ -96,6 +96,12 @@ func NewViewWith(t bot.Ticket, now time.Time, highReach int) View {
 	if t.Reopens > 0 && t.State != bot.Resolved {
 		v.Status += " Reopened: the customer wrote again."
 	}
+	if t.Phone != "" {
+		v.Status += " 📞 Shared a number: " + bot.Quote(t.Phone) + "."
+	}
+	if t.Blocked {
+		v.Status += " 🚫 The customer blocked the bot: replies cannot reach them."
+	}
 	switch {
 	case t.Rating > 0:
 		v.Status += " Customer's rating: " + Stars(t.Rating) + " " + strconv.Itoa(t.Rating) + "/5."
