@@ -156,3 +156,6 @@ func TestSendShowsButtonsOnlyForTheRating(t *testing.T) {
 		}
 	}
 }
+
+// The core moves tickets private through this interface.
+var _ bot.PrivateOpener = (*discord.Discord)(nil)
