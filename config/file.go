@@ -30,6 +30,18 @@ type File struct {
 	HighReach  int
 	Rating     bot.RatingPolicy // when customers are asked how it went (csat)
 	Digest     bot.DigestPolicy // when the desk posts its figures (reports)
+	// Language is the team's: customers whose language caredesk cannot
+	// match are answered in it.
+	Language string
+	// Messages are the team's own words for what caredesk says to
+	// customers, by language; Cliches more stock phrases.
+	Messages map[string]map[bot.Phrase]string
+	Cliches  map[string][]string
+	// Customer is how caredesk speaks to customers; its Voice is set by
+	// the caller from Voice().
+	Customer bot.CustomerPolicy
+
+	ratingWords map[bot.Phrase]string // csat's question and follow-up, when the file set them
 }
 
 // Webhook is one source that reaches caredesk through signed HTTP.
@@ -57,6 +69,8 @@ func defaultFile(sla time.Duration) File {
 		HighReach:  10_000,
 		Rating:     bot.DefaultRatingPolicy(),
 		Digest:     bot.DefaultDigestPolicy(),
+		Language:   "en",
+		Customer:   bot.DefaultCustomerPolicy(),
 	}
 }
 
@@ -155,12 +169,16 @@ func (p *parser) top(n *yaml.Node) {
 		"high_reach":     func(v *yaml.Node, path string) { p.f.HighReach = p.count(v, path) },
 		"csat":           p.csat,
 		"reports":        p.reports,
+		"language":       p.language,
+		"customers":      p.customers,
+		"messages":       p.messages,
+		"cliches":        p.cliches,
 	}
 	found := map[string]*yaml.Node{}
 	p.fields(n, "", keep(sections, found))
 	// Read in this order whatever the file's: wall-clock times need the
 	// zone, and a webhook's sla builds on the sla section.
-	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "csat", "reports"} {
+	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "language", "csat", "reports", "customers", "messages", "cliches"} {
 		if v, ok := found[name]; ok {
 			sections[name](v, name)
 		}

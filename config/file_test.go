@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,7 @@ func TestFileMistakesNameLineAndKey(t *testing.T) {
 		want string
 	}{
 		{"timezone: Mars/Olympus\n", `caredesk.yaml:1: timezone: "Mars/Olympus" is not a time zone`},
-		{"timezon: UTC\n", `caredesk.yaml:1: timezon: unknown setting; the settings here are business_hours, csat, escalation,`},
+		{"timezon: UTC\n", `caredesk.yaml:1: timezon: unknown setting; the settings here are business_hours, cliches, csat, customers, escalation,`},
 		{"business_hours:\n  mon-fry: 09:00-18:00\n", `caredesk.yaml:2: business_hours.mon-fry: "mon-fry" is not a day or a range of days`},
 		{"business_hours:\n  mon: 18:00-09:00\n", `caredesk.yaml:2: business_hours.mon: "18:00-09:00" is not a span of hours`},
 		{"holidays: [2026-13-01]\n", `caredesk.yaml:1: holidays[0]: "2026-13-01" is not a date`},
@@ -100,6 +101,13 @@ func TestFileMistakesNameLineAndKey(t *testing.T) {
 		{"csat:\n  question: \"\"\n", `caredesk.yaml:2: csat.question: expected text of 1 to 300 characters`},
 		{"reports:\n  weekly_digest: monday\n", `caredesk.yaml:2: reports.weekly_digest: "monday" is not a day and time: write it like "mon 09:00"`},
 		{"reports:\n  monthly_digest: noon\n", `caredesk.yaml:2: reports.monthly_digest: "noon" is not a time of day`},
+		{"language: klingon\n", `caredesk.yaml:1: language: "klingon" is not a language caredesk ships`},
+		{"messages:\n  tr:\n    ack: \"Aldık {isim}\"\n", `caredesk.yaml:3: messages.tr.ack: {isim} is not a placeholder of ack; it takes {name}, {due}`},
+		{"messages:\n  tr:\n    hello: Selam\n", `caredesk.yaml:3: messages.tr.hello: "hello" is not a message caredesk sends`},
+		{"messages:\n  it:\n    greeting: Ciao\n", `caredesk.yaml:2: messages.it: caredesk does not ship it, so it needs every message; missing: ack,`},
+		{"customers:\n  acknowledge: [telegram, webhook:forum]\n", `caredesk.yaml:2: customers.acknowledge[1]: "webhook:forum" is not a source`},
+		{"customers:\n  signature: maybe\n", `caredesk.yaml:2: customers.signature: "maybe" is not true or false`},
+		{"cliches:\n  tr: phrase\n", `caredesk.yaml:2: cliches.tr: expected a list of phrases`},
 		{"reports:\n  digest: weekly\n", `caredesk.yaml:2: reports.digest: unknown setting; the settings here are monthly_digest, weekly_digest`},
 		{"rota: [\n", `caredesk.yaml:1: did not find expected node content: fix the YAML syntax`},
 	}
@@ -173,5 +181,51 @@ reports:
 				t.Errorf("csat %+v, reports %+v\nwant %+v, %+v", f.Rating, f.Digest, tt.rating, tt.digest)
 			}
 		})
+	}
+}
+
+func TestTheTeamsVoice(t *testing.T) {
+	f, err := config.ParseFile("caredesk.yaml", []byte(`language: tr
+customers:
+  acknowledge: [telegram]
+  acknowledge_quiet: 2h
+  signature: false
+  same_replies: 5
+csat:
+  question: "Bizi 1 ile 5 arasında puanlar mısınız?"
+messages:
+  tr:
+    ack: "Sağ olun {name}, en geç {due} buradan yazıyoruz."
+  pl:
+    greeting: "Dzień dobry! Napisz, co się stało."
+cliches:
+  tr: ["müşteri memnuniyeti önceliğimizdir"]
+`), secrets, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Language != "tr" || !slices.Equal(f.Customer.Ack, []string{"telegram"}) || f.Customer.AckQuiet != 2*time.Hour || f.Customer.Sign || f.Customer.SameReplies != 5 {
+		t.Errorf("customers %+v, language %q", f.Customer, f.Language)
+	}
+	v, err := f.Voice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		lang string
+		p    bot.Phrase
+		want string
+	}{
+		{"tr", bot.SayAck, "Sağ olun Ayşe, en geç 14:30 buradan yazıyoruz."},
+		{"", bot.SayRating, "Bizi 1 ile 5 arasında puanlar mısınız?"},
+		{"pl", bot.SayGreeting, "Dzień dobry! Napisz, co się stało."},
+	} {
+		due := time.Date(2026, 12, 4, 14, 30, 0, 0, time.UTC)
+		if got := v.Say(c.lang, c.p, bot.Words{Name: "Ayşe", Due: due, Zone: time.UTC, Now: due}); got != c.want {
+			t.Errorf("Say(%s, %s) = %q, want %q", c.lang, c.p, got, c.want)
+		}
+	}
+	if got := v.Cliche("tr", "Müşteri memnuniyeti önceliğimizdir."); got == "" {
+		t.Error("the file's stock phrase is not known")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"caredesk/bot"
 )
 
 // csat reads how customers are asked how it went:
@@ -23,8 +25,14 @@ func (p *parser) csat(n *yaml.Node, path string) {
 	p.fields(n, path, map[string]func(*yaml.Node, string){
 		"enabled":        func(v *yaml.Node, path string) { enabled = p.flag(v, path) },
 		"delay":          func(v *yaml.Node, path string) { r.Delay = p.duration(v, path) },
-		"question":       func(v *yaml.Node, path string) { r.Question = p.text(v, path, 1, 300) },
-		"follow_up":      func(v *yaml.Node, path string) { r.FollowUp = p.text(v, path, 0, 1000) },
+		"question": func(v *yaml.Node, path string) {
+			r.Question = p.text(v, path, 1, 300)
+			p.rating(bot.SayRating, r.Question)
+		},
+		"follow_up": func(v *yaml.Node, path string) {
+			r.FollowUp = p.text(v, path, 0, 1000)
+			p.rating(bot.SayFollowUp, r.FollowUp)
+		},
 		"comment_window": func(v *yaml.Node, path string) { r.CommentWindow = p.duration(v, path) },
 		"low": func(v *yaml.Node, path string) {
 			if r.Low = p.count(v, path); r.Low > 4 {
@@ -121,4 +129,15 @@ func (p *parser) text(v *yaml.Node, path string, least, most int) string {
 		return ""
 	}
 	return s
+}
+
+// rating keeps csat's words as the team's language's message.
+func (p *parser) rating(ph bot.Phrase, text string) {
+	if text == "" {
+		return
+	}
+	if p.f.ratingWords == nil {
+		p.f.ratingWords = map[bot.Phrase]string{}
+	}
+	p.f.ratingWords[ph] = text
 }
