@@ -23,8 +23,8 @@ func (p *parser) csat(n *yaml.Node, path string) {
 	r := &p.f.Rating
 	enabled := true
 	p.fields(n, path, map[string]func(*yaml.Node, string){
-		"enabled":        func(v *yaml.Node, path string) { enabled = p.flag(v, path) },
-		"delay":          func(v *yaml.Node, path string) { r.Delay = p.duration(v, path) },
+		"enabled": func(v *yaml.Node, path string) { enabled = p.flag(v, path) },
+		"delay":   func(v *yaml.Node, path string) { r.Delay = p.duration(v, path) },
 		"question": func(v *yaml.Node, path string) {
 			r.Question = p.text(v, path, 1, 300)
 			p.rating(bot.SayRating, r.Question)
