@@ -143,11 +143,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	// Every part of the core writes through store, so that the ticket
 	// metrics hear of every first answer, breach and rating.
 	store := newTicketMetrics(m.reg, db).observe(db)
+	speech, err := cfg.File.Voice()
+	if err != nil {
+		return fmt.Errorf("the words for customers (CAREDESK_CONFIG): %w", err)
+	}
 	reports := &report.Service{Store: store, Calendar: cfg.File.Calendar, Sources: slices.Sorted(maps.Keys(nets.sources)), Log: log.With("part", "report")}
 	courier := bot.NewCourier(store, nets.desk, nets.sources,
 		bot.CourierLogger(log.With("part", "outbox")),
 		bot.CourierRetry(bot.Retry{Min: cfg.Retry.Min, Max: cfg.Retry.Max, GiveUpAfter: cfg.Retry.GiveUpAfter}),
-		bot.CourierObserver(m.delivered), bot.CourierReporter(reports))
+		bot.CourierObserver(m.delivered), bot.CourierReporter(reports),
+		bot.CourierSpeech(bot.Speech{Voice: speech, Zone: cfg.File.Calendar.Location, Sign: cfg.File.Customer.Sign}))
 	reports.Wake = courier.Wake
 	policy := bot.DefaultPolicy()
 	policy.SLA = cfg.File.SLAFor
@@ -158,6 +163,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	policy.ReopenWindow = cfg.ReopenWindow
 	policy.Rating = cfg.File.Rating
 	policy.Digest = cfg.File.Digest
+	policy.Customer = cfg.File.Customer
+	policy.Customer.Voice = speech
 	core = bot.New(store, bot.WithWake(courier.Wake), bot.WithPolicy(policy), bot.WithLogger(log))
 	inbound := m.counting(core, board.Heard)
 	runner := handlers.Runner{Actor: core, Reports: reports, Log: log}
