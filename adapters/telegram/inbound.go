@@ -28,7 +28,8 @@ type Receiver interface {
 // inbound converts an update into what the core receives. ok is false for
 // updates that carry no customer message: messages of bots, callback
 // queries, membership changes, service messages. Those are acknowledged
-// without reaching the core.
+// without reaching the core. A contact the customer shared (their number,
+// after /desk call, or anyone's card) comes as a Contact without text.
 func inbound(u tgbotapi.Update) (in bot.Inbound, ok bool) {
 	m, edited := u.Message, false
 	if m == nil && u.EditedMessage != nil {
@@ -53,6 +54,10 @@ func inbound(u tgbotapi.Update) (in bot.Inbound, ok bool) {
 		},
 		Text: text,
 		At:   time.Unix(int64(m.Date), 0).UTC(),
+		// The language of the customer's app, as Telegram tags it ("tr",
+		// "pt-br"); Telegram never says their time zone.
+		Language: strings.TrimSpace(m.From.LanguageCode),
+		Private:  m.Chat.IsPrivate(), // groups and supergroups are public
 	}
 	if edited {
 		// An edit keeps the original's message_id; without one the core
@@ -61,6 +66,13 @@ func inbound(u tgbotapi.Update) (in bot.Inbound, ok bool) {
 		in.Text = "(edited) " + text
 		if m.EditDate != 0 {
 			in.At = time.Unix(int64(m.EditDate), 0).UTC()
+		}
+		return in, true
+	}
+	if c := m.Contact; c != nil {
+		in.Text, in.Contact = "", &bot.Contact{Phone: c.PhoneNumber, FirstName: c.FirstName, LastName: c.LastName}
+		if c.UserID != 0 {
+			in.Contact.UserID = strconv.FormatInt(c.UserID, 10)
 		}
 		return in, true
 	}

@@ -36,7 +36,7 @@ func janeSays(text string) *bot.Inbound {
 	return &bot.Inbound{
 		Source: "telegram", EventID: "501", MessageID: "7", Conversation: "42",
 		Customer: bot.Customer{ID: "42", Name: "Jane Doe", Handle: "jane"},
-		Text:     text, At: time.Unix(date, 0).UTC(),
+		Text:     text, At: time.Unix(date, 0).UTC(), Private: true,
 	}
 }
 
@@ -51,6 +51,25 @@ func TestUpdatesBecomeInbounds(t *testing.T) {
 	noLastName := janeSays("hi")
 	noLastName.Customer = bot.Customer{ID: "43", Name: "Bob"}
 	noLastName.Conversation = "43"
+	turkish := janeSays("kargom nerede?")
+	turkish.Language = "tr"
+	brazilian := janeSays("cadê meu pedido?")
+	brazilian.Language = "pt-br"
+	inGroup := janeSays("is the shop open?")
+	inGroup.Conversation, inGroup.Private = "-1001234567890", false
+	ownNumber := janeSays("")
+	ownNumber.Contact = &bot.Contact{Phone: "+905551234567", FirstName: "Jane", LastName: "Doe", UserID: "42"}
+	mumsCard := janeSays("")
+	mumsCard.Contact = &bot.Contact{Phone: "+48600100200", FirstName: "Mum", UserID: "1234"}
+	offTelegram := janeSays("")
+	offTelegram.Contact = &bot.Contact{Phone: "+15550100", FirstName: "Plumber"}
+	with := func(from map[string]any) map[string]any {
+		f := map[string]any{"id": 42, "is_bot": false, "first_name": "Jane", "last_name": "Doe", "username": "jane"}
+		for k, v := range from {
+			f[k] = v
+		}
+		return f
+	}
 
 	tests := []struct {
 		name   string
@@ -78,6 +97,12 @@ func TestUpdatesBecomeInbounds(t *testing.T) {
 			"old_chat_member": map[string]any{"status": "member", "user": map[string]any{"id": 1, "is_bot": true, "first_name": "b"}},
 			"new_chat_member": map[string]any{"status": "kicked", "user": map[string]any{"id": 1, "is_bot": true, "first_name": "b"}}}}, nil},
 		{"service message", map[string]any{"message": message(7, map[string]any{"new_chat_title": "Support"})}, nil},
+		{"the language of the customer's app", map[string]any{"message": message(7, map[string]any{"text": "kargom nerede?", "from": with(map[string]any{"language_code": "tr"})})}, turkish},
+		{"a regional language tag, as Telegram sends it", map[string]any{"message": message(7, map[string]any{"text": "cadê meu pedido?", "from": with(map[string]any{"language_code": " pt-br "})})}, brazilian},
+		{"a supergroup is not private", map[string]any{"message": message(7, map[string]any{"text": "is the shop open?", "chat": map[string]any{"id": -1001234567890, "type": "supergroup", "title": "Fans"}})}, inGroup},
+		{"the customer's own number", map[string]any{"message": message(7, map[string]any{"contact": map[string]any{"phone_number": "+905551234567", "first_name": "Jane", "last_name": "Doe", "user_id": 42}})}, ownNumber},
+		{"someone else's card", map[string]any{"message": message(7, map[string]any{"contact": map[string]any{"phone_number": "+48600100200", "first_name": "Mum", "user_id": 1234}})}, mumsCard},
+		{"a card of someone not on Telegram", map[string]any{"message": message(7, map[string]any{"contact": map[string]any{"phone_number": "+15550100", "first_name": "Plumber"}})}, offTelegram},
 	}
 	s := startSim(t)
 	c, _ := newClient(t, s, telegram.Options{WebhookURL: "https://caredesk.test/telegram/webhook", WebhookSecret: secret})
