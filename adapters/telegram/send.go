@@ -39,7 +39,10 @@ type progress struct {
 // breaks where possible, and the id of the last is returned. With
 // purpose ForRating, the message carries five buttons below, "1 😞" to "5 😀", whose
 // presses come back as ratings of m.Ticket (see Options.Rater), and quotes
-// nothing.
+// nothing. With purpose ForCall, the message brings a keyboard of one
+// button that shares the customer's phone number, which comes back as an
+// Inbound with a Contact; it quotes nothing either. Telegram offers that
+// button in private chats only, so in a group the question goes as words.
 //
 // When a later part fails, the parts already sent are remembered under
 // m.Key, so the retry continues where this attempt stopped instead of
@@ -62,7 +65,7 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 		return "", bot.Permanent(errors.New("the satisfaction question names no ticket, so its answer could not be counted"))
 	}
 	replyTo, _ := strconv.Atoi(m.ReplyTo) // not a message id: send without quoting
-	if m.Purpose == bot.ForRating {
+	if m.Purpose == bot.ForRating || m.Purpose == bot.ForCall {
 		replyTo = 0 // the question is about the whole conversation, not one message
 	}
 	parts := chunk.Split(m.Text, chunk.Limit{Max: maxMessageLen, Width: chunk.UTF16})
@@ -73,8 +76,12 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 		if i == 0 {
 			msg.ReplyToMessageID = replyTo
 		}
-		if m.Purpose == bot.ForRating && i == len(parts)-1 {
+		switch {
+		case i < len(parts)-1:
+		case m.Purpose == bot.ForRating:
 			msg.ReplyMarkup = ratingKeyboard(m.Ticket.ID)
+		case m.Purpose == bot.ForCall && chatID > 0: // users' ids, and so private chats', are positive; groups' are not
+			msg.ReplyMarkup = callKeyboard()
 		}
 		sent, err := c.sendOne(ctx, msg)
 		if err != nil {
@@ -85,6 +92,21 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	}
 	c.remember(m.Key, progress{})
 	return ref, nil
+}
+
+// callButton is the label of the button that shares the customer's number.
+// It is language-free, a phone, as the adapter does not know the words of
+// every customer's language; the question above it is in their language.
+const callButton = "📞"
+
+// callKeyboard replaces the customer's letters with the one button that
+// shares their phone number; it hides itself once pressed.
+func callKeyboard() tgbotapi.ReplyKeyboardMarkup {
+	return tgbotapi.ReplyKeyboardMarkup{
+		Keyboard:        [][]tgbotapi.KeyboardButton{{tgbotapi.NewKeyboardButtonContact(callButton)}},
+		OneTimeKeyboard: true,
+		ResizeKeyboard:  true, // one button, not a keyboard's height
+	}
 }
 
 // sendOne makes one sendMessage call.

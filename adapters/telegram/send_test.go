@@ -144,7 +144,8 @@ func TestSendClassifiesFailures(t *testing.T) {
 		says       string
 	}{
 		{"flood control", "42", func(s *telegramsim.Server) { s.FailNext("sendMessage", 1, 429, 7) }, false, 7 * time.Second, "slow down"},
-		{"blocked by the customer", "42", func(s *telegramsim.Server) { s.FailNext("sendMessage", 1, 403, 0) }, true, 0, "customer blocked the bot"},
+		{"blocked by the customer", "42", func(s *telegramsim.Server) { s.FailNext("sendMessage", 1, 403, 0) }, true, 0, "the customer blocked the bot"},
+		{"the customer blocked the bot in their app", "42", func(s *telegramsim.Server) { s.BlockBot(42, jane) }, true, 0, "(403 Forbidden: bot was blocked by the user): the customer blocked the bot"},
 		{"chat not found", "777", func(*telegramsim.Server) {}, true, 0, "never wrote to this bot"},
 		{"not a chat id", "discord:1", func(*telegramsim.Server) {}, true, 0, "not a Telegram chat id"},
 		{"Telegram fails", "42", func(s *telegramsim.Server) { s.FailNext("sendMessage", 1, 500, 0) }, false, 0, "tried again"},
