@@ -1,13 +1,15 @@
 // Package telegram connects caredesk to customers on Telegram through the
 // Bot API, with the go-telegram-bot-api library: it turns updates (by long
-// polling or a webhook) into bot.Inbound values, sends agents' replies, and
+// polling or a webhook) into bot.Inbound values, sends agents' replies,
 // asks the satisfaction question with five buttons whose presses become
-// bot.Rating values.
+// bot.Rating values, asks for a phone number with a button that shares it,
+// and tells the core when a customer blocks the bot (bot.Reachability).
 //
-// Two promises shape it. A complaint or a rating is acknowledged to
-// Telegram only after the core stored it: the polling offset moves, and
-// the webhook answers 200, only once Receive (or Rate) returned nil. And the bot token, which Telegram puts in
-// every URL, never appears in an error or a log line.
+// Two promises shape it. A complaint, a rating or a block is acknowledged
+// to Telegram only after the core stored it: the polling offset moves, and
+// the webhook answers 200, only once Receive (or Rate, or Reachable)
+// returned nil. And the bot token, which Telegram puts in every URL, never
+// appears in an error or a log line.
 package telegram
 
 import (
@@ -70,6 +72,11 @@ type Options struct {
 	// presses of its buttons), by polling and by webhook alike; the core's
 	// *bot.Bot. nil: answers are acknowledged and dropped.
 	Rater Rater
+	// Reacher hears that a customer blocked the bot in their private chat,
+	// or started it again (Telegram's my_chat_member), by polling and by
+	// webhook alike; the core's *bot.Bot. nil: the news is acknowledged
+	// and dropped, and replies to a blocked customer fail when sent.
+	Reacher Reacher
 }
 
 // Client talks to the Telegram Bot API for one bot. It is safe for
@@ -85,7 +92,8 @@ type Client struct {
 	backoff time.Duration
 	log     *slog.Logger
 	onState func(ok bool, reason string)
-	rater   Rater // nil: ratings are dropped
+	rater   Rater   // nil: ratings are dropped
+	reacher Reacher // nil: blocks are dropped
 
 	life context.Context // cancelled by Close: ends every call in flight
 	end  context.CancelFunc
@@ -114,6 +122,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		log:     o.Logger,
 		onState: o.OnState,
 		rater:   o.Rater,
+		reacher: o.Reacher,
 	}
 	if c.apiURL == "" {
 		c.apiURL = DefaultAPIURL

@@ -15,8 +15,9 @@ import (
 )
 
 // Poll receives updates by long polling and hands each customer message to
-// r, and each press of a rating button to Options.Rater, in order, until
-// ctx ends; then it returns nil.
+// r, each press of a rating button to Options.Rater and each block or
+// unblock of the bot to Options.Reacher, in order, until ctx ends; then it
+// returns nil.
 //
 // It keeps its own offset rather than using the library's GetUpdatesChan,
 // which confirms updates before anyone stored them. Here an update is
@@ -77,27 +78,16 @@ func (c *Client) Poll(ctx context.Context, r Receiver) error {
 	return nil
 }
 
-// receiveAll passes updates to r in order and returns the offset that
-// confirms the ones done. It stops at the first update the core could not
-// store.
+// receiveAll passes updates to the core in order and returns the offset
+// that confirms the ones done. It stops at the first update the core could
+// not store.
 func (c *Client) receiveAll(ctx context.Context, r Receiver, updates []tgbotapi.Update, offset int) (int, error) {
 	for _, u := range updates {
 		if u.UpdateID < offset {
 			continue // confirmed already; a well-behaved server never sends it
 		}
-		if in, ok := inbound(u); ok {
-			if err := r.Receive(ctx, in); err != nil {
-				if !refused(err) {
-					return u.UpdateID, err
-				}
-				c.log.Warn("the core refused a Telegram message; it is dropped", "update_id", u.UpdateID, "err", c.redact(err))
-			}
-		} else if q, rt, ok := rating(u); ok {
-			if err := c.rate(ctx, q, rt); err != nil {
-				return u.UpdateID, err
-			}
-		} else {
-			c.log.Debug("ignored a Telegram update that is no customer message", "update_id", u.UpdateID)
+		if err := c.take(ctx, r, u); err != nil {
+			return u.UpdateID, err
 		}
 		offset = u.UpdateID + 1
 	}
@@ -120,7 +110,7 @@ func (c *Client) getUpdates(ctx context.Context, offset int, short bool) ([]tgbo
 	if short {
 		timeout = 0
 	}
-	return api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Timeout: timeout})
+	return api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Timeout: timeout, AllowedUpdates: allowedUpdates})
 }
 
 // pollError explains the failures of getUpdates that need a person.

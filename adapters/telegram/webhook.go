@@ -31,6 +31,9 @@ func (c *Client) SetWebhook(ctx context.Context) error {
 	// The library's WebhookConfig (v5.5.1) predates secret_token, so the
 	// call is made by hand.
 	params := tgbotapi.Params{"url": c.hookURL, "secret_token": c.secret}
+	if err := params.AddInterface("allowed_updates", allowedUpdates); err != nil {
+		return err // a list of strings always encodes
+	}
 	if _, err := api.MakeRequest("setWebhook", params); err != nil {
 		var apiErr *tgbotapi.Error
 		if errors.As(err, &apiErr) {
@@ -60,15 +63,16 @@ type WebhookOptions struct {
 //	too_large    the body is over 1 MiB (413)
 //	malformed    the body is not a Telegram update (400)
 //	busy         the bodies being read hold the whole budget (503)
-//	unavailable  the core could not store the message or rating; Telegram pushes it again (500)
+//	unavailable  the core could not store the message, rating or block; Telegram pushes it again (500)
 type Counter interface {
 	Rejected(reason string)
 }
 
 // WebhookHandler returns the handler for the URL Telegram pushes updates to
 // (POST /telegram/webhook). It answers 200 only after r stored the message
-// (or Options.Rater the press of a rating button), and 500 when it could
-// not, so that Telegram delivers it again. Requests
+// (or Options.Rater the press of a rating button, or Options.Reacher a
+// block of the bot), and 500 when it could not, so that Telegram delivers
+// it again. Requests
 // without the right secret are turned away before their body is read, and
 // bodies are read within o.Bodies.
 func (c *Client) WebhookHandler(r Receiver, o WebhookOptions) http.Handler {
@@ -116,34 +120,13 @@ func (c *Client) WebhookHandler(r Receiver, o WebhookOptions) http.Handler {
 			refuse(w, http.StatusBadRequest, "malformed", "the body is not a Telegram update")
 			return
 		}
-		if q, rt, ok := rating(u); ok {
-			if err := c.rate(req.Context(), q, rt); err != nil {
-				quiet.Log(slog.LevelError, "store failed", "could not store a rating from Telegram; Telegram will push it again", "update_id", u.UpdateID, "err", c.redact(err))
-				if o.Counter != nil {
-					o.Counter.Rejected("unavailable")
-				}
-				http.Error(w, "not stored, try again", http.StatusInternalServerError)
-				return
+		if err := c.take(req.Context(), r, u); err != nil {
+			quiet.Log(slog.LevelError, "store failed", "could not store a Telegram update; Telegram will push it again", "update_id", u.UpdateID, "err", c.redact(err))
+			if o.Counter != nil {
+				o.Counter.Rejected("unavailable")
 			}
-			w.WriteHeader(http.StatusOK)
+			http.Error(w, "not stored, try again", http.StatusInternalServerError)
 			return
-		}
-		in, ok := inbound(u)
-		if !ok {
-			c.log.Debug("ignored a Telegram update that is no customer message", "update_id", u.UpdateID)
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		if err := r.Receive(req.Context(), in); err != nil {
-			if !refused(err) {
-				quiet.Log(slog.LevelError, "store failed", "could not store a Telegram update; Telegram will push it again", "update_id", u.UpdateID, "err", c.redact(err))
-				if o.Counter != nil {
-					o.Counter.Rejected("unavailable")
-				}
-				http.Error(w, "not stored, try again", http.StatusInternalServerError)
-				return
-			}
-			c.log.Warn("the core refused a Telegram message; it is dropped", "update_id", u.UpdateID, "err", c.redact(err))
 		}
 		w.WriteHeader(http.StatusOK)
 	})
