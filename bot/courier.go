@@ -580,7 +580,10 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		if err := tx.AddMessage(&n); err != nil {
 			return err
 		}
-		return tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: t.ID, MessageID: n.ID, NextAt: now, CreatedAt: now})
+		if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: t.ID, MessageID: n.ID, NextAt: now, CreatedAt: now}); err != nil {
+			return err
+		}
+		return c.fallback(tx, t, now)
 	})
 }
 
@@ -622,4 +625,20 @@ func (c *Courier) sign(ctx context.Context, t Ticket, m Message, text string) st
 		return text
 	}
 	return text + "\n\n" + c.speech.Voice.Say(t.Language, SaySignature, Words{Agent: name})
+}
+
+// fallback tells the customer, once per ticket, that an answer could not
+// reach them there, so they are not left waiting in silence; a network
+// that refused one message may take a short one. Not for a customer who
+// blocked the bot: nothing reaches them.
+func (c *Courier) fallback(tx Tx, t Ticket, now time.Time) error {
+	if c.speech.Voice == nil || t.Blocked {
+		return nil
+	}
+	fresh, err := tx.FirstSight(fmt.Sprintf("fallback:%d", t.ID), now)
+	if err != nil || !fresh {
+		return err
+	}
+	return tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: SendNotice, TicketID: t.ID,
+		Text: string(SayFallback), NextAt: now, CreatedAt: now})
 }

@@ -255,3 +255,17 @@ func TestBlockedCustomer(t *testing.T) {
 		t.Errorf("after unblocking, the reply did not go")
 	}
 }
+
+func TestFallbackWhenAReplyFails(t *testing.T) {
+	w := spoken(t, time.Date(2026, 12, 4, 11, 0, 0, 0, istanbul).UTC())
+	w.writesIn(aysel, "tr", true, 1, "Kargom nerede?")
+	mustAct(t, w, bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice})
+	for range 2 { // twice refused: the customer hears of it once
+		w.tg.errs = []error{bot.Permanent(fmt.Errorf("Bad Request: message is too long"))}
+		mustAct(t, w, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: alice, Text: "Uzun bir yanıt."})
+	}
+	got := w.tg.texts()
+	if n := len(slices.DeleteFunc(slices.Clone(got), func(s string) bool { return !strings.HasPrefix(s, "Üzgünüz, yanıtımızı size buradan iletemedik.") })); n != 1 {
+		t.Errorf("the customer read %q; want the fallback once", got)
+	}
+}
