@@ -265,7 +265,9 @@ func TestFallbackWhenAReplyFails(t *testing.T) {
 		mustAct(t, w, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: alice, Text: "Uzun bir yanıt."})
 	}
 	got := w.tg.texts()
-	if n := len(slices.DeleteFunc(slices.Clone(got), func(s string) bool { return !strings.HasPrefix(s, "Üzgünüz, yanıtımızı size buradan iletemedik.") })); n != 1 {
+	if n := len(slices.DeleteFunc(slices.Clone(got), func(s string) bool {
+		return !strings.HasPrefix(s, "Üzgünüz, yanıtımızı size buradan iletemedik.")
+	})); n != 1 {
 		t.Errorf("the customer read %q; want the fallback once", got)
 	}
 }
