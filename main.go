@@ -132,7 +132,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		Announcer: health.AnnouncerFunc(func(ctx context.Context, text string) error { return core.Announce(ctx, text) }),
 		Logger:    log.With("part", "health"),
 	})
-	nets, err := connect(ctx, cfg, log, board, func(ctx context.Context, r bot.Rating) error { return core.Rate(ctx, r) })
+	nets, err := connect(ctx, cfg, log, board, lateCore{&core})
 	if err != nil {
 		return err
 	}

@@ -27,15 +27,20 @@ type networks struct {
 // connect opens and checks every network cfg names, so that a wrong token
 // stops caredesk at start with a sentence, not at the first complaint. The
 // desk and each source go on board, and report their state to it.
-// raterFunc takes customers' satisfaction scores for the sources. The
-// core is made after the networks are connected, so they get this, which
-// calls it then.
-type raterFunc func(ctx context.Context, r bot.Rating) error
+// lateCore is the core as the sources see it for what is not a message: a
+// customer's score, a customer blocking the bot. The core is made after
+// the networks are connected, so they get this, which reaches it then.
+type lateCore struct{ core **bot.Bot }
 
-// Rate hands r to the core.
-func (f raterFunc) Rate(ctx context.Context, r bot.Rating) error { return f(ctx, r) }
+// Rate hands a customer's score to the core.
+func (l lateCore) Rate(ctx context.Context, r bot.Rating) error { return (*l.core).Rate(ctx, r) }
 
-func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *health.Board, rater raterFunc) (*networks, error) {
+// Reachable tells the core a customer blocked the bot or started it again.
+func (l lateCore) Reachable(ctx context.Context, r bot.Reachability) error {
+	return (*l.core).Reachable(ctx, r)
+}
+
+func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *health.Board, core lateCore) (*networks, error) {
 	n := &networks{sources: map[string]bot.Source{}}
 	if cfg.Discord.Desk() || cfg.Discord.Source() {
 		// One gateway serves both roles: its state is the desk's and the
@@ -57,7 +62,7 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 			DeskChannelID: cfg.Discord.DeskChannelID, SourceChannelIDs: cfg.Discord.SourceChannelIDs,
 			AcceptDMs: cfg.Discord.AcceptDMs, APIURL: cfg.Discord.APIURL,
 			ClaimEmoji: cfg.Discord.ClaimEmoji, ResolveEmoji: cfg.Discord.ResolveEmoji,
-			HighReach: cfg.File.HighReach, Logger: log.With("network", "discord"), OnState: onState, Rater: rater,
+			HighReach: cfg.File.HighReach, Logger: log.With("network", "discord"), OnState: onState, Rater: core,
 		})
 		if err != nil {
 			return nil, err
@@ -92,7 +97,7 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL,
 			WebhookURL: cfg.Telegram.WebhookURL, WebhookSecret: cfg.Telegram.WebhookSecret,
 			PollTimeout: cfg.Telegram.PollTimeout, Logger: log.With("network", "telegram"),
-			OnState: part.Report, Rater: rater,
+			OnState: part.Report, Rater: core, Reacher: core,
 		})
 		if err != nil {
 			return nil, err
