@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"caredesk/sim/bridgesim"
+	"caredesk/sim/discordsim"
 	"caredesk/sim/slacksim"
 	"caredesk/sim/telegramsim"
 )
@@ -137,5 +138,59 @@ func TestBridgeMovesPrivate(t *testing.T) {
 		if rep.Kind == "move_private" && (rep.Ticket != 1 || !strings.HasPrefix(rep.Text, "Let's sort this out in private")) {
 			t.Errorf("move_private %+v", rep)
 		}
+	}
+}
+
+// TestBulgarianCustomerMovedToDM: Svetla complains in a brand's Discord
+// channel; the owner takes it to her DMs, where the answers go from then
+// on, in Bulgarian (the team's language: Discord does not say hers).
+func TestBulgarianCustomerMovedToDM(t *testing.T) {
+	d := newDiscord(t)
+	d.AddUser(discordsim.User{ID: "500000000000000009", Username: "svetla", GlobalName: "Светла Петрова"})
+	o := d.Options()
+	support := o.SourceChannelIDs[0]
+	path := filepath.Join(t.TempDir(), "caredesk.yaml")
+	if err := os.WriteFile(path, []byte("language: bg\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, rigOptions{env: map[string]string{
+		"CAREDESK_CONFIG":   path,
+		"DISCORD_BOT_TOKEN": o.Token, "DISCORD_SOURCE_CHANNEL_IDS": support, "DISCORD_API_URL": d.URL(), "DISCORD_ACCEPT_DMS": "true",
+	}})
+	r.start()
+	waitDiscord(t, d, "the gateway connection", d.Connected)
+	post := d.UserWrites(support, "500000000000000009", "Поръчката ми закъснява вече седмица!")
+	r.recorded(1)
+	r.command("UALICE", "alice", "claim 1")
+	r.command("UALICE", "alice", "private 1")
+	dm := func() []string {
+		var out []string
+		for _, m := range d.ChannelMessages(d.DMChannel("500000000000000009")) {
+			if m.AuthorID == o.BotUserID {
+				out = append(out, m.Content)
+			}
+		}
+		return out
+	}
+	waitDiscord(t, d, "the hello in the DM", func() bool { return len(dm()) == 1 })
+	var public []string
+	for _, m := range d.ChannelMessages(support) {
+		if m.AuthorID == o.BotUserID && m.Reference != nil && m.Reference.MessageID == post {
+			public = append(public, m.Content)
+		}
+	}
+	if len(public) != 1 || !strings.HasPrefix(public[0], "Нека продължим на лично") {
+		t.Errorf("under the post: %q", public)
+	}
+	r.post("UALICE", r.root(1).TS, "Проверих: пратката пристига утре.")
+	waitDiscord(t, d, "the answer in the DM", func() bool { return len(dm()) == 2 })
+	d.UserDMs("500000000000000009", "Благодаря!")
+	r.wait("her DM in the same thread", func() bool { return threadHas(r, r.root(1).TS, "Благодаря!") })
+	got := dm()
+	if !strings.HasPrefix(got[0], "Здравейте, Светла, аз съм ") || got[1] != "Проверих: пратката пристига утре.\n\n— alice" {
+		t.Errorf("her DMs: %q", got)
+	}
+	if n := len(r.roots()); n != 1 {
+		t.Errorf("%d tickets; her DM belongs to the moved one", n)
 	}
 }
