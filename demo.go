@@ -181,6 +181,10 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 	}
 	d.say("slack", "caredesk opens a ticket in #care-desk (the customer's <!channel> is shown as text, it pings nobody):")
 	d.show(root.Rendered())
+	if err := d.until(ctx, "Jane to be told her complaint arrived", d.tg.Wait, func() bool { return len(d.tg.Sent()) > 0 }); err != nil {
+		return err
+	}
+	d.say("telegram", "Jane is told at once, with the real deadline: %q", d.tg.Sent()[0].Text)
 
 	resp, err := d.slack.SlashCommand("UALICE", "alice", "/desk", "list")
 	if err != nil {
@@ -223,10 +227,10 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	d.say("slack", "alice answers in the thread: %q", reply)
-	if err := d.until(ctx, "Jane to receive alice's answer on Telegram", d.tg.Wait, func() bool { return len(d.tg.Sent()) > 0 }); err != nil {
+	if err := d.until(ctx, "Jane to receive alice's answer on Telegram", d.tg.Wait, func() bool { return len(d.tg.Sent()) > 1 }); err != nil {
 		return err
 	}
-	d.say("telegram", "Jane receives: %q", d.tg.Sent()[0].Text)
+	d.say("telegram", "Jane receives it, signed: %q", d.tg.Sent()[1].Text)
 	if err := d.until(ctx, "the ✔ on alice's message", d.slack.Wait, func() bool {
 		return slices.ContainsFunc(d.slack.Reactions(), func(r slacksim.Reaction) bool { return r.Name == "heavy_check_mark" })
 	}); err != nil {
