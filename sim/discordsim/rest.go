@@ -51,6 +51,7 @@ func (s *Server) routes() http.Handler {
 		RouteGatewayBot:       {s.gatewayBot, true},
 		RouteMe:               {s.me, true},
 		RouteUser:             {s.user, true},
+		RouteMember:           {s.guildMember, true},
 		RouteChannel:          {s.getChannel, true},
 		RouteMessages:         {s.listMessages, true},
 		RouteCreateMessage:    {s.createMessage, true},

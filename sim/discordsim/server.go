@@ -139,6 +139,7 @@ type Server struct {
 	reactions    []Reaction
 	dms          map[string]string // user id → DM channel id
 	closedDMs    map[string]bool   // users who accept no DMs from the bot
+	members      map[string]member // user id → their nickname or leaving, see SetNick
 	noAttach     bool              // the bot lacks Attach Files in the guild, see DenyAttachFiles
 	commands     map[string][]Command
 	commandPuts  int
