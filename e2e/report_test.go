@@ -67,7 +67,11 @@ func TestReportsThroughTheDesk(t *testing.T) {
 	r.recorded(1)
 	r.command("UALICE", "alice", "claim 1")
 	r.post("UALICE", r.root(1).TS, "Found it: it arrives tomorrow.")
-	r.wait("the reply", func() bool { return len(r.sentTo(jane.ID)) == 1 })
+	// Jane was told her complaint arrived, then got the signed answer.
+	r.wait("the reply", func() bool { return len(r.sentTo(jane.ID)) == 2 })
+	if got := r.sentTo(jane.ID)[1]; got != "Found it: it arrives tomorrow.\n\n— alice" {
+		t.Errorf("the answer reads %q", got)
+	}
 	r.command("UALICE", "alice", "resolve 1")
 
 	// A second later the customer is asked, with five buttons.
@@ -81,7 +85,7 @@ func TestReportsThroughTheDesk(t *testing.T) {
 	r.wait("the score on the root", func() bool { return strings.Contains(r.root(1).Rendered(), "Customer's rating: ★★☆☆☆ 2/5.") })
 	r.wait("the follow-up", func() bool {
 		sent := r.sentTo(jane.ID)
-		return strings.HasPrefix(sent[len(sent)-1], "Sorry it was not better.")
+		return strings.HasPrefix(sent[len(sent)-1], "Sorry it wasn't better.")
 	})
 	r.tg.CustomerWrites(jane.ID, jane, "The courier was rude.")
 	r.wait("the comment and the ping", func() bool {

@@ -106,6 +106,22 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		r.env["TELEGRAM_WEBHOOK_URL"] = r.base + "/telegram/webhook"
 		r.env["TELEGRAM_WEBHOOK_SECRET"] = "e2e-webhook-secret"
 	}
+	// Most tests are about delivery, not about what caredesk says to
+	// customers: without a file of their own, they run with no
+	// acknowledgement and unsigned replies, so a customer receives exactly
+	// what the agent wrote. The tests of the customer's side set their own.
+	if _, own := o.env["CAREDESK_CONFIG"]; !own {
+		// Readable by anyone: some tests run caredesk as another user.
+		dir := t.TempDir()
+		plain := filepath.Join(dir, "plain.yaml")
+		if err := os.WriteFile(plain, []byte("customers:\n  acknowledge: off\n  signature: false\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r.env["CAREDESK_CONFIG"] = plain
+	}
 	for k, v := range o.env {
 		r.env[k] = v
 	}

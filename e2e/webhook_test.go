@@ -38,6 +38,8 @@ func bridgesWith(t *testing.T, moreYAML string, env ...string) (*rig, *bridgesim
 	}
 	t.Cleanup(forum.Close)
 	yaml := `high_reach: 10000
+customers:
+  signature: false
 sources:
   webhook:
     - name: twitter
