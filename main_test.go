@@ -21,7 +21,11 @@ func TestDemo(t *testing.T) {
 		"<!channel> can anyone help?", // shown as text, not a ping
 		"Claimed by @alice.",
 		"caredesk tells only bob: Not sent to the customer",
-		"Jane receives: \"Hi Jane, I'm sorry!",
+		"Jane is told at once, with the real deadline: \"Thanks, Jane — we got it.",
+		"Jane receives it, signed: \"Hi Jane, I'm sorry!",
+		"— alice",
+		"Customer's rating: ★★★★★ 5/5.",
+		"bob receives a chart, first-answer-by-hour.png",
 		"Resolved by @alice.",
 		"Done: one complaint arrived",
 	} {
