@@ -194,3 +194,25 @@ func TestBulgarianCustomerMovedToDM(t *testing.T) {
 		t.Errorf("%d tickets; her DM belongs to the moved one", n)
 	}
 }
+
+// TestCustomerBlocksTheBot: the ticket says so, and a reply fails at once,
+// visibly, instead of being retried for a day.
+func TestCustomerBlocksTheBot(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.start()
+	jan := telegramsim.User{ID: 9101, FirstName: "Jan", LanguageCode: "pl"}
+	r.tg.CustomerWrites(jan.ID, jan, "Paczka nie dotarła.")
+	r.recorded(1)
+	r.command("UALICE", "alice", "claim 1")
+	r.tg.BlockBot(jan.ID, jan)
+	r.wait("the root to say so", func() bool { return strings.Contains(r.root(1).Rendered(), "🚫 The customer blocked the bot") })
+	r.post("UALICE", r.root(1).TS, "Paczka jest w drodze.")
+	r.wait("the failure in the thread", func() bool { return threadHas(r, r.root(1).TS, "NOT delivered") })
+	if n := len(r.sentTo(jan.ID)); n != 0 {
+		t.Errorf("%d messages reached a customer who blocked the bot", n)
+	}
+	r.tg.UnblockBot(jan.ID, jan)
+	r.wait("the thread to say they are back", func() bool { return threadHas(r, r.root(1).TS, "started the bot on Telegram again") })
+	r.post("UALICE", r.root(1).TS, "Paczka jest w drodze.")
+	r.wait("the reply", func() bool { return len(r.sentTo(jan.ID)) == 1 })
+}
