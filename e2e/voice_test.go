@@ -40,6 +40,7 @@ var turkishDays = [7]string{"Pazar", "Pazartesi", "Salı", "Çarşamba", "Perşe
 func TestTurkishCustomer(t *testing.T) {
 	cfg, due := closedUntil(t, "")
 	r := newRig(t, rigOptions{env: map[string]string{"CAREDESK_CONFIG": cfg}})
+	r.slack.SetProfile("UALICE", slacksim.Profile{FirstName: "Elif", RealName: "Elif Demir", DisplayName: "elif.d"})
 	r.start()
 	ayse := telegramsim.User{ID: 9001, FirstName: "Ayşe", LastName: "Yılmaz", Username: "ayse_y", LanguageCode: "tr"}
 
@@ -73,9 +74,9 @@ func TestTurkishCustomer(t *testing.T) {
 	want := []string{
 		"Merhaba! Ne olduğunu yazın, ekibimizden biri size buradan yanıt versin.",
 		fmt.Sprintf("Teşekkürler Ayşe, mesajınızı aldık. Şu an mesai dışındayız; ekibimizden biri en geç %s, 10:00 size buradan yazacak.", turkishDays[due.Weekday()]),
-		"Değerli müşterimiz, kargonuz yarın sabah elinizde olacak.\n\n— alice",
-		"Telefonda konuşmak daha hızlı olabilir. Alice sizi arayabilir mi? Numaranızı paylaşmak için aşağıdaki düğmeye dokunun; numaranız sadece ekibimizde kalır.",
-		"Teşekkürler! Alice sizi birazdan arayacak.",
+		"Değerli müşterimiz, kargonuz yarın sabah elinizde olacak.\n\n— Elif", // her Slack profile's first name
+		"Telefonda konuşmak daha hızlı olabilir. Elif sizi arayabilir mi? Numaranızı paylaşmak için aşağıdaki düğmeye dokunun; numaranız sadece ekibimizde kalır.",
+		"Teşekkürler! Elif sizi birazdan arayacak.",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Ayşe read:\n%s\nwant:\n%s", strings.Join(got, "\n---\n"), strings.Join(want, "\n---\n"))
