@@ -2,27 +2,14 @@ package discord
 
 import (
 	"context"
-	"regexp"
-	"strings"
-	"sync"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
+	"caredesk/adapters/agentname"
 	"caredesk/bot"
 )
 
 var _ bot.Profiles = (*Discord)(nil)
-
-// Bounds of the first names FirstName remembers. Names change rarely, and
-// a signature on every reply must not cost a REST call each time.
-const (
-	profileTTL  = 10 * time.Minute
-	maxProfiles = 1000
-	maxNameLen  = 40 // runes
-)
 
 // Discord's JSON error codes of people who are not there.
 const (
@@ -42,7 +29,7 @@ func (d *Discord) FirstName(ctx context.Context, agentID string) (string, error)
 	}
 	cache := d.profiles()
 	now := d.opts.Now()
-	if name, ok := cache.get(agentID, now); ok {
+	if name, ok := cache.Get(agentID, now); ok {
 		return name, nil
 	}
 	ctx, cancel := d.bind(ctx)
@@ -61,7 +48,7 @@ func (d *Discord) FirstName(ctx context.Context, agentID string) (string, error)
 	}
 	switch code := discordCode(err); {
 	case code == codeUnknownMember || code == codeUnknownUser:
-		cache.put(agentID, "", now)
+		cache.Put(agentID, "", now)
 		return "", nil
 	case err != nil:
 		return "", deliveryError("get member", err)
@@ -80,11 +67,11 @@ func (d *Discord) FirstName(ctx context.Context, agentID string) (string, error)
 	}
 	name := ""
 	for _, s := range []string{nick, global, username} {
-		if name = cleanName(s, true); name != "" {
+		if name = agentname.Clean(s, true); name != "" {
 			break
 		}
 	}
-	cache.put(agentID, name, now)
+	cache.Put(agentID, name, now)
 	return name, nil
 }
 
@@ -93,107 +80,7 @@ func (d *Discord) FirstName(ctx context.Context, agentID string) (string, error)
 // collide with it.
 type profileCacheKey struct{}
 
-func (d *Discord) profiles() *profileCache {
-	c, _ := d.names.LoadOrStore(profileCacheKey{}, &profileCache{})
-	return c.(*profileCache)
-}
-
-// profileCache remembers first names (and "" for people who are not
-// members) for profileTTL, at most maxProfiles of them.
-type profileCache struct {
-	mu      sync.Mutex
-	entries map[string]profileEntry
-	added   uint64 // entries put so far, for telling the oldest
-}
-
-type profileEntry struct {
-	name string
-	at   time.Time
-	n    uint64 // the order it was put in
-}
-
-func (c *profileCache) get(id string, now time.Time) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[id]
-	if !ok || !fresh(e, now) {
-		return "", false
-	}
-	return e.name, true
-}
-
-func (c *profileCache) put(id, name string, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil {
-		c.entries = map[string]profileEntry{}
-	}
-	if _, ok := c.entries[id]; !ok && len(c.entries) >= maxProfiles {
-		for k, e := range c.entries {
-			if !fresh(e, now) {
-				delete(c.entries, k)
-			}
-		}
-		for len(c.entries) >= maxProfiles {
-			// All fresh: the oldest goes.
-			oldest, first := "", uint64(0)
-			for k, e := range c.entries {
-				if oldest == "" || e.n < first {
-					oldest, first = k, e.n
-				}
-			}
-			delete(c.entries, oldest)
-		}
-	}
-	c.added++
-	c.entries[id] = profileEntry{name: name, at: now, n: c.added}
-}
-
-// fresh reports whether e is younger than profileTTL at now. An entry from
-// the future (a clock set back) is not trusted either.
-func fresh(e profileEntry, now time.Time) bool {
-	age := now.Sub(e.at)
-	return age >= 0 && age < profileTTL
-}
-
-// nameMarkup is what people put in their names that is not a name:
-// mentions, custom emoji and timestamps (<@123>, <:cat:123>, <t:1700000000>)
-// and emoji codes (:wave:).
-var nameMarkup = regexp.MustCompile(`<[^<>]*>|:[a-z0-9_+'-]+:`)
-
-// cleanName makes a name typed by a person fit to sign a message with:
-// markup and anything but letters, marks, digits, spaces, apostrophes,
-// hyphens and dots removed, spaces collapsed, at most maxNameLen runes;
-// firstWord keeps only its first word. A result without a letter or digit
-// is "".
-func cleanName(s string, firstWord bool) string {
-	s = nameMarkup.ReplaceAllString(s, " ")
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case unicode.IsLetter(r), unicode.IsMark(r), unicode.IsDigit(r),
-			r == '\'', r == '’', r == '-', r == '.':
-			b.WriteRune(r)
-		case unicode.IsSpace(r):
-			b.WriteByte(' ')
-		}
-	}
-	words := strings.Fields(b.String())
-	for i := 0; i < len(words); i++ {
-		if !strings.ContainsFunc(words[i], func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
-			words = append(words[:i], words[i+1:]...) // a stray "-" or "."
-			i--
-		}
-	}
-	if len(words) == 0 {
-		return ""
-	}
-	if firstWord {
-		words = words[:1]
-	}
-	name := strings.Join(words, " ")
-	if utf8.RuneCountInString(name) > maxNameLen {
-		name = strings.TrimSpace(string([]rune(name)[:maxNameLen]))
-	}
-	return name
+func (d *Discord) profiles() *agentname.Cache {
+	c, _ := d.names.LoadOrStore(profileCacheKey{}, &agentname.Cache{})
+	return c.(*agentname.Cache)
 }
