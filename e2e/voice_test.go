@@ -91,7 +91,9 @@ func TestTurkishCustomer(t *testing.T) {
 		t.Errorf("the call request has no button that shares the number: %+v", asked)
 	}
 	thread := r.slack.Thread(r.root(1).TS)
-	if !slices.ContainsFunc(thread, func(m slacksim.Message) bool { return strings.Contains(m.Rendered(), "called the customer: yeni kargo bugün çıkıyor") }) {
+	if !slices.ContainsFunc(thread, func(m slacksim.Message) bool {
+		return strings.Contains(m.Rendered(), "called the customer: yeni kargo bugün çıkıyor")
+	}) {
 		t.Errorf("the call is not recorded in the thread")
 	}
 	if root := r.root(1).Rendered(); !strings.Contains(root, "📞") {
