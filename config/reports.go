@@ -39,25 +39,30 @@ func (p *parser) csat(n *yaml.Node, path string) {
 				p.fail(v, path, "%q is not a score from 0 to 4: the scores up to it count as low (0: none)", v.Value)
 			}
 		},
-		"sources": func(v *yaml.Node, path string) {
-			if v.Kind != yaml.SequenceNode {
-				p.fail(v, path, "expected a list of sources, like [telegram, discord, webhook:twitter]")
-				return
-			}
-			r.Sources = []string{}
-			for i, s := range v.Content {
-				name := strings.TrimSpace(s.Value)
-				if !p.knownSource(name) {
-					p.fail(s, fmt.Sprintf("%s[%d]", path, i), "%q is not a source: write telegram, discord or webhook:NAME with the name of a webhook source of this file", s.Value)
-					continue
-				}
-				r.Sources = append(r.Sources, name)
-			}
-		},
+		"sources": func(v *yaml.Node, path string) { r.Sources = p.sourceList(v, path) },
 	})
 	if !enabled {
 		r.Question = ""
 	}
+}
+
+// sourceList reads a list of sources' names, like [telegram, discord,
+// webhook:twitter]; never nil, so that an empty list means none.
+func (p *parser) sourceList(v *yaml.Node, path string) []string {
+	names := []string{}
+	if v.Kind != yaml.SequenceNode {
+		p.fail(v, path, "expected a list of sources, like [telegram, discord, webhook:twitter]")
+		return names
+	}
+	for i, s := range v.Content {
+		name := strings.TrimSpace(s.Value)
+		if !p.knownSource(name) {
+			p.fail(s, fmt.Sprintf("%s[%d]", path, i), "%q is not a source: write telegram, discord or webhook:NAME with the name of a webhook source of this file", s.Value)
+			continue
+		}
+		names = append(names, name)
+	}
+	return names
 }
 
 // knownSource reports whether name can be a source's name: Telegram and

@@ -35,19 +35,7 @@ func (p *parser) customers(n *yaml.Node, path string) {
 				c.Ack = []string{}
 				return
 			}
-			if v.Kind != yaml.SequenceNode {
-				p.fail(v, path, "expected a list of sources, like [telegram, discord, webhook:forum], or off")
-				return
-			}
-			c.Ack = []string{}
-			for i, s := range v.Content {
-				name := strings.TrimSpace(s.Value)
-				if !p.knownSource(name) {
-					p.fail(s, fmt.Sprintf("%s[%d]", path, i), "%q is not a source: write telegram, discord or webhook:NAME with the name of a webhook source of this file", s.Value)
-					continue
-				}
-				c.Ack = append(c.Ack, name)
-			}
+			c.Ack = p.sourceList(v, path)
 		},
 		"acknowledge_quiet": func(v *yaml.Node, path string) { c.AckQuiet = p.duration(v, path) },
 		"signature":         func(v *yaml.Node, path string) { c.Sign = p.flag(v, path) },
