@@ -145,7 +145,15 @@ func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 		if in.Contact != nil {
 			return nil // a number with no ticket to go with: nobody asked
 		}
-		return b.open(tx, in, nil, now)
+		// The customer's newest ticket on the source, in any conversation:
+		// a bridge's customer writes a new post for each complaint.
+		previous, err := tx.CustomerTicket(in.Source, in.Customer.ID)
+		if ErrorCode(err) == ENOTFOUND {
+			return b.open(tx, in, nil, now)
+		} else if err != nil {
+			return err
+		}
+		return b.open(tx, in, &previous, now)
 	case err == nil && t.State == Resolved && now.Sub(t.ResolvedAt) > b.policy.ReopenWindow && in.Contact == nil:
 		return b.open(tx, in, &t, now)
 	case err != nil:
@@ -188,6 +196,13 @@ func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 	}
 	if in.Language != "" {
 		t.Language = in.Language // they may switch; answer in the latest
+	}
+	if in.Private && !t.Private {
+		// A bridge's customer went on in private (after move_private).
+		t.Private = true
+	}
+	if in.TimeZone != "" {
+		t.TimeZone = in.TimeZone
 	}
 	t.Customer = in.Customer
 	t.UpdatedAt = now

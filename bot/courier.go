@@ -559,6 +559,15 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		if d.Job == AskRating {
 			return c.notAsked(tx, d, cause, now)
 		}
+		if what := agentsAsk(d); what != "" {
+			// The agent asked for it and waits: say it did not happen.
+			n := Message{TicketID: d.TicketID, Kind: Notice, At: now, Text: fmt.Sprintf("⚠️ %s, %s did not work: %s.",
+				Mention(Agent{ID: d.Agent}), what, Quote(cause.Error()))}
+			if err := tx.AddMessage(&n); err != nil {
+				return err
+			}
+			return tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: d.TicketID, MessageID: n.ID, NextAt: now, CreatedAt: now})
+		}
 		if d.Job != SendReply {
 			return nil
 		}
@@ -621,6 +630,9 @@ func (c *Courier) sign(ctx context.Context, t Ticket, m Message, text string) st
 	if name == "" {
 		name = firstWord(m.AuthorName)
 	}
+	if name == "" && m.Author == t.Owner.ID {
+		name = firstWord(t.Owner.Name)
+	}
 	if name == "" {
 		return text
 	}
@@ -641,4 +653,22 @@ func (c *Courier) fallback(tx Tx, t Ticket, now time.Time) error {
 	}
 	return tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: SendNotice, TicketID: t.ID,
 		Text: string(SayFallback), NextAt: now, CreatedAt: now})
+}
+
+// agentsAsk names what an agent asked of the customer's network in d, or
+// "" when d is no such thing.
+func agentsAsk(d Delivery) string {
+	switch {
+	case d.Job == MovePrivate:
+		return "moving the conversation to private"
+	case d.Job != SendNotice || d.Agent == "":
+		return ""
+	}
+	switch Phrase(d.Text) {
+	case SayCall:
+		return "asking the customer for a number"
+	case SayPrivate, SayPrivateHello:
+		return "writing to the customer in private"
+	}
+	return ""
 }

@@ -159,6 +159,8 @@ func (b *Bot) private(tx Tx, a Action, t Ticket, now time.Time) (string, error) 
 		return "", Errorf(ECONFLICT, "#%d is already a private conversation.", t.ID)
 	case t.Blocked:
 		return "", Errorf(ECONFLICT, "The customer of #%d blocked the bot.", t.ID)
+	case t.Source == "telegram":
+		return "", Errorf(ECONFLICT, "#%d is in a Telegram group, and a Telegram bot cannot start a private chat. Ask the customer there to write to the bot privately.", t.ID)
 	}
 	if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "private", Actor: a.Agent.ID, At: now}); err != nil {
 		return "", err
@@ -189,7 +191,10 @@ func (b *Bot) ownerOnly(t Ticket, agent Agent, what string) error {
 // consent to be called, and is left out with a note.
 func (b *Bot) contact(tx Tx, in Inbound, t Ticket, now time.Time) error {
 	c := in.Contact
-	if c.UserID != "" && c.UserID != in.Customer.ID {
+	// Only a card that says it is the customer's own (Telegram's share
+	// button does) is their consent to be called; one from their address
+	// book names no user or another one.
+	if c.UserID != in.Customer.ID {
 		return b.notice(tx, t, fmt.Sprintf("The customer shared someone else's contact card (%s); it was left out. Ask them for their own number.", Quote(strings.TrimSpace(c.FirstName+" "+c.LastName))), now)
 	}
 	t.Phone, t.UpdatedAt = strings.TrimSpace(c.Phone), now
@@ -208,6 +213,9 @@ func (b *Bot) contact(tx Tx, in Inbound, t Ticket, now time.Time) error {
 	}
 	if err := tx.Enqueue(b.desk(UpdateTicket, t.ID, 0, now)); err != nil {
 		return err
+	}
+	if t.Owner.ID == "" {
+		return nil // nobody to promise a call from
 	}
 	return b.speak(tx, t, SayCallThanks, t.Owner.ID, now)
 }
@@ -311,7 +319,8 @@ func (c *Courier) sendNotice(ctx context.Context, d Delivery, t Ticket) error {
 		return c.finish(ctx, d, nil) // nothing to say, or nobody to hear it
 	}
 	p := Phrase(d.Text)
-	text := c.speech.Voice.Say(t.Language, p, c.words(ctx, t, d.Agent))
+	w := c.words(ctx, t, d.Agent)
+	text := c.speech.Voice.Say(t.Language, p, w)
 	if text == "" {
 		return c.finish(ctx, d, nil)
 	}
@@ -326,7 +335,7 @@ func (c *Courier) sendNotice(ctx context.Context, d Delivery, t Ticket) error {
 	if err != nil {
 		return err
 	}
-	if _, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: text, Purpose: purpose, Key: d.Key()}); err != nil {
+	if _, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: text, Purpose: purpose, AgentName: w.Agent, Key: d.Key()}); err != nil {
 		return err
 	}
 	return c.finish(ctx, d, nil)
@@ -352,8 +361,9 @@ func (c *Courier) movePrivate(ctx context.Context, d Delivery, t Ticket) error {
 	// In public first, under the customer's post, while the ticket still
 	// points there; the move is recorded only once that is said.
 	if c.speech.Voice != nil {
-		text := c.speech.Voice.Say(t.Language, SayPrivate, c.words(ctx, t, d.Agent))
-		if _, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: text, Purpose: ForPrivate, Key: d.Key()}); err != nil {
+		w := c.words(ctx, t, d.Agent)
+		text := c.speech.Voice.Say(t.Language, SayPrivate, w)
+		if _, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: text, Purpose: ForPrivate, AgentName: w.Agent, Key: d.Key()}); err != nil {
 			return err
 		}
 	}

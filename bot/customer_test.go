@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -269,5 +270,61 @@ func TestFallbackWhenAReplyFails(t *testing.T) {
 		return !strings.HasPrefix(s, "Üzgünüz, yanıtımızı size buradan iletemedik.")
 	})); n != 1 {
 		t.Errorf("the customer read %q; want the fallback once", got)
+	}
+}
+
+func TestCustomerSideRefusalsAndRepairs(t *testing.T) {
+	w := spoken(t, time.Date(2026, 12, 4, 11, 0, 0, 0, istanbul).UTC())
+	// A Telegram group post: no private move, no call.
+	w.writesIn(bot.Customer{ID: "6001", Name: "Grup Üyesi"}, "tr", false, 1, "Kargom nerede?")
+	mustAct(t, w, bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice})
+	if _, err := w.act(bot.Action{Verb: bot.DoPrivate, Ticket: 1, Agent: alice}); bot.ErrorCode(err) != bot.ECONFLICT || !strings.Contains(bot.ErrorMessage(err), "cannot start a private chat") {
+		t.Errorf("/desk private in a Telegram group: %v", err)
+	}
+
+	// A card from the address book names no user: not the customer's own.
+	w.writesIn(aysel, "tr", true, 2, "Kargom nerede?")
+	mustAct(t, w, bot.Action{Verb: bot.DoClaim, Ticket: 2, Agent: alice})
+	mustAct(t, w, bot.Action{Verb: bot.DoCall, Ticket: 2, Agent: alice})
+	if err := w.bot.Receive(context.Background(), bot.Inbound{Source: "telegram", EventID: "c1", MessageID: "c1", Conversation: aysel.ID,
+		Customer: aysel, Private: true, Contact: &bot.Contact{Phone: "+905550000000", FirstName: "Annem"}}); err != nil {
+		t.Fatal(err)
+	}
+	w.flush()
+	if tk := w.ticket(2); tk.Phone != "" {
+		t.Errorf("a card naming no user was taken as the customer's number: %q", tk.Phone)
+	}
+
+	// A bridge's public post goes private when its customer writes privately.
+	v, _ := voice.New(voice.Options{})
+	w.courier = bot.NewCourier(w.db, w.desk, map[string]bot.Source{"telegram": w.tg, "webhook:twitter": w.tg},
+		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
+		bot.CourierRetry(bot.Retry{Min: time.Second, Max: time.Minute, GiveUpAfter: time.Hour}),
+		bot.CourierSpeech(bot.Speech{Voice: v, Zone: istanbul}))
+	post := bot.Inbound{Source: "webhook:twitter", EventID: "t1", MessageID: "t1", Conversation: "tw-1", Customer: bot.Customer{ID: "x1", Name: "Loud"}, Text: "Refund?"}
+	if err := w.bot.Receive(context.Background(), post); err != nil {
+		t.Fatal(err)
+	}
+	mustAct(t, w, bot.Action{Verb: bot.DoClaim, Ticket: 3, Agent: alice})
+	if _, err := w.act(bot.Action{Verb: bot.DoCall, Ticket: 3, Agent: alice}); bot.ErrorCode(err) != bot.ECONFLICT {
+		t.Errorf("a call in public: %v", err)
+	}
+	post.EventID, post.MessageID, post.Text, post.Private, post.TimeZone = "t2", "t2", "Here in DM", true, "Europe/Istanbul"
+	if err := w.bot.Receive(context.Background(), post); err != nil {
+		t.Fatal(err)
+	}
+	if tk := w.ticket(3); !tk.Private || tk.TimeZone != "Europe/Istanbul" {
+		t.Errorf("after a private message: private %v, zone %q", tk.Private, tk.TimeZone)
+	}
+	w.tg.errs = []error{bot.Permanent(errors.New("the bridge answered 422: calls are not possible here"))}
+	mustAct(t, w, bot.Action{Verb: bot.DoCall, Ticket: 3, Agent: alice})
+	var thread []string
+	for _, m := range w.desk.thread[w.ticket(3).DeskThread] {
+		thread = append(thread, m.Text)
+	}
+	if !slices.ContainsFunc(thread, func(s string) bool {
+		return strings.HasPrefix(s, "⚠️ <@UALICE>, asking the customer for a number did not work: ") && strings.Contains(s, "calls are not possible here")
+	}) {
+		t.Errorf("the failed call request is not in the thread: %q", thread)
 	}
 }

@@ -35,6 +35,9 @@ type Tx interface {
 	// LatestTicket returns the newest ticket of the customer in the
 	// conversation on the source.
 	LatestTicket(source, conversation, customerID string) (Ticket, error)
+	// CustomerTicket returns the newest ticket of the customer on the
+	// source, in any conversation.
+	CustomerTicket(source, customerID string) (Ticket, error)
 	// OpenTickets returns tickets that are not resolved, oldest first, at most limit.
 	OpenTickets(limit int) ([]Ticket, error)
 	// TicketsOpened returns tickets opened in [from, until) in the order

@@ -165,8 +165,12 @@ func (v *Voice) Language(lang string) string {
 	if err != nil || lang == "" {
 		return v.keys[0]
 	}
+	// Only the same language: the matcher would answer Azerbaijani or
+	// Kazakh in Russian and Basque in Spanish, for the links it knows;
+	// the team's own language is the better guess there.
 	_, i, conf := v.matcher.Match(tag)
-	if conf == language.No {
+	want, _ := tag.Base()
+	if got, _ := language.Make(v.keys[i]).Base(); conf == language.No || got != want {
 		return v.keys[0]
 	}
 	return v.keys[i]

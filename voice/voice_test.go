@@ -61,7 +61,8 @@ func TestLanguageMatching(t *testing.T) {
 	v := mustVoice(t, voice.Options{Default: "tr"})
 	tests := []struct{ in, want string }{
 		{"", "tr"}, {"tr", "tr"}, {"tr-TR", "tr"}, {"ro-MD", "ro"}, {"pl", "pl"}, {"bg", "bg"}, {"uk", "uk"},
-		{"ru-UA", "ru"}, {"de-AT", "de"}, {"en-GB", "en"}, {"pt-BR", "tr"}, {"ja", "tr"},
+		{"ru-UA", "ru"}, {"de-AT", "de"}, {"en-GB", "en"}, {"pt-BR", "tr"}, {"ja", "tr"}, {"tr-CY", "tr"},
+		{"az", "tr"}, {"kk", "tr"}, {"eu", "tr"}, // distant matches: the team's language, not Russian or Spanish
 		{"x-klingon", "tr"}, {"!!", "tr"}, {"  pl  ", "pl"},
 	}
 	for _, tt := range tests {
@@ -91,7 +92,7 @@ func TestSay(t *testing.T) {
 			"Dziękujemy, Łukasz, mamy Twoją wiadomość. Ktoś z naszego zespołu odpowie Ci tutaj — najpóźniej: poniedziałek, 09:00."},
 		{"bg", bot.SaySignature, bot.Words{Agent: "Светла"}, "— Светла"},
 		{"en", bot.SayHandover, bot.Words{}, "Someone from our team is taking over from here and has everything you told us, so you won't need to repeat it."},
-		{"tr", bot.SayCall, bot.Words{}, "Telefonda konuşmak daha hızlı olabilir. Ekibimizden biri sizi arayabilir mi? Numaranızı paylaşmak için aşağıdaki düğmeye dokunun; numaranız sadece ekibimizde kalır."},
+		{"tr", bot.SayCall, bot.Words{}, "Telefonda konuşmak daha hızlı olabilir. Ekibimizden biri sizi arayabilir mi? Numaranızı buradan gönderin; numaranız sadece ekibimizde kalır."},
 		{"en", bot.SaySignature, bot.Words{}, "—"},
 		{"ro", bot.SayHandover, bot.Words{Agent: "Ștefan"}, "De acum se ocupă Ștefan, care știe tot ce ne-ați spus, așa că nu trebuie să repetați nimic."},
 	}

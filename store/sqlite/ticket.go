@@ -121,6 +121,20 @@ func (tx *tx) LatestTicket(source, conversation, customerID string) (bot.Ticket,
 	return t, nil
 }
 
+// CustomerTicket returns the newest ticket of the customer on the source,
+// in any conversation.
+func (tx *tx) CustomerTicket(source, customerID string) (bot.Ticket, error) {
+	t, err := scanTicket(tx.tx.QueryRowContext(tx.ctx, `SELECT `+ticketColumns+` FROM tickets
+		WHERE source = ? AND customer_id = ? ORDER BY id DESC LIMIT 1`, source, customerID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Ticket{}, bot.Errorf(bot.ENOTFOUND, "The customer has no ticket on %s.", source)
+	}
+	if err != nil {
+		return bot.Ticket{}, fmt.Errorf("load the latest ticket of %s on %s: %w", customerID, source, err)
+	}
+	return t, nil
+}
+
 // OpenTickets returns tickets that are not resolved, oldest first, at most
 // limit; none when limit is not positive.
 func (tx *tx) OpenTickets(limit int) ([]bot.Ticket, error) {

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"NotFound", testNotFound},
 		{"TicketByThread", testTicketByThread},
 		{"LatestTicket", testLatestTicket},
+		{"CustomerTicket", testCustomerTicket},
 		{"OpenTickets", testOpenTickets},
 		{"TicketsOpened", testTicketsOpened},
 		{"OpenCounts", testOpenCounts},

@@ -414,3 +414,29 @@ func testOpenCounts(t *testing.T, s bot.Store) {
 		t.Errorf("UnansweredTickets(10) = %v, want #1, #2, #3", ids)
 	}
 }
+
+func testCustomerTicket(t *testing.T, s bot.Store) {
+	mk := func(source, conversation, customer string) int64 {
+		tk := bareTicket()
+		tk.Source, tk.Conversation, tk.Customer.ID = source, conversation, customer
+		return createTicket(t, s, tk).ID
+	}
+	mk("webhook:twitter", "post-1", "a")
+	want := mk("webhook:twitter", "post-2", "a")
+	mk("webhook:twitter", "post-3", "b")
+	mk("telegram", "9", "a")
+	var got bot.Ticket
+	view(t, s, func(tx bot.Tx) (err error) {
+		got, err = tx.CustomerTicket("webhook:twitter", "a")
+		return err
+	})
+	if got.ID != want {
+		t.Errorf("CustomerTicket = #%d, want #%d", got.ID, want)
+	}
+	view(t, s, func(tx bot.Tx) error {
+		if _, err := tx.CustomerTicket("discord", "a"); bot.ErrorCode(err) != bot.ENOTFOUND {
+			t.Errorf("no ticket: %v", err)
+		}
+		return nil
+	})
+}
