@@ -126,6 +126,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	}
 	defer db.Close()
 
+	// Before any network: a mistake in the words is the file's, found at start.
+	speech, err := cfg.File.Voice()
+	if err != nil {
+		return fmt.Errorf("the words for customers (CAREDESK_CONFIG): %w", err)
+	}
 	// core is set below, before the board's Run, which alone announces.
 	var core *bot.Bot
 	board := health.New(health.Options{
@@ -143,10 +148,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	// Every part of the core writes through store, so that the ticket
 	// metrics hear of every first answer, breach and rating.
 	store := newTicketMetrics(m.reg, db).observe(db)
-	speech, err := cfg.File.Voice()
-	if err != nil {
-		return fmt.Errorf("the words for customers (CAREDESK_CONFIG): %w", err)
-	}
 	reports := &report.Service{Store: store, Calendar: cfg.File.Calendar, Sources: slices.Sorted(maps.Keys(nets.sources)), Log: log.With("part", "report")}
 	courier := bot.NewCourier(store, nets.desk, nets.sources,
 		bot.CourierLogger(log.With("part", "outbox")),

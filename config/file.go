@@ -116,10 +116,11 @@ func ParseFile(name string, data []byte, getenv func(string) string, sla time.Du
 
 // parser walks the document, collecting every problem with its position.
 type parser struct {
-	name     string
-	getenv   func(string) string
-	f        File
-	problems []string
+	languageAt *yaml.Node // where the file says the team's language
+	name       string
+	getenv     func(string) string
+	f          File
+	problems   []string
 }
 
 func (p *parser) fail(n *yaml.Node, path, format string, args ...any) {
@@ -183,6 +184,7 @@ func (p *parser) top(n *yaml.Node) {
 			sections[name](v, name)
 		}
 	}
+	p.checkLanguage()
 }
 
 // keep returns readers that only note where each known section is.

@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"caredesk/bot"
+	"caredesk/voice"
 )
 
 // csat reads how customers are asked how it went:
@@ -27,11 +28,11 @@ func (p *parser) csat(n *yaml.Node, path string) {
 		"delay":   func(v *yaml.Node, path string) { r.Delay = p.duration(v, path) },
 		"question": func(v *yaml.Node, path string) {
 			r.Question = p.text(v, path, 1, 300)
-			p.rating(bot.SayRating, r.Question)
+			p.rating(v, path, bot.SayRating, r.Question)
 		},
 		"follow_up": func(v *yaml.Node, path string) {
 			r.FollowUp = p.text(v, path, 0, 1000)
-			p.rating(bot.SayFollowUp, r.FollowUp)
+			p.rating(v, path, bot.SayFollowUp, r.FollowUp)
 		},
 		"comment_window": func(v *yaml.Node, path string) { r.CommentWindow = p.duration(v, path) },
 		"low": func(v *yaml.Node, path string) {
@@ -137,8 +138,12 @@ func (p *parser) text(v *yaml.Node, path string, least, most int) string {
 }
 
 // rating keeps csat's words as the team's language's message.
-func (p *parser) rating(ph bot.Phrase, text string) {
+func (p *parser) rating(v *yaml.Node, path string, ph bot.Phrase, text string) {
 	if text == "" {
+		return
+	}
+	if err := voice.Check(ph, text); err != nil {
+		p.fail(v, path, "%v", err)
 		return
 	}
 	if p.f.ratingWords == nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
 
 	"caredesk/bot"
 	"caredesk/voice"
@@ -14,10 +15,28 @@ import (
 // caredesk cannot match are answered in.
 func (p *parser) language(v *yaml.Node, path string) {
 	l := strings.ToLower(strings.TrimSpace(v.Value))
-	if !voice.Shipped(l) {
-		p.fail(v, path, "%q is not a language caredesk ships: write one of %s (another one needs every message under messages.%s)", v.Value, strings.Join(voice.Languages(), ", "), v.Value)
+	if _, err := language.Parse(l); err != nil || l == "" {
+		p.fail(v, path, "%q is not a language code: write one like tr, ro, pl, bg or en", v.Value)
+		return
 	}
-	p.f.Language = l
+	p.f.Language, p.languageAt = l, v
+}
+
+// checkLanguage runs once the file is read: the team's language is one
+// caredesk ships, or one whose every message the file gives.
+func (p *parser) checkLanguage() {
+	l := p.f.Language
+	if voice.Shipped(l) || p.languageAt == nil {
+		return
+	}
+	texts := p.f.Messages[l]
+	for _, ph := range bot.Phrases {
+		if _, ok := texts[ph]; !ok {
+			base, _ := language.Make(l).Base()
+			p.fail(p.languageAt, "language", "%q is not a language caredesk ships (%s); write %s, or give every message under messages.%s", l, strings.Join(voice.Languages(), ", "), base, l)
+			return
+		}
+	}
 }
 
 // customers reads how caredesk speaks to customers:
@@ -60,6 +79,10 @@ func (p *parser) messages(n *yaml.Node, path string) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		lang, sub := strings.ToLower(strings.TrimSpace(k.Value)), join(path, k.Value)
+		if _, err := language.Parse(lang); err != nil {
+			p.fail(k, sub, "%q is not a language code: write one like tr, ro, pl, bg or en", k.Value)
+			continue
+		}
 		if v.Kind != yaml.MappingNode {
 			p.fail(v, sub, "expected messages of %s, like \"ack: …\"", lang)
 			continue
@@ -111,6 +134,10 @@ func (p *parser) cliches(n *yaml.Node, path string) {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if _, err := language.Parse(k.Value); err != nil {
+			p.fail(k, join(path, k.Value), "%q is not a language code: write one like tr, ro, pl, bg or en", k.Value)
+			continue
+		}
 		if v.Kind != yaml.SequenceNode {
 			p.fail(v, join(path, k.Value), "expected a list of phrases")
 			continue
