@@ -75,7 +75,7 @@ func TestTurkishCustomer(t *testing.T) {
 		"Merhaba! Ne olduğunu yazın, ekibimizden biri size buradan yanıt versin.",
 		fmt.Sprintf("Teşekkürler Ayşe, mesajınızı aldık. Şu an mesai dışındayız; ekibimizden biri en geç %s, 10:00 size buradan yazacak.", turkishDays[due.Weekday()]),
 		"Değerli müşterimiz, kargonuz yarın sabah elinizde olacak.\n\n— Elif", // her Slack profile's first name
-		"Telefonda konuşmak daha hızlı olabilir. Elif sizi arayabilir mi? Numaranızı paylaşmak için aşağıdaki düğmeye dokunun; numaranız sadece ekibimizde kalır.",
+		"Telefonda konuşmak daha hızlı olabilir. Elif sizi arayabilir mi? Numaranızı buradan gönderin; numaranız sadece ekibimizde kalır.",
 		"Teşekkürler! Elif sizi birazdan arayacak.",
 	}
 	if !slices.Equal(got, want) {
