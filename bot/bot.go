@@ -249,11 +249,17 @@ func (b *Bot) open(tx Tx, in Inbound, previous *Ticket, now time.Time) error {
 
 // notice stores a line caredesk writes into the ticket's thread and queues it.
 func (b *Bot) notice(tx Tx, t Ticket, text string, now time.Time) error {
-	m := Message{TicketID: t.ID, Kind: Notice, Text: text, At: now}
+	return notice(tx, t.ID, text, now)
+}
+
+// notice is (*Bot).notice for the courier, which reports in the thread
+// what happened to a delivery.
+func notice(tx Tx, ticket int64, text string, now time.Time) error {
+	m := Message{TicketID: ticket, Kind: Notice, Text: text, At: now}
 	if err := tx.AddMessage(&m); err != nil {
 		return err
 	}
-	return tx.Enqueue(b.desk(PostMessage, t.ID, m.ID, now))
+	return tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: ticket, MessageID: m.ID, NextAt: now, CreatedAt: now})
 }
 
 func (b *Bot) desk(job Job, ticket, message int64, now time.Time) *Delivery {

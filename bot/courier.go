@@ -561,12 +561,7 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		}
 		if what := agentsAsk(d); what != "" {
 			// The agent asked for it and waits: say it did not happen.
-			n := Message{TicketID: d.TicketID, Kind: Notice, At: now, Text: fmt.Sprintf("⚠️ %s, %s did not work: %s.",
-				Mention(Agent{ID: d.Agent}), what, Quote(cause.Error()))}
-			if err := tx.AddMessage(&n); err != nil {
-				return err
-			}
-			return tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: d.TicketID, MessageID: n.ID, NextAt: now, CreatedAt: now})
+			return notice(tx, d.TicketID, fmt.Sprintf("⚠️ %s, %s did not work: %s.", Mention(Agent{ID: d.Agent}), what, Quote(cause.Error())), now)
 		}
 		if d.Job != SendReply {
 			return nil
@@ -583,13 +578,9 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		if err != nil {
 			return err
 		}
-		n := Message{TicketID: t.ID, Kind: Notice, At: now, Text: fmt.Sprintf(
+		if err := notice(tx, t.ID, fmt.Sprintf(
 			"⚠️ %s, your reply was NOT delivered to the customer: %s. Try again with /desk reply %d, or reach them another way.",
-			Mention(Agent{ID: m.Author}), Quote(cause.Error()), t.ID)}
-		if err := tx.AddMessage(&n); err != nil {
-			return err
-		}
-		if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: t.ID, MessageID: n.ID, NextAt: now, CreatedAt: now}); err != nil {
+			Mention(Agent{ID: m.Author}), Quote(cause.Error()), t.ID), now); err != nil {
 			return err
 		}
 		return c.fallback(tx, t, now)
@@ -608,12 +599,7 @@ func (c *Courier) notAsked(tx Tx, d Delivery, cause error, now time.Time) error 
 	if err := tx.SaveTicket(t); err != nil {
 		return err
 	}
-	n := Message{TicketID: t.ID, Kind: Notice, At: now, Text: fmt.Sprintf(
-		"The customer could not be asked how it went: %s.", Quote(cause.Error()))}
-	if err := tx.AddMessage(&n); err != nil {
-		return err
-	}
-	if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: t.ID, MessageID: n.ID, NextAt: now, CreatedAt: now}); err != nil {
+	if err := notice(tx, t.ID, fmt.Sprintf("The customer could not be asked how it went: %s.", Quote(cause.Error())), now); err != nil {
 		return err
 	}
 	return tx.Enqueue(&Delivery{Destination: deskQueue, Job: UpdateTicket, TicketID: t.ID, NextAt: now, CreatedAt: now})

@@ -379,12 +379,10 @@ func (c *Courier) movePrivate(ctx context.Context, d Delivery, t Ticket) error {
 		if err := tx.SaveTicket(t); err != nil {
 			return err
 		}
-		n := Message{TicketID: t.ID, Kind: Notice, At: now, Text: fmt.Sprintf("🔒 #%d goes on in private: replies go to the customer's direct messages from now on.", t.ID)}
-		if err := tx.AddMessage(&n); err != nil {
+		if err := notice(tx, t.ID, fmt.Sprintf("🔒 #%d goes on in private: replies go to the customer's direct messages from now on.", t.ID), now); err != nil {
 			return err
 		}
 		for _, q := range []*Delivery{
-			{Destination: deskQueue, Job: PostMessage, TicketID: t.ID, MessageID: n.ID},
 			{Destination: deskQueue, Job: UpdateTicket, TicketID: t.ID},
 			{Destination: sourceQueue(t.Source, conversation), Job: SendNotice, TicketID: t.ID, Agent: d.Agent, Text: string(SayPrivateHello)},
 		} {
