@@ -122,3 +122,14 @@ func Clean(s string, firstWord bool) string {
 	}
 	return name
 }
+
+// First is the first word of the first of names that has one after
+// Clean: a profile's fields in the order a desk prefers them.
+func First(names ...string) string {
+	for _, n := range names {
+		if name := Clean(n, true); name != "" {
+			return name
+		}
+	}
+	return ""
+}

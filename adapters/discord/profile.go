@@ -65,12 +65,7 @@ func (d *Discord) FirstName(ctx context.Context, agentID string) (string, error)
 			d.names.Store(agentID, display)
 		}
 	}
-	name := ""
-	for _, s := range []string{nick, global, username} {
-		if name = agentname.Clean(s, true); name != "" {
-			break
-		}
-	}
+	name := agentname.First(nick, global, username)
 	cache.Put(agentID, name, now)
 	return name, nil
 }

@@ -45,11 +45,8 @@ func (d *Desk) FirstName(ctx context.Context, agentID string) (string, error) {
 		d.names.Store(agentID, display)
 	}
 	name := agentname.Clean(u.Profile.FirstName, false)
-	for _, s := range []string{u.Profile.DisplayName, u.Profile.RealName, u.Name} {
-		if name != "" {
-			break
-		}
-		name = agentname.Clean(s, true)
+	if name == "" {
+		name = agentname.First(u.Profile.DisplayName, u.Profile.RealName, u.Name)
 	}
 	cache.Put(agentID, name, now)
 	return name, nil
