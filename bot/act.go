@@ -21,9 +21,11 @@ func (b *Bot) Act(ctx context.Context, a Action) (Result, error) {
 	var ticket int64
 	err := b.store.Update(ctx, func(tx Tx) error {
 		res, ticket = Result{}, 0
-		fresh, err := firstSights(tx, now,
-			keyIf(a.EventID, "desk:event:"+a.EventID),
-			keyIf(a.Ref, "desk:msg:"+a.Ref))
+		msgKey := keyIf(a.Ref, "desk:msg:"+a.Ref)
+		if a.Verb == DoEdit || a.Verb == DoDelete {
+			msgKey = "" // they name a message already seen
+		}
+		fresh, err := firstSights(tx, now, keyIf(a.EventID, "desk:event:"+a.EventID), msgKey)
 		if err != nil || !fresh {
 			return err
 		}
@@ -114,6 +116,10 @@ func (b *Bot) apply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 		return b.call(tx, a, t, now)
 	case DoPrivate:
 		return b.private(tx, a, t, now)
+	case DoEdit:
+		return b.edit(tx, a, t, now)
+	case DoDelete:
+		return b.unsend(tx, a, t, now)
 	}
 	return "", Errorf(EINVALID, "I don't know how to %q. Try /desk help.", a.Verb)
 }
@@ -166,7 +172,7 @@ func (b *Bot) change(tx Tx, t Ticket, e Event, now time.Time) error {
 // ticket claims it: answering quickly matters more than the ceremony, and
 // there is still one owner.
 func (b *Bot) reply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
-	if strings.TrimSpace(a.Text) == "" {
+	if strings.TrimSpace(a.Text) == "" && len(a.Files) == 0 {
 		return "", Errorf(EINVALID, "Write the reply after the number: /desk reply %d <text>.", t.ID)
 	}
 	switch {
@@ -182,6 +188,9 @@ func (b *Bot) reply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	}
 	m := Message{TicketID: t.ID, Kind: Reply, Author: a.Agent.ID, AuthorName: a.Agent.Name, Text: a.Text, DeskRef: a.Ref, Status: Pending, At: now}
 	if err := tx.AddMessage(&m); err != nil {
+		return "", err
+	}
+	if err := b.attach(tx, m, a.Files, now); err != nil {
 		return "", err
 	}
 	if a.Ref == "" {

@@ -25,6 +25,8 @@ const (
 	DoCall     Verb = "call"          // ask the customer for a number to call them on
 	DoCallDone Verb = "call done"     // record a call made, with what was agreed (Text)
 	DoPrivate  Verb = "private"       // move a public conversation to a private one
+	DoEdit     Verb = "edit"          // an agent changed their message Ref in a ticket's thread to Text
+	DoDelete   Verb = "delete"        // an agent deleted their message Ref in a ticket's thread
 )
 
 // Action is one thing an agent did on the desk: a slash command, a button,
@@ -41,8 +43,12 @@ type Action struct {
 	// whatever zone they carry.
 	From, Until time.Time
 	Text        string // the reply or note
-	Ref         string // the desk id of the agent's own message (Say), to mark it delivered
-	EventID     string // the desk's id of the event; a repeated id changes nothing
+	// Files are what the agent attached to a message in a ticket's
+	// thread (From is FromDesk): the owner's go to the customer with the
+	// reply; anyone else's stay on the desk.
+	Files   []Attachment
+	Ref     string // the desk id of the agent's own message (Say), to mark it delivered
+	EventID string // the desk's id of the event; a repeated id changes nothing
 	// Whisper asks for the answer to be shown to the agent through the desk
 	// (an ephemeral message) because the action came without a way to
 	// answer it directly, such as an emoji or a button.

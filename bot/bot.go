@@ -114,12 +114,17 @@ func (b *Bot) Receive(ctx context.Context, in Inbound) error {
 	for _, a := range in.Attachments {
 		in.Text = strings.TrimSpace(in.Text + "\n📎 " + a)
 	}
+	msgKey := keyIf(in.MessageID, "in:"+in.Source+":msg:"+in.Conversation+":"+in.MessageID)
+	if in.Edit {
+		msgKey = "" // an edit names a message already seen
+	}
 	err := b.store.Update(ctx, func(tx Tx) error {
-		fresh, err := firstSights(tx, now,
-			keyIf(in.EventID, "in:"+in.Source+":event:"+in.EventID),
-			keyIf(in.MessageID, "in:"+in.Source+":msg:"+in.Conversation+":"+in.MessageID))
+		fresh, err := firstSights(tx, now, keyIf(in.EventID, "in:"+in.Source+":event:"+in.EventID), msgKey)
 		if err != nil || !fresh {
 			return err
+		}
+		if in.Edit {
+			return b.customerEdit(tx, in, now)
 		}
 		if in.Hello {
 			return tx.Enqueue(&Delivery{
@@ -170,6 +175,9 @@ func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 		return err
 	}
 	if err := tx.Enqueue(b.desk(PostMessage, t.ID, m.ID, now)); err != nil {
+		return err
+	}
+	if err := b.attach(tx, m, in.Files, now); err != nil {
 		return err
 	}
 	if t.State == Resolved {
@@ -233,7 +241,12 @@ func (b *Bot) open(tx Tx, in Inbound, previous *Ticket, now time.Time) error {
 	if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "opened", Detail: in.Source, At: now}); err != nil {
 		return err
 	}
-	if err := tx.Enqueue(b.desk(PostTicket, t.ID, 0, now)); err != nil {
+	// The root shows the first message: its DeskRef becomes the root's, so
+	// that an edit of it re-renders the root.
+	if err := tx.Enqueue(b.desk(PostTicket, t.ID, m.ID, now)); err != nil {
+		return err
+	}
+	if err := b.attach(tx, m, in.Files, now); err != nil {
 		return err
 	}
 	if err := b.acknowledge(tx, t, previous, now); err != nil {

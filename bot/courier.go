@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,6 +65,8 @@ type Courier struct {
 	observe  func(job Job, outcome string, took time.Duration)
 	reporter Reporter
 	speech   Speech
+	blobs    Blobs
+	files    FilePolicy
 	every    time.Duration     // how often a repeated problem is summarised in the log
 	quiet    *quietlog.Limiter // for problems a failing store repeats on every try
 
@@ -388,6 +391,14 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 		return c.sendNotice(ctx, d, t)
 	case MovePrivate:
 		return c.movePrivate(ctx, d, t)
+	case PostFiles:
+		return c.postFiles(ctx, d, t, m)
+	case EditMessage:
+		return c.editMessage(ctx, d, t, m)
+	case EditReply:
+		return c.editReply(ctx, d, t, m)
+	case DeleteReply:
+		return c.deleteReply(ctx, d, t, m)
 	default:
 		return Permanent(fmt.Errorf("unknown job %q", d.Job))
 	}
@@ -419,7 +430,19 @@ func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
 			return err
 		}
 		t.DeskThread = thread
-		return tx.SaveTicket(t)
+		if err := tx.SaveTicket(t); err != nil {
+			return err
+		}
+		if d.MessageID == 0 {
+			return nil
+		}
+		// The root shows the first message: an edit of it re-renders the root.
+		m, err := tx.Message(d.MessageID)
+		if err != nil {
+			return err
+		}
+		m.DeskRef = thread
+		return tx.SaveMessage(m)
 	})
 }
 
@@ -453,8 +476,8 @@ func (c *Courier) postMessage(ctx context.Context, d Delivery, t Ticket, m Messa
 }
 
 func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message) error {
-	if m.Status == Delivered {
-		return c.finish(ctx, d, nil)
+	if m.Status == Delivered || !m.DeletedAt.IsZero() {
+		return c.finish(ctx, d, nil) // sent already, or taken back before it left
 	}
 	src, err := c.source(t.Source)
 	if err != nil {
@@ -463,12 +486,14 @@ func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message
 	if t.Blocked {
 		return Permanent(errBlocked)
 	}
-	text := m.Text
-	if namer, ok := c.desk.(Namer); ok {
-		text = namer.Names(ctx, text)
+	files, refused, err := c.replyFiles(ctx, src, m)
+	if err != nil {
+		return err
 	}
-	text = c.sign(ctx, t, m, text)
-	ref, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: text, MessageID: m.ID, AgentName: m.AuthorName, Key: d.Key()})
+	if strings.TrimSpace(m.Text) == "" && len(files) == 0 && len(refused) > 0 {
+		return c.noFilesGo(ctx, refused)
+	}
+	ref, err := src.Send(ctx, Outgoing{Ticket: t, Conversation: t.Conversation, ReplyTo: t.LastInbound, Text: c.render(ctx, t, m), MessageID: m.ID, AgentName: m.AuthorName, Key: d.Key(), Files: files})
 	if err != nil {
 		return err
 	}
@@ -481,6 +506,15 @@ func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message
 		m.Status, m.SourceRef, m.Reason = Delivered, ref, ""
 		if err := tx.SaveMessage(m); err != nil {
 			return err
+		}
+		if err := c.recordFiles(tx, files, ref, refused, now); err != nil {
+			return err
+		}
+		if len(refused) > 0 {
+			lead := fmt.Sprintf("⚠️ %s, your reply went to the customer without ", Mention(Agent{ID: m.Author}))
+			if err := notice(tx, t.ID, refusedLine(lead, refused, "Send it another way, or a smaller one."), now); err != nil {
+				return err
+			}
 		}
 		if err := tx.Enqueue(&Delivery{Destination: asideQueue, Job: MarkDelivered, TicketID: t.ID, MessageID: m.ID, NextAt: now, CreatedAt: now}); err != nil {
 			return err
@@ -605,6 +639,19 @@ func (c *Courier) notAsked(tx Tx, d Delivery, cause error, now time.Time) error 
 	return tx.Enqueue(&Delivery{Destination: deskQueue, Job: UpdateTicket, TicketID: t.ID, NextAt: now, CreatedAt: now})
 }
 
+// render is the owner's reply m as the customer reads it: colleagues'
+// mentions as names, and the owner's signature.
+func (c *Courier) render(ctx context.Context, t Ticket, m Message) string {
+	text := m.Text
+	if namer, ok := c.desk.(Namer); ok {
+		text = namer.Names(ctx, text)
+	}
+	if strings.TrimSpace(text) == "" {
+		return "" // files alone: a signature under nothing reads oddly
+	}
+	return c.sign(ctx, t, m, text)
+}
+
 // sign ends a reply with its author's first name in the customer's
 // language ("— Ayşe"), so the customer knows a person answered; without a
 // name the reply goes as written.
@@ -647,6 +694,10 @@ func agentsAsk(d Delivery) string {
 	switch {
 	case d.Job == MovePrivate:
 		return "moving the conversation to private"
+	case d.Job == EditReply:
+		return "changing your reply for the customer"
+	case d.Job == DeleteReply:
+		return "deleting your reply for the customer"
 	case d.Job != SendNotice || d.Agent == "":
 		return ""
 	}

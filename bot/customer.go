@@ -88,8 +88,8 @@ func (b *Bot) greeting(lang string) string {
 // customers today. It never blocks or changes the reply.
 func (b *Bot) hint(tx Tx, a Action, t Ticket, text string, now time.Time) error {
 	p := b.policy.Customer
-	if p.Voice == nil {
-		return nil
+	if p.Voice == nil || strings.TrimSpace(text) == "" {
+		return nil // files alone have no wording to hint about
 	}
 	var why string
 	if c := p.Voice.Cliche(t.Language, text); c != "" {

@@ -27,6 +27,10 @@ const (
 	MovePrivate   Job = "move_private"   // take the ticket's public conversation private (Agent asked)
 	AskRating     Job = "ask_rating"     // the satisfaction question to the customer of a resolved ticket
 	SendReport    Job = "send_report"    // figures and charts, rendered when delivered (Reporter), to one agent or the channel
+	PostFiles     Job = "post_files"     // the files a customer sent with a message, fetched and shown in the thread
+	EditMessage   Job = "edit_message"   // re-render a thread message its author changed
+	EditReply     Job = "edit_reply"     // change the customer's copy of a delivered reply the owner edited
+	DeleteReply   Job = "delete_reply"   // take back from the customer a delivered reply the owner deleted
 )
 
 // Delivery is one item of the durable outbox. Deliveries to one Destination
@@ -66,6 +70,9 @@ type Outgoing struct {
 	// Purpose is what the message is for beyond its words; a source that
 	// cannot show what a purpose asks for sends Text alone.
 	Purpose Purpose
+	// Files go with Text (an owner's reply with a PDF); each fits the
+	// source's limits (FileTaker). Text may then be empty.
+	Files []Upload
 }
 
 // Purpose is what a message to a customer is for, beyond its words.

@@ -16,7 +16,14 @@ type Inbound struct {
 	Network      string    // display name of the source, like "X (Twitter)"; optional
 	PostURL      string    // the public address of the post, when it has one
 	Language     string    // e.g. "en", when the network said
-	Attachments  []string  // URLs of pictures or files the customer attached
+	Attachments  []string  // addresses of pictures or files the customer attached, shown as links
+	// Files are what the customer sent as files (a Telegram photo, a
+	// Discord attachment): From and Origin say where their bytes are, which
+	// the courier fetches and shows in the ticket's thread.
+	Files []Attachment
+	// Edit says the customer changed their message MessageID to Text: it
+	// changes what the thread shows, and the first wording is kept.
+	Edit bool
 	// Hello marks a conversation opener such as Telegram's /start: the
 	// customer is greeted and no ticket is opened.
 	Hello bool

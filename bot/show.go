@@ -51,6 +51,10 @@ func (b *Bot) show(tx Tx, t Ticket, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	files, err := tx.Attachments(t.ID)
+	if err != nil {
+		return "", err
+	}
 	var s strings.Builder
 	fmt.Fprintf(&s, "#%d · %s · %s · %s", t.ID, NetworkOf(t), t.Customer.displayName(), t.State)
 	if t.Owner.ID != "" {
@@ -75,9 +79,31 @@ func (b *Bot) show(tx Tx, t Ticket, now time.Time) (string, error) {
 		if m.Kind == FromCustomer {
 			text = Quote(text)
 		}
-		fmt.Fprintf(&s, "%s %s%s: %s\n", m.At.Format("Jan 2 15:04"), who, status, text)
+		fmt.Fprintf(&s, "%s %s%s: %s%s\n", m.At.Format("Jan 2 15:04"), who, status, text, history(m, files))
 	}
 	return strings.TrimRight(s.String(), "\n"), nil
+}
+
+// history is what /desk show adds to a message: its files, its first
+// wording when it was edited, and whether its author deleted it.
+func history(m Message, files []Attachment) string {
+	var s strings.Builder
+	for _, f := range files {
+		if f.MessageID != m.ID {
+			continue
+		}
+		fmt.Fprintf(&s, " 📎 %s", Quote(f.Label()))
+		if f.State == FileRefused {
+			s.WriteString(" (not shown or sent)")
+		}
+	}
+	if !m.EditedAt.IsZero() {
+		fmt.Fprintf(&s, " (edited %s; first written: %s)", m.EditedAt.Format("Jan 2 15:04"), Quote(oneLine(m.Original, 200)))
+	}
+	if !m.DeletedAt.IsZero() {
+		fmt.Fprintf(&s, " (deleted on the desk %s)", m.DeletedAt.Format("Jan 2 15:04"))
+	}
+	return s.String()
 }
 
 // due says where a ticket stands against its first-response target.

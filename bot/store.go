@@ -60,6 +60,26 @@ type Tx interface {
 	// Messages returns the ticket's latest messages, oldest first, at most limit.
 	Messages(ticketID int64, limit int) ([]Message, error)
 
+	// MessageBySource returns the newest customer message whose id on
+	// the source is ref, in the conversation: what a customer's edit names.
+	MessageBySource(source, conversation, ref string) (Message, error)
+	// MessageByDeskRef returns the message the desk shows as ref: what an
+	// agent's edit or deletion names.
+	MessageByDeskRef(ref string) (Message, error)
+
+	// AddAttachment stores a and sets a.ID.
+	AddAttachment(a *Attachment) error
+	// SaveAttachment overwrites the stored attachment with a.ID.
+	SaveAttachment(a Attachment) error
+	// Attachment returns attachment id.
+	Attachment(id int64) (Attachment, error)
+	// Attachments returns the ticket's files, oldest first.
+	Attachments(ticketID int64) ([]Attachment, error)
+	// KeptAttachments returns files whose bytes are stored (Stored) and
+	// whose DoneAt is before the given time, oldest DoneAt first, at most
+	// limit: those past their retention.
+	KeptAttachments(before time.Time, limit int) ([]Attachment, error)
+
 	// SameReplies counts the tickets other than ticketID that got a reply
 	// of exactly text since the given time: a reply sent to many customers
 	// reads as a template.

@@ -155,13 +155,18 @@ type Message struct {
 	Status     Status // replies only
 	Reason     string // why a reply failed
 	At         time.Time
+	// Original is the first wording of a message its author changed
+	// (EditedAt), kept for the ticket's history; "" when never edited.
+	Original  string
+	EditedAt  time.Time
+	DeletedAt time.Time // when its author deleted it on the desk (replies)
 }
 
 // Event is one change of a ticket's owner or state: claimed, transferred,
 // resolved, reopened. Managers' reports are built from events.
 type Event struct {
 	TicketID int64
-	Kind     string // "opened", "claimed", "transferred", "resolved", "reopened", "replied", "breached", "rated"
+	Kind     string // "opened", "claimed", "transferred", "resolved", "reopened", "replied", "breached", "rated", "edited"
 	Actor    string // agent id; "" when the customer or caredesk caused it
 	Detail   string
 	At       time.Time

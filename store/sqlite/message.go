@@ -11,21 +11,22 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-const messageColumns = `id, ticket_id, kind, author, author_name, text, source_ref, desk_ref, status, reason, at`
+const messageColumns = `id, ticket_id, kind, author, author_name, text, source_ref, desk_ref, status, reason, at, original, edited_at, deleted_at`
 
 func scanMessage(row scanner) (bot.Message, error) {
 	var m bot.Message
 	err := row.Scan(&m.ID, &m.TicketID, &m.Kind, &m.Author, &m.AuthorName, &m.Text,
-		&m.SourceRef, &m.DeskRef, &m.Status, &m.Reason, scanAt(&m.At))
+		&m.SourceRef, &m.DeskRef, &m.Status, &m.Reason, scanAt(&m.At), &m.Original, scanAt(&m.EditedAt), scanAt(&m.DeletedAt))
 	return m, err
 }
 
 // AddMessage stores m and sets m.ID.
 func (tx *tx) AddMessage(m *bot.Message) error {
 	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO messages
-		(ticket_id, kind, author, author_name, text, source_ref, desk_ref, status, reason, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.TicketID, m.Kind, m.Author, m.AuthorName, m.Text, m.SourceRef, m.DeskRef, m.Status, m.Reason, at(m.At))
+		(ticket_id, kind, author, author_name, text, source_ref, desk_ref, status, reason, at, original, edited_at, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.TicketID, m.Kind, m.Author, m.AuthorName, m.Text, m.SourceRef, m.DeskRef, m.Status, m.Reason, at(m.At),
+		m.Original, at(m.EditedAt), at(m.DeletedAt))
 	if err != nil {
 		return ticketMissing(m.TicketID, fmt.Errorf("add message to ticket #%d: %w", m.TicketID, err))
 	}
@@ -40,9 +41,11 @@ func (tx *tx) AddMessage(m *bot.Message) error {
 // SaveMessage overwrites the stored message with m.ID.
 func (tx *tx) SaveMessage(m bot.Message) error {
 	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE messages SET ticket_id = ?, kind = ?, author = ?,
-		author_name = ?, text = ?, source_ref = ?, desk_ref = ?, status = ?, reason = ?, at = ?
+		author_name = ?, text = ?, source_ref = ?, desk_ref = ?, status = ?, reason = ?, at = ?,
+		original = ?, edited_at = ?, deleted_at = ?
 		WHERE id = ?`,
-		m.TicketID, m.Kind, m.Author, m.AuthorName, m.Text, m.SourceRef, m.DeskRef, m.Status, m.Reason, at(m.At), m.ID)
+		m.TicketID, m.Kind, m.Author, m.AuthorName, m.Text, m.SourceRef, m.DeskRef, m.Status, m.Reason, at(m.At),
+		m.Original, at(m.EditedAt), at(m.DeletedAt), m.ID)
 	if err != nil {
 		return ticketMissing(m.TicketID, fmt.Errorf("save message %d: %w", m.ID, err))
 	}
@@ -59,6 +62,43 @@ func (tx *tx) Message(id int64) (bot.Message, error) {
 	}
 	if err != nil {
 		return bot.Message{}, fmt.Errorf("load message %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// MessageBySource returns the newest customer message whose id on the
+// source is ref, in the conversation.
+func (tx *tx) MessageBySource(source, conversation, ref string) (bot.Message, error) {
+	if ref == "" {
+		return bot.Message{}, bot.Errorf(bot.ENOTFOUND, "A message without an id on %s cannot be looked up.", source)
+	}
+	// The subquery narrows by the index on source_ref first: a ref is
+	// shared by few messages, a conversation may have many.
+	m, err := scanMessage(tx.tx.QueryRowContext(tx.ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE source_ref = ? AND kind = 'customer' AND ticket_id IN
+			(SELECT id FROM tickets WHERE source = ? AND conversation = ?)
+		ORDER BY id DESC LIMIT 1`, ref, source, conversation))
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Message{}, bot.Errorf(bot.ENOTFOUND, "No message %s of %s conversation %s is on record.", ref, source, conversation)
+	}
+	if err != nil {
+		return bot.Message{}, fmt.Errorf("look up %s message %s: %w", source, ref, err)
+	}
+	return m, nil
+}
+
+// MessageByDeskRef returns the message the desk shows as ref.
+func (tx *tx) MessageByDeskRef(ref string) (bot.Message, error) {
+	if ref == "" {
+		return bot.Message{}, bot.Errorf(bot.ENOTFOUND, "A message not shown on the desk cannot be looked up by its desk id.")
+	}
+	m, err := scanMessage(tx.tx.QueryRowContext(tx.ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE desk_ref = ? ORDER BY id DESC LIMIT 1`, ref))
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Message{}, bot.Errorf(bot.ENOTFOUND, "No message shown as %s on the desk is on record.", ref)
+	}
+	if err != nil {
+		return bot.Message{}, fmt.Errorf("look up desk message %s: %w", ref, err)
 	}
 	return m, nil
 }

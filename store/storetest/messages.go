@@ -12,11 +12,15 @@ import (
 func checkMessage(t *testing.T, got, want bot.Message) {
 	t.Helper()
 	ok := checkTime(t, "At", got.At, want.At)
+	ok = checkTime(t, "EditedAt", got.EditedAt, want.EditedAt) && ok
+	ok = checkTime(t, "DeletedAt", got.DeletedAt, want.DeletedAt) && ok
 	got.At, want.At = time.Time{}, time.Time{}
+	got.EditedAt, want.EditedAt = time.Time{}, time.Time{}
+	got.DeletedAt, want.DeletedAt = time.Time{}, time.Time{}
 	if got != want {
 		t.Errorf("message\n got %+v\nwant %+v", got, want)
 	} else if !ok {
-		t.Errorf("message %d: At differs (above)", got.ID)
+		t.Errorf("message %d: a time differs (above)", got.ID)
 	}
 }
 
@@ -47,6 +51,7 @@ func testMessageRoundTrip(t *testing.T, s bot.Store) {
 			TicketID: tk.ID, Kind: bot.Reply, Author: "U123", AuthorName: "alice",
 			Text: "So sorry! A new parcel leaves today.", SourceRef: "7790", DeskRef: "1741392000.000300",
 			Status: bot.Failed, Reason: "Forbidden: bot was blocked by the user", At: t0.Add(5 * time.Minute),
+			Original: "So sory!", EditedAt: t0.Add(6 * time.Minute), DeletedAt: t0.Add(7*time.Minute + time.Microsecond),
 		}},
 		{"zero time", bot.Message{TicketID: tk.ID, Kind: bot.Notice, Text: "Claimed by <@U123>."}},
 	}

@@ -1,0 +1,160 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// attach records the files that came with m. A customer's are shown in
+// the thread (PostFiles, after m itself); an owner's reply carries its own
+// (SendReply fetches them).
+func (b *Bot) attach(tx Tx, m Message, files []Attachment, now time.Time) error {
+	if len(files) == 0 {
+		return nil
+	}
+	for _, f := range files {
+		f.ID, f.MessageID, f.TicketID = 0, m.ID, m.TicketID
+		f.State, f.Stored, f.Ref, f.Reason, f.DoneAt = FileWaiting, false, "", "", time.Time{}
+		if f.Kind == "" {
+			f.Kind = FileDocument
+		}
+		if err := tx.AddAttachment(&f); err != nil {
+			return err
+		}
+	}
+	if m.Kind != FromCustomer {
+		return nil
+	}
+	return tx.Enqueue(b.desk(PostFiles, m.TicketID, m.ID, now))
+}
+
+// customerEdit changes a customer's message to what they wrote now, keeps
+// the first wording, and re-renders it on the desk: the root when it was
+// the first message, else its post in the thread. An edit of a message
+// caredesk never saw (written before caredesk ran, or not kept) is filed
+// as a message of its own, so that nothing the customer wrote is lost.
+func (b *Bot) customerEdit(tx Tx, in Inbound, now time.Time) error {
+	m, err := tx.MessageBySource(in.Source, in.Conversation, in.MessageID)
+	if ErrorCode(err) == ENOTFOUND {
+		b.log.Info("a customer edited a message caredesk has no record of; it is filed as a new message",
+			"source", in.Source, "conversation", in.Conversation, "message", in.MessageID)
+		in.Edit, in.MessageID, in.Files = false, "", nil
+		in.Text = "(edited) " + in.Text
+		return b.file(tx, in, now)
+	}
+	if err != nil {
+		return err
+	}
+	text := in.Text
+	for _, a := range in.Attachments {
+		text = strings.TrimSpace(text + "\n📎 " + a)
+	}
+	if text == m.Text {
+		return nil // a network's edit that did not change the words (a link preview)
+	}
+	t, err := tx.Ticket(m.TicketID)
+	if err != nil {
+		return err
+	}
+	before := m.Text
+	if m.Original == "" {
+		m.Original = m.Text
+	}
+	m.Text, m.EditedAt = text, in.At
+	if err := tx.SaveMessage(m); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "edited", Actor: "", Detail: fmt.Sprintf("message %d", m.ID), At: now}); err != nil {
+		return err
+	}
+	if isRoot(t, m, before) {
+		t.Text, t.UpdatedAt = text, now
+		if err := tx.SaveTicket(t); err != nil {
+			return err
+		}
+		return tx.Enqueue(b.desk(UpdateTicket, t.ID, 0, now))
+	}
+	return tx.Enqueue(b.desk(EditMessage, t.ID, m.ID, now))
+}
+
+// isRoot reports whether m, which read before until now, is the message
+// t's root shows: once the root is posted, the first message carries its
+// id; until then the root renders t.Text.
+func isRoot(t Ticket, m Message, before string) bool {
+	if m.DeskRef != "" {
+		return t.DeskThread != "" && m.DeskRef == t.DeskThread
+	}
+	return t.DeskThread == "" && t.Text == before
+}
+
+// edit is an agent changing a message they wrote in a ticket's thread. A
+// note changes for the team; a reply that has not left yet goes out as
+// it reads now; a delivered one is changed for the customer too. Edits of
+// anything else (caredesk's own posts, other people's messages, messages
+// from before caredesk) change nothing.
+func (b *Bot) edit(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
+	m, ok, err := b.ownMessage(tx, a, t)
+	if err != nil || !ok || strings.TrimSpace(a.Text) == strings.TrimSpace(m.Text) {
+		return "", err // Slack also reports link previews and file shares as changes
+	}
+	if m.Original == "" {
+		m.Original = m.Text
+	}
+	m.Text, m.EditedAt = a.Text, now
+	if err := tx.SaveMessage(m); err != nil {
+		return "", err
+	}
+	if m.Kind != Reply {
+		return "", nil
+	}
+	switch m.Status {
+	case Pending:
+		return "", nil // SendReply reads the message as it is when it leaves
+	case Failed:
+		return fmt.Sprintf("Your reply on #%d was not delivered, so the customer has nothing to correct; send the new text with /desk reply %d.", t.ID, t.ID), nil
+	}
+	if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "edited", Actor: a.Agent.ID, Detail: fmt.Sprintf("message %d", m.ID), At: now}); err != nil {
+		return "", err
+	}
+	return "", tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: EditReply, TicketID: t.ID, MessageID: m.ID, Agent: a.Agent.ID, NextAt: now, CreatedAt: now})
+}
+
+// unsend is an agent deleting a message they wrote in a ticket's thread: a
+// reply that has not left yet never does; a delivered one is deleted for
+// the customer where the network allows.
+func (b *Bot) unsend(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
+	m, ok, err := b.ownMessage(tx, a, t)
+	if err != nil || !ok || !m.DeletedAt.IsZero() {
+		return "", err
+	}
+	m.DeletedAt = now
+	deliver := m.Kind == Reply && m.Status == Delivered
+	if m.Kind == Reply && m.Status == Pending {
+		m.Status, m.Reason = Failed, "deleted on the desk before it was sent"
+	}
+	if err := tx.SaveMessage(m); err != nil {
+		return "", err
+	}
+	if !deliver {
+		return "", nil
+	}
+	return "", tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: DeleteReply, TicketID: t.ID, MessageID: m.ID, Agent: a.Agent.ID, NextAt: now, CreatedAt: now})
+}
+
+// ownMessage returns the message of t that a.Ref names, when a.Agent
+// wrote it as a reply or a note; ok is false for anything else.
+func (b *Bot) ownMessage(tx Tx, a Action, t Ticket) (Message, bool, error) {
+	if a.Ref == "" {
+		return Message{}, false, nil
+	}
+	m, err := tx.MessageByDeskRef(a.Ref)
+	if ErrorCode(err) == ENOTFOUND {
+		return Message{}, false, nil
+	}
+	if err != nil {
+		return Message{}, false, err
+	}
+	mine := m.TicketID == t.ID && m.Author == a.Agent.ID && (m.Kind == Reply || m.Kind == Note)
+	return m, mine, nil
+}

@@ -1,0 +1,477 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"caredesk/blob"
+	"caredesk/bot"
+)
+
+// fileDesk is the fake desk that also shows files, edits thread messages
+// and hands over the bytes of files agents attach.
+type fileDesk struct {
+	*desk
+	posts   []filePost        // every PostFiles that reached the desk
+	edits   []bot.Message     // every EditMessage
+	agents  map[string][]byte // Origin → bytes of files agents attached
+	loseOne bool              // the next PostFiles posts, then loses the answer
+}
+
+type filePost struct {
+	ref   string
+	names []string
+	data  [][]byte
+}
+
+func (d *fileDesk) PostFiles(_ context.Context, t bot.Ticket, m bot.Message, files []bot.Upload) (string, error) {
+	p := filePost{ref: fmt.Sprintf("files-%d", m.ID)}
+	for _, u := range files {
+		r, err := u.Open()
+		if err != nil {
+			return "", err
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			return "", err
+		}
+		p.names, p.data = append(p.names, u.File.Name), append(p.data, b)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.posts = append(d.posts, p)
+	if d.loseOne {
+		d.loseOne = false
+		return "", errors.New("connection reset before the answer arrived")
+	}
+	return p.ref, nil
+}
+
+func (d *fileDesk) FindFiles(_ context.Context, _ bot.Ticket, m bot.Message, _ []bot.Upload, taken []string) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, p := range d.posts {
+		if p.ref == fmt.Sprintf("files-%d", m.ID) && !contains(taken, p.ref) {
+			return p.ref, nil
+		}
+	}
+	return "", nil
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *fileDesk) EditMessage(_ context.Context, _ bot.Ticket, m bot.Message) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.edits = append(d.edits, m)
+	return nil
+}
+
+func (d *fileDesk) Fetch(_ context.Context, a bot.Attachment) (io.ReadCloser, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b, ok := d.agents[a.Origin]
+	if !ok {
+		return nil, bot.Permanent(errors.New("Slack answered with a login page: the app lacks files:read"))
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// fileSource is the fake Telegram that also has files, edits and limits.
+type fileSource struct {
+	*customers
+	mu       sync.Mutex
+	files    map[string][]byte // file_id → bytes
+	fails    []error           // the next Fetch calls fail with these
+	fetches  int
+	sentData [][]byte
+	edited   map[string]string // ref → text now
+	deleted  []string
+	maxPhoto int64
+	tooOld   bool // DeleteSent refuses, as Telegram after 48 hours
+}
+
+func (s *fileSource) Fetch(_ context.Context, a bot.Attachment) (io.ReadCloser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fetches++
+	if len(s.fails) > 0 {
+		err := s.fails[0]
+		s.fails = s.fails[1:]
+		return nil, err
+	}
+	return io.NopCloser(bytes.NewReader(s.files[a.Origin])), nil
+}
+
+func (s *fileSource) Send(ctx context.Context, m bot.Outgoing) (string, error) {
+	for _, u := range m.Files {
+		r, err := u.Open()
+		if err != nil {
+			return "", err
+		}
+		b, _ := io.ReadAll(r)
+		r.Close()
+		s.mu.Lock()
+		s.sentData = append(s.sentData, b)
+		s.mu.Unlock()
+	}
+	return s.customers.Send(ctx, m)
+}
+
+func (s *fileSource) TakeFile(a bot.Attachment) string {
+	if a.Kind == bot.FilePhoto && s.maxPhoto > 0 && a.Size > s.maxPhoto {
+		return "Telegram takes photos up to 10 MB"
+	}
+	return ""
+}
+
+func (s *fileSource) EditSent(_ context.Context, ref string, m bot.Outgoing) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.edited[ref] = m.Text
+	return nil
+}
+
+func (s *fileSource) DeleteSent(_ context.Context, _ bot.Ticket, ref string, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tooOld {
+		return bot.Permanent(errors.New("Telegram lets bots delete messages only within 48 hours of sending them"))
+	}
+	s.deleted = append(s.deleted, ref)
+	return nil
+}
+
+// fileWorld is a world whose desk and Telegram know files.
+type fileWorld struct {
+	*world
+	fd    *fileDesk
+	src   *fileSource
+	blobs *blob.Dir
+}
+
+func newFileWorld(t *testing.T, p bot.FilePolicy) *fileWorld {
+	t.Helper()
+	w := &fileWorld{world: newWorld(t)}
+	w.fd = &fileDesk{desk: w.desk, agents: map[string][]byte{}}
+	w.src = &fileSource{customers: w.tg, files: map[string][]byte{}, edited: map[string]string{}}
+	var err error
+	if w.blobs, err = blob.Open(t.TempDir(), p.MaxTotal); err != nil {
+		t.Fatal(err)
+	}
+	w.courier = bot.NewCourier(w.db, w.fd, map[string]bot.Source{"telegram": w.src},
+		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
+		bot.CourierRetry(bot.Retry{Min: time.Second, Max: time.Minute, GiveUpAfter: time.Hour}),
+		bot.CourierFiles(w.blobs, p))
+	return w
+}
+
+// sends is the customer sending a file with a caption (or a placeholder).
+func (w *fileWorld) sends(c bot.Customer, id int, text string, files ...bot.Attachment) {
+	w.t.Helper()
+	err := w.bot.Receive(context.Background(), bot.Inbound{
+		Source: "telegram", EventID: fmt.Sprint(500 + id), MessageID: fmt.Sprint(id),
+		Conversation: c.ID, Customer: c, Text: text, Files: files,
+	})
+	if err != nil {
+		w.t.Fatalf("receive %q: %v", text, err)
+	}
+	w.flush()
+}
+
+func (w *fileWorld) thread(n int64) []string {
+	w.t.Helper()
+	tk := w.ticket(n)
+	w.desk.mu.Lock()
+	defer w.desk.mu.Unlock()
+	var s []string
+	for _, m := range w.desk.thread[tk.DeskThread] {
+		s = append(s, m.Text)
+	}
+	return s
+}
+
+func photo(fileID string, size int64) bot.Attachment {
+	return bot.Attachment{Kind: bot.FilePhoto, Name: "photo.jpg", MIME: "image/jpeg", Size: size, From: "telegram", Origin: fileID}
+}
+
+func TestCustomerFilesReachTheThread(t *testing.T) {
+	jpeg := append([]byte{0xFF, 0xD8, 0xFF, 0xE0}, bytes.Repeat([]byte{7}, 4000)...)
+	tests := []struct {
+		name      string
+		policy    bot.FilePolicy
+		file      bot.Attachment
+		fails     []error
+		wantPosts int
+		wantLine  string // in the thread, when the file is not shown
+	}{
+		{"a photo", bot.DefaultFilePolicy(), photo("AgAD1", int64(len(jpeg))), nil, 1, ""},
+		{"a download that fails once", bot.DefaultFilePolicy(), photo("AgAD1", int64(len(jpeg))), []error{errors.New("502 Bad Gateway")}, 1, ""},
+		{"announced over the cap", bot.FilePolicy{MaxFile: 1000, MaxTotal: 1 << 30, Retention: time.Hour}, photo("AgAD1", 25_000_000), nil, 0,
+			bot.Quote("photo.jpg (25 MB)") + ": " + bot.Quote("it is larger than the 1 KB caredesk takes per file (files: max_file)")},
+		{"larger than announced", bot.FilePolicy{MaxFile: 1000, MaxTotal: 1 << 30, Retention: time.Hour}, photo("AgAD1", 900), nil, 0,
+			"it is larger than the 1 KB caredesk takes per file"},
+		{"the store is full", bot.FilePolicy{MaxFile: 1 << 20, MaxTotal: 100, Retention: time.Hour}, photo("AgAD1", 0), nil, 0,
+			"caredesk's file store is full (files: max_total 100 bytes)"},
+		{"gone on the network", bot.DefaultFilePolicy(), photo("AgAD1", 10), []error{bot.Permanent(errors.New("Telegram says the file is gone"))}, 0,
+			"Telegram says the file is gone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newFileWorld(t, tt.policy)
+			w.src.files["AgAD1"], w.src.fails = jpeg, tt.fails
+			w.sends(jane, 1, "[photo]", tt.file)
+			for range tt.fails {
+				w.clock.Add(time.Minute)
+				w.flush()
+			}
+			if len(w.fd.posts) != tt.wantPosts {
+				t.Fatalf("%d posts of files, want %d", len(w.fd.posts), tt.wantPosts)
+			}
+			if tt.wantPosts > 0 && !bytes.Equal(w.fd.posts[0].data[0], jpeg) {
+				t.Errorf("the desk got %d other bytes than the customer sent", len(w.fd.posts[0].data[0]))
+			}
+			if got := w.ticket(1).Text; got != "[photo]" {
+				t.Errorf("a picture alone opened a ticket reading %q", got)
+			}
+			lines := strings.Join(w.thread(1), "\n")
+			if tt.wantLine != "" && !strings.Contains(lines, tt.wantLine) {
+				t.Errorf("thread says\n%s\nwant a line with %q", lines, tt.wantLine)
+			}
+			if tt.wantLine == "" && lines != "" {
+				t.Errorf("thread says %q, want nothing but the file", lines)
+			}
+			if w.outbox() != 0 {
+				t.Errorf("%d deliveries left in the outbox", w.outbox())
+			}
+		})
+	}
+}
+
+// TestLostUploadAnswerPostsOnce: the desk shows the files but its answer
+// is lost (as when caredesk dies between the upload and its record); the
+// retry finds the post instead of posting the photo again, and the
+// download is not made twice.
+func TestLostUploadAnswerPostsOnce(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.src.files["AgAD1"] = []byte("jpeg bytes")
+	w.fd.loseOne = true
+	w.sends(jane, 1, "the box was crushed", photo("AgAD1", 10))
+	w.clock.Add(time.Minute)
+	w.flush()
+	if len(w.fd.posts) != 1 || w.src.fetches != 1 {
+		t.Errorf("%d posts and %d downloads of one photo, want 1 and 1", len(w.fd.posts), w.src.fetches)
+	}
+	if w.outbox() != 0 {
+		t.Errorf("%d deliveries left in the outbox", w.outbox())
+	}
+}
+
+func TestOwnerFilesGoToTheCustomer(t *testing.T) {
+	pdf := []byte("%PDF-1.7 return form")
+	big := bytes.Repeat([]byte{1}, 2000)
+	tests := []struct {
+		name     string
+		text     string
+		files    []bot.Attachment
+		wantSent int    // files that reach the customer
+		wantText string // what the customer reads
+		wantLine string // in the thread
+		wantFail bool   // the reply fails
+	}{
+		{"a PDF with words", "Here is the form.", []bot.Attachment{{Kind: bot.FileDocument, Name: "iade.pdf", MIME: "application/pdf", From: bot.FromDesk, Origin: "F1"}},
+			1, "Here is the form.", "", false},
+		{"a file alone", "", []bot.Attachment{{Kind: bot.FileDocument, Name: "iade.pdf", From: bot.FromDesk, Origin: "F1"}},
+			1, "", "", false},
+		{"a photo the network refuses, with words", "See the label.", []bot.Attachment{{Kind: bot.FilePhoto, Name: "label.jpg", From: bot.FromDesk, Origin: "F2"}},
+			0, "See the label.", "your reply went to the customer without " + bot.Quote("label.jpg (2 KB)") + ": " + bot.Quote("Telegram takes photos up to 10 MB"), false},
+		{"a file the bot cannot read, alone", "", []bot.Attachment{{Kind: bot.FileDocument, Name: "secret.xlsx", From: bot.FromDesk, Origin: "F9"}},
+			0, "", "your reply was NOT delivered", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newFileWorld(t, bot.DefaultFilePolicy())
+			w.src.maxPhoto = 1000
+			w.fd.agents["F1"], w.fd.agents["F2"] = pdf, big
+			w.writes(jane, 1, "where is the return form?")
+			if _, err := w.act(bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.act(bot.Action{Verb: bot.DoSay, Thread: w.ticket(1).DeskThread, Agent: alice, Text: tt.text, Files: tt.files, Ref: "desk-1", EventID: "e1", Whisper: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(w.src.sentData) != tt.wantSent {
+				t.Fatalf("%d files reached the customer, want %d", len(w.src.sentData), tt.wantSent)
+			}
+			if tt.wantSent > 0 && !bytes.Equal(w.src.sentData[0], pdf) {
+				t.Errorf("the customer got other bytes than the agent attached")
+			}
+			texts := w.tg.texts()
+			if !tt.wantFail && (len(texts) != 1 || texts[0] != tt.wantText) {
+				t.Errorf("the customer read %q, want %q", texts, tt.wantText)
+			}
+			if tt.wantFail && len(texts) != 0 {
+				t.Errorf("the customer read %q, want nothing", texts)
+			}
+			lines := strings.Join(w.thread(1), "\n")
+			if tt.wantLine != "" && !strings.Contains(lines, tt.wantLine) {
+				t.Errorf("thread says\n%s\nwant a line with %q", lines, tt.wantLine)
+			}
+		})
+	}
+}
+
+// TestColleaguesFilesStayOnTheDesk: a file in someone else's ticket is a
+// note's, and nothing is downloaded or sent.
+func TestColleaguesFilesStayOnTheDesk(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.fd.agents["F1"] = []byte("internal.xlsx")
+	w.writes(jane, 1, "hello")
+	w.act(bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice})
+	w.act(bot.Action{Verb: bot.DoSay, Thread: w.ticket(1).DeskThread, Agent: bob, Text: "numbers for you",
+		Files: []bot.Attachment{{Name: "internal.xlsx", From: bot.FromDesk, Origin: "F1"}}, Ref: "desk-2", EventID: "e2", Whisper: true})
+	if len(w.tg.texts()) != 0 || len(w.src.sentData) != 0 {
+		t.Errorf("a colleague's note reached the customer: %q", w.tg.texts())
+	}
+}
+
+func TestCustomerEdits(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.writes(jane, 1, "my order 5512 is late")
+	w.writes(jane, 2, "it was a gift for tomorow")
+	edit := func(id int, event, text string) {
+		t.Helper()
+		err := w.bot.Receive(context.Background(), bot.Inbound{Source: "telegram", EventID: event, MessageID: fmt.Sprint(id),
+			Conversation: jane.ID, Customer: jane, Text: text, Edit: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.flush()
+	}
+	edit(2, "601", "it was a gift for tomorrow")
+	edit(2, "601", "a redelivered edit changes nothing")
+	edit(1, "602", "my order 5513 is late")
+	edit(99, "603", "what about my refund?") // never seen
+
+	if got := w.ticket(1).Text; got != "my order 5513 is late" {
+		t.Errorf("the root reads %q after the first message was edited", got)
+	}
+	w.fd.mu.Lock()
+	edits := w.fd.edits
+	w.fd.mu.Unlock()
+	if len(edits) != 1 || edits[0].Text != "it was a gift for tomorrow" || edits[0].Original != "it was a gift for tomorow" || edits[0].EditedAt.IsZero() {
+		t.Errorf("desk edits = %+v, want one of message 2 keeping its first wording", edits)
+	}
+	if th := w.thread(1); th[len(th)-1] != "(edited) what about my refund?" {
+		t.Errorf("an edit of an unknown message shows as %q, want it filed as a message", th[len(th)-1])
+	}
+	show, err := w.act(bot.Action{Verb: bot.DoShow, Ticket: 1, Agent: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"it was a gift for tomorrow", "tomorow", "edited"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("/desk show lacks %q:\n%s", want, show)
+		}
+	}
+}
+
+func TestOwnerEditsAndDeletes(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.writes(jane, 1, "where is my parcel?")
+	thread := w.ticket(1).DeskThread
+	w.act(bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice})
+	say := func(ref, text string) {
+		t.Helper()
+		if _, err := w.act(bot.Action{Verb: bot.DoSay, Thread: thread, Agent: alice, Text: text, Ref: ref, EventID: "say-" + ref, Whisper: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	act := func(verb bot.Verb, who bot.Agent, ref, text, event string) {
+		t.Helper()
+		if _, err := w.act(bot.Action{Verb: verb, Thread: thread, Agent: who, Text: text, Ref: ref, EventID: event, Whisper: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Delivered, then corrected: the customer's copy changes.
+	say("d1", "It leaves tomorow.")
+	act(bot.DoEdit, alice, "d1", "It leaves tomorrow.", "ed1")
+	act(bot.DoEdit, alice, "d1", "It leaves tomorrow.", "ed2") // Slack reports a link preview as a change too
+	act(bot.DoEdit, bob, "d1", "bob cannot change alice's words", "ed3")
+	if got := w.src.edited["tg-1"]; got != "It leaves tomorrow." {
+		t.Errorf("the customer's copy reads %q after the edit", got)
+	}
+	if len(w.src.edited) != 1 {
+		t.Errorf("edits reached Telegram: %v, want one", w.src.edited)
+	}
+
+	// Corrected before it left: the new words are what leaves.
+	w.tg.errs = []error{errors.New("502")}
+	say("d2", "Your refnud is on its way.")
+	act(bot.DoEdit, alice, "d2", "Your refund is on its way.", "ed4")
+	w.clock.Add(time.Minute)
+	w.flush()
+	if texts := w.tg.texts(); texts[len(texts)-1] != "Your refund is on its way." {
+		t.Errorf("the customer read %q, want the corrected reply", texts[len(texts)-1])
+	}
+
+	// Deleted: taken back from the customer, and the thread says so.
+	act(bot.DoDelete, alice, "d1", "", "del1")
+	if len(w.src.deleted) != 1 || w.src.deleted[0] != "tg-1" {
+		t.Errorf("deleted on Telegram: %v, want tg-1", w.src.deleted)
+	}
+	if th := strings.Join(w.thread(1), "\n"); !strings.Contains(th, "was deleted for the customer") {
+		t.Errorf("thread does not say the reply was deleted:\n%s", th)
+	}
+
+	// Too late to delete: the thread says why.
+	w.src.tooOld = true
+	act(bot.DoDelete, alice, "d2", "", "del2")
+	if th := strings.Join(w.thread(1), "\n"); !strings.Contains(th, "deleting your reply for the customer did not work") || !strings.Contains(th, "48 hours") {
+		t.Errorf("thread does not say why the reply stays:\n%s", th)
+	}
+}
+
+func TestSweepFilesAfterRetention(t *testing.T) {
+	p := bot.DefaultFilePolicy()
+	p.Retention = 24 * time.Hour
+	w := newFileWorld(t, p)
+	w.src.files["AgAD1"] = []byte("jpeg bytes")
+	w.sends(jane, 1, "[photo]", photo("AgAD1", 10))
+	sweep := func() int {
+		t.Helper()
+		n, err := w.courier.SweepFiles(context.Background(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := sweep(); n != 0 || w.blobs.Total() != 10 {
+		t.Errorf("swept %d files (kept %d bytes) before the retention", n, w.blobs.Total())
+	}
+	w.clock.Add(25 * time.Hour)
+	if n := sweep(); n != 1 || w.blobs.Total() != 0 {
+		t.Errorf("swept %d files (kept %d bytes) after the retention, want 1 and 0", n, w.blobs.Total())
+	}
+	if n := sweep(); n != 0 {
+		t.Errorf("a second sweep removed %d files again", n)
+	}
+}
