@@ -40,28 +40,38 @@ func (s *Server) newEventLocked(inner any) event {
 	return event{id: id, body: body}
 }
 
-// messageEventLocked is the message event of m. The caller holds s.mu.
+// messageEventLocked is the message event of m: a file_share when it
+// shares files. The caller holds s.mu.
 func (s *Server) messageEventLocked(m Message) event {
-	inner := map[string]any{
-		"type": "message", "channel": m.Channel, "user": m.User, "text": m.Text, "ts": m.TS,
-		"event_ts": m.TS, "channel_type": "channel", "team": s.opts.TeamID,
-	}
-	if m.ThreadTS != "" {
-		inner["thread_ts"] = m.ThreadTS
-		if root := s.messageLocked(m.ThreadTS); root != nil {
-			inner["parent_user_id"] = root.User
-		}
-	}
-	if m.BotID != "" {
-		inner["bot_id"], inner["app_id"] = m.BotID, s.opts.AppID
-		inner["bot_profile"] = map[string]any{"id": m.BotID, "app_id": s.opts.AppID, "name": s.opts.BotName, "team_id": s.opts.TeamID}
-		if m.Blocks != nil {
-			inner["blocks"] = m.Blocks
-		}
+	inner := s.messageObjectLocked(m)
+	inner["channel"], inner["event_ts"], inner["channel_type"] = m.Channel, m.TS, channelType(m.Channel)
+	if len(m.Files) > 0 {
+		// Slack leaves team out of file_share events.
+		inner["subtype"] = "file_share"
 	} else {
-		inner["client_msg_id"] = fmt.Sprintf("sim-%s", m.TS)
+		inner["team"] = s.opts.TeamID
 	}
 	return s.newEventLocked(inner)
+}
+
+// messageChangedLocked is the message_changed event of m's latest edit,
+// made at m.EditedTS; previous is m before it, as messageObjectLocked
+// showed it. The caller holds s.mu.
+func (s *Server) messageChangedLocked(m Message, previous map[string]any) event {
+	return s.newEventLocked(map[string]any{
+		"type": "message", "subtype": "message_changed", "hidden": true, "channel": m.Channel,
+		"ts": m.EditedTS, "event_ts": m.EditedTS, "channel_type": channelType(m.Channel),
+		"message": s.messageObjectLocked(m), "previous_message": previous,
+	})
+}
+
+// channelType is the channel_type of message events in channel: "im" for
+// a direct conversation, "channel" for the rest, which are public.
+func channelType(channel string) string {
+	if strings.HasPrefix(channel, "D") {
+		return "im"
+	}
+	return "channel"
 }
 
 // deliverEvent hands ev to the bot as Slack does: once, then up to three

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +237,68 @@ func TestUploadURLFaults(t *testing.T) {
 	}
 	if err := upload(); err != nil || len(s.Files()) != 1 {
 		t.Errorf("third upload: %v, files %+v", err, s.Files())
+	}
+}
+
+func TestBotUploadsShowWithTheirFiles(t *testing.T) {
+	s := newSim(t, slacksim.Options{})
+	api := client(s, s.Options().BotToken)
+	ctx := context.Background()
+	_, root, err := api.PostMessageContext(ctx, "C0DESK", slackapi.MsgOptionText("#12", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// read returns the messages a bot reading the channel sees: the
+	// thread of thread, or the channel's roots when thread is "".
+	read := func(t *testing.T, thread string) []slackapi.Message {
+		t.Helper()
+		if thread != "" {
+			msgs, _, _, err := api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{ChannelID: "C0DESK", Timestamp: thread})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return msgs
+		}
+		h, err := api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{ChannelID: "C0DESK"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Messages
+	}
+	tests := []struct {
+		name, thread string
+	}{
+		{"in a thread, read with conversations.replies", root},
+		{"in the channel, read with conversations.history", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sum, err := api.UploadFileContext(ctx, slackapi.UploadFileParameters{
+				Filename: "chart.png", FileSize: len(png), Reader: bytes.NewReader(png), Title: "First answer",
+				Channel: "C0DESK", ThreadTimestamp: tt.thread, InitialComment: "This week",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs := read(t, tt.thread)
+			i := slices.IndexFunc(msgs, func(m slackapi.Message) bool { return len(m.Files) > 0 && m.Files[0].ID == sum.ID })
+			if i < 0 {
+				t.Fatalf("no message shares %s in %+v", sum.ID, msgs)
+			}
+			m := msgs[i]
+			if m.User != "U0BOT" || m.BotID != "B0BOT" || m.Text != "This week" || m.ThreadTimestamp != tt.thread || len(m.Files) != 1 {
+				t.Errorf("sharing message %+v", m.Msg)
+			}
+			f := m.Files[0]
+			prefix := s.URL() + "/files-pri/T0SIM-" + sum.ID + "/"
+			if f.Name != "chart.png" || f.Title != "First answer" || f.Mimetype != "image/png" || f.Filetype != "png" || f.Size != len(png) ||
+				f.Mode != "hosted" || f.User != "U0BOT" || f.URLPrivate != prefix+"chart.png" || f.URLPrivateDownload != prefix+"download/chart.png" {
+				t.Errorf("file %+v", f)
+			}
+			var got bytes.Buffer
+			if err := api.GetFileContext(ctx, f.URLPrivateDownload, &got); err != nil || !bytes.Equal(got.Bytes(), png) {
+				t.Errorf("download of the bot's own file: %q %v", got.Bytes(), err)
+			}
+		})
 	}
 }

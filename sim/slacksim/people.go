@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -15,12 +17,28 @@ import (
 // Slack's retries if it did not at first, and an error if it never did.
 func (s *Server) UserPosts(user, threadTS, text string) (ts, eventID string, err error) {
 	s.mu.Lock()
-	m := &Message{Channel: s.opts.ChannelID, TS: s.tsLocked(), User: user, Text: s.typedLocked(text, false)}
+	m, err := s.userMessageLocked(user, threadTS, text)
+	if err != nil {
+		s.mu.Unlock()
+		return "", "", err
+	}
+	s.messages = append(s.messages, m)
+	s.notifyLocked()
+	ev := s.messageEventLocked(*m)
+	s.mu.Unlock()
+	return m.TS, ev.id, s.deliverEvent(ev)
+}
+
+// userMessageLocked makes, without recording it, the message user writes
+// with text: in the desk channel, or in the thread of threadTS when it is
+// not "" (a reply to a reply joins its parent's thread). It makes user
+// known to the workspace. The caller holds s.mu.
+func (s *Server) userMessageLocked(user, threadTS, text string) (*Message, error) {
+	m := &Message{Channel: s.opts.ChannelID, User: user, Text: s.typedLocked(text, false)}
 	if threadTS != "" {
 		parent := s.messageLocked(threadTS)
 		if parent == nil {
-			s.mu.Unlock()
-			return "", "", fmt.Errorf("slacksim: no message %s to reply to", threadTS)
+			return nil, fmt.Errorf("slacksim: no message %s to reply to", threadTS)
 		}
 		m.Channel, m.ThreadTS = parent.Channel, parent.TS
 		if parent.ThreadTS != "" {
@@ -30,6 +48,48 @@ func (s *Server) UserPosts(user, threadTS, text string) (ts, eventID string, err
 	if _, known := s.users[user]; !known {
 		s.users[user] = user
 	}
+	m.TS = s.tsLocked()
+	return m, nil
+}
+
+// SharedFile is a file a person shares with UserSharesFile.
+type SharedFile struct {
+	Name  string // its filename, like "invoice.pdf"; required, without "/"
+	Title string // as Slack shows it; default Name
+	MIME  string // its mimetype; default from Name's extension, or else sniffed from Data
+	Data  []byte
+}
+
+// UserSharesFile is a person sharing files, with text (which may be ""),
+// in the desk channel, or in the thread of threadTS when it is not "": one
+// message carrying them is recorded, and the bot gets a message event of
+// subtype file_share with the files in full. Each file gets an id and a
+// url_private_download on the simulator that serves its bytes to the bot
+// token while the app holds files:read (see Downloads, DownloadMethod).
+// It returns as UserPosts does.
+func (s *Server) UserSharesFile(user, threadTS, text string, files ...SharedFile) (ts, eventID string, err error) {
+	if len(files) == 0 {
+		return "", "", errors.New("slacksim: a file share needs a file")
+	}
+	for _, f := range files {
+		if f.Name == "" || strings.Contains(f.Name, "/") {
+			return "", "", fmt.Errorf("slacksim: a shared file needs a name without a slash, not %q", f.Name)
+		}
+	}
+	s.mu.Lock()
+	m, err := s.userMessageLocked(user, threadTS, text)
+	if err != nil {
+		s.mu.Unlock()
+		return "", "", err
+	}
+	for _, f := range files {
+		sf := s.storeLocked(s.idLocked("F"), f.Name, f.Title, f.MIME, user, slices.Clone(f.Data))
+		m.Files = append(m.Files, sf.id)
+		s.files = append(s.files, File{
+			ID: sf.id, Name: sf.name, Title: sf.title, MIME: sf.mime, User: user, Data: sf.data,
+			Channel: m.Channel, ThreadTS: m.ThreadTS, Comment: m.Text, MessageTS: m.TS,
+		})
+	}
 	s.messages = append(s.messages, m)
 	s.notifyLocked()
 	ev := s.messageEventLocked(*m)
@@ -37,25 +97,53 @@ func (s *Server) UserPosts(user, threadTS, text string) (ts, eventID string, err
 	return m.TS, ev.id, s.deliverEvent(ev)
 }
 
-// EditMessage is a person editing their message ts to text: Slack
-// delivers a message_changed event, which a bot must not take for a new
-// message.
+// EditMessage is a person editing their message ts to text: the message
+// is changed and Slack delivers a message_changed event, with the message
+// as it is now (and "edited") and as it was, which a bot must not take for
+// a new message.
 func (s *Server) EditMessage(user, ts, text string) (eventID string, err error) {
 	s.mu.Lock()
 	m := s.messageLocked(ts)
-	if m == nil || m.User != user {
+	if m == nil || m.User != user || m.BotID != "" {
 		s.mu.Unlock()
 		return "", fmt.Errorf("slacksim: %s has no message %s", user, ts)
 	}
-	previous := messageObject(*m)
+	previous := s.messageObjectLocked(*m)
 	m.Text = s.typedLocked(text, false)
 	m.Edits++
+	m.EditedBy, m.EditedTS = user, s.tsLocked()
+	ev := s.messageChangedLocked(*m, previous)
+	s.notifyLocked()
+	s.mu.Unlock()
+	return ev.id, s.deliverEvent(ev)
+}
+
+// DeleteMessage is a person deleting their message ts: it is removed,
+// with the reactions on it, and Slack delivers a message_deleted event
+// naming it in deleted_ts, with the message as it was. The files it
+// shared stay in the workspace, as Slack keeps them. A thread's root that
+// has replies is not deleted: Slack leaves a tombstone in its place,
+// which the simulator does not model.
+func (s *Server) DeleteMessage(user, ts string) (eventID string, err error) {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.messages, func(m *Message) bool { return m.TS == ts })
+	if i < 0 || s.messages[i].User != user || s.messages[i].BotID != "" {
+		s.mu.Unlock()
+		return "", fmt.Errorf("slacksim: %s has no message %s", user, ts)
+	}
+	m := s.messages[i]
+	if m.IsRoot() && slices.ContainsFunc(s.messages, func(r *Message) bool { return r.ThreadTS == ts && r.TS != ts }) {
+		s.mu.Unlock()
+		return "", fmt.Errorf("slacksim: message %s has replies; Slack would leave a tombstone", ts)
+	}
+	previous := s.messageObjectLocked(*m)
+	s.messages = slices.Delete(s.messages, i, i+1)
+	s.reactions = slices.DeleteFunc(s.reactions, func(r Reaction) bool { return r.Channel == m.Channel && r.TS == ts })
 	now := s.tsLocked()
-	edited := messageObject(*m)
-	edited["edited"] = map[string]any{"user": user, "ts": now}
 	ev := s.newEventLocked(map[string]any{
-		"type": "message", "subtype": "message_changed", "hidden": true, "channel": m.Channel,
-		"ts": now, "event_ts": now, "channel_type": "channel", "message": edited, "previous_message": previous,
+		"type": "message", "subtype": "message_deleted", "hidden": true, "channel": m.Channel,
+		"ts": now, "event_ts": now, "deleted_ts": ts, "channel_type": channelType(m.Channel),
+		"previous_message": previous,
 	})
 	s.notifyLocked()
 	s.mu.Unlock()
@@ -183,7 +271,7 @@ func (s *Server) ClickButton(userID, userName, messageTS, actionID, value string
 		"team":         map[string]any{"id": s.opts.TeamID, "domain": "caredesk-sim"},
 		"container":    map[string]any{"type": "message", "message_ts": m.TS, "channel_id": m.Channel, "is_ephemeral": false},
 		"channel":      map[string]any{"id": m.Channel, "name": s.channels[m.Channel].name},
-		"message":      messageObject(*m),
+		"message":      s.messageObjectLocked(*m),
 		"state":        map[string]any{"values": map[string]any{}},
 		"trigger_id":   fmt.Sprintf("%d.%d.%032x", 1700000000+n, n, n),
 		"response_url": fmt.Sprintf("%s/response/actions/%d", s.URL(), n),

@@ -16,11 +16,15 @@ type Message struct {
 	Text     string
 	Blocks   json.RawMessage // as stored, with the block_ids Slack adds; nil without blocks
 	Metadata json.RawMessage // the metadata the poster sent; nil without
-	Files    []string        // the ids of the files it shares (see Files)
+	Files    []string        // the ids of the files it shares (see Files and File)
 	// The flags the poster sent, "" when absent, so tests can check that
 	// previews and @-name linking were turned off.
 	UnfurlLinks, UnfurlMedia, LinkNames, Parse string
-	Edits                                      int // chat.update calls that changed it
+	Edits                                      int // chat.update calls and EditMessage edits that changed it
+	// EditedBy and EditedTS are who made the latest edit (the bot's user
+	// for chat.update) and its ts, as Slack shows them in "edited"; ""
+	// when it was never edited.
+	EditedBy, EditedTS string
 }
 
 // IsRoot reports whether m is a message of the channel rather than a

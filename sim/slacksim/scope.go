@@ -6,11 +6,12 @@ import (
 )
 
 // scopes are the bot token scopes the simulated app holds at start: those
-// of caredesk's slack-app-manifest.yaml, so that a test which revokes one
-// sees what a workspace whose app was installed without it would answer.
+// of caredesk's slack-app-manifest.yaml, and files:read, which reading the
+// files people share needs, so that a test which revokes one sees what a
+// workspace whose app was installed without it would answer.
 var scopes = []string{
 	"chat:write", "commands", "channels:history", "groups:history", "channels:read", "groups:read",
-	"reactions:read", "reactions:write", "users:read", "im:write", "files:write",
+	"reactions:read", "reactions:write", "users:read", "im:write", "files:write", "files:read",
 }
 
 // methodScopes are the scopes each Web API method needs, any one of them
@@ -28,12 +29,14 @@ var methodScopes = map[string][]string{
 	"conversations.open":           {"im:write", "mpim:write"},
 	"files.getUploadURLExternal":   {"files:write"},
 	"files.completeUploadExternal": {"files:write"},
+	"files.info":                   {"files:read"},
 }
 
 // RevokeScope takes scope (such as "files:write") from the app, as a
 // workspace does whose app was installed before the scope was added to
 // its manifest: every method that needs it answers missing_scope, naming
-// the scope needed and those provided, until GrantScope.
+// the scope needed and those provided, until GrantScope. Without
+// files:read, files' addresses send the bot to the sign-in page too.
 func (s *Server) RevokeScope(scope string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -5,11 +5,13 @@
 //
 // It keeps one workspace with one desk channel, as Slack would hold it:
 // root messages, thread replies and their latest edits, ephemeral messages,
-// reactions. Tests, end-to-end runs and `caredesk demo` use it to play the
-// support team (UserPosts, AddReaction, SlashCommand, ClickButton), to watch
-// what the bot did (Messages, Thread, Ephemerals, Reactions, Files, Calls,
-// Acks) and to break Slack on purpose (FailNext, SetDown, RevokeScope). It
-// is ordinary code, not a test helper, because the shipped demo runs it.
+// reactions, files and their bytes, served from files.slack.com-like
+// addresses. Tests, end-to-end runs and `caredesk demo` use it to play the
+// support team (UserPosts, UserSharesFile, EditMessage, DeleteMessage,
+// AddReaction, SlashCommand, ClickButton), to watch what the bot did
+// (Messages, Thread, Ephemerals, Reactions, Files, Downloads, Calls, Acks)
+// and to break Slack on purpose (FailNext, HoldNext, SetDown, RevokeScope).
+// It is ordinary code, not a test helper, because the shipped demo runs it.
 package slacksim
 
 import (
@@ -42,6 +44,10 @@ type Options struct {
 	// to it as message events with bot_id set, as they do for an app
 	// subscribed to message.channels.
 	EchoBotMessages bool
+	// EchoBotEdits makes the bot's chat.update calls come back to it as
+	// message_changed events, with bot_id set in the message, as they do
+	// for an app subscribed to message.channels.
+	EchoBotEdits bool
 	// RawCommandText sends slash command text as typed. By default it is
 	// escaped as for a command with should_escape: &, <, > as entities and
 	// "@name" of a known user as <@ID|name>.
@@ -122,7 +128,9 @@ type Server struct {
 	lastTS     int64 // microseconds of the newest message ts
 	ephemerals []Ephemeral
 	uploads    map[string]*pendingUpload // file id → a file between getUploadURLExternal and completeUploadExternal
-	files      []File                    // files shared by completeUploadExternal
+	stored     map[string]*storedFile    // file id → a file of the workspace, the bot's or a person's
+	files      []File                    // every share of a stored file, or its record when kept private
+	holds      map[string][]*hold        // calls to freeze before their answer, see HoldNext
 	revoked    map[string]bool           // scopes taken from the app, see RevokeScope
 	reactions  []Reaction
 	acks       []Ack
@@ -157,6 +165,8 @@ func New(o Options) (*Server, error) {
 		},
 		events:  map[string][]byte{},
 		uploads: map[string]*pendingUpload{},
+		stored:  map[string]*storedFile{},
+		holds:   map[string][]*hold{},
 		revoked: map[string]bool{},
 		client: &http.Client{
 			Timeout:   o.AckTimeout,
@@ -172,6 +182,8 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("/link/", s.serveSocket)
 	mux.HandleFunc("/response/", s.serveResponseURL)
 	mux.HandleFunc("/upload/", s.serveUpload)
+	mux.HandleFunc("/files-pri/", s.serveFile)
+	mux.HandleFunc("GET /{$}", s.serveSignIn)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.done.Go(func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

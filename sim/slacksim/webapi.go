@@ -43,6 +43,7 @@ var methods = map[string]method{
 	// files.go
 	"files.getUploadURLExternal":   (*Server).getUploadURLExternal,
 	"files.completeUploadExternal": (*Server).completeUploadExternal,
+	"files.info":                   (*Server).filesInfo,
 }
 
 // serveAPI answers /api/<method> as Slack does: HTTP 200 with
@@ -84,12 +85,19 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	refusal := s.scopeErrorLocked(name)
+	var h *hold
+	if refusal == nil {
+		h = s.takeHoldLocked(name)
+	}
 	s.mu.Unlock()
 	if refusal != nil {
 		writeJSON(w, http.StatusOK, refusal)
 		return
 	}
 	answer := m(s, v)
+	if !s.await(h, r) {
+		return
+	}
 	if failed && f.Lost {
 		dropConnection(w)
 		return
@@ -222,7 +230,7 @@ func (s *Server) conversationsReplies(v url.Values) map[string]any {
 	out := []map[string]any{}
 	for _, m := range s.messages {
 		if m.TS == root.TS || m.ThreadTS == root.TS {
-			obj := messageObject(*m)
+			obj := s.messageObjectLocked(*m)
 			if withMeta && m.Metadata != nil {
 				obj["metadata"] = m.Metadata
 			}
@@ -289,7 +297,7 @@ func (s *Server) conversationsHistory(v url.Values) map[string]any {
 			more = true
 			break
 		}
-		obj := messageObject(*m)
+		obj := s.messageObjectLocked(*m)
 		if withMeta && m.Metadata != nil {
 			obj["metadata"] = m.Metadata
 		}
@@ -353,7 +361,7 @@ func (s *Server) postMessage(v url.Values) map[string]any {
 		echo := s.messageEventLocked(*m)
 		s.done.Go(func() { _ = s.deliverEvent(echo) })
 	}
-	return ok(map[string]any{"channel": channel, "ts": m.TS, "message": messageObject(*m)})
+	return ok(map[string]any{"channel": channel, "ts": m.TS, "message": s.messageObjectLocked(*m)})
 }
 
 // threadLocked returns the thread a post to channel with thread_ts joins:
@@ -371,14 +379,25 @@ func (s *Server) threadLocked(channel, threadTS string) string {
 	return parent.TS
 }
 
-// messageObject is m as Slack shows it in API answers.
-func messageObject(m Message) map[string]any {
+// messageObjectLocked is m as Slack shows it in API answers and inside
+// events: with its latest edit, and its files in full. The caller holds
+// s.mu.
+func (s *Server) messageObjectLocked(m Message) map[string]any {
 	obj := map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "user": m.User}
 	if m.BotID != "" {
-		obj["bot_id"] = m.BotID
+		obj["bot_id"], obj["app_id"] = m.BotID, s.opts.AppID
+		obj["bot_profile"] = map[string]any{"id": m.BotID, "app_id": s.opts.AppID, "name": s.opts.BotName, "team_id": s.opts.TeamID}
+	} else {
+		obj["client_msg_id"] = "sim-" + m.TS
 	}
 	if m.ThreadTS != "" {
 		obj["thread_ts"] = m.ThreadTS
+		if root := s.messageLocked(m.ThreadTS); root != nil && root.TS != m.TS {
+			obj["parent_user_id"] = root.User
+		}
+	}
+	if m.EditedTS != "" {
+		obj["edited"] = map[string]any{"user": m.EditedBy, "ts": m.EditedTS}
 	}
 	if m.Blocks != nil {
 		obj["blocks"] = m.Blocks
@@ -386,9 +405,11 @@ func messageObject(m Message) map[string]any {
 	if len(m.Files) > 0 {
 		files := []map[string]any{}
 		for _, id := range m.Files {
-			files = append(files, map[string]any{"id": id})
+			if f := s.stored[id]; f != nil {
+				files = append(files, s.fileObjectLocked(f))
+			}
 		}
-		obj["files"], obj["upload"] = files, true
+		obj["files"], obj["upload"], obj["display_as_bot"] = files, true, false
 	}
 	return obj
 }
@@ -411,13 +432,19 @@ func (s *Server) update(v url.Values) map[string]any {
 	case m.BotID != s.opts.BotID:
 		return fail("cant_update_message")
 	}
+	previous := s.messageObjectLocked(*m)
 	m.Text = text
 	if v.Has("blocks") {
 		m.Blocks = blocks
 	}
 	m.Edits++
+	m.EditedBy, m.EditedTS = s.opts.BotUserID, s.tsLocked()
 	s.notifyLocked()
-	return ok(map[string]any{"channel": channel, "ts": m.TS, "text": m.Text, "message": messageObject(*m)})
+	if s.opts.EchoBotEdits && !s.closed {
+		echo := s.messageChangedLocked(*m, previous)
+		s.done.Go(func() { _ = s.deliverEvent(echo) })
+	}
+	return ok(map[string]any{"channel": channel, "ts": m.TS, "text": m.Text, "message": s.messageObjectLocked(*m)})
 }
 
 func (s *Server) postEphemeral(v url.Values) map[string]any {
