@@ -78,17 +78,20 @@ func (a Attachment) Label() string {
 	return fmt.Sprintf("%s (%s)", name, Bytes(a.Size))
 }
 
-// Bytes writes a size the way people read it: "812 KB", "2.1 MB".
+// Bytes writes a size the way people read it: "812 KB", "2.1 MB". A KB
+// is 1024 bytes, as Telegram and Discord count their limits.
 func Bytes(n int64) string {
 	switch {
-	case n < 1000:
+	case n < 1<<10:
 		return fmt.Sprintf("%d bytes", n)
-	case n < 1000*1000:
-		return fmt.Sprintf("%d KB", (n+500)/1000)
-	case n < 10*1000*1000:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n < 1<<20:
+		return fmt.Sprintf("%d KB", (n+1<<9)>>10)
+	case n < 10<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n < 1<<30:
+		return fmt.Sprintf("%d MB", (n+1<<19)>>20)
 	}
-	return fmt.Sprintf("%d MB", (n+500_000)/1_000_000)
+	return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
 }
 
 // Upload is an attachment on its way out of the blob store: Open reads its

@@ -223,9 +223,9 @@ func TestCustomerFilesReachTheThread(t *testing.T) {
 	}{
 		{"a photo", bot.DefaultFilePolicy(), photo("AgAD1", int64(len(jpeg))), nil, 1, ""},
 		{"a download that fails once", bot.DefaultFilePolicy(), photo("AgAD1", int64(len(jpeg))), []error{errors.New("502 Bad Gateway")}, 1, ""},
-		{"announced over the cap", bot.FilePolicy{MaxFile: 1000, MaxTotal: 1 << 30, Retention: time.Hour}, photo("AgAD1", 25_000_000), nil, 0,
+		{"announced over the cap", bot.FilePolicy{MaxFile: 1024, MaxTotal: 1 << 30, Retention: time.Hour}, photo("AgAD1", 25<<20), nil, 0,
 			bot.Quote("photo.jpg (25 MB)") + ": " + bot.Quote("it is larger than the 1 KB caredesk takes per file (files: max_file)")},
-		{"larger than announced", bot.FilePolicy{MaxFile: 1000, MaxTotal: 1 << 30, Retention: time.Hour}, photo("AgAD1", 900), nil, 0,
+		{"larger than announced", bot.FilePolicy{MaxFile: 1024, MaxTotal: 1 << 30, Retention: time.Hour}, photo("AgAD1", 900), nil, 0,
 			"it is larger than the 1 KB caredesk takes per file"},
 		{"the store is full", bot.FilePolicy{MaxFile: 1 << 20, MaxTotal: 100, Retention: time.Hour}, photo("AgAD1", 0), nil, 0,
 			"caredesk's file store is full (files: max_total 100 bytes)"},

@@ -40,6 +40,11 @@ type Config struct {
 	// Tick is how often the scheduler looks for due reminders, escalations
 	// and hand-overs: their precision.
 	Tick time.Duration
+	// FilesDir is the folder that keeps files' bytes (CAREDESK_FILES_DIR).
+	FilesDir string
+	// PublicURL is caredesk's address as the internet reaches it, for the
+	// download links of files sent to webhook bridges; "" sends them none.
+	PublicURL string
 }
 
 // Retry spaces the outbox's attempts.
@@ -214,6 +219,8 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ICSToken != "" && len(c.ICSToken) < 16 {
 		e.fail("CAREDESK_ICS_TOKEN is too short to guard the rota feed: put at least 16 random characters there (e.g. the output of `openssl rand -hex 16`).")
 	}
+	c.FilesDir = e.str("CAREDESK_FILES_DIR", FilesDir(c.DB))
+	c.PublicURL = strings.TrimRight(e.url("CAREDESK_PUBLIC_URL", ""), "/")
 	c.File = defaultFile(c.SLA)
 	if path := e.str("CAREDESK_CONFIG", ""); path != "" {
 		f, err := LoadFile(path, getenv, c.SLA)

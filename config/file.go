@@ -40,6 +40,8 @@ type File struct {
 	// Customer is how caredesk speaks to customers; its Voice is set by
 	// the caller from Voice().
 	Customer bot.CustomerPolicy
+	// Files is how much caredesk keeps of files, and for how long.
+	Files bot.FilePolicy
 
 	ratingWords map[bot.Phrase]string // csat's question and follow-up, when the file set them
 }
@@ -51,6 +53,10 @@ type Webhook struct {
 	SecretEnv string // the variable holding the signing secret
 	Secret    string // its value, read at start
 	ReplyURL  string // where the owner's replies are POSTed; "" for none
+	// FetchAttachments makes caredesk download the complaint's
+	// attachment addresses and show the files in the thread, instead of
+	// links; only http(s) addresses of public hosts are fetched.
+	FetchAttachments bool
 	// SilenceAlarm is how long the source may bring no complaint before
 	// the desk channel is told it may have stopped; 0 for never.
 	SilenceAlarm time.Duration
@@ -71,6 +77,7 @@ func defaultFile(sla time.Duration) File {
 		Digest:     bot.DefaultDigestPolicy(),
 		Language:   "en",
 		Customer:   bot.DefaultCustomerPolicy(),
+		Files:      bot.DefaultFilePolicy(),
 	}
 }
 
@@ -174,12 +181,13 @@ func (p *parser) top(n *yaml.Node) {
 		"customers":      p.customers,
 		"messages":       p.messages,
 		"cliches":        p.cliches,
+		"files":          p.files,
 	}
 	found := map[string]*yaml.Node{}
 	p.fields(n, "", keep(sections, found))
 	// Read in this order whatever the file's: wall-clock times need the
 	// zone, and a webhook's sla builds on the sla section.
-	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "language", "csat", "reports", "customers", "messages", "cliches"} {
+	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "language", "csat", "reports", "customers", "messages", "cliches", "files"} {
 		if v, ok := found[name]; ok {
 			sections[name](v, name)
 		}
@@ -638,7 +646,8 @@ func (p *parser) webhook(n *yaml.Node, path string) {
 				p.fail(v, path, notURL, v.Value)
 			}
 		},
-		"sla": func(v *yaml.Node, _ string) { sla = v },
+		"sla":               func(v *yaml.Node, _ string) { sla = v },
+		"fetch_attachments": func(v *yaml.Node, path string) { w.FetchAttachments = p.flag(v, path) },
 		"silence_alarm": func(v *yaml.Node, path string) {
 			if v.Tag != "!!null" { // "silence_alarm:" with nothing is no alarm, as when absent
 				w.SilenceAlarm = p.duration(v, path)

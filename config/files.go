@@ -1,0 +1,62 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"caredesk/bot"
+)
+
+// files reads how much caredesk keeps of files, and for how long:
+//
+//	files:
+//	  max_file: 20MB
+//	  max_total: 2GB
+//	  retention: 30d
+//	  link_ttl: 7d
+func (p *parser) files(n *yaml.Node, path string) {
+	f := &p.f.Files
+	p.fields(n, path, map[string]func(*yaml.Node, string){
+		"max_file":  func(v *yaml.Node, path string) { f.MaxFile = p.size(v, path) },
+		"max_total": func(v *yaml.Node, path string) { f.MaxTotal = p.size(v, path) },
+		"retention": func(v *yaml.Node, path string) { f.Retention = p.duration(v, path) },
+		"link_ttl":  func(v *yaml.Node, path string) { f.LinkTTL = p.duration(v, path) },
+	})
+	if f.MaxFile > 0 && f.MaxTotal > 0 && f.MaxFile > f.MaxTotal {
+		p.fail(n, join(path, "max_total"), "max_total (%s) is smaller than max_file (%s): one file could never be kept; raise max_total", bot.Bytes(f.MaxTotal), bot.Bytes(f.MaxFile))
+	}
+}
+
+var sizePattern = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*(B|KB|MB|GB|TB)?$`)
+
+// size reads an amount of bytes like 512KB, 20MB or 2GB; a KB is 1024
+// bytes, as Telegram and Discord count their limits.
+func (p *parser) size(v *yaml.Node, path string) int64 {
+	m := sizePattern.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(v.Value)))
+	if v.Kind != yaml.ScalarNode || m == nil {
+		p.fail(v, path, "%q is not a size: write it like 512KB, 20MB or 2GB", v.Value)
+		return 0
+	}
+	n, err := strconv.ParseFloat(m[1], 64)
+	unit := map[string]float64{"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}[m[2]]
+	if err != nil || n*unit < 1 || n*unit > 1<<50 {
+		p.fail(v, path, "%q is not a size caredesk can keep: write one from 1 byte to a few TB, like 20MB", v.Value)
+		return 0
+	}
+	return int64(n * unit)
+}
+
+// FilesDir is where the files of the database at db are kept when
+// CAREDESK_FILES_DIR does not say: a folder next to it, named after it
+// ("caredesk.db" → "caredesk-files").
+func FilesDir(db string) string {
+	base := db
+	if i := strings.LastIndex(base, "."); i > strings.LastIndex(base, "/") {
+		base = base[:i]
+	}
+	return fmt.Sprintf("%s-files", base)
+}
