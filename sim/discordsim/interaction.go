@@ -217,8 +217,8 @@ func (s *Server) commandOptionsLocked(sub string, options map[string]any) (strin
 func (s *Server) ClickButton(user, channelID, msgID, customID string) Interaction {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.byID[msgID]
-	if !ok || m.ChannelID != channelID {
+	m, ok := s.liveLocked(channelID, msgID)
+	if !ok {
 		panic(fmt.Sprintf("discordsim: ClickButton on message %s, which is not in channel %s", msgID, channelID))
 	}
 	found := false
@@ -330,10 +330,8 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 		in.resp.MessageID = s.snowflakeLocked()
 		applyResponse(&in.resp, data)
 	case ResponseUpdateMessage:
-		if m, ok := s.byID[in.messageID]; ok {
-			s.applyBodyLocked(m, data)
-			m.Edits++
-			s.dispatchMessageLocked("MESSAGE_UPDATE", m) // as for any edit
+		if m, ok := s.liveLocked(in.channelID, in.messageID); ok {
+			s.editLocked(m, data)
 		}
 	}
 	s.notifyLocked()
@@ -382,10 +380,12 @@ func (s *Server) editOriginal(w http.ResponseWriter, r *http.Request) {
 	}
 	if in.resp.Type == ResponseDeferredUpdate || in.resp.Type == ResponseUpdateMessage {
 		// @original of a click is the clicked message.
-		m := s.byID[in.messageID]
-		s.applyBodyLocked(m, b)
-		m.Edits++
-		s.notifyLocked()
+		m, ok := s.liveLocked(in.channelID, in.messageID)
+		if !ok {
+			errUnknownMessage.write(w)
+			return
+		}
+		s.editLocked(m, b)
 		writeJSON(w, http.StatusOK, s.messageObjectLocked(m))
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -288,13 +289,16 @@ func (s *Server) channelObjectLocked(c *Channel) map[string]any {
 		o["parent_id"] = c.ParentID
 	}
 	if c.IsThread() {
-		count := 0
+		count, sent := 0, 0
 		for _, m := range s.messages {
 			if m.ChannelID == c.ID {
-				count++
+				sent++
+				if !m.Deleted {
+					count++
+				}
 			}
 		}
-		o["owner_id"], o["message_count"], o["total_message_sent"], o["member_count"] = c.OwnerID, count, count, 1
+		o["owner_id"], o["message_count"], o["total_message_sent"], o["member_count"] = c.OwnerID, count, sent, 1
 		o["thread_metadata"] = map[string]any{
 			"archived": false, "auto_archive_duration": c.AutoArchive, "locked": false,
 			"archive_timestamp": snowflakeTime(c.ID).Format(time.RFC3339Nano),
@@ -317,6 +321,8 @@ func (s *Server) messageObjectLocked(m *Message) map[string]any {
 		}
 	}
 	attachments := []any{}
+	// Files given by name only have unsigned links, as from before
+	// Discord signed them, which its CDN no longer serves.
 	for i, name := range m.Attachments {
 		id := fmt.Sprintf("%s%d", m.ID[:len(m.ID)-1], i)
 		url := fmt.Sprintf("https://cdn.discordapp.com/attachments/%s/%s/%s", m.ChannelID, id, name)
@@ -324,12 +330,12 @@ func (s *Server) messageObjectLocked(m *Message) map[string]any {
 			"id": id, "filename": name, "size": 1024, "url": url, "proxy_url": url, "content_type": contentType(name),
 		})
 	}
-	for _, f := range m.Uploads {
-		attachments = append(attachments, f.object(m.ChannelID))
+	for _, f := range slices.Concat(m.Files, m.Uploads) {
+		attachments = append(attachments, s.attachmentObjectLocked(m.ChannelID, f))
 	}
 	var edited any
-	if m.Edits > 0 {
-		edited = time.Now().UTC().Format(time.RFC3339Nano)
+	if !m.editedAt.IsZero() {
+		edited = m.editedAt.Format(time.RFC3339Nano)
 	}
 	o := map[string]any{
 		"id": m.ID, "channel_id": m.ChannelID, "author": userObject(s.userLocked(m.AuthorID)),
@@ -375,8 +381,16 @@ func contentType(name string) string {
 		return "image/jpeg"
 	case ".gif":
 		return "image/gif"
+	case ".webp":
+		return "image/webp"
 	case ".pdf":
 		return "application/pdf"
+	case ".mp4":
+		return "video/mp4"
+	case ".ogg":
+		return "audio/ogg" // a voice message
+	case ".mp3":
+		return "audio/mpeg"
 	}
 	return "application/octet-stream"
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Channel types, as Discord numbers them.
@@ -60,14 +61,29 @@ type Message struct {
 	Reference       *Reference // message_reference as sent; nil without
 	Flags           int        // 4 = SUPPRESS_EMBEDS, 64 = EPHEMERAL…
 	Nonce           string
-	Attachments     []string // file names, for people's messages
-	Edits           int      // PATCHes that changed it
-	Thread          string   // the id of the thread started from it
+	// Attachments are the names of a person's files given as names only
+	// (Post.Attachments).
+	Attachments []string
+	// Files are the files a person posted with their bytes (Post.Files),
+	// with the ids Discord gave them.
+	Files []Attachment
+	Edits int // the edits it had: the bot's, or its author's UserEdits
+	// Earlier are its contents before each edit, oldest first: Earlier[i]
+	// is the content edit i+1 replaced, unchanged by an edit of only its
+	// embeds or buttons.
+	Earlier []string
+	// Deleted is a message deleted by the bot or UserDeletes: Discord no
+	// longer lists it, and answers Unknown Message to edits, reactions
+	// and replies; the record keeps it for tests.
+	Deleted bool
+	Thread  string // the id of the thread started from it
 	// Uploads are the files the bot sent with the message (multipart),
-	// with their bytes, in the order of their files[n] parts.
+	// with their bytes, in the order of their files[n] parts, as its
+	// latest edit left them.
 	Uploads []Attachment
 
-	replyTo string // the message it replies to, when the reference held
+	replyTo  string    // the message it replies to, when the reference held
+	editedAt time.Time // of its latest edit
 }
 
 // AllowedMentions is a message's allowed_mentions object.
@@ -228,13 +244,13 @@ func (c Command) Option(name string) (CommandOption, bool) {
 }
 
 // Messages returns every message of every channel, in the order they
-// were posted.
+// were posted, deleted ones included (Message.Deleted).
 func (s *Server) Messages() []Message {
 	return s.filter(func(*Message) bool { return true })
 }
 
 // ChannelMessages returns the messages of channel id (a thread is a
-// channel), oldest first.
+// channel), oldest first, deleted ones included.
 func (s *Server) ChannelMessages(id string) []Message {
 	return s.filter(func(m *Message) bool { return m.ChannelID == id })
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The REST routes the simulator serves, named as FailNext and Calls take
@@ -20,6 +22,7 @@ const (
 	RouteMessages         = "GET /channels/{channel}/messages"
 	RouteCreateMessage    = "POST /channels/{channel}/messages"
 	RouteEditMessage      = "PATCH /channels/{channel}/messages/{message}"
+	RouteDeleteMessage    = "DELETE /channels/{channel}/messages/{message}"
 	RouteStartThread      = "POST /channels/{channel}/messages/{message}/threads"
 	RouteStartForumThread = "POST /channels/{channel}/threads"
 	RouteActiveThreads    = "GET /guilds/{guild}/threads/active"
@@ -56,6 +59,7 @@ func (s *Server) routes() http.Handler {
 		RouteMessages:         {s.listMessages, true},
 		RouteCreateMessage:    {s.createMessage, true},
 		RouteEditMessage:      {s.editMessage, true},
+		RouteDeleteMessage:    {s.deleteMessage, true},
 		RouteStartThread:      {s.startThread, true},
 		RouteStartForumThread: {s.startForumThread, true},
 		RouteActiveThreads:    {s.activeThreads, true},
@@ -75,6 +79,7 @@ func (s *Server) routes() http.Handler {
 		}
 	}
 	mux.HandleFunc("GET /{$}", s.serveGateway)
+	mux.HandleFunc("GET "+cdnPath, s.serveAttachment)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, 0, "404: Not Found")
 	})
@@ -255,7 +260,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	var picked []*Message
 	for _, m := range s.messages {
-		if m.ChannelID == c.ID && (after == "" || idLess(after, m.ID)) {
+		if m.ChannelID == c.ID && !m.Deleted && (after == "" || idLess(after, m.ID)) {
 			picked = append(picked, m)
 		}
 	}
@@ -295,10 +300,13 @@ type messageBody struct {
 	Nonce        json.RawMessage `json:"nonce"`
 	EnforceNonce bool            `json:"enforce_nonce"`
 	StickerIDs   []string        `json:"sticker_ids"`
-	// Attachments describe the files[n] parts of a multipart body.
+	// Attachments describe the files[n] parts of a multipart body and,
+	// in an edit, name the files the message keeps.
 	Attachments json.RawMessage `json:"attachments"`
 
-	files []Attachment // the files of a multipart body, see readMessage
+	multipart bool               // the body was multipart/form-data
+	parts     map[int]Attachment // its files[n], see readMessage
+	files     []Attachment       // the files to add, see describe
 }
 
 func (b messageBody) nonce() string {
@@ -320,6 +328,9 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	c, e := s.visibleLocked(r.PathValue("channel"))
 	if e == nil {
 		e = s.postableLocked(c)
+	}
+	if e == nil && b.multipart {
+		_, b.files, e = describe(b.parts, b.Attachments, nil)
 	}
 	if e == nil && len(b.files) > 0 {
 		e = s.attachableLocked(c)
@@ -370,9 +381,9 @@ func (s *Server) newBotMessageLocked(c *Channel, b messageBody) (*Message, *apiE
 	s.applyBodyLocked(m, b)
 	if b.Reference != nil {
 		m.Reference = &Reference{MessageID: b.Reference.MessageID, ChannelID: b.Reference.ChannelID, GuildID: b.Reference.GuildID, FailIfNotExists: b.Reference.FailIfNotExists}
-		target, ok := s.byID[b.Reference.MessageID]
+		target, ok := s.liveLocked(c.ID, b.Reference.MessageID)
 		switch {
-		case ok && target.ChannelID == c.ID:
+		case ok:
 			m.replyTo = target.ID
 		case b.Reference.FailIfNotExists == nil || *b.Reference.FailIfNotExists:
 			return nil, invalidForm("message_reference", "Unknown message")
@@ -432,9 +443,12 @@ func (s *Server) storeLocked(m *Message) {
 	s.notifyLocked()
 }
 
+// editMessage answers PATCH /channels/{channel}/messages/{message}: the
+// bot edits one of its messages, with JSON or, to add files, multipart.
 func (s *Server) editMessage(w http.ResponseWriter, r *http.Request) {
 	var b messageBody
-	if !decode(w, r, &b) {
+	if e := s.readMessage(r, &b); e != nil {
+		e.write(w)
 		return
 	}
 	s.mu.Lock()
@@ -444,24 +458,110 @@ func (s *Server) editMessage(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	m, ok := s.byID[r.PathValue("message")]
+	m, ok := s.liveLocked(c.ID, r.PathValue("message"))
 	switch {
-	case !ok || m.ChannelID != c.ID:
+	case !ok:
 		errUnknownMessage.write(w)
 		return
 	case m.AuthorID != s.opts.BotUserID:
 		writeError(w, http.StatusForbidden, 50005, "Cannot edit a message authored by another user")
 		return
 	}
-	if e := validateMessage(b, true); e != nil {
+	kept := m.Uploads
+	if b.multipart || isSet(b.Attachments) {
+		kept, b.files, e = describe(b.parts, b.Attachments, m.Uploads)
+	}
+	if e == nil && len(b.files) > 0 {
+		e = s.attachableLocked(c)
+	}
+	if e == nil {
+		e = validateMessage(b, true)
+	}
+	if e != nil {
 		e.write(w)
 		return
 	}
+	m.Uploads = slices.Clone(kept)
+	s.editLocked(m, b)
+	writeJSON(w, http.StatusOK, s.messageObjectLocked(m))
+}
+
+// editLocked applies an edit of the bot's to m, keeps the content it
+// replaces, and dispatches MESSAGE_UPDATE, which Discord sends for every
+// edit, the bot's own included. The caller holds s.mu.
+func (s *Server) editLocked(m *Message, b messageBody) {
+	before := m.Content
 	s.applyBodyLocked(m, b)
+	s.editedLocked(m, before)
+}
+
+// editedLocked records that m was edited from content before, and
+// dispatches MESSAGE_UPDATE. The caller holds s.mu.
+func (s *Server) editedLocked(m *Message, before string) {
+	m.Earlier = append(m.Earlier, before)
 	m.Edits++
+	// The simulator's snowflakes run a millisecond ahead per id: an
+	// edit still comes after the message.
+	m.editedAt = time.Now().UTC()
+	if sent := snowflakeTime(m.ID); !m.editedAt.After(sent) {
+		m.editedAt = sent.Add(time.Millisecond)
+	}
 	s.dispatchMessageLocked("MESSAGE_UPDATE", m)
 	s.notifyLocked()
-	writeJSON(w, http.StatusOK, s.messageObjectLocked(m))
+}
+
+// deleteMessage answers DELETE /channels/{channel}/messages/{message}:
+// the bot deletes one of its messages. Another's needs Manage Messages,
+// which caredesk does not ask for, and in a DM nobody may delete the
+// other person's messages.
+func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, e := s.visibleLocked(r.PathValue("channel"))
+	if e != nil {
+		e.write(w)
+		return
+	}
+	m, ok := s.liveLocked(c.ID, r.PathValue("message"))
+	switch {
+	case !ok:
+		errUnknownMessage.write(w)
+		return
+	case m.AuthorID != s.opts.BotUserID && c.Type == ChannelDM:
+		writeError(w, http.StatusForbidden, 50003, "Cannot execute action on a DM channel")
+		return
+	case m.AuthorID != s.opts.BotUserID:
+		writeError(w, http.StatusForbidden, 50013, "Missing Permissions")
+		return
+	}
+	s.deleteLocked(m)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteLocked marks m deleted, so that Discord no longer shows it but
+// the record keeps it, and dispatches MESSAGE_DELETE. The caller holds
+// s.mu.
+func (s *Server) deleteLocked(m *Message) {
+	m.Deleted = true
+	data := map[string]any{"id": m.ID, "channel_id": m.ChannelID}
+	need := intentDirectMessages
+	if m.GuildID != "" {
+		data["guild_id"] = m.GuildID
+		need = intentGuildMessages
+	}
+	s.dispatchLocked("MESSAGE_DELETE", data, need)
+	s.notifyLocked()
+}
+
+// liveLocked returns message id of channel, unless it is unknown, in
+// another channel or deleted: what Discord answers Unknown Message for.
+// The caller holds s.mu.
+func (s *Server) liveLocked(channel, id string) (*Message, bool) {
+	m, ok := s.byID[id]
+	if !ok || m.ChannelID != channel || m.Deleted {
+		return nil, false
+	}
+	return m, true
 }
 
 // threadBody is what a bot sends to start a thread or a forum post.
@@ -501,9 +601,9 @@ func (s *Server) startThread(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	m, ok := s.byID[r.PathValue("message")]
+	m, ok := s.liveLocked(c.ID, r.PathValue("message"))
 	switch {
-	case !ok || m.ChannelID != c.ID:
+	case !ok:
 		errUnknownMessage.write(w)
 		return
 	case c.Type != ChannelText:
@@ -600,8 +700,8 @@ func (s *Server) addReaction(w http.ResponseWriter, r *http.Request) {
 		e.write(w)
 		return
 	}
-	m, ok := s.byID[r.PathValue("message")]
-	if !ok || m.ChannelID != c.ID {
+	m, ok := s.liveLocked(c.ID, r.PathValue("message"))
+	if !ok {
 		errUnknownMessage.write(w)
 		return
 	}

@@ -6,12 +6,17 @@
 // channel, or a forum), source channels, threads, direct messages,
 // messages with their latest edits, reactions, the application's guild
 // commands and the interactions people start. Tests, end-to-end runs and
-// `caredesk demo` use it to play people (UserWrites, UserDMs, React,
-// SlashCommand, ClickButton), to watch what the bot did (Messages, Thread,
-// Reactions, Commands, Interaction.Response, Identifies, Resumes) and to
+// `caredesk demo` use it to play people (UserWrites, UserPosts with
+// files, UserDMs, UserEdits, UserDeletes, React, SlashCommand,
+// ClickButton), to watch what the bot did (Messages, Thread, Reactions,
+// Commands, Interaction.Response, Identifies, Resumes, Downloads) and to
 // break Discord on purpose (FailNext, SetDown, DropConnection,
-// DenyAttachFiles). It is ordinary code, not a test helper, because the
-// shipped demo runs it.
+// DenyAttachFiles, ExpireAttachments, FailDownloads). It is ordinary
+// code, not a test helper, because the shipped demo runs it.
+//
+// People's files and the bot's are served at /attachments/… under links
+// signed as Discord's CDN signs them, which expire after a day
+// (ExpireAttachments).
 //
 // The gateway speaks Discord's protocol: op 10 Hello, op 2 Identify
 // (intents recorded and enforced: no MESSAGE_CONTENT, no content), READY
@@ -65,9 +70,13 @@ type Options struct {
 	// not enabled in the Developer Portal: an Identify asking for it is
 	// closed with 4014 Disallowed intent(s).
 	DenyMessageContent bool
-	// MaxUploadSize is the most bytes of files one message may carry:
-	// more is refused with 413 Request entity too large (40005). Default
-	// 10 MiB, Discord's for a server without boosts.
+	// MaxAttachmentSize is the most bytes one file of the bot's may
+	// have: a larger one is refused with 413 Request entity too large
+	// (40005). Default 10 MiB, Discord's for a server without boosts.
+	MaxAttachmentSize int64
+	// MaxUploadSize is the most bytes of files one message may carry,
+	// all files together: more is refused with 413 Request entity too
+	// large (40005). Default 25 MiB, Discord's limit on a request.
 	MaxUploadSize int64
 }
 
@@ -103,8 +112,11 @@ func (o Options) withDefaults() Options {
 	if o.InteractionTimeout <= 0 {
 		o.InteractionTimeout = 3 * time.Second
 	}
+	if o.MaxAttachmentSize <= 0 {
+		o.MaxAttachmentSize = 10 << 20
+	}
 	if o.MaxUploadSize <= 0 {
-		o.MaxUploadSize = 10 << 20
+		o.MaxUploadSize = 25 << 20
 	}
 	return o
 }
@@ -149,6 +161,7 @@ type Server struct {
 	faults       map[string][]Fault
 	down         bool
 	gw           gatewayState
+	cdn          cdnState
 }
 
 // New starts a simulator on a free loopback port.
@@ -175,6 +188,7 @@ func New(o Options) (*Server, error) {
 		faults:       map[string][]Fault{},
 	}
 	s.gw.init()
+	s.cdn.init()
 	s.users[o.BotUserID] = &User{ID: o.BotUserID, Username: o.BotName, Bot: true}
 	desk := Channel{ID: o.DeskChannelID, Type: ChannelText, Name: o.DeskName, GuildID: o.GuildID}
 	if o.DeskForum {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 )
 
@@ -20,26 +21,23 @@ const (
 	maxDescription = 1024 // an attachment's description (its alt text), in UTF-16 units
 )
 
-// Attachment is a file the bot sent with a message, as Discord keeps it.
+// Attachment is a file of a message, as Discord keeps it: one the bot
+// sent (Message.Uploads) or one a person posted (Post.Files,
+// Message.Files).
 type Attachment struct {
 	ID          string // given by Discord
 	Filename    string
 	Description string // the alt text
 	ContentType string // as the part's Content-Type said, or guessed from the name when it said nothing useful
 	Data        []byte
+	// Size is the size Discord announces when it is more than len(Data),
+	// so that a test can post a large file without holding its bytes: the
+	// CDN serves Data followed by zeros up to Size.
+	Size int64
 }
 
-// object is a as Discord shows it in a message.
-func (a Attachment) object(channel string) map[string]any {
-	url := fmt.Sprintf("https://cdn.discordapp.com/attachments/%s/%s/%s", channel, a.ID, a.Filename)
-	o := map[string]any{
-		"id": a.ID, "filename": a.Filename, "size": len(a.Data), "url": url, "proxy_url": url, "content_type": a.ContentType,
-	}
-	if a.Description != "" {
-		o["description"] = a.Description
-	}
-	return o
-}
+// size is the attachment's size in bytes, as Discord announces it.
+func (a Attachment) size() int64 { return max(a.Size, int64(len(a.Data))) }
 
 // DenyAttachFiles takes Attach Files from the bot in the guild, as a
 // server whose caredesk role lacks it: a message with files to a guild
@@ -67,10 +65,10 @@ var (
 	filePart    = regexp.MustCompile(`^files\[([0-9]+)\]$`)
 )
 
-// readMessage reads a message create into b: a JSON body, or a
+// readMessage reads a message create or edit into b: a JSON body, or a
 // multipart/form-data one as discordgo sends files, with the message in
-// the part payload_json, each file in a part files[n], and its
-// description in payload_json's attachments, {"id": n, "description": …}.
+// the part payload_json and each file in a part files[n], which land in
+// b.parts. describe gives them their names and descriptions.
 func (s *Server) readMessage(r *http.Request, b *messageBody) *apiError {
 	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
@@ -83,20 +81,23 @@ func (s *Server) readMessage(r *http.Request, b *messageBody) *apiError {
 		}
 		return nil
 	}
-	payload, files, e := s.readParts(multipart.NewReader(r.Body, params["boundary"]))
+	payload, parts, e := s.readParts(multipart.NewReader(r.Body, params["boundary"]))
 	if e != nil {
+		// Read what is left, so that the client, still sending, gets
+		// the refusal rather than a connection reset.
+		_, _ = io.Copy(io.Discard, r.Body)
 		return e
 	}
 	if payload != nil && json.Unmarshal(payload, b) != nil {
 		return errBadJSON
 	}
-	b.files, e = describe(files, b.Attachments)
-	return e
+	b.multipart, b.parts = true, parts
+	return nil
 }
 
-// readParts reads the parts of a multipart message create: payload_json,
-// and the files by their n, refusing more bytes of files than
-// MaxUploadSize.
+// readParts reads the parts of a multipart message: payload_json, and the
+// files by their n, refusing a file larger than MaxAttachmentSize and
+// more bytes of files than MaxUploadSize.
 func (s *Server) readParts(mr *multipart.Reader) (payload []byte, files map[int]Attachment, e *apiError) {
 	files = map[int]Attachment{}
 	var total int64
@@ -108,22 +109,29 @@ func (s *Server) readParts(mr *multipart.Reader) (payload []byte, files map[int]
 		if err != nil {
 			return nil, nil, bodyError(err)
 		}
-		data, err := io.ReadAll(p)
+		m := filePart.FindStringSubmatch(p.FormName())
+		if m == nil {
+			data, err := io.ReadAll(p)
+			if err != nil {
+				return nil, nil, bodyError(err)
+			}
+			if p.FormName() == "payload_json" {
+				payload = data
+			}
+			continue // Discord ignores fields it does not know
+		}
+		// A file over the limit is refused without holding it all.
+		data, err := io.ReadAll(io.LimitReader(p, s.opts.MaxAttachmentSize+1))
 		if err != nil {
 			return nil, nil, bodyError(err)
 		}
-		if p.FormName() == "payload_json" {
-			payload = data
-			continue
+		if int64(len(data)) > s.opts.MaxAttachmentSize {
+			return nil, nil, errTooLarge
 		}
-		m := filePart.FindStringSubmatch(p.FormName())
-		if m == nil {
-			continue // Discord ignores fields it does not know
-		}
-		n, _ := strconv.Atoi(m[1])
 		if total += int64(len(data)); total > s.opts.MaxUploadSize {
 			return nil, nil, errTooLarge
 		}
+		n, _ := strconv.Atoi(m[1])
 		files[n] = Attachment{Filename: p.FileName(), ContentType: p.Header.Get("Content-Type"), Data: data}
 	}
 }
@@ -137,51 +145,66 @@ func bodyError(err error) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: 50035, msg: "Invalid Form Body"}
 }
 
-// describe orders files by n and gives each the filename and description
-// its entry in attachments sets, checked as Discord checks them.
-func describe(files map[int]Attachment, attachments json.RawMessage) ([]Attachment, *apiError) {
-	if len(files) > maxFiles {
-		return nil, invalidForm("files", fmt.Sprintf("Must be %d or fewer in length.", maxFiles))
-	}
+// describe settles the files of a message create or edit, checked as
+// Discord checks them. parts are the files[n] of the body, attachments
+// its attachments array and current the files the message has (none for
+// a new one).
+//
+// An entry of attachments whose id is one of current keeps that file; an
+// entry whose id is n names and describes files[n]. Every part is added,
+// in the order of n. Without attachments an edit keeps every current
+// file and adds the parts to them, as Discord's edit appends files; with
+// it, the current files it leaves out are removed.
+func describe(parts map[int]Attachment, attachments json.RawMessage, current []Attachment) (kept, added []Attachment, e *apiError) {
 	var meta []struct {
-		ID          json.Number `json:"id"`
-		Filename    string      `json:"filename"`
-		Description string      `json:"description"`
+		ID          json.RawMessage `json:"id"`
+		Filename    string          `json:"filename"`
+		Description string          `json:"description"`
 	}
 	if isSet(attachments) && json.Unmarshal(attachments, &meta) != nil {
-		return nil, invalidForm("attachments", "Must be an array of attachments.")
+		return nil, nil, invalidForm("attachments", "Must be an array of attachments.")
+	}
+	if !isSet(attachments) {
+		kept = current
 	}
 	for i, a := range meta {
 		field := fmt.Sprintf("attachments.%d", i)
-		n, err := strconv.Atoi(a.ID.String())
-		f, ok := files[n]
+		id := strings.Trim(string(a.ID), `"`) // discordgo sends ids as strings
+		if j := slices.IndexFunc(current, func(c Attachment) bool { return c.ID == id }); j >= 0 {
+			kept = append(kept, current[j])
+			continue
+		}
+		n, err := strconv.Atoi(id)
+		f, ok := parts[n]
 		switch {
 		case err != nil || !ok:
-			return nil, invalidForm(field+".id", "Unknown attachment: no files["+a.ID.String()+"] part.")
+			return nil, nil, invalidForm(field+".id", "Unknown attachment: no files["+id+"] part.")
 		case len(utf16.Encode([]rune(a.Description))) > maxDescription:
-			return nil, invalidForm(field+".description", fmt.Sprintf("Must be %d or fewer in length.", maxDescription))
+			return nil, nil, invalidForm(field+".description", fmt.Sprintf("Must be %d or fewer in length.", maxDescription))
 		}
 		if a.Filename != "" {
 			f.Filename = a.Filename
 		}
 		f.Description = a.Description
-		files[n] = f
+		parts[n] = f
 	}
 	var ns []int
-	for n := range files {
+	for n := range parts {
 		ns = append(ns, n)
 	}
 	slices.Sort(ns)
-	var out []Attachment
 	for _, n := range ns {
-		f := files[n]
+		f := parts[n]
 		if f.Filename == "" {
-			return nil, invalidForm(fmt.Sprintf("files.%d", n), "A file needs a filename.")
+			return nil, nil, invalidForm(fmt.Sprintf("files.%d", n), "A file needs a filename.")
 		}
 		if f.ContentType == "" || f.ContentType == "application/octet-stream" {
 			f.ContentType = contentType(f.Filename) // Discord looks at what was sent
 		}
-		out = append(out, f)
+		added = append(added, f)
 	}
-	return out, nil
+	if len(kept)+len(added) > maxFiles {
+		return nil, nil, invalidForm("files", fmt.Sprintf("Must be %d or fewer in length.", maxFiles))
+	}
+	return kept, added, nil
 }

@@ -167,3 +167,110 @@ func TestAttachFilesCanBeDenied(t *testing.T) {
 		t.Errorf("files once Attach Files is granted again: %v", err)
 	}
 }
+
+// csvs are n one-byte files.
+func csvs(n int) []*discordgo.File {
+	var out []*discordgo.File
+	for range n {
+		out = append(out, file("x.csv", []byte("x")))
+	}
+	return out
+}
+
+func TestUploadLimits(t *testing.T) {
+	tests := []struct {
+		name         string
+		opts         discordsim.Options
+		files        func() []*discordgo.File
+		status, code int // 0 for accepted
+	}{
+		{"a file of 11 MiB", discordsim.Options{}, func() []*discordgo.File {
+			return []*discordgo.File{file("video.mp4", make([]byte, 11<<20))}
+		}, 413, 40005},
+		{"a file at the limit", discordsim.Options{MaxAttachmentSize: 100}, func() []*discordgo.File {
+			return []*discordgo.File{file("a.csv", make([]byte, 100))}
+		}, 0, 0},
+		{"a file over the limit", discordsim.Options{MaxAttachmentSize: 100}, func() []*discordgo.File {
+			return []*discordgo.File{file("a.csv", []byte("x")), file("b.csv", make([]byte, 101))}
+		}, 413, 40005},
+		{"files under the limit, over the request's", discordsim.Options{MaxAttachmentSize: 100, MaxUploadSize: 150}, func() []*discordgo.File {
+			return []*discordgo.File{file("a.csv", make([]byte, 100)), file("b.csv", make([]byte, 100))}
+		}, 413, 40005},
+		{"ten files", discordsim.Options{}, func() []*discordgo.File { return csvs(10) }, 0, 0},
+		{"eleven files", discordsim.Options{}, func() []*discordgo.File { return csvs(11) }, 400, 50035},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSim(t, tt.opts)
+			o := s.Options()
+			dg := session(t, s, o.Token)
+			_, err := dg.ChannelMessageSendComplex(o.DeskChannelID, &discordgo.MessageSend{Content: "files", Files: tt.files()})
+			if tt.status == 0 && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if tt.status != 0 && !matches(err, tt.status, tt.code) {
+				t.Errorf("got %v, want %d (%d)", err, tt.status, tt.code)
+			}
+			want := 1
+			if tt.status != 0 {
+				want = 0 // a refused message leaves nothing
+			}
+			if n := len(s.Messages()); n != want {
+				t.Errorf("%d messages kept, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestFilesAreRecordedWhereverTheyGo: two files reach the record with
+// their names, types and bytes, in a channel, a thread, a DM and a reply.
+func TestFilesAreRecordedWhereverTheyGo(t *testing.T) {
+	s := newSim(t, discordsim.Options{})
+	o := s.Options()
+	support := o.SourceChannelIDs[0]
+	dg := session(t, s, o.Token)
+	question := s.UserWrites(support, alice, "can I have the invoice?")
+	root, err := dg.ChannelMessageSend(o.DeskChannelID, "#12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	thread, err := dg.MessageThreadStart(o.DeskChannelID, root.ID, "#12", 1440)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := dg.UserChannelCreate(alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoice := []byte("%PDF-1.7 invoice")
+
+	tests := []struct {
+		name, channel string
+		reply         *discordgo.MessageReference
+	}{
+		{"in the desk channel", o.DeskChannelID, nil},
+		{"in a thread", thread.ID, nil},
+		{"in a DM", dm.ID, nil},
+		{"in a reply", support, &discordgo.MessageReference{MessageID: question, ChannelID: support}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := dg.ChannelMessageSendComplex(tt.channel, &discordgo.MessageSend{
+				Content: "here", Reference: tt.reply,
+				Files: []*discordgo.File{{Name: "chart.png", ContentType: "image/png", Reader: bytes.NewReader(png)}, file("invoice.pdf", invoice)},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := s.Message(m.ID)
+			if got.ChannelID != tt.channel || len(got.Uploads) != 2 ||
+				got.Uploads[0].Filename != "chart.png" || got.Uploads[0].ContentType != "image/png" || !bytes.Equal(got.Uploads[0].Data, png) ||
+				got.Uploads[1].Filename != "invoice.pdf" || got.Uploads[1].ContentType != "application/pdf" || !bytes.Equal(got.Uploads[1].Data, invoice) {
+				t.Errorf("recorded %+v", got)
+			}
+			if tt.reply != nil && (got.Reference == nil || got.Reference.MessageID != question || m.MessageReference == nil || m.Type != discordgo.MessageTypeReply) {
+				t.Errorf("the reply: reference %+v, answered %+v of type %d", got.Reference, m.MessageReference, m.Type)
+			}
+		})
+	}
+}
