@@ -3,7 +3,6 @@ package telegramsim
 import (
 	"fmt"
 	"slices"
-	"time"
 )
 
 // Contact is a phone number shared in a chat, as Telegram's contact.
@@ -97,7 +96,7 @@ func (s *Server) setBlocked(chatID int64, from User, blocked bool) (updateID int
 	c.blocked = blocked
 	status := map[bool]string{false: "member", true: "kicked"}
 	return s.pushLocked(normalize(map[string]any{"my_chat_member": map[string]any{
-		"chat": c.object, "from": from, "date": time.Now().Unix(),
+		"chat": c.object, "from": from, "date": s.nowLocked().Unix(),
 		"old_chat_member": map[string]any{"user": botUser, "status": status[!blocked]},
 		"new_chat_member": map[string]any{"user": botUser, "status": status[blocked]},
 	}}))

@@ -59,8 +59,9 @@ type queries struct {
 // customer sees it, and returns the update's id and the fresh callback
 // query id, which the bot must answer once with answerCallbackQuery. A
 // from.ID of 0 means the chat's id, as in private chats. The button must
-// be under the message now, as it must be on screen to be pressed:
-// PressButton panics otherwise, since that is a bug in the test.
+// be under the message now, and the message not deleted, as it must be on
+// screen to be pressed: PressButton panics otherwise, since that is a bug
+// in the test.
 func (s *Server) PressButton(chatID int64, messageID int, data string, from User) (updateID int, queryID string) {
 	if from.ID == 0 {
 		from.ID = chatID
@@ -70,6 +71,9 @@ func (s *Server) PressButton(chatID int64, messageID int, data string, from User
 	i := s.sentIndexLocked(chatID, messageID)
 	if i < 0 {
 		panic(fmt.Sprintf("telegramsim: PressButton on message %d of chat %d, which the bot did not send", messageID, chatID))
+	}
+	if s.sent[i].Deleted {
+		panic(fmt.Sprintf("telegramsim: PressButton on message %d of chat %d, which the bot deleted", messageID, chatID))
 	}
 	m := s.sent[i]
 	if !slices.ContainsFunc(slices.Concat(m.Keyboard...), func(b InlineButton) bool { return b.CallbackData == data }) {
@@ -126,13 +130,14 @@ func (s *Server) answerCallbackQuery(_ *http.Request, p map[string]string) answe
 		return fail(http.StatusBadRequest, errQueryInvalid)
 	}
 	s.queries.answered[id] = true
-	s.queries.answers = append(s.queries.answers, CallbackAnswer{QueryID: id, Text: text, ShowAlert: p["show_alert"] == "true", At: time.Now()})
+	s.queries.answers = append(s.queries.answers, CallbackAnswer{QueryID: id, Text: text, ShowAlert: p["show_alert"] == "true", At: s.nowLocked()})
 	s.notifyLocked()
 	return ok(true)
 }
 
-// editMessageText changes the text of one of the bot's messages. As in
-// Telegram, a reply_markup left out removes the inline keyboard.
+// editMessageText changes the text of one of the bot's messages; a photo
+// or file has none (its words are editMessageCaption's). As in Telegram,
+// a reply_markup left out removes the inline keyboard.
 func (s *Server) editMessageText(_ *http.Request, p map[string]string) answer {
 	text := p["text"]
 	if strings.TrimSpace(text) == "" {
@@ -141,18 +146,26 @@ func (s *Server) editMessageText(_ *http.Request, p map[string]string) answer {
 	if len(utf16.Encode([]rune(text))) > maxTextLen {
 		return fail(http.StatusBadRequest, "Bad Request: message is too long")
 	}
-	return s.edit(p, func(m *SentMessage) { m.Text, m.ParseMode = text, p["parse_mode"] })
+	return s.edit(p, func(m *SentMessage) string {
+		if len(m.Files) > 0 {
+			return "Bad Request: there is no text in the message to edit"
+		}
+		m.Text, m.ParseMode = text, p["parse_mode"]
+		return ""
+	})
 }
 
 // editMessageReplyMarkup changes or, without reply_markup, removes the
 // inline keyboard of one of the bot's messages.
 func (s *Server) editMessageReplyMarkup(_ *http.Request, p map[string]string) answer {
-	return s.edit(p, func(*SentMessage) {})
+	return s.edit(p, func(*SentMessage) string { return "" })
 }
 
 // edit finds the message an edit names, checks it the way Telegram does,
 // applies change and the new keyboard, and answers with the message.
-func (s *Server) edit(p map[string]string, change func(*SentMessage)) answer {
+// change returns Telegram's refusal when the message cannot take the edit,
+// such as a text edit of a photo, and "" when it took it.
+func (s *Server) edit(p map[string]string, change func(*SentMessage) string) answer {
 	if p["inline_message_id"] != "" {
 		// The bot sends no inline messages; Telegram would not know the id.
 		return fail(http.StatusBadRequest, "Bad Request: MESSAGE_ID_INVALID")
@@ -176,19 +189,32 @@ func (s *Server) edit(p map[string]string, change func(*SentMessage)) answer {
 		return fail(http.StatusForbidden, describe(http.StatusForbidden, 0))
 	}
 	i := s.sentIndexLocked(chatID, messageID)
+	in := c.incoming[messageID]
 	switch {
+	case i >= 0 && s.sent[i].Deleted, in != nil && in.deleted:
+		return fail(http.StatusBadRequest, "Bad Request: message to edit not found")
 	case i < 0 && messageID >= 1 && messageID <= c.lastMsg:
 		return fail(http.StatusBadRequest, "Bad Request: message can't be edited")
 	case i < 0:
 		return fail(http.StatusBadRequest, "Bad Request: message to edit not found")
 	}
-	m := s.sent[i]
-	change(&m)
+	old := s.sent[i]
+	m := old
+	if refusal := change(&m); refusal != "" {
+		return fail(http.StatusBadRequest, refusal)
+	}
 	m.Keyboard = keyboard
-	if m.Text == s.sent[i].Text && m.ParseMode == s.sent[i].ParseMode && sameKeyboard(m.Keyboard, s.sent[i].Keyboard) {
-		return fail(http.StatusBadRequest, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+	sameWords := m.Text == old.Text && m.Caption == old.Caption
+	if sameWords && m.ParseMode == old.ParseMode && sameKeyboard(m.Keyboard, old.Keyboard) {
+		return fail(http.StatusBadRequest, errNotModified)
+	}
+	if !sameWords {
+		// Clip: the new list must not share spare room with the old one,
+		// which copies that Sent returned may still hold.
+		m.Earlier = append(slices.Clip(old.Earlier), old.words())
 	}
 	m.Edits++
+	m.EditedAt = s.nowLocked()
 	s.sent[i] = m
 	s.notifyLocked()
 	return ok(messageObject(m, c.object))

@@ -1,12 +1,14 @@
 // Package telegramsim is a local Telegram Bot API: it speaks the real wire
-// protocol at /bot<token>/<method> over loopback so that the real
-// go-telegram-bot-api client can be driven without the internet.
+// protocol at /bot<token>/<method> over loopback, and serves downloads at
+// /file/bot<token>/<file_path>, so that the real go-telegram-bot-api client
+// can be driven without the internet.
 //
 // Tests, end-to-end runs of the binary and `caredesk demo` use it to play
-// the customer (CustomerWrites, PressButton, ShareContact, BlockBot, Push),
-// to watch what the bot sent (Sent, Message, Answers, Calls) and to break
-// the network on purpose (FailNext, FailWhere, SetDown). It is ordinary
-// code, not a test helper, because the shipped demo runs it.
+// the customer (CustomerWrites, CustomerSendsPhoto, CustomerSendsFile,
+// CustomerEdits, PressButton, ShareContact, BlockBot, Push), to watch what
+// the bot sent (Sent, Message, Answers, Calls, Downloads) and to break the
+// network on purpose (FailNext, FailWhere, FailDownloads, SetDown). It is
+// ordinary code, not a test helper, because the shipped demo runs it.
 package telegramsim
 
 import (
@@ -67,7 +69,9 @@ type Server struct {
 	queries queries // callback queries of pressed buttons; see PressButton
 	polls   pollState
 	hook    webhook
-	allowed []string // allowed_updates; nil: Telegram's default (see allowed.go)
+	allowed []string         // allowed_updates; nil: Telegram's default (see allowed.go)
+	files   fileStore        // what customers and the bot sent as files (files.go)
+	clock   func() time.Time // the time of messages; nil for time.Now (see SetClock)
 }
 
 // fault is a FailNext: the next n calls of a method fail with code.
@@ -90,6 +94,9 @@ type chat struct {
 	lastMsg  int
 	keyboard *ReplyKeyboard // the reply keyboard the customer has, nil for none; see ShareContact
 	blocked  bool           // the customer blocked the bot; see BlockBot
+	// incoming are the messages others sent in the chat, by message_id, so
+	// that CustomerEdits can edit them and deleteMessage delete them.
+	incoming map[int]*incoming
 }
 
 // New starts a simulator for the bot token on a free loopback port.
@@ -231,6 +238,14 @@ var methods = map[string]func(s *Server, r *http.Request, p map[string]string) a
 	"answercallbackquery":    (*Server).answerCallbackQuery,
 	"editmessagetext":        (*Server).editMessageText,
 	"editmessagereplymarkup": (*Server).editMessageReplyMarkup,
+
+	// Files (files.go, sendfile.go) and edits (edit.go).
+	"getfile":            (*Server).getFile,
+	"sendphoto":          (*Server).sendPhoto,
+	"senddocument":       (*Server).sendDocument,
+	"sendmediagroup":     (*Server).sendMediaGroup,
+	"editmessagecaption": (*Server).editMessageCaption,
+	"deletemessage":      (*Server).deleteMessage,
 }
 
 // answer is what a method returns: a result, or an error in Telegram's
@@ -246,16 +261,20 @@ func ok(result any) answer { return answer{result: result} }
 
 func fail(code int, desc string) answer { return answer{code: code, desc: desc} }
 
-// ServeHTTP answers /bot<token>/<method> like api.telegram.org.
+// ServeHTTP answers /bot<token>/<method> like api.telegram.org, and
+// /file/bot<token>/<file_path> with a file's bytes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// While down, the proxy in front of the API still sees every call, so
-	// Calls counts attempts made during an outage too.
+	// Calls counts attempts made during an outage too. Downloads pass the
+	// same proxy, so they break too, but they are no method calls.
 	s.mu.Lock()
 	down, revoked := s.down, s.revoked
 	if down {
-		if _, method, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/"); ok {
-			s.calls[strings.ToLower(method)]++
-			s.notifyLocked()
+		if rest, isCall := strings.CutPrefix(r.URL.Path, "/bot"); isCall {
+			if _, method, ok := strings.Cut(rest, "/"); ok {
+				s.calls[strings.ToLower(method)]++
+				s.notifyLocked()
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -263,6 +282,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = io.WriteString(w, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+		return
+	}
+	// Before /bot: a download's path starts with /file/bot, and it is no
+	// method to count or to fail with FailNext.
+	if rest, isFile := strings.CutPrefix(r.URL.Path, "/file/bot"); isFile {
+		s.serveFile(w, r, rest, revoked)
 		return
 	}
 	rest, found := strings.CutPrefix(r.URL.Path, "/bot")
@@ -281,10 +306,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAnswer(w, fail(http.StatusUnauthorized, "Unauthorized"))
 		return
 	}
-	params, err := readParams(w, r)
-	if err != nil {
+	params, files, err := readParams(w, r)
+	switch {
+	case errors.Is(err, errTooLarge):
+		writeAnswer(w, fail(http.StatusRequestEntityTooLarge, "Request Entity Too Large"))
+		return
+	case err != nil:
 		writeAnswer(w, fail(http.StatusBadRequest, "Bad Request: "+err.Error()))
 		return
+	}
+	if len(files) > 0 {
+		r = withUploads(r, files)
 	}
 	name := strings.ToLower(method)
 	s.mu.Lock()
@@ -360,24 +392,43 @@ func writeAnswer(w http.ResponseWriter, a answer) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
+// Limits on what a call may carry. Telegram takes uploads of up to 50 MB
+// per file; the whole request may hold a full album of them.
+const (
+	maxUploadSize  = 50 << 20
+	maxRequestSize = maxMediaGroup*maxUploadSize + 1<<20
+	formMemory     = 32 << 20 // multipart bytes kept in memory; the rest wait in temporary files
+)
+
+// errTooLarge is a request body over maxRequestSize, which Telegram's front
+// refuses with 413 before the API sees it.
+var errTooLarge = errors.New("request entity too large")
+
 // readParams collects a call's parameters from the query string and from a
 // form-encoded, multipart or JSON body, the ways the Bot API accepts them.
 // JSON values that are not strings keep their JSON text ("42", "true").
-func readParams(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
+// The files of a multipart body come apart from the other parameters, by
+// the name of their part ("photo", "document", or whatever attach://
+// names), since they are bytes rather than text.
+func readParams(w http.ResponseWriter, r *http.Request) (map[string]string, map[string]upload, error) {
 	params := map[string]string{}
 	for k, v := range r.URL.Query() {
 		params[k] = v[0]
 	}
 	if r.Body == nil || r.Method == http.MethodGet {
-		return params, nil
+		return params, nil, nil
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 10<<20)
+	r.Body = http.MaxBytesReader(w, r.Body, maxRequestSize)
 	ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var files map[string]upload
 	switch ctype {
 	case "application/json":
 		var body map[string]json.RawMessage
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("can't parse JSON body: %v", err)
+			if tooLarge(err) {
+				return nil, nil, errTooLarge
+			}
+			return nil, nil, fmt.Errorf("can't parse JSON body: %v", err)
 		}
 		for k, raw := range body {
 			var str string
@@ -388,14 +439,27 @@ func readParams(w http.ResponseWriter, r *http.Request) (map[string]string, erro
 			}
 		}
 	case "application/x-www-form-urlencoded", "multipart/form-data":
-		if err := r.ParseMultipartForm(10 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-			return nil, fmt.Errorf("can't parse form: %v", err)
+		if err := r.ParseMultipartForm(formMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			if tooLarge(err) {
+				return nil, nil, errTooLarge
+			}
+			return nil, nil, fmt.Errorf("can't parse form: %v", err)
 		}
 		for k, v := range r.PostForm {
 			params[k] = v[0]
 		}
+		var err error
+		if files, err = readUploads(r); err != nil {
+			return nil, nil, err
+		}
 	}
-	return params, nil
+	return params, files, nil
+}
+
+// tooLarge reports whether err is from a body over MaxBytesReader's limit.
+func tooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
 }
 
 // getMe answers with the bot's account, as the client's constructor expects.

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf16"
 )
 
 // firstUpdateID is where update ids start. Not 0 or 1, so that a client that
@@ -43,11 +41,8 @@ func (s *Server) CustomerWrites(chatID int64, from User, text string) (updateID 
 	if from.ID == 0 {
 		from.ID = chatID
 	}
-	msg := map[string]any{"from": from, "chat": privateChat(chatID, from), "text": text}
-	if strings.HasPrefix(text, "/") {
-		cmd, _, _ := strings.Cut(text, " ")
-		msg["entities"] = []map[string]any{{"type": "bot_command", "offset": 0, "length": len(utf16.Encode([]rune(cmd)))}}
-	}
+	msg := textFields(text)
+	msg["from"], msg["chat"] = from, privateChat(chatID, from)
 	return s.Push(map[string]any{"message": msg})
 }
 
@@ -107,7 +102,9 @@ func normalize(update map[string]any) map[string]any {
 }
 
 // learnChatLocked remembers the chat of msg and keeps its message counter
-// ahead of every id seen; a new message without an id gets the next one.
+// ahead of every id seen; a new message without an id gets the next one,
+// and a missing date is now. New messages are remembered too, for
+// CustomerEdits and deleteMessage.
 func (s *Server) learnChatLocked(msg map[string]any, isNew bool) {
 	chatObj, _ := msg["chat"].(map[string]any)
 	chatID, err := number(chatObj["id"])
@@ -127,7 +124,10 @@ func (s *Server) learnChatLocked(msg map[string]any, isNew bool) {
 		msg["message_id"] = c.lastMsg
 	}
 	if _, has := msg["date"]; !has {
-		msg["date"] = time.Now().Unix()
+		msg["date"] = s.nowLocked().Unix()
+	}
+	if isNew {
+		c.rememberLocked(msg)
 	}
 }
 
