@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -178,7 +179,7 @@ func TestSlashCommandsAreDeferredThenAnsweredToTheAgentOnly(t *testing.T) {
 				t.Errorf("thread %q, want %q: inside a ticket's thread the ticket is implied", got[0].Thread, wantThread)
 			}
 			got[0].EventID, got[0].Thread = "", ""
-			if got[0] != tt.want {
+			if !reflect.DeepEqual(got[0], tt.want) {
 				t.Errorf("the core got %+v\nwant %+v", got[0], tt.want)
 			}
 		})
@@ -262,7 +263,7 @@ func TestButtonsBecomeActions(t *testing.T) {
 				attempts = 5 // asked again, then the apology
 			}
 			got := c.waitFor(t, attempts)
-			if len(got) != attempts || got[0] != want {
+			if len(got) != attempts || !reflect.DeepEqual(got[0], want) {
 				t.Errorf("the core got %+v\nwant %d× %+v", got, attempts, want)
 			}
 			if tt.followup == "" {

@@ -50,7 +50,7 @@ func TestEmojiOnAStarterMessageClaimAndResolve(t *testing.T) {
 					got[i].EventID = ""
 				}
 			}
-			if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("the core got %+v\nwant %+v", got, want)
 			}
 		})
@@ -203,7 +203,7 @@ func TestAgentEventsTheCoreFailsOnAreAskedAgainThenApologised(t *testing.T) {
 	sim.UserWrites(tk.DeskThread, alice, "Refund issued.")
 	got := c.waitFor(t, 5)
 	for _, a := range got {
-		if a != got[0] {
+		if !reflect.DeepEqual(a, got[0]) {
 			t.Errorf("asked again with a different action: %+v, then %+v", got[0], a)
 		}
 	}
