@@ -3,6 +3,7 @@ package slack_test
 import (
 	"context"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -166,7 +167,7 @@ func checkCommand(t *testing.T, r slacksim.Response, c *core, want bot.Action, r
 		t.Error("no event id: a redelivered command could act twice")
 	}
 	got[0].EventID = ""
-	if got[0] != want {
+	if !reflect.DeepEqual(got[0], want) {
 		t.Errorf("the core got %+v\nwant %+v", got[0], want)
 	}
 }
@@ -273,7 +274,7 @@ func TestEmojiOnARootBecomeActions(t *testing.T) {
 				return
 			}
 			want := bot.Action{Verb: tt.verb, Thread: tk.DeskThread, Agent: bot.Agent{ID: "U0ALICE"}, EventID: eventID, Whisper: true}
-			if len(got) != 1 || got[0] != want {
+			if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 				t.Errorf("the core got %+v\nwant %+v", got, want)
 			}
 		})
@@ -294,7 +295,7 @@ func TestThreadMessagesBecomeSay(t *testing.T) {
 		Verb: bot.DoSay, Thread: tk.DeskThread, Agent: bot.Agent{ID: "U0ALICE"},
 		Text: "Hello <Jane> & welcome back, see https://example.com/help", Ref: ts, EventID: eventID, Whisper: true,
 	}
-	if got := c.got(); len(got) != 1 || got[0] != want {
+	if got := c.got(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 		t.Errorf("the core got %+v\nwant %+v", got, want)
 	}
 }
@@ -333,14 +334,19 @@ func TestEverythingElseIsIgnored(t *testing.T) {
 		do   func() error
 	}{
 		{"root message", func() error { _, _, err := sim.UserPosts("U0ALICE", "", "hello channel"); return err }},
-		{"edit", func() error { _, err := sim.EditMessage("U0ALICE", replyTS, "first, edited"); return err }},
+		{"edit outside a thread", func() error {
+			ts, _, err := sim.UserPosts("U0ALICE", "", "lunch?")
+			if err == nil {
+				_, err = sim.EditMessage("U0ALICE", ts, "lunch at 1?")
+			}
+			return err
+		}},
 		{"another bot", message(map[string]any{"user": nil, "bot_id": "B0OTHER", "subtype": "bot_message"})},
 		{"a bot with a user", message(map[string]any{"bot_id": "B0OTHER", "user": "U0OTHERBOT"})},
 		{"caredesk by user id", message(map[string]any{"user": "U0BOT"})},
 		{"other channel", message(map[string]any{"channel": "C0GENERAL"})},
 		{"join", message(map[string]any{"subtype": "channel_join", "thread_ts": nil, "text": "<@U0ALICE> has joined the channel"})},
-		{"deletion", message(map[string]any{"subtype": "message_deleted", "hidden": true, "deleted_ts": replyTS})},
-		{"file share", message(map[string]any{"subtype": "file_share"})},
+		{"deletion without its message", message(map[string]any{"subtype": "message_deleted", "hidden": true, "deleted_ts": replyTS})},
 		{"emoji by caredesk", func() error {
 			_, err := sim.SendEvent(map[string]any{"type": "reaction_added", "user": "U0BOT", "reaction": "raising_hand",
 				"item": map[string]any{"type": "message", "channel": "C0DESK", "ts": tk.DeskThread}})
@@ -392,7 +398,7 @@ func TestRedeliveredEventsKeepTheirID(t *testing.T) {
 		t.Fatalf("redelivery: %d %v", status, err)
 	}
 	got := c.got()
-	if len(got) != 2 || got[0] != got[1] || got[1].EventID != eventID {
+	if len(got) != 2 || !reflect.DeepEqual(got[0], got[1]) || got[1].EventID != eventID {
 		t.Errorf("the core got %+v; want the same action twice, with event id %s, for it to drop the second", got, eventID)
 	}
 }

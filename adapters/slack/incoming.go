@@ -58,17 +58,91 @@ func (d *Desk) eventAction(eventID string, inner slackevents.EventsAPIInnerEvent
 		}
 		return bot.Action{Verb: verb, Thread: e.Item.Timestamp, Agent: bot.Agent{ID: e.User}, EventID: eventID, Whisper: true}, "", true
 	case *slackevents.MessageEvent:
+		if e.Channel != d.opts.ChannelID {
+			return a, "", false
+		}
+		switch e.SubType {
+		case "message_changed":
+			return d.changed(eventID, e)
+		case "message_deleted":
+			return d.deleted(eventID, e)
+		case "", "thread_broadcast", "file_share":
+		default:
+			return a, "", false
+		}
 		inThread := e.ThreadTimeStamp != "" && e.ThreadTimeStamp != e.TimeStamp
 		byPerson := e.BotID == "" && e.User != "" && e.User != d.botUser
-		if e.Channel != d.opts.ChannelID || !inThread || !byPerson || (e.SubType != "" && e.SubType != "thread_broadcast") {
+		if !inThread || !byPerson {
 			return a, "", false
 		}
 		return bot.Action{
 			Verb: bot.DoSay, Thread: e.ThreadTimeStamp, Agent: bot.Agent{ID: e.User},
-			Text: plainText(e.Text), Ref: e.TimeStamp, EventID: eventID, Whisper: true,
+			Text: plainText(e.Text), Ref: e.TimeStamp, EventID: eventID, Whisper: true, Files: agentFiles(e.Message),
 		}, e.ThreadTimeStamp, true
 	}
 	return a, "", false
+}
+
+// changed is an agent's edit of their message in a ticket's thread. Slack
+// also reports caredesk's own edits (a root re-rendered, a ✔ added) and
+// link previews as changes; the first are left here, the core ignores the
+// second (the text is the same).
+func (d *Desk) changed(eventID string, e *slackevents.MessageEvent) (bot.Action, string, bool) {
+	m := e.Message
+	if m == nil || m.BotID != "" || m.User == "" || m.User == d.botUser || m.ThreadTimestamp == "" || m.ThreadTimestamp == m.Timestamp {
+		return bot.Action{}, "", false
+	}
+	return bot.Action{
+		Verb: bot.DoEdit, Thread: m.ThreadTimestamp, Agent: bot.Agent{ID: m.User},
+		Text: plainText(m.Text), Ref: m.Timestamp, EventID: eventID, Whisper: true,
+	}, m.ThreadTimestamp, true
+}
+
+// deleted is an agent deleting their message in a ticket's thread.
+func (d *Desk) deleted(eventID string, e *slackevents.MessageEvent) (bot.Action, string, bool) {
+	m := e.PreviousMessage
+	if m == nil || m.BotID != "" || m.User == "" || m.User == d.botUser || m.ThreadTimestamp == "" || e.DeletedTimeStamp == m.ThreadTimestamp {
+		return bot.Action{}, "", false
+	}
+	return bot.Action{
+		Verb: bot.DoDelete, Thread: m.ThreadTimestamp, Agent: bot.Agent{ID: m.User},
+		Ref: e.DeletedTimeStamp, EventID: eventID, Whisper: true,
+	}, m.ThreadTimestamp, true
+}
+
+// agentFiles are the files an agent shared with a thread message, for the
+// core to fetch (Fetch) when they go to the customer.
+func agentFiles(m *slackapi.Msg) []bot.Attachment {
+	if m == nil || len(m.Files) == 0 {
+		return nil
+	}
+	files := make([]bot.Attachment, 0, len(m.Files))
+	for _, f := range m.Files {
+		origin := f.URLPrivateDownload
+		if origin == "" {
+			origin = f.URLPrivate
+		}
+		files = append(files, bot.Attachment{
+			Kind: fileKind(f.Mimetype), Name: f.Name, MIME: f.Mimetype, Size: int64(f.Size),
+			From: bot.FromDesk, Origin: origin,
+		})
+	}
+	return files
+}
+
+// fileKind is how a customer's network should show a file of mime type t.
+func fileKind(t string) bot.FileKind {
+	switch {
+	case t == "image/gif":
+		return bot.FileAnimation
+	case t == "image/jpeg", t == "image/png", t == "image/webp":
+		return bot.FilePhoto
+	case strings.HasPrefix(t, "video/"):
+		return bot.FileVideo
+	case strings.HasPrefix(t, "audio/"):
+		return bot.FileAudio
+	}
+	return bot.FileDocument
 }
 
 // act hands a to the core. With Whisper the core tells the agent the

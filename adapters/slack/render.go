@@ -210,13 +210,17 @@ func timeLine(v handlers.View) string {
 // rest is the team's.
 func threadText(t bot.Ticket, m bot.Message) string {
 	agent := bot.Mention(bot.Agent{ID: m.Author, Name: m.AuthorName})
+	edited := ""
+	if !m.EditedAt.IsZero() {
+		edited = " _(edited)_"
+	}
 	switch m.Kind {
 	case bot.FromCustomer:
-		return "*" + escape(outside.Line(handlers.CustomerName(t.Customer))) + "*:\n" + quoted(escape(m.Text))
+		return "*" + escape(outside.Line(handlers.CustomerName(t.Customer))) + "*" + edited + ":\n" + quoted(escape(m.Text))
 	case bot.Reply:
-		return agent + " → customer: " + safe(m.Text)
+		return agent + " → customer" + edited + ": " + safe(m.Text)
 	case bot.Note:
-		return "Note from " + agent + ": " + safe(m.Text)
+		return "Note from " + agent + edited + ": " + safe(m.Text)
 	}
 	return safe(m.Text)
 }

@@ -3,6 +3,7 @@ package slack_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +53,7 @@ func TestSocketModeDeliversEventsAndAcksThem(t *testing.T) {
 		{Verb: bot.DoClaim, Thread: tk.DeskThread, Agent: bot.Agent{ID: "U0ALICE"}, EventID: reactionID, Whisper: true},
 	}
 	got := c.got()
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("the core got %+v\nwant %+v", got, want)
 	}
 	acks := sim.Acks()

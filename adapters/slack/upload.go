@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	slackapi "github.com/slack-go/slack"
@@ -77,35 +78,50 @@ func (d *Desk) Upload(ctx context.Context, agentID, text string, files []bot.Fil
 	return nil
 }
 
-// upload gives Slack the bytes of f and returns what shares it. Names,
+// upload gives Slack the bytes of f and returns what shares it.
+func (d *Desk) upload(ctx context.Context, channel string, f bot.File) (slackapi.FileSummary, error) {
+	if len(f.Data) == 0 {
+		return slackapi.FileSummary{}, bot.Permanent(fmt.Errorf("slack: file %s is empty, and Slack takes no empty files", outside.Line(outside.Clean(f.Name))))
+	}
+	return d.stage(ctx, channel, staged{name: f.Name, title: f.Title, alt: f.Alt, size: int64(len(f.Data))}, bytes.NewReader(f.Data))
+}
+
+// staged is what Slack is told of a file before its bytes.
+type staged struct {
+	name, title, alt string
+	size             int64
+}
+
+// stage uploads r's bytes (files.getUploadURLExternal, then the bytes to
+// the address Slack gives, streamed) and returns what shares them. Names,
 // titles and alt text are plain text to Slack, so they are only cleaned
 // of what would act instead of being read.
-func (d *Desk) upload(ctx context.Context, channel string, f bot.File) (slackapi.FileSummary, error) {
-	name := outside.Line(outside.Clean(f.Name))
+func (d *Desk) stage(ctx context.Context, channel string, f staged, r io.Reader) (slackapi.FileSummary, error) {
+	name := outside.Line(outside.Clean(f.name))
 	switch {
 	case name == "":
 		return slackapi.FileSummary{}, bot.Permanent(errors.New("slack: a file without a name cannot be uploaded"))
-	case len(f.Data) == 0:
+	case f.size <= 0:
 		return slackapi.FileSummary{}, bot.Permanent(fmt.Errorf("slack: file %s is empty, and Slack takes no empty files", name))
 	}
 	u, err := d.api.GetUploadURLExternalContext(ctx, slackapi.GetUploadURLExternalParameters{
-		FileName: name, FileSize: len(f.Data), AltTxt: chunk.Clip(outside.Clean(f.Alt), chunk.Limit{Max: maxAltText}),
+		FileName: name, FileSize: int(f.size), AltTxt: chunk.Clip(outside.Clean(f.alt), chunk.Limit{Max: maxAltText}),
 	})
 	if err != nil {
 		return slackapi.FileSummary{}, d.uploadError("files.getUploadURLExternal", channel, &f, err)
 	}
-	err = d.api.UploadToURL(ctx, slackapi.UploadToURLParameters{UploadURL: u.UploadURL, Reader: bytes.NewReader(f.Data), Filename: name})
+	err = d.api.UploadToURL(ctx, slackapi.UploadToURLParameters{UploadURL: u.UploadURL, Reader: r, Filename: name})
 	if err != nil {
 		return slackapi.FileSummary{}, d.uploadError("upload of "+name, channel, &f, err)
 	}
-	return slackapi.FileSummary{ID: u.FileID, Title: outside.Line(outside.Clean(f.Title))}, nil
+	return slackapi.FileSummary{ID: u.FileID, Title: outside.Line(outside.Clean(f.title))}, nil
 }
 
 // uploadError words what Slack refused for good as a sentence that says
 // what to do, because the courier shows it when it falls back to words;
 // the rest is classified as any other call (deliveryError). f is the file
 // at fault, nil when the call was not about one.
-func (d *Desk) uploadError(method, channel string, f *bot.File, err error) error {
+func (d *Desk) uploadError(method, channel string, f *staged, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -129,7 +145,7 @@ func (d *Desk) uploadError(method, channel string, f *bot.File, err error) error
 	case code == "invalid_auth", code == "not_authed", code == "account_inactive", code == "token_revoked", code == "token_expired":
 		sentence = fmt.Sprintf("Slack refused the upload: it rejected SLACK_BOT_TOKEN (%s); copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page and restart caredesk", code)
 	case tooLarge && f != nil:
-		sentence = fmt.Sprintf("Slack refused the upload: %s is %d bytes, more than the workspace takes; ask a workspace admin to allow larger files, or send a smaller one", f.Name, len(f.Data))
+		sentence = fmt.Sprintf("Slack refused the upload: %s is %s, more than the workspace takes; ask a workspace admin to allow larger files, or send a smaller one", outside.Line(outside.Clean(f.name)), bot.Bytes(f.size))
 	case tooLarge:
 		sentence = "Slack refused the upload: the files are larger than the workspace takes; ask a workspace admin to allow larger files, or send smaller ones"
 	case code == "file_uploads_disabled", code == "file_uploads_except_images_disabled", code == "file_type_not_allowed":

@@ -145,7 +145,7 @@ func TestUploadErrorsSayWhatToDo(t *testing.T) {
 			s.FailNext("files.getUploadURLExternal", 1, slacksim.SlackError("invalid_auth"))
 		}, permanent: true, says: "it rejected SLACK_BOT_TOKEN (invalid_auth); copy the Bot User OAuth Token"},
 		{name: "file too large", sim: slacksim.Options{MaxFileSize: 1000}, permanent: true,
-			says: "Slack refused the upload: first-answer.png is 2016 bytes, more than the workspace takes; ask a workspace admin to allow larger files, or send a smaller one"},
+			says: "Slack refused the upload: first-answer.png is 2 KB, more than the workspace takes; ask a workspace admin to allow larger files, or send a smaller one"},
 		{name: "uploads turned off", breakIt: func(s *slacksim.Server) {
 			s.FailNext("files.getUploadURLExternal", 1, slacksim.SlackError("file_uploads_disabled"))
 		}, permanent: true, says: "the workspace's admins do not allow this file"},
