@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,20 +37,55 @@ type ClientOptions struct {
 	// redirect policy is not used: a reply is never re-sent elsewhere.
 	HTTPClient *http.Client
 	Timeout    time.Duration    // per reply; DefaultTimeout when 0
-	Now        func() time.Time // signs requests; time.Now when nil
+	Now        func() time.Time // signs requests and links; time.Now when nil
 	Logger     *slog.Logger     // slog.Default() when nil
+	// PublicURL is caredesk's address as the internet reaches it
+	// (CAREDESK_PUBLIC_URL), under which Files serves the owner's files to
+	// the bridge; "" refuses files (TakeFile), since a bridge cannot be
+	// given bytes any other way.
+	PublicURL string
+	// LinkTTL is how long a download link in a reply works (files:
+	// link_ttl); DefaultLinkTTL when 0.
+	LinkTTL time.Duration
+	// MaxFile is the largest complaint attachment Fetch takes, in bytes
+	// (files: max_file); bot.DefaultFilePolicy's when 0.
+	MaxFile int64
+	// AllowAddr says whether Fetch may connect to an address. nil allows
+	// public addresses only (PublicAddr), so that a complaint cannot make
+	// caredesk read its own network; tests and a demo on loopback widen it.
+	AllowAddr func(netip.Addr) bool
 }
 
-// Client sends agents' replies to one webhook source's bridge. It is the
-// source as the core's delivery workers see it (bot.Source), and is safe
-// for concurrent use.
+// DefaultLinkTTL is how long a download link works when ClientOptions set
+// none: a week, long enough for a bridge that queues, short enough that a
+// leaked link dies.
+const DefaultLinkTTL = 7 * 24 * time.Hour
+
+// Client sends agents' replies, with their files as links, and their
+// edits and deletions, to one webhook source's bridge, and downloads its
+// complaints' attachments. It is the source as the core's delivery
+// workers see it (bot.Source, bot.FileTaker, bot.Corrector, bot.Fetcher),
+// and is safe for concurrent use.
 type Client struct {
-	src     Source
-	http    *http.Client
-	timeout time.Duration
-	now     func() time.Time
-	log     *slog.Logger
+	src       Source
+	http      *http.Client
+	timeout   time.Duration
+	now       func() time.Time
+	log       *slog.Logger
+	publicURL string        // "" refuses files
+	linkTTL   time.Duration // how long a download link works
+	maxFile   int64         // the largest attachment Fetch takes
+	fetcher   *http.Client  // Fetch's, which dials public addresses only
 }
+
+// A Client sends files as links, fetches complaints' attachments and
+// changes or takes back what it sent.
+var (
+	_ bot.Source    = (*Client)(nil)
+	_ bot.FileTaker = (*Client)(nil)
+	_ bot.Fetcher   = (*Client)(nil)
+	_ bot.Corrector = (*Client)(nil)
+)
 
 // NewClient returns the Client that sends replies to src.ReplyURL.
 func NewClient(src Source, o ClientOptions) *Client {
@@ -61,10 +97,24 @@ func NewClient(src Source, o ClientOptions) *Client {
 	// the new address would count as delivered; the bridge's 3xx is
 	// reported instead.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	c := &Client{src: src, http: &hc, timeout: o.Timeout, now: o.Now, log: o.Logger}
+	c := &Client{
+		src: src, http: &hc, timeout: o.Timeout, now: o.Now, log: o.Logger,
+		publicURL: strings.TrimRight(o.PublicURL, "/"), linkTTL: o.LinkTTL, maxFile: o.MaxFile,
+	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
+	if c.linkTTL <= 0 {
+		c.linkTTL = DefaultLinkTTL
+	}
+	if c.maxFile <= 0 {
+		c.maxFile = bot.DefaultFilePolicy().MaxFile
+	}
+	allow := o.AllowAddr
+	if allow == nil {
+		allow = PublicAddr
+	}
+	c.fetcher = newFetcher(allow)
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -81,7 +131,8 @@ type Reply struct {
 	// Kind says what the bridge is to post: an agent's reply (KindReply),
 	// the satisfaction question (KindRatingRequest), a request for a
 	// phone number (KindCallRequest), an invitation to go on in private
-	// (KindMovePrivate), or caredesk's own words (KindMessage).
+	// (KindMovePrivate), caredesk's own words (KindMessage), or a change
+	// to a reply the bridge took (KindEdit, KindDelete).
 	Kind      string    `json:"kind"`
 	Source    string    `json:"source"`   // the source's name, "twitter"
 	Ticket    int64     `json:"ticket"`   // the ticket's number, #12 for people
@@ -97,6 +148,22 @@ type Reply struct {
 	// KindRatingRequest only; the answer comes back to
 	// POST /hooks/{name}/rating.
 	Scale *Scale `json:"scale,omitempty"`
+	// MessageID is the message a KindEdit or KindDelete changes: the id
+	// the bridge answered when it took it. "" in other kinds.
+	MessageID string `json:"message_id,omitempty"`
+	// Attachments are the files that go with Text, as links the bridge
+	// downloads from caredesk (Files); none in an edit or a deletion.
+	Attachments []FileLink `json:"attachments,omitempty"`
+}
+
+// FileLink is a file of a reply, as the bridge gets it: a signed link to
+// its bytes on caredesk, which works until ExpiresAt.
+type FileLink struct {
+	Name      string    `json:"name"` // with its extension, "invoice.pdf"
+	MIME      string    `json:"mime"` // "application/pdf"; application/octet-stream when caredesk does not know
+	Size      int64     `json:"size"` // in bytes; 0 when unknown
+	URL       string    `json:"url"`  // GET it, as it is, for the bytes
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // The kinds of Reply.
@@ -112,6 +179,12 @@ const (
 	// complaints with the same conversation_id, so they join the ticket.
 	KindMovePrivate = "move_private"
 	KindMessage     = "message" // caredesk's own words: a greeting, an acknowledgement, the follow-up after a low score
+	// KindEdit changes the words of a reply the bridge took (MessageID)
+	// to Text, because its author changed it on the desk.
+	KindEdit = "edit"
+	// KindDelete takes back from the customer a reply the bridge took
+	// (MessageID), because its author deleted it on the desk.
+	KindDelete = "delete"
 )
 
 // replyKind is the kind of Reply that carries a message of purpose p.
@@ -174,7 +247,8 @@ type InReplyTo struct {
 // POSTs to /hooks/{name}/rating), a request for a phone number (ForCall:
 // "call_request"), an invitation to go on in private (ForPrivate:
 // "move_private"), or caredesk's own words (ForNotice, or no reply to
-// report on: "message").
+// report on: "message"). m's Files go as "attachments": signed links to
+// their bytes under PublicURL, which Files serves; Text may then be empty.
 //
 // Errors are classified for the delivery workers: a 429 carries the
 // bridge's Retry-After (bot.RetryAfter); a 3xx or 4xx other than 408 and
@@ -184,44 +258,77 @@ type InReplyTo struct {
 // idempotency key. Neither the secret nor the reply URL's path, which may
 // hold a token, appear in an error.
 func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
-	if c.src.ReplyURL == "" {
-		return "", bot.Permanent(fmt.Errorf("replies cannot be sent to %s: the source has no reply_url; set reply_url of the %q webhook source in caredesk's configuration to the address where its bridge takes replies", c.src.network(), c.src.Name))
+	if err := c.canPost("replies"); err != nil {
+		return "", err
 	}
-	if strings.TrimSpace(m.Text) == "" {
+	if strings.TrimSpace(m.Text) == "" && len(m.Files) == 0 {
 		return "", bot.Permanent(errors.New("the reply is empty, and an empty reply cannot be posted"))
 	}
 	if why := needsTicket(m.Purpose); why != "" && m.Ticket.ID <= 0 {
 		return "", bot.Permanent(errors.New(why))
 	}
-	body, err := json.Marshal(c.reply(m))
+	r := c.reply(m)
+	if len(m.Files) > 0 {
+		links, err := c.links(m.Files)
+		if err != nil {
+			return "", err
+		}
+		r.Attachments = links
+	}
+	answer, err := c.post(ctx, "reply", m.Key, r)
 	if err != nil {
-		return "", bot.Permanent(fmt.Errorf("encode the reply to %s: %w", c.src.Name, err))
+		return "", err
+	}
+	ref := answerID(answer)
+	c.log.Debug("reply taken by the bridge", "ticket", m.Ticket.ID, "reply_id", m.MessageID, "ref", ref, "files", len(m.Files))
+	return ref, nil
+}
+
+// canPost says why nothing can be POSTed to the bridge, or nil. what is
+// what was to go: "replies", "changes to replies".
+func (c *Client) canPost(what string) error {
+	if c.src.ReplyURL == "" {
+		return bot.Permanent(fmt.Errorf("%s cannot be sent to %s: the source has no reply_url; set reply_url of the %q webhook source in caredesk's configuration to the address where its bridge takes replies", what, c.src.network(), c.src.Name))
+	}
+	return nil
+}
+
+// post POSTs r to the bridge as signed JSON, with the idempotency key key,
+// and returns the bridge's 2xx answer. Its errors are classified for the
+// delivery workers as Send describes; what names r in them ("reply",
+// "edit", "deletion").
+func (c *Client) post(ctx context.Context, what, key string, r Reply) ([]byte, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return nil, bot.Permanent(fmt.Errorf("encode the %s to %s: %w", what, c.src.Name, err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.src.ReplyURL, bytes.NewReader(body))
 	if err != nil {
-		return "", bot.Permanent(fmt.Errorf("the reply_url of the %q webhook source, %s, is not usable: fix it in caredesk's configuration", c.src.Name, redactURL(c.src.ReplyURL)))
+		return nil, bot.Permanent(fmt.Errorf("the reply_url of the %q webhook source, %s, is not usable: fix it in caredesk's configuration", c.src.Name, redactURL(c.src.ReplyURL)))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "caredesk-webhook/1")
-	if m.Key != "" {
-		req.Header.Set("Idempotency-Key", m.Key)
+	req.Header.Set("User-Agent", userAgent)
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
 	}
 	SetSignature(req.Header, c.src.Secret, c.now(), body)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("could not reach the %s bridge at %s: %w; the reply will be sent again", c.src.Name, redactURL(c.src.ReplyURL), c.unlinked(err))
+		return nil, fmt.Errorf("could not reach the %s bridge at %s: %w; the %s will be sent again", c.src.Name, redactURL(c.src.ReplyURL), c.unlinked(err), what)
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if resp.StatusCode/100 == 2 {
-		ref := answerID(answer)
-		c.log.Debug("reply taken by the bridge", "ticket", m.Ticket.ID, "reply_id", m.MessageID, "ref", ref)
-		return ref, nil
+		return answer, nil
 	}
-	return "", c.answerError(resp, answer)
+	return nil, c.answerError(resp, answer, what)
 }
+
+// userAgent is how caredesk names itself to bridges and to the hosts of
+// attachments.
+const userAgent = "caredesk-webhook/1"
 
 // reply is the JSON body of m.
 func (c *Client) reply(m bot.Outgoing) Reply {
@@ -245,8 +352,9 @@ func (c *Client) reply(m bot.Outgoing) Reply {
 	}
 }
 
-// answerError classifies a bridge's answer that is not a 2xx.
-func (c *Client) answerError(resp *http.Response, answer []byte) error {
+// answerError classifies a bridge's answer that is not a 2xx to a what
+// ("reply", "edit", "deletion").
+func (c *Client) answerError(resp *http.Response, answer []byte, what string) error {
 	code := resp.StatusCode
 	msg := quote(answer)
 	if msg == "" {
@@ -260,13 +368,13 @@ func (c *Client) answerError(resp *http.Response, answer []byte) error {
 		}
 		return err
 	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code >= 500:
-		return fmt.Errorf("the %s bridge failed to take the reply (%d): %s; it will be sent again", c.src.Name, code, msg)
+		return fmt.Errorf("the %s bridge failed to take the %s (%d): %s; it will be sent again", c.src.Name, what, code, msg)
 	case code >= 300 && code < 400:
-		return bot.Permanent(fmt.Errorf("the %s bridge answered the reply with a redirect (%d) instead of taking it: set reply_url of the source to the bridge's current address", c.src.Name, code))
+		return bot.Permanent(fmt.Errorf("the %s bridge answered the %s with a redirect (%d) instead of taking it: set reply_url of the source to the bridge's current address", c.src.Name, what, code))
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return bot.Permanent(fmt.Errorf("the %s bridge refused the reply (%d): %s — do the bridge and caredesk share the same secret?", c.src.Name, code, msg))
+		return bot.Permanent(fmt.Errorf("the %s bridge refused the %s (%d): %s — do the bridge and caredesk share the same secret?", c.src.Name, what, code, msg))
 	}
-	return bot.Permanent(fmt.Errorf("the %s bridge refused the reply (%d): %s", c.src.Name, code, msg))
+	return bot.Permanent(fmt.Errorf("the %s bridge refused the %s (%d): %s", c.src.Name, what, code, msg))
 }
 
 // unlinked takes the URL out of a transport error: url.Error prints the

@@ -224,9 +224,15 @@ func checkAttachments(raw []json.RawMessage) ([]string, *FieldError) {
 	return out, nil
 }
 
-// inbound is the complaint as the core files it, from source src.
+// inbound is the complaint as the core files it, from source src; its
+// attachments are files to fetch too when src says so.
 func (c Complaint) inbound(src Source) bot.Inbound {
+	var files []bot.Attachment
+	if src.FetchAttachments {
+		files = attachmentFiles(src, c.Attachments)
+	}
 	return bot.Inbound{
+		Files:        files,
 		Source:       SourceName(src.Name),
 		MessageID:    c.ID,
 		Conversation: c.ConversationID,

@@ -27,6 +27,7 @@ type schema struct {
 	Required   []string          `json:"required"`
 	Properties map[string]schema `json:"properties"`
 	MaxLength  int               `json:"maxLength"`
+	Items      *schema           `json:"items"`
 	Examples   []json.RawMessage `json:"examples"`
 }
 
@@ -78,8 +79,15 @@ func TestSchemasMatchTheCode(t *testing.T) {
 	status := readSchema(t, "webhook-status.schema.json")
 	rating := readSchema(t, "webhook-rating.schema.json")
 	// caredesk always sends every field of a reply but the scale, which
-	// only a csat_request has.
-	replyRequired := slices.DeleteFunc(jsonFields(webhook.Reply{}), func(f string) bool { return f == "scale" })
+	// only a csat_request has, the message_id of an edit or a delete, and
+	// the attachments of a reply with files.
+	replyRequired := slices.DeleteFunc(jsonFields(webhook.Reply{}), func(f string) bool {
+		return f == "scale" || f == "message_id" || f == "attachments"
+	})
+	var attachment schema
+	if items := reply.Properties["attachments"].Items; items != nil {
+		attachment = *items
+	}
 	tests := []struct {
 		name             string
 		schema           schema
@@ -90,6 +98,7 @@ func TestSchemasMatchTheCode(t *testing.T) {
 		{"reply", reply, jsonFields(webhook.Reply{}), replyRequired},
 		{"reply in_reply_to", reply.Properties["in_reply_to"], jsonFields(webhook.InReplyTo{}), jsonFields(webhook.InReplyTo{})},
 		{"reply scale", reply.Properties["scale"], jsonFields(webhook.Scale{}), jsonFields(webhook.Scale{})},
+		{"reply attachments", attachment, jsonFields(webhook.FileLink{}), jsonFields(webhook.FileLink{})},
 		{"status report", status, jsonFields(webhook.Report{}), []string{"reply_id", "status"}},
 		{"rating", rating, jsonFields(webhook.Rating{}), []string{"customer_id", "score", "ticket"}},
 	}

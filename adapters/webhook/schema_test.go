@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -163,6 +164,112 @@ func TestSchemasAgreeWithTheCode(t *testing.T) {
 			if !ok {
 				t.Errorf("%s: example %d does not pass its schema", name, i)
 			}
+		}
+	}
+}
+
+// TestSchemaValidatesFilesEditsAndDeletes checks the reply schema with a
+// validator on what caredesk sends with files, to edit and to delete, and
+// that it holds each to what a bridge relies on.
+func TestSchemaValidatesFilesEditsAndDeletes(t *testing.T) {
+	needsValidator(t)
+	bodies := make(chan []byte, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := newClient(t, srv.URL, webhook.ClientOptions{PublicURL: "https://caredesk.example.com"})
+	pdf := bot.Attachment{ID: 57, Name: "invoice.pdf", MIME: "application/pdf", Size: 48213}
+	calls := []func() error{
+		func() error { _, err := c.Send(testContext(t), withFiles("Here is your invoice.", pdf)); return err },
+		func() error {
+			_, err := c.Send(testContext(t), withFiles("", pdf, bot.Attachment{ID: 58, Name: "photo"}))
+			return err
+		},
+		func() error { return c.EditSent(testContext(t), "bridge-1", edited) },
+		func() error { return c.DeleteSent(testContext(t), edited.Ticket, "bridge-1", start) },
+	}
+	var sent []string
+	for _, call := range calls {
+		if err := call(); err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, string(<-bodies))
+	}
+	files, filesOnly, edit, del := sent[0], sent[1], sent[2], sent[3]
+	wrong := []string{
+		alter(t, edit, func(b map[string]any) { delete(b, "message_id") }),                          // an edit of no message
+		alter(t, del, func(b map[string]any) { delete(b, "message_id") }),                           // a delete of no message
+		alter(t, del, func(b map[string]any) { b["text"] = "bye" }),                                 // a delete with words
+		alter(t, edit, func(b map[string]any) { b["text"] = "" }),                                   // an edit to nothing
+		alter(t, edit, func(b map[string]any) { b["reply_id"] = 0 }),                                // an edit of no reply
+		alter(t, files, func(b map[string]any) { b["kind"], b["message_id"] = "edit", "bridge-1" }), // an edit with files
+		alter(t, files, func(b map[string]any) { b["text"] = ""; delete(b, "attachments") }),        // no words, no files
+		alter(t, files, func(b map[string]any) { b["attachments"] = []any{} }),                      // an empty list of files
+		alter(t, files, func(b map[string]any) { b["message_id"] = "bridge-1" }),                    // a reply naming a message
+		alter(t, files, func(b map[string]any) { delete(file(b), "mime") }),                         // a file without its type
+		alter(t, files, func(b map[string]any) { file(b)["url"] = "ftp://caredesk.example.com/x" }), // a link that is no http(s)
+		alter(t, files, func(b map[string]any) { file(b)["size"] = -1 }),                            // a negative size
+	}
+	var instances []json.RawMessage
+	for _, b := range append(sent, wrong...) {
+		instances = append(instances, json.RawMessage(b))
+	}
+	got := valid(t, "webhook-reply.schema.json", instances)
+	for i, ok := range got {
+		switch {
+		case i < len(sent) && !ok:
+			t.Errorf("what caredesk sends does not pass the reply schema: %s", sent[i])
+		case i >= len(sent) && ok:
+			t.Errorf("the reply schema lets through %s", wrong[i-len(sent)])
+		}
+	}
+	if !strings.Contains(filesOnly, `"text":""`) || !strings.Contains(filesOnly, `"name":"photo","mime":"application/octet-stream","size":0`) {
+		t.Errorf("a reply of files only: %s", filesOnly)
+	}
+}
+
+// alter returns the JSON object body changed by change.
+func alter(t *testing.T, body string, change func(map[string]any)) string {
+	t.Helper()
+	var b map[string]any
+	if err := json.Unmarshal([]byte(body), &b); err != nil {
+		t.Fatal(err)
+	}
+	change(b)
+	out, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// file is the first attachment of a decoded reply body.
+func file(b map[string]any) map[string]any {
+	return b["attachments"].([]any)[0].(map[string]any)
+}
+
+// TestDocsExamplesOfFilesEditsAndDeletes checks the documentation's
+// examples of the new kinds with the validator, and that they are bodies
+// caredesk sends, field for field.
+func TestDocsExamplesOfFilesEditsAndDeletes(t *testing.T) {
+	needsValidator(t)
+	var examples []json.RawMessage
+	for _, marker := range []string{"<!-- files-example", "<!-- edit-example", "<!-- delete-example"} {
+		ex := json.RawMessage(codeBlock(t, marker))
+		var r webhook.Reply
+		dec := json.NewDecoder(bytes.NewReader(ex))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			t.Errorf("%s is not what caredesk sends: %v", marker, err)
+		}
+		examples = append(examples, ex)
+	}
+	for i, ok := range valid(t, "webhook-reply.schema.json", examples) {
+		if !ok {
+			t.Errorf("the example %s does not pass the reply schema", examples[i])
 		}
 	}
 }

@@ -6,8 +6,12 @@
 // whether the reply was posted (/hooks/{name}/status). After a ticket is
 // resolved, caredesk POSTs the satisfaction question there too (kind
 // csat_request), and the bridge POSTs the customer's score back
-// (/hooks/{name}/rating). docs/webhooks.md describes the protocol for the
-// people who build bridges.
+// (/hooks/{name}/rating). The owner's files go to the bridge as signed
+// links that expire, which Files serves at /files/; the owner's edits and
+// deletions as kinds edit and delete. A source may have caredesk fetch
+// its complaints' attachments (FetchAttachments), from public hosts only.
+// docs/webhooks.md describes the protocol for the people who build
+// bridges.
 //
 // Two promises shape it, as for every source. A complaint is answered 2xx
 // only after the core stored it, and the same complaint sent twice is
@@ -46,6 +50,12 @@ type Source struct {
 	Secret   string // shared with the bridge; signs both directions
 	ReplyURL string // where replies are POSTed; "" when the bridge takes none
 	Display  string // how people call the network, "X (Twitter)"; Name when ""
+	// FetchAttachments makes a complaint's attachment URLs files too
+	// (bot.Inbound.Files), which the core downloads through the source's
+	// Client (Fetch) and shows in the thread; the links stay in the text.
+	// Off by default: caredesk then reaches out to any host a bridge
+	// names, public ones only.
+	FetchAttachments bool
 }
 
 // network is the name the desk shows for the source.

@@ -22,8 +22,9 @@ type Reply struct {
 	// "call_request" (asks for a phone number, answered, if at all, with
 	// a complaint in the same conversation), "move_private" (an
 	// invitation to go on in private, whose messages come back as
-	// complaints with the same conversation and Private set) or "message"
-	// (caredesk's own words).
+	// complaints with the same conversation and Private set), "message"
+	// (caredesk's own words), or, listed by Edits and Deletes, "edit" and
+	// "delete" of a reply taken before (MessageID).
 	Kind           string    `json:"kind"`
 	Source         string    `json:"source"`
 	Ticket         int64     `json:"ticket"`
@@ -33,9 +34,28 @@ type Reply struct {
 	Agent          Agent     `json:"agent"`
 	IdempotencyKey string    `json:"idempotency_key"`
 	Scale          *Scale    `json:"scale,omitempty"` // the scores to choose from, in a csat_request
+	// MessageID is the id the bridge answered for the reply an edit or a
+	// delete changes.
+	MessageID string `json:"message_id,omitempty"`
+	// Attachments are the reply's files, as links to caredesk.
+	Attachments []Attachment `json:"attachments,omitempty"`
 
-	ID     string `json:"-"` // the id the bridge answered, "bridge-1"…
+	ID     string `json:"-"` // the id the bridge answered, "bridge-1"…; for an edit or a delete, MessageID
 	Repeat bool   `json:"-"` // a reply with the same idempotency key was taken before
+}
+
+// Attachment is a file of a reply: a signed link to its bytes on
+// caredesk, which Download follows.
+type Attachment struct {
+	Name      string `json:"name"`
+	MIME      string `json:"mime"`
+	Size      int64  `json:"size"`
+	URL       string `json:"url"`
+	ExpiresAt string `json:"expires_at"` // RFC 3339, as sent
+
+	// Data is the file's bytes, when the bridge downloads attachments
+	// (Options.Download).
+	Data []byte `json:"-"`
 }
 
 // InReplyTo is what a reply answers.
@@ -67,23 +87,33 @@ type Attempt struct {
 // takeReply serves ReplyURL as a careful bridge would: it checks the
 // method, the content type, the signature and the body's required fields
 // before it takes a reply, and a reply it already took (same idempotency
-// key) is answered with the same id.
+// key) is answered with the same id. An edit or a delete names a message
+// it took; it is answered 404 when there is none, and refused as
+// RefuseCorrections says.
 func (s *Server) takeReply(w http.ResponseWriter, req *http.Request) {
 	a := Attempt{Key: req.Header.Get("Idempotency-Key")}
 	status, reply, err := s.check(w, req, &a)
+	if err == nil && s.downloads {
+		status, err = s.downloadAll(req.Context(), reply.Attachments)
+	}
 	var wait time.Duration
 	s.mu.Lock()
 	if err == nil {
 		status, wait, err = s.faultLocked()
 	}
 	if err == nil {
-		reply.ID, reply.Repeat = s.ids[a.Key], s.ids[a.Key] != ""
-		if !reply.Repeat {
-			reply.ID = "bridge-" + strconv.Itoa(len(s.ids)+1)
-			s.ids[a.Key] = reply.ID
+		switch reply.Kind {
+		case "edit", "delete":
+			status, err = s.correctLocked(&reply)
+		default:
+			reply.ID, reply.Repeat = s.ids[a.Key], s.ids[a.Key] != ""
+			if !reply.Repeat {
+				reply.ID = "bridge-" + strconv.Itoa(len(s.ids)+1)
+				s.ids[a.Key] = reply.ID
+			}
+			s.replies = append(s.replies, reply)
+			status = http.StatusOK
 		}
-		s.replies = append(s.replies, reply)
-		status = http.StatusOK
 	}
 	a.Status = status
 	if err != nil {
@@ -101,6 +131,41 @@ func (s *Server) takeReply(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	answer(w, status, map[string]string{"id": reply.ID})
+}
+
+// correctLocked takes an edit or a delete of a message the bridge took:
+// one it never took, or deleted, cannot be edited (404); deleting one
+// twice is done already (200). s.mu is held.
+func (s *Server) correctLocked(r *Reply) (int, error) {
+	if f := s.refuseCorrections; f != nil {
+		return f.status, errors.New(f.message)
+	}
+	r.ID = r.MessageID
+	r.Repeat = s.corrected[r.IdempotencyKey]
+	if !s.taken(r.MessageID) {
+		return http.StatusNotFound, fmt.Errorf("there is no message %s here to %s", r.MessageID, r.Kind)
+	}
+	if r.Kind == "edit" && s.deleted[r.MessageID] {
+		return http.StatusNotFound, fmt.Errorf("message %s was deleted and cannot be edited", r.MessageID)
+	}
+	s.corrected[r.IdempotencyKey] = true
+	if r.Kind == "delete" {
+		s.deleted[r.MessageID] = true
+		s.deletes = append(s.deletes, *r)
+	} else {
+		s.edits = append(s.edits, *r)
+	}
+	return http.StatusOK, nil
+}
+
+// taken says whether the bridge answered id for a reply it took.
+func (s *Server) taken(id string) bool {
+	for _, got := range s.ids {
+		if got == id {
+			return true
+		}
+	}
+	return false
 }
 
 // check reads and checks a reply request. It fills a's Body and Verified.
@@ -128,10 +193,13 @@ func (s *Server) check(w http.ResponseWriter, req *http.Request, a *Attempt) (in
 	// reported on by its reply_id, a question is answered about its ticket
 	// on its scale, a request for a number or for a private conversation
 	// is about its ticket, and caredesk's own words need neither.
+	// An edit or a delete names the message it changes by the id the
+	// bridge answered, and a delete has no words.
 	reply, question := r.Kind == "reply", r.Kind == "csat_request"
 	asks := r.Kind == "call_request" || r.Kind == "move_private"
-	if !reply && !question && !asks && r.Kind != "message" {
-		return http.StatusBadRequest, Reply{}, fmt.Errorf("kind %q is none of reply, csat_request, call_request, move_private and message", r.Kind)
+	edit, del := r.Kind == "edit", r.Kind == "delete"
+	if !reply && !question && !asks && !edit && !del && r.Kind != "message" {
+		return http.StatusBadRequest, Reply{}, fmt.Errorf("kind %q is none of reply, csat_request, call_request, move_private, message, edit and delete", r.Kind)
 	}
 	var missing []string
 	for _, f := range []struct {
@@ -143,7 +211,8 @@ func (s *Server) check(w http.ResponseWriter, req *http.Request, a *Attempt) (in
 		{"reply_id", reply && r.ReplyID <= 0},
 		{"scale", question && (r.Scale == nil || r.Scale.Min >= r.Scale.Max)},
 		{"in_reply_to.conversation_id", r.InReplyTo.ConversationID == ""},
-		{"text", strings.TrimSpace(r.Text) == ""},
+		{"message_id", (edit || del) && r.MessageID == ""},
+		{"text", !del && len(r.Attachments) == 0 && strings.TrimSpace(r.Text) == ""},
 		{"idempotency_key", r.IdempotencyKey == ""},
 	} {
 		if f.absent {
@@ -152,6 +221,20 @@ func (s *Server) check(w http.ResponseWriter, req *http.Request, a *Attempt) (in
 	}
 	if len(missing) > 0 {
 		return http.StatusBadRequest, Reply{}, fmt.Errorf("the reply lacks %s", strings.Join(missing, ", "))
+	}
+	switch {
+	case del && r.Text != "":
+		return http.StatusBadRequest, Reply{}, errors.New("a delete has no text")
+	case (edit || del) && len(r.Attachments) > 0:
+		return http.StatusBadRequest, Reply{}, fmt.Errorf("an %s has no attachments: a posted file cannot be changed", r.Kind)
+	}
+	for i, f := range r.Attachments {
+		if f.Name == "" || f.MIME == "" || f.URL == "" || f.Size < 0 {
+			return http.StatusBadRequest, Reply{}, fmt.Errorf("attachments[%d] lacks a name, a mime type or a url", i)
+		}
+		if _, err := time.Parse(time.RFC3339, f.ExpiresAt); err != nil {
+			return http.StatusBadRequest, Reply{}, fmt.Errorf("attachments[%d].expires_at %q is not an RFC 3339 time", i, f.ExpiresAt)
+		}
 	}
 	if r.IdempotencyKey != a.Key {
 		return http.StatusBadRequest, Reply{}, fmt.Errorf("the Idempotency-Key header %q differs from idempotency_key %q", a.Key, r.IdempotencyKey)

@@ -5,11 +5,13 @@
 // reports and customers' ratings to caredesk (SendComplaint, ReportStatus,
 // SendRating, SendRaw for forgeries), and takes caredesk's signed replies
 // and satisfaction questions at ReplyURL, checking their signature as a
-// bridge should.
+// bridge should, with their files as links to caredesk (Download), and
+// the edits and deletes of replies it took.
 //
 // Tests, end-to-end runs of the binary and `caredesk demo` use it to play
-// the network's customers, to watch what caredesk sent (Replies, Attempts)
-// and to make the bridge fail on purpose (FailNext, Throttle, Reject). It
+// the network's customers, to watch what caredesk sent (Replies, Edits,
+// Deletes, Attempts) and to make the bridge fail on purpose (FailNext,
+// Throttle, Reject, RefuseCorrections). It
 // is ordinary code, not a test helper, because the shipped demo runs it.
 //
 // Its types mirror the documented JSON rather than reuse the adapter's, so
@@ -38,16 +40,22 @@ type Options struct {
 	// Now is the bridge's clock, for signing and for checking signatures'
 	// timestamps; time.Now when nil.
 	Now func() time.Time
+	// Download makes the bridge download every attachment of a reply
+	// before it answers, as one that uploads files to its network must;
+	// Reply.Attachments[i].Data then holds the bytes. A link caredesk
+	// refuses makes it refuse the reply (422).
+	Download bool
 }
 
 // Server is a running bridge. All methods are safe for concurrent use.
 type Server struct {
-	secret string
-	now    func() time.Time
-	ln     net.Listener
-	srv    *http.Server
-	client *http.Client
-	done   chan struct{} // closed when Serve returned
+	secret    string
+	now       func() time.Time
+	downloads bool
+	ln        net.Listener
+	srv       *http.Server
+	client    *http.Client
+	done      chan struct{} // closed when Serve returned
 
 	mu       sync.Mutex
 	changed  change.Signal // see Wait
@@ -56,6 +64,11 @@ type Server struct {
 	faults   []fault
 	reject   *fault
 	ids      map[string]string // idempotency key → the id answered
+
+	edits, deletes    []Reply
+	refuseCorrections *fault          // see RefuseCorrections
+	corrected         map[string]bool // idempotency keys of edits and deletes taken
+	deleted           map[string]bool // ids of messages deleted
 }
 
 // fault is how the bridge answers a reply instead of taking it.
@@ -78,9 +91,9 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("bridgesim: listen on loopback: %w", err)
 	}
 	s := &Server{
-		secret: o.Secret, now: o.Now, ln: ln, done: make(chan struct{}),
+		secret: o.Secret, now: o.Now, downloads: o.Download, ln: ln, done: make(chan struct{}),
 		client: &http.Client{Timeout: 30 * time.Second},
-		ids:    map[string]string{},
+		ids:    map[string]string{}, corrected: map[string]bool{}, deleted: map[string]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/replies", s.takeReply)
@@ -138,8 +151,8 @@ func (s *Server) queue(n int, f fault) {
 	}
 }
 
-// Reject makes the bridge refuse every reply from now on with status and
-// {"error": message}, as a bridge whose network will not take it does
+// Reject makes the bridge refuse every reply, edit and delete from now on
+// with status and {"error": message}, as a bridge whose network will not take it does
 // (422 "the tweet was deleted"), until Accept.
 func (s *Server) Reject(status int, message string) {
 	s.mu.Lock()
@@ -154,9 +167,43 @@ func (s *Server) Accept() {
 	s.reject = nil
 }
 
-// Replies returns the replies the bridge took (answered 2xx), in order. A
-// reply sent again with the same idempotency key after it was taken is
-// listed again with Repeat set, so that a test can see it came twice.
+// RefuseCorrections makes the bridge refuse every edit and delete from
+// now on with status and {"error": message}, as a bridge whose network
+// cannot change or take back a post does (422 "X does not let a post be
+// edited"), until AcceptCorrections. Replies are still taken.
+func (s *Server) RefuseCorrections(status int, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseCorrections = &fault{status: status, message: message}
+}
+
+// AcceptCorrections ends RefuseCorrections.
+func (s *Server) AcceptCorrections() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseCorrections = nil
+}
+
+// Edits returns the edits the bridge took, in order: Kind "edit", the
+// new Text, and the MessageID (and ID) of the reply changed.
+func (s *Server) Edits() []Reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Reply(nil), s.edits...)
+}
+
+// Deletes returns the deletes the bridge took, in order: Kind "delete"
+// and the MessageID (and ID) of the reply taken back.
+func (s *Server) Deletes() []Reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Reply(nil), s.deletes...)
+}
+
+// Replies returns the replies the bridge took (answered 2xx), in order;
+// edits and deletes are not among them (Edits, Deletes). A reply sent
+// again with the same idempotency key after it was taken is listed again
+// with Repeat set, so that a test can see it came twice.
 func (s *Server) Replies() []Reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
