@@ -231,6 +231,9 @@ type doer struct {
 	client *http.Client
 	token  string
 	apiURL string
+	// status, when set, gets the HTTP status of the answer: the library's
+	// UploadFiles leaves it out of its errors (see callKeepingStatus).
+	status *int
 }
 
 // Do sends req with the doer's context.
@@ -243,6 +246,9 @@ func (d doer) Do(req *http.Request) (*http.Response, error) {
 			ue.URL = strings.ReplaceAll(ue.URL, d.token, "<token>")
 		}
 		return nil, err
+	}
+	if d.status != nil {
+		*d.status = resp.StatusCode
 	}
 	if ctype := resp.Header.Get("Content-Type"); ctype != "" {
 		if mt, _, _ := mime.ParseMediaType(ctype); mt != "application/json" {

@@ -234,3 +234,13 @@ func assertNoToken(t *testing.T, err error) {
 var errStore = errors.New("database is locked")
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// atoi reads a message id the adapter answered.
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q is not a message id", s)
+	}
+	return n
+}

@@ -29,8 +29,16 @@ type Receiver interface {
 // updates that carry no customer message: messages of bots, callback
 // queries, membership changes, service messages. Those are acknowledged
 // without reaching the core. A contact the customer shared (their number,
-// after /desk call, or anyone's card) comes as a Contact without text.
-func inbound(u tgbotapi.Update) (in bot.Inbound, ok bool) {
+// after /desk call, or anyone's card) comes as a Contact without text. A
+// photo or file comes in Files, with its caption as the text, or a
+// placeholder such as "[photo]" when it has none, so that a picture alone
+// still opens a ticket.
+//
+// An edited_message is an Edit of the message it names: Telegram keeps the
+// original's message_id, and the update_id tells the edit from a
+// redelivery. Its Text is the new text, or the new caption of a photo or
+// file; it carries no Files, since the core keeps those of the original.
+func inbound(u update) (in bot.Inbound, ok bool) {
 	m, edited := u.Message, false
 	if m == nil && u.EditedMessage != nil {
 		m, edited = u.EditedMessage, true
@@ -60,10 +68,7 @@ func inbound(u tgbotapi.Update) (in bot.Inbound, ok bool) {
 		Private:  m.Chat.IsPrivate(), // groups and supergroups are public
 	}
 	if edited {
-		// An edit keeps the original's message_id; without one the core
-		// does not mistake it for a redelivery of the original.
-		in.MessageID = ""
-		in.Text = "(edited) " + text
+		in.Edit = true
 		if m.EditDate != 0 {
 			in.At = time.Unix(int64(m.EditDate), 0).UTC()
 		}
@@ -75,6 +80,9 @@ func inbound(u tgbotapi.Update) (in bot.Inbound, ok bool) {
 			in.Contact.UserID = strconv.FormatInt(c.UserID, 10)
 		}
 		return in, true
+	}
+	if f, ok := attachment(m, u.videoSticker); ok {
+		in.Files = []bot.Attachment{f}
 	}
 	in.Hello = isStart(m.Text)
 	return in, true

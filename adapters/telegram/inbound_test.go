@@ -29,7 +29,20 @@ func message(id int, fields map[string]any) map[string]any {
 	return m
 }
 
-var photo = []map[string]any{{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 90, "height": 51}}
+// photo is how Telegram sends a photo: in several sizes, smallest first.
+var photo = []map[string]any{
+	{"file_id": "AgAD-thumb", "file_unique_id": "AQAD1", "width": 90, "height": 51, "file_size": 1203},
+	{"file_id": "AgAD-full", "file_unique_id": "AQAD3", "width": 1280, "height": 720, "file_size": 104211},
+	{"file_id": "AgAD-mid", "file_unique_id": "AQAD2", "width": 320, "height": 180, "file_size": 11020},
+}
+
+// janeSends is janeSays with a file.
+func janeSends(text string, f bot.Attachment) *bot.Inbound {
+	in := janeSays(text)
+	f.From = "telegram"
+	in.Files = []bot.Attachment{f}
+	return in
+}
 
 // janeSays is the Inbound for Jane's message 7 of update 501 with text.
 func janeSays(text string) *bot.Inbound {
@@ -45,9 +58,13 @@ func TestUpdatesBecomeInbounds(t *testing.T) {
 	hello.Hello = true
 	helloPayload := janeSays("/start promo-42")
 	helloPayload.Hello = true
-	edited := janeSays("(edited) my parcel is lost")
-	edited.MessageID = ""
-	edited.At = time.Unix(date+60, 0).UTC()
+	edited := janeSays("my parcel is lost")
+	edited.Edit, edited.At = true, time.Unix(date+60, 0).UTC()
+	editedCaption := janeSays("it arrived broken, see the corner")
+	editedCaption.Edit, editedCaption.At = true, time.Unix(date+60, 0).UTC()
+	editedStart := janeSays("/start")
+	editedStart.Edit, editedStart.At = true, time.Unix(date+60, 0).UTC()
+	fullPhoto := bot.Attachment{Kind: bot.FilePhoto, Name: "photo.jpg", MIME: "image/jpeg", Size: 104211, Origin: "AgAD-full"}
 	noLastName := janeSays("hi")
 	noLastName.Customer = bot.Customer{ID: "43", Name: "Bob"}
 	noLastName.Conversation = "43"
@@ -80,13 +97,34 @@ func TestUpdatesBecomeInbounds(t *testing.T) {
 		{"/start opens a conversation", map[string]any{"message": message(7, map[string]any{"text": "/start"})}, hello},
 		{"/start with a deep-link payload", map[string]any{"message": message(7, map[string]any{"text": "/start promo-42"})}, helloPayload},
 		{"a word that begins like /start", map[string]any{"message": message(7, map[string]any{"text": "/startled by the bill"})}, janeSays("/startled by the bill")},
-		{"photo with a caption", map[string]any{"message": message(7, map[string]any{"photo": photo, "caption": "it arrived broken"})}, janeSays("it arrived broken")},
-		{"photo without a caption", map[string]any{"message": message(7, map[string]any{"photo": photo})}, janeSays("[photo]")},
-		{"sticker", map[string]any{"message": message(7, map[string]any{"sticker": map[string]any{"file_id": "C", "file_unique_id": "D", "width": 512, "height": 512, "emoji": "😡"}})}, janeSays("[sticker]")},
-		{"voice", map[string]any{"message": message(7, map[string]any{"voice": map[string]any{"file_id": "V", "file_unique_id": "W", "duration": 4}})}, janeSays("[voice message]")},
-		{"document", map[string]any{"message": message(7, map[string]any{"document": map[string]any{"file_id": "F", "file_unique_id": "G", "file_name": "invoice.pdf"}})}, janeSays("[document: invoice.pdf]")},
+		{"photo with a caption: its largest size", map[string]any{"message": message(7, map[string]any{"photo": photo, "caption": "it arrived broken"})}, janeSends("it arrived broken", fullPhoto)},
+		{"photo without a caption", map[string]any{"message": message(7, map[string]any{"photo": photo})}, janeSends("[photo]", fullPhoto)},
+		{"sticker", map[string]any{"message": message(7, map[string]any{"sticker": map[string]any{"file_id": "C", "file_unique_id": "D", "width": 512, "height": 512, "emoji": "😡", "file_size": 20480}})},
+			janeSends("[sticker]", bot.Attachment{Kind: bot.FileSticker, Name: "sticker.webp", MIME: "image/webp", Size: 20480, Origin: "C"})},
+		{"animated sticker", map[string]any{"message": message(7, map[string]any{"sticker": map[string]any{"file_id": "C", "file_unique_id": "D", "width": 512, "height": 512, "is_animated": true}})},
+			janeSends("[sticker]", bot.Attachment{Kind: bot.FileSticker, Name: "sticker.tgs", MIME: "application/x-tgsticker", Origin: "C"})},
+		{"video sticker", map[string]any{"message": message(7, map[string]any{"sticker": map[string]any{"file_id": "C", "file_unique_id": "D", "width": 512, "height": 512, "is_video": true}})},
+			janeSends("[sticker]", bot.Attachment{Kind: bot.FileSticker, Name: "sticker.webm", MIME: "video/webm", Origin: "C"})},
+		{"voice", map[string]any{"message": message(7, map[string]any{"voice": map[string]any{"file_id": "V", "file_unique_id": "W", "duration": 4, "file_size": 9000}})},
+			janeSends("[voice message]", bot.Attachment{Kind: bot.FileVoice, Name: "voice.ogg", MIME: "audio/ogg", Size: 9000, Origin: "V"})},
+		{"video message", map[string]any{"message": message(7, map[string]any{"video_note": map[string]any{"file_id": "N", "file_unique_id": "O", "length": 384, "duration": 9}})},
+			janeSends("[video message]", bot.Attachment{Kind: bot.FileVideo, Name: "video-note.mp4", MIME: "video/mp4", Origin: "N"})},
+		{"video with its name", map[string]any{"message": message(7, map[string]any{"video": map[string]any{"file_id": "M", "file_unique_id": "P", "width": 1280, "height": 720, "duration": 9, "file_name": "unboxing.mov", "mime_type": "video/quicktime"}, "caption": "look"})},
+			janeSends("look", bot.Attachment{Kind: bot.FileVideo, Name: "unboxing.mov", MIME: "video/quicktime", Origin: "M"})},
+		{"a GIF is one animation, not also a document", map[string]any{"message": message(7, map[string]any{
+			"animation": map[string]any{"file_id": "A", "file_unique_id": "B", "width": 480, "height": 270, "duration": 2},
+			"document":  map[string]any{"file_id": "A", "file_unique_id": "B"}})},
+			janeSends("[GIF]", bot.Attachment{Kind: bot.FileAnimation, Name: "animation.mp4", MIME: "video/mp4", Origin: "A"})},
+		{"audio without a name", map[string]any{"message": message(7, map[string]any{"audio": map[string]any{"file_id": "U", "file_unique_id": "X", "duration": 200, "title": "Jingle", "mime_type": "audio/mpeg"}})},
+			janeSends("[audio: Jingle]", bot.Attachment{Kind: bot.FileAudio, Name: "audio.mp3", MIME: "audio/mpeg", Origin: "U"})},
+		{"document", map[string]any{"message": message(7, map[string]any{"document": map[string]any{"file_id": "F", "file_unique_id": "G", "file_name": "invoice.pdf", "mime_type": "application/pdf", "file_size": 51234}})},
+			janeSends("[document: invoice.pdf]", bot.Attachment{Kind: bot.FileDocument, Name: "invoice.pdf", MIME: "application/pdf", Size: 51234, Origin: "F"})},
+		{"document without a name", map[string]any{"message": message(7, map[string]any{"document": map[string]any{"file_id": "F", "file_unique_id": "G", "mime_type": "application/pdf"}})},
+			janeSends("[document]", bot.Attachment{Kind: bot.FileDocument, Name: "document.pdf", MIME: "application/pdf", Origin: "F"})},
 		{"location", map[string]any{"message": message(7, map[string]any{"location": map[string]any{"latitude": 41.0, "longitude": 29.0}})}, janeSays("[location]")},
-		{"edited message", map[string]any{"edited_message": message(7, map[string]any{"text": "my parcel is lost", "edit_date": date + 60})}, edited},
+		{"edited message: the original's id", map[string]any{"edited_message": message(7, map[string]any{"text": "my parcel is lost", "edit_date": date + 60})}, edited},
+		{"edited caption of a photo", map[string]any{"edited_message": message(7, map[string]any{"photo": photo, "caption": "it arrived broken, see the corner", "edit_date": date + 60})}, editedCaption},
+		{"an edit to /start opens nothing", map[string]any{"edited_message": message(7, map[string]any{"text": "/start", "edit_date": date + 60})}, editedStart},
 		{"no last name, no username", map[string]any{"message": map[string]any{
 			"message_id": 7, "date": date, "text": "hi",
 			"from": map[string]any{"id": 43, "is_bot": false, "first_name": "Bob"},

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,7 +82,7 @@ func (c *Client) Poll(ctx context.Context, r Receiver) error {
 // receiveAll passes updates to the core in order and returns the offset
 // that confirms the ones done. It stops at the first update the core could
 // not store.
-func (c *Client) receiveAll(ctx context.Context, r Receiver, updates []tgbotapi.Update, offset int) (int, error) {
+func (c *Client) receiveAll(ctx context.Context, r Receiver, updates []update, offset int) (int, error) {
 	for _, u := range updates {
 		if u.UpdateID < offset {
 			continue // confirmed already; a well-behaved server never sends it
@@ -102,15 +103,39 @@ func refused(err error) bool {
 }
 
 // getUpdates asks for the updates from offset on, waiting up to the poll
-// timeout for some to arrive, or not at all when short.
-func (c *Client) getUpdates(ctx context.Context, offset int, short bool) ([]tgbotapi.Update, error) {
+// timeout for some to arrive, or not at all when short. The call is made
+// by hand rather than with the library's GetUpdates, so that each update
+// is read by parseUpdate, which keeps what the library drops.
+func (c *Client) getUpdates(ctx context.Context, offset int, short bool) ([]update, error) {
 	api, stop := c.call(ctx, c.poll+pollOverhead)
 	defer stop()
 	timeout := int(c.poll / time.Second)
 	if short {
 		timeout = 0
 	}
-	return api.GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Timeout: timeout, AllowedUpdates: allowedUpdates})
+	params := tgbotapi.Params{}
+	params.AddNonZero("offset", offset)
+	params.AddNonZero("timeout", timeout)
+	if err := params.AddInterface("allowed_updates", allowedUpdates); err != nil {
+		return nil, err // a list of strings always encodes
+	}
+	resp, err := api.MakeRequest("getUpdates", params)
+	if err != nil {
+		return nil, err
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &raw); err != nil {
+		return nil, fmt.Errorf("getUpdates answered something that is not a list of updates: %w", err)
+	}
+	updates := make([]update, 0, len(raw))
+	for _, r := range raw {
+		u, err := parseUpdate(r)
+		if err != nil {
+			return nil, fmt.Errorf("getUpdates answered an update caredesk cannot read: %w", err)
+		}
+		updates = append(updates, u)
+	}
+	return updates, nil
 }
 
 // pollError explains the failures of getUpdates that need a person.

@@ -20,15 +20,17 @@ import (
 // runes would let a reply full of emoji through as too long.
 const maxMessageLen = 4096
 
-// maxProgress bounds how many partly sent long replies the Client
-// remembers; see Send.
+// maxProgress bounds how many partly sent replies the Client remembers;
+// see Send.
 const maxProgress = 1024
 
-// progress is how far an earlier attempt got with a reply of several parts.
+// progress is how far an earlier attempt got with a reply of several
+// messages.
 type progress struct {
-	text string
-	sent int    // parts delivered
-	ref  string // message_id of the last part delivered
+	sig     string // what was being sent; see signature
+	parts   int    // text parts delivered
+	batches int    // batches of files delivered (a photo, a file or an album)
+	ref     string // the id Send answers, as far as it is known: the words' message, else the first file's
 }
 
 // Send delivers m to the customer's chat as plain text: an agent's words
@@ -44,7 +46,15 @@ type progress struct {
 // Inbound with a Contact; it quotes nothing either. Telegram offers that
 // button in private chats only, so in a group the question goes as words.
 //
-// When a later part fails, the parts already sent are remembered under
+// m.Files go as a photo (sendPhoto) or a document (sendDocument), or 2 to
+// 10 of them as an album (sendMediaGroup), more as several albums; see
+// sendFiles for which goes how. The text is the caption of the first when
+// it fits Telegram's 1024 characters; otherwise it goes first, as text, and
+// the files follow without one. The id returned is that of the message
+// with the words (the caption's, or the text's last part), or with no
+// words the first file's, which is what EditSent changes.
+//
+// When a later message fails, the ones already sent are remembered under
 // m.Key, so the retry continues where this attempt stopped instead of
 // sending the customer the beginning twice (within this process's life;
 // Telegram has no idempotency key to do better).
@@ -58,19 +68,31 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if err != nil {
 		return "", bot.Permanent(fmt.Errorf("%q is not a Telegram chat id, so the message cannot be delivered", m.Conversation))
 	}
-	if strings.TrimSpace(m.Text) == "" {
+	words := strings.TrimSpace(m.Text) != ""
+	if !words && len(m.Files) == 0 {
 		return "", bot.Permanent(errors.New("the message is empty, and Telegram does not send empty messages"))
 	}
 	if m.Purpose == bot.ForRating && m.Ticket.ID <= 0 {
 		return "", bot.Permanent(errors.New("the satisfaction question names no ticket, so its answer could not be counted"))
 	}
 	replyTo, _ := strconv.Atoi(m.ReplyTo) // not a message id: send without quoting
-	if m.Purpose == bot.ForRating || m.Purpose == bot.ForCall {
+	buttons := m.Purpose == bot.ForRating || m.Purpose == bot.ForCall
+	if buttons {
 		replyTo = 0 // the question is about the whole conversation, not one message
 	}
-	parts := chunk.Split(m.Text, chunk.Limit{Max: maxMessageLen, Width: chunk.UTF16})
-	done, ref := c.resume(m.Key, m.Text)
-	for i := done; i < len(parts); i++ {
+	var parts []string
+	caption := ""
+	switch {
+	case !words:
+	case len(m.Files) > 0 && !buttons && chunk.UTF16(m.Text) <= maxCaptionLen:
+		caption = m.Text // buttons go under a text, which the files then follow
+	default:
+		parts = chunk.Split(m.Text, chunk.Limit{Max: maxMessageLen, Width: chunk.UTF16})
+	}
+	batches := batch(m.Files)
+	sig := signature(m)
+	p := c.resume(m.Key, sig)
+	for i := p.parts; i < len(parts); i++ {
 		msg := tgbotapi.NewMessage(chatID, parts[i])
 		msg.AllowSendingWithoutReply = true
 		if i == 0 {
@@ -85,13 +107,42 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 		}
 		sent, err := c.sendOne(ctx, msg)
 		if err != nil {
-			c.remember(m.Key, progress{text: m.Text, sent: i, ref: ref})
+			c.remember(m.Key, p)
 			return "", c.redact(c.sendError(m.Conversation, err))
 		}
-		ref = strconv.Itoa(sent.MessageID)
+		p.parts, p.ref = i+1, strconv.Itoa(sent.MessageID)
+	}
+	for b := p.batches; b < len(batches); b++ {
+		quote, under := 0, ""
+		if b == 0 {
+			under = caption
+			if len(parts) == 0 {
+				quote = replyTo // the files come first: they quote the customer
+			}
+		}
+		ids, err := c.sendFiles(ctx, chatID, batches[b], under, quote)
+		if err != nil {
+			c.remember(m.Key, p)
+			return "", c.redact(err)
+		}
+		if p.ref == "" {
+			p.ref = strconv.Itoa(ids[0])
+		}
+		p.batches = b + 1
 	}
 	c.remember(m.Key, progress{})
-	return ref, nil
+	return p.ref, nil
+}
+
+// signature tells one reply from another for resume: its text, and its
+// files by id and name.
+func signature(m bot.Outgoing) string {
+	var s strings.Builder
+	s.WriteString(m.Text)
+	for _, u := range m.Files {
+		fmt.Fprintf(&s, "\x00%d/%s", u.File.ID, u.File.Name)
+	}
+	return s.String()
 }
 
 // callButton is the label of the button that shares the customer's number.
@@ -116,26 +167,25 @@ func (c *Client) sendOne(ctx context.Context, msg tgbotapi.MessageConfig) (tgbot
 	return api.Send(msg)
 }
 
-// resume returns how many parts of text an earlier attempt under key
-// delivered, and the id of the last of them.
-func (c *Client) resume(key, text string) (int, string) {
+// resume returns how far an earlier attempt under key got with the reply
+// sig, or nothing when there was none.
+func (c *Client) resume(key, sig string) progress {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p, ok := c.progress[key]; ok && key != "" && p.text == text {
-		return p.sent, p.ref
+	if p, ok := c.progress[key]; ok && key != "" && p.sig == sig {
+		return p
 	}
-	return 0, ""
+	return progress{sig: sig}
 }
 
-// remember records p for key; a zero p, or one with nothing sent, forgets
-// it.
+// remember records p for key; a p with nothing sent forgets it.
 func (c *Client) remember(key string, p progress) {
 	if key == "" {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p.sent == 0 {
+	if p.parts == 0 && p.batches == 0 {
 		delete(c.progress, key)
 		return
 	}
@@ -151,33 +201,41 @@ func (c *Client) remember(key string, p progress) {
 	c.progress[key] = p
 }
 
-// sendError classifies a failed sendMessage and says what it means for the
+// sendError classifies a failed send and says what it means for the
 // customer.
 func (c *Client) sendError(chat string, err error) error {
+	return c.apiError("the message to chat "+chat, err)
+}
+
+// apiError classifies a failed call about what (a message, an edit, a
+// deletion) for the delivery workers: 429 carries Telegram's retry_after,
+// a refusal for good (400, 403, 404, 413) is bot.Permanent, and anything
+// else is temporary.
+func (c *Client) apiError(what string, err error) error {
 	var apiErr *tgbotapi.Error
 	if !errors.As(err, &apiErr) {
-		return fmt.Errorf("could not send to Telegram chat %s through the Bot API at %s: %w; it will be tried again", chat, c.apiURL, err)
+		return fmt.Errorf("could not send %s through the Bot API at %s: %w; it will be tried again", what, c.apiURL, err)
 	}
 	switch apiErr.Code {
 	case http.StatusTooManyRequests:
 		wait := time.Duration(apiErr.RetryAfter) * time.Second
 		return bot.RetryAfter(wait, &explained{
-			msg: fmt.Sprintf("telegram asks caredesk to slow down (429 %s): the message to chat %s waits %s", apiErr.Message, chat, wait),
+			msg: fmt.Sprintf("telegram asks caredesk to slow down (429 %s): %s waits %s", apiErr.Message, what, wait),
 			err: err,
 		})
-	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound:
+	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusRequestEntityTooLarge:
 		return bot.Permanent(&explained{
-			msg: fmt.Sprintf("telegram refused the message to chat %s (%d %s): %s", chat, apiErr.Code, apiErr.Message, refusal(apiErr.Message)),
+			msg: fmt.Sprintf("telegram refused %s (%d %s): %s", what, apiErr.Code, apiErr.Message, refusal(apiErr.Message)),
 			err: err,
 		})
 	case http.StatusUnauthorized:
 		return &explained{
-			msg: fmt.Sprintf("TELEGRAM_BOT_TOKEN was rejected by Telegram (%d %s): the token was revoked; copy the new one from @BotFather and restart — the message waits", apiErr.Code, apiErr.Message),
+			msg: fmt.Sprintf("TELEGRAM_BOT_TOKEN was rejected by Telegram (%d %s): the token was revoked; copy the new one from @BotFather and restart — %s waits", apiErr.Code, apiErr.Message, what),
 			err: err,
 		}
 	}
 	return &explained{
-		msg: fmt.Sprintf("telegram failed to take the message to chat %s (%d %s); it will be tried again", chat, apiErr.Code, apiErr.Message),
+		msg: fmt.Sprintf("telegram failed to take %s (%d %s); it will be tried again", what, apiErr.Code, apiErr.Message),
 		err: err,
 	}
 }
@@ -194,8 +252,12 @@ func refusal(desc string) string {
 		return "the chat does not exist, or the customer never wrote to this bot"
 	case strings.Contains(d, "kicked"), strings.Contains(d, "not a member"):
 		return "the bot is no longer in that chat"
+	case strings.Contains(d, "caption is too long"):
+		return "the text under the file is longer than the 1024 characters Telegram allows"
 	case strings.Contains(d, "too long"):
 		return "the text is longer than Telegram allows"
+	case strings.Contains(d, "too big"), strings.Contains(d, "too large"):
+		return "the file is larger than Telegram takes from bots (50 MB, and 10 MB for a photo)"
 	}
 	return "sending it again would not help"
 }

@@ -3,7 +3,6 @@ package telegram
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -115,8 +114,8 @@ func (c *Client) WebhookHandler(r Receiver, o WebhookOptions) http.Handler {
 			refuse(w, http.StatusBadRequest, "malformed", "the body could not be read to its end")
 			return
 		}
-		var u tgbotapi.Update
-		if err := json.Unmarshal(body, &u); err != nil {
+		u, err := parseUpdate(body)
+		if err != nil {
 			refuse(w, http.StatusBadRequest, "malformed", "the body is not a Telegram update")
 			return
 		}
