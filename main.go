@@ -30,6 +30,7 @@ import (
 	"caredesk/adapters/telegram"
 	"caredesk/adapters/webhook"
 	"caredesk/bodybudget"
+	"caredesk/blob"
 	"caredesk/bot"
 	"caredesk/config"
 	"caredesk/handlers"
@@ -125,6 +126,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		return fmt.Errorf("open the database CAREDESK_DB=%s: %w", cfg.DB, err)
 	}
 	defer db.Close()
+	blobs, err := blob.Open(cfg.FilesDir, cfg.File.Files.MaxTotal)
+	if err != nil {
+		return fmt.Errorf("the folder for files CAREDESK_FILES_DIR=%s: %w; make it writable by caredesk, or point CAREDESK_FILES_DIR elsewhere", cfg.FilesDir, err)
+	}
 
 	// Before any network: a mistake in the words is the file's, found at start.
 	speech, err := cfg.File.Voice()
@@ -153,7 +158,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		bot.CourierLogger(log.With("part", "outbox")),
 		bot.CourierRetry(bot.Retry{Min: cfg.Retry.Min, Max: cfg.Retry.Max, GiveUpAfter: cfg.Retry.GiveUpAfter}),
 		bot.CourierObserver(m.delivered), bot.CourierReporter(reports),
-		bot.CourierSpeech(bot.Speech{Voice: speech, Zone: cfg.File.Calendar.Location, Sign: cfg.File.Customer.Sign}))
+		bot.CourierSpeech(bot.Speech{Voice: speech, Zone: cfg.File.Calendar.Location, Sign: cfg.File.Customer.Sign}),
+		bot.CourierFiles(blobs, cfg.File.Files))
 	reports.Wake = courier.Wake
 	policy := bot.DefaultPolicy()
 	policy.SLA = cfg.File.SLAFor
@@ -211,6 +217,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		mux.Handle("/hooks/", webhook.Handler(webhook.Options{
 			Sources: nets.hooks, Receiver: inbound, Reporter: core, Rater: core, Counter: m, Bodies: bodies, Logger: log.With("network", "webhook"),
 		}))
+		// The owner's files, as signed links the bridges download.
+		mux.Handle("/files/", webhook.Files(webhook.FilesOptions{Sources: nets.hooks, Store: db, Blobs: blobs, Log: log.With("network", "webhook")}))
 	}
 	srv := httpServer(mux)
 	if ln == nil {
@@ -260,6 +268,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		goRun("discord", func() error { return nets.discord.Run(ctx, deskRunner, communities) })
 	}
 	goRun("forget", func() error { forgetSeen(ctx, db, log); return nil })
+	goRun("files", func() error { sweepFiles(ctx, courier, log); return nil })
 	goRun("scheduler", func() error { schedule(ctx, core, cfg.Tick, log); return nil })
 
 	ready.Store(true)
@@ -362,6 +371,34 @@ func exportFeed(reports *report.Service, token string) http.Handler {
 
 // forgetSeen prunes the ids of network events older than a month once a
 // day: networks redeliver within minutes or days, never after weeks.
+// sweepFiles removes, every hour, the bytes of files kept past their
+// retention after delivery.
+func sweepFiles(ctx context.Context, courier *bot.Courier, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		total := 0
+		for {
+			n, err := courier.SweepFiles(ctx, 500)
+			total += n
+			if err != nil && ctx.Err() == nil {
+				log.Warn("remove files past their retention", "err", err)
+			}
+			if err != nil || n < 500 {
+				break
+			}
+		}
+		if total > 0 {
+			log.Info("removed files past their retention", "count", total)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 func forgetSeen(ctx context.Context, db *sqlite.DB, log *slog.Logger) {
 	tick := time.NewTicker(24 * time.Hour)
 	defer tick.Stop()

@@ -107,14 +107,17 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 		n.sources[telegram.SourceName] = tg
 	}
 	for _, w := range cfg.File.Webhooks {
-		src := webhook.Source{Name: w.Name, Secret: w.Secret, ReplyURL: w.ReplyURL, Display: w.Display}
+		src := webhook.Source{Name: w.Name, Secret: w.Secret, ReplyURL: w.ReplyURL, Display: w.Display, FetchAttachments: w.FetchAttachments}
 		part := board.Source(webhook.SourceName(w.Name), w.Display)
 		part.Report(true, "") // a bridge has nothing to connect; it may only fall silent
 		if w.SilenceAlarm > 0 {
 			part.WatchSilence(w.SilenceAlarm)
 		}
 		n.hooks = append(n.hooks, src)
-		n.sources[webhook.SourceName(w.Name)] = webhook.NewClient(src, webhook.ClientOptions{Logger: log.With("network", "webhook", "source", w.Name)})
+		n.sources[webhook.SourceName(w.Name)] = webhook.NewClient(src, webhook.ClientOptions{
+			Logger:    log.With("network", "webhook", "source", w.Name),
+			PublicURL: cfg.PublicURL, LinkTTL: cfg.File.Files.LinkTTL, MaxFile: cfg.File.Files.MaxFile,
+		})
 	}
 	return n, nil
 }

@@ -1,0 +1,172 @@
+package e2e_test
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+
+	"caredesk/sim/slacksim"
+	"caredesk/sim/telegramsim"
+)
+
+// photoBytes is a JPEG as far as anyone checks: its signature, then bytes.
+var photoBytes = append([]byte{0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 'J', 'F', 'I', 'F'}, bytes.Repeat([]byte{0x42, 0x17}, 40_000)...)
+
+// threadFiles are the files caredesk shared in a thread.
+func (r *rig) threadFiles(thread string) []slacksim.File {
+	var out []slacksim.File
+	for _, f := range r.slack.Files() {
+		if f.ThreadTS == thread {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// sentWhere returns the first message the bot sent on Telegram that
+// keep accepts. It only reads, so rig.wait may call it from two
+// goroutines at once.
+func (r *rig) sentWhere(keep func(telegramsim.SentMessage) bool) (telegramsim.SentMessage, bool) {
+	for _, m := range r.tg.Sent() {
+		if keep(m) {
+			return m, true
+		}
+	}
+	return telegramsim.SentMessage{}, false
+}
+
+// TestPhotoReachesTheThread: a customer's photo with a caption opens a
+// ticket whose root reads the caption, and the photo itself, byte for
+// byte, is in the ticket's thread; a photo with no words opens a ticket
+// too.
+func TestPhotoReachesTheThread(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.start()
+	jane := customer(4242, "Jane", "jane_doe")
+	r.tg.CustomerSendsPhoto(jane.ID, jane, photoBytes, "The box arrived crushed, see")
+	r.wait("the photo in the thread", func() bool { return len(r.slack.Files()) == 1 })
+	root := r.root(1)
+	if !strings.Contains(root.Rendered(), "The box arrived crushed, see") {
+		t.Errorf("the root does not read the caption:\n%s", root.Rendered())
+	}
+	f := r.slack.Files()[0]
+	if f.ThreadTS != root.TS || !bytes.Equal(f.Data, photoBytes) || !strings.HasSuffix(f.Name, ".jpg") {
+		t.Errorf("shared %s (%d bytes) in thread %q; want the %d bytes of the photo in %q", f.Name, len(f.Data), f.ThreadTS, len(photoBytes), root.TS)
+	}
+
+	ali := customer(4343, "Ali", "")
+	r.tg.CustomerSendsPhoto(ali.ID, ali, photoBytes[:1000], "")
+	r.wait("the second photo", func() bool { return len(r.slack.Files()) == 2 })
+	if got := r.root(2).Rendered(); !strings.Contains(got, "photo") {
+		t.Errorf("a photo without words opened a ticket reading:\n%s", got)
+	}
+	if n := r.tg.Downloads(); n != 2 {
+		t.Errorf("%d downloads from Telegram for two photos", n)
+	}
+}
+
+// TestOwnerFilesEditsAndDeletes: the owner's PDF reaches the customer on
+// Telegram with the words of the message; the owner fixes a typo and the
+// customer's copy changes; the owner deletes a reply and it is gone for
+// the customer too.
+func TestOwnerFilesEditsAndDeletes(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.start()
+	jane := customer(4242, "Jane", "jane_doe")
+	r.tg.CustomerWrites(jane.ID, jane, "Where do I get the return form?")
+	r.wait("the ticket", func() bool { return len(r.roots()) == 1 })
+	thread := r.root(1).TS
+	r.command("UALICE", "alice", "claim 1")
+
+	pdf := []byte("%PDF-1.7\n% iade formu\n" + strings.Repeat("0 0 obj\n", 500))
+	if _, _, err := r.slack.UserSharesFile("UALICE", thread, "Here is the form; fill in page 2.",
+		slacksim.SharedFile{Name: "iade-formu.pdf", MIME: "application/pdf", Data: pdf}); err != nil {
+		t.Fatal(err)
+	}
+	hasFile := func(m telegramsim.SentMessage) bool { return m.ChatID == jane.ID && len(m.Files) == 1 }
+	r.wait("the PDF on Telegram", func() bool { _, ok := r.sentWhere(hasFile); return ok })
+	withFile, _ := r.sentWhere(hasFile)
+	if f := withFile.Files[0]; f.Name != "iade-formu.pdf" || !bytes.Equal(f.Data, pdf) || withFile.Caption != "Here is the form; fill in page 2." {
+		t.Errorf("Telegram got %s (%d bytes) with caption %q; want the %d bytes of iade-formu.pdf with the agent's words", f.Name, len(f.Data), withFile.Caption, len(pdf))
+	}
+
+	ts, _ := r.post("UALICE", thread, "It leaves the warehouse tomorow.")
+	typo := func(m telegramsim.SentMessage) bool { return m.ChatID == jane.ID && m.Text == "It leaves the warehouse tomorow." }
+	r.wait("the reply", func() bool { _, ok := r.sentWhere(typo); return ok })
+	sent, _ := r.sentWhere(typo)
+	r.wait("the ✔ on the reply", func() bool { return slices.ContainsFunc(r.slack.Reactions(), func(x slacksim.Reaction) bool { return x.TS == ts }) })
+	if _, err := r.slack.EditMessage("UALICE", ts, "It leaves the warehouse tomorrow."); err != nil {
+		t.Fatal(err)
+	}
+	r.wait("the corrected copy", func() bool {
+		m, ok := r.tg.Message(jane.ID, sent.MessageID)
+		return ok && m.Text == "It leaves the warehouse tomorrow."
+	})
+	if m, _ := r.tg.Message(jane.ID, sent.MessageID); !slices.Equal(m.Earlier, []string{"It leaves the warehouse tomorow."}) {
+		t.Errorf("Telegram's record of the edit: %q, want the typo replaced once", m.Earlier)
+	}
+	if got := r.command("UALICE", "alice", "show 1"); !strings.Contains(got, "tomorow") || !strings.Contains(got, "tomorrow") {
+		t.Errorf("/desk show lacks the reply's first wording or its correction:\n%s", got)
+	}
+
+	if _, err := r.slack.DeleteMessage("UALICE", ts); err != nil {
+		t.Fatal(err)
+	}
+	r.wait("the reply deleted for the customer", func() bool { return r.tg.Deleted(jane.ID, sent.MessageID) })
+	r.wait("the thread saying so", func() bool {
+		return slices.ContainsFunc(r.slack.Thread(thread), func(m slacksim.Message) bool { return strings.Contains(m.Rendered(), "deleted for the customer") })
+	})
+}
+
+// TestCustomerEditReachesTheThread: a customer corrects their message
+// and the thread shows the new words, marked edited.
+func TestCustomerEditReachesTheThread(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.start()
+	jane := customer(4242, "Jane", "jane_doe")
+	r.tg.CustomerWrites(jane.ID, jane, "My order 5512 is late")
+	r.wait("the ticket", func() bool { return len(r.roots()) == 1 })
+	thread := r.root(1).TS
+	r.tg.CustomerWrites(jane.ID, jane, "It was a gift for tomorow")
+	second := r.tg.LastMessageID(jane.ID)
+	r.wait("the second message", func() bool { return len(r.slack.Thread(thread)) >= 1 })
+	r.tg.CustomerEdits(jane.ID, jane, second, "It was a gift for tomorrow")
+	r.wait("the edit in the thread", func() bool {
+		return slices.ContainsFunc(r.slack.Thread(thread), func(m slacksim.Message) bool {
+			return strings.Contains(m.Rendered(), "It was a gift for tomorrow") && strings.Contains(m.Rendered(), "(edited)")
+		})
+	})
+	r.tg.CustomerEdits(jane.ID, jane, second-1, "My order 5513 is late")
+	r.wait("the root re-rendered", func() bool { return strings.Contains(r.root(1).Rendered(), "My order 5513 is late") })
+}
+
+// TestKillBetweenUploadAndRecord: caredesk is killed after Slack took a
+// customer's photo but before caredesk recorded it; after the restart the
+// photo is in the thread once, and was downloaded from Telegram once.
+func TestKillBetweenUploadAndRecord(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.start()
+	jane := customer(4242, "Jane", "jane_doe")
+	held, release := r.slack.HoldNext("files.completeUploadExternal")
+	defer release()
+	r.tg.CustomerSendsPhoto(jane.ID, jane, photoBytes, "crushed")
+	<-held
+	r.kill9()
+	release()
+	r.start()
+	// Later messages of the ticket wait behind its files: once this one
+	// is in the thread, the photo's delivery is settled.
+	r.tg.CustomerWrites(jane.ID, jane, "Hello? Did you see the photo?")
+	r.wait("the follow-up in the thread", func() bool {
+		roots := r.roots()
+		return len(roots) == 1 && slices.ContainsFunc(r.slack.Thread(roots[0].TS), func(m slacksim.Message) bool { return strings.Contains(m.Rendered(), "Did you see the photo?") })
+	})
+	thread := r.roots()[0].TS
+	if files := r.threadFiles(thread); len(files) != 1 || !bytes.Equal(files[0].Data, photoBytes) {
+		t.Errorf("%d files in the thread after the restart, want the photo once", len(files))
+	}
+	if n := r.tg.Downloads(); n != 1 {
+		t.Errorf("the photo was downloaded %d times from Telegram, want once (its bytes were kept)", n)
+	}
+}
