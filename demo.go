@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"io"
 	"net"
 	"net/http"
@@ -185,6 +189,9 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	d.say("telegram", "Jane is told at once, with the real deadline: %q", d.tg.Sent()[0].Text)
+	if err := d.photo(ctx, jane, root.TS); err != nil {
+		return err
+	}
 
 	resp, err := d.slack.SlashCommand("UALICE", "alice", "/desk", "list")
 	if err != nil {
@@ -222,21 +229,36 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 		}
 	}
 
-	reply := "Hi Jane, I'm sorry! The courier lost that parcel; a new one leaves today and arrives tomorrow."
-	if _, _, err := d.slack.UserPosts("UALICE", root.TS, reply); err != nil {
+	reply := "Hi Jane, I'm sorry! The courier lost that parcel; a new one leaves today and arrives tomorow."
+	replyTS, _, err := d.slack.UserPosts("UALICE", root.TS, reply)
+	if err != nil {
 		return err
 	}
 	d.say("slack", "alice answers in the thread: %q", reply)
 	if err := d.until(ctx, "Jane to receive alice's answer on Telegram", d.tg.Wait, func() bool { return len(d.tg.Sent()) > 1 }); err != nil {
 		return err
 	}
-	d.say("telegram", "Jane receives it, signed: %q", d.tg.Sent()[1].Text)
+	answer := d.tg.Sent()[1]
+	d.say("telegram", "Jane receives it, signed: %q", answer.Text)
 	if err := d.until(ctx, "the ✔ on alice's message", d.slack.Wait, func() bool {
 		return slices.ContainsFunc(d.slack.Reactions(), func(r slacksim.Reaction) bool { return r.Name == "heavy_check_mark" })
 	}); err != nil {
 		return err
 	}
 	d.say("slack", "caredesk marks alice's message :heavy_check_mark: delivered; the first-response clock stops")
+	fixed := strings.Replace(reply, "tomorow", "tomorrow", 1)
+	if _, err := d.slack.EditMessage("UALICE", replyTS, fixed); err != nil {
+		return err
+	}
+	d.say("slack", "alice spots her typo and edits her message: \"tomorow\" → \"tomorrow\"")
+	if err := d.until(ctx, "Jane's copy to be corrected", d.tg.Wait, func() bool {
+		m, _ := d.tg.Message(jane.ID, answer.MessageID)
+		return strings.Contains(m.Text, "tomorrow.")
+	}); err != nil {
+		return err
+	}
+	corrected, _ := d.tg.Message(jane.ID, answer.MessageID)
+	d.say("telegram", "Jane's copy changes in place: %q", corrected.Text)
 
 	d.tg.CustomerWrites(jane.ID, jane, "Thank you, that's great!")
 	d.say("telegram", "Jane writes: \"Thank you, that's great!\"")
@@ -267,7 +289,7 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, "Done: one complaint arrived, became a thread, was claimed, answered, delivered, resolved and rated, and the figures show it.")
+	fmt.Fprintln(out, "Done: one complaint arrived with a photo, became a thread, was claimed, answered, corrected, delivered, resolved and rated, and the figures show it.")
 	fmt.Fprintln(out, "Run caredesk for real with the settings in README.md.")
 	return nil
 }
@@ -304,6 +326,35 @@ func (d *demoRun) rate(ctx context.Context, jane telegramsim.User, rootTS string
 	return nil
 }
 
+// photo plays the customer sending a photo, which caredesk downloads from
+// Telegram and shares in the ticket's thread.
+func (d *demoRun) photo(ctx context.Context, jane telegramsim.User, rootTS string) error {
+	img := image.NewRGBA(image.Rect(0, 0, 320, 200))
+	for x := range 320 {
+		for y := range 200 {
+			img.Set(x, y, color.RGBA{uint8(x * 255 / 320), uint8(y * 255 / 200), 180, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		return err
+	}
+	d.tg.CustomerSendsPhoto(jane.ID, jane, buf.Bytes(), "This is my order confirmation")
+	d.say("telegram", "Jane sends a photo of her order confirmation (%d KB JPEG), captioned \"This is my order confirmation\"", buf.Len()/1024)
+	inThread := func(f slacksim.File) bool { return f.ThreadTS == rootTS }
+	if err := d.until(ctx, "the photo in the ticket's thread", d.slack.Wait, func() bool { return slices.ContainsFunc(d.slack.Files(), inThread) }); err != nil {
+		return err
+	}
+	i := slices.IndexFunc(d.slack.Files(), inThread)
+	f := d.slack.Files()[i]
+	same := "the same bytes"
+	if !bytes.Equal(f.Data, buf.Bytes()) {
+		same = "OTHER bytes than Jane sent"
+	}
+	d.say("slack", "caredesk downloads it from Telegram and shares it in the ticket's thread: %s, %d KB, %s", f.Name, len(f.Data)/1024, same)
+	return nil
+}
+
 // report plays a manager asking for today's figures.
 func (d *demoRun) report(ctx context.Context) error {
 	resp, err := d.slack.SlashCommand("UBOB", "bob", "/desk", "report today")
@@ -312,10 +363,20 @@ func (d *demoRun) report(ctx context.Context) error {
 	}
 	d.say("slack", "bob types /desk report today and sees, only for him:")
 	d.show(resp.Text)
-	if err := d.until(ctx, "the charts in bob's direct messages", d.slack.Wait, func() bool { return len(d.slack.Files()) >= 3 }); err != nil {
+	toBob := func(f slacksim.File) bool { return f.Channel != d.slack.Options().ChannelID }
+	charts := func() []slacksim.File {
+		var out []slacksim.File
+		for _, f := range d.slack.Files() {
+			if toBob(f) {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	if err := d.until(ctx, "the charts in bob's direct messages", d.slack.Wait, func() bool { return len(charts()) >= 3 }); err != nil {
 		return err
 	}
-	for _, f := range d.slack.Files() {
+	for _, f := range charts() {
 		d.say("slack", "bob receives a chart, %s (%d KB PNG): %s", f.Name, len(f.Data)/1024, f.AltText)
 	}
 	return nil
