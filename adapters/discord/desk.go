@@ -23,6 +23,8 @@ var (
 	_ bot.RootFinder    = (*Discord)(nil)
 	_ bot.MessageFinder = (*Discord)(nil)
 	_ bot.Source        = (*Discord)(nil)
+	_ bot.ThreadEditor  = (*Discord)(nil)
+	_ bot.Corrector     = (*Discord)(nil)
 )
 
 // deliveredEmoji is the sign on an agent's message that the customer got it.
@@ -195,31 +197,7 @@ func (d *Discord) FindMessage(ctx context.Context, t bot.Ticket, m bot.Message) 
 	ctx, cancel := d.bind(ctx)
 	defer cancel()
 	first := split(threadText(t, m), maxContent)[0]
-	after := "0"
-	if !m.At.IsZero() {
-		after = snowflakeAt(m.At.Add(-time.Minute))
-	}
-	for range 10 {
-		msgs, err := d.s.ChannelMessages(t.DeskThread, 100, "", after, "", discordgo.WithContext(ctx))
-		if err != nil {
-			return "", deliveryError("list messages", err)
-		}
-		// Oldest first: the first post of the text is the one that was lost.
-		for i := len(msgs) - 1; i >= 0; i-- {
-			if msgs[i].Author != nil && msgs[i].Author.ID == d.botID && msgs[i].Content == first {
-				return msgs[i].ID, nil
-			}
-		}
-		for _, msg := range msgs {
-			if idAfter(msg.ID, after) {
-				after = msg.ID
-			}
-		}
-		if len(msgs) < 100 {
-			break
-		}
-	}
-	return "", nil
+	return d.findInThread(ctx, t.DeskThread, m.At, func(msg *discordgo.Message) bool { return msg.Content == first })
 }
 
 // maxNonces bounds the nonces remembered; past it they start over.

@@ -13,6 +13,14 @@
 // direct messages to the bot become complaints (bot.Inbound), and agents'
 // replies go back as Discord replies to them.
 //
+// Files and edits go both ways. A customer's attachments come with their
+// message (Inbound.Files) and are shown in the ticket's thread as files
+// (bot.FileDesk); an agent's go with their reply (Action.Files). Fetch
+// downloads both from Discord's CDN. A customer's edit changes what the
+// thread shows (bot.ThreadEditor); an agent's edit or deletion of a
+// delivered reply changes or takes back the customer's copy
+// (bot.Corrector).
+//
 // Discord reaches caredesk only through the gateway WebSocket (Run), and
 // a gateway event cannot be asked for again: Run resumes dropped sessions
 // so that Discord replays what was missed, keeps events in order, and
@@ -32,6 +40,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"caredesk/bot"
 )
 
 // DefaultAPIURL is Discord's own address.
@@ -50,8 +60,9 @@ const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages |
 
 // Permissions are what the bot needs in the desk and source channels:
 // View Channels, Send Messages, Send Messages in Threads, Create Public
-// Threads, Embed Links, Attach Files (report charts and exports), Read
-// Message History and Add Reactions.
+// Threads, Embed Links, Attach Files (customers' photos in the threads,
+// agents' files to customers, report charts and exports), Read Message
+// History and Add Reactions.
 const Permissions int64 = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
 	discordgo.PermissionSendMessagesInThreads | discordgo.PermissionCreatePublicThreads |
 	discordgo.PermissionEmbedLinks | discordgo.PermissionAttachFiles | discordgo.PermissionReadMessageHistory |
@@ -110,11 +121,17 @@ type Options struct {
 	// presses of its buttons, which reach Run); the core's *bot.Bot. nil:
 	// presses are acknowledged and dropped.
 	Rater Rater
+	// MaxFileSize is the largest file, in bytes, the bot posts: in a
+	// ticket's thread, or with a reply to a customer (TakeFile refuses a
+	// larger one). DefaultMaxFileSize (10 MiB, Discord's limit in a server
+	// without boosts) when 0; a boosted server takes 50 or 100 MiB.
+	MaxFileSize int64
 }
 
 // Discord is caredesk's connection to one Discord bot: the desk
-// (bot.Desk, bot.RootFinder), a source (bot.Source), and the gateway
-// (Run). It is safe for concurrent use.
+// (bot.Desk, bot.RootFinder, bot.FileDesk, bot.ThreadEditor), a source
+// (bot.Source, bot.FileTaker, bot.Corrector), where files come from
+// (bot.Fetcher), and the gateway (Run). It is safe for concurrent use.
 type Discord struct {
 	s       *discordgo.Session
 	opts    Options
@@ -125,6 +142,7 @@ type Discord struct {
 	claim   string // normalised emoji
 	resolve string
 	names   sync.Map // user id → display name, for Names
+	apiHost string   // the host of APIURL, which Fetch may download from
 
 	life context.Context // ended by Close: every call in flight ends
 	end  context.CancelFunc
@@ -132,9 +150,10 @@ type Discord struct {
 	channels channelCache
 
 	mu      sync.Mutex
-	roots   map[int64]string  // text desk: a ticket's root posted, its thread not yet started
-	nonces  map[string]string // nonce → id of the bot's messages, for FindMessage
-	session string            // the gateway session, for reaction event ids
+	roots   map[int64]string     // text desk: a ticket's root posted, its thread not yet started
+	nonces  map[string]string    // nonce → id of the bot's messages, for FindMessage
+	authors map[string]bot.Agent // id → author of people's messages in ticket threads, for deletions
+	session string               // the gateway session, for reaction event ids
 	running bool
 }
 
@@ -208,7 +227,7 @@ func New(ctx context.Context, o Options) (*Discord, error) {
 	s.ShouldReconnectOnError = false
 
 	d := &Discord{
-		s: s, opts: o, log: o.Logger.With("network", "discord"),
+		s: s, opts: o, log: o.Logger.With("network", "discord"), apiHost: base.Host,
 		sources: map[string]bool{}, roots: map[int64]string{},
 		claim: normalizeEmoji(o.ClaimEmoji), resolve: normalizeEmoji(o.ResolveEmoji),
 	}

@@ -29,11 +29,12 @@ const maxOpenBackoff = time.Minute
 // Run connects to Discord's gateway and handles what arrives until ctx
 // ends (or Close), then returns nil: /desk commands and button clicks
 // (answered within Discord's three seconds, the work done after), emoji on
-// tickets' starter messages and agents' messages in ticket threads (as
-// core actions through r), customers' messages in the source channels
-// and, with AcceptDMs, direct messages (to rcv), and customers' presses of
-// the satisfaction question's buttons (to Options.Rater). r.Actor may be
-// nil when Discord is not the desk, and rcv nil when it is no source.
+// tickets' starter messages and agents' messages in ticket threads, their
+// edits and deletions (as core actions through r), customers' messages
+// in the source channels and, with AcceptDMs, direct messages, and their
+// edits (to rcv), and customers' presses of the satisfaction question's
+// buttons (to Options.Rater). r.Actor may be nil when Discord is not the
+// desk, and rcv nil when it is no source.
 //
 // A gateway event cannot be asked for again, so Run makes sure none is
 // lost on its side: it resumes a dropped session, and Discord then
@@ -289,7 +290,19 @@ func (g *gateway) onEvent(_ *discordgo.Session, e *discordgo.Event) {
 			}
 		}
 		if m := ev.Message; m != nil && d.byPerson(m) {
-			g.inbox.push(func(ctx context.Context) { g.sort(ctx, m) })
+			g.inbox.push(func(ctx context.Context) { g.sort(ctx, m, created) })
+		}
+	case *discordgo.MessageUpdate:
+		// Discord sends an update for every edit, the bot's own included
+		// (it edits roots and marks all the time), and for a link's
+		// preview unfurling, which has no edited_timestamp of its own.
+		if m := ev.Message; m != nil && m.EditedTimestamp != nil && d.byPerson(m) {
+			g.inbox.push(func(ctx context.Context) { g.sort(ctx, m, edited) })
+		}
+	case *discordgo.MessageDelete:
+		// A deletion names only the message and its channel.
+		if m := ev.Message; m != nil && m.ID != "" && m.ChannelID != "" {
+			g.inbox.push(func(ctx context.Context) { g.sort(ctx, m, deleted) })
 		}
 	case *discordgo.MessageReactionAdd:
 		if d.opts.DeskChannelID != "" && g.r.Actor != nil && ev.MessageReaction != nil && ev.GuildID != "" {

@@ -80,9 +80,13 @@ func TestThreadMessagesAreSaidAndOthersIgnored(t *testing.T) {
 	}
 	last := sim.UserPosts(tk.DeskThread, bob, discordsim.Post{Content: "note: see photo", Attachments: []string{"box.png"}})
 	got := c.waitFor(t, 2)
-	if len(got) != 2 || got[0].Verb != bot.DoSay || got[0].Text != "Refund issued :parcel:" || got[0].Ref != first ||
-		got[1].Ref != last || !strings.HasPrefix(got[1].Text, "note: see photo\n[image: box.png] https://") {
-		t.Errorf("the core got %+v", got)
+	if len(got) != 2 || got[0].Verb != bot.DoSay || got[0].Text != "Refund issued :parcel:" || got[0].Ref != first || len(got[0].Files) != 0 ||
+		got[1].Ref != last || got[1].Text != "note: see photo" || len(got[1].Files) != 1 {
+		t.Fatalf("the core got %+v", got)
+	}
+	// The photo goes as a file, not as a link in the words.
+	if f := got[1].Files[0]; f.Name != "box.png" || f.Kind != bot.FilePhoto || f.MIME != "image/png" || f.From != bot.FromDesk || !strings.HasSuffix(f.Origin, "/box.png") {
+		t.Errorf("the agent's file is %+v", f)
 	}
 	// The refusal is told to the agent in the thread, pinging only them.
 	// It may land before or after bob's post, which raced it.
@@ -120,7 +124,7 @@ func TestCustomersMessagesBecomeComplaints(t *testing.T) {
 	got := in.waitFor(t, 4)
 	want := []bot.Inbound{
 		{Source: "discord", MessageID: m1, Conversation: support, Customer: bot.Customer{ID: jane, Name: "Jane Doe", Handle: "jane"}, Text: "My parcel is lost @everyone"},
-		{Source: "discord", MessageID: m2, Conversation: complaints, Customer: bot.Customer{ID: bob, Name: "bob", Handle: "bob"}},
+		{Source: "discord", MessageID: m2, Conversation: complaints, Customer: bot.Customer{ID: bob, Name: "bob", Handle: "bob"}, Text: "📎 receipt.pdf"},
 		{Source: "discord", MessageID: m3, Conversation: sim.DMChannel(jane), Customer: bot.Customer{ID: jane, Name: "Jane Doe", Handle: "jane"}, Text: "hello in private", Private: true},
 		{Source: "discord", MessageID: m4, Conversation: "700000000000000003", Customer: bot.Customer{ID: jane, Name: "Jane Doe", Handle: "jane"}, Text: "in a thread of #support"},
 	}
@@ -135,10 +139,12 @@ func TestCustomersMessagesBecomeComplaints(t *testing.T) {
 		if wantURL := "https://discord.com/channels/" + sim.Options().GuildID + "/" + g.Conversation + "/" + g.MessageID; g.PostURL != wantURL && g.Conversation != sim.DMChannel(jane) {
 			t.Errorf("message %d links to %q, want %q", i, g.PostURL, wantURL)
 		}
-		if i == 1 && (len(g.Attachments) != 1 || !strings.HasSuffix(g.Attachments[0], "/receipt.pdf")) {
-			t.Errorf("message %d has attachments %q, want the receipt's address", i, g.Attachments)
+		// The receipt is a file, whose address is no longer in the words.
+		if i == 1 && (len(g.Files) != 1 || g.Files[0].Name != "receipt.pdf" || g.Files[0].Kind != bot.FileDocument || g.Files[0].From != "discord" ||
+			!strings.HasSuffix(g.Files[0].Origin, "/receipt.pdf") || len(g.Attachments) != 0) {
+			t.Errorf("message %d has files %+v and links %q; want the receipt as a file", i, g.Files, g.Attachments)
 		}
-		g.At, g.PostURL, g.Attachments = time.Time{}, "", nil
+		g.At, g.PostURL, g.Files = time.Time{}, "", nil
 		if !reflect.DeepEqual(g, want[i]) {
 			t.Errorf("message %d = %+v\nwant %+v", i, g, want[i])
 		}

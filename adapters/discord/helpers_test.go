@@ -255,3 +255,27 @@ func (l *logBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
+
+// sent reads the ref Send returned, "channel/t1,t2+f1": the channel, and
+// the ids of the messages it sent, in order (those of the text's parts,
+// then those of files alone).
+func sent(t *testing.T, ref string) (channel string, ids []string) {
+	t.Helper()
+	channel, rest, ok := strings.Cut(ref, "/")
+	if !ok {
+		t.Fatalf("Send returned %q, which names no channel", ref)
+	}
+	text, files, _ := strings.Cut(rest, "+")
+	ids = strings.Split(text, ",")
+	if files != "" {
+		ids = append(ids, strings.Split(files, ",")...)
+	}
+	return channel, ids
+}
+
+// lastSent is the id of the last message Send sent for ref.
+func lastSent(t *testing.T, ref string) string {
+	t.Helper()
+	_, ids := sent(t, ref)
+	return ids[len(ids)-1]
+}

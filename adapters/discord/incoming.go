@@ -104,21 +104,35 @@ func (d *Discord) kind(ctx context.Context, id string) (channelKind, error) {
 	return k, nil
 }
 
-// sort sends a person's message where it belongs: a ticket thread's to
-// the desk queue, a customer's to the source queue. It runs in the inbox
-// queue, in order, since telling may need a look-up.
-func (g *gateway) sort(ctx context.Context, m *discordgo.Message) {
+// change is what happened to a message the gateway told of.
+type change int
+
+const (
+	created change = iota // MESSAGE_CREATE
+	edited                // MESSAGE_UPDATE with an edited_timestamp
+	deleted               // MESSAGE_DELETE: the message holds only its id and channel
+)
+
+// sort sends what happened to a person's message where it belongs: a
+// ticket thread's to the desk queue, a customer's to the source queue. It
+// runs in the inbox queue, in order, since telling may need a look-up. A
+// customer deleting their message changes nothing: what they wrote was
+// filed, and the team goes on from it.
+func (g *gateway) sort(ctx context.Context, m *discordgo.Message, c change) {
 	d := g.d
+	customer := func() {
+		if c != deleted && g.rcv != nil {
+			g.source.push(func(ctx context.Context) { g.receive(ctx, m, c) })
+		}
+	}
 	if m.GuildID == "" {
-		if d.opts.AcceptDMs && g.rcv != nil {
-			g.source.push(func(ctx context.Context) { g.receive(ctx, m) })
+		if d.opts.AcceptDMs {
+			customer()
 		}
 		return
 	}
 	if d.sources[m.ChannelID] {
-		if g.rcv != nil {
-			g.source.push(func(ctx context.Context) { g.receive(ctx, m) })
-		}
+		customer()
 		return
 	}
 	if d.opts.DeskChannelID == "" && len(d.sources) == 0 {
@@ -135,16 +149,19 @@ func (g *gateway) sort(ctx context.Context, m *discordgo.Message) {
 	}
 	switch {
 	case k == kindDeskThread && g.r.Actor != nil:
-		g.desk.push(func(ctx context.Context) { g.say(ctx, m) })
-	case k == kindSourceThread && g.rcv != nil:
-		g.source.push(func(ctx context.Context) { g.receive(ctx, m) })
+		g.desk.push(func(ctx context.Context) { g.agent(ctx, m, c) })
+	case k == kindSourceThread:
+		customer()
 	}
 }
 
-// receive hands a customer's message to the core, asking again while it
-// fails to store it.
-func (g *gateway) receive(ctx context.Context, m *discordgo.Message) {
+// receive hands a customer's message, or their edit of it, to the core,
+// asking again while it fails to store it.
+func (g *gateway) receive(ctx context.Context, m *discordgo.Message, c change) {
 	in, ok := inbound(m)
+	if c == edited {
+		in, ok = inboundEdit(m)
+	}
 	if !ok {
 		return
 	}
@@ -155,10 +172,10 @@ func (g *gateway) receive(ctx context.Context, m *discordgo.Message) {
 		case err == nil:
 			return nil
 		case refused(err):
-			d.log.Warn("the core refused a Discord message; it is dropped", "message", m.ID, "channel", m.ChannelID, "err", err)
+			d.log.Warn("the core refused a Discord message; it is dropped", "message", m.ID, "channel", m.ChannelID, "edit", in.Edit, "err", err)
 			return nil
 		}
-		d.log.Error("could not store a customer's Discord message; asking again", "message", m.ID, "channel", m.ChannelID, "err", err)
+		d.log.Error("could not store a customer's Discord message; asking again", "message", m.ID, "channel", m.ChannelID, "edit", in.Edit, "err", err)
 		return err
 	})
 	if err != nil {
@@ -173,22 +190,97 @@ func (d *Discord) lost(m *discordgo.Message, why string, err error) {
 	if guild == "" {
 		guild = "@me"
 	}
+	author := ""
+	if m.Author != nil {
+		author = m.Author.ID
+	}
 	d.log.Error("LOST a Discord message: "+why+"; Discord cannot send it again, so file it by hand",
 		"link", fmt.Sprintf("https://discord.com/channels/%s/%s/%s", guild, m.ChannelID, m.ID),
-		"author", m.Author.ID, "err", err)
+		"author", author, "err", err)
+}
+
+// agent hands what a person did to a message in a ticket's thread to the
+// core: a message (say), their edit of it, or its deletion.
+func (g *gateway) agent(ctx context.Context, m *discordgo.Message, c change) {
+	switch c {
+	case created:
+		g.say(ctx, m)
+	case edited:
+		g.edit(ctx, m)
+	case deleted:
+		g.unsend(ctx, m)
+	}
 }
 
 // say hands an agent's message in a ticket's thread to the core, which
-// sends it to the customer or keeps it as a note.
+// sends it to the customer or keeps it as a note. Its files go as
+// Action.Files (fetched from Discord's CDN by Fetch), not as links in
+// the text; a message of files alone is said with no words.
 func (g *gateway) say(ctx context.Context, m *discordgo.Message) {
 	a := bot.Action{
 		Verb: bot.DoSay, Thread: m.ChannelID, Agent: agentFrom(m.Author, m.Member),
-		Text: plainText(content(m)), Ref: m.ID, EventID: "message:" + m.ID, Whisper: true,
+		Text: plainText(words(m)), Files: attachments(m, bot.FromDesk), Ref: m.ID, EventID: "message:" + m.ID, Whisper: true,
 	}
-	if strings.TrimSpace(a.Text) == "" {
+	if strings.TrimSpace(a.Text) == "" && len(a.Files) == 0 {
 		return
 	}
+	g.d.wrote(m.ID, a.Agent)
 	g.act(ctx, a, func(ctx context.Context, text string) { g.d.tell(ctx, m.Author.ID, m.ChannelID, text) })
+}
+
+// edit hands an agent's change of their message in a ticket's thread to
+// the core: a reply already delivered is changed for the customer too.
+func (g *gateway) edit(ctx context.Context, m *discordgo.Message) {
+	if m.EditedTimestamp == nil || m.EditedTimestamp.IsZero() {
+		return
+	}
+	a := bot.Action{
+		Verb: bot.DoEdit, Thread: m.ChannelID, Agent: agentFrom(m.Author, m.Member),
+		Text: plainText(words(m)), Ref: m.ID, EventID: editEventID(m), Whisper: true,
+	}
+	if strings.TrimSpace(a.Text) == "" && len(m.Attachments) == 0 {
+		return
+	}
+	g.d.wrote(m.ID, a.Agent)
+	g.act(ctx, a, func(ctx context.Context, text string) { g.d.tell(ctx, m.Author.ID, m.ChannelID, text) })
+}
+
+// unsend hands the deletion of a message in a ticket's thread to the
+// core, which takes a delivered reply back from the customer. Discord
+// does not say whose message it was: the agent is whoever this process
+// saw write it, and none when it did not (it was written before caredesk
+// started), which the core takes as nobody's own reply.
+func (g *gateway) unsend(ctx context.Context, m *discordgo.Message) {
+	d := g.d
+	who := d.writer(m.ID)
+	a := bot.Action{Verb: bot.DoDelete, Thread: m.ChannelID, Agent: who, Ref: m.ID, EventID: "delete:" + m.ID, Whisper: true}
+	g.act(ctx, a, func(ctx context.Context, text string) {
+		if who.ID != "" {
+			d.tell(ctx, who.ID, m.ChannelID, text)
+		}
+	})
+}
+
+// maxAuthors bounds the authors remembered; past it they start over.
+const maxAuthors = 10000
+
+// wrote remembers that agent wrote message id in a ticket's thread, so
+// that its deletion, which Discord reports without the author, names them.
+func (d *Discord) wrote(id string, agent bot.Agent) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.authors == nil || len(d.authors) >= maxAuthors {
+		d.authors = map[string]bot.Agent{}
+	}
+	d.authors[id] = agent
+}
+
+// writer returns who wrote message id in a ticket's thread, if this
+// process saw it.
+func (d *Discord) writer(id string) bot.Agent {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.authors[id]
 }
 
 // reaction turns an emoji on a ticket's starter message into a claim or a

@@ -49,7 +49,7 @@ func TestOpenPrivateMovesTheConversationToTheDM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, ok := sim.Message(ref); !ok || m.ChannelID != dm || m.GuildID != "" || m.AuthorID != sim.Options().BotUserID {
+	if m, ok := sim.Message(lastSent(t, ref)); !ok || m.ChannelID != dm || m.GuildID != "" || m.AuthorID != sim.Options().BotUserID {
 		t.Errorf("the reply %q is %+v; want the bot's message in Jane's DM", ref, m)
 	}
 	answered := sim.UserDMs(jane, "It is 1234")
@@ -150,7 +150,7 @@ func TestSendShowsButtonsOnlyForTheRating(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", tt.purpose, err)
 		}
-		m, _ := sim.Message(ref)
+		m, _ := sim.Message(lastSent(t, ref))
 		if m.Content != tt.text || len(m.Rows()) != tt.rows {
 			t.Errorf("%q: sent %q with %d rows of buttons; want %q with %d", tt.purpose, m.Content, len(m.Rows()), tt.text, tt.rows)
 		}

@@ -87,7 +87,7 @@ func ask(t *testing.T, d *discord.Discord, channel, replyTo string) string {
 	if err != nil {
 		t.Fatalf("sending the question: %v", err)
 	}
-	return ref
+	return lastSent(t, ref)
 }
 
 // runAll runs d's gateway as desk (with c) and source until the test ends.

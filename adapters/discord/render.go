@@ -285,8 +285,21 @@ func ticketPrefix(n int64) string { return "#" + strconv.FormatInt(n, 10) + " ·
 // threadText is how a message appears in a ticket's thread, already safe
 // for Discord. Customer text is data, shown as a quote block under the
 // customer's name, so no line of it can pass for one of caredesk's; the
-// rest is the team's.
+// rest is the team's. A message its author changed says so under it,
+// whether it is posted after the edit or edited in place (EditMessage).
 func threadText(t bot.Ticket, m bot.Message) string {
+	s := messageText(t, m)
+	if !m.EditedAt.IsZero() {
+		s += "\n" + editedMark
+	}
+	return s
+}
+
+// editedMark is the line under a message that was changed.
+const editedMark = "*(edited)*"
+
+// messageText is threadText without the edit's mark.
+func messageText(t bot.Ticket, m bot.Message) string {
 	text := m.Text
 	if strings.TrimSpace(text) == "" {
 		text = "*(no text)*"

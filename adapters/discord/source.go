@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -28,16 +29,22 @@ func refused(err error) bool {
 }
 
 // inbound converts a customer's message into what the core receives: its
-// words, the addresses of its files (the core lists them under the text),
-// and, in a server, the link that opens the message on Discord. A DM (no
-// guild) is private, the customer's alone with the brand; a message in a
-// channel or its threads is public. Discord tells a bot neither the
+// words, its files (bot.Attachment, with their CDN addresses, which Fetch
+// reads), and, in a server, the link that opens the message on Discord.
+// A message of files without words reads "📎" and their names, so that
+// the ticket says something in the channel's list; the files' addresses
+// are not in the text, since the thread shows the files themselves. A DM
+// (no guild) is private, the customer's alone with the brand; a message
+// in a channel or its threads is public. Discord tells a bot neither the
 // author's locale nor their zone, so Language and TimeZone stay "". ok is
 // false for a message with nothing to read (an embed, a poll).
 func inbound(m *discordgo.Message) (bot.Inbound, bool) {
-	text, files := words(m), files(m)
+	text, files := words(m), attachments(m, SourceName)
 	if (text == "" && len(files) == 0) || m.Author == nil {
 		return bot.Inbound{}, false
+	}
+	if text == "" {
+		text = "📎 " + fileNames(files)
 	}
 	name := m.Author.GlobalName
 	if name == "" {
@@ -50,13 +57,47 @@ func inbound(m *discordgo.Message) (bot.Inbound, bool) {
 		Customer:     bot.Customer{ID: m.Author.ID, Name: name, Handle: m.Author.Username},
 		Text:         text,
 		At:           m.Timestamp.UTC(),
-		Attachments:  files,
+		Files:        files,
 		Private:      m.GuildID == "",
 	}
 	if m.GuildID != "" {
 		in.PostURL = "https://discord.com/channels/" + m.GuildID + "/" + m.ChannelID + "/" + m.ID
 	}
 	return in, true
+}
+
+// inboundEdit converts a customer's edit of their message into the core's
+// Inbound with Edit: the message's id and words as they are now, when
+// they were changed, and an event id of its own for each edit, since the
+// message's id was seen already. Its files are the message's, which an
+// edit cannot add to, so it carries none. ok is false for an update
+// that is no edit (a link's preview that unfurled).
+func inboundEdit(m *discordgo.Message) (bot.Inbound, bool) {
+	if m.EditedTimestamp == nil || m.EditedTimestamp.IsZero() {
+		return bot.Inbound{}, false
+	}
+	in, ok := inbound(m)
+	if !ok {
+		return bot.Inbound{}, false
+	}
+	in.Edit, in.Files, in.At = true, nil, m.EditedTimestamp.UTC()
+	in.EventID = editEventID(m)
+	return in, true
+}
+
+// editEventID names one edit of m: the same for the same edit told twice
+// (a resumed session replays it), another for the next one.
+func editEventID(m *discordgo.Message) string {
+	return "edit:" + m.ID + ":" + m.EditedTimestamp.UTC().Format(time.RFC3339Nano)
+}
+
+// fileNames lists files by name, for a line of text.
+func fileNames(files []bot.Attachment) string {
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // words is the text of a message and its stickers, which have no address
@@ -72,49 +113,21 @@ func words(m *discordgo.Message) string {
 	return strings.Join(lines, "\n")
 }
 
-// files are the addresses of a message's attachments, valid for a day on
-// Discord's servers: long enough for an agent to look at a screenshot.
-func files(m *discordgo.Message) []string {
-	var out []string
-	for _, a := range m.Attachments {
-		if a.URL != "" {
-			out = append(out, a.URL)
-		}
-	}
-	return out
-}
-
-// content is what an agent wrote in a ticket's thread: the text, then a
-// line for each file with its address, since the customer gets text only.
-func content(m *discordgo.Message) string {
-	lines := []string{}
-	if t := words(m); t != "" {
-		lines = append(lines, t)
-	}
-	for _, a := range m.Attachments {
-		kind := "file"
-		switch {
-		case strings.HasPrefix(a.ContentType, "image/"):
-			kind = "image"
-		case strings.HasPrefix(a.ContentType, "video/"):
-			kind = "video"
-		case strings.HasPrefix(a.ContentType, "audio/"):
-			kind = "audio"
-		}
-		lines = append(lines, strings.TrimSpace(fmt.Sprintf("[%s: %s] %s", kind, a.Filename, a.URL)))
-	}
-	return strings.Join(lines, "\n")
-}
-
 // Send delivers an agent's reply to the customer's channel or DM: as a
 // Discord reply to the customer's message m.ReplyTo when there is one (a
 // deleted one does not stop delivery), in parts of at most 2000
-// characters, and the id of the last part is returned. The customer is
+// characters, with m.Files attached to the last part (or, without words,
+// to a message of their own). Past Discord's 10 files or 25 MB of a
+// message, the rest follow in messages of files alone. The customer is
 // notified of the reply; nobody is pinged by what the text says.
 //
-// Each part carries a nonce made from m.Key, which Discord checks for a
-// few minutes: a retry after a lost answer, or after a later part failed,
-// does not send the customer the same part twice.
+// The ref returned names the channel and every message, "channel/t1,t2+f1"
+// (see sentRef), so that EditSent and DeleteSent reach all of them, even
+// after the ticket moved to another conversation.
+//
+// Each message carries a nonce made from m.Key, which Discord checks for
+// a few minutes: a retry after a lost answer, or after a later message
+// failed, does not send the customer the same one twice.
 //
 // With purpose ForRating, the (last) message carries one row of five buttons, 1
 // (bad) to 5 (great), whose presses come back through Run as ratings of
@@ -125,7 +138,7 @@ func (d *Discord) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if !snowflake.MatchString(m.Conversation) {
 		return "", bot.Permanent(fmt.Errorf("%q is not a Discord channel id, so the message cannot be delivered", m.Conversation))
 	}
-	if strings.TrimSpace(m.Text) == "" {
+	if strings.TrimSpace(m.Text) == "" && len(m.Files) == 0 {
 		return "", bot.Permanent(errors.New("the message is empty, and Discord does not send empty messages"))
 	}
 	if m.Purpose == bot.ForRating && m.Ticket.ID <= 0 {
@@ -134,24 +147,41 @@ func (d *Discord) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	ctx, cancel := d.bind(ctx)
 	defer cancel()
 	allowed := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, RepliedUser: true}
-	ref := ""
-	parts := split(m.Text, maxContent)
+	ref := sentRef{channel: m.Conversation}
+	parts := []string{""}
+	if strings.TrimSpace(m.Text) != "" {
+		parts = split(m.Text, maxContent)
+	}
+	files := batches(m.Files)
 	for i, part := range parts {
 		send := &discordgo.MessageSend{Content: part, AllowedMentions: allowed}
-		if m.Purpose == bot.ForRating && i == len(parts)-1 {
-			send.Components = ratingComponents(m.Ticket.ID)
+		var attached []bot.Upload
+		if i == len(parts)-1 {
+			if m.Purpose == bot.ForRating {
+				send.Components = ratingComponents(m.Ticket.ID)
+			}
+			if len(files) > 0 {
+				attached, files = files[0], files[1:]
+			}
 		}
 		if i == 0 && snowflake.MatchString(m.ReplyTo) {
 			keep := false
 			send.Reference = &discordgo.MessageReference{MessageID: m.ReplyTo, ChannelID: m.Conversation, FailIfNotExists: &keep}
 		}
-		sent, err := d.send(ctx, m.Conversation, send, keyNonce(m.Key, i))
+		sent, err := d.post(ctx, m.Conversation, send, attached, keyNonce(m.Key, i))
 		if err != nil {
-			return "", sendError(m.Conversation, err)
+			return "", d.sendError(m.Conversation, attached, err)
 		}
-		ref = sent.ID
+		ref.text = append(ref.text, sent.ID)
 	}
-	return ref, nil
+	for j, batch := range files {
+		sent, err := d.post(ctx, m.Conversation, &discordgo.MessageSend{AllowedMentions: allowed}, batch, keyNonce(m.Key, len(parts)+j))
+		if err != nil {
+			return "", d.sendError(m.Conversation, batch, err)
+		}
+		ref.files = append(ref.files, sent.ID)
+	}
+	return ref.String(), nil
 }
 
 // keyNonce is the nonce of part i of the delivery with idempotency key.
@@ -164,9 +194,9 @@ func keyNonce(key string, i int) string {
 	return nonce("r", int64(h.Sum64()>>1), int64(i))
 }
 
-// sendError classifies a failed reply and says what it means for the
-// customer.
-func sendError(channel string, err error) error {
+// sendError classifies a failed reply, whose message carried files
+// (none for words alone), and says what it means for the customer.
+func (d *Discord) sendError(channel string, files []bot.Upload, err error) error {
 	var re *discordgo.RESTError
 	if !errors.As(err, &re) {
 		return deliveryError("send reply", err)
@@ -176,10 +206,18 @@ func sendError(channel string, err error) error {
 	switch {
 	case code == discordgo.ErrCodeCannotSendMessagesToThisUser:
 		why = "the customer takes no direct messages from the bot (they left the server, blocked it, or turned DMs off); if they wrote in a channel too, ask them there to allow DMs from the server's members, or answer there"
+	case code == discordgo.ErrCodeMissingPermissions && len(files) > 0:
+		why = "the bot may not attach files in that channel: let its role Attach Files there, or send the reply without them"
 	case code == discordgo.ErrCodeMissingPermissions || code == discordgo.ErrCodeMissingAccess:
 		why = "the bot may not write in that channel: let its role View Channel, Send Messages and Read Message History there"
 	case code == discordgo.ErrCodeUnknownChannel || status == http.StatusNotFound:
 		why = "the channel or thread no longer exists"
+	case (status == http.StatusRequestEntityTooLarge || code == discordgo.ErrCodeRequestEntityTooLarge) && len(files) > 0:
+		var size int64
+		for _, u := range files {
+			size += u.File.Size
+		}
+		why = fmt.Sprintf("the files are too large for that server (%s together, caredesk's Discord file limit is %s): send smaller ones, or set the limit to what the server takes (10 MB without boosts)", bot.Bytes(size), bot.Bytes(d.maxFile()))
 	}
 	e := deliveryError("send reply", err)
 	if why == "" {

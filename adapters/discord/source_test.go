@@ -2,6 +2,7 @@ package discord_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,7 +22,10 @@ func TestSendRepliesToTheCustomersMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, ok := sim.Message(ref)
+	if channel, ids := sent(t, ref); channel != support || len(ids) != 1 {
+		t.Errorf("Send returned %q; want one message in #support", ref)
+	}
+	m, ok := sim.Message(lastSent(t, ref))
 	if !ok || m.ChannelID != support || m.AuthorID != sim.Options().BotUserID {
 		t.Fatalf("Send returned %q; #support holds %+v", ref, sim.ChannelMessages(support))
 	}
@@ -58,8 +62,8 @@ func TestSendSplitsLongRepliesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	parts := sim.ChannelMessages(dm)[1:]
-	if len(parts) != 3 || parts[2].ID != ref {
-		t.Fatalf("%d parts, the last %s; want 3, and the last one's id (%s)", len(parts), parts[len(parts)-1].ID, ref)
+	if channel, ids := sent(t, ref); len(parts) != 3 || channel != dm || !slices.Equal(ids, []string{parts[0].ID, parts[1].ID, parts[2].ID}) {
+		t.Fatalf("%d parts; Send returned %q; want 3, and the DM's and the parts' ids", len(parts), ref)
 	}
 	joined := ""
 	for _, p := range parts {

@@ -118,35 +118,14 @@ func uploadText(text string, files []bot.File) string {
 // fileName is f's name cleaned of what would act instead of being read.
 func fileName(f bot.File) string { return outside.Line(outside.Clean(f.Name)) }
 
-// withFiles is a message create with files described, which discordgo's
-// MessageSend cannot say: attachments name each files[n] part by its n
-// and carry its description, Discord's alt text.
-type withFiles struct {
-	*discordgo.MessageSend
-	Attachments []attachment `json:"attachments"`
-}
-
-type attachment struct {
-	ID          int    `json:"id"`
-	Filename    string `json:"filename"`
-	Description string `json:"description,omitempty"`
-}
-
-// sendFiles posts m with files to channel, as multipart/form-data with
-// the message in payload_json and each file in a part files[n].
+// sendFiles posts m with files to channel, each with its alt text.
 func (d *Discord) sendFiles(ctx context.Context, channel string, m *discordgo.MessageSend, files []bot.File) error {
-	body := withFiles{MessageSend: m}
+	parts := make([]filePart, len(files))
 	for i, f := range files {
 		name := fileName(f)
-		m.Files = append(m.Files, &discordgo.File{Name: name, ContentType: fileType(name), Reader: bytes.NewReader(f.Data)})
-		body.Attachments = append(body.Attachments, attachment{ID: i, Filename: name, Description: clip(outside.Clean(f.Alt), maxAltText)})
+		parts[i] = filePart{name: name, contentType: fileType(name), alt: clip(outside.Clean(f.Alt), maxAltText), r: bytes.NewReader(f.Data)}
 	}
-	contentType, data, err := discordgo.MultipartBodyWithJSON(body, m.Files)
-	if err != nil {
-		return err
-	}
-	endpoint := discordgo.EndpointChannelMessages(channel)
-	_, err = d.s.RequestRaw(http.MethodPost, endpoint, contentType, data, endpoint, 0, discordgo.WithContext(ctx))
+	_, err := d.sendParts(ctx, channel, m, parts, "")
 	return err
 }
 
