@@ -110,6 +110,7 @@ func (c *Courier) postFiles(ctx context.Context, d Delivery, t Ticket, m Message
 		return c.finish(ctx, d, nil)
 	}
 	desk, ok := c.desk.(FileDesk)
+	taker, limited := c.desk.(FileTaker)
 	var ready []Upload
 	var refused []refusal
 	for _, a := range files {
@@ -117,9 +118,20 @@ func (c *Courier) postFiles(ctx context.Context, d Delivery, t Ticket, m Message
 			refused = append(refused, refusal{a, "this desk cannot show files"})
 			continue
 		}
-		a, why, err := c.fetch(ctx, a)
-		if err != nil {
-			return err
+		// The desk's limits are asked before the download when the size
+		// is known, and again after it: one file too large for the desk
+		// must not keep the customer's other files off it.
+		why := ""
+		if limited && a.Size > 0 {
+			why = taker.TakeFile(a)
+		}
+		if why == "" {
+			if a, why, err = c.fetch(ctx, a); err != nil {
+				return err
+			}
+		}
+		if why == "" && limited {
+			why = taker.TakeFile(a)
 		}
 		if why != "" {
 			refused = append(refused, refusal{a, why})

@@ -139,7 +139,7 @@ func (b *Bot) unsend(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	if !deliver {
 		return "", nil
 	}
-	return "", tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: DeleteReply, TicketID: t.ID, MessageID: m.ID, Agent: a.Agent.ID, NextAt: now, CreatedAt: now})
+	return "", tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: DeleteReply, TicketID: t.ID, MessageID: m.ID, Agent: m.Author, NextAt: now, CreatedAt: now})
 }
 
 // ownMessage returns the message of t that a.Ref names, when a.Agent
@@ -155,6 +155,10 @@ func (b *Bot) ownMessage(tx Tx, a Action, t Ticket) (Message, bool, error) {
 	if err != nil {
 		return Message{}, false, err
 	}
-	mine := m.TicketID == t.ID && m.Author == a.Agent.ID && (m.Kind == Reply || m.Kind == Note)
+	// A desk that cannot say who deleted a message (Discord's
+	// MESSAGE_DELETE names none) leaves Agent empty: the message is gone
+	// from the desk whoever removed it, and its author is who sent it.
+	author := a.Agent.ID == m.Author || (a.Verb == DoDelete && a.Agent.ID == "")
+	mine := m.TicketID == t.ID && author && (m.Kind == Reply || m.Kind == Note)
 	return m, mine, nil
 }

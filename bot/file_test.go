@@ -24,6 +24,14 @@ type fileDesk struct {
 	edits   []bot.Message     // every EditMessage
 	agents  map[string][]byte // Origin → bytes of files agents attached
 	loseOne bool              // the next PostFiles posts, then loses the answer
+	maxFile int64             // TakeFile refuses larger files; 0 takes any
+}
+
+func (d *fileDesk) TakeFile(a bot.Attachment) string {
+	if d.maxFile > 0 && a.Size > d.maxFile {
+		return "the desk takes files up to 1 KB"
+	}
+	return ""
 }
 
 type filePost struct {
@@ -340,6 +348,46 @@ func TestOwnerFilesGoToTheCustomer(t *testing.T) {
 
 // TestColleaguesFilesStayOnTheDesk: a file in someone else's ticket is a
 // note's, and nothing is downloaded or sent.
+// TestOneFileTooLargeForTheDesk: the desk's limit refuses the large file
+// alone, before it is downloaded; the customer's other file is shown.
+func TestOneFileTooLargeForTheDesk(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.fd.maxFile = 1024
+	w.src.files["small"], w.src.files["big"] = []byte("small photo"), bytes.Repeat([]byte{1}, 4096)
+	w.sends(jane, 1, "[photo]", photo("big", 4096), photo("small", 11))
+	if len(w.fd.posts) != 1 || len(w.fd.posts[0].data) != 1 || string(w.fd.posts[0].data[0]) != "small photo" {
+		t.Fatalf("posts %+v, want the small photo alone", w.fd.posts)
+	}
+	if w.src.fetches != 1 {
+		t.Errorf("%d downloads, want 1: the large file is refused before it is fetched", w.src.fetches)
+	}
+	if th := strings.Join(w.thread(1), "\n"); !strings.Contains(th, "the desk takes files up to 1 KB") {
+		t.Errorf("thread does not say why the large file is missing:\n%s", th)
+	}
+}
+
+// TestDeletionWithoutItsAuthor: a desk that cannot say who deleted a
+// message (Discord) still takes a delivered reply back from the customer.
+func TestDeletionWithoutItsAuthor(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.writes(jane, 1, "hello")
+	thread := w.ticket(1).DeskThread
+	w.act(bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice})
+	w.act(bot.Action{Verb: bot.DoSay, Thread: thread, Agent: alice, Text: "wrong customer, sorry", Ref: "r1", EventID: "s1", Whisper: true})
+	if _, err := w.act(bot.Action{Verb: bot.DoDelete, Thread: thread, Ref: "r1", EventID: "d1", Whisper: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.src.deleted) != 1 {
+		t.Errorf("deleted on Telegram: %v, want the reply", w.src.deleted)
+	}
+	// Someone else's edit is no deletion: a desk always names an editor.
+	w.act(bot.Action{Verb: bot.DoSay, Thread: thread, Agent: alice, Text: "second", Ref: "r2", EventID: "s2", Whisper: true})
+	w.act(bot.Action{Verb: bot.DoEdit, Thread: thread, Ref: "r2", Text: "changed by nobody", EventID: "e2", Whisper: true})
+	if len(w.src.edited) != 0 {
+		t.Errorf("an edit without its author reached Telegram: %v", w.src.edited)
+	}
+}
+
 func TestColleaguesFilesStayOnTheDesk(t *testing.T) {
 	w := newFileWorld(t, bot.DefaultFilePolicy())
 	w.fd.agents["F1"] = []byte("internal.xlsx")
