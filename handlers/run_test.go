@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func TestCommand(t *testing.T) {
 			switch {
 			case tt.acted.Verb == "" && len(a.got) != 0:
 				t.Errorf("the core got %+v, want nothing", a.got)
-			case tt.acted.Verb != "" && (len(a.got) != 1 || a.got[0] != tt.acted):
+			case tt.acted.Verb != "" && (len(a.got) != 1 || !reflect.DeepEqual(a.got[0], tt.acted)):
 				t.Errorf("the core got %+v, want %+v", a.got, tt.acted)
 			}
 		})
