@@ -92,10 +92,14 @@ func TestOwnerFilesEditsAndDeletes(t *testing.T) {
 	}
 
 	ts, _ := r.post("UALICE", thread, "It leaves the warehouse tomorow.")
-	typo := func(m telegramsim.SentMessage) bool { return m.ChatID == jane.ID && m.Text == "It leaves the warehouse tomorow." }
+	typo := func(m telegramsim.SentMessage) bool {
+		return m.ChatID == jane.ID && m.Text == "It leaves the warehouse tomorow."
+	}
 	r.wait("the reply", func() bool { _, ok := r.sentWhere(typo); return ok })
 	sent, _ := r.sentWhere(typo)
-	r.wait("the ✔ on the reply", func() bool { return slices.ContainsFunc(r.slack.Reactions(), func(x slacksim.Reaction) bool { return x.TS == ts }) })
+	r.wait("the ✔ on the reply", func() bool {
+		return slices.ContainsFunc(r.slack.Reactions(), func(x slacksim.Reaction) bool { return x.TS == ts })
+	})
 	if _, err := r.slack.EditMessage("UALICE", ts, "It leaves the warehouse tomorrow."); err != nil {
 		t.Fatal(err)
 	}

@@ -223,7 +223,7 @@ func TestCustomersEditsReachTheCoreAsEdits(t *testing.T) {
 	support := sim.Options().SourceChannelIDs[0]
 	public := sim.UserWrites(support, jane, "My parcel is lost")
 	private := sim.UserDMs(jane, "order 4411")
-	got := in.waitFor(t, 2)
+	in.waitFor(t, 2)
 	dm := sim.DMChannel(jane)
 
 	// The bot's own edits are none of the customer's.
@@ -237,7 +237,7 @@ func TestCustomersEditsReachTheCoreAsEdits(t *testing.T) {
 	sim.UserEdits(support, public, jane, "My parcel arrived broken")
 	sim.UserEdits(dm, private, jane, "order 4412")
 	sim.UserEdits(support, public, jane, "My parcel arrived broken, the box was wet")
-	got = in.waitFor(t, 5)
+	got := in.waitFor(t, 5)
 	if len(got) != 5 {
 		t.Fatalf("the core received %d messages, want 2 and 3 edits: %+v", len(got), got)
 	}

@@ -1,3 +1,5 @@
+//lint:file-ignore ST1005 these errors are sentences for whoever reads the thread, and start with the proper noun Telegram
+
 package telegram
 
 import (
