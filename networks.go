@@ -63,6 +63,7 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 			AcceptDMs: cfg.Discord.AcceptDMs, APIURL: cfg.Discord.APIURL,
 			ClaimEmoji: cfg.Discord.ClaimEmoji, ResolveEmoji: cfg.Discord.ResolveEmoji,
 			HighReach: cfg.File.HighReach, Logger: log.With("network", "discord"), OnState: onState, Rater: core,
+			MaxFileSize: cfg.Discord.MaxFileSize,
 		})
 		if err != nil {
 			return nil, err

@@ -86,9 +86,12 @@ type Discord struct {
 	DeskChannelID    string   // "" when the desk is Slack
 	SourceChannelIDs []string // community channels whose messages are complaints
 	AcceptDMs        bool     // direct messages to the bot are complaints
-	APIURL           string
-	ClaimEmoji       string
-	ResolveEmoji     string
+	// MaxFileSize is the largest file the bot posts on Discord; 0 is
+	// Discord's limit in a server without boosts (10 MB).
+	MaxFileSize  int64
+	APIURL       string
+	ClaimEmoji   string
+	ResolveEmoji string
 }
 
 // Desk reports whether the team works in Discord.
@@ -122,6 +125,13 @@ func (e *env) discord() Discord {
 		d.SourceChannelIDs = append(d.SourceChannelIDs, id)
 	}
 	d.AcceptDMs = e.boolean("DISCORD_ACCEPT_DMS")
+	if v := e.str("DISCORD_MAX_FILE_SIZE", ""); v != "" {
+		n, err := ParseSize(v)
+		if err != nil {
+			e.fail("DISCORD_MAX_FILE_SIZE: " + err.Error() + "; put the largest file your server takes there (10MB without boosts, 50MB at level 2, 100MB at level 3).")
+		}
+		d.MaxFileSize = n
+	}
 	if !d.Desk() && !d.Source() {
 		return d
 	}

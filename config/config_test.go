@@ -185,12 +185,13 @@ func TestDiscord(t *testing.T) {
 		t.Errorf("discord %+v", c.Discord)
 	}
 	community := map[string]string{"TELEGRAM_BOT_TOKEN": "", "DISCORD_BOT_TOKEN": token,
-		"DISCORD_SOURCE_CHANNEL_IDS": "1086000000000000005, 1086000000000000006", "DISCORD_ACCEPT_DMS": "yes"}
+		"DISCORD_SOURCE_CHANNEL_IDS": "1086000000000000005, 1086000000000000006", "DISCORD_ACCEPT_DMS": "yes",
+		"DISCORD_MAX_FILE_SIZE": "50MB"}
 	c, err = load(t, community)
 	if err != nil {
 		t.Fatalf("a Discord community as the only source was refused: %v", err)
 	}
-	if c.Discord.Desk() || !c.Discord.Source() || len(c.Discord.SourceChannelIDs) != 2 || !c.Discord.AcceptDMs {
+	if c.Discord.Desk() || !c.Discord.Source() || len(c.Discord.SourceChannelIDs) != 2 || !c.Discord.AcceptDMs || c.Discord.MaxFileSize != 50<<20 {
 		t.Errorf("discord %+v", c.Discord)
 	}
 
@@ -206,6 +207,7 @@ func TestDiscord(t *testing.T) {
 		{map[string]string{"DISCORD_DESK_CHANNEL_ID": "#desk"}, "DISCORD_DESK_CHANNEL_ID does not look right"},
 		{map[string]string{"DISCORD_BOT_TOKEN": token, "DISCORD_SOURCE_CHANNEL_IDS": "support"}, `DISCORD_SOURCE_CHANNEL_IDS has "support", which is not a channel ID`},
 		{map[string]string{"DISCORD_BOT_TOKEN": token, "DISCORD_ACCEPT_DMS": "sometimes"}, `DISCORD_ACCEPT_DMS is "sometimes"`},
+		{map[string]string{"DISCORD_MAX_FILE_SIZE": "huge"}, `DISCORD_MAX_FILE_SIZE: "huge" is not a size`},
 		{map[string]string{"SLACK_BOT_TOKEN": ""}, "caredesk has no desk for the team"},
 	}
 	for _, tt := range tests {

@@ -33,21 +33,33 @@ func (p *parser) files(n *yaml.Node, path string) {
 
 var sizePattern = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*(B|KB|MB|GB|TB)?$`)
 
-// size reads an amount of bytes like 512KB, 20MB or 2GB; a KB is 1024
-// bytes, as Telegram and Discord count their limits.
+// size reads an amount of bytes like 512KB, 20MB or 2GB.
 func (p *parser) size(v *yaml.Node, path string) int64 {
-	m := sizePattern.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(v.Value)))
-	if v.Kind != yaml.ScalarNode || m == nil {
+	if v.Kind != yaml.ScalarNode {
 		p.fail(v, path, "%q is not a size: write it like 512KB, 20MB or 2GB", v.Value)
 		return 0
+	}
+	n, err := ParseSize(v.Value)
+	if err != nil {
+		p.fail(v, path, "%s", err)
+	}
+	return n
+}
+
+// ParseSize reads an amount of bytes like 512KB, 20MB or 2GB; a KB is
+// 1024 bytes, as Telegram and Discord count their limits. Its errors are
+// sentences that quote s.
+func ParseSize(s string) (int64, error) {
+	m := sizePattern.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(s)))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size: write it like 512KB, 20MB or 2GB", s)
 	}
 	n, err := strconv.ParseFloat(m[1], 64)
 	unit := map[string]float64{"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}[m[2]]
 	if err != nil || n*unit < 1 || n*unit > 1<<50 {
-		p.fail(v, path, "%q is not a size caredesk can keep: write one from 1 byte to a few TB, like 20MB", v.Value)
-		return 0
+		return 0, fmt.Errorf("%q is not a size caredesk can keep: write one from 1 byte to a few TB, like 20MB", s)
 	}
-	return int64(n * unit)
+	return int64(n * unit), nil
 }
 
 // FilesDir is where the files of the database at db are kept when
