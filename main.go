@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -129,6 +130,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	blobs, err := blob.Open(cfg.FilesDir, cfg.File.Files.MaxTotal)
 	if err != nil {
 		return fmt.Errorf("the folder for files CAREDESK_FILES_DIR=%s: %w; make it writable by caredesk, or point CAREDESK_FILES_DIR elsewhere", cfg.FilesDir, err)
+	}
+	if n, err := blobs.Prune(func(key string) (bool, error) { return keptFile(ctx, db, key) }); err != nil {
+		log.Warn("could not check the file folder for bytes no file is kept for", "dir", cfg.FilesDir, "err", err)
+	} else if n > 0 {
+		log.Info("removed bytes no file is kept for (left by a crash)", "count", n, "dir", cfg.FilesDir)
 	}
 
 	// Before any network: a mistake in the words is the file's, found at start.
@@ -371,6 +377,24 @@ func exportFeed(reports *report.Service, token string) http.Handler {
 
 // forgetSeen prunes the ids of network events older than a month once a
 // day: networks redeliver within minutes or days, never after weeks.
+// keptFile reports whether the file store's key is a file the database
+// says is kept.
+func keptFile(ctx context.Context, db *sqlite.DB, key string) (bool, error) {
+	id, err := strconv.ParseInt(key, 10, 64)
+	if err != nil {
+		return false, nil
+	}
+	var a bot.Attachment
+	err = db.View(ctx, func(tx bot.Tx) (err error) {
+		a, err = tx.Attachment(id)
+		return err
+	})
+	if bot.ErrorCode(err) == bot.ENOTFOUND {
+		return false, nil
+	}
+	return a.Stored, err
+}
+
 // sweepFiles removes, every hour, the bytes of files kept past their
 // retention after delivery.
 func sweepFiles(ctx context.Context, courier *bot.Courier, log *slog.Logger) {

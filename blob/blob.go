@@ -54,6 +54,9 @@ func Open(path string, maxTotal int64) (*Dir, error) {
 			}
 			continue
 		}
+		if _, err := d.name(e.Name()); err != nil {
+			continue // not caredesk's
+		}
 		info, err := e.Info()
 		if err != nil {
 			return nil, fmt.Errorf("read the file store %s: %w", path, err)
@@ -207,4 +210,37 @@ func (d *Dir) name(key string) (string, error) {
 		return "", fmt.Errorf("%q is not a file key", key)
 	}
 	return filepath.Join(d.path, key), nil
+}
+
+// Prune removes the bytes of every key that keep says is no longer
+// wanted, and returns how many it removed. caredesk runs it at start:
+// bytes whose record a crash never wrote, or whose removal failed, are
+// otherwise counted against the cap for ever.
+func (d *Dir) Prune(keep func(key string) (bool, error)) (int, error) {
+	entries, err := os.ReadDir(d.path)
+	if err != nil {
+		return 0, fmt.Errorf("read the file store %s: %w", d.path, err)
+	}
+	n := 0
+	for _, e := range entries {
+		key := e.Name()
+		if !e.Type().IsRegular() || strings.HasSuffix(key, tmpSuffix) {
+			continue
+		}
+		if _, err := d.name(key); err != nil {
+			continue // not caredesk's: leave it alone
+		}
+		wanted, err := keep(key)
+		if err != nil {
+			return n, err
+		}
+		if wanted {
+			continue
+		}
+		if err := d.Delete(key); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -179,3 +179,31 @@ func BenchmarkPut10MB(b *testing.B) {
 		}
 	}
 }
+
+func TestPrune(t *testing.T) {
+	d := open(t, t.TempDir(), 0)
+	for _, key := range []string{"1", "2", "3"} {
+		if _, err := d.Put(key, strings.NewReader("bytes of "+key), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(d.Path(), "notes.txt"), []byte("someone else's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n, err := d.Prune(func(key string) (bool, error) { return key != "2", nil })
+	if err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1 removed", n, err)
+	}
+	if _, err := d.Open("2"); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("an unwanted key is still there: %v", err)
+	}
+	if got := string(read(t, d, "3")); got != "bytes of 3" {
+		t.Errorf("a wanted key reads %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(d.Path(), "notes.txt")); err != nil {
+		t.Errorf("a file that is not caredesk's was touched: %v", err)
+	}
+	if d.Total() != int64(len("bytes of 1")+len("bytes of 3")) {
+		t.Errorf("Total after Prune = %d", d.Total())
+	}
+}

@@ -234,7 +234,7 @@ func (b *Bot) open(tx Tx, in Inbound, previous *Ticket, now time.Time) error {
 	}
 	// The first message is what the root shows, so it is stored but not
 	// posted into the thread a second time.
-	m := Message{TicketID: t.ID, Kind: FromCustomer, Author: in.Customer.ID, AuthorName: in.Customer.Name, Text: in.Text, SourceRef: in.MessageID, At: in.At}
+	m := Message{TicketID: t.ID, Kind: FromCustomer, Author: in.Customer.ID, AuthorName: in.Customer.Name, Text: in.Text, SourceRef: in.MessageID, DeskRef: rootPending, At: in.At}
 	if err := tx.AddMessage(&m); err != nil {
 		return err
 	}

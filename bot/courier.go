@@ -391,6 +391,8 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 		return c.sendNotice(ctx, d, t)
 	case MovePrivate:
 		return c.movePrivate(ctx, d, t)
+	case FetchFiles:
+		return c.fetchFiles(ctx, d, t, m)
 	case PostFiles:
 		return c.postFiles(ctx, d, t, m)
 	case EditMessage:
@@ -498,7 +500,8 @@ func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message
 		return err
 	}
 	now := c.clock.Now().UTC()
-	return c.finish(ctx, d, func(tx Tx) error {
+	left := m.Text
+	return c.finishFiles(ctx, d, refused, func(tx Tx) error {
 		m, err := tx.Message(m.ID)
 		if err != nil {
 			return err
@@ -507,7 +510,21 @@ func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message
 		if err := tx.SaveMessage(m); err != nil {
 			return err
 		}
-		if err := c.recordFiles(tx, files, ref, refused, now); err != nil {
+		// The owner may have changed or deleted the reply while it was on
+		// its way: the customer has what left, so the change follows it.
+		var follow Job
+		switch {
+		case !m.DeletedAt.IsZero():
+			follow = DeleteReply
+		case m.Text != left:
+			follow = EditReply
+		}
+		if follow != "" {
+			if err := tx.Enqueue(&Delivery{Destination: d.Destination, Job: follow, TicketID: t.ID, MessageID: m.ID, Agent: m.Author, NextAt: now, CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		if err := sentFilesDone(tx, files, ref, now); err != nil {
 			return err
 		}
 		if len(refused) > 0 {
@@ -569,7 +586,10 @@ func (c *Courier) finish(ctx context.Context, d Delivery, also func(Tx) error) e
 func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, error) {
 	now := c.clock.Now().UTC()
 	attempts := d.Attempts + 1
-	if !IsPermanent(cause) && now.Sub(d.CreatedAt) < c.retry.GiveUpAfter {
+	// A post of files waits for their download however long it takes:
+	// the download ends for good by itself, and the files must not be
+	// downloaded with nothing left to show them.
+	if !IsPermanent(cause) && (now.Sub(d.CreatedAt) < c.retry.GiveUpAfter || errors.Is(cause, errDownloading)) {
 		wait := c.retry.wait(d, attempts, cause)
 		pause := c.destinationWait(d, cause)
 		if !errors.Is(cause, errNotReady) {
@@ -586,9 +606,18 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		})
 	}
 	c.log.Error("outbox: delivery failed for good", "delivery", d.ID, "job", d.Job, "destination", d.Destination, "ticket", d.TicketID, "attempts", attempts, "err", cause)
-	return "failed", c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+	var refused []refusal
+	err := c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+		refused = nil
 		if err := tx.FinishDelivery(d.ID); err != nil {
 			return err
+		}
+		switch d.Job {
+		case FetchFiles, PostFiles, SendReply:
+			var err error
+			if refused, err = filesFailed(tx, d, cause, now); err != nil {
+				return err
+			}
 		}
 		if d.Job == AskRating {
 			return c.notAsked(tx, d, cause, now)
@@ -619,6 +648,10 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		}
 		return c.fallback(tx, t, now)
 	})
+	if err == nil {
+		c.release(refused) // their refusal is on record
+	}
+	return "failed", err
 }
 
 // notAsked records that the satisfaction question never reached the

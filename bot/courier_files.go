@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -97,30 +98,21 @@ func (c *Courier) messageFiles(ctx context.Context, m Message) (waiting []Attach
 	return waiting, taken, nil
 }
 
-// postFiles shows the files a customer sent with m in the ticket's
-// thread: each is downloaded into the blob store (once, even across
-// retries), then all that could be are posted together. What could not be
-// is named in the thread with the reason.
-func (c *Courier) postFiles(ctx context.Context, d Delivery, t Ticket, m Message) error {
-	files, taken, err := c.messageFiles(ctx, m)
-	if err != nil || len(files) == 0 {
-		if err != nil {
-			return err
-		}
-		return c.finish(ctx, d, nil)
+// fetchFiles downloads the files a customer sent with m into the blob
+// store, on a queue of their own (files:SOURCE:CONVERSATION), so that a
+// slow or failing network never holds up the desk. What cannot be had is
+// named in the thread; then the post of the files (d.Text names it) is
+// made due at once.
+func (c *Courier) fetchFiles(ctx context.Context, d Delivery, t Ticket, m Message) error {
+	files, _, err := c.messageFiles(ctx, m)
+	if err != nil {
+		return err
 	}
-	desk, ok := c.desk.(FileDesk)
 	taker, limited := c.desk.(FileTaker)
-	var ready []Upload
 	var refused []refusal
 	for _, a := range files {
-		if !ok {
-			refused = append(refused, refusal{a, "this desk cannot show files"})
-			continue
-		}
-		// The desk's limits are asked before the download when the size
-		// is known, and again after it: one file too large for the desk
-		// must not keep the customer's other files off it.
+		// A file the desk will not take is not downloaded at all, when
+		// the network announced its size.
 		why := ""
 		if limited && a.Size > 0 {
 			why = taker.TakeFile(a)
@@ -130,75 +122,183 @@ func (c *Courier) postFiles(ctx context.Context, d Delivery, t Ticket, m Message
 				return err
 			}
 		}
-		if why == "" && limited {
+		if why != "" {
+			refused = append(refused, refusal{a, why})
+		}
+	}
+	now := c.clock.Now().UTC()
+	return c.finishFiles(ctx, d, refused, func(tx Tx) error {
+		if err := notRefused(tx, t.ID, refused, notShown, now); err != nil {
+			return err
+		}
+		if post, err := strconv.ParseInt(d.Text, 10, 64); err == nil && post > 0 {
+			return tx.HurryDelivery(post, now)
+		}
+		return nil
+	})
+}
+
+// errDownloading holds the post of files back until their download is done.
+var errDownloading = fmt.Errorf("the download of the files did not finish: %w", errNotReady)
+
+// The words of the thread's lines about files that could not be.
+const (
+	notShown     = "📎 Not shown here: "
+	notShownTail = "Ask the customer to send it another way if you need it."
+)
+
+// notRefused says in the thread which files were refused and why.
+func notRefused(tx Tx, ticket int64, refused []refusal, lead string, now time.Time) error {
+	if len(refused) == 0 {
+		return nil
+	}
+	return notice(tx, ticket, refusedLine(lead, refused, notShownTail), now)
+}
+
+// postFiles shows the files a customer sent with m in the ticket's
+// thread, once their download (fetchFiles) is done: each file is a post
+// of its own, recorded as soon as it is made, so that a crash or a lost
+// answer between two posts neither loses the rest nor posts one twice.
+// A file the desk does not take is named in the thread with the reason.
+func (c *Courier) postFiles(ctx context.Context, d Delivery, t Ticket, m Message) error {
+	files, taken, err := c.messageFiles(ctx, m)
+	if err != nil {
+		return err
+	}
+	for _, a := range files {
+		if !a.Stored {
+			return errDownloading // fetchFiles makes this due when done
+		}
+	}
+	desk, ok := c.desk.(FileDesk)
+	taker, limited := c.desk.(FileTaker)
+	var refused []refusal
+	for _, a := range files {
+		why := ""
+		switch {
+		case !ok:
+			why = "this desk cannot show files"
+		case limited:
 			why = taker.TakeFile(a)
 		}
 		if why != "" {
 			refused = append(refused, refusal{a, why})
 			continue
 		}
-		ready = append(ready, c.upload(a))
-	}
-	var ref string
-	if len(ready) > 0 {
 		if t.DeskThread == "" {
 			return errNotReady
 		}
+		u := c.upload(a)
+		ref := ""
 		if d.Attempts > 0 {
-			if ref, err = desk.FindFiles(ctx, t, m, ready, taken); err != nil {
-				return fmt.Errorf("look for an earlier post of the files of message %d: %w", m.ID, err)
+			if ref, err = desk.FindFiles(ctx, t, m, []Upload{u}, taken); err != nil {
+				return fmt.Errorf("look for an earlier post of %s: %w", a.Label(), err)
 			}
 		}
 		if ref == "" {
-			ref, err = desk.PostFiles(ctx, t, m, ready)
+			ref, err = desk.PostFiles(ctx, t, m, []Upload{u})
 			if IsPermanent(err) {
-				for _, u := range ready {
-					refused = append(refused, refusal{u.File, err.Error()})
-				}
-				ready = nil
-			} else if err != nil {
+				refused = append(refused, refusal{a, err.Error()})
+				continue
+			}
+			if err != nil {
 				return err
 			}
 		}
+		now := c.clock.Now().UTC()
+		a.State, a.Ref, a.DoneAt = FileDone, ref, now
+		if err := c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.SaveAttachment(a) }); err != nil {
+			c.log.Error("outbox: posted a file but could not record it", "file", a.ID, "ticket", t.ID, "err", err)
+			return &storeError{write: true, doing: fmt.Sprintf("record the post of file %d", a.ID), err: err}
+		}
+		taken = append(taken, ref)
 	}
 	now := c.clock.Now().UTC()
-	return c.finish(ctx, d, func(tx Tx) error {
-		if err := c.recordFiles(tx, ready, ref, refused, now); err != nil {
-			return err
-		}
-		if len(refused) == 0 {
-			return nil
-		}
-		return notice(tx, t.ID, refusedLine("📎 Not shown here: ", refused, "Ask the customer to send it another way if you need it."), now)
+	return c.finishFiles(ctx, d, refused, func(tx Tx) error {
+		return notRefused(tx, t.ID, refused, notShown, now)
 	})
 }
 
-// recordFiles marks files done (shown or sent as ref) or refused. The
-// bytes of refused files are let go at once; the others stay for the
-// retention.
-func (c *Courier) recordFiles(tx Tx, done []Upload, ref string, refused []refusal, now time.Time) error {
-	for _, u := range done {
+// finishFiles is finish for a delivery that refused files: they are
+// recorded as refused with it, and their bytes let go once that is on
+// record (not before: a transaction that rolls back must find them).
+func (c *Courier) finishFiles(ctx context.Context, d Delivery, refused []refusal, also func(Tx) error) error {
+	now := c.clock.Now().UTC()
+	if err := c.finish(ctx, d, func(tx Tx) error {
+		if err := refuseFiles(tx, refused, now); err != nil {
+			return err
+		}
+		return also(tx)
+	}); err != nil {
+		return err
+	}
+	c.release(refused)
+	return nil
+}
+
+// refuseFiles records files as refused, their bytes no longer kept.
+func refuseFiles(tx Tx, refused []refusal, now time.Time) error {
+	for _, r := range refused {
+		a := r.file
+		a.State, a.Reason, a.DoneAt, a.Stored = FileRefused, r.why, now, false
+		if err := tx.SaveAttachment(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// release removes the bytes of refused files, after their refusal is on
+// record. Bytes that cannot be removed stay until caredesk prunes the
+// folder at its next start.
+func (c *Courier) release(refused []refusal) {
+	if c.blobs == nil {
+		return
+	}
+	for _, r := range refused {
+		if !r.file.Stored {
+			continue
+		}
+		if err := c.blobs.Delete(r.file.BlobKey()); err != nil {
+			c.log.Warn("could not remove a refused file's bytes", "file", r.file.ID, "err", err)
+		}
+	}
+}
+
+// sentFilesDone records the files that went with a reply as sent.
+func sentFilesDone(tx Tx, sent []Upload, ref string, now time.Time) error {
+	for _, u := range sent {
 		a := u.File
 		a.State, a.Ref, a.DoneAt = FileDone, ref, now
 		if err := tx.SaveAttachment(a); err != nil {
 			return err
 		}
 	}
-	for _, r := range refused {
-		a := r.file
-		if a.Stored && c.blobs != nil {
-			if err := c.blobs.Delete(a.BlobKey()); err != nil {
-				c.log.Warn("could not remove a refused file's bytes; the sweep tries again", "file", a.ID, "err", err)
-			} else {
-				a.Stored = false
-			}
-		}
-		a.State, a.Reason, a.DoneAt = FileRefused, r.why, now
-		if err := tx.SaveAttachment(a); err != nil {
-			return err
+	return nil
+}
+
+// filesFailed records, when a delivery about m's files fails for good,
+// that the files still waiting will not be shown or sent, so that their
+// bytes leave and, for a customer's files, the thread says so. It returns
+// the refused files, whose bytes the caller releases after the commit.
+func filesFailed(tx Tx, d Delivery, cause error, now time.Time) ([]refusal, error) {
+	all, err := tx.Attachments(d.TicketID)
+	if err != nil {
+		return nil, err
+	}
+	var refused []refusal
+	for _, a := range all {
+		if a.MessageID == d.MessageID && a.State == FileWaiting {
+			refused = append(refused, refusal{a, cause.Error()})
 		}
 	}
-	return nil
+	if err := refuseFiles(tx, refused, now); err != nil {
+		return nil, err
+	}
+	if d.Job == SendReply {
+		return refused, nil // the thread says the whole reply was not delivered
+	}
+	return refused, notRefused(tx, d.TicketID, refused, notShown, now)
 }
 
 // refusedLine names refused files with their reasons, on one line each.
@@ -246,10 +346,11 @@ func (c *Courier) replyFiles(ctx context.Context, src Source, m Message) (ready 
 func (c *Courier) noFilesGo(ctx context.Context, refused []refusal) error {
 	now := c.clock.Now().UTC()
 	if err := c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
-		return c.recordFiles(tx, nil, "", refused, now)
+		return refuseFiles(tx, refused, now)
 	}); err != nil {
 		return &storeError{write: true, doing: "record refused files", err: err}
 	}
+	c.release(refused)
 	var why []string
 	for _, r := range refused {
 		why = append(why, r.file.Label()+": "+r.why)
@@ -260,7 +361,10 @@ func (c *Courier) noFilesGo(ctx context.Context, refused []refusal) error {
 // editReply changes the customer's copy of a delivered reply to what the
 // owner's message says now.
 func (c *Courier) editReply(ctx context.Context, d Delivery, t Ticket, m Message) error {
-	if m.Status != Delivered || m.SourceRef == "" || !m.DeletedAt.IsZero() {
+	// A reply still on its way is edited by sendReply when it lands; a
+	// delivered one without a ref (a bridge that answered no id) goes to
+	// the network anyway, which says in the thread why it cannot.
+	if m.Status != Delivered || !m.DeletedAt.IsZero() {
 		return c.finish(ctx, d, nil)
 	}
 	src, err := c.source(t.Source)
@@ -304,7 +408,7 @@ func (c *Courier) sentFiles(ctx context.Context, m Message) ([]Upload, error) {
 // deleteReply takes a delivered reply back from the customer, and says so
 // in the thread.
 func (c *Courier) deleteReply(ctx context.Context, d Delivery, t Ticket, m Message) error {
-	if m.Status != Delivered || m.SourceRef == "" {
+	if m.Status != Delivered {
 		return c.finish(ctx, d, nil)
 	}
 	src, err := c.source(t.Source)

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,8 +27,23 @@ func (b *Bot) attach(tx Tx, m Message, files []Attachment, now time.Time) error 
 	if m.Kind != FromCustomer {
 		return nil
 	}
-	return tx.Enqueue(b.desk(PostFiles, m.TicketID, m.ID, now))
+	// The post keeps its place in the ticket's lane on the desk; the
+	// download runs on a queue of its own and makes the post due when done.
+	post := b.desk(PostFiles, m.TicketID, m.ID, now)
+	if err := tx.Enqueue(post); err != nil {
+		return err
+	}
+	t, err := tx.Ticket(m.TicketID)
+	if err != nil {
+		return err
+	}
+	return tx.Enqueue(&Delivery{Destination: "files:" + sourceQueue(t.Source, t.Conversation), Job: FetchFiles,
+		TicketID: m.TicketID, MessageID: m.ID, Text: strconv.FormatInt(post.ID, 10), NextAt: now, CreatedAt: now})
 }
+
+// rootPending is the DeskRef of a ticket's first message until its root
+// is posted (then it is the root's): the message the root shows.
+const rootPending = "(root)"
 
 // customerEdit changes a customer's message to what they wrote now, keeps
 // the first wording, and re-renders it on the desk: the root when it was
@@ -46,10 +62,7 @@ func (b *Bot) customerEdit(tx Tx, in Inbound, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	text := in.Text
-	for _, a := range in.Attachments {
-		text = strings.TrimSpace(text + "\n📎 " + a)
-	}
+	text := in.Text // with its links, as Receive added them
 	if text == m.Text {
 		return nil // a network's edit that did not change the words (a link preview)
 	}
@@ -79,13 +92,19 @@ func (b *Bot) customerEdit(tx Tx, in Inbound, now time.Time) error {
 }
 
 // isRoot reports whether m, which read before until now, is the message
-// t's root shows: once the root is posted, the first message carries its
-// id; until then the root renders t.Text.
+// t's root shows: the first message carries rootPending until the root is
+// posted, then the root's id.
 func isRoot(t Ticket, m Message, before string) bool {
-	if m.DeskRef != "" {
-		return t.DeskThread != "" && m.DeskRef == t.DeskThread
+	switch m.DeskRef {
+	case rootPending:
+		return true
+	case "":
+		// Tickets opened before caredesk marked the first message (their
+		// roots are posted): the first message is the one that was never
+		// posted in the thread and whose words the root shows.
+		return m.Kind == FromCustomer && t.DeskThread != "" && t.Text == before
 	}
-	return t.DeskThread == "" && t.Text == before
+	return t.DeskThread != "" && m.DeskRef == t.DeskThread
 }
 
 // edit is an agent changing a message they wrote in a ticket's thread. A
@@ -132,6 +151,10 @@ func (b *Bot) unsend(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	deliver := m.Kind == Reply && m.Status == Delivered
 	if m.Kind == Reply && m.Status == Pending {
 		m.Status, m.Reason = Failed, "deleted on the desk before it was sent"
+		// Its files will not go; their bytes leave with the retention.
+		if err := dropFiles(tx, m, m.Reason, now); err != nil {
+			return "", err
+		}
 	}
 	if err := tx.SaveMessage(m); err != nil {
 		return "", err
@@ -140,6 +163,23 @@ func (b *Bot) unsend(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 		return "", nil
 	}
 	return "", tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: DeleteReply, TicketID: t.ID, MessageID: m.ID, Agent: m.Author, NextAt: now, CreatedAt: now})
+}
+
+// dropFiles records that m's waiting files will not go, for why.
+func dropFiles(tx Tx, m Message, why string, now time.Time) error {
+	all, err := tx.Attachments(m.TicketID)
+	if err != nil {
+		return err
+	}
+	for _, a := range all {
+		if a.MessageID == m.ID && a.State == FileWaiting {
+			a.State, a.Reason, a.DoneAt = FileRefused, why, now
+			if err := tx.SaveAttachment(a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ownMessage returns the message of t that a.Ref names, when a.Agent

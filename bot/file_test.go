@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +24,7 @@ type fileDesk struct {
 	posts   []filePost        // every PostFiles that reached the desk
 	edits   []bot.Message     // every EditMessage
 	agents  map[string][]byte // Origin → bytes of files agents attached
-	loseOne bool              // the next PostFiles posts, then loses the answer
+	loseAt  int               // the PostFiles call with this number (from 1) posts, then loses the answer
 	maxFile int64             // TakeFile refuses larger files; 0 takes any
 }
 
@@ -56,19 +57,19 @@ func (d *fileDesk) PostFiles(_ context.Context, t bot.Ticket, m bot.Message, fil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	p.ref = fmt.Sprintf("files-%d-%d", m.ID, len(d.posts)+1)
 	d.posts = append(d.posts, p)
-	if d.loseOne {
-		d.loseOne = false
+	if d.loseAt == len(d.posts) {
 		return "", errors.New("connection reset before the answer arrived")
 	}
 	return p.ref, nil
 }
 
-func (d *fileDesk) FindFiles(_ context.Context, _ bot.Ticket, m bot.Message, _ []bot.Upload, taken []string) (string, error) {
+func (d *fileDesk) FindFiles(_ context.Context, _ bot.Ticket, m bot.Message, files []bot.Upload, taken []string) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, p := range d.posts {
-		if p.ref == fmt.Sprintf("files-%d", m.ID) && !contains(taken, p.ref) {
+		if strings.HasPrefix(p.ref, fmt.Sprintf("files-%d-", m.ID)) && slices.Equal(p.names, []string{files[0].File.Name}) && !contains(taken, p.ref) {
 			return p.ref, nil
 		}
 	}
@@ -112,7 +113,8 @@ type fileSource struct {
 	edited   map[string]string // ref → text now
 	deleted  []string
 	maxPhoto int64
-	tooOld   bool // DeleteSent refuses, as Telegram after 48 hours
+	tooOld   bool   // DeleteSent refuses, as Telegram after 48 hours
+	during   func() // runs inside the next Send, as an agent acting while it is under way
 }
 
 func (s *fileSource) Fetch(_ context.Context, a bot.Attachment) (io.ReadCloser, error) {
@@ -128,6 +130,10 @@ func (s *fileSource) Fetch(_ context.Context, a bot.Attachment) (io.ReadCloser, 
 }
 
 func (s *fileSource) Send(ctx context.Context, m bot.Outgoing) (string, error) {
+	if f := s.during; f != nil {
+		s.during = nil
+		f()
+	}
 	for _, u := range m.Files {
 		r, err := u.Open()
 		if err != nil {
@@ -272,22 +278,111 @@ func TestCustomerFilesReachTheThread(t *testing.T) {
 	}
 }
 
-// TestLostUploadAnswerPostsOnce: the desk shows the files but its answer
-// is lost (as when caredesk dies between the upload and its record); the
-// retry finds the post instead of posting the photo again, and the
-// download is not made twice.
+// TestLostUploadAnswerPostsOnce: the desk shows the second of three
+// files but its answer is lost (as when caredesk dies between the upload
+// and its record); the retry finds that post instead of posting the photo
+// again, posts the third, and downloads nothing twice.
 func TestLostUploadAnswerPostsOnce(t *testing.T) {
 	w := newFileWorld(t, bot.DefaultFilePolicy())
-	w.src.files["AgAD1"] = []byte("jpeg bytes")
-	w.fd.loseOne = true
-	w.sends(jane, 1, "the box was crushed", photo("AgAD1", 10))
+	for _, id := range []string{"a", "b", "c"} {
+		w.src.files[id] = []byte("jpeg bytes " + id)
+	}
+	w.fd.loseAt = 2
+	files := []bot.Attachment{photo("a", 12), photo("b", 12), photo("c", 12)}
+	files[1].Name, files[2].Name = "label.jpg", "box.jpg"
+	w.sends(jane, 1, "the box was crushed", files...)
 	w.clock.Add(time.Minute)
 	w.flush()
-	if len(w.fd.posts) != 1 || w.src.fetches != 1 {
-		t.Errorf("%d posts and %d downloads of one photo, want 1 and 1", len(w.fd.posts), w.src.fetches)
+	var names []string
+	for _, p := range w.fd.posts {
+		names = append(names, p.names...)
+	}
+	if !slices.Equal(names, []string{"photo.jpg", "label.jpg", "box.jpg"}) || w.src.fetches != 3 {
+		t.Errorf("posted %v with %d downloads, want each of the three photos once, downloaded once", names, w.src.fetches)
 	}
 	if w.outbox() != 0 {
 		t.Errorf("%d deliveries left in the outbox", w.outbox())
+	}
+}
+
+// TestDownloadThatNeverWorks: a download that keeps failing is given up
+// after a day; the thread says which file is missing and why, and the
+// ticket's later messages are not held back for good.
+func TestDownloadThatNeverWorks(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	for range 100 {
+		w.src.fails = append(w.src.fails, errors.New("502 Bad Gateway"))
+	}
+	w.sends(jane, 1, "[photo]", photo("gone", 10))
+	w.receive(jane, 2, "hello?")
+	for range 70 {
+		w.clock.Add(time.Minute)
+		w.flush()
+	}
+	th := strings.Join(w.thread(1), "\n")
+	if !strings.Contains(th, "📎 Not shown here") || !strings.Contains(th, "502 Bad Gateway") || !strings.Contains(th, "hello?") {
+		t.Errorf("thread after a day of failed downloads:\n%s\nwant the missing photo named with why, and the later message", th)
+	}
+	if strings.Count(th, "📎 Not shown here") != 1 {
+		t.Errorf("the missing photo is named more than once:\n%s", th)
+	}
+	if w.outbox() != 0 {
+		t.Errorf("%d deliveries left in the outbox", w.outbox())
+	}
+}
+
+// TestChangedWhileOnItsWay: the owner edits, or deletes, a reply while
+// it is being sent; the customer's copy follows.
+func TestChangedWhileOnItsWay(t *testing.T) {
+	tests := []struct {
+		name        string
+		verb        bot.Verb
+		wantEdited  string
+		wantDeleted bool
+	}{
+		{"edited", bot.DoEdit, "It leaves tomorrow.", false},
+		{"deleted", bot.DoDelete, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newFileWorld(t, bot.DefaultFilePolicy())
+			w.writes(jane, 1, "where is my parcel?")
+			thread := w.ticket(1).DeskThread
+			w.act(bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice})
+			w.src.during = func() {
+				if _, err := w.bot.Act(context.Background(), bot.Action{Verb: tt.verb, Thread: thread, Agent: alice, Ref: "r1", Text: "It leaves tomorrow.", EventID: "change", Whisper: true}); err != nil {
+					t.Error(err)
+				}
+			}
+			w.act(bot.Action{Verb: bot.DoSay, Thread: thread, Agent: alice, Text: "It leaves tomorow.", Ref: "r1", EventID: "say", Whisper: true})
+			w.flush()
+			if got := w.src.edited["tg-1"]; got != tt.wantEdited {
+				t.Errorf("the customer's copy was edited to %q, want %q", got, tt.wantEdited)
+			}
+			if deleted := len(w.src.deleted) == 1; deleted != tt.wantDeleted {
+				t.Errorf("deleted on Telegram: %v, want deleted %v", w.src.deleted, tt.wantDeleted)
+			}
+		})
+	}
+}
+
+// TestAnEditBeforeTheRootIsPostedOfALaterMessage: two photos without
+// words read the same; editing the caption of the second before the desk
+// has shown anything changes that message, not the root.
+func TestAnEditBeforeTheRootIsPostedOfALaterMessage(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.receive(jane, 1, "[photo]")
+	w.receive(jane, 2, "[photo]")
+	if err := w.bot.Receive(context.Background(), bot.Inbound{Source: "telegram", EventID: "e3", MessageID: "2",
+		Conversation: jane.ID, Customer: jane, Text: "the label", Edit: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.flush()
+	if got := w.ticket(1).Text; got != "[photo]" {
+		t.Errorf("the root reads %q; the edit was of the second message", got)
+	}
+	if th := w.thread(1); len(th) != 1 || th[0] != "the label" {
+		t.Errorf("thread %q, want the second message with its new words", th)
 	}
 }
 

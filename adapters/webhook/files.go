@@ -160,11 +160,12 @@ func Files(o FilesOptions) http.Handler {
 
 // The answers of Files that are not the file.
 const (
-	linkForged = "This download link is not one caredesk signed for the source it names: use the link exactly as it came in the reply's attachments."
-	linkGone   = "This download link expired: links in a reply work for files: link_ttl (7 days unless the team changed it). Ask the team to send the file again."
-	fileNone   = "There is no such file for this source."
-	fileBusy   = "caredesk could not read the file just now; try again in a few seconds."
-	fileSwept  = "The file is no longer kept: caredesk keeps files for files: retention after they were sent, and this one's time is over. Ask the team to send it again."
+	linkForged  = "This download link is not one caredesk signed for the source it names: use the link exactly as it came in the reply's attachments."
+	linkGone    = "This download link expired: links in a reply work for files: link_ttl (7 days unless the team changed it). Ask the team to send the file again."
+	fileNone    = "There is no such file for this source."
+	fileBusy    = "caredesk could not read the file just now; try again in a few seconds."
+	fileSwept   = "The file is no longer kept: caredesk keeps files for files: retention after they were sent, and this one's time is over. Ask the team to send it again."
+	fileDeleted = "The agent deleted the reply this file went with, so it is no longer given out."
 )
 
 func (f *files) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -241,8 +242,12 @@ func (f *files) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func (f *files) attachment(ctx context.Context, id int64, source string) (bot.Attachment, int, string) {
 	var a bot.Attachment
 	var t bot.Ticket
+	var m bot.Message
 	err := f.store.View(ctx, func(tx bot.Tx) (err error) {
 		if a, err = tx.Attachment(id); err != nil {
+			return err
+		}
+		if m, err = tx.Message(a.MessageID); err != nil {
 			return err
 		}
 		t, err = tx.Ticket(a.TicketID)
@@ -254,10 +259,14 @@ func (f *files) attachment(ctx context.Context, id int64, source string) (bot.At
 	case err != nil:
 		f.quiet.Log(slog.LevelError, "store", "could not look up a file for a bridge; it is told to try again", "file", id, "err", err)
 		return a, http.StatusServiceUnavailable, fileBusy
-	case t.Source != source:
+	case t.Source != source, a.From != bot.FromDesk, m.Kind != bot.Reply, a.State == bot.FileRefused:
 		// The same answer as for no file: a bridge learns nothing of other
-		// sources' files, not even that they exist.
+		// sources' files, not even that they exist, and gets only the
+		// files of the owner's replies (not its customers' own, nor those
+		// of a reply deleted before it left).
 		return a, http.StatusNotFound, fileNone
+	case !m.DeletedAt.IsZero():
+		return a, http.StatusGone, fileDeleted
 	case !a.Stored && a.State == bot.FileDone:
 		return a, http.StatusGone, fileSwept
 	case !a.Stored:

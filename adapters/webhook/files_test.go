@@ -73,6 +73,7 @@ type fileDesk struct {
 	mu    sync.Mutex
 
 	pdf, photo, odd, swept, refused, waiting, forums, gone bot.Attachment
+	customers, unsent                                      bot.Attachment // the customer's own file; a file of a reply deleted
 }
 
 // invoice is the bytes of the reply's PDF.
@@ -115,11 +116,33 @@ func startFileDesk(t *testing.T) *fileDesk {
 		if err := add(tx, "webhook:twitter", &d.pdf, &d.photo, &d.odd, &d.swept, &d.refused, &d.waiting, &d.gone); err != nil {
 			return err
 		}
-		return add(tx, "webhook:forum", &d.forums)
+		if err := add(tx, "webhook:forum", &d.forums); err != nil {
+			return err
+		}
+		// On a ticket of the source too, but no file of a delivered reply
+		// of the owner's: the customer's own (fetched from their post),
+		// and one of a reply deleted on the desk.
+		tk := bot.Ticket{Source: "webhook:twitter", Conversation: "thread-10", Customer: bot.Customer{ID: "u2"}, Text: "see photo", State: bot.Open, OpenedAt: start}
+		if err := tx.CreateTicket(&tk); err != nil {
+			return err
+		}
+		asked := bot.Message{TicketID: tk.ID, Kind: bot.FromCustomer, Author: "u2", Text: "see photo", At: start}
+		unsent := bot.Message{TicketID: tk.ID, Kind: bot.Reply, Author: "U1", Text: "wrong file", At: start, DeletedAt: start}
+		for _, m := range []*bot.Message{&asked, &unsent} {
+			if err := tx.AddMessage(m); err != nil {
+				return err
+			}
+		}
+		d.customers = bot.Attachment{TicketID: tk.ID, MessageID: asked.ID, From: "webhook:twitter", Kind: bot.FilePhoto, Name: "mine.jpg", Size: 5, Stored: true, State: bot.FileDone}
+		d.unsent = bot.Attachment{TicketID: tk.ID, MessageID: unsent.ID, From: bot.FromDesk, Kind: bot.FileDocument, Name: "other customer.pdf", Size: 5, Stored: true, State: bot.FileDone}
+		if err := tx.AddAttachment(&d.customers); err != nil {
+			return err
+		}
+		return tx.AddAttachment(&d.unsent)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for a, data := range map[bot.Attachment][]byte{d.pdf: invoice, d.photo: []byte("\xff\xd8\xff\xe0"), d.odd: []byte("notes"), d.forums: []byte("forum")} {
+	for a, data := range map[bot.Attachment][]byte{d.pdf: invoice, d.photo: []byte("\xff\xd8\xff\xe0"), d.odd: []byte("notes"), d.forums: []byte("forum"), d.customers: []byte("mine!"), d.unsent: []byte("wrong")} {
 		if _, err := d.blobs.Put(a.BlobKey(), bytes.NewReader(data), 1<<20); err != nil {
 			t.Fatal(err)
 		}
@@ -258,6 +281,8 @@ func TestALinkWorksOnlyAsSignedAndWhileTheFileIsKept(t *testing.T) {
 		{"refused, never kept", linkOf(d.refused), http.MethodGet, start, 404, "no such file"},
 		{"not downloaded yet", linkOf(d.waiting), http.MethodGet, start, 404, "no such file"},
 		{"bytes gone while the store says kept", linkOf(d.gone), http.MethodGet, start, 410, "no longer kept"},
+		{"the customer's own file", linkOf(d.customers), http.MethodGet, start, 404, "no such file"},
+		{"a file of a deleted reply", linkOf(d.unsent), http.MethodGet, start, 410, "deleted the reply"},
 		{"no id", d.url + "/files/", http.MethodGet, start, 404, "nothing here"},
 	}
 	for _, tc := range tests {

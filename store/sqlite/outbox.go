@@ -145,6 +145,16 @@ func (tx *tx) FinishDelivery(id int64) error {
 }
 
 // PostponeDelivery records a failed attempt and the time of the next.
+// HurryDelivery makes delivery id due at at, unless it is due sooner or
+// gone.
+func (tx *tx) HurryDelivery(id int64, at_ time.Time) error {
+	_, err := tx.tx.ExecContext(tx.ctx, `UPDATE outbox SET next_at = ? WHERE id = ? AND next_at > ?`, at(at_), id, at(at_))
+	if err != nil {
+		return fmt.Errorf("hurry delivery %d: %w", id, err)
+	}
+	return nil
+}
+
 func (tx *tx) PostponeDelivery(id int64, attempts int, next time.Time, lastError string) error {
 	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE outbox SET attempts = ?, next_at = ?, last_error = ?
 		WHERE id = ?`, attempts, at(next), lastError, id)
