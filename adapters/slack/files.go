@@ -159,6 +159,7 @@ func (d *Desk) Fetch(ctx context.Context, a bot.Attachment) (io.ReadCloser, erro
 	}
 	req.Header.Set("Authorization", "Bearer "+d.opts.BotToken)
 	client := *d.httpClient()
+	client.Timeout = max(client.Timeout, fileTimeout)
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
 	if err != nil {
@@ -191,6 +192,9 @@ func (d *Desk) fileHost(u *url.URL) bool {
 	}
 	return u.Scheme == "https" && u.Host == "files.slack.com"
 }
+
+// fileTimeout bounds a transfer of a file's bytes: 20 MB at 300 kB/s.
+const fileTimeout = 10 * time.Minute
 
 func (d *Desk) httpClient() *http.Client {
 	if d.opts.HTTPClient != nil {

@@ -47,8 +47,11 @@ type Options struct {
 // Desk is the team's Slack channel, as the core sees it (bot.Desk) and as
 // Slack's events reach caredesk (Handler, RunSocketMode).
 type Desk struct {
-	names   sync.Map // user id → display name, for Names
-	api     *slackapi.Client
+	names sync.Map // user id → display name, for Names
+	api   *slackapi.Client
+	// bulk is api with time for files' bytes: the 30 s that suit every
+	// other call would cut off a 20 MB upload on a slow link.
+	bulk    *slackapi.Client
 	opts    Options
 	log     *slog.Logger
 	quiet   *quietlog.Limiter // for what a flood or an outage repeats
@@ -90,6 +93,9 @@ func New(ctx context.Context, o Options) (*Desk, error) {
 		opts = append(opts, slackapi.OptionAppLevelToken(o.AppToken))
 	}
 	d := &Desk{api: slackapi.New(o.BotToken, opts...), opts: o, log: o.Logger.With("desk", "slack")}
+	bulk := *o.HTTPClient
+	bulk.Timeout = max(bulk.Timeout, fileTimeout)
+	d.bulk = slackapi.New(o.BotToken, slackapi.OptionAPIURL(o.APIURL), slackapi.OptionHTTPClient(&bulk))
 	d.quiet = quietlog.New(d.log, time.Minute)
 
 	auth, err := d.api.AuthTestContext(ctx)

@@ -110,7 +110,7 @@ func (d *Desk) stage(ctx context.Context, channel string, f staged, r io.Reader)
 	if err != nil {
 		return slackapi.FileSummary{}, d.uploadError("files.getUploadURLExternal", channel, &f, err)
 	}
-	err = d.api.UploadToURL(ctx, slackapi.UploadToURLParameters{UploadURL: u.UploadURL, Reader: r, Filename: name})
+	err = d.bulk.UploadToURL(ctx, slackapi.UploadToURLParameters{UploadURL: u.UploadURL, Reader: r, Filename: name})
 	if err != nil {
 		return slackapi.FileSummary{}, d.uploadError("upload of "+name, channel, &f, err)
 	}
