@@ -2,10 +2,12 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"strings"
 	"testing"
 
+	"caredesk/sim/discordsim"
 	"caredesk/sim/slacksim"
 	"caredesk/sim/telegramsim"
 )
@@ -173,4 +175,58 @@ func TestKillBetweenUploadAndRecord(t *testing.T) {
 	if n := r.tg.Downloads(); n != 1 {
 		t.Errorf("the photo was downloaded %d times from Telegram, want once (its bytes were kept)", n)
 	}
+}
+
+// TestFilesOnADiscordDesk: with the team on Discord, a Telegram photo
+// reaches the ticket's thread as an attachment; the owner's PDF posted in
+// the thread reaches Telegram; the owner's edit changes the customer's
+// copy.
+func TestFilesOnADiscordDesk(t *testing.T) {
+	d := newDiscord(t)
+	o := d.Options()
+	r := newRig(t, rigOptions{env: map[string]string{
+		"SLACK_BOT_TOKEN": "", "SLACK_CHANNEL_ID": "", "SLACK_SIGNING_SECRET": "",
+		"DISCORD_BOT_TOKEN": o.Token, "DISCORD_APPLICATION_ID": o.ApplicationID, "DISCORD_GUILD_ID": o.GuildID,
+		"DISCORD_DESK_CHANNEL_ID": o.DeskChannelID, "DISCORD_API_URL": d.URL(),
+	}})
+	r.start()
+	jane := customer(71, "Jane", "jane")
+	r.tg.CustomerSendsPhoto(jane.ID, jane, photoBytes, "crushed box")
+	waitDiscord(t, d, "the ticket's thread", func() bool { return len(d.Threads(o.DeskChannelID)) == 1 })
+	thread := d.Threads(o.DeskChannelID)[0]
+	uploaded := func() []discordsim.Attachment {
+		var out []discordsim.Attachment
+		for _, m := range d.Thread(thread.ID) {
+			out = append(out, m.Uploads...)
+		}
+		return out
+	}
+	waitDiscord(t, d, "the photo in the thread", func() bool { return len(uploaded()) == 1 })
+	if f := uploaded()[0]; !bytes.Equal(f.Data, photoBytes) || !strings.HasSuffix(f.Filename, ".jpg") {
+		t.Errorf("the thread shows %s, %d bytes; want the %d bytes of the photo", f.Filename, len(f.Data), len(photoBytes))
+	}
+
+	r.recorded(1)
+	if _, err := d.SlashCommand("400000000000000001", "claim", nil, thread.ID).Wait(context.Background(), discordsim.Response.Done); err != nil {
+		t.Fatal(err)
+	}
+	pdf := []byte("%PDF-1.7 label\n" + strings.Repeat("x", 2000))
+	d.UserPosts(thread.ID, "400000000000000001", discordsim.Post{Content: "Print this label, please.",
+		Files: []discordsim.Attachment{{Filename: "label.pdf", ContentType: "application/pdf", Data: pdf}}})
+	hasFile := func(m telegramsim.SentMessage) bool { return m.ChatID == jane.ID && len(m.Files) == 1 }
+	r.wait("the PDF on Telegram", func() bool { _, ok := r.sentWhere(hasFile); return ok })
+	withFile, _ := r.sentWhere(hasFile)
+	if f := withFile.Files[0]; f.Name != "label.pdf" || !bytes.Equal(f.Data, pdf) || withFile.Caption != "Print this label, please." {
+		t.Errorf("Telegram got %s (%d bytes) captioned %q", f.Name, len(f.Data), withFile.Caption)
+	}
+
+	reply := d.UserWrites(thread.ID, "400000000000000001", "It ships tomorow.")
+	typo := func(m telegramsim.SentMessage) bool { return m.ChatID == jane.ID && m.Text == "It ships tomorow." }
+	r.wait("the reply", func() bool { _, ok := r.sentWhere(typo); return ok })
+	sent, _ := r.sentWhere(typo)
+	d.UserEdits(thread.ID, reply, "400000000000000001", "It ships tomorrow.")
+	r.wait("the corrected copy", func() bool {
+		m, ok := r.tg.Message(jane.ID, sent.MessageID)
+		return ok && m.Text == "It ships tomorrow."
+	})
 }
