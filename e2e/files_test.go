@@ -3,10 +3,15 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"caredesk/sim/bridgesim"
 	"caredesk/sim/discordsim"
 	"caredesk/sim/slacksim"
 	"caredesk/sim/telegramsim"
@@ -228,5 +233,67 @@ func TestFilesOnADiscordDesk(t *testing.T) {
 	r.wait("the corrected copy", func() bool {
 		m, ok := r.tg.Message(jane.ID, sent.MessageID)
 		return ok && m.Text == "It ships tomorrow."
+	})
+}
+
+// TestFilesToABridge: the owner's PDF reaches a webhook bridge as a signed
+// link to caredesk's public address, which the bridge downloads byte for
+// byte; the owner's edit reaches the bridge as kind edit, a deletion as
+// kind delete, and then the link is dead.
+func TestFilesToABridge(t *testing.T) {
+	bridge, err := bridgesim.New(bridgesim.Options{Secret: twitterSecret, Download: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bridge.Close)
+	path := filepath.Join(t.TempDir(), "caredesk.yaml")
+	yaml := "customers:\n  signature: false\nsources:\n  webhook:\n    - name: twitter\n      secret_env: TWITTER_HOOK_SECRET\n      reply_url: " + bridge.ReplyURL() + "\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, rigOptions{env: map[string]string{"CAREDESK_CONFIG": path, "TWITTER_HOOK_SECRET": twitterSecret}})
+	r.env["CAREDESK_PUBLIC_URL"] = r.base
+	r.start()
+	tweet := bridgesim.Complaint{ID: "1860000000000000001", ConversationID: "1860000000000000001",
+		Author: bridgesim.Author{ID: "44196397", Name: "Loud Customer"}, Text: "Where is the return form?"}
+	if status, body, err := bridge.SendComplaint(r.base, "twitter", tweet); err != nil || status != http.StatusAccepted {
+		t.Fatalf("complaint: %d %s %v", status, body, err)
+	}
+	r.wait("the thread", func() bool { return len(r.roots()) == 1 })
+	thread := r.root(1).TS
+	r.command("UALICE", "alice", "claim 1")
+	pdf := []byte("%PDF-1.7 return form\n" + strings.Repeat("y", 3000))
+	ts, _, err := r.slack.UserSharesFile("UALICE", thread, "Here is the form.", slacksim.SharedFile{Name: "return form.pdf", MIME: "application/pdf", Data: pdf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitBridge := func(what string, cond func() bool) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := bridge.Wait(ctx, cond); err != nil {
+			t.Fatalf("waited 15 s for %s: %v", what, err)
+		}
+	}
+	waitBridge("the reply with its file", func() bool { return len(bridge.Replies()) == 1 })
+	reply := bridge.Replies()[0]
+	if len(reply.Attachments) != 1 || !bytes.Equal(reply.Attachments[0].Data, pdf) || reply.Attachments[0].Name != "return form.pdf" ||
+		!strings.HasPrefix(reply.Attachments[0].URL, r.base+"/files/") || reply.Text != "Here is the form." {
+		t.Fatalf("the bridge got %+v, want the words and the PDF's bytes through a link to caredesk", reply)
+	}
+	if _, err := r.slack.EditMessage("UALICE", ts, "Here is the form; page 2 is optional."); err != nil {
+		t.Fatal(err)
+	}
+	waitBridge("the edit", func() bool { return len(bridge.Edits()) == 1 })
+	if e := bridge.Edits()[0]; e.Text != "Here is the form; page 2 is optional." || e.ReplyID != reply.ReplyID {
+		t.Errorf("the bridge got the edit %+v", e)
+	}
+	if _, err := r.slack.DeleteMessage("UALICE", ts); err != nil {
+		t.Fatal(err)
+	}
+	waitBridge("the deletion", func() bool { return len(bridge.Deletes()) == 1 })
+	r.wait("the link to die", func() bool {
+		_, resp, err := bridge.Download(reply.Attachments[0])
+		return err == nil && resp.StatusCode == http.StatusGone
 	})
 }
