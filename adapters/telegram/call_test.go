@@ -47,8 +47,8 @@ func TestTheCallQuestionBringsTheNumberButton(t *testing.T) {
 				t.Fatalf("sent %d messages, want %d", len(sent), tc.parts)
 			}
 			last := sent[len(sent)-1]
-			if ref != itoa(last.MessageID) || sent[0].ReplyTo != 0 {
-				t.Errorf("ref %q, first part replies to %d; want the last part's id %d, quoting nothing", ref, sent[0].ReplyTo, last.MessageID)
+			if ref != refOf(sent, 0) || sent[0].ReplyTo != 0 {
+				t.Errorf("ref %q, first part replies to %d; want every part's id %q, quoting nothing", ref, sent[0].ReplyTo, refOf(sent, 0))
 			}
 			if !reflect.DeepEqual(last.ReplyKeyboard, tc.keyboard) {
 				t.Errorf("the customer's keyboard %+v, want %+v", last.ReplyKeyboard, tc.keyboard)

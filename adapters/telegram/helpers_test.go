@@ -235,12 +235,38 @@ var errStore = errors.New("database is locked")
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// atoi reads a message id the adapter answered.
-func atoi(t *testing.T, s string) int {
+// refIDs reads the message ids a ref of Send lists, texts then files
+// ("105,106+107"), failing the test for anything else.
+func refIDs(t *testing.T, ref string) []int {
 	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatalf("%q is not a message id", s)
+	var ids []int
+	for _, f := range strings.FieldsFunc(ref, func(r rune) bool { return r == ',' || r == '+' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			t.Fatalf("%q is not a ref of message ids", ref)
+		}
+		ids = append(ids, n)
 	}
-	return n
+	if len(ids) == 0 || strings.Count(ref, "+") > 1 {
+		t.Fatalf("%q is not a ref of message ids", ref)
+	}
+	return ids
+}
+
+// refOf is the ref Send should answer for the messages sent, of which the
+// last files carry files: "t1,t2+f1,f2".
+func refOf(sent []telegramsim.SentMessage, files int) string {
+	var texts, rest []string
+	for i, m := range sent {
+		if i < len(sent)-files {
+			texts = append(texts, itoa(m.MessageID))
+		} else {
+			rest = append(rest, itoa(m.MessageID))
+		}
+	}
+	ref := strings.Join(texts, ",")
+	if files > 0 {
+		ref += "+" + strings.Join(rest, ",")
+	}
+	return ref
 }

@@ -1,17 +1,18 @@
 package telegram
 
 import (
-	"caredesk/adapters/chunk"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"caredesk/adapters/chunk"
 	"caredesk/bot"
 )
 
@@ -27,10 +28,10 @@ const maxProgress = 1024
 // progress is how far an earlier attempt got with a reply of several
 // messages.
 type progress struct {
-	sig     string // what was being sent; see signature
-	parts   int    // text parts delivered
-	batches int    // batches of files delivered (a photo, a file or an album)
-	ref     string // the id Send answers, as far as it is known: the words' message, else the first file's
+	sig     string  // what was being sent; see signature
+	parts   int     // text parts delivered
+	batches int     // batches of files delivered (a photo, a file or an album)
+	sent    sentRef // the messages delivered so far, which Send's ref lists
 }
 
 // Send delivers m to the customer's chat as plain text: an agent's words
@@ -38,7 +39,7 @@ type progress struct {
 // message id, makes the reply quote the customer's message; a quoted
 // message the customer deleted does not stop delivery. Text longer than
 // Telegram's 4096-character limit goes as several messages, cut at line
-// breaks where possible, and the id of the last is returned. With
+// breaks where possible. With
 // purpose ForRating, the message carries five buttons below, "1 😞" to "5 😀", whose
 // presses come back as ratings of m.Ticket (see Options.Rater), and quotes
 // nothing. With purpose ForCall, the message brings a keyboard of one
@@ -50,9 +51,11 @@ type progress struct {
 // 10 of them as an album (sendMediaGroup), more as several albums; see
 // sendFiles for which goes how. The text is the caption of the first when
 // it fits Telegram's 1024 characters; otherwise it goes first, as text, and
-// the files follow without one. The id returned is that of the message
-// with the words (the caption's, or the text's last part), or with no
-// words the first file's, which is what EditSent changes.
+// the files follow without one.
+//
+// The ref returned lists every message the reply became, the one with the
+// words first (see sentRef): "105", "105,106+107", "+105,106". EditSent
+// changes the words through it, and DeleteSent takes back every message.
 //
 // When a later message fails, the ones already sent are remembered under
 // m.Key, so the retry continues where this attempt stopped instead of
@@ -110,7 +113,8 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 			c.remember(m.Key, p)
 			return "", c.redact(c.sendError(m.Conversation, err))
 		}
-		p.parts, p.ref = i+1, strconv.Itoa(sent.MessageID)
+		p.parts = i + 1
+		p.sent.texts = append(p.sent.texts, sent.MessageID)
 	}
 	for b := p.batches; b < len(batches); b++ {
 		quote, under := 0, ""
@@ -125,13 +129,11 @@ func (c *Client) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 			c.remember(m.Key, p)
 			return "", c.redact(err)
 		}
-		if p.ref == "" {
-			p.ref = strconv.Itoa(ids[0])
-		}
 		p.batches = b + 1
+		p.sent.files = append(p.sent.files, ids...)
 	}
 	c.remember(m.Key, progress{})
-	return p.ref, nil
+	return p.sent.String(), nil
 }
 
 // signature tells one reply from another for resume: its text, and its
@@ -173,6 +175,9 @@ func (c *Client) resume(key, sig string) progress {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p, ok := c.progress[key]; ok && key != "" && p.sig == sig {
+		// Copies: this attempt appends to them, and the remembered
+		// progress must not change under it.
+		p.sent.texts, p.sent.files = slices.Clone(p.sent.texts), slices.Clone(p.sent.files)
 		return p
 	}
 	return progress{sig: sig}

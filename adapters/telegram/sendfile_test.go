@@ -183,8 +183,8 @@ func TestSendCarriesFiles(t *testing.T) {
 				}
 				i += n
 			}
-			if ref != itoa(sent[0].MessageID) {
-				t.Errorf("ref %q, want the first message's id %d, which has the caption", ref, sent[0].MessageID)
+			if want := refOf(sent, len(sent)); ref != want {
+				t.Errorf("ref %q, want every message, the one with the caption first: %q", ref, want)
 			}
 		})
 	}
@@ -212,8 +212,8 @@ func TestSendLongWordsGoBeforeTheFiles(t *testing.T) {
 	if s.Calls("sendMessage") != 1 || s.Calls("sendPhoto") != 2 {
 		t.Errorf("%d sendMessage, %d sendPhoto calls; want the text sent once, the photo tried twice", s.Calls("sendMessage"), s.Calls("sendPhoto"))
 	}
-	if ref != itoa(sent[0].MessageID) {
-		t.Errorf("ref %q, want the text's id %d: it has the words an edit changes", ref, sent[0].MessageID)
+	if want := refOf(sent, 1); ref != want {
+		t.Errorf("ref %q, want %q: the text, which has the words an edit changes, then the photo", ref, want)
 	}
 }
 
@@ -241,8 +241,8 @@ func TestSendRetryDoesNotResendAnAlbum(t *testing.T) {
 	if len(sent) != 12 || sent[0].Caption != "Your statements." || sent[0].MediaGroupID == sent[6].MediaGroupID {
 		t.Fatalf("sent %d messages; want two albums of 6, each once", len(sent))
 	}
-	if ref != itoa(sent[0].MessageID) {
-		t.Errorf("ref %q, want %d", ref, sent[0].MessageID)
+	if want := refOf(sent, len(sent)); ref != want {
+		t.Errorf("ref %q, want all 12 messages, each once: %q", ref, want)
 	}
 }
 
@@ -289,7 +289,7 @@ func TestSendAPhotoTelegramRefusesGoesAsADocument(t *testing.T) {
 	}
 	fs.balanced(t)
 	sent := s.Sent()
-	if len(sent) != 1 || sent[0].Files[0].Kind != "document" || sent[0].Caption != "Full size." || ref != itoa(sent[0].MessageID) {
+	if len(sent) != 1 || sent[0].Files[0].Kind != "document" || sent[0].Caption != "Full size." || ref != refOf(sent, 1) {
 		t.Fatalf("sent %d messages (ref %q); want the picture once, as a document with its caption", len(sent), ref)
 	}
 	if s.Calls("sendPhoto") != 1 || s.Calls("sendDocument") != 1 {
