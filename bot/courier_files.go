@@ -77,15 +77,24 @@ func (c *Courier) upload(a Attachment) Upload {
 	return Upload{File: a, Open: func() (io.ReadCloser, error) { return c.blobs.Open(a.BlobKey()) }}
 }
 
+// ticketFiles returns the files of a ticket.
+func (c *Courier) ticketFiles(ctx context.Context, ticket int64) ([]Attachment, error) {
+	var all []Attachment
+	if err := c.store.View(ctx, func(tx Tx) (err error) {
+		all, err = tx.Attachments(ticket)
+		return err
+	}); err != nil {
+		return nil, &storeError{doing: fmt.Sprintf("load the files of ticket #%d", ticket), err: err}
+	}
+	return all, nil
+}
+
 // messageFiles returns m's files that wait, and the desk refs every file
 // of the ticket already has.
 func (c *Courier) messageFiles(ctx context.Context, m Message) (waiting []Attachment, taken []string, err error) {
-	var all []Attachment
-	if err := c.store.View(ctx, func(tx Tx) (err error) {
-		all, err = tx.Attachments(m.TicketID)
-		return err
-	}); err != nil {
-		return nil, nil, &storeError{doing: fmt.Sprintf("load the files of ticket #%d", m.TicketID), err: err}
+	all, err := c.ticketFiles(ctx, m.TicketID)
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, a := range all {
 		switch {
@@ -367,13 +376,9 @@ func (c *Courier) editReply(ctx context.Context, d Delivery, t Ticket, m Message
 	if m.Status != Delivered || !m.DeletedAt.IsZero() {
 		return c.finish(ctx, d, nil)
 	}
-	src, err := c.source(t.Source)
+	cor, err := c.corrector(t, "cannot change a message once sent; write the correction as a new reply")
 	if err != nil {
 		return err
-	}
-	cor, ok := src.(Corrector)
-	if !ok {
-		return Permanent(fmt.Errorf("%s cannot change a message once sent; write the correction as a new reply", NetworkOf(t)))
 	}
 	files, err := c.sentFiles(ctx, m)
 	if err != nil {
@@ -389,12 +394,9 @@ func (c *Courier) editReply(ctx context.Context, d Delivery, t Ticket, m Message
 // sentFiles are the files that went with m, for a network that edits a
 // caption instead of a text; their Open is nil.
 func (c *Courier) sentFiles(ctx context.Context, m Message) ([]Upload, error) {
-	var all []Attachment
-	if err := c.store.View(ctx, func(tx Tx) (err error) {
-		all, err = tx.Attachments(m.TicketID)
-		return err
-	}); err != nil {
-		return nil, &storeError{doing: fmt.Sprintf("load the files of ticket #%d", m.TicketID), err: err}
+	all, err := c.ticketFiles(ctx, m.TicketID)
+	if err != nil {
+		return nil, err
 	}
 	var sent []Upload
 	for _, a := range all {
@@ -405,19 +407,29 @@ func (c *Courier) sentFiles(ctx context.Context, m Message) ([]Upload, error) {
 	return sent, nil
 }
 
+// corrector is t's source as a Corrector, or the refusal that says the
+// network cannot (why follows its name).
+func (c *Courier) corrector(t Ticket, why string) (Corrector, error) {
+	src, err := c.source(t.Source)
+	if err != nil {
+		return nil, err
+	}
+	cor, ok := src.(Corrector)
+	if !ok {
+		return nil, Permanent(fmt.Errorf("%s %s", NetworkOf(t), why))
+	}
+	return cor, nil
+}
+
 // deleteReply takes a delivered reply back from the customer, and says so
 // in the thread.
 func (c *Courier) deleteReply(ctx context.Context, d Delivery, t Ticket, m Message) error {
 	if m.Status != Delivered {
 		return c.finish(ctx, d, nil)
 	}
-	src, err := c.source(t.Source)
+	cor, err := c.corrector(t, "does not let caredesk delete a message once sent")
 	if err != nil {
 		return err
-	}
-	cor, ok := src.(Corrector)
-	if !ok {
-		return Permanent(fmt.Errorf("%s does not let caredesk delete a message once sent", NetworkOf(t)))
 	}
 	if err := cor.DeleteSent(ctx, t, m.SourceRef, m.At); err != nil {
 		return err

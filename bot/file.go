@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"strings"
 	"time"
 )
 
@@ -23,6 +25,27 @@ const (
 	FileAnimation FileKind = "animation" // a GIF, as networks send them (an MP4)
 	FileSticker   FileKind = "sticker"
 )
+
+// KindOf is the kind of a file of media type t, for a network that sends
+// every file the same way (Slack, Discord): pictures, GIFs, videos and
+// sound by their type, anything else a document.
+func KindOf(t string) FileKind {
+	if media, _, err := mime.ParseMediaType(t); err == nil {
+		t = media
+	}
+	t = strings.ToLower(strings.TrimSpace(t))
+	switch {
+	case t == "image/gif":
+		return FileAnimation
+	case strings.HasPrefix(t, "image/"):
+		return FilePhoto
+	case strings.HasPrefix(t, "video/"):
+		return FileVideo
+	case strings.HasPrefix(t, "audio/"):
+		return FileAudio
+	}
+	return FileDocument
+}
 
 // FileState is how far an attachment got.
 type FileState string

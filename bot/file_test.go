@@ -618,3 +618,15 @@ func TestSweepFilesAfterRetention(t *testing.T) {
 		t.Errorf("a second sweep removed %d files again", n)
 	}
 }
+
+func TestKindOf(t *testing.T) {
+	for mime, want := range map[string]bot.FileKind{
+		"image/jpeg": bot.FilePhoto, "IMAGE/PNG": bot.FilePhoto, "image/heic": bot.FilePhoto, "image/gif": bot.FileAnimation,
+		"video/mp4": bot.FileVideo, "audio/ogg; codecs=opus": bot.FileAudio, "application/pdf": bot.FileDocument,
+		"": bot.FileDocument, "not a type": bot.FileDocument,
+	} {
+		if got := bot.KindOf(mime); got != want {
+			t.Errorf("KindOf(%q) = %s, want %s", mime, got, want)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -68,27 +67,15 @@ func attachments(m *discordgo.Message, from string) []bot.Attachment {
 	return out
 }
 
-// fileKind is what kind of file a is by its media type: Discord sends
-// every file the same way, and marks a voice message by the message's
-// flag and the waveform it draws.
+// fileKind is what kind of file a is: by its media type (bot.KindOf),
+// except that Discord marks a voice message by the message's flag and the
+// waveform it draws.
 func fileKind(a *discordgo.MessageAttachment, voice bool) bot.FileKind {
-	ct, _, err := mime.ParseMediaType(a.ContentType)
-	if err != nil {
-		ct = strings.ToLower(strings.TrimSpace(a.ContentType))
-	}
-	switch {
-	case ct == "image/gif":
-		return bot.FileAnimation
-	case strings.HasPrefix(ct, "image/"):
-		return bot.FilePhoto
-	case ct == "audio/ogg" && (voice || a.Waveform != ""):
+	kind := bot.KindOf(a.ContentType)
+	if kind == bot.FileAudio && (voice || a.Waveform != "") && strings.HasPrefix(strings.ToLower(a.ContentType), "audio/ogg") {
 		return bot.FileVoice
-	case strings.HasPrefix(ct, "audio/"):
-		return bot.FileAudio
-	case strings.HasPrefix(ct, "video/"):
-		return bot.FileVideo
 	}
-	return bot.FileDocument
+	return kind
 }
 
 // Fetch downloads a file a customer or an agent sent on Discord (a.Origin,

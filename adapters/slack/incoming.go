@@ -123,26 +123,11 @@ func agentFiles(m *slackapi.Msg) []bot.Attachment {
 			origin = f.URLPrivate
 		}
 		files = append(files, bot.Attachment{
-			Kind: fileKind(f.Mimetype), Name: f.Name, MIME: f.Mimetype, Size: int64(f.Size),
+			Kind: bot.KindOf(f.Mimetype), Name: f.Name, MIME: f.Mimetype, Size: int64(f.Size),
 			From: bot.FromDesk, Origin: origin,
 		})
 	}
 	return files
-}
-
-// fileKind is how a customer's network should show a file of mime type t.
-func fileKind(t string) bot.FileKind {
-	switch {
-	case t == "image/gif":
-		return bot.FileAnimation
-	case t == "image/jpeg", t == "image/png", t == "image/webp":
-		return bot.FilePhoto
-	case strings.HasPrefix(t, "video/"):
-		return bot.FileVideo
-	case strings.HasPrefix(t, "audio/"):
-		return bot.FileAudio
-	}
-	return bot.FileDocument
 }
 
 // act hands a to the core. With Whisper the core tells the agent the
