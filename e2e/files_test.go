@@ -297,3 +297,40 @@ func TestFilesToABridge(t *testing.T) {
 		return err == nil && resp.StatusCode == http.StatusGone
 	})
 }
+
+// TestBadFiles: what cannot go gives a clear line in the thread, and the
+// rest still goes: a file the Slack app may not read (no files:read), and
+// a customer's document over the Bot API's 20 MB.
+func TestBadFiles(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.start()
+	jane := customer(4242, "Jane", "jane_doe")
+	r.tg.CustomerSendsFile(jane.ID, jane, telegramsim.Media{Kind: "document", Name: "statement.pdf", MIME: "application/pdf",
+		Data: []byte("%PDF-1.7"), Size: 21 << 20, Caption: "my bank statement"})
+	r.wait("the ticket", func() bool { return len(r.roots()) == 1 })
+	thread := r.root(1).TS
+	said := func(text string) func() bool {
+		return func() bool {
+			return slices.ContainsFunc(r.slack.Thread(thread), func(m slacksim.Message) bool { return strings.Contains(m.Rendered(), text) })
+		}
+	}
+	r.wait("the line about the large document", said("20 MB"))
+	if n := len(r.threadFiles(thread)); n != 0 {
+		t.Errorf("%d files in the thread, want none", n)
+	}
+
+	r.command("UALICE", "alice", "claim 1")
+	r.slack.RevokeScope("files:read")
+	if _, _, err := r.slack.UserSharesFile("UALICE", thread, "We got it, here is our form.",
+		slacksim.SharedFile{Name: "form.pdf", MIME: "application/pdf", Data: []byte("%PDF-1.7 form")}); err != nil {
+		t.Fatal(err)
+	}
+	r.wait("the words on Telegram", func() bool {
+		_, ok := r.sentWhere(func(m telegramsim.SentMessage) bool { return m.ChatID == jane.ID && m.Text == "We got it, here is our form." })
+		return ok
+	})
+	r.wait("the line about the file", said("files:read"))
+	if _, ok := r.sentWhere(func(m telegramsim.SentMessage) bool { return len(m.Files) > 0 }); ok {
+		t.Error("a file reached Telegram although the app could not read it")
+	}
+}
