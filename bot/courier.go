@@ -619,6 +619,11 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 				return err
 			}
 		}
+		if d.Job == FetchFiles {
+			if err := hurryPost(tx, d, now); err != nil {
+				return err
+			}
+		}
 		if d.Job == AskRating {
 			return c.notAsked(tx, d, cause, now)
 		}

@@ -140,11 +140,17 @@ func (c *Courier) fetchFiles(ctx context.Context, d Delivery, t Ticket, m Messag
 		if err := notRefused(tx, t.ID, refused, notShown, now); err != nil {
 			return err
 		}
-		if post, err := strconv.ParseInt(d.Text, 10, 64); err == nil && post > 0 {
-			return tx.HurryDelivery(post, now)
-		}
-		return nil
+		return hurryPost(tx, d, now)
 	})
+}
+
+// hurryPost makes the post of the files that the download d was for due
+// now: the download is done, or given up.
+func hurryPost(tx Tx, d Delivery, now time.Time) error {
+	if post, err := strconv.ParseInt(d.Text, 10, 64); err == nil && post > 0 {
+		return tx.HurryDelivery(post, now)
+	}
+	return nil
 }
 
 // errDownloading holds the post of files back until their download is done.

@@ -27,9 +27,13 @@ func (b *Bot) attach(tx Tx, m Message, files []Attachment, now time.Time) error 
 	if m.Kind != FromCustomer {
 		return nil
 	}
-	// The post keeps its place in the ticket's lane on the desk; the
-	// download runs on a queue of its own and makes the post due when done.
+	// The post keeps its place in the ticket's lane on the desk, holding
+	// the ticket's later posts behind it; the download runs on a queue of
+	// its own and makes the post due when it is done, or given up. The
+	// hour is a safety net only: a post tried before its download is done
+	// costs the desk a look for an earlier post, every time.
 	post := b.desk(PostFiles, m.TicketID, m.ID, now)
+	post.NextAt = now.Add(time.Hour)
 	if err := tx.Enqueue(post); err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ type fileDesk struct {
 	agents  map[string][]byte // Origin → bytes of files agents attached
 	loseAt  int               // the PostFiles call with this number (from 1) posts, then loses the answer
 	maxFile int64             // TakeFile refuses larger files; 0 takes any
+	finds   int               // FindFiles calls: each costs a real desk an API call
 }
 
 func (d *fileDesk) TakeFile(a bot.Attachment) string {
@@ -68,6 +69,7 @@ func (d *fileDesk) PostFiles(_ context.Context, t bot.Ticket, m bot.Message, fil
 func (d *fileDesk) FindFiles(_ context.Context, _ bot.Ticket, m bot.Message, files []bot.Upload, taken []string) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.finds++
 	for _, p := range d.posts {
 		if strings.HasPrefix(p.ref, fmt.Sprintf("files-%d-", m.ID)) && slices.Equal(p.names, []string{files[0].File.Name}) && !contains(taken, p.ref) {
 			return p.ref, nil
@@ -273,6 +275,9 @@ func TestCustomerFilesReachTheThread(t *testing.T) {
 			}
 			if w.outbox() != 0 {
 				t.Errorf("%d deliveries left in the outbox", w.outbox())
+			}
+			if w.fd.finds != 0 {
+				t.Errorf("the desk was searched %d times for earlier posts that were never made", w.fd.finds)
 			}
 		})
 	}
