@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -147,11 +146,18 @@ func (c *Courier) fetchFiles(ctx context.Context, d Delivery, t Ticket, m Messag
 // hurryPost makes the post of the files that the download d was for due
 // now: the download is done, or given up.
 func hurryPost(tx Tx, d Delivery, now time.Time) error {
-	if post, err := strconv.ParseInt(d.Text, 10, 64); err == nil && post > 0 {
-		return tx.HurryDelivery(post, now)
-	}
-	return nil
+	return tx.HurryDeliveries(PostFiles, d.MessageID, now)
 }
+
+// The post of a customer's files holds the ticket's later posts on the
+// desk behind it, so that the thread reads in order, for as long as a
+// download takes: filesGrace at most. A download that takes longer (the
+// network is down, a forum is slow) stops holding them: the post moves to
+// a queue of its own, filesQueue, and the files come when they come.
+const (
+	filesGrace = 2 * time.Minute
+	filesQueue = deskQueue + ":files"
+)
 
 // errDownloading holds the post of files back until their download is done.
 var errDownloading = fmt.Errorf("the download of the files did not finish: %w", errNotReady)
@@ -182,7 +188,7 @@ func (c *Courier) postFiles(ctx context.Context, d Delivery, t Ticket, m Message
 	}
 	for _, a := range files {
 		if !a.Stored {
-			return errDownloading // fetchFiles makes this due when done
+			return c.notDownloaded(ctx, d)
 		}
 	}
 	desk, ok := c.desk.(FileDesk)
@@ -231,6 +237,20 @@ func (c *Courier) postFiles(ctx context.Context, d Delivery, t Ticket, m Message
 	now := c.clock.Now().UTC()
 	return c.finishFiles(ctx, d, refused, func(tx Tx) error {
 		return notRefused(tx, t.ID, refused, notShown, now)
+	})
+}
+
+// notDownloaded holds the post d back until fetchFiles makes it due, and
+// lets the ticket's other desk posts pass once it has held them for
+// filesGrace.
+func (c *Courier) notDownloaded(ctx context.Context, d Delivery) error {
+	now := c.clock.Now().UTC()
+	if d.Destination != deskQueue || now.Sub(d.CreatedAt) < filesGrace {
+		return errDownloading
+	}
+	return c.finish(ctx, d, func(tx Tx) error {
+		return tx.Enqueue(&Delivery{Destination: filesQueue, Job: PostFiles, TicketID: d.TicketID, MessageID: d.MessageID,
+			NextAt: now.Add(time.Hour), CreatedAt: now})
 	})
 }
 

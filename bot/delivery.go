@@ -27,7 +27,7 @@ const (
 	MovePrivate   Job = "move_private"   // take the ticket's public conversation private (Agent asked)
 	AskRating     Job = "ask_rating"     // the satisfaction question to the customer of a resolved ticket
 	SendReport    Job = "send_report"    // figures and charts, rendered when delivered (Reporter), to one agent or the channel
-	FetchFiles    Job = "fetch_files"    // download the files a customer sent with a message; Text is the PostFiles delivery to hurry
+	FetchFiles    Job = "fetch_files"    // download the files a customer sent with a message, then make their PostFiles due
 	PostFiles     Job = "post_files"     // show the files a customer sent with a message in the thread, once downloaded
 	EditMessage   Job = "edit_message"   // re-render a thread message its author changed
 	EditReply     Job = "edit_reply"     // change the customer's copy of a delivered reply the owner edited

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -27,13 +26,13 @@ func (b *Bot) attach(tx Tx, m Message, files []Attachment, now time.Time) error 
 	if m.Kind != FromCustomer {
 		return nil
 	}
-	// The post keeps its place in the ticket's lane on the desk, holding
-	// the ticket's later posts behind it; the download runs on a queue of
-	// its own and makes the post due when it is done, or given up. The
-	// hour is a safety net only: a post tried before its download is done
-	// costs the desk a look for an earlier post, every time.
+	// The post keeps its place in the ticket's lane on the desk (see
+	// filesGrace); the download runs on a queue of its own and makes the
+	// post due when it is done, or given up. Until then the post is not
+	// tried: a try before its download costs the desk a look for an
+	// earlier post.
 	post := b.desk(PostFiles, m.TicketID, m.ID, now)
-	post.NextAt = now.Add(time.Hour)
+	post.NextAt = now.Add(filesGrace)
 	if err := tx.Enqueue(post); err != nil {
 		return err
 	}
@@ -42,7 +41,7 @@ func (b *Bot) attach(tx Tx, m Message, files []Attachment, now time.Time) error 
 		return err
 	}
 	return tx.Enqueue(&Delivery{Destination: "files:" + sourceQueue(t.Source, t.Conversation), Job: FetchFiles,
-		TicketID: m.TicketID, MessageID: m.ID, Text: strconv.FormatInt(post.ID, 10), NextAt: now, CreatedAt: now})
+		TicketID: m.TicketID, MessageID: m.ID, NextAt: now, CreatedAt: now})
 }
 
 // rootPending is the DeskRef of a ticket's first message until its root

@@ -336,6 +336,41 @@ func TestDownloadThatNeverWorks(t *testing.T) {
 	}
 }
 
+// TestSlowDownloadLetsTheThreadGoOn: while a photo's download fails, the
+// ticket's later messages wait behind it for a couple of minutes at most,
+// so the thread reads in order when the network is quick and goes on when
+// it is not; the photo comes once its download works.
+func TestSlowDownloadLetsTheThreadGoOn(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.src.files["slow"] = []byte("the photo")
+	for range 8 {
+		w.src.fails = append(w.src.fails, errors.New("502 Bad Gateway"))
+	}
+	w.sends(jane, 1, "[photo]", photo("slow", 9))
+	w.receive(jane, 2, "hello?")
+	w.flush()
+	if th := w.thread(1); len(th) != 0 {
+		t.Errorf("thread %q while the photo downloads, want its later message to wait", th)
+	}
+	for range 4 {
+		w.clock.Add(time.Minute)
+		w.flush()
+	}
+	if th := w.thread(1); len(th) != 1 || th[0] != "hello?" || len(w.fd.posts) != 0 {
+		t.Errorf("thread %q and %d posts of files after 4 minutes of failed downloads, want the later message alone", th, len(w.fd.posts))
+	}
+	for range 30 {
+		w.clock.Add(time.Minute)
+		w.flush()
+	}
+	if len(w.fd.posts) != 1 || string(w.fd.posts[0].data[0]) != "the photo" {
+		t.Errorf("posts %+v once the download worked, want the photo", w.fd.posts)
+	}
+	if w.outbox() != 0 {
+		t.Errorf("%d deliveries left in the outbox", w.outbox())
+	}
+}
+
 // TestChangedWhileOnItsWay: the owner edits, or deletes, a reply while
 // it is being sent; the customer's copy follows.
 func TestChangedWhileOnItsWay(t *testing.T) {

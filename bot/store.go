@@ -119,11 +119,11 @@ type Tx interface {
 	// FinishDelivery removes delivery id from the outbox: it was delivered,
 	// or failed for good and was dealt with.
 	FinishDelivery(id int64) error
-	// HurryDelivery makes delivery id due at the given time, unless it is
-	// due sooner; a delivery that is gone is no error. A delivery that
-	// waited for another (a post of files for their download) is sent as
-	// soon as the other is done, not at its next backoff.
-	HurryDelivery(id int64, at time.Time) error
+	// HurryDeliveries makes the deliveries of job about message messageID
+	// (none, one or several) due at the given time, unless they are due
+	// sooner. A delivery that waits for another (a post of files for
+	// their download) is sent as soon as the other is done.
+	HurryDeliveries(job Job, messageID int64, at time.Time) error
 	// PostponeDelivery records a failed attempt and the time of the next.
 	PostponeDelivery(id int64, attempts int, next time.Time, lastError string) error
 

@@ -145,12 +145,14 @@ func (tx *tx) FinishDelivery(id int64) error {
 }
 
 // PostponeDelivery records a failed attempt and the time of the next.
-// HurryDelivery makes delivery id due at at, unless it is due sooner or
-// gone.
-func (tx *tx) HurryDelivery(id int64, at_ time.Time) error {
-	_, err := tx.tx.ExecContext(tx.ctx, `UPDATE outbox SET next_at = ? WHERE id = ? AND next_at > ?`, at(at_), id, at(at_))
+// HurryDeliveries makes the deliveries of job about message messageID
+// due at at, unless they are due sooner.
+func (tx *tx) HurryDeliveries(job bot.Job, messageID int64, at_ time.Time) error {
+	// The WHERE matches the partial index outbox_message.
+	_, err := tx.tx.ExecContext(tx.ctx, `UPDATE outbox SET next_at = ?
+		WHERE message_id = ? AND message_id <> 0 AND job = ? AND next_at > ?`, at(at_), messageID, job, at(at_))
 	if err != nil {
-		return fmt.Errorf("hurry delivery %d: %w", id, err)
+		return fmt.Errorf("hurry the %s of message %d: %w", job, messageID, err)
 	}
 	return nil
 }

@@ -323,25 +323,22 @@ func testPostponeDelivery(t *testing.T, s bot.Store) {
 	checkNext(t, s, "telegram:1", someday, other)
 }
 
-// testHurryDelivery: a delivery that waited for another becomes due at
-// once, but a delivery due sooner keeps its time, and a gone one is no
-// error.
-func testHurryDelivery(t *testing.T, s bot.Store) {
+// testHurryDeliveries: the deliveries of a job about a message become due
+// at once; others, and those due sooner, keep their time.
+func testHurryDeliveries(t *testing.T, s bot.Store) {
 	later := bot.Delivery{Destination: "desk", Job: bot.PostFiles, TicketID: 3, MessageID: 4, CreatedAt: t0, NextAt: t0.Add(5 * time.Minute)}
-	soon := bot.Delivery{Destination: "desk:aside", Job: bot.MarkDelivered, TicketID: 3, MessageID: 5, CreatedAt: t0, NextAt: t0.Add(time.Second)}
-	enqueue(t, s, &later, &soon)
-	update(t, s, func(tx bot.Tx) error {
-		if err := tx.HurryDelivery(later.ID, t0.Add(2*time.Second)); err != nil {
-			return err
-		}
-		if err := tx.HurryDelivery(soon.ID, t0.Add(time.Minute)); err != nil {
-			return err
-		}
-		return tx.HurryDelivery(later.ID+soon.ID+100, t0)
-	})
-	later.NextAt = t0.Add(2 * time.Second)
+	moved := bot.Delivery{Destination: "desk:files", Job: bot.PostFiles, TicketID: 3, MessageID: 4, CreatedAt: t0, NextAt: t0.Add(time.Hour)}
+	soon := bot.Delivery{Destination: "desk:aside", Job: bot.PostFiles, TicketID: 3, MessageID: 4, CreatedAt: t0, NextAt: t0.Add(time.Second)}
+	otherJob := bot.Delivery{Destination: "desk:x", Job: bot.PostMessage, TicketID: 3, MessageID: 4, CreatedAt: t0, NextAt: t0.Add(time.Hour)}
+	otherMessage := bot.Delivery{Destination: "desk:y", Job: bot.PostFiles, TicketID: 3, MessageID: 5, CreatedAt: t0, NextAt: t0.Add(time.Hour)}
+	enqueue(t, s, &later, &moved, &soon, &otherJob, &otherMessage)
+	update(t, s, func(tx bot.Tx) error { return tx.HurryDeliveries(bot.PostFiles, 4, t0.Add(2*time.Second)) })
+	later.NextAt, moved.NextAt = t0.Add(2*time.Second), t0.Add(2*time.Second)
 	checkNext(t, s, "desk", t0.Add(2*time.Second), later)
+	checkNext(t, s, "desk:files", t0.Add(2*time.Second), moved)
 	checkNext(t, s, "desk:aside", t0.Add(time.Second), soon)
+	checkNext(t, s, "desk:x", someday, otherJob)
+	checkNext(t, s, "desk:y", someday, otherMessage)
 }
 
 // testDeliveryIDsNotReused: Delivery.Key is built from the id, and a network

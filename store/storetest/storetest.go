@@ -49,7 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"PauseDestination", testPauseDestination},
 		{"OutboxModel", testOutboxModel},
 		{"PostponeDelivery", testPostponeDelivery},
-		{"HurryDelivery", testHurryDelivery},
+		{"HurryDeliveries", testHurryDeliveries},
 		{"DeliveryIDsNotReused", testDeliveryIDsNotReused},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Timers", testTimers},

@@ -31,3 +31,6 @@ CREATE INDEX attachments_ticket ON attachments (ticket_id, id);
 
 -- The sweep of bytes kept past their retention.
 CREATE INDEX attachments_kept ON attachments (done_at) WHERE stored = 1;
+
+-- A post of files waits for their download, which makes it due when done.
+CREATE INDEX outbox_message ON outbox (message_id) WHERE message_id <> 0;
