@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,6 +45,24 @@ func (b *Bot) attach(tx Tx, m Message, files []Attachment, now time.Time) error 
 		TicketID: m.TicketID, MessageID: m.ID, NextAt: now, CreatedAt: now})
 }
 
+// attachNew attaches the files of an edit of m that m does not carry yet.
+func (b *Bot) attachNew(tx Tx, m Message, files []Attachment, now time.Time) error {
+	if len(files) == 0 {
+		return nil
+	}
+	had, err := tx.Attachments(m.TicketID)
+	if err != nil {
+		return err
+	}
+	var fresh []Attachment
+	for _, f := range files {
+		if !slices.ContainsFunc(had, func(a Attachment) bool { return a.MessageID == m.ID && a.From == f.From && a.Origin == f.Origin }) {
+			fresh = append(fresh, f)
+		}
+	}
+	return b.attach(tx, m, fresh, now)
+}
+
 // rootPending is the DeskRef of a ticket's first message until its root
 // is posted (then it is the root's): the message the root shows.
 const rootPending = "(root)"
@@ -65,13 +84,18 @@ func (b *Bot) customerEdit(tx Tx, in Inbound, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	text := in.Text // with its links, as Receive added them
-	if text == m.Text {
-		return nil // a network's edit that did not change the words (a link preview)
-	}
 	t, err := tx.Ticket(m.TicketID)
 	if err != nil {
 		return err
+	}
+	// A file the message did not carry before (the customer replaced the
+	// photo) is shown like any file; files seen before are not again.
+	if err := b.attachNew(tx, m, in.Files, now); err != nil {
+		return err
+	}
+	text := in.Text // with its links, as Receive added them
+	if text == m.Text {
+		return nil // a network's edit that did not change the words (a link preview)
 	}
 	before := m.Text
 	if m.Original == "" {

@@ -371,6 +371,34 @@ func TestSlowDownloadLetsTheThreadGoOn(t *testing.T) {
 	}
 }
 
+// TestReplacedPhoto: an edit that carries the file already shown changes
+// only the words; one that replaced the photo shows the new one.
+func TestReplacedPhoto(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.src.files["first"], w.src.files["second"] = []byte("first photo"), []byte("second photo")
+	w.sends(jane, 1, "the box", photo("first", 11))
+	edit := func(event, text, fileID string) {
+		t.Helper()
+		if err := w.bot.Receive(context.Background(), bot.Inbound{Source: "telegram", EventID: event, MessageID: "1",
+			Conversation: jane.ID, Customer: jane, Text: text, Edit: true, Files: []bot.Attachment{photo(fileID, 11)}}); err != nil {
+			t.Fatal(err)
+		}
+		w.flush()
+	}
+	edit("e1", "the box, crushed", "first")
+	edit("e2", "the box, crushed", "second")
+	var got []string
+	for _, p := range w.fd.posts {
+		got = append(got, string(p.data[0]))
+	}
+	if !slices.Equal(got, []string{"first photo", "second photo"}) {
+		t.Errorf("posts %q, want the first photo once and then the one that replaced it", got)
+	}
+	if w.ticket(1).Text != "the box, crushed" {
+		t.Errorf("the root reads %q", w.ticket(1).Text)
+	}
+}
+
 // TestChangedWhileOnItsWay: the owner edits, or deletes, a reply while
 // it is being sent; the customer's copy follows.
 func TestChangedWhileOnItsWay(t *testing.T) {

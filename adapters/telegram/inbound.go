@@ -37,7 +37,8 @@ type Receiver interface {
 // An edited_message is an Edit of the message it names: Telegram keeps the
 // original's message_id, and the update_id tells the edit from a
 // redelivery. Its Text is the new text, or the new caption of a photo or
-// file; it carries no Files, since the core keeps those of the original.
+// file, and its Files the message's file as it is now: a customer may
+// replace the photo, and the core shows a file it has not seen.
 func inbound(u update) (in bot.Inbound, ok bool) {
 	m, edited := u.Message, false
 	if m == nil && u.EditedMessage != nil {
@@ -71,6 +72,9 @@ func inbound(u update) (in bot.Inbound, ok bool) {
 		in.Edit = true
 		if m.EditDate != 0 {
 			in.At = time.Unix(int64(m.EditDate), 0).UTC()
+		}
+		if f, ok := attachment(m, u.videoSticker); ok {
+			in.Files = []bot.Attachment{f}
 		}
 		return in, true
 	}

@@ -60,11 +60,13 @@ func TestUpdatesBecomeInbounds(t *testing.T) {
 	helloPayload.Hello = true
 	edited := janeSays("my parcel is lost")
 	edited.Edit, edited.At = true, time.Unix(date+60, 0).UTC()
-	editedCaption := janeSays("it arrived broken, see the corner")
+	fullPhoto := bot.Attachment{Kind: bot.FilePhoto, Name: "photo.jpg", MIME: "image/jpeg", Size: 104211, Origin: "AgAD-full"}
+	// An edit carries the message's file as it is now: the core shows one
+	// it has not seen (a replaced photo).
+	editedCaption := janeSends("it arrived broken, see the corner", fullPhoto)
 	editedCaption.Edit, editedCaption.At = true, time.Unix(date+60, 0).UTC()
 	editedStart := janeSays("/start")
 	editedStart.Edit, editedStart.At = true, time.Unix(date+60, 0).UTC()
-	fullPhoto := bot.Attachment{Kind: bot.FilePhoto, Name: "photo.jpg", MIME: "image/jpeg", Size: 104211, Origin: "AgAD-full"}
 	noLastName := janeSays("hi")
 	noLastName.Customer = bot.Customer{ID: "43", Name: "Bob"}
 	noLastName.Conversation = "43"
