@@ -169,7 +169,10 @@ func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 	}
 	m := Message{TicketID: t.ID, Kind: FromCustomer, Author: in.Customer.ID, AuthorName: in.Customer.Name, Text: in.Text, SourceRef: in.MessageID, At: in.At}
 	if ok, err := b.comment(tx, t, &m, now); err != nil || ok {
-		return err
+		if err != nil {
+			return err
+		}
+		return b.attach(tx, m, in.Files, now) // a photo of what went wrong
 	}
 	if err := tx.AddMessage(&m); err != nil {
 		return err

@@ -492,6 +492,16 @@ func (c *Courier) sendReply(ctx context.Context, d Delivery, t Ticket, m Message
 	if err != nil {
 		return err
 	}
+	if len(files)+len(refused) > 0 {
+		// Downloads take time: the owner may have deleted the reply meanwhile.
+		var now Message
+		if err := c.store.View(ctx, func(tx Tx) (err error) { now, err = tx.Message(m.ID); return err }); err != nil {
+			return &storeError{doing: fmt.Sprintf("load reply %d", m.ID), err: err}
+		}
+		if !now.DeletedAt.IsZero() {
+			return c.finish(ctx, d, nil)
+		}
+	}
 	if strings.TrimSpace(m.Text) == "" && len(files) == 0 && len(refused) > 0 {
 		return c.noFilesGo(ctx, refused)
 	}
@@ -591,6 +601,12 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 	// downloaded with nothing left to show them.
 	if !IsPermanent(cause) && (now.Sub(d.CreatedAt) < c.retry.GiveUpAfter || errors.Is(cause, errDownloading)) {
 		wait := c.retry.wait(d, attempts, cause)
+		if errors.Is(cause, errDownloading) {
+			// Its download hurries it when done; a hurry that came while
+			// this attempt ran is overwritten below, so it is not waited
+			// for long.
+			wait = min(wait, time.Minute)
+		}
 		pause := c.destinationWait(d, cause)
 		if !errors.Is(cause, errNotReady) {
 			c.log.Warn("outbox: delivery failed, will retry", "delivery", d.ID, "job", d.Job, "destination", d.Destination,
@@ -637,6 +653,9 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		m, err := tx.Message(d.MessageID)
 		if err != nil {
 			return err
+		}
+		if !m.DeletedAt.IsZero() {
+			return nil // the owner took it back: nobody waits for it
 		}
 		m.Status, m.Reason = Failed, cause.Error()
 		if err := tx.SaveMessage(m); err != nil {

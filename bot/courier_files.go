@@ -64,9 +64,26 @@ func (c *Courier) fetch(ctx context.Context, a Attachment) (_ Attachment, why st
 	case err != nil:
 		return a, "", fmt.Errorf("keep %s: %w", a.Label(), err)
 	}
-	a.Stored, a.Size = true, n
-	if err := c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.SaveAttachment(a) }); err != nil {
+	// Recorded only if the file is still wanted: the owner may have
+	// deleted the reply meanwhile, which refused its files.
+	kept := false
+	if err := c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+		now, err := tx.Attachment(a.ID)
+		if err != nil || now.State != FileWaiting {
+			a, kept = now, false
+			return err
+		}
+		now.Stored, now.Size = true, n
+		a, kept = now, true
+		return tx.SaveAttachment(now)
+	}); err != nil {
 		return a, "", &storeError{write: true, doing: "record a downloaded file", err: err}
+	}
+	if !kept {
+		if err := c.blobs.Delete(a.BlobKey()); err != nil {
+			c.log.Warn("could not remove the bytes of a file no longer wanted", "file", a.ID, "err", err)
+		}
+		return a, "it was withdrawn", nil
 	}
 	return a, "", nil
 }
@@ -97,7 +114,7 @@ func (c *Courier) messageFiles(ctx context.Context, m Message) (waiting []Attach
 	}
 	for _, a := range all {
 		switch {
-		case a.MessageID == m.ID && a.State == FileWaiting:
+		case a.MessageID == m.ID && (a.State == FileWaiting || a.State == FilePosting):
 			waiting = append(waiting, a)
 		case a.Ref != "":
 			taken = append(taken, a.Ref)
@@ -209,9 +226,20 @@ func (c *Courier) postFiles(ctx context.Context, d Delivery, t Ticket, m Message
 		if t.DeskThread == "" {
 			return errNotReady
 		}
+		// Claimed before it is posted: a second post of the same message's
+		// files (after the customer replaced a photo) skips it, and a
+		// claim of this delivery's own from an earlier attempt means the
+		// desk may have it already.
+		mine, tried, err := c.claim(ctx, a, d)
+		if err != nil || !mine {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		u := c.upload(a)
 		ref := ""
-		if d.Attempts > 0 {
+		if tried {
 			if ref, err = desk.FindFiles(ctx, t, m, []Upload{u}, taken); err != nil {
 				return fmt.Errorf("look for an earlier post of %s: %w", a.Label(), err)
 			}
@@ -240,6 +268,32 @@ func (c *Courier) postFiles(ctx context.Context, d Delivery, t Ticket, m Message
 	})
 }
 
+// claim marks file a as being posted by delivery d. mine is false when
+// another delivery has it, or it is no longer waiting; tried is true when
+// d claimed it in an earlier attempt, which may have reached the desk.
+func (c *Courier) claim(ctx context.Context, a Attachment, d Delivery) (mine, tried bool, err error) {
+	tag := fmt.Sprintf("delivery %d", d.ID)
+	err = c.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+		now, err := tx.Attachment(a.ID)
+		switch {
+		case err != nil:
+			return err
+		case now.State == FilePosting:
+			mine, tried = now.Ref == tag, true
+			return nil
+		case now.State != FileWaiting:
+			mine = false
+			return nil
+		}
+		now.State, now.Ref, mine = FilePosting, tag, true
+		return tx.SaveAttachment(now)
+	})
+	if err != nil {
+		return false, false, &storeError{write: true, doing: fmt.Sprintf("claim file %d", a.ID), err: err}
+	}
+	return mine, tried, nil
+}
+
 // notDownloaded holds the post d back until fetchFiles makes it due, and
 // lets the ticket's other desk posts pass once it has held them for
 // filesGrace.
@@ -249,8 +303,20 @@ func (c *Courier) notDownloaded(ctx context.Context, d Delivery) error {
 		return errDownloading
 	}
 	return c.finish(ctx, d, func(tx Tx) error {
+		// The download may have ended since the files were read, and its
+		// hurry gone to d: then the moved post is due at once.
+		next := now
+		all, err := tx.Attachments(d.TicketID)
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			if a.MessageID == d.MessageID && a.State == FileWaiting && !a.Stored {
+				next = now.Add(time.Hour)
+			}
+		}
 		return tx.Enqueue(&Delivery{Destination: filesQueue, Job: PostFiles, TicketID: d.TicketID, MessageID: d.MessageID,
-			NextAt: now.Add(time.Hour), CreatedAt: now})
+			NextAt: next, CreatedAt: now})
 	})
 }
 
@@ -323,7 +389,7 @@ func filesFailed(tx Tx, d Delivery, cause error, now time.Time) ([]refusal, erro
 	}
 	var refused []refusal
 	for _, a := range all {
-		if a.MessageID == d.MessageID && a.State == FileWaiting {
+		if a.MessageID == d.MessageID && (a.State == FileWaiting || a.State == FilePosting) {
 			refused = append(refused, refusal{a, cause.Error()})
 		}
 	}

@@ -77,7 +77,7 @@ func (b *Bot) customerEdit(tx Tx, in Inbound, now time.Time) error {
 	if ErrorCode(err) == ENOTFOUND {
 		b.log.Info("a customer edited a message caredesk has no record of; it is filed as a new message",
 			"source", in.Source, "conversation", in.Conversation, "message", in.MessageID)
-		in.Edit, in.MessageID, in.Files = false, "", nil
+		in.Edit, in.MessageID = false, ""
 		in.Text = "(edited) " + in.Text
 		return b.file(tx, in, now)
 	}
@@ -108,7 +108,11 @@ func (b *Bot) customerEdit(tx Tx, in Inbound, now time.Time) error {
 	if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "edited", Actor: "", Detail: fmt.Sprintf("message %d", m.ID), At: now}); err != nil {
 		return err
 	}
-	if isRoot(t, m, before) {
+	root, err := isRoot(tx, t, m, before)
+	if err != nil {
+		return err
+	}
+	if root {
 		t.Text, t.UpdatedAt = text, now
 		if err := tx.SaveTicket(t); err != nil {
 			return err
@@ -121,17 +125,29 @@ func (b *Bot) customerEdit(tx Tx, in Inbound, now time.Time) error {
 // isRoot reports whether m, which read before until now, is the message
 // t's root shows: the first message carries rootPending until the root is
 // posted, then the root's id.
-func isRoot(t Ticket, m Message, before string) bool {
+func isRoot(tx Tx, t Ticket, m Message, before string) (bool, error) {
 	switch m.DeskRef {
 	case rootPending:
-		return true
+		return true, nil
 	case "":
-		// Tickets opened before caredesk marked the first message (their
-		// roots are posted): the first message is the one that was never
-		// posted in the thread and whose words the root shows.
-		return m.Kind == FromCustomer && t.DeskThread != "" && t.Text == before
+	default:
+		return t.DeskThread != "" && m.DeskRef == t.DeskThread, nil
 	}
-	return t.DeskThread != "" && m.DeskRef == t.DeskThread
+	// Tickets opened before caredesk marked the first message (their
+	// roots are posted, and no message carries the root's id): the first
+	// message is the one never posted in the thread whose words the root
+	// shows.
+	if m.Kind != FromCustomer || t.DeskThread == "" || t.Text != before {
+		return false, nil
+	}
+	_, err := tx.MessageByDeskRef(t.DeskThread)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return false, nil // a ticket of today: its first message is marked
 }
 
 // edit is an agent changing a message they wrote in a ticket's thread. A

@@ -53,6 +53,7 @@ type FileState string
 // The states of an attachment.
 const (
 	FileWaiting FileState = "waiting" // not yet shown on the desk (a customer's) or sent (an owner's)
+	FilePosting FileState = "posting" // a post of it to the desk is under way; Ref names the delivery making it
 	FileDone    FileState = "done"    // shown on the desk, or sent to the customer
 	FileRefused FileState = "refused" // could not be, for Reason; the thread said so
 )

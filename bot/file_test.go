@@ -27,6 +27,7 @@ type fileDesk struct {
 	loseAt  int               // the PostFiles call with this number (from 1) posts, then loses the answer
 	maxFile int64             // TakeFile refuses larger files; 0 takes any
 	finds   int               // FindFiles calls: each costs a real desk an API call
+	during  func()            // runs inside the next Fetch, as an agent acting while it downloads
 }
 
 func (d *fileDesk) TakeFile(a bot.Attachment) string {
@@ -95,6 +96,10 @@ func (d *fileDesk) EditMessage(_ context.Context, _ bot.Ticket, m bot.Message) e
 }
 
 func (d *fileDesk) Fetch(_ context.Context, a bot.Attachment) (io.ReadCloser, error) {
+	if f := d.during; f != nil {
+		d.during = nil
+		f()
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b, ok := d.agents[a.Origin]
@@ -509,8 +514,6 @@ func TestOwnerFilesGoToTheCustomer(t *testing.T) {
 	}
 }
 
-// TestColleaguesFilesStayOnTheDesk: a file in someone else's ticket is a
-// note's, and nothing is downloaded or sent.
 // TestOneFileTooLargeForTheDesk: the desk's limit refuses the large file
 // alone, before it is downloaded; the customer's other file is shown.
 func TestOneFileTooLargeForTheDesk(t *testing.T) {
@@ -551,6 +554,8 @@ func TestDeletionWithoutItsAuthor(t *testing.T) {
 	}
 }
 
+// TestColleaguesFilesStayOnTheDesk: a file in someone else's ticket is a
+// note's, and nothing is downloaded or sent.
 func TestColleaguesFilesStayOnTheDesk(t *testing.T) {
 	w := newFileWorld(t, bot.DefaultFilePolicy())
 	w.fd.agents["F1"] = []byte("internal.xlsx")
@@ -560,6 +565,9 @@ func TestColleaguesFilesStayOnTheDesk(t *testing.T) {
 		Files: []bot.Attachment{{Name: "internal.xlsx", From: bot.FromDesk, Origin: "F1"}}, Ref: "desk-2", EventID: "e2", Whisper: true})
 	if len(w.tg.texts()) != 0 || len(w.src.sentData) != 0 {
 		t.Errorf("a colleague's note reached the customer: %q", w.tg.texts())
+	}
+	if n := len(w.files(1)); n != 0 {
+		t.Errorf("%d files recorded for a note; a colleague's files stay on the desk, never downloaded", n)
 	}
 }
 
@@ -696,5 +704,173 @@ func TestKindOf(t *testing.T) {
 		if got := bot.KindOf(mime); got != want {
 			t.Errorf("KindOf(%q) = %s, want %s", mime, got, want)
 		}
+	}
+}
+
+// files returns the ticket's files as the store has them.
+func (w *fileWorld) files(ticket int64) []bot.Attachment {
+	w.t.Helper()
+	var as []bot.Attachment
+	if err := w.db.View(context.Background(), func(tx bot.Tx) (err error) {
+		as, err = tx.Attachments(ticket)
+		return err
+	}); err != nil {
+		w.t.Fatal(err)
+	}
+	return as
+}
+
+// TestRatingCommentWithAPhoto: the customer explains a low score with a
+// photo of what went wrong; the photo is shown.
+func TestRatingCommentWithAPhoto(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.src.files["p"] = []byte("photo")
+	resolved(t, w.world)
+	w.tickAfter(10 * time.Minute)
+	if err := w.bot.Rate(context.Background(), bot.Rating{Source: "telegram", TicketID: 1, CustomerID: jane.ID, Score: 2, EventID: "cb1"}); err != nil {
+		t.Fatal(err)
+	}
+	w.flush()
+	w.clock.Add(time.Hour)
+	w.sends(jane, 2, "look at this", photo("p", 5))
+	w.clock.Add(5 * time.Minute)
+	w.flush()
+	if n := len(w.files(1)); n != 1 || len(w.fd.posts) != 1 {
+		t.Errorf("%d files recorded, %d posted; want the comment's photo", n, len(w.fd.posts))
+	}
+}
+
+// TestUnknownEditWithAPhoto: an edit of a message caredesk never saw is
+// filed with its photo.
+func TestUnknownEditWithAPhoto(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.src.files["p"] = []byte("photo")
+	w.writes(jane, 1, "hello")
+	if err := w.bot.Receive(context.Background(), bot.Inbound{Source: "telegram", EventID: "e9", MessageID: "99",
+		Conversation: jane.ID, Customer: jane, Text: "the label", Edit: true, Files: []bot.Attachment{photo("p", 5)}}); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Add(5 * time.Minute)
+	w.flush()
+	if n := len(w.files(1)); n != 1 || len(w.fd.posts) != 1 {
+		t.Errorf("%d files recorded, %d posted; want the edit's photo", n, len(w.fd.posts))
+	}
+}
+
+// TestEditOfALaterPhotoAfterTheRoot: two photos without words read the
+// same; the root is posted, the second's post waits behind the first
+// photo's download, and the customer captions the second: that message
+// changes, not the root.
+func TestEditOfALaterPhotoAfterTheRoot(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	w.src.files["a"], w.src.files["b"] = []byte("a"), []byte("b")
+	w.src.fails = []error{errors.New("502"), errors.New("502")}
+	w.sends(jane, 1, "[photo]", photo("a", 1))
+	w.sends(jane, 2, "[photo]", photo("b", 1))
+	if w.ticket(1).DeskThread == "" {
+		t.Fatal("the root was not posted")
+	}
+	if err := w.bot.Receive(context.Background(), bot.Inbound{Source: "telegram", EventID: "e3", MessageID: "2",
+		Conversation: jane.ID, Customer: jane, Text: "the label", Edit: true, Files: []bot.Attachment{photo("b", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	w.flush()
+	if got := w.ticket(1).Text; got != "[photo]" {
+		t.Errorf("the root reads %q; the edit was of the second message", got)
+	}
+}
+
+// TestDeletedWhileItsFileDownloads: the owner deletes a reply while its
+// file downloads from the desk, and the send fails once; nothing reaches
+// the customer, and the file's bytes leave with the retention.
+func TestDeletedWhileItsFileDownloads(t *testing.T) {
+	p := bot.DefaultFilePolicy()
+	p.Retention = time.Hour
+	w := newFileWorld(t, p)
+	w.fd.agents["F1"] = []byte("%PDF form")
+	w.writes(jane, 1, "where is the form?")
+	thread := w.ticket(1).DeskThread
+	w.act(bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice})
+	w.fd.during = func() {
+		if _, err := w.bot.Act(context.Background(), bot.Action{Verb: bot.DoDelete, Thread: thread, Agent: alice, Ref: "r1", EventID: "del", Whisper: true}); err != nil {
+			t.Error(err)
+		}
+	}
+	w.tg.errs = []error{errors.New("502")}
+	w.act(bot.Action{Verb: bot.DoSay, Thread: thread, Agent: alice, Text: "Here.", Ref: "r1", EventID: "say", Whisper: true,
+		Files: []bot.Attachment{{Kind: bot.FileDocument, Name: "form.pdf", From: bot.FromDesk, Origin: "F1"}}})
+	for range 5 {
+		w.clock.Add(time.Minute)
+		w.flush()
+	}
+	if texts := w.tg.texts(); len(texts) != 0 || len(w.src.sentData) != 0 {
+		t.Errorf("the customer got %q and %d files of a reply deleted before it left", texts, len(w.src.sentData))
+	}
+	if th := strings.Join(w.thread(1), "\n"); strings.Contains(th, "NOT delivered") {
+		t.Errorf("the thread says a reply the owner deleted was not delivered:\n%s", th)
+	}
+	w.clock.Add(48 * time.Hour)
+	if _, err := w.courier.SweepFiles(context.Background(), 100); err != nil {
+		t.Fatal(err)
+	}
+	if w.blobs.Total() != 0 || w.outbox() != 0 {
+		t.Errorf("%d bytes kept and %d deliveries left after the retention", w.blobs.Total(), w.outbox())
+	}
+}
+
+// hookStore runs fire just before its second Update, as another worker
+// finishing at that moment.
+type hookStore struct {
+	bot.Store
+	n    int
+	fire func()
+}
+
+func (s *hookStore) Update(ctx context.Context, fn func(bot.Tx) error) error {
+	if s.fire != nil {
+		s.n++
+		if s.n == 2 {
+			f := s.fire
+			s.fire = nil
+			f()
+		}
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// TestDownloadEndsAsThePostMovesAside: the download finishes, and hurries
+// the post, just as the post stops holding the ticket's lane; the moved
+// post is due at once, not an hour later.
+func TestDownloadEndsAsThePostMovesAside(t *testing.T) {
+	w := newFileWorld(t, bot.DefaultFilePolicy())
+	hs := &hookStore{Store: w.db}
+	w.courier = bot.NewCourier(hs, w.fd, map[string]bot.Source{"telegram": w.src},
+		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
+		bot.CourierRetry(bot.Retry{Min: time.Hour, Max: time.Hour, GiveUpAfter: 24 * time.Hour}),
+		bot.CourierFiles(w.blobs, bot.DefaultFilePolicy()))
+	w.src.fails = []error{errors.New("502")}
+	w.sends(jane, 1, "[photo]", photo("p", 5)) // the download fails once; its retry is an hour away
+	w.clock.Add(2 * time.Minute)
+	hs.fire = func() { // the download's retry ends meanwhile, as its worker would
+		err := w.db.Update(context.Background(), func(tx bot.Tx) error {
+			a := w.files(1)[0]
+			if _, err := w.blobs.Put(a.BlobKey(), bytes.NewReader([]byte("photo")), 1<<20); err != nil {
+				return err
+			}
+			a.Stored = true
+			if err := tx.SaveAttachment(a); err != nil {
+				return err
+			}
+			return tx.HurryDeliveries(bot.PostFiles, a.MessageID, w.clock.Now())
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	w.flush()
+	w.clock.Add(time.Minute)
+	w.flush()
+	if len(w.fd.posts) != 1 {
+		t.Errorf("%d posts a minute after the download ended, want the photo", len(w.fd.posts))
 	}
 }

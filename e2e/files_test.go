@@ -326,7 +326,9 @@ func TestBadFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.wait("the words on Telegram", func() bool {
-		_, ok := r.sentWhere(func(m telegramsim.SentMessage) bool { return m.ChatID == jane.ID && m.Text == "We got it, here is our form." })
+		_, ok := r.sentWhere(func(m telegramsim.SentMessage) bool {
+			return m.ChatID == jane.ID && m.Text == "We got it, here is our form."
+		})
 		return ok
 	})
 	r.wait("the line about the file", said("files:read"))
