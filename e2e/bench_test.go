@@ -85,3 +85,35 @@ func peakRSS(b *testing.B, r *rig) float64 {
 	b.Fatal("no VmHWM in /proc status")
 	return 0
 }
+
+// BenchmarkIngest measures how fast complaints are stored: b.N customers
+// write at once, and the benchmark ends when Telegram's offset confirms
+// every update, which caredesk does only once it is on disk.
+func BenchmarkIngest(b *testing.B) {
+	r := newRig(b, rigOptions{env: map[string]string{"CAREDESK_LOG_LEVEL": "warn"}})
+	r.start()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	last := 0
+	for i := range b.N {
+		wg.Go(func() {
+			c := customer(int64(5_000_000+i), "Bench", "bench")
+			id := r.tg.CustomerWrites(c.ID, c, fmt.Sprintf("complaint %d", i))
+			mu.Lock()
+			last = max(last, id)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := r.tg.Wait(ctx, func() bool { return r.tg.Offset() > last }); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "complaints/s")
+	b.ReportMetric(peakRSS(b, r), "peak-RSS-MB")
+}

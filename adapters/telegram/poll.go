@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -79,20 +80,66 @@ func (c *Client) Poll(ctx context.Context, r Receiver) error {
 	return nil
 }
 
-// receiveAll passes updates to the core in order and returns the offset
-// that confirms the ones done. It stops at the first update the core could
-// not store.
+// receiveAll passes updates to the core and returns the offset that
+// confirms the ones done: up to the first update the core could not store.
+// Each chat's updates go in order (a message before its edit); different
+// chats' go side by side, so that their commits can be shared (a commit is
+// synced to disk, and a storm of complaints is many chats at once). An
+// update after one that failed may be stored too; it comes again with the
+// failed one and is taken once.
 func (c *Client) receiveAll(ctx context.Context, r Receiver, updates []update, offset int) (int, error) {
+	var fresh []update
 	for _, u := range updates {
-		if u.UpdateID < offset {
-			continue // confirmed already; a well-behaved server never sends it
+		if u.UpdateID >= offset { // a well-behaved server never sends one confirmed already
+			fresh = append(fresh, u)
 		}
-		if err := c.take(ctx, r, u); err != nil {
-			return u.UpdateID, err
+	}
+	chats := map[int64][]int{}
+	var order []int64
+	for i, u := range fresh {
+		chat := chatOf(u)
+		if _, seen := chats[chat]; !seen {
+			order = append(order, chat)
+		}
+		chats[chat] = append(chats[chat], i)
+	}
+	errs := make([]error, len(fresh))
+	var wg sync.WaitGroup
+	for _, chat := range order {
+		wg.Go(func() {
+			for _, i := range chats[chat] {
+				if errs[i] = c.take(ctx, r, fresh[i]); errs[i] != nil {
+					return // the chat's later updates wait for this one
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, u := range fresh {
+		// A chat's updates not taken come after its failed one, and so
+		// after the first failure in update order: none is confirmed.
+		if errs[i] != nil {
+			return u.UpdateID, errs[i]
 		}
 		offset = u.UpdateID + 1
 	}
 	return offset, nil
+}
+
+// chatOf is the chat an update is about, 0 for none: the unit whose
+// updates keep their order.
+func chatOf(u update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.EditedMessage != nil && u.EditedMessage.Chat != nil:
+		return u.EditedMessage.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	case u.MyChatMember != nil:
+		return u.MyChatMember.Chat.ID
+	}
+	return 0
 }
 
 // refused reports whether Receive's error is a deliberate, final "no" of the

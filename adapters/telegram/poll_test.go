@@ -18,22 +18,35 @@ func eventIDs(ins []bot.Inbound) []string {
 	return ids
 }
 
-func TestPollStoresInOrderThenConfirms(t *testing.T) {
+// TestPollStoresEachChatInOrderThenConfirms: a chat's updates are stored
+// in order (different chats' side by side, to share commits), and
+// confirmed only once stored.
+func TestPollStoresEachChatInOrderThenConfirms(t *testing.T) {
 	s := startSim(t)
 	c, _ := newClient(t, s, telegram.Options{})
 	rec := newRecorder()
 	a := s.CustomerWrites(42, jane, "my parcel is late")
 	b := s.CustomerWrites(43, telegramsim.User{FirstName: "Bob"}, "wrong size")
+	a2 := s.CustomerWrites(42, jane, "it was a gift")
 	stop := poll(t, c, rec)
 	cc := s.CustomerWrites(42, jane, "order 1234")
 
-	got := rec.waitStored(t, 3)
-	want := []string{itoa(a), itoa(b), itoa(cc)}
-	if strings.Join(eventIDs(got), " ") != strings.Join(want, " ") {
-		t.Fatalf("stored %v, want %v in order", eventIDs(got), want)
+	got := rec.waitStored(t, 4)
+	var jane42 []string
+	bobs := 0
+	for _, in := range got {
+		switch in.Conversation {
+		case "42":
+			jane42 = append(jane42, in.EventID)
+		case "43":
+			bobs++
+			if in.EventID != itoa(b) || in.Customer.Name != "Bob" {
+				t.Errorf("Bob's update stored as %+v", in)
+			}
+		}
 	}
-	if got[2].Text != "order 1234" || got[2].Conversation != "42" || got[1].Customer.Name != "Bob" {
-		t.Errorf("stored %+v", got)
+	if want := []string{itoa(a), itoa(a2), itoa(cc)}; strings.Join(jane42, " ") != strings.Join(want, " ") || bobs != 1 {
+		t.Fatalf("stored chat 42 as %v and %d of chat 43, want %v in order and Bob's once", jane42, bobs, want)
 	}
 	// The next getUpdates confirms them: Telegram will never send them again.
 	waitSim(t, s, "the updates confirmed", func() bool { return s.Offset() > cc })

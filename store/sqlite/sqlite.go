@@ -36,6 +36,11 @@ type DB struct {
 	quiet  *quietlog.Limiter // the store's troubles, said once a minute
 	health writable
 	bg     sync.WaitGroup // checkpoints under way
+
+	updates chan *update  // Updates waiting for the writer (group.go)
+	closing chan struct{} // closed by Close: the writer stops taking Updates
+	written chan struct{} // closed when the writer has stopped
+	once    sync.Once
 }
 
 // Option configures Open.
@@ -120,7 +125,7 @@ func open(abs string, o options, l *lock) (*DB, error) {
 	// IMMEDIATE takes the write lock at BEGIN: a transaction that read first
 	// and then tried to write could otherwise fail instead of waiting.
 	writer, err := sql.Open("sqlite3", uri+"?"+common+
-		"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate")
+		"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
@@ -164,11 +169,15 @@ func open(abs string, o options, l *lock) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	db.reader.SetMaxOpenConns(n)
 	db.reader.SetMaxIdleConns(n)
+	db.updates, db.closing, db.written = make(chan *update), make(chan struct{}), make(chan struct{})
+	go db.writes()
 	return db, nil
 }
 
 // Close closes the database. Transactions still running fail.
 func (db *DB) Close() error {
+	db.once.Do(func() { close(db.closing) })
+	<-db.written
 	db.health.mu.Lock()
 	db.health.closed = true // no checkpoint starts on a closing writer
 	db.health.mu.Unlock()
@@ -176,12 +185,26 @@ func (db *DB) Close() error {
 	return errors.Join(db.reader.Close(), db.writer.Close(), db.lock.release())
 }
 
-// Update runs fn in a write transaction. Updates run one at a time, in the
-// order they asked; fn must not call Update itself, or it waits forever.
+// Update runs fn in a write transaction and returns once it is committed
+// and on disk. Updates asked for at the same time run one after another
+// and share one commit (see group.go); fn must not call Update itself, or
+// it waits forever. A ctx that ends before fn starts is its error; one
+// that ends while fn runs does not stop it.
 func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
-	err := run(ctx, db.writer, fn)
-	db.wrote(err)
-	return err
+	u := &update{ctx: ctx, fn: fn, done: make(chan outcome, 1)}
+	select {
+	case db.updates <- u:
+	case <-db.closing:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	o := <-u.done
+	if o.panic != nil {
+		panic(o.panic)
+	}
+	db.wrote(o.err)
+	return o.err
 }
 
 // View runs fn in a read-only transaction, beside any running Update.

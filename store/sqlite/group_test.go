@@ -1,0 +1,101 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"caredesk/bot"
+)
+
+// TestGroupedUpdates: Updates asked for at the same time share commits,
+// and one that fails undoes only its own changes; a panic in one reaches
+// its caller and leaves the others stored.
+func TestGroupedUpdates(t *testing.T) {
+	db := MustOpenDB(t)
+	at := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
+	const n = 200
+	errs := make([]error, n)
+	panics := make([]any, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			defer func() { panics[i] = recover() }()
+			errs[i] = db.Update(context.Background(), func(tx bot.Tx) error {
+				if _, err := tx.FirstSight(fmt.Sprintf("key:%d", i), at); err != nil {
+					return err
+				}
+				switch i % 10 {
+				case 3:
+					return errors.New("refused")
+				case 7:
+					panic("fn panicked")
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		wantErr, wantPanic := i%10 == 3, i%10 == 7
+		if (errs[i] != nil) != wantErr || (panics[i] != nil) != wantPanic {
+			t.Errorf("update %d: err %v, panic %v; want err %v, panic %v", i, errs[i], panics[i], wantErr, wantPanic)
+		}
+		var fresh bool
+		if err := db.Update(context.Background(), func(tx bot.Tx) (err error) {
+			fresh, err = tx.FirstSight(fmt.Sprintf("key:%d", i), at)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if stored := !fresh; stored != (!wantErr && !wantPanic) {
+			t.Errorf("update %d: stored %v; want only the updates that succeeded", i, stored)
+		}
+	}
+}
+
+// TestUpdateAfterItsContextEnded: an Update whose caller gave up before
+// it started changes nothing.
+func TestUpdateAfterItsContextEnded(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err := db.Update(ctx, func(bot.Tx) error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("Update with an ended context: %v, ran %v; want context.Canceled and fn not run", err, ran)
+	}
+}
+
+// BenchmarkUpdates measures single-row Updates with every commit synced
+// to disk: one caller at a time (each its own commit), and 64 callers at
+// once (sharing commits).
+func BenchmarkUpdates(b *testing.B) {
+	at := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
+	for _, callers := range []int{1, 64} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			db := MustOpenDB(b)
+			var next sync.Mutex
+			i := 0
+			b.SetParallelism(callers)
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					next.Lock()
+					i++
+					key := fmt.Sprintf("k%d", i)
+					next.Unlock()
+					if err := db.Update(context.Background(), func(tx bot.Tx) error { _, err := tx.FirstSight(key, at); return err }); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx/s")
+		})
+	}
+}
