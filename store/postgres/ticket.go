@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"caredesk/bot"
+)
+
+// ticketFields are the columns of tickets after id, in the order of
+// scanTicket and ticketArgs.
+var ticketFields = newColumns(`source, conversation, customer_id, customer_name, customer_handle,
+	text, state, owner_id, owner_name, handovers, reopens, desk_thread, last_inbound,
+	opened_at, deadline, first_reply_at, resolved_at, updated_at,
+	network, post_url, language, customer_profile_url, customer_followers,
+	first_reply_by, first_reply_by_name, rating_asked_at, rating, rated_at,
+	private, time_zone, phone, blocked`)
+
+var (
+	selectTickets = `SELECT id, ` + ticketFields.names + ` FROM tickets `
+	insertTicket  = `INSERT INTO tickets (` + ticketFields.names + `) VALUES (` + ticketFields.params(1) + `) RETURNING id`
+	// The row form names each column once; the id is the last argument.
+	updateTicket = `UPDATE tickets SET (` + ticketFields.names + `) = ROW(` + ticketFields.params(1) + `)
+		WHERE id = $` + fmt.Sprint(ticketFields.n+1)
+)
+
+func scanTicket(row pgx.Row) (bot.Ticket, error) {
+	var t bot.Ticket
+	err := row.Scan(&t.ID, &t.Source, &t.Conversation, &t.Customer.ID, &t.Customer.Name, &t.Customer.Handle,
+		&t.Text, &t.State, &t.Owner.ID, &t.Owner.Name, &t.Handovers, &t.Reopens, &t.DeskThread, &t.LastInbound,
+		scanAt(&t.OpenedAt), scanAt(&t.Deadline), scanAt(&t.FirstReplyAt), scanAt(&t.ResolvedAt), scanAt(&t.UpdatedAt),
+		&t.Network, &t.PostURL, &t.Language, &t.Customer.ProfileURL, &t.Customer.Followers,
+		&t.FirstReplyBy.ID, &t.FirstReplyBy.Name, scanAt(&t.RatingAskedAt), &t.Rating, scanAt(&t.RatedAt),
+		&t.Private, &t.TimeZone, &t.Phone, &t.Blocked)
+	return t, err
+}
+
+// ticketArgs are t's ticketFields.
+func ticketArgs(t bot.Ticket) []any {
+	return []any{t.Source, t.Conversation, t.Customer.ID, t.Customer.Name, t.Customer.Handle,
+		t.Text, t.State, t.Owner.ID, t.Owner.Name, t.Handovers, t.Reopens, t.DeskThread, t.LastInbound,
+		at(t.OpenedAt), at(t.Deadline), at(t.FirstReplyAt), at(t.ResolvedAt), at(t.UpdatedAt),
+		t.Network, t.PostURL, t.Language, t.Customer.ProfileURL, t.Customer.Followers,
+		t.FirstReplyBy.ID, t.FirstReplyBy.Name, at(t.RatingAskedAt), t.Rating, at(t.RatedAt),
+		t.Private, t.TimeZone, t.Phone, t.Blocked}
+}
+
+// CreateTicket stores t and sets t.ID to the next ticket number.
+func (tx *tx) CreateTicket(t *bot.Ticket) error {
+	id, err := tx.insert("create ticket", insertTicket, ticketArgs(*t)...)
+	if err != nil {
+		return err
+	}
+	t.ID = id
+	return nil
+}
+
+// SaveTicket overwrites the stored ticket with t.ID.
+func (tx *tx) SaveTicket(t bot.Ticket) error {
+	return tx.changeOne(fmt.Sprintf("save ticket #%d", t.ID), noTicket(t.ID), updateTicket, append(ticketArgs(t), t.ID)...)
+}
+
+// noTicket is the error of a ticket number that names no ticket.
+func noTicket(id int64) error { return bot.Errorf(bot.ENOTFOUND, "Ticket #%d does not exist.", id) }
+
+// Ticket returns ticket #id.
+func (tx *tx) Ticket(id int64) (bot.Ticket, error) {
+	return one(tx, fmt.Sprintf("load ticket #%d", id), noTicket(id), scanTicket, selectTickets+`WHERE id = $1`, id)
+}
+
+// TicketByThread returns the ticket whose desk root is thread. "" is no
+// thread: it is what every ticket not yet posted has.
+func (tx *tx) TicketByThread(thread string) (bot.Ticket, error) {
+	// The repeated "desk_thread <> ''" lets the planner use the partial
+	// index, and keeps "" from matching.
+	return one(tx, fmt.Sprintf("load ticket by thread %q", thread),
+		bot.Errorf(bot.ENOTFOUND, "No ticket has that thread."), scanTicket,
+		selectTickets+`WHERE desk_thread = $1 AND desk_thread <> ''`, thread)
+}
+
+// LatestTicket returns the newest ticket of the customer in the conversation
+// on the source.
+func (tx *tx) LatestTicket(source, conversation, customerID string) (bot.Ticket, error) {
+	return one(tx, fmt.Sprintf("load latest ticket of %s in %s on %s", customerID, conversation, source),
+		bot.Errorf(bot.ENOTFOUND, "The customer has no ticket in that conversation."), scanTicket,
+		selectTickets+`WHERE source = $1 AND conversation = $2 AND customer_id = $3 ORDER BY id DESC LIMIT 1`,
+		source, conversation, customerID)
+}
+
+// CustomerTicket returns the newest ticket of the customer on the source,
+// in any conversation.
+func (tx *tx) CustomerTicket(source, customerID string) (bot.Ticket, error) {
+	return one(tx, fmt.Sprintf("load the latest ticket of %s on %s", customerID, source),
+		bot.Errorf(bot.ENOTFOUND, "The customer has no ticket on %s.", source), scanTicket,
+		selectTickets+`WHERE source = $1 AND customer_id = $2 ORDER BY id DESC LIMIT 1`, source, customerID)
+}
+
+// OpenTickets returns tickets that are not resolved, oldest first, at most
+// limit; none when limit is not positive.
+func (tx *tx) OpenTickets(limit int) ([]bot.Ticket, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	// The WHERE and ORDER BY match the partial index tickets_open.
+	return list(tx, "list open tickets", scanTicket,
+		selectTickets+`WHERE state <> 'resolved' ORDER BY opened_at NULLS FIRST, id LIMIT $1`, limit)
+}
+
+// TicketsOpened returns tickets opened in [from, until) in the order they
+// were opened, at most limit; those opened at from itself only when their
+// number is above afterID, so that a listing goes on where its last page
+// ended.
+func (tx *tx) TicketsOpened(from, until time.Time, afterID int64, limit int) ([]bot.Ticket, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	// The row value walks tickets_opened from the cursor on.
+	return list(tx, fmt.Sprintf("list tickets opened %s–%s", from.Format(time.RFC3339), until.Format(time.RFC3339)), scanTicket,
+		selectTickets+`WHERE (opened_at, id) > ($1, $2) AND opened_at < $3 ORDER BY opened_at, id LIMIT $4`,
+		at(from), afterID, at(until), limit)
+}
+
+// UnansweredTickets returns tickets that are not resolved and that no
+// first answer has reached, oldest first, at most limit.
+func (tx *tx) UnansweredTickets(limit int) ([]bot.Ticket, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	// tickets_open holds every candidate; answered ones are skipped in it.
+	return list(tx, "list unanswered tickets", scanTicket,
+		selectTickets+`WHERE state <> 'resolved' AND first_reply_at IS NULL ORDER BY opened_at NULLS FIRST, id LIMIT $1`, limit)
+}
+
+// OpenCounts counts the tickets that are not resolved.
+func (tx *tx) OpenCounts() (bot.OpenCounts, error) {
+	var c bot.OpenCounts
+	// The WHERE matches the partial index tickets_open.
+	err := tx.tx.QueryRow(tx.ctx, `SELECT count(*),
+		count(*) FILTER (WHERE state = 'open'), count(*) FILTER (WHERE first_reply_at IS NULL)
+		FROM tickets WHERE state <> 'resolved'`).Scan(&c.Open, &c.Unclaimed, &c.Unanswered)
+	if err != nil {
+		return c, fmt.Errorf("count open tickets: %w", err)
+	}
+	return c, nil
+}
