@@ -39,7 +39,6 @@ import (
 	"caredesk/ics"
 	"caredesk/quietlog"
 	"caredesk/report"
-	"caredesk/store/sqlite"
 )
 
 func main() {
@@ -118,13 +117,9 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // serve runs the bot until ctx ends. ln, when not nil, is the listener to
 // serve HTTP on instead of cfg.Addr (the demo picks a free port).
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener) error {
-	dbOpts := []sqlite.Option{sqlite.Logger(log.With("part", "store"))}
-	if cfg.DBAllowEmpty {
-		dbOpts = append(dbOpts, sqlite.AllowEmpty())
-	}
-	db, err := sqlite.Open(cfg.DB, dbOpts...)
+	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
-		return fmt.Errorf("open the database CAREDESK_DB=%s: %w", cfg.DB, err)
+		return err
 	}
 	defer db.Close()
 	blobs, err := blob.Open(cfg.FilesDir, cfg.File.Files.MaxTotal)
@@ -379,7 +374,7 @@ func exportFeed(reports *report.Service, token string) http.Handler {
 // day: networks redeliver within minutes or days, never after weeks.
 // keptFile reports whether the file store's key is a file the database
 // says is kept.
-func keptFile(ctx context.Context, db *sqlite.DB, key string) (bool, error) {
+func keptFile(ctx context.Context, db database, key string) (bool, error) {
 	id, err := strconv.ParseInt(key, 10, 64)
 	if err != nil {
 		return false, nil
@@ -423,7 +418,7 @@ func sweepFiles(ctx context.Context, courier *bot.Courier, log *slog.Logger) {
 	}
 }
 
-func forgetSeen(ctx context.Context, db *sqlite.DB, log *slog.Logger) {
+func forgetSeen(ctx context.Context, db database, log *slog.Logger) {
 	tick := time.NewTicker(24 * time.Hour)
 	defer tick.Stop()
 	for {

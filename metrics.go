@@ -11,7 +11,6 @@ import (
 
 	"caredesk/bot"
 	"caredesk/health"
-	"caredesk/store/sqlite"
 )
 
 // metrics is what caredesk shows Prometheus at /metrics.
@@ -24,7 +23,7 @@ type metrics struct {
 	refused    *prometheus.CounterVec // at /slack/events and /telegram/webhook
 }
 
-func newMetrics(db *sqlite.DB) *metrics {
+func newMetrics(db database) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		complaints: prometheus.NewCounterVec(prometheus.CounterOpts{

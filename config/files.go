@@ -62,10 +62,20 @@ func ParseSize(s string) (int64, error) {
 	return int64(n * unit), nil
 }
 
+// Postgres reports whether CAREDESK_DB names a PostgreSQL database (a
+// postgres:// or postgresql:// URL) rather than a SQLite file.
+func Postgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
 // FilesDir is where the files of the database at db are kept when
 // CAREDESK_FILES_DIR does not say: a folder next to it, named after it
-// ("caredesk.db" → "caredesk-files").
+// ("caredesk.db" → "caredesk-files"); for PostgreSQL, "caredesk-files" in
+// the working directory.
 func FilesDir(db string) string {
+	if Postgres(db) {
+		return "caredesk-files"
+	}
 	base := db
 	if i := strings.LastIndex(base, "."); i > strings.LastIndex(base, "/") {
 		base = base[:i]

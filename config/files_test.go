@@ -52,6 +52,7 @@ func TestFilesDir(t *testing.T) {
 		"/var/lib/caredesk.db":    "/var/lib/caredesk-files",
 		"/data/v1.2/desk":         "/data/v1.2/desk-files",
 		"./state/caredesk.sqlite": "./state/caredesk-files",
+		"postgres://caredesk@db.internal:5432/caredesk?sslmode=require": "caredesk-files",
 	} {
 		if got := config.FilesDir(db); got != want {
 			t.Errorf("FilesDir(%q) = %q, want %q", db, got, want)

@@ -31,6 +31,7 @@ import (
 const (
 	migrateLock int64 = 0x6361726564650001 // held while the schema is brought up to date
 	writeLock   int64 = 0x6361726564650002 // held by every Update
+	aloneLock   int64 = 0x6361726564650003 // held for its life by a caredesk that must be the only one (Alone)
 )
 
 // DB is an open caredesk database on a PostgreSQL server. It implements
@@ -45,6 +46,7 @@ type DB struct {
 	// Views could use.
 	writer chan struct{}
 	health writable
+	alone  *pgxpool.Conn // holds aloneLock; nil without Alone
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -53,8 +55,15 @@ var _ bot.Store = (*DB)(nil)
 type Option func(*options)
 
 type options struct {
-	log *slog.Logger
+	log   *slog.Logger
+	alone bool
 }
+
+// Alone makes Open refuse a database another caredesk has open with
+// Alone, as the SQLite store refuses a file another has open: until
+// caredesk shares its outbox and its connections to the networks between
+// processes, two on one database would deliver twice.
+func Alone() Option { return func(o *options) { o.alone = true } }
 
 // Logger sets where the database says that it cannot write, that it can
 // again, and that it brought the schema up to date (the default discards
@@ -94,7 +103,34 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		pool.Close()
 		return nil, db.explain(err)
 	}
+	if o.alone {
+		if err := db.holdAlone(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
 	return db, nil
+}
+
+// holdAlone takes aloneLock on a connection of its own, kept until Close:
+// a session's advisory lock ends with the session, so a caredesk that dies
+// lets the next one start at once.
+func (db *DB) holdAlone(ctx context.Context) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return db.explain(err)
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, aloneLock).Scan(&got); err != nil {
+		conn.Release()
+		return db.explain(err)
+	}
+	if !got {
+		conn.Release()
+		return fmt.Errorf("open store %s: another caredesk is using this database; run one caredesk per database (stop the other one, or give this one a database of its own)", db.where)
+	}
+	db.alone = conn
+	return nil
 }
 
 // hostPort writes a server's address as people type it.
@@ -110,6 +146,9 @@ func hostPort(host string, port uint16) string {
 
 // Close closes the connections, once the transactions running have ended.
 func (db *DB) Close() error {
+	if db.alone != nil {
+		db.alone.Release()
+	}
 	db.pool.Close()
 	return nil
 }

@@ -492,3 +492,27 @@ func TestLongReply(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAlone: a second caredesk on the same database is refused while the
+// first runs, and starts once the first has closed.
+func TestAlone(t *testing.T) {
+	_, url := newDatabase(t)
+	first, err := postgres.Open(t.Context(), url, postgres.Alone())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second, err := postgres.Open(t.Context(), url, postgres.Alone()); err == nil || !strings.Contains(err.Error(), "another caredesk is using this database") {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("a second caredesk on the database: %v, want a refusal", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := postgres.Open(t.Context(), url, postgres.Alone())
+	if err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+	second.Close()
+}

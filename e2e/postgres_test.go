@@ -1,0 +1,84 @@
+package e2e_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// postgresDatabase creates an empty PostgreSQL database for one test,
+// dropped when it ends, and returns its URL; without CAREDESK_TEST_POSTGRES
+// the test is skipped with how to run it.
+func postgresDatabase(t *testing.T) string {
+	t.Helper()
+	server := os.Getenv("CAREDESK_TEST_POSTGRES")
+	if server == "" {
+		t.Skip("set CAREDESK_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable to run caredesk on PostgreSQL end to end")
+	}
+	admin := func(sql string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Fatalf("CAREDESK_TEST_POSTGRES: %v", err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	name := "caredesk_e2e_" + strings.ToLower(rand.Text())
+	admin("CREATE DATABASE " + name)
+	t.Cleanup(func() { admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatalf("CAREDESK_TEST_POSTGRES: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// TestOnPostgres: caredesk with CAREDESK_DB=postgres://… files a complaint,
+// delivers the owner's reply once, survives kill -9, and a second
+// caredesk on the same database is refused with a sentence.
+func TestOnPostgres(t *testing.T) {
+	db := postgresDatabase(t)
+	r := newRig(t, rigOptions{env: map[string]string{"CAREDESK_DB": db, "CAREDESK_FILES_DIR": t.TempDir()}})
+	r.start()
+	jane := customer(4242, "Jane", "jane_doe")
+	r.tg.CustomerWrites(jane.ID, jane, "My order #5521 never arrived")
+	r.wait("the thread", func() bool { return len(r.roots()) == 1 })
+	thread := r.root(1).TS
+	r.command("UALICE", "alice", "claim 1")
+	r.post("UALICE", thread, "So sorry! A new parcel leaves today.")
+	r.wait("the reply on Telegram", func() bool { return len(r.sentTo(jane.ID)) == 1 })
+
+	second := newRig(t, rigOptions{env: map[string]string{"CAREDESK_DB": db, "CAREDESK_FILES_DIR": t.TempDir()}})
+	cmd := exec.Command(binary)
+	for k, v := range second.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "another caredesk is using this database") {
+		t.Errorf("a second caredesk on the database: %v\n%s\nwant a refusal that says why", err, out)
+	}
+
+	r.kill9()
+	r.start()
+	r.tg.CustomerWrites(jane.ID, jane, "Thanks!")
+	r.wait("the thanks in the thread", func() bool { return threadHas(r, thread, "Thanks!") })
+	if n := len(r.roots()); n != 1 {
+		t.Errorf("%d ticket roots after the restart, want 1", n)
+	}
+	if got := r.sentTo(jane.ID); len(got) != 1 {
+		t.Errorf("Jane received %q, want the reply once", got)
+	}
+}
