@@ -88,9 +88,18 @@ func peakRSS(b *testing.B, r *rig) float64 {
 
 // BenchmarkIngest measures how fast complaints are stored: b.N customers
 // write at once, and the benchmark ends when Telegram's offset confirms
-// every update, which caredesk does only once it is on disk.
+// every update, which caredesk does only once it is on disk; on SQLite,
+// and on PostgreSQL when CAREDESK_TEST_POSTGRES names a server.
 func BenchmarkIngest(b *testing.B) {
-	r := newRig(b, rigOptions{env: map[string]string{"CAREDESK_LOG_LEVEL": "warn"}})
+	b.Run("sqlite", func(b *testing.B) { ingest(b, map[string]string{}) })
+	b.Run("postgres", func(b *testing.B) {
+		ingest(b, map[string]string{"CAREDESK_DB": postgresDatabase(b), "CAREDESK_FILES_DIR": b.TempDir()})
+	})
+}
+
+func ingest(b *testing.B, env map[string]string) {
+	env["CAREDESK_LOG_LEVEL"] = "warn"
+	r := newRig(b, rigOptions{env: env})
 	r.start()
 	b.ResetTimer()
 	start := time.Now()

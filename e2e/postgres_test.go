@@ -16,7 +16,7 @@ import (
 // postgresDatabase creates an empty PostgreSQL database for one test,
 // dropped when it ends, and returns its URL; without CAREDESK_TEST_POSTGRES
 // the test is skipped with how to run it.
-func postgresDatabase(t *testing.T) string {
+func postgresDatabase(t testing.TB) string {
 	t.Helper()
 	server := os.Getenv("CAREDESK_TEST_POSTGRES")
 	if server == "" {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,12 +42,16 @@ type DB struct {
 	where string // user@host:port/database, for sentences; never the password
 	log   *slog.Logger
 	quiet *quietlog.Limiter // the store's troubles, said once a minute
-	// writer lets one Update of this process at a time ask the server for
-	// the write lock: the others wait here, not on a pool connection that
-	// Views could use.
-	writer chan struct{}
-	health writable
-	alone  *pgxpool.Conn // holds aloneLock; nil without Alone
+	// Updates of this process go through one writer (group.go), which
+	// shares a commit among those waiting together and alone asks the
+	// server for the write lock, so that waiting Updates hold no pool
+	// connection that Views could use.
+	updates chan *update
+	closing chan struct{}
+	written chan struct{}
+	once    sync.Once
+	health  writable
+	alone   *pgxpool.Conn // holds aloneLock; nil without Alone
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -94,7 +99,8 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", where, err)
 	}
-	db := &DB{pool: pool, where: where, log: o.log, quiet: quietlog.New(o.log, time.Minute), writer: make(chan struct{}, 1)}
+	db := &DB{pool: pool, where: where, log: o.log, quiet: quietlog.New(o.log, time.Minute),
+		updates: make(chan *update), closing: make(chan struct{}), written: make(chan struct{})}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, db.explain(err)
@@ -109,6 +115,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 			return nil, err
 		}
 	}
+	go db.writes()
 	return db, nil
 }
 
@@ -146,6 +153,8 @@ func hostPort(host string, port uint16) string {
 
 // Close closes the connections, once the transactions running have ended.
 func (db *DB) Close() error {
+	db.once.Do(func() { close(db.closing) })
+	<-db.written
 	if db.alone != nil {
 		db.alone.Release()
 	}
@@ -174,15 +183,20 @@ var beginRead = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.Read
 // every replica on the database; fn must not call Update itself, or it waits
 // forever.
 func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
+	u := &update{ctx: ctx, fn: fn, done: make(chan outcome, 1)}
 	select {
-	case db.writer <- struct{}{}:
+	case db.updates <- u:
+	case <-db.closing:
+		return errClosed
 	case <-ctx.Done():
 		return fmt.Errorf("begin transaction: %w", context.Cause(ctx))
 	}
-	defer func() { <-db.writer }()
-	err := db.run(ctx, beginWrite, fn)
-	db.wrote(err)
-	return err
+	o := <-u.done
+	if o.panic != nil {
+		panic(o.panic)
+	}
+	db.wrote(o.err)
+	return o.err
 }
 
 // View runs fn in a read-only transaction, beside any running Update.
