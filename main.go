@@ -4,6 +4,7 @@
 //
 //	caredesk        serve, configured by the environment (see README.md)
 //	caredesk demo   the real bot against built-in local Telegram and Slack
+//	caredesk migrate --to postgres://…   the SQLite desk into PostgreSQL
 package main
 
 import (
@@ -52,6 +53,8 @@ const usage = `caredesk: social customer care in your team's chat.
 Usage:
   caredesk          run the bot; settings come from the environment (see README.md)
   caredesk demo     run the real bot against built-in local Telegram and Slack, no tokens needed
+  caredesk migrate --to postgres://…
+                    move the desk from its SQLite file (CAREDESK_DB) into PostgreSQL (--help says more)
   caredesk help     show this help
 `
 
@@ -75,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "demo":
 		return demo(ctx, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"caredesk/config"
+	"caredesk/store/move"
+)
+
+const migrateUsage = `Usage: caredesk migrate --to postgres://user:password@host:5432/database [--from FILE] [--empty-target]
+
+Moves the desk in a SQLite file into PostgreSQL: tickets, messages, events,
+the records of files, the outbox (and its paused destinations), timers, rota
+changes, de-duplication keys and the ticket numbering (the next ticket
+continues from the file's last). It all goes in one transaction, and before
+the commit every row is read back from PostgreSQL and compared with the
+file; any difference rolls it all back. It prints the rows it checked.
+
+Stop caredesk first: the file is refused while a caredesk runs on it, and so
+is a database a caredesk runs on. The file's schema is brought up to date,
+as starting caredesk would; nothing else in it changes. The database's
+schema is created if it has none.
+
+Flags:
+  --to URL        the PostgreSQL database to move the desk into (required);
+                  it must hold no rows of caredesk's yet
+  --from FILE     the SQLite file (default: CAREDESK_DB, else caredesk.db)
+  --empty-target  move into a database that holds rows but no ticket (what a
+                  caredesk started on it for a while leaves: de-duplication
+                  keys, a greeting waiting in the outbox), deleting those rows
+                  in the same transaction; a database that holds tickets is
+                  refused even so
+
+The bytes of files (CAREDESK_FILES_DIR) are not moved: the caredesk on
+PostgreSQL must be given the same folder, or a copy of it. Then start
+caredesk with CAREDESK_DB set to the URL. Running it twice is safe: the
+second run finds the tickets there, is refused, and changes nothing.
+
+Exit status: 0 when the desk was moved, 1 when it was not, 2 for wrong flags.
+`
+
+// migrate is caredesk migrate: the SQLite desk into PostgreSQL (store/move).
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("caredesk migrate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // the errors are said below, in a sentence
+	to := fs.String("to", "", "")
+	from := fs.String("from", "", "")
+	emptyTarget := fs.Bool("empty-target", false, "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, migrateUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "caredesk migrate: %v.\n\n%s", err, migrateUsage)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "caredesk migrate: unexpected %q: it takes only flags.\n\n%s", fs.Arg(0), migrateUsage)
+		return 2
+	}
+	if *to == "" {
+		fmt.Fprintf(stderr, "caredesk migrate: say where to move the desk with --to postgres://user:password@host:5432/database.\n\n%s", migrateUsage)
+		return 2
+	}
+	if !config.Postgres(*to) {
+		fmt.Fprintf(stderr, "caredesk migrate: --to takes a PostgreSQL URL, postgres://user:password@host:5432/database (or postgresql://…).\n")
+		return 2
+	}
+	source := strings.TrimSpace(*from)
+	if source == "" {
+		source = strings.TrimSpace(getenv("CAREDESK_DB"))
+		if config.Postgres(source) {
+			fmt.Fprintf(stderr, "caredesk migrate: CAREDESK_DB names a PostgreSQL database already; "+
+				"set it to the SQLite file caredesk has been running on, or pass --from FILE.\n")
+			return 2
+		}
+	}
+	if source == "" {
+		source = "caredesk.db" // as caredesk itself (config.Load)
+	}
+
+	report, err := move.SQLiteToPostgres(ctx, move.Options{From: source, To: *to, EmptyTarget: *emptyTarget, Progress: stdout})
+	if err != nil {
+		fmt.Fprintf(stderr, "caredesk migrate: the desk was not moved: %v\n", err)
+		return 1
+	}
+	writeMoveReport(stdout, report, filesDir(getenv, source))
+	return 0
+}
+
+// filesDir is the folder the desk's files are kept in, as caredesk on the
+// SQLite file found it.
+func filesDir(getenv func(string) string, db string) string {
+	dir := strings.TrimSpace(getenv("CAREDESK_FILES_DIR"))
+	if dir == "" {
+		dir = config.FilesDir(db)
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return dir
+}
+
+// tableLabels say what a table holds, for the report.
+var tableLabels = map[string]string{
+	"tickets":       "tickets",
+	"messages":      "messages",
+	"events":        "events of tickets",
+	"attachments":   "files (their records)",
+	"timers":        "timers",
+	"rota_changes":  "rota changes",
+	"seen":          "de-duplication keys",
+	"outbox":        "deliveries waiting",
+	"outbox_pauses": "paused destinations",
+	"outbox_lanes":  "lanes of the outbox",
+	"outbox_heads":  "destinations of the outbox",
+}
+
+func writeMoveReport(w io.Writer, r move.Report, files string) {
+	fmt.Fprintf(w, "\nMoved the desk in %s to PostgreSQL %s.\n", r.From, r.To)
+	if len(r.Emptied) > 0 {
+		fmt.Fprintln(w, "Deleted from the database first (--empty-target):")
+		for _, c := range r.Emptied {
+			fmt.Fprintf(w, "  %-14s %9d  %s\n", c.Table, c.Rows, tableLabels[c.Table])
+		}
+	}
+	fmt.Fprintln(w, "Counted in both and compared row by row before the commit:")
+	for _, c := range r.Copied {
+		fmt.Fprintf(w, "  %-14s %9d  %s\n", c.Table, c.Rows, tableLabels[c.Table])
+	}
+	fmt.Fprintln(w, "Built by PostgreSQL from the outbox, and equal to the file's:")
+	for _, c := range r.Derived {
+		fmt.Fprintf(w, "  %-14s %9d  %s\n", c.Table, c.Rows, tableLabels[c.Table])
+	}
+	fmt.Fprintf(w, "The next ticket will be #%d.\n\n", r.NextTicket)
+	if r.StoredFiles > 0 {
+		fmt.Fprintf(w, "The bytes of %d files stay in %s: caredesk migrate does not move them. "+
+			"Give the caredesk on PostgreSQL that folder (CAREDESK_FILES_DIR=%s), or a copy of it.\n", r.StoredFiles, files, files)
+	} else {
+		fmt.Fprintf(w, "No file's bytes are kept, so %s need not follow.\n", files)
+	}
+	fmt.Fprintln(w, "Now start caredesk with CAREDESK_DB set to the URL given to --to, and keep the SQLite file as a backup.")
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"caredesk/bot"
+	"caredesk/store/sqlite"
+)
+
+// TestMigrateFlags: wrong flags and sources are refused with a sentence,
+// before any database is touched.
+func TestMigrateFlags(t *testing.T) {
+	dir := t.TempDir()
+	const to = "postgres://caredesk:secret@127.0.0.1:1/nowhere"
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		code     int
+		inStdout string
+		inStderr string
+	}{
+		{"help", []string{"--help"}, nil, 0, "Usage: caredesk migrate --to postgres://", ""},
+		{"no target", nil, nil, 2, "", "say where to move the desk with --to postgres://"},
+		{"target not PostgreSQL", []string{"--to", "other.db"}, nil, 2, "", "--to takes a PostgreSQL URL"},
+		{"unknown flag", []string{"--to", to, "--force"}, nil, 2, "", "flag provided but not defined: -force"},
+		{"stray argument", []string{"--to", to, "caredesk.db"}, nil, 2, "", `unexpected "caredesk.db": it takes only flags`},
+		{"CAREDESK_DB on PostgreSQL", []string{"--to", to}, map[string]string{"CAREDESK_DB": to}, 2, "",
+			"CAREDESK_DB names a PostgreSQL database already"},
+		{"no such file", []string{"--to", to, "--from", filepath.Join(dir, "typo.db")}, nil, 1, "",
+			"the desk was not moved: there is no SQLite file at " + filepath.Join(dir, "typo.db")},
+		{"no such CAREDESK_DB", []string{"--to", to}, map[string]string{"CAREDESK_DB": filepath.Join(dir, "gone.db")}, 1, "",
+			"there is no SQLite file at " + filepath.Join(dir, "gone.db")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errs bytes.Buffer
+			code := run(context.Background(), append([]string{"migrate"}, tt.args...), func(k string) string { return tt.env[k] }, &out, &errs)
+			if code != tt.code || !strings.Contains(out.String(), tt.inStdout) || !strings.Contains(errs.String(), tt.inStderr) {
+				t.Errorf("exit %d (want %d)\nstdout %q (want %q)\nstderr %q (want %q)", code, tt.code, out.String(), tt.inStdout, errs.String(), tt.inStderr)
+			}
+			if strings.Contains(out.String()+errs.String(), "secret") {
+				t.Error("the password was printed")
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "typo.db")); err == nil {
+		t.Error("caredesk migrate created the SQLite file it was given")
+	}
+}
+
+// TestMigrateCommand moves a small desk through the command, and a second
+// run is refused.
+func TestMigrateCommand(t *testing.T) {
+	server := os.Getenv("CAREDESK_TEST_POSTGRES")
+	if server == "" {
+		t.Skip("set CAREDESK_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable to run caredesk migrate against PostgreSQL")
+	}
+	admin := func(stmt string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Fatalf("CAREDESK_TEST_POSTGRES: %v", err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	name := "caredesk_migrate_" + strings.ToLower(rand.Text())
+	admin("CREATE DATABASE " + name)
+	t.Cleanup(func() { admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	to := u.String()
+
+	path := filepath.Join(t.TempDir(), "desk.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(t.Context(), func(tx bot.Tx) error {
+		tk := bot.Ticket{Source: "telegram", Conversation: "42", State: bot.Open, OpenedAt: time.Now()}
+		if err := tx.CreateTicket(&tk); err != nil {
+			return err
+		}
+		m := bot.Message{TicketID: tk.ID, Kind: bot.FromCustomer, Text: "photo", At: time.Now()}
+		if err := tx.AddMessage(&m); err != nil {
+			return err
+		}
+		return tx.AddAttachment(&bot.Attachment{TicketID: tk.ID, MessageID: m.ID, Stored: true, State: bot.FileDone})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	env := map[string]string{"CAREDESK_DB": path}
+	var out, errs bytes.Buffer
+	code := run(t.Context(), []string{"migrate", "--to", to}, func(k string) string { return env[k] }, &out, &errs)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errs.String())
+	}
+	for _, want := range []string{
+		"Moved the desk in " + path + " to PostgreSQL postgres@",
+		"Counted in both and compared row by row before the commit:",
+		"  tickets                1  tickets\n",
+		"  outbox_heads           0  destinations of the outbox\n",
+		"The next ticket will be #2.",
+		"The bytes of 1 files stay in " + filepath.Join(filepath.Dir(path), "desk-files") + ": caredesk migrate does not move them",
+		"start caredesk with CAREDESK_DB set to the URL given to --to",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	out.Reset()
+	errs.Reset()
+	code = run(t.Context(), []string{"migrate", "--to", to}, func(k string) string { return env[k] }, &out, &errs)
+	if code != 1 || !strings.Contains(errs.String(), "holds 1 row of tickets, 1 of messages and 1 of attachments. caredesk migrate moves a desk into an empty database only, and changed nothing") {
+		t.Errorf("second run: exit %d\n%s%s", code, out.String(), errs.String())
+	}
+}
