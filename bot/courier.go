@@ -48,7 +48,8 @@ func (r Retry) wait(d Delivery, attempts int, err error) time.Duration {
 	return r.Max - spread/2
 }
 
-// Courier delivers the outbox: one worker per destination at a time, so a
+// Courier delivers the outbox: one worker per destination at a time, in
+// this process and, through leases, among processes sharing the store, so a
 // desk channel gets its posts at the pace it allows and mostly in the order
 // they were queued; each ticket's deliveries in order (its lane); and
 // neither destinations nor tickets wait for each other.
@@ -69,11 +70,14 @@ type Courier struct {
 	files    FilePolicy
 	every    time.Duration     // how often a repeated problem is summarised in the log
 	quiet    *quietlog.Limiter // for problems a failing store repeats on every try
+	holder   string            // this courier's name in leases
+	lease    time.Duration     // how long a lease lasts unless renewed
 
 	wake    chan struct{}
 	mu      sync.Mutex
 	busy    map[string]bool
-	outages map[string]outage // destinations whose latest attempts failed
+	refused map[string]time.Time // destinations another courier leases, and when to try again
+	outages map[string]outage    // destinations whose latest attempts failed
 	trouble storeTrouble
 }
 
@@ -122,11 +126,15 @@ func NewCourier(s Store, desk Desk, sources map[string]Source, opts ...CourierOp
 		retry: DefaultRetry(), workers: 16, poll: 250 * time.Millisecond, grace: 5 * time.Second,
 		observe: func(Job, string, time.Duration) {}, every: time.Minute,
 		wake: make(chan struct{}, 1), busy: map[string]bool{}, outages: map[string]outage{},
+		refused: map[string]time.Time{}, lease: 30 * time.Second,
 	}
 	for _, o := range opts {
 		o(c)
 	}
 	c.quiet = quietlog.New(c.log, c.every)
+	if c.holder == "" {
+		c.holder = defaultHolder()
+	}
 	return c
 }
 
@@ -192,16 +200,21 @@ func (c *Courier) dispatch(ctx, calls context.Context, wg *sync.WaitGroup, done 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, dest := range dests {
-		if c.busy[dest] || len(c.busy) >= c.workers {
+		if c.busy[dest] || len(c.busy) >= c.workers || c.leaseRefused(dest, now) {
 			continue
 		}
 		c.busy[dest] = true
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.work(ctx, calls, dest)
+			refused := c.work(ctx, calls, dest)
 			c.mu.Lock()
 			delete(c.busy, dest)
+			if refused {
+				// Another courier delivers it: ask again a poll later,
+				// not at every wake, which would write to the store in a loop.
+				c.refused[dest] = c.clock.Now().UTC().Add(c.poll)
+			}
 			c.mu.Unlock()
 			select {
 			case done <- struct{}{}:
@@ -212,8 +225,8 @@ func (c *Courier) dispatch(ctx, calls context.Context, wg *sync.WaitGroup, done 
 }
 
 // Flush delivers everything that is due now, one destination after
-// another, and returns when nothing due is left. Tests use it with a fake
-// clock instead of Run.
+// another, and returns when nothing due is left but destinations another
+// courier leases. Tests use it with a fake clock instead of Run.
 //
 // While the store fails, Flush returns its error without touching the store
 // until the next try is due, as Run waits.
@@ -233,11 +246,14 @@ func (c *Courier) Flush(ctx context.Context) error {
 			return err
 		}
 		c.storeWorked(false)
-		if len(dests) == 0 {
-			return nil
-		}
+		worked := false
 		for _, d := range dests {
-			c.work(ctx, ctx, d)
+			if !c.work(ctx, ctx, d) {
+				worked = true
+			}
+		}
+		if !worked {
+			return nil // none is due, or all that are are another's
 		}
 	}
 }
@@ -247,7 +263,20 @@ func (c *Courier) Flush(ctx context.Context) error {
 // (its ticket) and the worker goes on with the other lanes, unless the
 // failure is about the whole destination and pauses it. ctx ends the taking
 // of new work; calls ends calls under way.
-func (c *Courier) work(ctx, calls context.Context, dest string) {
+//
+// It delivers under the destination's lease, taken with the first attempt
+// and released when it leaves; refused reports that another courier held
+// it, so this one delivered nothing more.
+func (c *Courier) work(ctx, calls context.Context, dest string) (refused bool) {
+	var held time.Time // until when this worker leases dest; zero while it does not
+	defer func() {
+		// Not while the store is failing, which is left alone until its
+		// next try: the lease then runs out by itself, and nobody can
+		// deliver meanwhile anyway.
+		if !held.IsZero() && c.storeWaits(c.clock.Now().UTC()) == nil {
+			c.letGo(ctx, dest)
+		}
+	}()
 	for ctx.Err() == nil {
 		now := c.clock.Now().UTC()
 		if c.storeWaits(now) != nil {
@@ -256,38 +285,59 @@ func (c *Courier) work(ctx, calls context.Context, dest string) {
 		var d Delivery
 		var ok bool
 		fresh := c.inOutage(dest)
+		// A read first, so that a destination with nothing due costs no write.
 		err := c.store.View(ctx, func(tx Tx) (err error) {
-			if fresh {
-				if d, ok, err = tx.FreshDelivery(dest, now); ok || err != nil {
-					return err
-				}
-			}
-			d, ok, err = tx.NextDelivery(dest, now)
+			d, ok, err = pick(tx, dest, now, fresh)
 			return err
 		})
 		if err != nil {
 			if ctx.Err() == nil {
 				c.storeFailed(false, "read the next delivery to "+dest, err)
 			}
-			return
+			return false
 		}
 		if !ok {
-			return
+			return false
 		}
 		// The attempt is on record before it leaves: if this process dies
 		// before recording the outcome, the next one knows an attempt may
-		// have reached the network.
-		if err := c.store.Update(ctx, func(tx Tx) error {
+		// have reached the network. It is recorded under the lease, checked
+		// in the same transaction: a courier that paused past its lease
+		// while another took over finds out here, before it delivers. The
+		// delivery is picked again under the lease, as another courier may
+		// have sent it since the read.
+		until := c.leaseUntil(held, now)
+		leased := false
+		if err := c.store.Update(ctx, func(tx Tx) (err error) {
+			if leased, err = tx.LeaseDestination(dest, c.holder, now, until); err != nil || !leased {
+				return err
+			}
+			if d, ok, err = pick(tx, dest, now, fresh); err != nil || !ok {
+				return err
+			}
 			return tx.PostponeDelivery(d.ID, d.Attempts+1, d.NextAt, d.LastError)
 		}); err != nil {
 			if ctx.Err() == nil {
 				c.storeFailed(true, "record an attempt", err)
 			}
-			return
+			return false
 		}
 		c.storeWorked(true)
+		if !leased {
+			if !held.IsZero() {
+				c.log.Warn("outbox: another courier took over a destination", "destination", dest, "holder", c.holder)
+				held = time.Time{} // it is not ours to release
+			}
+			return true
+		}
+		held = until
+		if !ok {
+			return false
+		}
 		start := time.Now()
+		stop := c.keep(ctx, dest, held)
 		err = c.deliver(calls, d)
+		held = stop()
 		if err == nil {
 			c.observe(d.Job, "delivered", time.Since(start))
 			c.destinationWorks(dest)
@@ -299,15 +349,27 @@ func (c *Courier) work(ctx, calls context.Context, dest string) {
 			// try look before posting again.
 			c.observe(d.Job, "retry", time.Since(start))
 			c.storeFailed(serr.write, serr.doing, serr.err)
-			return
+			return false
 		}
 		outcome, ferr := c.failed(ctx, d, err)
 		c.observe(d.Job, outcome, time.Since(start))
 		if ferr != nil {
 			c.storeFailed(true, "record a failed delivery", ferr)
-			return
+			return false
 		}
 	}
+	return false
+}
+
+// pick returns the delivery of dest to try next at now: in an outage of
+// dest (fresh) one never tried if there is one, else the oldest due.
+func pick(tx Tx, dest string, now time.Time, fresh bool) (d Delivery, ok bool, err error) {
+	if fresh {
+		if d, ok, err = tx.FreshDelivery(dest, now); ok || err != nil {
+			return d, ok, err
+		}
+	}
+	return tx.NextDelivery(dest, now)
 }
 
 // errNotReady postpones a delivery whose prerequisite has not left yet.

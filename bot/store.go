@@ -127,6 +127,20 @@ type Tx interface {
 	// PostponeDelivery records a failed attempt and the time of the next.
 	PostponeDelivery(id int64, attempts int, next time.Time, lastError string) error
 
+	// LeaseDestination takes or renews the lease of destination for
+	// holder until the given time, unless another holder's lease runs past
+	// now; ok is false when it does, and then nothing changes. Couriers of
+	// several processes on one store deliver a destination only under its
+	// lease, so that one of them at a time does: its order holds, and a
+	// holder that died or paused is taken over once its lease ran out.
+	// DueDestinations does not look at leases: a courier lists what is
+	// due and skips a destination whose lease it is refused.
+	LeaseDestination(destination, holder string, now, until time.Time) (ok bool, err error)
+	// ReleaseDestination ends holder's lease of destination, so another
+	// holder may take it at once. A lease that is another's, or none, is
+	// no error and stays as it is.
+	ReleaseDestination(destination, holder string) error
+
 	// AddTimer stores t and sets t.ID.
 	AddTimer(t *Timer) error
 	// DueTimers returns timers due at now, earliest first, at most limit.

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"DueDestinations", testDueDestinations},
 		{"OutboxLanes", testOutboxLanes},
 		{"PauseDestination", testPauseDestination},
+		{"Leases", testLeases},
 		{"OutboxModel", testOutboxModel},
 		{"PostponeDelivery", testPostponeDelivery},
 		{"HurryDeliveries", testHurryDeliveries},

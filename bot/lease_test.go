@@ -1,0 +1,206 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"caredesk/bot"
+)
+
+// leaseLength is the couriers' lease in these tests.
+const leaseLength = 30 * time.Second
+
+// courierOf is a second courier on w's store, desk and clock, named holder.
+func courierOf(w *world, desk bot.Desk, holder string) *bot.Courier {
+	return bot.NewCourier(w.db, desk, map[string]bot.Source{"telegram": w.tg},
+		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
+		bot.CourierHolder(holder), bot.CourierLease(leaseLength))
+}
+
+// announce queues an announcement to the desk channel, due now.
+func announce(t *testing.T, w *world, text string) {
+	t.Helper()
+	now := w.clock.Now()
+	err := w.db.Update(context.Background(), func(tx bot.Tx) error {
+		return tx.Enqueue(&bot.Delivery{Destination: "desk", Job: bot.Announce, Text: text, NextAt: now, CreatedAt: now})
+	})
+	if err != nil {
+		t.Fatalf("queue %q: %v", text, err)
+	}
+}
+
+// announced is what reached the desk channel so far.
+func announced(w *world) []string {
+	w.desk.mu.Lock()
+	defer w.desk.mu.Unlock()
+	return slices.Clone(w.desk.announced)
+}
+
+// numbers is "0" … "n-1".
+func numbers(from, n int) []string {
+	var s []string
+	for i := from; i < n; i++ {
+		s = append(s, fmt.Sprint(i))
+	}
+	return s
+}
+
+// mayLease reports whether holder could take the desk's lease now; the
+// transaction is rolled back, so it changes nothing.
+func mayLease(t *testing.T, w *world, holder string) bool {
+	t.Helper()
+	var ok bool
+	errLook := fmt.Errorf("only a look")
+	err := w.db.Update(context.Background(), func(tx bot.Tx) (err error) {
+		now := w.clock.Now()
+		if ok, err = tx.LeaseDestination("desk", holder, now, now.Add(time.Second)); err != nil {
+			return err
+		}
+		return errLook
+	})
+	if err != errLook {
+		t.Fatalf("look at the lease: %v", err)
+	}
+	return ok
+}
+
+// Two couriers on one store deliver one destination while its queue
+// fills: each lets the lease go whenever the queue is empty for a moment,
+// so the destination changes hands, and still every post arrives once and
+// in order.
+func TestCouriersShareDestination(t *testing.T) {
+	w := newWorld(t)
+	const posts = 200
+	var queued atomic.Bool
+	var wg sync.WaitGroup
+	for _, holder := range []string{"a", "b"} {
+		c := courierOf(w, w.desk, holder)
+		wg.Go(func() {
+			for {
+				if err := c.Flush(context.Background()); err != nil {
+					t.Errorf("%s: flush: %v", holder, err)
+					return
+				}
+				if queued.Load() && w.outbox() == 0 {
+					return
+				}
+				runtime.Gosched()
+			}
+		})
+	}
+	for i := range posts {
+		announce(t, w, fmt.Sprint(i))
+	}
+	queued.Store(true)
+	wg.Wait()
+	if got, want := announced(w), numbers(0, posts); !slices.Equal(got, want) {
+		t.Fatalf("the desk got %d posts %v…, want %d once each in order", len(got), got[:min(len(got), 10)], posts)
+	}
+	if !mayLease(t, w, "c") {
+		t.Error("a lease is left behind after both couriers finished")
+	}
+}
+
+// A courier that died holding a destination's lease holds it back until
+// the lease runs out; then another takes it over.
+func TestCourierTakesOverDeadHolder(t *testing.T) {
+	w := newWorld(t)
+	for i := range 5 {
+		announce(t, w, fmt.Sprint(i))
+	}
+	err := w.db.Update(context.Background(), func(tx bot.Tx) error {
+		now := w.clock.Now()
+		ok, err := tx.LeaseDestination("desk", "dead", now, now.Add(leaseLength))
+		if err == nil && !ok {
+			err = fmt.Errorf("refused")
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the dead courier's lease: %v", err)
+	}
+	b := courierOf(w, w.desk, "b")
+	steps := []struct {
+		name  string
+		after time.Duration // since the dead courier's last renewal
+		want  []string
+	}{
+		{"held by the dead courier", 0, nil},
+		{"a moment before it runs out", leaseLength - time.Microsecond, nil},
+		{"taken over when it runs out", leaseLength, numbers(0, 5)},
+	}
+	start := w.clock.Now()
+	for _, st := range steps {
+		w.clock.Add(start.Add(st.after).Sub(w.clock.Now()))
+		if err := b.Flush(context.Background()); err != nil {
+			t.Fatalf("%s: flush: %v", st.name, err)
+		}
+		if got := announced(w); !slices.Equal(got, st.want) {
+			t.Errorf("%s: the desk got %v, want %v", st.name, got, st.want)
+		}
+	}
+	if w.outbox() != 0 {
+		t.Errorf("%d deliveries left", w.outbox())
+	}
+}
+
+// pausingDesk runs pause once, in the first announcement, before it is
+// posted: the courier is stuck there, as if stopped (SIGSTOP).
+type pausingDesk struct {
+	*desk
+	once  sync.Once
+	pause func()
+}
+
+func (d *pausingDesk) Announce(ctx context.Context, text string) error {
+	d.once.Do(d.pause)
+	return d.desk.Announce(ctx, text)
+}
+
+// A courier paused past its lease, while another took over, finishes what
+// was already on its way but delivers nothing more: its next attempt is
+// checked against the lease in the transaction that records it.
+func TestCourierPausedPastLease(t *testing.T) {
+	w := newWorld(t)
+	for i := range 5 {
+		announce(t, w, fmt.Sprint(i))
+	}
+	d := &pausingDesk{desk: w.desk}
+	d.pause = func() {
+		w.clock.Add(leaseLength + time.Second)
+		err := w.db.Update(context.Background(), func(tx bot.Tx) error {
+			now := w.clock.Now()
+			ok, err := tx.LeaseDestination("desk", "b", now, now.Add(leaseLength))
+			if err == nil && !ok {
+				err = fmt.Errorf("refused although a's lease ran out")
+			}
+			return err
+		})
+		if err != nil {
+			t.Errorf("b takes over: %v", err)
+		}
+	}
+	a := courierOf(w, d, "a")
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatalf("a: flush: %v", err)
+	}
+	if got, want := announced(w), numbers(0, 1); !slices.Equal(got, want) {
+		t.Errorf("a delivered %v after it lost the lease, want only %v, already on its way", got, want)
+	}
+	if mayLease(t, w, "a") {
+		t.Error("a took the lease back from b, or released b's")
+	}
+	if err := courierOf(w, w.desk, "b").Flush(context.Background()); err != nil {
+		t.Fatalf("b: flush: %v", err)
+	}
+	if got, want := announced(w), numbers(0, 5); !slices.Equal(got, want) {
+		t.Errorf("after b: the desk got %v, want %v", got, want)
+	}
+}
