@@ -165,7 +165,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		bot.CourierRetry(bot.Retry{Min: cfg.Retry.Min, Max: cfg.Retry.Max, GiveUpAfter: cfg.Retry.GiveUpAfter}),
 		bot.CourierObserver(m.delivered), bot.CourierReporter(reports),
 		bot.CourierSpeech(bot.Speech{Voice: speech, Zone: cfg.File.Calendar.Location, Sign: cfg.File.Customer.Sign}),
-		bot.CourierFiles(blobs, cfg.File.Files))
+		bot.CourierFiles(blobs, cfg.File.Files),
+		bot.CourierHolder(holder()))
 	reports.Wake = courier.Wake
 	policy := bot.DefaultPolicy()
 	policy.SLA = cfg.File.SLAFor
@@ -377,6 +378,16 @@ func exportFeed(reports *report.Service, token string) http.Handler {
 
 // forgetSeen prunes the ids of network events older than a month once a
 // day: networks redeliver within minutes or days, never after weeks.
+// holder names this process in the outbox's leases (host and pid), so an
+// operator reading the leases table knows which caredesk holds what.
+func holder() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "caredesk"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
 // keptFile reports whether the file store's key is a file the database
 // says is kept.
 func keptFile(ctx context.Context, db database, key string) (bool, error) {
