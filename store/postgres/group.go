@@ -27,9 +27,13 @@ type update struct {
 // outcome is what an Update returns: fn's error or the commit's, or the
 // panic fn raised, raised again in the caller.
 type outcome struct {
-	err   error
-	panic any
+	err    error
+	panic  any
+	goexit bool // fn called runtime.Goexit (t.FailNow in a test): raised again in the caller
 }
+
+// failed reports whether the Update's changes are to be undone.
+func (o outcome) failed() bool { return o.err != nil || o.panic != nil || o.goexit }
 
 // errClosed is the answer to an Update that came after Close.
 var errClosed = errors.New("the database is closed")
@@ -37,6 +41,15 @@ var errClosed = errors.New("the database is closed")
 // writes serves Updates until Close, a group at a time.
 func (db *DB) writes() {
 	defer close(db.written)
+	// The group's calls to the server end when caredesk closes: a writer
+	// waiting for the write lock (another caredesk stuck in a transaction)
+	// must not hold shutdown.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-db.closing
+		cancel()
+	}()
 	for {
 		var first *update
 		select {
@@ -54,13 +67,13 @@ func (db *DB) writes() {
 				break more
 			}
 		}
-		db.commit(group)
+		db.commit(ctx, group)
 	}
 }
 
 // commit runs group in one transaction and answers each of its Updates
 // once the transaction is committed or rolled back.
-func (db *DB) commit(group []*update) {
+func (db *DB) commit(ctx context.Context, group []*update) {
 	out := make([]outcome, len(group))
 	defer func() {
 		for i, u := range group {
@@ -69,14 +82,13 @@ func (db *DB) commit(group []*update) {
 	}()
 	fail := func(err error) {
 		for i := range out {
-			if out[i].err == nil && out[i].panic == nil {
+			if !out[i].failed() {
 				out[i].err = err
 			}
 		}
 	}
 	// The transaction is the group's, not any caller's: one caller giving
 	// up must not roll the others back.
-	ctx := context.Background()
 	t, err := db.pool.BeginTx(ctx, beginWrite)
 	if err != nil {
 		fail(fmt.Errorf("begin transaction: %w", err))
@@ -94,7 +106,7 @@ func (db *DB) commit(group []*update) {
 			return
 		}
 		out[i] = call(u, &tx{ctx: context.WithoutCancel(u.ctx), tx: sp})
-		if out[i].err != nil || out[i].panic != nil {
+		if out[i].failed() {
 			err = sp.Rollback(ctx)
 		} else {
 			err = sp.Commit(ctx)
@@ -109,13 +121,22 @@ func (db *DB) commit(group []*update) {
 	}
 }
 
-// call runs u's fn on t, catching its panic.
-func call(u *update, t *tx) (o outcome) {
-	defer func() {
-		if p := recover(); p != nil {
-			o.panic = p
-		}
+// call runs u's fn on t on a goroutine of its own, catching its panic
+// and its runtime.Goexit, which no recover stops: on the writer's
+// goroutine it would end the writer and leave the group answered as
+// stored.
+func call(u *update, t *tx) outcome {
+	done := make(chan outcome, 1)
+	go func() {
+		o := outcome{goexit: true}
+		defer func() {
+			if p := recover(); p != nil {
+				o.panic, o.goexit = p, false
+			}
+			done <- o
+		}()
+		o.err = u.fn(t)
+		o.goexit = false
 	}()
-	o.err = u.fn(t)
-	return o
+	return <-done
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,9 +32,14 @@ import (
 // stay out of the way of other programs' advisory locks on the same server.
 const (
 	migrateLock int64 = 0x6361726564650001 // held while the schema is brought up to date
-	writeLock   int64 = 0x6361726564650002 // held by every Update
+	writeLock   int64 = 0x6361726564650002 // held by every Update (WriteLockKey)
 	aloneLock   int64 = 0x6361726564650003 // held for its life by a caredesk that must be the only one (Alone)
 )
+
+// WriteLockKey is the advisory lock every Update takes as it begins, so
+// that writers of every caredesk on a database take turns; tools and
+// tests may take it to keep them all out.
+const WriteLockKey = writeLock
 
 // DB is an open caredesk database on a PostgreSQL server. It implements
 // bot.Store.
@@ -172,8 +178,15 @@ func (db *DB) Close() error {
 // One lock for all writers is what SQLite does, and what the core was
 // written for. A later change may group Updates or take narrower locks (per
 // ticket, per destination: see the outbox triggers) where that is safe.
+//
+// The wait for the lock is bounded (lock_timeout): a writer stuck behind
+// a transaction that never ends (a process paused or cut off mid-way)
+// fails its group, whose callers try again, instead of waiting for ever.
 var beginWrite = pgx.TxOptions{BeginQuery: fmt.Sprintf(
-	"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(%d)", writeLock)}
+	"BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '%ds'; SELECT pg_advisory_xact_lock(%d)", int(writeLockWait/time.Second), writeLock)}
+
+// writeLockWait is the longest an Update's group waits for the write lock.
+const writeLockWait = 30 * time.Second
 
 // beginRead is how View begins: one snapshot for all that fn reads, which
 // never waits for writers nor fails because of them.
@@ -192,8 +205,11 @@ func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
 		return fmt.Errorf("begin transaction: %w", context.Cause(ctx))
 	}
 	o := <-u.done
-	if o.panic != nil {
+	switch {
+	case o.panic != nil:
 		panic(o.panic)
+	case o.goexit:
+		runtime.Goexit()
 	}
 	db.wrote(o.err)
 	return o.err

@@ -30,9 +30,13 @@ type update struct {
 // outcome is what an Update returns: fn's error or the commit's, or the
 // panic fn raised, raised again in the caller.
 type outcome struct {
-	err   error
-	panic any
+	err    error
+	panic  any
+	goexit bool // fn called runtime.Goexit (t.FailNow in a test): raised again in the caller
 }
+
+// failed reports whether the Update's changes are to be undone.
+func (o outcome) failed() bool { return o.err != nil || o.panic != nil || o.goexit }
 
 // errClosed is the answer to an Update that came after Close.
 var errClosed = errors.New("the database is closed")
@@ -98,41 +102,49 @@ func (db *DB) commit(group []*update) {
 			break
 		}
 		undo := ""
-		if out[i].err != nil || out[i].panic != nil {
+		if out[i].failed() {
 			undo = `ROLLBACK TO one; `
 		}
 		if _, err := t.ExecContext(ctx, undo+`RELEASE one`); err != nil {
 			// The transaction is in a state nobody can vouch for: none of
 			// the group is stored.
 			for j := range out {
-				if out[j].err == nil && out[j].panic == nil {
+				if !out[j].failed() {
 					out[j].err = fmt.Errorf("end a savepoint: %w", err)
 				}
 			}
 			return
 		}
 	}
-	if alone && (out[0].err != nil || out[0].panic != nil) {
+	if alone && (out[0].failed()) {
 		return // the deferred Rollback undoes it
 	}
 	if err := t.Commit(); err != nil {
 		for i := range out {
-			if out[i].err == nil && out[i].panic == nil {
+			if !out[i].failed() {
 				out[i].err = fmt.Errorf("commit transaction: %w", err)
 			}
 		}
 	}
 }
 
-// call runs u's fn, catching its panic. Statements run without the
-// caller's cancellation: SQLite answers an interrupted write by rolling
-// back the whole transaction, which here is the group's.
-func call(u *update, t *sql.Tx) (o outcome) {
-	defer func() {
-		if p := recover(); p != nil {
-			o.panic = p
-		}
+// call runs u's fn on a goroutine of its own, catching its panic and its
+// runtime.Goexit, which no recover stops: on the writer's goroutine it
+// would end the writer and leave the group answered as stored. Statements
+// run without the caller's cancellation: SQLite answers an interrupted
+// write by rolling back the whole transaction, which here is the group's.
+func call(u *update, t *sql.Tx) outcome {
+	done := make(chan outcome, 1)
+	go func() {
+		o := outcome{goexit: true}
+		defer func() {
+			if p := recover(); p != nil {
+				o.panic, o.goexit = p, false
+			}
+			done <- o
+		}()
+		o.err = u.fn(&tx{ctx: context.WithoutCancel(u.ctx), tx: t})
+		o.goexit = false
 	}()
-	o.err = u.fn(&tx{ctx: context.WithoutCancel(u.ctx), tx: t})
-	return o
+	return <-done
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -97,5 +98,37 @@ func BenchmarkUpdates(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx/s")
 		})
+	}
+}
+
+// TestGoexitInAnUpdate: an fn that calls runtime.Goexit (t.FailNow in a
+// test) ends its caller's goroutine as it would have, changes nothing,
+// and leaves the writer serving the next Updates.
+func TestGoexitInAnUpdate(t *testing.T) {
+	db := MustOpenDB(t)
+	at := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
+	returned := false
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = db.Update(context.Background(), func(tx bot.Tx) error {
+			if _, err := tx.FirstSight("goexit", at); err != nil {
+				return err
+			}
+			runtime.Goexit()
+			return nil
+		})
+		returned = true
+	}()
+	<-done
+	if returned {
+		t.Error("Update returned to a caller whose fn called runtime.Goexit")
+	}
+	var fresh bool
+	if err := db.Update(context.Background(), func(tx bot.Tx) (err error) { fresh, err = tx.FirstSight("goexit", at); return err }); err != nil {
+		t.Fatalf("the next Update: %v", err)
+	}
+	if !fresh {
+		t.Error("the write of an fn that called runtime.Goexit was kept")
 	}
 }

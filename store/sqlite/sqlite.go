@@ -200,8 +200,11 @@ func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
 		return ctx.Err()
 	}
 	o := <-u.done
-	if o.panic != nil {
+	switch {
+	case o.panic != nil:
 		panic(o.panic)
+	case o.goexit:
+		runtime.Goexit()
 	}
 	db.wrote(o.err)
 	return o.err
