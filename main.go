@@ -378,15 +378,12 @@ func exportFeed(reports *report.Service, token string) http.Handler {
 
 // forgetSeen prunes the ids of network events older than a month once a
 // day: networks redeliver within minutes or days, never after weeks.
-// holder names this process in the outbox's leases (host and pid), so an
-// operator reading the leases table knows which caredesk holds what.
-func holder() string {
-	host, err := os.Hostname()
-	if err != nil {
-		host = "caredesk"
-	}
-	return fmt.Sprintf("%s-%d", host, os.Getpid())
-}
+// holder names this caredesk in the outbox's leases. One caredesk runs per
+// database (the SQLite file's lock, PostgreSQL's Alone), so the name is
+// the same across restarts: a caredesk restarted after a crash, or kill -9,
+// takes its destinations back at once instead of waiting for the dead
+// process's leases to run out. Several replicas will need a name each.
+func holder() string { return "caredesk" }
 
 // keptFile reports whether the file store's key is a file the database
 // says is kept.
