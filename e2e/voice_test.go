@@ -69,6 +69,12 @@ func TestTurkishCustomer(t *testing.T) {
 	})
 	r.wait("the thanks", func() bool { return len(r.sentTo(ayse.ID)) == 5 })
 	r.command("UALICE", "alice", "call done 1 yeni kargo bugün çıkıyor")
+	// The record reaches the thread through the outbox, after the answer.
+	r.wait("the call recorded in the thread", func() bool {
+		return slices.ContainsFunc(r.slack.Thread(r.root(1).TS), func(m slacksim.Message) bool {
+			return strings.Contains(m.Rendered(), "called the customer: yeni kargo bugün çıkıyor")
+		})
+	})
 
 	got := r.sentTo(ayse.ID)
 	want := []string{
