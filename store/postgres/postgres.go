@@ -13,10 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,6 +23,7 @@ import (
 
 	"caredesk/bot"
 	"caredesk/quietlog"
+	"caredesk/store/group"
 )
 
 // The advisory lock keys: fixed, so that every replica and every version of
@@ -52,12 +51,9 @@ type DB struct {
 	// shares a commit among those waiting together and alone asks the
 	// server for the write lock, so that waiting Updates hold no pool
 	// connection that Views could use.
-	updates chan *update
-	closing chan struct{}
-	written chan struct{}
-	once    sync.Once
-	health  writable
-	alone   *pgxpool.Conn // holds aloneLock; nil without Alone
+	writes *group.Writer // Updates, a group per commit (group.go)
+	health writable
+	alone  *pgxpool.Conn // holds aloneLock; nil without Alone
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -105,8 +101,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", where, err)
 	}
-	db := &DB{pool: pool, where: where, log: o.log, quiet: quietlog.New(o.log, time.Minute),
-		updates: make(chan *update), closing: make(chan struct{}), written: make(chan struct{})}
+	db := &DB{pool: pool, where: where, log: o.log, quiet: quietlog.New(o.log, time.Minute)}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, db.explain(err)
@@ -121,7 +116,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 			return nil, err
 		}
 	}
-	go db.writes()
+	db.writes = group.Start(db.commit)
 	return db, nil
 }
 
@@ -159,8 +154,7 @@ func hostPort(host string, port uint16) string {
 
 // Close closes the connections, once the transactions running have ended.
 func (db *DB) Close() error {
-	db.once.Do(func() { close(db.closing) })
-	<-db.written
+	db.writes.Close()
 	if db.alone != nil {
 		db.alone.Release()
 	}
@@ -196,23 +190,9 @@ var beginRead = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.Read
 // every replica on the database; fn must not call Update itself, or it waits
 // forever.
 func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
-	u := &update{ctx: ctx, fn: fn, done: make(chan outcome, 1)}
-	select {
-	case db.updates <- u:
-	case <-db.closing:
-		return errClosed
-	case <-ctx.Done():
-		return fmt.Errorf("begin transaction: %w", context.Cause(ctx))
-	}
-	o := <-u.done
-	switch {
-	case o.panic != nil:
-		panic(o.panic)
-	case o.goexit:
-		runtime.Goexit()
-	}
-	db.wrote(o.err)
-	return o.err
+	err := db.writes.Do(ctx, fn)
+	db.wrote(err)
+	return err
 }
 
 // View runs fn in a read-only transaction, beside any running Update.

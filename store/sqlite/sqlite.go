@@ -21,6 +21,7 @@ import (
 
 	"caredesk/bot"
 	"caredesk/quietlog"
+	"caredesk/store/group"
 
 	// The driver registers itself as "sqlite3".
 	_ "github.com/mattn/go-sqlite3"
@@ -37,10 +38,7 @@ type DB struct {
 	health writable
 	bg     sync.WaitGroup // checkpoints under way
 
-	updates chan *update  // Updates waiting for the writer (group.go)
-	closing chan struct{} // closed by Close: the writer stops taking Updates
-	written chan struct{} // closed when the writer has stopped
-	once    sync.Once
+	writes *group.Writer // Updates, a group per commit (group.go)
 }
 
 // Option configures Open.
@@ -169,15 +167,13 @@ func open(abs string, o options, l *lock) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	db.reader.SetMaxOpenConns(n)
 	db.reader.SetMaxIdleConns(n)
-	db.updates, db.closing, db.written = make(chan *update), make(chan struct{}), make(chan struct{})
-	go db.writes()
+	db.writes = group.Start(db.commit)
 	return db, nil
 }
 
 // Close closes the database. Transactions still running fail.
 func (db *DB) Close() error {
-	db.once.Do(func() { close(db.closing) })
-	<-db.written
+	db.writes.Close()
 	db.health.mu.Lock()
 	db.health.closed = true // no checkpoint starts on a closing writer
 	db.health.mu.Unlock()
@@ -191,23 +187,9 @@ func (db *DB) Close() error {
 // it waits forever. A ctx that ends before fn starts is its error; one
 // that ends while fn runs does not stop it.
 func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
-	u := &update{ctx: ctx, fn: fn, done: make(chan outcome, 1)}
-	select {
-	case db.updates <- u:
-	case <-db.closing:
-		return errClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	o := <-u.done
-	switch {
-	case o.panic != nil:
-		panic(o.panic)
-	case o.goexit:
-		runtime.Goexit()
-	}
-	db.wrote(o.err)
-	return o.err
+	err := db.writes.Do(ctx, fn)
+	db.wrote(err)
+	return err
 }
 
 // View runs fn in a read-only transaction, beside any running Update.
