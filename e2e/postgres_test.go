@@ -1,49 +1,20 @@
 package e2e_test
 
 import (
-	"context"
-	"crypto/rand"
-	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
+	"caredesk/store/postgres/pgtest"
 )
 
 // postgresDatabase creates an empty PostgreSQL database for one test,
 // dropped when it ends, and returns its URL; without CAREDESK_TEST_POSTGRES
 // the test is skipped with how to run it.
-func postgresDatabase(t testing.TB) string {
-	t.Helper()
-	server := os.Getenv("CAREDESK_TEST_POSTGRES")
-	if server == "" {
-		t.Skip("set CAREDESK_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable to run caredesk on PostgreSQL end to end")
-	}
-	admin := func(sql string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			t.Fatalf("CAREDESK_TEST_POSTGRES: %v", err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	name := "caredesk_e2e_" + strings.ToLower(rand.Text())
-	admin("CREATE DATABASE " + name)
-	t.Cleanup(func() { admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatalf("CAREDESK_TEST_POSTGRES: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
+func postgresDatabase(tb testing.TB) string {
+	tb.Helper()
+	_, url := pgtest.Database(tb)
+	return url
 }
 
 // TestOnPostgres: caredesk with CAREDESK_DB=postgres://… files a complaint,

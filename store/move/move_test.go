@@ -2,11 +2,9 @@ package move_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,51 +17,9 @@ import (
 	"caredesk/bot"
 	"caredesk/store/move"
 	"caredesk/store/postgres"
+	"caredesk/store/postgres/pgtest"
 	"caredesk/store/sqlite"
 )
-
-// serverEnv names the PostgreSQL server the tests create their databases on.
-const serverEnv = "CAREDESK_TEST_POSTGRES"
-
-// server returns the URL of the test server, or skips tb when none is set.
-func server(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv(serverEnv)
-	if u == "" {
-		tb.Skip("set " + serverEnv + "=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable to run the tests of moving a desk into PostgreSQL")
-	}
-	return u
-}
-
-// admin runs a statement on the test server's own database.
-func admin(tb testing.TB, stmt string) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, server(tb))
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", serverEnv, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, stmt); err != nil {
-		tb.Fatalf("%s: %v", stmt, err)
-	}
-}
-
-// newDatabase creates an empty database, dropped when the test ends, and
-// returns its URL.
-func newDatabase(tb testing.TB) string {
-	tb.Helper()
-	u, err := url.Parse(server(tb))
-	if err != nil {
-		tb.Fatalf("%s: %v", serverEnv, err)
-	}
-	name := "caredesk_move_" + strings.ToLower(rand.Text())
-	admin(tb, "CREATE DATABASE "+name)
-	tb.Cleanup(func() { admin(tb, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	u.Path = "/" + name
-	return u.String()
-}
 
 // t0 has microseconds and a zone other than UTC, as the store contract's.
 var t0 = time.Date(2025, 3, 8, 3, 0, 0, 123456000, time.FixedZone("+03", 3*60*60))
@@ -518,7 +474,7 @@ func fingerprint(t *testing.T, dbURL string) string {
 // the numbering goes on, that the outbox drains in the same order, and
 // that a second run is refused and changes nothing.
 func TestMove(t *testing.T) {
-	dbURL := newDatabase(t)
+	_, dbURL := pgtest.Database(t)
 	path := filepath.Join(t.TempDir(), "caredesk.db")
 	src := openSQLite(t, path)
 	fillDesk(t, src)
@@ -603,7 +559,7 @@ func TestMove(t *testing.T) {
 // TestMoveRefused: each way a move is refused or fails leaves the target
 // as it was and says what to do.
 func TestMoveRefused(t *testing.T) {
-	server(t)
+	pgtest.Server(t)
 	tests := []struct {
 		name string
 		// prepare sets the scene; the file has a small desk already.
@@ -695,7 +651,7 @@ func TestMoveRefused(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dbURL := newDatabase(t)
+			_, dbURL := pgtest.Database(t)
 			path := filepath.Join(t.TempDir(), "caredesk.db")
 			db := openSQLite(t, path)
 			update(t, db, func(tx bot.Tx) error {
@@ -754,7 +710,7 @@ func targetRows(t *testing.T, dbURL string) string {
 // database left (a key, a greeting, a pause) is deleted and the desk moved
 // in, numbers not going back.
 func TestMoveEmptyTarget(t *testing.T) {
-	dbURL := newDatabase(t)
+	_, dbURL := pgtest.Database(t)
 	dst := openPostgres(t, dbURL)
 	var greeting bot.Delivery
 	update(t, dst, func(tx bot.Tx) error {
@@ -824,7 +780,7 @@ func TestMoveEmptyTarget(t *testing.T) {
 // TestMoveEmptyDesk: a desk with nothing in it moves, and the numbering
 // starts at #1.
 func TestMoveEmptyDesk(t *testing.T) {
-	dbURL := newDatabase(t)
+	_, dbURL := pgtest.Database(t)
 	path := filepath.Join(t.TempDir(), "caredesk.db")
 	openSQLite(t, path).Close()
 	report, err := move.SQLiteToPostgres(t.Context(), move.Options{From: path, To: dbURL})

@@ -12,6 +12,7 @@ import (
 
 	"caredesk/bot"
 	"caredesk/store/postgres"
+	"caredesk/store/postgres/pgtest"
 )
 
 // TestGroupedUpdates: Updates asked for at the same time share commits,
@@ -20,7 +21,7 @@ import (
 // its savepoint); a panic in one reaches its caller and leaves the others
 // stored.
 func TestGroupedUpdates(t *testing.T) {
-	_, url := newDatabase(t)
+	_, url := pgtest.Database(t)
 	db := mustOpen(t, url)
 	at := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
 	taken := bot.Ticket{Source: "telegram", Conversation: "1", Customer: bot.Customer{ID: "1"}, State: bot.Open, DeskThread: "1741392000.000100", OpenedAt: at}
@@ -77,7 +78,7 @@ func TestGroupedUpdates(t *testing.T) {
 // lock (a caredesk cut off mid-transaction, a migration), an Update waits
 // for it; Close does not wait with it, and the Update fails.
 func TestCloseWhileTheWriteLockIsHeld(t *testing.T) {
-	_, url := newDatabase(t)
+	_, url := pgtest.Database(t)
 	db, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"caredesk/bot"
+	"caredesk/store/postgres/pgtest"
 )
 
 // BenchmarkDeskLanes is the delivery worker's two questions ("which
@@ -30,7 +31,7 @@ func BenchmarkDeskLanes(b *testing.B) {
 	}
 	for _, shape := range shapes {
 		b.Run(shape.name, func(b *testing.B) {
-			_, dbURL := newDatabase(b)
+			_, dbURL := pgtest.Database(b)
 			db := mustOpen(b, dbURL)
 			ctx := context.Background()
 			err := db.Update(ctx, func(tx bot.Tx) error {

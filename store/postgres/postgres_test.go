@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,53 +14,9 @@ import (
 
 	"caredesk/bot"
 	"caredesk/store/postgres"
+	"caredesk/store/postgres/pgtest"
 	"caredesk/store/storetest"
 )
-
-// serverEnv names the PostgreSQL server the tests create their databases on.
-const serverEnv = "CAREDESK_TEST_POSTGRES"
-
-// server returns the URL of the test server, or skips tb when none is set.
-func server(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv(serverEnv)
-	if u == "" {
-		tb.Skip("set " + serverEnv + "=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable to run the PostgreSQL store tests")
-	}
-	return u
-}
-
-// admin runs statements on the test server's own database, outside any
-// database a test created.
-func admin(tb testing.TB, sql string) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, server(tb))
-	if err != nil {
-		tb.Fatalf("connect to %s: %v", serverEnv, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		tb.Fatalf("%s: %v", sql, err)
-	}
-}
-
-// newDatabase creates an empty database, dropped when the test ends, and
-// returns its URL.
-func newDatabase(tb testing.TB) (name, dbURL string) {
-	tb.Helper()
-	u, err := url.Parse(server(tb))
-	if err != nil {
-		tb.Fatalf("%s: %v", serverEnv, err)
-	}
-	name = "caredesk_test_" + strings.ToLower(rand.Text())
-	admin(tb, "CREATE DATABASE "+name)
-	// FORCE: a test that failed may have left connections open.
-	tb.Cleanup(func() { admin(tb, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
-	u.Path = "/" + name
-	return name, u.String()
-}
 
 // mustOpen opens the database at dbURL, closed when the test ends.
 func mustOpen(tb testing.TB, dbURL string, opts ...postgres.Option) *postgres.DB {
@@ -81,7 +36,7 @@ func mustOpen(tb testing.TB, dbURL string, opts ...postgres.Option) *postgres.DB
 // MustOpenDB opens a new, empty database, dropped when the test ends.
 func MustOpenDB(tb testing.TB) *postgres.DB {
 	tb.Helper()
-	_, dbURL := newDatabase(tb)
+	_, dbURL := pgtest.Database(tb)
 	return mustOpen(tb, dbURL)
 }
 
@@ -100,14 +55,14 @@ func raw(tb testing.TB, dbURL string) *pgx.Conn {
 var t0 = time.Date(2025, 3, 8, 0, 0, 0, 0, time.UTC)
 
 func TestStore(t *testing.T) {
-	server(t) // one skip for the whole contract, not one per behaviour
+	pgtest.Server(t) // one skip for the whole contract, not one per behaviour
 	storetest.Run(t, func(t *testing.T) bot.Store { return MustOpenDB(t) })
 }
 
 // TestOpenRace: replicas that start together on an empty database all
 // start, and the schema is built once.
 func TestOpenRace(t *testing.T) {
-	_, dbURL := newDatabase(t)
+	_, dbURL := pgtest.Database(t)
 	const n = 2
 	dbs := make([]*postgres.DB, n)
 	errs := make([]error, n)
@@ -160,7 +115,7 @@ func TestOpenRace(t *testing.T) {
 // Update. Two replicas doing that to one ticket at once must not lose each
 // other's changes, nor fail for being at the same time.
 func TestReplicasSerializeUpdates(t *testing.T) {
-	_, dbURL := newDatabase(t)
+	_, dbURL := pgtest.Database(t)
 	a, b := mustOpen(t, dbURL), mustOpen(t, dbURL)
 	tk := bot.Ticket{Source: "telegram", Conversation: "1", Customer: bot.Customer{ID: "2"}, State: bot.Open, OpenedAt: t0}
 	if err := a.Update(t.Context(), func(tx bot.Tx) error { return tx.CreateTicket(&tk) }); err != nil {
@@ -203,7 +158,7 @@ func TestReplicasSerializeUpdates(t *testing.T) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
-	_, dbURL := newDatabase(t)
+	_, dbURL := pgtest.Database(t)
 	db, err := postgres.Open(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +195,7 @@ func TestReopenKeepsData(t *testing.T) {
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
-	_, dbURL := newDatabase(t)
+	_, dbURL := pgtest.Database(t)
 	mustOpen(t, dbURL).Close()
 	conn := raw(t, dbURL)
 	var future int
@@ -261,7 +216,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 // TestOpenExplains: a start that cannot work says what to do, and never
 // shows the password.
 func TestOpenExplains(t *testing.T) {
-	u, err := url.Parse(server(t))
+	u, err := url.Parse(pgtest.Server(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,8 +225,8 @@ func TestOpenExplains(t *testing.T) {
 	missing.User = url.UserPassword(u.User.Username(), "s3cret-pw")
 	unreachable := missing
 	unreachable.Host = "127.0.0.1:1" // nothing listens on port 1
-	readOnly, readOnlyURL := newDatabase(t)
-	admin(t, "ALTER DATABASE "+readOnly+" SET default_transaction_read_only = on")
+	readOnly, readOnlyURL := pgtest.Database(t)
+	pgtest.Admin(t, "ALTER DATABASE "+readOnly+" SET default_transaction_read_only = on")
 
 	tests := []struct {
 		name, url, want string
@@ -304,7 +259,7 @@ func TestOpenExplains(t *testing.T) {
 // standby, here a database made read-only) is not ready, and is again once
 // it takes writes.
 func TestWritable(t *testing.T) {
-	name, dbURL := newDatabase(t)
+	name, dbURL := pgtest.Database(t)
 	db := mustOpen(t, dbURL)
 	if err := db.Writable(t.Context()); err != nil {
 		t.Fatalf("Writable of a new database: %v", err)
@@ -312,8 +267,8 @@ func TestWritable(t *testing.T) {
 	// Settings of a database apply to sessions that start later: end the
 	// pool's.
 	reconnect := func(setting string) {
-		admin(t, "ALTER DATABASE "+name+" SET default_transaction_read_only = "+setting)
-		admin(t, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"+name+"'")
+		pgtest.Admin(t, "ALTER DATABASE "+name+" SET default_transaction_read_only = "+setting)
+		pgtest.Admin(t, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '"+name+"'")
 	}
 	until := func(what string, ok func(error) bool) {
 		t.Helper()
@@ -496,7 +451,7 @@ func TestLongReply(t *testing.T) {
 // TestAlone: a second caredesk on the same database is refused while the
 // first runs, and starts once the first has closed.
 func TestAlone(t *testing.T) {
-	_, url := newDatabase(t)
+	_, url := pgtest.Database(t)
 	first, err := postgres.Open(t.Context(), url, postgres.Alone())
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"caredesk/bot"
+	"caredesk/store/postgres/pgtest"
 )
 
 // fixedClock is a clock that stands still.
@@ -20,7 +21,7 @@ func (c fixedClock) Now() time.Time { return time.Time(c) }
 // the same moment; every reminder, escalation and breach of the overdue
 // tickets fires once, as the write lock serializes their ticks.
 func TestTimersFireOnceAcrossReplicas(t *testing.T) {
-	_, url := newDatabase(t)
+	_, url := pgtest.Database(t)
 	dbs := []bot.Store{mustOpen(t, url), mustOpen(t, url)}
 	opened := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC) // a Sunday night
 	quiet := bot.WithLogger(slog.New(slog.DiscardHandler))
