@@ -12,52 +12,6 @@ import (
 	"caredesk/bot"
 )
 
-// TestGroupedUpdates: Updates asked for at the same time share commits,
-// and one that fails undoes only its own changes; a panic in one reaches
-// its caller and leaves the others stored.
-func TestGroupedUpdates(t *testing.T) {
-	db := MustOpenDB(t)
-	at := time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)
-	const n = 200
-	errs := make([]error, n)
-	panics := make([]any, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			defer func() { panics[i] = recover() }()
-			errs[i] = db.Update(context.Background(), func(tx bot.Tx) error {
-				if _, err := tx.FirstSight(fmt.Sprintf("key:%d", i), at); err != nil {
-					return err
-				}
-				switch i % 10 {
-				case 3:
-					return errors.New("refused")
-				case 7:
-					panic("fn panicked")
-				}
-				return nil
-			})
-		})
-	}
-	wg.Wait()
-	for i := range n {
-		wantErr, wantPanic := i%10 == 3, i%10 == 7
-		if (errs[i] != nil) != wantErr || (panics[i] != nil) != wantPanic {
-			t.Errorf("update %d: err %v, panic %v; want err %v, panic %v", i, errs[i], panics[i], wantErr, wantPanic)
-		}
-		var fresh bool
-		if err := db.Update(context.Background(), func(tx bot.Tx) (err error) {
-			fresh, err = tx.FirstSight(fmt.Sprintf("key:%d", i), at)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if stored := !fresh; stored != (!wantErr && !wantPanic) {
-			t.Errorf("update %d: stored %v; want only the updates that succeeded", i, stored)
-		}
-	}
-}
-
 // TestUpdateAfterItsContextEnded: an Update whose caller gave up before
 // it started changes nothing.
 func TestUpdateAfterItsContextEnded(t *testing.T) {

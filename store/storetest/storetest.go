@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"HurryDeliveries", testHurryDeliveries},
 		{"DeliveryIDsNotReused", testDeliveryIDsNotReused},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"UpdatesTogether", testUpdatesTogether},
 		{"Timers", testTimers},
 		{"RotaChanges", testRotaChanges},
 	}
