@@ -40,8 +40,9 @@ func (c *Courier) fetch(ctx context.Context, a Attachment) (_ Attachment, why st
 	if c.blobs == nil {
 		return a, "caredesk keeps no files here (no file store is set up)", nil
 	}
+	tooLarge := fmt.Sprintf("it is larger than the %s caredesk takes per file (files: max_file)", Bytes(c.files.MaxFile))
 	if max := c.files.MaxFile; max > 0 && a.Size > max {
-		return a, fmt.Sprintf("it is larger than the %s caredesk takes per file (files: max_file)", Bytes(max)), nil
+		return a, tooLarge, nil
 	}
 	f, ok := c.fetcher(a.From)
 	if !ok {
@@ -58,7 +59,7 @@ func (c *Courier) fetch(ctx context.Context, a Attachment) (_ Attachment, why st
 	n, err := c.blobs.Put(a.BlobKey(), body, c.files.MaxFile)
 	switch {
 	case errors.Is(err, ErrTooLarge):
-		return a, fmt.Sprintf("it is larger than the %s caredesk takes per file (files: max_file)", Bytes(c.files.MaxFile)), nil
+		return a, tooLarge, nil
 	case errors.Is(err, ErrFull):
 		return a, fmt.Sprintf("caredesk's file store is full (files: max_total %s); files leave it %s after delivery, or raise the cap", Bytes(c.files.MaxTotal), days(c.files.Retention)), nil
 	case err != nil:
@@ -113,21 +114,32 @@ func (c *Courier) messageFiles(ctx context.Context, m Message) (waiting []Attach
 		return nil, nil, err
 	}
 	for _, a := range all {
-		switch {
-		case a.MessageID == m.ID && (a.State == FileWaiting || a.State == FilePosting):
-			waiting = append(waiting, a)
-		case a.Ref != "":
+		if a.Ref != "" && !(a.MessageID == m.ID && a.unfinished()) {
 			taken = append(taken, a.Ref)
 		}
 	}
-	return waiting, taken, nil
+	return unfinished(all, m.ID), taken, nil
+}
+
+// unfinished reports whether the file is still to be shown or sent.
+func (a Attachment) unfinished() bool { return a.State == FileWaiting || a.State == FilePosting }
+
+// unfinished returns the files of message that are still to be shown or
+// sent.
+func unfinished(all []Attachment, message int64) []Attachment {
+	var out []Attachment
+	for _, a := range all {
+		if a.MessageID == message && a.unfinished() {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // fetchFiles downloads the files a customer sent with m into the blob
 // store, on a queue of their own (files:SOURCE:CONVERSATION), so that a
 // slow or failing network never holds up the desk. What cannot be had is
-// named in the thread; then the post of the files (d.Text names it) is
-// made due at once.
+// named in the thread; then the post of the files is made due at once.
 func (c *Courier) fetchFiles(ctx context.Context, d Delivery, t Ticket, m Message) error {
 	files, _, err := c.messageFiles(ctx, m)
 	if err != nil {
@@ -388,10 +400,8 @@ func filesFailed(tx Tx, d Delivery, cause error, now time.Time) ([]refusal, erro
 		return nil, err
 	}
 	var refused []refusal
-	for _, a := range all {
-		if a.MessageID == d.MessageID && (a.State == FileWaiting || a.State == FilePosting) {
-			refused = append(refused, refusal{a, cause.Error()})
-		}
+	for _, a := range unfinished(all, d.MessageID) {
+		refused = append(refused, refusal{a, cause.Error()})
 	}
 	if err := refuseFiles(tx, refused, now); err != nil {
 		return nil, err

@@ -214,12 +214,10 @@ func dropFiles(tx Tx, m Message, why string, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	for _, a := range all {
-		if a.MessageID == m.ID && a.State == FileWaiting {
-			a.State, a.Reason, a.DoneAt = FileRefused, why, now
-			if err := tx.SaveAttachment(a); err != nil {
-				return err
-			}
+	for _, a := range unfinished(all, m.ID) {
+		a.State, a.Reason, a.DoneAt = FileRefused, why, now
+		if err := tx.SaveAttachment(a); err != nil {
+			return err
 		}
 	}
 	return nil
