@@ -190,7 +190,7 @@ func (b *Bot) reply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	if err := tx.AddMessage(&m); err != nil {
 		return "", err
 	}
-	if err := b.attach(tx, m, a.Files, now); err != nil {
+	if err := b.attach(tx, t, m, a.Files, now); err != nil {
 		return "", err
 	}
 	if a.Ref == "" {

@@ -172,7 +172,7 @@ func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		return b.attach(tx, m, in.Files, now) // a photo of what went wrong
+		return b.attach(tx, t, m, in.Files, now) // a photo of what went wrong
 	}
 	if err := tx.AddMessage(&m); err != nil {
 		return err
@@ -180,7 +180,7 @@ func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 	if err := tx.Enqueue(b.desk(PostMessage, t.ID, m.ID, now)); err != nil {
 		return err
 	}
-	if err := b.attach(tx, m, in.Files, now); err != nil {
+	if err := b.attach(tx, t, m, in.Files, now); err != nil {
 		return err
 	}
 	if t.State == Resolved {
@@ -249,7 +249,7 @@ func (b *Bot) open(tx Tx, in Inbound, previous *Ticket, now time.Time) error {
 	if err := tx.Enqueue(b.desk(PostTicket, t.ID, m.ID, now)); err != nil {
 		return err
 	}
-	if err := b.attach(tx, m, in.Files, now); err != nil {
+	if err := b.attach(tx, t, m, in.Files, now); err != nil {
 		return err
 	}
 	if err := b.acknowledge(tx, t, previous, now); err != nil {

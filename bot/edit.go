@@ -10,7 +10,7 @@ import (
 // attach records the files that came with m. A customer's are shown in
 // the thread (PostFiles, after m itself); an owner's reply carries its own
 // (SendReply fetches them).
-func (b *Bot) attach(tx Tx, m Message, files []Attachment, now time.Time) error {
+func (b *Bot) attach(tx Tx, t Ticket, m Message, files []Attachment, now time.Time) error {
 	if len(files) == 0 {
 		return nil
 	}
@@ -37,16 +37,12 @@ func (b *Bot) attach(tx Tx, m Message, files []Attachment, now time.Time) error 
 	if err := tx.Enqueue(post); err != nil {
 		return err
 	}
-	t, err := tx.Ticket(m.TicketID)
-	if err != nil {
-		return err
-	}
 	return tx.Enqueue(&Delivery{Destination: "files:" + sourceQueue(t.Source, t.Conversation), Job: FetchFiles,
 		TicketID: m.TicketID, MessageID: m.ID, NextAt: now, CreatedAt: now})
 }
 
 // attachNew attaches the files of an edit of m that m does not carry yet.
-func (b *Bot) attachNew(tx Tx, m Message, files []Attachment, now time.Time) error {
+func (b *Bot) attachNew(tx Tx, t Ticket, m Message, files []Attachment, now time.Time) error {
 	if len(files) == 0 {
 		return nil
 	}
@@ -60,7 +56,7 @@ func (b *Bot) attachNew(tx Tx, m Message, files []Attachment, now time.Time) err
 			fresh = append(fresh, f)
 		}
 	}
-	return b.attach(tx, m, fresh, now)
+	return b.attach(tx, t, m, fresh, now)
 }
 
 // rootPending is the DeskRef of a ticket's first message until its root
@@ -90,7 +86,7 @@ func (b *Bot) customerEdit(tx Tx, in Inbound, now time.Time) error {
 	}
 	// A file the message did not carry before (the customer replaced the
 	// photo) is shown like any file; files seen before are not again.
-	if err := b.attachNew(tx, m, in.Files, now); err != nil {
+	if err := b.attachNew(tx, t, m, in.Files, now); err != nil {
 		return err
 	}
 	text := in.Text // with its links, as Receive added them
