@@ -12,7 +12,8 @@ import (
 // asked for at the same time share one commit (package group), as on
 // SQLite. commit runs them, each in a savepoint of its own, so that one
 // whose fn fails (a statement the server refused included, which would
-// otherwise abort the whole transaction) undoes its own changes alone.
+// otherwise abort the whole transaction) undoes its own changes alone. An
+// Update asked for under a leader's term checks the term first (fence).
 func (db *DB) commit(ctx context.Context, updates []*group.Update) []group.Outcome {
 	out := make([]group.Outcome, len(updates))
 	// The transaction is the group's, not any caller's: one caller giving
@@ -33,7 +34,11 @@ func (db *DB) commit(ctx context.Context, updates []*group.Update) []group.Outco
 			group.Fail(out, fmt.Errorf("begin a savepoint: %w", err))
 			return out
 		}
-		out[i] = group.Call(u, &tx{ctx: context.WithoutCancel(u.Ctx), tx: sp})
+		if err := fence(ctx, sp, u.Ctx); err != nil {
+			out[i].Err = err
+		} else {
+			out[i] = group.Call(u, &tx{ctx: context.WithoutCancel(u.Ctx), tx: sp})
+		}
 		if out[i].Failed() {
 			err = sp.Rollback(ctx)
 		} else {

@@ -1,0 +1,115 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"caredesk/bot"
+	"caredesk/leader"
+	"caredesk/store/postgres/pgtest"
+)
+
+// TestTerms: the rules of a term on the server, with two replicas'
+// connections to one database.
+func TestTerms(t *testing.T) {
+	_, url := pgtest.Database(t)
+	a, b := mustOpen(t, url), mustOpen(t, url)
+	ctx := t.Context()
+
+	ta, who, err := a.Claim(ctx, "connections", "a", time.Minute)
+	if err != nil || ta.Token != 1 || who != "a" {
+		t.Fatalf("a's claim of a free role: %+v %q %v, want token 1", ta, who, err)
+	}
+	if _, who, err := b.Claim(ctx, "connections", "b", time.Minute); !errors.Is(err, leader.ErrTaken) || who != "a" {
+		t.Fatalf("b's claim while a leads: %q %v, want ErrTaken by a", who, err)
+	}
+	if err := a.Renew(ctx, ta, time.Minute); err != nil {
+		t.Fatalf("a renews: %v", err)
+	}
+	// a's own claim again (a restart under the same name) starts a new
+	// term, which fences out the old one.
+	ta2, _, err := a.Claim(ctx, "connections", "a", time.Minute)
+	if err != nil || ta2.Token != 2 {
+		t.Fatalf("a claims again: %+v %v, want token 2", ta2, err)
+	}
+	if err := a.Renew(ctx, ta, time.Minute); !errors.Is(err, leader.ErrFenced) {
+		t.Errorf("renewal of a's first term: %v, want ErrFenced", err)
+	}
+	if err := a.Release(ctx, ta2); err != nil {
+		t.Fatalf("a releases: %v", err)
+	}
+	tb, _, err := b.Claim(ctx, "connections", "b", time.Minute)
+	if err != nil || tb.Token != 3 {
+		t.Fatalf("b's claim after a released: %+v %v, want token 3", tb, err)
+	}
+	if err := a.Release(ctx, ta2); !errors.Is(err, leader.ErrFenced) {
+		t.Errorf("a releases b's role: %v, want ErrFenced and nothing done", err)
+	}
+	if _, who, err := a.Claim(ctx, "connections", "a", time.Minute); !errors.Is(err, leader.ErrTaken) || who != "b" {
+		t.Errorf("a's claim after its release did nothing: %q %v, want b leading", who, err)
+	}
+	// Roles are apart.
+	if other, _, err := a.Claim(ctx, "other", "a", time.Minute); err != nil || other.Token != 1 {
+		t.Errorf("a's claim of another role: %+v %v", other, err)
+	}
+}
+
+// TestFencedUpdates: an Update asked for under a term is made while the
+// term is the role's, and refused, with nothing written, once another
+// replica took the role over, or once the term ran out.
+func TestFencedUpdates(t *testing.T) {
+	_, url := pgtest.Database(t)
+	a, b := mustOpen(t, url), mustOpen(t, url)
+	ctx := t.Context()
+	create := func(db bot.Store, ctx context.Context, conv string) error {
+		return db.Update(ctx, func(tx bot.Tx) error {
+			return tx.CreateTicket(&bot.Ticket{Source: "telegram", Conversation: conv, State: bot.Open})
+		})
+	}
+	ta, _, err := a.Claim(ctx, "connections", "a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	underA := leader.WithFence(ctx, ta)
+	if err := create(a, underA, "1"); err != nil {
+		t.Fatalf("a write under a's term: %v", err)
+	}
+	// a's term runs out (a renewal into the past stands for a pause): its
+	// write is refused even before anyone took over.
+	if err := a.Renew(ctx, ta, -time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := create(a, underA, "2"); !errors.Is(err, leader.ErrFenced) {
+		t.Errorf("a write under a term that ran out: %v, want ErrFenced", err)
+	}
+	tb, _, err := b.Claim(ctx, "connections", "b", time.Minute)
+	if err != nil {
+		t.Fatalf("b takes over: %v", err)
+	}
+	if err := create(a, underA, "3"); !errors.Is(err, leader.ErrFenced) {
+		t.Errorf("a write under a's old term after b took over: %v, want ErrFenced", err)
+	}
+	if err := create(b, leader.WithFence(ctx, tb), "4"); err != nil {
+		t.Errorf("b's write under its term: %v", err)
+	}
+	if err := create(a, ctx, "5"); err != nil {
+		t.Errorf("a write under no term (HTTP, the outbox): %v", err)
+	}
+	var convs []string
+	if err := a.View(ctx, func(tx bot.Tx) error {
+		open, err := tx.OpenTickets(100)
+		for _, tk := range open {
+			convs = append(convs, tk.Conversation)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(convs)
+	if want := []string{"1", "4", "5"}; !slices.Equal(convs, want) {
+		t.Errorf("tickets of conversations %v, want %v", convs, want)
+	}
+}
