@@ -32,7 +32,7 @@ import (
 const (
 	migrateLock int64 = 0x6361726564650001 // held while the schema is brought up to date
 	writeLock   int64 = 0x6361726564650002 // held by every Update (WriteLockKey)
-	aloneLock   int64 = 0x6361726564650003 // held for its life by a caredesk that must be the only one (Alone)
+	aloneLock   int64 = 0x6361726564650003 // held for its life by every caredesk: shared by replicas, alone by caredesk migrate
 )
 
 // WriteLockKey is the advisory lock every Update takes as it begins, so
@@ -51,9 +51,9 @@ type DB struct {
 	// shares a commit among those waiting together and alone asks the
 	// server for the write lock, so that waiting Updates hold no pool
 	// connection that Views could use.
-	writes *group.Writer // Updates, a group per commit (group.go)
-	health writable
-	alone  *pgxpool.Conn // holds aloneLock; nil without Alone
+	writes  *group.Writer // Updates, a group per commit (group.go)
+	health  writable
+	session *pgxpool.Conn // holds aloneLock (and the replica's name); nil without Alone or Replica
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -62,15 +62,21 @@ var _ bot.Store = (*DB)(nil)
 type Option func(*options)
 
 type options struct {
-	log   *slog.Logger
-	alone bool
+	log     *slog.Logger
+	alone   bool
+	replica string
 }
 
-// Alone makes Open refuse a database another caredesk has open with
-// Alone, as the SQLite store refuses a file another has open: until
-// caredesk shares its outbox and its connections to the networks between
-// processes, two on one database would deliver twice.
+// Alone makes Open refuse a database any caredesk has open (with Alone
+// or Replica), and keeps every caredesk from opening it until Close: for
+// tools that must have the database to themselves (caredesk migrate).
 func Alone() Option { return func(o *options) { o.alone = true } }
+
+// Replica opens the database as the caredesk replica named name: Open
+// refuses it while another replica of that name has the database open
+// (its outbox leases and its term as leader would be this one's too), and
+// while a tool has it Alone.
+func Replica(name string) Option { return func(o *options) { o.replica = name } }
 
 // Logger sets where the database says that it cannot write, that it can
 // again, and that it brought the schema up to date (the default discards
@@ -110,8 +116,8 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		pool.Close()
 		return nil, db.explain(err)
 	}
-	if o.alone {
-		if err := db.holdAlone(ctx); err != nil {
+	if o.alone || o.replica != "" {
+		if err := db.holdSession(ctx, o); err != nil {
 			pool.Close()
 			return nil, err
 		}
@@ -120,25 +126,58 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	return db, nil
 }
 
-// holdAlone takes aloneLock on a connection of its own, kept until Close:
-// a session's advisory lock ends with the session, so a caredesk that dies
-// lets the next one start at once.
-func (db *DB) holdAlone(ctx context.Context) error {
+// holdSession takes the session locks of Alone or Replica on a
+// connection of its own, kept until Close: a session's advisory locks end
+// with the session, so a caredesk that dies lets the next one start at
+// once.
+func (db *DB) holdSession(ctx context.Context, o options) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return db.explain(err)
 	}
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, aloneLock).Scan(&got); err != nil {
+	refused, err := sessionLocks(ctx, conn, o)
+	if err != nil {
 		conn.Release()
 		return db.explain(err)
 	}
-	if !got {
+	if refused != "" {
 		conn.Release()
-		return fmt.Errorf("open store %s: another caredesk is using this database; run one caredesk per database (stop the other one, or give this one a database of its own)", db.where)
+		return fmt.Errorf("open store %s: %s", db.where, refused)
 	}
-	db.alone = conn
+	db.session = conn
 	return nil
+}
+
+// sessionLocks takes o's locks on conn and says, when one is held by
+// another session, why that refuses this one.
+func sessionLocks(ctx context.Context, conn *pgxpool.Conn, o options) (refused string, err error) {
+	try := func(query string, args ...any) (bool, error) {
+		var got bool
+		err := conn.QueryRow(ctx, query, args...).Scan(&got)
+		return got, err
+	}
+	if o.alone {
+		got, err := try(`SELECT pg_try_advisory_lock($1)`, aloneLock)
+		if err != nil || got {
+			return "", err
+		}
+		return "another caredesk is using this database; stop every caredesk on it first", nil
+	}
+	got, err := try(`SELECT pg_try_advisory_lock_shared($1)`, aloneLock)
+	if err != nil {
+		return "", err
+	}
+	if !got {
+		return "caredesk migrate is moving a desk into this database; start caredesk when it is done", nil
+	}
+	// The name's own lock: hashtextextended spreads names over the 64-bit
+	// keys, where two names sharing one is as unlikely as it is harmless
+	// (the second would be refused with a sentence naming its own).
+	got, err = try(`SELECT pg_try_advisory_lock(hashtextextended('caredesk replica ' || $1, 0))`, o.replica)
+	if err != nil || got {
+		return "", err
+	}
+	return fmt.Sprintf("another caredesk runs as replica %q on this database; give each replica its own CAREDESK_REPLICA, or leave it unset for a name of its own", o.replica), nil
 }
 
 // hostPort writes a server's address as people type it.
@@ -155,8 +194,8 @@ func hostPort(host string, port uint16) string {
 // Close closes the connections, once the transactions running have ended.
 func (db *DB) Close() error {
 	db.writes.Close()
-	if db.alone != nil {
-		db.alone.Release()
+	if db.session != nil {
+		db.session.Release()
 	}
 	db.pool.Close()
 	return nil
@@ -229,6 +268,16 @@ func (db *DB) OutboxLen(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("count outbox: %w", err)
 	}
 	return n, nil
+}
+
+// Leases counts the outbox's destinations whose lease has not run out:
+// those holder has, and all, for /metrics.
+func (db *DB) Leases(ctx context.Context, holder string) (mine, all int, err error) {
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE holder = $1), count(*) FROM leases WHERE until > clock_timestamp()`,
+		holder).Scan(&mine, &all); err != nil {
+		return 0, 0, fmt.Errorf("count leases: %w", err)
+	}
+	return mine, all, nil
 }
 
 // tx is a transaction of Update or View. Its methods take no context because

@@ -448,26 +448,51 @@ func TestLongReply(t *testing.T) {
 	}
 }
 
-// TestAlone: a second caredesk on the same database is refused while the
-// first runs, and starts once the first has closed.
-func TestAlone(t *testing.T) {
-	_, url := pgtest.Database(t)
-	first, err := postgres.Open(t.Context(), url, postgres.Alone())
-	if err != nil {
-		t.Fatal(err)
+// TestSessionLocks: replicas of different names share a database; a
+// second of one name is refused, and so is any caredesk while a tool has
+// the database Alone, and the tool while any replica runs. Each starts
+// once the one in its way has closed.
+func TestSessionLocks(t *testing.T) {
+	tests := []struct {
+		name          string
+		first, second postgres.Option
+		refused       string // "" for none
+	}{
+		{"two replicas", postgres.Replica("a"), postgres.Replica("b"), ""},
+		{"one name twice", postgres.Replica("a"), postgres.Replica("a"), `another caredesk runs as replica "a" on this database`},
+		{"a tool while a replica runs", postgres.Replica("a"), postgres.Alone(), "another caredesk is using this database; stop every caredesk on it first"},
+		{"a replica while a tool runs", postgres.Alone(), postgres.Replica("a"), "caredesk migrate is moving a desk into this database"},
+		{"two tools", postgres.Alone(), postgres.Alone(), "another caredesk is using this database"},
 	}
-	if second, err := postgres.Open(t.Context(), url, postgres.Alone()); err == nil || !strings.Contains(err.Error(), "another caredesk is using this database") {
-		if second != nil {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, url := pgtest.Database(t)
+			first, err := postgres.Open(t.Context(), url, tt.first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := postgres.Open(t.Context(), url, tt.second)
+			switch {
+			case tt.refused == "" && err != nil:
+				t.Fatalf("second: %v, want it open", err)
+			case tt.refused == "":
+				second.Close()
+				first.Close()
+				return
+			case err == nil:
+				second.Close()
+				t.Fatalf("second opened, want %q", tt.refused)
+			case !strings.Contains(err.Error(), tt.refused):
+				t.Fatalf("second: %v, want %q", err, tt.refused)
+			}
+			if err := first.Close(); err != nil {
+				t.Fatal(err)
+			}
+			second, err = postgres.Open(t.Context(), url, tt.second)
+			if err != nil {
+				t.Fatalf("after the first closed: %v", err)
+			}
 			second.Close()
-		}
-		t.Fatalf("a second caredesk on the database: %v, want a refusal", err)
+		})
 	}
-	if err := first.Close(); err != nil {
-		t.Fatal(err)
-	}
-	second, err := postgres.Open(t.Context(), url, postgres.Alone())
-	if err != nil {
-		t.Fatalf("after the first closed: %v", err)
-	}
-	second.Close()
 }

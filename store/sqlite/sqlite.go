@@ -224,6 +224,16 @@ func (db *DB) OutboxLen(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// Leases counts the outbox's destinations whose lease has not run out:
+// those holder has, and all, for /metrics.
+func (db *DB) Leases(ctx context.Context, holder string) (mine, all int, err error) {
+	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE holder = ?1), COUNT(*) FROM leases WHERE until > ?2`,
+		holder, laneAt(time.Now())).Scan(&mine, &all); err != nil {
+		return 0, 0, fmt.Errorf("count leases: %w", err)
+	}
+	return mine, all, nil
+}
+
 // tx is a transaction of either pool. Its methods take no context because
 // bot.Tx has none: they use the one Update or View was called with.
 type tx struct {
