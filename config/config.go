@@ -40,8 +40,16 @@ type Config struct {
 	// Tick is how often the scheduler looks for due reminders, escalations
 	// and hand-overs: their precision.
 	Tick time.Duration
-	// FilesDir is the folder that keeps files' bytes (CAREDESK_FILES_DIR).
+	// FilesDir is the folder that keeps files' bytes (CAREDESK_FILES_DIR);
+	// "" on PostgreSQL, which keeps them in the database.
 	FilesDir string
+	// Replica names this caredesk among the replicas on one PostgreSQL
+	// database (CAREDESK_REPLICA); "" lets it pick a name of its own.
+	Replica string
+	// LeaderTakeover bounds how long the connections one replica holds
+	// (Telegram's long poll, the Discord gateway) go without a leader when
+	// it dies (CAREDESK_LEADER_TAKEOVER).
+	LeaderTakeover time.Duration
 	// PublicURL is caredesk's address as the internet reaches it, for the
 	// download links of files sent to webhook bridges; "" sends them none.
 	PublicURL string
@@ -230,6 +238,17 @@ func Load(getenv func(string) string) (Config, error) {
 		e.fail("CAREDESK_ICS_TOKEN is too short to guard the rota feed: put at least 16 random characters there (e.g. the output of `openssl rand -hex 16`).")
 	}
 	c.FilesDir = e.str("CAREDESK_FILES_DIR", FilesDir(c.DB))
+	if Postgres(c.DB) && c.FilesDir != "" {
+		e.fail("CAREDESK_FILES_DIR is set, but on PostgreSQL caredesk keeps files in the database, where every replica finds them: unset CAREDESK_FILES_DIR.")
+	}
+	c.Replica = e.str("CAREDESK_REPLICA", "")
+	if len(c.Replica) > 100 || strings.ContainsFunc(c.Replica, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		e.fail("CAREDESK_REPLICA must be a name of up to 100 printable characters, like the pod's or the host's name: shorten it, or unset it for a name of its own.")
+	}
+	c.LeaderTakeover = e.duration("CAREDESK_LEADER_TAKEOVER", 15*time.Second)
+	if c.LeaderTakeover < time.Second || c.LeaderTakeover > 10*time.Minute {
+		e.fail(fmt.Sprintf("CAREDESK_LEADER_TAKEOVER is %s: write a time from 1s to 10m, like 15s (how long Telegram and Discord may go unheard when the leading replica dies).", c.LeaderTakeover))
+	}
 	c.PublicURL = strings.TrimRight(e.url("CAREDESK_PUBLIC_URL", ""), "/")
 	c.File = defaultFile(c.SLA)
 	if path := e.str("CAREDESK_CONFIG", ""); path != "" {

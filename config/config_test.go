@@ -53,6 +53,8 @@ func TestDefaults(t *testing.T) {
 		{"socket mode", c.Slack.SocketMode(), false},
 		{"polling", c.Telegram.WebhookURL, ""},
 		{"metrics on the main address", c.MetricsAddr, ""},
+		{"replica picks its own name", c.Replica, ""},
+		{"leader takeover", c.LeaderTakeover, 15 * time.Second},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -63,17 +65,19 @@ func TestDefaults(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	c, err := load(t, map[string]string{
-		"SLACK_API_URL":           "http://127.0.0.1:9000/api",
-		"TELEGRAM_API_URL":        "http://127.0.0.1:9001/",
-		"CAREDESK_REOPEN_WINDOW":  "3d",
-		"CAREDESK_SLA":            "30m",
-		"SLACK_APP_TOKEN":         "xapp-1-A111-222-abc",
-		"SLACK_SIGNING_SECRET":    "",
-		"TELEGRAM_WEBHOOK_URL":    "https://care.example.com/telegram/webhook",
-		"TELEGRAM_WEBHOOK_SECRET": "s3cret_-",
-		"CAREDESK_CLAIM_EMOJI":    ":eyes:",
-		"CAREDESK_DB_ALLOW_EMPTY": "true",
-		"CAREDESK_METRICS_ADDR":   "127.0.0.1:9090",
+		"SLACK_API_URL":            "http://127.0.0.1:9000/api",
+		"TELEGRAM_API_URL":         "http://127.0.0.1:9001/",
+		"CAREDESK_REOPEN_WINDOW":   "3d",
+		"CAREDESK_SLA":             "30m",
+		"SLACK_APP_TOKEN":          "xapp-1-A111-222-abc",
+		"SLACK_SIGNING_SECRET":     "",
+		"TELEGRAM_WEBHOOK_URL":     "https://care.example.com/telegram/webhook",
+		"TELEGRAM_WEBHOOK_SECRET":  "s3cret_-",
+		"CAREDESK_CLAIM_EMOJI":     ":eyes:",
+		"CAREDESK_DB_ALLOW_EMPTY":  "true",
+		"CAREDESK_METRICS_ADDR":    "127.0.0.1:9090",
+		"CAREDESK_REPLICA":         "caredesk-7d9f-x2",
+		"CAREDESK_LEADER_TAKEOVER": "5s",
 	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -86,6 +90,9 @@ func TestSettings(t *testing.T) {
 	}
 	if c.ReopenWindow != 72*time.Hour || c.SLA != 30*time.Minute {
 		t.Errorf("durations: reopen %s, sla %s", c.ReopenWindow, c.SLA)
+	}
+	if c.Replica != "caredesk-7d9f-x2" || c.LeaderTakeover != 5*time.Second {
+		t.Errorf("replica %q, leader takeover %s", c.Replica, c.LeaderTakeover)
 	}
 	if c.MetricsAddr != "127.0.0.1:9090" {
 		t.Errorf("metrics addr %q", c.MetricsAddr)
@@ -123,6 +130,10 @@ func TestProblemsNameTheVariable(t *testing.T) {
 		{map[string]string{"TELEGRAM_WEBHOOK_SECRET": "abc"}, "TELEGRAM_WEBHOOK_SECRET is set but TELEGRAM_WEBHOOK_URL is not"},
 		{map[string]string{"CAREDESK_RETRY_MIN": "10m", "CAREDESK_RETRY_MAX": "1m"}, "CAREDESK_RETRY_MIN (10m0s) is longer than CAREDESK_RETRY_MAX"},
 		{map[string]string{"CAREDESK_DB_ALLOW_EMPTY": "maybe"}, "CAREDESK_DB_ALLOW_EMPTY is \"maybe\": put true or false there."},
+		{map[string]string{"CAREDESK_LEADER_TAKEOVER": "100ms"}, "CAREDESK_LEADER_TAKEOVER is 100ms: write a time from 1s to 10m"},
+		{map[string]string{"CAREDESK_LEADER_TAKEOVER": "soon"}, "CAREDESK_LEADER_TAKEOVER is \"soon\": put a positive duration there"},
+		{map[string]string{"CAREDESK_REPLICA": "two\nlines"}, "CAREDESK_REPLICA must be a name of up to 100 printable characters"},
+		{map[string]string{"CAREDESK_DB": "postgres://care@db/care", "CAREDESK_FILES_DIR": "/srv/files"}, "CAREDESK_FILES_DIR is set, but on PostgreSQL caredesk keeps files in the database"},
 		{map[string]string{"CAREDESK_LOG_LEVEL": "loud"}, "CAREDESK_LOG_LEVEL is \"loud\": put one of debug, info, warn, error there."},
 	}
 	for _, tt := range tests {

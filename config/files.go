@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,13 +69,40 @@ func Postgres(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
+// Redacted is CAREDESK_DB as it may be logged: a PostgreSQL URL's
+// password is replaced by xxxxx.
+func Redacted(db string) string {
+	if !Postgres(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://(a URL that does not parse)"
+	}
+	return u.Redacted()
+}
+
+// DBPassword is the password in a PostgreSQL CAREDESK_DB, "" for none,
+// for the logger to scrub wherever it appears.
+func DBPassword(db string) string {
+	if !Postgres(db) {
+		return ""
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return ""
+	}
+	p, _ := u.User.Password()
+	return p
+}
+
 // FilesDir is where the files of the database at db are kept when
 // CAREDESK_FILES_DIR does not say: a folder next to it, named after it
-// ("caredesk.db" → "caredesk-files"); for PostgreSQL, "caredesk-files" in
-// the working directory.
+// ("caredesk.db" → "caredesk-files"); none for PostgreSQL, which keeps
+// them in the database.
 func FilesDir(db string) string {
 	if Postgres(db) {
-		return "caredesk-files"
+		return ""
 	}
 	base := db
 	if i := strings.LastIndex(base, "."); i > strings.LastIndex(base, "/") {

@@ -52,7 +52,7 @@ func TestFilesDir(t *testing.T) {
 		"/var/lib/caredesk.db":    "/var/lib/caredesk-files",
 		"/data/v1.2/desk":         "/data/v1.2/desk-files",
 		"./state/caredesk.sqlite": "./state/caredesk-files",
-		"postgres://caredesk@db.internal:5432/caredesk?sslmode=require": "caredesk-files",
+		"postgres://caredesk@db.internal:5432/caredesk?sslmode=require": "",
 	} {
 		if got := config.FilesDir(db); got != want {
 			t.Errorf("FilesDir(%q) = %q, want %q", db, got, want)
@@ -68,5 +68,21 @@ func TestFetchAttachmentsFlag(t *testing.T) {
 	}
 	if !f.Webhooks[0].FetchAttachments {
 		t.Error("fetch_attachments: true was not taken")
+	}
+}
+
+func TestRedacted(t *testing.T) {
+	tests := []struct{ db, redacted, password string }{
+		{"caredesk.db", "caredesk.db", ""},
+		{"postgres://care:s3cr%40t@db:5432/care?sslmode=require", "postgres://care:xxxxx@db:5432/care?sslmode=require", "s3cr@t"},
+		{"postgresql://care@db/care", "postgresql://care@db/care", ""},
+	}
+	for _, tt := range tests {
+		if got := config.Redacted(tt.db); got != tt.redacted {
+			t.Errorf("Redacted(%q) = %q, want %q", tt.db, got, tt.redacted)
+		}
+		if got := config.DBPassword(tt.db); got != tt.password {
+			t.Errorf("DBPassword(%q) = %q, want %q", tt.db, got, tt.password)
+		}
 	}
 }
