@@ -64,6 +64,14 @@ type Board struct {
 	mu     sync.Mutex
 	parts  []*Part
 	probes []probe
+	notes  []note
+}
+
+// note is a line of readiness that informs and never makes caredesk not
+// ready.
+type note struct {
+	name string
+	text func() string
 }
 
 // probe is a check run at every readiness request.
@@ -144,6 +152,15 @@ func (b *Board) Probe(name string, check func(context.Context) error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.probes = append(b.probes, probe{name: name, check: check})
+}
+
+// Note adds a line "name: text()" to every readiness answer, after the
+// probes, that says something about this caredesk (which role it has
+// among replicas) without bearing on whether it is ready.
+func (b *Board) Note(name string, text func() string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.notes = append(b.notes, note{name: name, text: text})
 }
 
 // Report records the part's state: ok, or not with reason, a sentence

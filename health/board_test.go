@@ -296,6 +296,16 @@ func TestReadiness(t *testing.T) {
 			wantLines:  []string{"not ready", "discord: Discord has not connected yet."},
 		},
 		{
+			name: "a note informs without bearing on readiness",
+			setup: func(b *health.Board) {
+				b.Probe("store", func(context.Context) error { return nil })
+				b.Note("role", func() string { return "follower (replica caredesk-b; caredesk-a leads)" })
+				b.Source("telegram", "Telegram").Report(true, "")
+			},
+			wantStatus: http.StatusOK,
+			wantLines:  []string{"ready", "store: ok", "role: follower (replica caredesk-b; caredesk-a leads)", "telegram: ok"},
+		},
+		{
 			name: "a probe that hangs is cut short",
 			setup: func(b *health.Board) {
 				b.Probe("store", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })

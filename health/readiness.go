@@ -21,6 +21,7 @@ type Readiness struct {
 func (b *Board) Check(ctx context.Context) Readiness {
 	b.mu.Lock()
 	probes := append([]probe(nil), b.probes...)
+	notes := append([]note(nil), b.notes...)
 	b.mu.Unlock()
 
 	// Probes run at once, each bounded, so that one slow check does not
@@ -44,6 +45,9 @@ func (b *Board) Check(ctx context.Context) Readiness {
 			continue
 		}
 		r.Lines = append(r.Lines, p.name+": ok")
+	}
+	for _, n := range notes {
+		r.Lines = append(r.Lines, n.name+": "+n.text())
 	}
 	for _, s := range b.States() {
 		switch {
