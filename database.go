@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"caredesk/blob"
 	"caredesk/bot"
 	"caredesk/config"
 	"caredesk/store/postgres"
@@ -23,6 +24,9 @@ type database interface {
 	ForgetSeen(ctx context.Context, before time.Time) (int64, error)
 	// Writable tells whether a write would succeed now, for /readyz.
 	Writable(ctx context.Context) error
+	// Leases counts the outbox's destinations under a lease: holder's
+	// and all, for /metrics.
+	Leases(ctx context.Context, holder string) (mine, all int, err error)
 }
 
 var (
@@ -30,12 +34,37 @@ var (
 	_ database = (*postgres.DB)(nil)
 )
 
-// openDatabase opens the store CAREDESK_DB names.
-func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (database, error) {
+// fileStore keeps the bytes of files: in a folder next to a SQLite file,
+// or in PostgreSQL, where every replica finds them.
+type fileStore interface {
+	bot.Blobs
+	// Prune removes the bytes no file the database keeps wants (left by a
+	// crash between storing them and recording the file).
+	Prune(keep func(key string) (bool, error)) (int, error)
+}
+
+var (
+	_ fileStore = (*blob.Dir)(nil)
+	_ fileStore = (*postgres.Blobs)(nil)
+)
+
+// openFiles opens where db keeps files' bytes.
+func openFiles(cfg config.Config, db database) (fileStore, error) {
+	if pg, ok := db.(*postgres.DB); ok {
+		return pg.Blobs(cfg.File.Files.MaxTotal), nil
+	}
+	blobs, err := blob.Open(cfg.FilesDir, cfg.File.Files.MaxTotal)
+	if err != nil {
+		return nil, fmt.Errorf("the folder for files CAREDESK_FILES_DIR=%s: %w; make it writable by caredesk, or point CAREDESK_FILES_DIR elsewhere", cfg.FilesDir, err)
+	}
+	return blobs, nil
+}
+
+// openDatabase opens the store CAREDESK_DB names, as the replica named
+// replica when it is PostgreSQL.
+func openDatabase(ctx context.Context, cfg config.Config, replica string, log *slog.Logger) (database, error) {
 	if config.Postgres(cfg.DB) {
-		// One caredesk per database until the outbox and the networks'
-		// connections are shared between replicas.
-		db, err := postgres.Open(ctx, cfg.DB, postgres.Logger(log.With("part", "store")), postgres.Alone())
+		db, err := postgres.Open(ctx, cfg.DB, postgres.Logger(log.With("part", "store")), postgres.Replica(replica))
 		if err != nil {
 			return nil, fmt.Errorf("open the PostgreSQL database CAREDESK_DB: %w", err)
 		}

@@ -31,7 +31,6 @@ import (
 	"caredesk/adapters/slack"
 	"caredesk/adapters/telegram"
 	"caredesk/adapters/webhook"
-	"caredesk/blob"
 	"caredesk/bodybudget"
 	"caredesk/bot"
 	"caredesk/config"
@@ -92,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // last line of defence behind the adapters' own care.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	secrets := []string{cfg.Telegram.Token, cfg.Telegram.WebhookSecret, cfg.Slack.BotToken, cfg.Slack.AppToken,
-		cfg.Slack.SigningSecret, cfg.Discord.Token, cfg.ICSToken, cfg.ExportToken}
+		cfg.Slack.SigningSecret, cfg.Discord.Token, cfg.ICSToken, cfg.ExportToken, config.DBPassword(cfg.DB)}
 	for _, hook := range cfg.File.Webhooks {
 		secrets = append(secrets, hook.Secret)
 	}
@@ -122,17 +121,19 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // serve runs the bot until ctx ends. ln, when not nil, is the listener to
 // serve HTTP on instead of cfg.Addr (the demo picks a free port).
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener) error {
-	db, err := openDatabase(ctx, cfg, log)
+	name := replicaName(cfg)
+	db, err := openDatabase(ctx, cfg, name, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	blobs, err := blob.Open(cfg.FilesDir, cfg.File.Files.MaxTotal)
+	leading := elect(db, name, cfg, log)
+	blobs, err := openFiles(cfg, db)
 	if err != nil {
-		return fmt.Errorf("the folder for files CAREDESK_FILES_DIR=%s: %w; make it writable by caredesk, or point CAREDESK_FILES_DIR elsewhere", cfg.FilesDir, err)
+		return err
 	}
 	if n, err := blobs.Prune(func(key string) (bool, error) { return keptFile(ctx, db, key) }); err != nil {
-		log.Warn("could not check the file folder for bytes no file is kept for", "dir", cfg.FilesDir, "err", err)
+		log.Warn("could not check the kept files for bytes no file wants", "dir", cfg.FilesDir, "err", err)
 	} else if n > 0 {
 		log.Info("removed bytes no file is kept for (left by a crash)", "count", n, "dir", cfg.FilesDir)
 	}
@@ -156,6 +157,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 
 	m := newMetrics(db)
 	m.watch(board)
+	m.watchLeadership(leading, db, name)
 	// Every part of the core writes through store, so that the ticket
 	// metrics hear of every first answer, breach and rating.
 	store := newTicketMetrics(m.reg, db).observe(db)
@@ -166,7 +168,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		bot.CourierObserver(m.delivered), bot.CourierReporter(reports),
 		bot.CourierSpeech(bot.Speech{Voice: speech, Zone: cfg.File.Calendar.Location, Sign: cfg.File.Customer.Sign}),
 		bot.CourierFiles(blobs, cfg.File.Files),
-		bot.CourierHolder(holder()))
+		bot.CourierHolder(name))
 	reports.Wake = courier.Wake
 	policy := bot.DefaultPolicy()
 	policy.SLA = cfg.File.SLAFor
@@ -191,6 +193,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		return nil
 	})
 	board.Probe("store", db.Writable)
+	board.Note("role", func() string { return roleLine(leading) })
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "alive") })
 	mux.Handle("GET /readyz", board.Handler())
@@ -250,37 +253,32 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	if metricsSrv != nil {
 		goRun("metrics", func() error { return metricsSrv.Serve(metricsLn) })
 	}
-	goRun("health", func() error { board.Run(ctx); return nil })
 	goRun("outbox", func() error { return courier.Run(ctx) })
-	switch {
-	case nets.telegram == nil:
-	case cfg.Telegram.WebhookURL != "":
+	if nets.telegram != nil && cfg.Telegram.WebhookURL != "" {
+		// Every replica sets the same webhook: Telegram keeps one.
 		if err := nets.telegram.SetWebhook(ctx); err != nil {
 			cancel(err)
 		}
-	default:
-		goRun("telegram", func() error { return nets.telegram.Poll(ctx, inbound) })
 	}
 	if nets.slack != nil && cfg.Slack.SocketMode() {
+		// Every replica opens its own: Slack gives each event to one of
+		// an app's connections (up to 10), so none is handled twice.
 		goRun("slack", func() error { return nets.slack.RunSocketMode(ctx, runner) })
 	}
-	if nets.discord != nil {
-		deskRunner, communities := handlers.Runner{}, discord.Receiver(nil)
-		if cfg.Discord.Desk() {
-			deskRunner = runner
-		}
-		if cfg.Discord.Source() {
-			communities = inbound
-		}
-		goRun("discord", func() error { return nets.discord.Run(ctx, deskRunner, communities) })
-	}
+	nets.follow()
+	goRun("leader", func() error {
+		return leading.Run(ctx, func(ctx context.Context) error {
+			defer nets.follow()
+			return lead(ctx, cfg, nets, board, inbound, runner)
+		})
+	})
 	goRun("forget", func() error { forgetSeen(ctx, db, log); return nil })
 	goRun("files", func() error { sweepFiles(ctx, courier, log); return nil })
 	goRun("scheduler", func() error { schedule(ctx, core, cfg.Tick, log); return nil })
 
 	ready.Store(true)
-	log.Info("caredesk is serving", "addr", ln.Addr().String(), "desk", nets.deskName(cfg), "telegram", telegramMode(cfg),
-		"discord_source", cfg.Discord.Source(), "webhook_sources", len(nets.hooks), "db", cfg.DB)
+	log.Info("caredesk is serving", "replica", name, "addr", ln.Addr().String(), "desk", nets.deskName(cfg), "telegram", telegramMode(cfg),
+		"discord_source", cfg.Discord.Source(), "webhook_sources", len(nets.hooks), "db", config.Redacted(cfg.DB))
 
 	<-ctx.Done()
 	ready.Store(false)
@@ -297,6 +295,43 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// lead runs what only the leading replica does, until ctx ends: it
+// receives Telegram's long poll and the Discord gateway, which a bot may
+// hold once, and announces sources' changes in the desk channel, which
+// one replica says once. Under an elected leader, ctx carries the term,
+// and the store refuses what is received once the term is lost.
+func lead(ctx context.Context, cfg config.Config, nets *networks, board *health.Board, inbound telegram.Receiver, runner handlers.Runner) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	goRun := func(f func() error) {
+		wg.Go(func() {
+			if err := f(); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	goRun(func() error { board.Run(ctx); return nil })
+	if nets.telegram != nil && cfg.Telegram.WebhookURL == "" {
+		goRun(func() error { return nets.telegram.Poll(ctx, inbound) })
+	}
+	if nets.discord != nil {
+		deskRunner, communities := handlers.Runner{}, discord.Receiver(nil)
+		if cfg.Discord.Desk() {
+			deskRunner = runner
+		}
+		if cfg.Discord.Source() {
+			communities = inbound
+		}
+		goRun(func() error { return nets.discord.Run(ctx, deskRunner, communities) })
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil
@@ -376,15 +411,6 @@ func exportFeed(reports *report.Service, token string) http.Handler {
 	return reports.ExportHandler(token)
 }
 
-// forgetSeen prunes the ids of network events older than a month once a
-// day: networks redeliver within minutes or days, never after weeks.
-// holder names this caredesk in the outbox's leases. One caredesk runs per
-// database (the SQLite file's lock, PostgreSQL's Alone), so the name is
-// the same across restarts: a caredesk restarted after a crash, or kill -9,
-// takes its destinations back at once instead of waiting for the dead
-// process's leases to run out. Several replicas will need a name each.
-func holder() string { return "caredesk" }
-
 // keptFile reports whether the file store's key is a file the database
 // says is kept.
 func keptFile(ctx context.Context, db database, key string) (bool, error) {
@@ -431,6 +457,8 @@ func sweepFiles(ctx context.Context, courier *bot.Courier, log *slog.Logger) {
 	}
 }
 
+// forgetSeen prunes the ids of network events older than a month once a
+// day: networks redeliver within minutes or days, never after weeks.
 func forgetSeen(ctx context.Context, db database, log *slog.Logger) {
 	tick := time.NewTicker(24 * time.Hour)
 	defer tick.Stop()

@@ -22,6 +22,19 @@ type networks struct {
 	telegram *telegram.Client // nil without TELEGRAM_BOT_TOKEN
 	hooks    []webhook.Source // webhook sources from the file
 	sources  map[string]bot.Source
+	// byLeader are the reports of the parts whose connection only the
+	// leading replica holds (Telegram's long poll, the Discord gateway).
+	byLeader []func(ok bool, reason string)
+}
+
+// follow resets the parts the leader's connections report, on a replica
+// that does not lead: it has nothing of its own to say about them, and
+// they must not keep it out of its load balancer (/readyz's role line
+// says who leads).
+func (n *networks) follow() {
+	for _, report := range n.byLeader {
+		report(true, "")
+	}
 }
 
 // connect opens and checks every network cfg names, so that a wrong token
@@ -70,6 +83,7 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 		}
 		n.discord = d
 		n.sources[discord.SourceName] = d
+		n.byLeader = append(n.byLeader, onState)
 	}
 	if cfg.Discord.Desk() {
 		if err := n.discord.RegisterCommands(ctx); err != nil {
@@ -105,6 +119,9 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 		}
 		part.Report(true, "") // getMe just took the token
 		n.telegram = tg
+		if cfg.Telegram.WebhookURL == "" {
+			n.byLeader = append(n.byLeader, part.Report)
+		}
 		n.sources[telegram.SourceName] = tg
 	}
 	for _, w := range cfg.File.Webhooks {

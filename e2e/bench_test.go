@@ -93,7 +93,7 @@ func peakRSS(b *testing.B, r *rig) float64 {
 func BenchmarkIngest(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { ingest(b, map[string]string{}) })
 	b.Run("postgres", func(b *testing.B) {
-		ingest(b, map[string]string{"CAREDESK_DB": postgresDatabase(b), "CAREDESK_FILES_DIR": b.TempDir()})
+		ingest(b, map[string]string{"CAREDESK_DB": postgresDatabase(b)})
 	})
 }
 

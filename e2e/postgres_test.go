@@ -19,10 +19,10 @@ func postgresDatabase(tb testing.TB) string {
 
 // TestOnPostgres: caredesk with CAREDESK_DB=postgres://… files a complaint,
 // delivers the owner's reply once, survives kill -9, and a second
-// caredesk on the same database is refused with a sentence.
+// caredesk under the same replica name is refused with a sentence.
 func TestOnPostgres(t *testing.T) {
 	db := postgresDatabase(t)
-	r := newRig(t, rigOptions{env: map[string]string{"CAREDESK_DB": db, "CAREDESK_FILES_DIR": t.TempDir()}})
+	r := newRig(t, rigOptions{env: map[string]string{"CAREDESK_DB": db, "CAREDESK_REPLICA": "care-1"}})
 	r.start()
 	jane := customer(4242, "Jane", "jane_doe")
 	r.tg.CustomerWrites(jane.ID, jane, "My order #5521 never arrived")
@@ -32,14 +32,14 @@ func TestOnPostgres(t *testing.T) {
 	r.post("UALICE", thread, "So sorry! A new parcel leaves today.")
 	r.wait("the reply on Telegram", func() bool { return len(r.sentTo(jane.ID)) == 1 })
 
-	second := newRig(t, rigOptions{env: map[string]string{"CAREDESK_DB": db, "CAREDESK_FILES_DIR": t.TempDir()}})
+	second := newRig(t, rigOptions{env: map[string]string{"CAREDESK_DB": db, "CAREDESK_REPLICA": "care-1"}})
 	cmd := exec.Command(binary)
 	for k, v := range second.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "another caredesk is using this database") {
-		t.Errorf("a second caredesk on the database: %v\n%s\nwant a refusal that says why", err, out)
+	if err == nil || !strings.Contains(string(out), "another caredesk runs as replica care-1 on this database; give each replica its own CAREDESK_REPLICA") {
+		t.Errorf("a second caredesk named as the first: %v\n%s\nwant a refusal that says why", err, out)
 	}
 
 	r.kill9()

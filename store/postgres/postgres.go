@@ -177,7 +177,7 @@ func sessionLocks(ctx context.Context, conn *pgxpool.Conn, o options) (refused s
 	if err != nil || got {
 		return "", err
 	}
-	return fmt.Sprintf("another caredesk runs as replica %q on this database; give each replica its own CAREDESK_REPLICA, or leave it unset for a name of its own", o.replica), nil
+	return fmt.Sprintf("another caredesk runs as replica %s on this database; give each replica its own CAREDESK_REPLICA, or leave it unset for a name of its own", o.replica), nil
 }
 
 // hostPort writes a server's address as people type it.

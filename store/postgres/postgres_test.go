@@ -459,7 +459,7 @@ func TestSessionLocks(t *testing.T) {
 		refused       string // "" for none
 	}{
 		{"two replicas", postgres.Replica("a"), postgres.Replica("b"), ""},
-		{"one name twice", postgres.Replica("a"), postgres.Replica("a"), `another caredesk runs as replica "a" on this database`},
+		{"one name twice", postgres.Replica("a"), postgres.Replica("a"), "another caredesk runs as replica a on this database"},
 		{"a tool while a replica runs", postgres.Replica("a"), postgres.Alone(), "another caredesk is using this database; stop every caredesk on it first"},
 		{"a replica while a tool runs", postgres.Alone(), postgres.Replica("a"), "caredesk migrate is moving a desk into this database"},
 		{"two tools", postgres.Alone(), postgres.Alone(), "another caredesk is using this database"},
