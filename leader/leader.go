@@ -98,14 +98,15 @@ func Logger(l *slog.Logger) Option { return func(e *Elector) { e.log = l } }
 
 // New returns an elector of role for holder, a name no other replica on
 // the store has. takeover bounds how long the role goes without a leader
-// when its leader dies: a term lasts four fifths of it and a follower
-// tries to claim every fifth, so a term that ran out is taken within one
-// more try.
+// when its leader dies: a term lasts two thirds of it and a follower
+// tries to claim every sixth, so a term that ran out is taken within one
+// more try, and a sixth is left for the database's and the network's
+// delays.
 func New(s Store, role, holder string, takeover time.Duration, opts ...Option) *Elector {
-	takeover = max(takeover, 5*time.Millisecond)
+	takeover = max(takeover, 6*time.Millisecond)
 	e := &Elector{
 		store: s, role: role, holder: holder,
-		retry: takeover / 5, ttl: takeover - takeover/5, log: slog.New(slog.DiscardHandler), now: time.Now,
+		retry: takeover / 6, ttl: takeover * 2 / 3, log: slog.New(slog.DiscardHandler), now: time.Now,
 	}
 	// Four renewals a term: one that fails to a passing database error
 	// leaves three more before the term runs out.
