@@ -6,14 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
+	"caredesk/bot"
 	"caredesk/config"
 	"caredesk/store/move"
 )
 
-const migrateUsage = `Usage: caredesk migrate --to postgres://user:password@host:5432/database [--from FILE] [--empty-target]
+const migrateUsage = `Usage: caredesk migrate --to postgres://user:password@host:5432/database [--from FILE] [--files DIR] [--empty-target]
 
 Moves the desk in a SQLite file into PostgreSQL: tickets, messages, events,
 the records of files, the outbox (and its paused destinations), timers, rota
@@ -21,6 +21,13 @@ changes, de-duplication keys and the ticket numbering (the next ticket
 continues from the file's last). It all goes in one transaction, and before
 the commit every row is read back from PostgreSQL and compared with the
 file; any difference rolls it all back. It prints the rows it checked.
+
+The bytes of the files the desk keeps go first, from their folder into the
+database, where caredesk on PostgreSQL keeps them; each is read back and
+compared. A file whose bytes are not in the folder is named in a warning
+and moves without them (caredesk shows it as no longer kept); a folder
+that is not there, or whose files differ in size from the desk's records,
+stops the move.
 
 Stop caredesk first: the file is refused while a caredesk runs on it, and so
 is a database a caredesk runs on. The file's schema is brought up to date,
@@ -31,16 +38,19 @@ Flags:
   --to URL        the PostgreSQL database to move the desk into (required);
                   it must hold no rows of caredesk's yet
   --from FILE     the SQLite file (default: CAREDESK_DB, else caredesk.db)
+  --files DIR     the folder the file's caredesk kept the bytes of files in
+                  (default: CAREDESK_FILES_DIR, else the folder next to the
+                  SQLite file: caredesk.db → caredesk-files); only read
   --empty-target  move into a database that holds rows but no ticket (what a
                   caredesk started on it for a while leaves: de-duplication
                   keys, a greeting waiting in the outbox), deleting those rows
                   in the same transaction; a database that holds tickets is
                   refused even so
 
-The bytes of files (CAREDESK_FILES_DIR) are not moved: the caredesk on
-PostgreSQL must be given the same folder, or a copy of it. Then start
-caredesk with CAREDESK_DB set to the URL. Running it twice is safe: the
-second run finds the tickets there, is refused, and changes nothing.
+Then start caredesk with CAREDESK_DB set to the URL, and without
+CAREDESK_FILES_DIR: the files are in the database now. Running it twice is
+safe: the second run finds the tickets there, is refused, and changes
+nothing.
 
 Exit status: 0 when the desk was moved, 1 when it was not, 2 for wrong flags.
 `
@@ -51,6 +61,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(io.Discard) // the errors are said below, in a sentence
 	to := fs.String("to", "", "")
 	from := fs.String("from", "", "")
+	files := fs.String("files", "", "")
 	emptyTarget := fs.Bool("empty-target", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -85,26 +96,28 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		source = "caredesk.db" // as caredesk itself (config.Load)
 	}
 
-	report, err := move.SQLiteToPostgres(ctx, move.Options{From: source, To: *to, EmptyTarget: *emptyTarget, Progress: stdout})
+	dir := strings.TrimSpace(*files)
+	if dir == "" {
+		dir = filesDir(getenv, source)
+	}
+
+	report, err := move.SQLiteToPostgres(ctx, move.Options{From: source, To: *to, EmptyTarget: *emptyTarget,
+		Files: dir, Progress: stdout})
 	if err != nil {
 		fmt.Fprintf(stderr, "caredesk migrate: the desk was not moved: %v\n", err)
 		return 1
 	}
-	writeMoveReport(stdout, report, filesDir(getenv, source))
+	writeMoveReport(stdout, report)
 	return 0
 }
 
 // filesDir is the folder the desk's files are kept in, as caredesk on the
 // SQLite file found it.
 func filesDir(getenv func(string) string, db string) string {
-	dir := strings.TrimSpace(getenv("CAREDESK_FILES_DIR"))
-	if dir == "" {
-		dir = config.FilesDir(db)
+	if dir := strings.TrimSpace(getenv("CAREDESK_FILES_DIR")); dir != "" {
+		return dir
 	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	return dir
+	return config.FilesDir(db)
 }
 
 // tableLabels say what a table holds, for the report.
@@ -122,7 +135,7 @@ var tableLabels = map[string]string{
 	"outbox_heads":  "destinations of the outbox",
 }
 
-func writeMoveReport(w io.Writer, r move.Report, files string) {
+func writeMoveReport(w io.Writer, r move.Report) {
 	fmt.Fprintf(w, "\nMoved the desk in %s to PostgreSQL %s.\n", r.From, r.To)
 	if len(r.Emptied) > 0 {
 		fmt.Fprintln(w, "Deleted from the database first (--empty-target):")
@@ -138,12 +151,29 @@ func writeMoveReport(w io.Writer, r move.Report, files string) {
 	for _, c := range r.Derived {
 		fmt.Fprintf(w, "  %-14s %9d  %s\n", c.Table, c.Rows, tableLabels[c.Table])
 	}
-	fmt.Fprintf(w, "The next ticket will be #%d.\n\n", r.NextTicket)
-	if r.StoredFiles > 0 {
-		fmt.Fprintf(w, "The bytes of %d files stay in %s: caredesk migrate does not move them. "+
-			"Give the caredesk on PostgreSQL that folder (CAREDESK_FILES_DIR=%s), or a copy of it.\n", r.StoredFiles, files, files)
-	} else {
-		fmt.Fprintf(w, "No file's bytes are kept, so %s need not follow.\n", files)
+	if r.Files > 0 {
+		fmt.Fprintf(w, "Copied from %s into the database, each read back and compared byte for byte:\n", r.FilesDir)
+		fmt.Fprintf(w, "  %-14s %9d  %s\n", "files", r.Files, "bytes of kept files ("+bot.Bytes(r.FileBytes)+")")
 	}
-	fmt.Fprintln(w, "Now start caredesk with CAREDESK_DB set to the URL given to --to, and keep the SQLite file as a backup.")
+	fmt.Fprintf(w, "The next ticket will be #%d.\n\n", r.NextTicket)
+	if n := len(r.MissingFiles); n > 0 {
+		fmt.Fprintf(w, "Warning: the bytes of %d kept %s were not in %s: %s %s. %s moved without %s, "+
+			"and caredesk on PostgreSQL will show %s as unavailable (no longer kept). "+
+			"If %s elsewhere, drop the database, create it empty and run caredesk migrate again with --files DIR.\n\n",
+			n, plural(n, "file", "files"), r.FilesDir, plural(n, "file", "files"), move.IDList(r.MissingFiles),
+			plural(n, "Its record", "Their records"), plural(n, "its bytes", "their bytes"), plural(n, "it", "them"),
+			plural(n, "its bytes are", "their bytes are"))
+	}
+	if r.Files == 0 && len(r.MissingFiles) == 0 {
+		fmt.Fprintln(w, "No file's bytes are kept, so there were none to copy.")
+	}
+	fmt.Fprintln(w, "Now start caredesk with CAREDESK_DB set to the URL given to --to, without CAREDESK_FILES_DIR "+
+		"(the files are in the database), and keep the SQLite file and its folder of files as a backup.")
+}
+
+func plural(n int, one, more string) string {
+	if n == 1 {
+		return one
+	}
+	return more
 }

@@ -59,8 +59,9 @@ func TestMigrateFlags(t *testing.T) {
 	}
 }
 
-// TestMigrateCommand moves a small desk through the command, and a second
-// run is refused.
+// TestMigrateCommand moves a small desk through the command, its files'
+// bytes from the folder the flags and environment name, and a second run
+// is refused.
 func TestMigrateCommand(t *testing.T) {
 	server := os.Getenv("CAREDESK_TEST_POSTGRES")
 	if server == "" {
@@ -89,27 +90,50 @@ func TestMigrateCommand(t *testing.T) {
 	u.Path = "/" + name
 	to := u.String()
 
+	// Two files kept, and no folder for them yet.
 	path := filepath.Join(t.TempDir(), "desk.db")
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(t.Context(), func(tx bot.Tx) error {
-		tk := bot.Ticket{Source: "telegram", Conversation: "42", State: bot.Open, OpenedAt: time.Now()}
-		if err := tx.CreateTicket(&tk); err != nil {
-			return err
-		}
-		m := bot.Message{TicketID: tk.ID, Kind: bot.FromCustomer, Text: "photo", At: time.Now()}
-		if err := tx.AddMessage(&m); err != nil {
-			return err
-		}
-		return tx.AddAttachment(&bot.Attachment{TicketID: tk.ID, MessageID: m.ID, Stored: true, State: bot.FileDone})
-	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
+	keptDesk(t, path, 2)
+	files := filepath.Join(filepath.Dir(path), "desk-files")
+
+	// The folder each way of naming it names is the one looked in: --files
+	// before CAREDESK_FILES_DIR before the folder next to the file.
+	elsewhere := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"no folder next to the file", nil, nil,
+			"the desk keeps the bytes of 2 files in a folder, but there is no folder " + files +
+				": pass --files DIR, or set CAREDESK_FILES_DIR, to the folder"},
+		{"no CAREDESK_FILES_DIR", nil, map[string]string{"CAREDESK_FILES_DIR": filepath.Join(elsewhere, "env")},
+			"there is no folder " + filepath.Join(elsewhere, "env") + ":"},
+		{"no --files", []string{"--files", filepath.Join(elsewhere, "flag")},
+			map[string]string{"CAREDESK_FILES_DIR": filepath.Join(elsewhere, "env")},
+			"there is no folder " + filepath.Join(elsewhere, "flag") + ":"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"CAREDESK_DB": path}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			var out, errs bytes.Buffer
+			code := run(t.Context(), append([]string{"migrate", "--to", to}, tt.args...), func(k string) string { return env[k] }, &out, &errs)
+			if code != 1 || !strings.Contains(errs.String(), tt.want) {
+				t.Errorf("exit %d\n%s%s\nwant exit 1 and %q", code, out.String(), errs.String(), tt.want)
+			}
+		})
 	}
 
+	// The bytes of the first file in the folder next to the file; the
+	// second's are lost.
+	if err := os.Mkdir(files, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(files, "1"), []byte("photo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{"CAREDESK_DB": path}
 	var out, errs bytes.Buffer
 	code := run(t.Context(), []string{"migrate", "--to", to}, func(k string) string { return env[k] }, &out, &errs)
@@ -121,9 +145,12 @@ func TestMigrateCommand(t *testing.T) {
 		"Counted in both and compared row by row before the commit:",
 		"  tickets                1  tickets\n",
 		"  outbox_heads           0  destinations of the outbox\n",
+		"Copied from " + files + " into the database, each read back and compared byte for byte:\n" +
+			"  files                  1  bytes of kept files (5 bytes)\n",
 		"The next ticket will be #2.",
-		"The bytes of 1 files stay in " + filepath.Join(filepath.Dir(path), "desk-files") + ": caredesk migrate does not move them",
-		"start caredesk with CAREDESK_DB set to the URL given to --to",
+		"Warning: the bytes of 1 kept file were not in " + files + ": file 2. Its record moved without its bytes, " +
+			"and caredesk on PostgreSQL will show it as unavailable (no longer kept).",
+		"start caredesk with CAREDESK_DB set to the URL given to --to, without CAREDESK_FILES_DIR",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
@@ -133,7 +160,38 @@ func TestMigrateCommand(t *testing.T) {
 	out.Reset()
 	errs.Reset()
 	code = run(t.Context(), []string{"migrate", "--to", to}, func(k string) string { return env[k] }, &out, &errs)
-	if code != 1 || !strings.Contains(errs.String(), "holds 1 row of tickets, 1 of messages and 1 of attachments. caredesk migrate moves a desk into an empty database only, and changed nothing") {
+	if code != 1 || !strings.Contains(errs.String(), "holds 1 row of tickets, 1 of messages and 2 of attachments. caredesk migrate moves a desk into an empty database only, and changed nothing") {
 		t.Errorf("second run: exit %d\n%s%s", code, out.String(), errs.String())
+	}
+}
+
+// keptDesk writes a desk into the SQLite file at path: a ticket whose
+// message carries n files kept (stored) of 5 bytes each.
+func keptDesk(t *testing.T, path string, n int) {
+	t.Helper()
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(t.Context(), func(tx bot.Tx) error {
+		tk := bot.Ticket{Source: "telegram", Conversation: "42", State: bot.Open, OpenedAt: time.Now()}
+		if err := tx.CreateTicket(&tk); err != nil {
+			return err
+		}
+		m := bot.Message{TicketID: tk.ID, Kind: bot.FromCustomer, Text: "photo", At: time.Now()}
+		if err := tx.AddMessage(&m); err != nil {
+			return err
+		}
+		for range n {
+			a := bot.Attachment{TicketID: tk.ID, MessageID: m.ID, Size: 5, Stored: true, State: bot.FileDone}
+			if err := tx.AddAttachment(&a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 // Package move copies a caredesk desk from its SQLite file into a
 // PostgreSQL database, in one transaction, and checks the copy row by row
-// before it commits (caredesk migrate).
+// before it commits (caredesk migrate). The bytes of the files it keeps
+// go from their folder into the database first (files.go).
 //
 // Rows keep their ids, so ticket #N is still #N and an outbox id is still
 // the idempotency key a network may have seen; each of PostgreSQL's
@@ -27,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"caredesk/config"
 	"caredesk/store/postgres"
 	"caredesk/store/sqlite"
 )
@@ -42,6 +44,10 @@ type Options struct {
 	// keys, a greeting in the outbox): they are deleted first, in the same
 	// transaction. A database that holds tickets is refused even so.
 	EmptyTarget bool
+	// Files is the folder the desk's files keep their bytes in
+	// (CAREDESK_FILES_DIR of the caredesk on the file); "" is caredesk's
+	// default, the folder next to From (config.FilesDir). It is only read.
+	Files string
 	// Progress, when not nil, hears a line as each table is copied.
 	Progress io.Writer
 }
@@ -66,9 +72,16 @@ type Report struct {
 	Emptied []Count
 	// NextTicket is the number the next ticket will get.
 	NextTicket int64
-	// StoredFiles counts the files whose bytes are kept in the files
-	// folder, which a move does not copy.
-	StoredFiles int64
+	// FilesDir is the folder of files, its absolute path.
+	FilesDir string
+	// Files are the kept files whose bytes were copied from FilesDir into
+	// the database, each read back equal, and FileBytes their bytes.
+	Files     int64
+	FileBytes int64
+	// MissingFiles are the ids of files kept (stored) whose bytes were not
+	// in FilesDir. Their records moved all the same; caredesk shows them
+	// as no longer kept, as it would have on SQLite.
+	MissingFiles []int64
 }
 
 // ErrNotEmpty is the error, wrapped in a sentence, of a target that
@@ -77,10 +90,13 @@ var ErrNotEmpty = errors.New("the PostgreSQL database is not empty")
 
 // SQLiteToPostgres moves the desk in the SQLite file opts.From into the
 // PostgreSQL database opts.To, all in one transaction, which is committed
-// only once every row read back from PostgreSQL equals the file's. On an
-// error nothing of the desk is in the target (though its schema may have
-// been created, and its sequences may have been moved past the file's
-// numbers, which PostgreSQL never takes back: harmless).
+// only once every row read back from PostgreSQL equals the file's. The
+// bytes of the files the desk keeps go first, from opts.Files into the
+// database's file store, each read back (files.go). On an error no row of
+// the desk is in the target (though its schema may have been created, its
+// sequences may have been moved past the file's numbers, which PostgreSQL
+// never takes back, and bytes of files may be there that no file names,
+// which caredesk removes: harmless).
 //
 // The file is opened as caredesk opens it, so a caredesk still running on it
 // makes the move fail with a sentence, and none can start on it while the
@@ -121,23 +137,77 @@ func SQLiteToPostgres(ctx context.Context, opts Options) (Report, error) {
 	}
 	defer stx.Rollback()
 
+	dir := opts.Files
+	if dir == "" {
+		dir = config.FilesDir(opts.From) // as caredesk on the file found it, before symbolic links
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	kept, err := keptFiles(ctx, stx)
+	if err != nil {
+		return Report{}, err
+	}
+
 	dst, err := postgres.Open(ctx, opts.To, postgres.Alone())
 	if err != nil {
 		return Report{}, fmt.Errorf("cannot use the PostgreSQL database: %w", err)
 	}
 	defer dst.Close()
 
-	m := &mover{ctx: ctx, src: stx, progress: progress,
-		report: Report{From: path, To: describe(opts.To)}, emptyTarget: opts.EmptyTarget}
+	m := &mover{ctx: ctx, src: stx, progress: progress, emptyTarget: opts.EmptyTarget,
+		report: Report{From: path, To: describe(opts.To), FilesDir: dir}}
+	// copied is the bytes of files in the target, which no file names
+	// there until the rows are in.
+	copied := 0
+	fail := func(err error) (Report, error) {
+		if errors.Is(err, ErrNotEmpty) {
+			return Report{}, err // says itself that nothing was written
+		}
+		if copied > 0 {
+			return Report{}, fmt.Errorf("%w. No row was written to %s: the transaction was rolled back. %s", err, m.report.To, orphans(copied))
+		}
+		return Report{}, fmt.Errorf("%w. Nothing was written to %s: the transaction was rolled back", err, m.report.To)
+	}
+	// A target the move would refuse is refused before the bytes go in,
+	// rather than after gigabytes were copied; and the bytes of a desk it
+	// holds are never overwritten by the file's under the same keys. The
+	// target stays as checked: Alone keeps every caredesk off it. Checked
+	// before the folder, so that a second run says the desk is there even
+	// once the folder is gone.
+	if err := dst.Exclusive(ctx, func(t pgx.Tx) error {
+		m.dst = t
+		return m.check()
+	}); err != nil {
+		return fail(err)
+	}
+	found, missing, err := checkFolder(dir, kept)
+	if err != nil {
+		return Report{}, err // nothing written, and no transaction to speak of
+	}
+	m.report.MissingFiles = missing
+	if len(found) > 0 {
+		// Outside Exclusive: Blobs writes in transactions of its own, which
+		// the write lock Exclusive holds would keep waiting.
+		var n int64
+		copied, n, err = copyFiles(ctx, dst.Blobs(0), dir, found, progress)
+		if err != nil {
+			if copied == 0 {
+				return Report{}, fmt.Errorf("%w. Nothing was written to %s", err, m.report.To)
+			}
+			return Report{}, fmt.Errorf("%w. No row was written to %s. %s", err, m.report.To, orphans(copied))
+		}
+		m.report.Files, m.report.FileBytes = int64(copied), n
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(progress, "missing from %s: the bytes of %s %s\n", dir, plural(len(missing), "file", "files"), IDList(missing))
+	}
 	err = dst.Exclusive(ctx, func(t pgx.Tx) error {
 		m.dst = t
 		return m.move()
 	})
 	if err != nil {
-		if errors.Is(err, ErrNotEmpty) {
-			return Report{}, err // says itself that nothing was written
-		}
-		return Report{}, fmt.Errorf("%w. Nothing was written to %s: the transaction was rolled back", err, m.report.To)
+		return fail(err)
 	}
 	return m.report, nil
 }
@@ -199,6 +269,20 @@ type mover struct {
 	report      Report
 }
 
+// check refuses, writing nothing, a target move would refuse.
+func (m *mover) check() error {
+	for _, t := range tables {
+		if err := m.sameColumns(t); err != nil {
+			return err
+		}
+	}
+	held, err := m.held()
+	if err != nil {
+		return err
+	}
+	return m.refuse(held)
+}
+
 func (m *mover) move() error {
 	for _, t := range tables {
 		if err := m.sameColumns(t); err != nil {
@@ -244,9 +328,6 @@ func (m *mover) move() error {
 		if t.name == "tickets" {
 			m.report.NextTicket = last + 1
 		}
-	}
-	if err := m.src.QueryRowContext(m.ctx, `SELECT count(*) FROM attachments WHERE stored <> 0`).Scan(&m.report.StoredFiles); err != nil {
-		return fmt.Errorf("count the files kept: %w", err)
 	}
 	return nil
 }
@@ -304,6 +385,28 @@ func (m *mover) sameColumns(t table) error {
 // makeRoom refuses a target that holds rows, or with EmptyTarget deletes
 // them when none is a ticket.
 func (m *mover) makeRoom() error {
+	held, err := m.held()
+	if err != nil {
+		return err
+	}
+	if err := m.refuse(held); err != nil || len(held) == 0 {
+		return err
+	}
+	// Deliveries first: their triggers clear the lanes and heads. No
+	// ticket means no message, event, file or timer (their foreign keys).
+	for _, name := range []string{"outbox", "outbox_pauses", "seen", "rota_changes"} {
+		if _, err := m.dst.Exec(m.ctx, `DELETE FROM `+name); err != nil {
+			return fmt.Errorf("empty %s in PostgreSQL: %w", name, err)
+		}
+	}
+	m.report.Emptied = held
+	fmt.Fprintf(m.progress, "deleted from the target first: %s\n", counts(held))
+	return nil
+}
+
+// held counts the rows the target holds of each table copied, the tables
+// with none left out.
+func (m *mover) held() ([]Count, error) {
 	var held []Count
 	for _, t := range tables {
 		if t.derived {
@@ -311,12 +414,18 @@ func (m *mover) makeRoom() error {
 		}
 		var n int64
 		if err := m.dst.QueryRow(m.ctx, `SELECT count(*) FROM `+t.name).Scan(&n); err != nil {
-			return fmt.Errorf("count %s in PostgreSQL: %w", t.name, err)
+			return nil, fmt.Errorf("count %s in PostgreSQL: %w", t.name, err)
 		}
 		if n > 0 {
 			held = append(held, Count{t.name, n})
 		}
 	}
+	return held, nil
+}
+
+// refuse says why the move cannot go into a target holding held: always
+// when that includes a ticket, and without EmptyTarget when it is anything.
+func (m *mover) refuse(held []Count) error {
 	if len(held) == 0 {
 		return nil
 	}
@@ -331,15 +440,6 @@ func (m *mover) makeRoom() error {
 			"If none of that needs keeping, run caredesk migrate again with --empty-target, which deletes those rows "+
 			"in the same transaction as the move; otherwise name an empty database", ErrNotEmpty, m.report.To, counts(held))
 	}
-	// Deliveries first: their triggers clear the lanes and heads. No
-	// ticket means no message, event, file or timer (their foreign keys).
-	for _, name := range []string{"outbox", "outbox_pauses", "seen", "rota_changes"} {
-		if _, err := m.dst.Exec(m.ctx, `DELETE FROM `+name); err != nil {
-			return fmt.Errorf("empty %s in PostgreSQL: %w", name, err)
-		}
-	}
-	m.report.Emptied = held
-	fmt.Fprintf(m.progress, "deleted from the target first: %s\n", counts(held))
 	return nil
 }
 

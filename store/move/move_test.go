@@ -1,10 +1,12 @@
 package move_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -483,6 +485,10 @@ func TestMove(t *testing.T) {
 	if err := src.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// The bytes of box.jpg, the one file kept, in the folder caredesk
+	// uses by default.
+	box := content(1, 123456)
+	writeFiles(t, filepath.Join(filepath.Dir(path), "caredesk-files"), map[string][]byte{"1": box})
 
 	var progress strings.Builder
 	report, err := move.SQLiteToPostgres(t.Context(), move.Options{From: path, To: dbURL, Progress: &progress})
@@ -500,8 +506,13 @@ func TestMove(t *testing.T) {
 	if !reflect.DeepEqual(report.Derived, wantDerived) {
 		t.Errorf("derived %v, want %v", report.Derived, wantDerived)
 	}
-	if report.NextTicket != 6 || report.StoredFiles != 1 || report.Emptied != nil {
-		t.Errorf("next ticket #%d, %d files stored, emptied %v; want #6, 1, none", report.NextTicket, report.StoredFiles, report.Emptied)
+	if report.NextTicket != 6 || report.Emptied != nil {
+		t.Errorf("next ticket #%d, emptied %v; want #6, none", report.NextTicket, report.Emptied)
+	}
+	if report.Files != 1 || report.FileBytes != 123456 || report.MissingFiles != nil ||
+		report.FilesDir != filepath.Join(filepath.Dir(path), "caredesk-files") {
+		t.Errorf("files: %d, %d bytes, missing %v, from %s; want box.jpg's 123456 bytes from caredesk-files",
+			report.Files, report.FileBytes, report.MissingFiles, report.FilesDir)
 	}
 	if report.From != path || strings.Contains(report.To, "postgres://") || !strings.HasPrefix(report.To, "postgres@") {
 		t.Errorf("report from %q to %q", report.From, report.To)
@@ -512,6 +523,9 @@ func TestMove(t *testing.T) {
 
 	dst := openPostgres(t, dbURL)
 	compare(t, "PostgreSQL after the move", want, snapshot(t, dst))
+	if got := readBlob(t, dst.Blobs(0), "1"); !bytes.Equal(got, box) {
+		t.Errorf("box.jpg in PostgreSQL: %d bytes, not the folder's %d", len(got), len(box))
+	}
 	if got := postgresEvents(t, dbURL); !reflect.DeepEqual(got, wantEvents) {
 		t.Errorf("events:\n got %q\nwant %q", got, wantEvents)
 	}
@@ -586,14 +600,14 @@ func TestMoveRefused(t *testing.T) {
 	}, {
 		name: "caredesk running on the database",
 		prepare: func(t *testing.T, path, dbURL string) string {
-			db, err := postgres.Open(t.Context(), dbURL, postgres.Alone())
+			db, err := postgres.Open(t.Context(), dbURL, postgres.Replica("caredesk-1"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
 			return path
 		},
-		want:       "another caredesk is using this database; run one caredesk per database",
+		want:       "another caredesk is using this database; stop every caredesk on it first",
 		wantTarget: "0 0",
 	}, {
 		name: "tickets in the database",
@@ -808,5 +822,301 @@ func TestMoveEmptyDesk(t *testing.T) {
 	})
 	if id != 1 {
 		t.Errorf("first ticket #%d, want #1", id)
+	}
+}
+
+// content is the bytes of file id, n of them, different for each file.
+func content(id int64, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte((int64(i)*31 + id*7) % 251)
+	}
+	return b
+}
+
+// writeFiles puts the bytes of files in dir, as caredesk's folder of
+// files keeps them: one file per key.
+func writeFiles(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for key, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, key), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// readBlob reads key's bytes from blobs whole.
+func readBlob(t *testing.T, blobs bot.Blobs, key string) []byte {
+	t.Helper()
+	r, err := blobs.Open(key)
+	if err != nil {
+		t.Fatalf("open file %s: %v", key, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("read file %s: %v", key, err)
+	}
+	return b
+}
+
+// blobKeys lists the keys the target keeps bytes under, "absent" when it
+// has no schema yet.
+func blobKeys(t *testing.T, dbURL string) string {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(t.Context(), `SELECT to_regclass('blobs') IS NOT NULL`).Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if !exists {
+		return "absent"
+	}
+	var keys string
+	if err := conn.QueryRow(t.Context(), `SELECT COALESCE(string_agg(key, ',' ORDER BY key), '') FROM blobs`).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// deskFile is a file of the desk fileDesk writes.
+type deskFile struct {
+	size   int  // as the desk recorded it
+	stored bool // the desk keeps its bytes
+	onDisk int  // the bytes the folder holds under its key; -1: none
+}
+
+// fileDesk writes into the SQLite file at path a ticket whose message
+// carries files, ids 1, 2, … in order, and their bytes (content) into dir.
+func fileDesk(t *testing.T, path, dir string, files []deskFile) {
+	t.Helper()
+	db := openSQLite(t, path)
+	defer db.Close()
+	onDisk := map[string][]byte{}
+	update(t, db, func(tx bot.Tx) error {
+		tk := bot.Ticket{Source: "telegram", Conversation: "42", State: bot.Open, OpenedAt: t0}
+		if err := tx.CreateTicket(&tk); err != nil {
+			return err
+		}
+		m := bot.Message{TicketID: tk.ID, Kind: bot.FromCustomer, Text: "photos", At: t0}
+		if err := tx.AddMessage(&m); err != nil {
+			return err
+		}
+		for _, f := range files {
+			a := bot.Attachment{TicketID: tk.ID, MessageID: m.ID, Kind: bot.FilePhoto, Name: "photo.jpg",
+				Size: int64(f.size), From: "telegram", Stored: f.stored, State: bot.FileDone, DoneAt: t0}
+			if err := tx.AddAttachment(&a); err != nil {
+				return err
+			}
+			if f.onDisk >= 0 {
+				onDisk[a.BlobKey()] = content(a.ID, f.onDisk)
+			}
+		}
+		return nil
+	})
+	if dir != "" {
+		writeFiles(t, dir, onDisk)
+	}
+}
+
+// TestMoveFiles: the bytes of the files the desk keeps go from their
+// folder into the database, read back equal; a file whose bytes are gone
+// is reported and the move goes on; a folder that is not there, or not
+// this desk's, stops it before a byte is written.
+func TestMoveFiles(t *testing.T) {
+	pgtest.Server(t)
+	const (
+		nextToFile = "next to the file" // the default, Options.Files ""
+		elsewhere  = "elsewhere"        // Options.Files names it
+		nowhere    = "nowhere"          // no folder at all
+	)
+	tests := []struct {
+		name    string
+		files   []deskFile
+		folder  string
+		badText bool // a message PostgreSQL refuses, so the move fails after the bytes went in
+		// live sets the target up as a desk in use, whose bytes of file 1
+		// are "live".
+		live bool
+
+		want        string // in the error; "" for none
+		wantFiles   int64
+		wantBytes   int64
+		wantMissing []int64
+		wantKeys    string // the keys the target keeps bytes under after
+	}{{
+		name: "every file there",
+		// Several chunks of the database's, an empty file, and a file not
+		// kept (swept), whose bytes left in the folder stay behind.
+		files: []deskFile{{size: 600 << 10, stored: true, onDisk: 600 << 10}, {size: 0, stored: true, onDisk: 0},
+			{size: 10, stored: false, onDisk: 10}, {size: 5000, stored: true, onDisk: 5000}},
+		folder:    nextToFile,
+		wantFiles: 3, wantBytes: 600<<10 + 5000,
+		wantKeys: "1,2,4",
+	}, {
+		name:      "folder given",
+		files:     []deskFile{{size: 42, stored: true, onDisk: 42}},
+		folder:    elsewhere,
+		wantFiles: 1, wantBytes: 42,
+		wantKeys: "1",
+	}, {
+		name: "bytes missing",
+		files: []deskFile{{size: 100, stored: true, onDisk: -1}, {size: 200, stored: true, onDisk: 200},
+			{size: 300, stored: true, onDisk: -1}},
+		folder:    nextToFile,
+		wantFiles: 1, wantBytes: 200, wantMissing: []int64{1, 3},
+		wantKeys: "2",
+	}, {
+		name:     "every file's bytes missing",
+		files:    []deskFile{{size: 100, stored: true, onDisk: -1}},
+		folder:   nextToFile,
+		wantKeys: "", wantMissing: []int64{1},
+	}, {
+		name:     "no folder",
+		files:    []deskFile{{size: 100, stored: true, onDisk: 100}, {size: 5, stored: true, onDisk: 5}},
+		folder:   nowhere,
+		want:     "the desk keeps the bytes of 2 files in a folder, but there is no folder ",
+		wantKeys: "",
+	}, {
+		name:     "no folder and no file kept",
+		files:    []deskFile{{size: 100, stored: false, onDisk: -1}},
+		folder:   nowhere,
+		wantKeys: "",
+	}, {
+		name:     "another desk's folder",
+		files:    []deskFile{{size: 100, stored: true, onDisk: 100}, {size: 200, stored: true, onDisk: 150}},
+		folder:   nextToFile,
+		want:     "does not hold this desk's files as the desk recorded them: file 2 has 150 bytes there, but the desk recorded 200. If it is another folder",
+		wantKeys: "",
+	}, {
+		name:     "move fails after the bytes went in",
+		files:    []deskFile{{size: 100, stored: true, onDisk: 100}},
+		folder:   nextToFile,
+		badText:  true,
+		want:     "No row was written to postgres@",
+		wantKeys: "1", // no file's: caredesk's Prune removes them
+	}, {
+		name:     "a desk in the target",
+		files:    []deskFile{{size: 100, stored: true, onDisk: 100}},
+		folder:   nextToFile,
+		live:     true,
+		want:     "holds 1 row of tickets",
+		wantKeys: "1", // the live desk's, untouched
+	}, {
+		// A second run once the folder was cleared away: the desk is
+		// there, which matters more than where its files were.
+		name:     "a desk in the target, no folder",
+		files:    []deskFile{{size: 100, stored: true, onDisk: 100}},
+		folder:   nowhere,
+		live:     true,
+		want:     "holds 1 row of tickets",
+		wantKeys: "1",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, dbURL := pgtest.Database(t)
+			path := filepath.Join(t.TempDir(), "caredesk.db")
+			dir, opt := "", ""
+			switch tt.folder {
+			case nextToFile:
+				dir = filepath.Join(filepath.Dir(path), "caredesk-files")
+			case elsewhere:
+				dir = filepath.Join(t.TempDir(), "kept")
+				opt = dir
+			}
+			fileDesk(t, path, dir, tt.files)
+			if tt.badText {
+				db := openSQLite(t, path)
+				update(t, db, func(tx bot.Tx) error {
+					return tx.AddMessage(&bot.Message{TicketID: 1, Kind: bot.FromCustomer, Text: "caf\xe9"})
+				})
+				db.Close()
+			}
+			if tt.live {
+				live := openPostgres(t, dbURL)
+				update(t, live, func(tx bot.Tx) error {
+					return tx.CreateTicket(&bot.Ticket{Source: "telegram", Conversation: "1", State: bot.Open})
+				})
+				if _, err := live.Blobs(0).Put("1", strings.NewReader("live"), 0); err != nil {
+					t.Fatal(err)
+				}
+				live.Close()
+			}
+
+			var progress strings.Builder
+			report, err := move.SQLiteToPostgres(t.Context(), move.Options{From: path, To: dbURL, Files: opt, Progress: &progress})
+			if tt.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("error %v\nwant one with %q", err, tt.want)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got := blobKeys(t, dbURL); got != tt.wantKeys {
+				t.Errorf("the target keeps bytes under %q, want %q", got, tt.wantKeys)
+			}
+			if tt.live {
+				if got := readBlob(t, openPostgres(t, dbURL).Blobs(0), "1"); string(got) != "live" {
+					t.Errorf("the target's own file 1 holds %q after the refused move, want %q", got, "live")
+				}
+			}
+			if err != nil {
+				if got := targetRows(t, dbURL); !tt.live && got != "0 0" {
+					t.Errorf("the target holds %s tickets and seen keys after the failed move, want none", got)
+				}
+				return
+			}
+			if report.Files != tt.wantFiles || report.FileBytes != tt.wantBytes || !reflect.DeepEqual(report.MissingFiles, tt.wantMissing) {
+				t.Errorf("report: %d files, %d bytes, missing %v; want %d, %d, %v",
+					report.Files, report.FileBytes, report.MissingFiles, tt.wantFiles, tt.wantBytes, tt.wantMissing)
+			}
+			if dir != "" && report.FilesDir != dir {
+				t.Errorf("report: files from %s, want %s", report.FilesDir, dir)
+			}
+			if len(tt.wantMissing) > 0 && !strings.Contains(progress.String(), "missing from "+dir+": the bytes of ") {
+				t.Errorf("the progress does not tell of the missing files:\n%s", progress.String())
+			}
+			dst := openPostgres(t, dbURL)
+			blobs := dst.Blobs(0)
+			for i, f := range tt.files {
+				id := int64(i + 1)
+				key := fmt.Sprint(id)
+				if !f.stored || f.onDisk < 0 {
+					if _, err := blobs.Open(key); bot.ErrorCode(err) != bot.ENOTFOUND {
+						t.Errorf("file %d, not kept or missing: Open gives %v, want it no longer kept", id, err)
+					}
+					continue
+				}
+				if got := readBlob(t, blobs, key); !bytes.Equal(got, content(id, f.onDisk)) {
+					t.Errorf("file %d: %d bytes read back, not the folder's %d", id, len(got), f.onDisk)
+				}
+			}
+		})
+	}
+}
+
+// TestIDList: ids for a sentence, ten at most.
+func TestIDList(t *testing.T) {
+	tests := []struct {
+		ids  []int64
+		want string
+	}{
+		{[]int64{4}, "4"},
+		{[]int64{4, 9}, "4 and 9"},
+		{[]int64{4, 9, 12}, "4, 9 and 12"},
+		{[]int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, "1, 2, 3, 4, 5, 6, 7, 8, 9 and 10"},
+		{[]int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more"},
+	}
+	for _, tt := range tests {
+		if got := move.IDList(tt.ids); got != tt.want {
+			t.Errorf("IDList(%v) = %q, want %q", tt.ids, got, tt.want)
+		}
 	}
 }
