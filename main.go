@@ -182,7 +182,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	policy.Customer = cfg.File.Customer
 	policy.Customer.Voice = speech
 	core = bot.New(store, bot.WithWake(courier.Wake), bot.WithPolicy(policy), bot.WithLogger(log))
-	inbound := m.counting(core, board.Heard)
+	hear := newHearing(db, board, log.With("part", "health"))
+	inbound := m.counting(core, hear.heard)
 	runner := handlers.Runner{Actor: core, Reports: reports, Log: log}
 
 	var ready atomic.Bool
@@ -272,6 +273,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 			return lead(ctx, cfg, nets, board, inbound, runner)
 		})
 	})
+	if hear.store != nil {
+		goRun("hearing", func() error { hear.run(ctx); return nil })
+	}
 	goRun("forget", func() error { forgetSeen(ctx, db, log); return nil })
 	goRun("files", func() error { sweepFiles(ctx, courier, log); return nil })
 	goRun("scheduler", func() error { schedule(ctx, core, cfg.Tick, log); return nil })

@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"caredesk/config"
+	"caredesk/health"
 	"caredesk/leader"
+	"caredesk/quietlog"
 )
 
 // leaderRole is the role the replicas elect a leader for: the connections
@@ -114,4 +118,93 @@ func (c *leaseCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(leasesDesc, prometheus.GaugeValue, float64(mine), "this")
 	ch <- prometheus.MustNewConstMetric(leasesDesc, prometheus.GaugeValue, float64(all), "all")
+}
+
+// sharedHearing is a store that keeps, for every replica, when each
+// source last brought a complaint (PostgreSQL).
+type sharedHearing interface {
+	Heard(ctx context.Context, source string, at time.Time) error
+	LastHeard(ctx context.Context) (map[string]time.Time, error)
+}
+
+// hearing shares with the other replicas when this one heard each source,
+// and tells the board what they heard: behind a load balancer a replica
+// receives only its share of a bridge's posts, and a silence alarm must
+// mean that no replica heard the source.
+type hearing struct {
+	store sharedHearing
+	board *health.Board
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	pending map[string]time.Time // heard here since the last share
+}
+
+// hearingEvery is how often replicas share what they heard: silence
+// alarms are hours long, so seconds do not matter; a quiet database does.
+const hearingEvery = 15 * time.Second
+
+// newHearing returns the hearing of db, whose store is nil when db is
+// one caredesk's alone (SQLite).
+func newHearing(db database, board *health.Board, log *slog.Logger) *hearing {
+	h := &hearing{board: board, log: log, pending: map[string]time.Time{}}
+	if s, ok := db.(sharedHearing); ok {
+		h.store = s
+	}
+	return h
+}
+
+// heard notes that a complaint from source was stored here: the board
+// knows at once, the other replicas at the next share.
+func (h *hearing) heard(source string) {
+	h.board.Heard(source)
+	if h.store == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pending[source] = time.Now()
+}
+
+// run shares every hearingEvery until ctx ends.
+func (h *hearing) run(ctx context.Context) {
+	tick := time.NewTicker(hearingEvery)
+	defer tick.Stop()
+	quiet := quietlog.New(h.log, time.Minute)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := h.share(ctx); err != nil && ctx.Err() == nil {
+			quiet.Log(slog.LevelWarn, "hearing", "could not share with the other replicas when sources were heard; trying again", "err", err)
+		}
+	}
+}
+
+// share records what this replica heard and reads what all heard.
+func (h *hearing) share(ctx context.Context) error {
+	h.mu.Lock()
+	pending := h.pending
+	h.pending = map[string]time.Time{}
+	h.mu.Unlock()
+	for source, at := range pending {
+		if err := h.store.Heard(ctx, source, at); err != nil {
+			h.mu.Lock()
+			if later, ok := h.pending[source]; !ok || later.Before(at) {
+				h.pending[source] = at // tried again at the next share
+			}
+			h.mu.Unlock()
+			return err
+		}
+	}
+	all, err := h.store.LastHeard(ctx)
+	if err != nil {
+		return err
+	}
+	for source, at := range all {
+		h.board.HeardAt(source, at)
+	}
+	return nil
 }

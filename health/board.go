@@ -209,6 +209,24 @@ func (b *Board) Heard(source string) {
 	}
 }
 
+// HeardAt records that a complaint from source was stored at at, by this
+// caredesk or another replica: the silence watch takes the latest it
+// knows, and a silent source heard within its alarm is back.
+func (b *Board) HeardAt(source string, at time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	for _, p := range b.parts {
+		if p.name != source || !at.After(p.heard) {
+			continue
+		}
+		p.heard = at
+		if p.quiet && now.Sub(at) <= p.silence {
+			p.ok, p.reason, p.quiet, p.since = true, "", false, now
+		}
+	}
+}
+
 // State is one part as the board sees it now.
 type State struct {
 	Name   string

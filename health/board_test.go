@@ -332,3 +332,30 @@ func TestReadiness(t *testing.T) {
 		})
 	}
 }
+
+// TestHeardByAnotherReplica: a complaint another replica stored keeps a
+// source from counting as silent here, and ends a silence; news older
+// than what this replica heard itself changes nothing.
+func TestHeardByAnotherReplica(t *testing.T) {
+	f := newFixture(t)
+	fo := f.board.Source("webhook:forum", "Brand forum")
+	fo.Report(true, "")
+	fo.WatchSilence(2 * time.Hour)
+
+	f.after(90 * time.Minute)
+	f.board.HeardAt("webhook:forum", f.clock.Now().Add(-10*time.Minute)) // another replica, 80 min in
+	f.after(time.Hour)                                                   // 150 min: 70 since the other replica heard it
+	if got := f.ch.said(); len(got) != 0 {
+		t.Fatalf("a source another replica heard within the alarm was announced: %q", got)
+	}
+	f.board.HeardAt("webhook:forum", f.clock.Now().Add(-3*time.Hour)) // old news
+	f.after(time.Hour)                                                // 210 min: 130 since heard
+	if got := f.ch.said(); len(got) != 1 || !strings.Contains(got[0], "has sent no complaint for 2h") {
+		t.Fatalf("the channel was told %q, want the silence once the latest complaint is 2 h old", got)
+	}
+	f.board.HeardAt("webhook:forum", f.clock.Now().Add(-time.Minute))
+	f.after(time.Second)
+	if got := f.ch.said(); len(got) != 2 || got[1] != "✅ Brand forum is bringing complaints again." {
+		t.Errorf("after another replica heard it the channel was told %q, want the recovery", got)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"caredesk/bot"
 	"caredesk/leader"
+	"caredesk/store/postgres"
 	"caredesk/store/postgres/pgtest"
 )
 
@@ -111,5 +112,39 @@ func TestFencedUpdates(t *testing.T) {
 	slices.Sort(convs)
 	if want := []string{"1", "4", "5"}; !slices.Equal(convs, want) {
 		t.Errorf("tickets of conversations %v, want %v", convs, want)
+	}
+}
+
+// TestHeard: the latest time a source was heard, by any replica, is kept.
+func TestHeard(t *testing.T) {
+	_, url := pgtest.Database(t)
+	a, b := mustOpen(t, url), mustOpen(t, url)
+	ctx := t.Context()
+	t0 := time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC)
+	for _, h := range []struct {
+		db     *postgres.DB
+		source string
+		at     time.Time
+	}{
+		{a, "webhook:forum", t0.Add(time.Minute)},
+		{b, "webhook:forum", t0}, // older, from the other replica: kept out
+		{b, "webhook:twitter", t0.Add(2 * time.Minute)},
+	} {
+		if err := h.db.Heard(ctx, h.source, h.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := a.LastHeard(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{"webhook:forum": t0.Add(time.Minute), "webhook:twitter": t0.Add(2 * time.Minute)}
+	if len(got) != len(want) {
+		t.Fatalf("heard %v, want %v", got, want)
+	}
+	for s, at := range want {
+		if !got[s].Equal(at) {
+			t.Errorf("%s heard at %v, want %v", s, got[s], at)
+		}
 	}
 }

@@ -1,0 +1,41 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Heard records that a complaint from source was stored at at, unless a
+// later one is recorded already. One statement, outside the write lock:
+// it is news for the silence watch, not part of any ticket.
+func (db *DB) Heard(ctx context.Context, source string, at time.Time) error {
+	if _, err := db.pool.Exec(ctx, `INSERT INTO heard (source, at) VALUES ($1, $2)
+		ON CONFLICT (source) DO UPDATE SET at = GREATEST(heard.at, excluded.at)`, source, at); err != nil {
+		return fmt.Errorf("record that %s was heard: %w", source, err)
+	}
+	return nil
+}
+
+// LastHeard returns when each source last brought a complaint, as every
+// replica recorded it.
+func (db *DB) LastHeard(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := db.pool.Query(ctx, `SELECT source, at FROM heard`)
+	if err != nil {
+		return nil, fmt.Errorf("read when sources were heard: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var source string
+		var at time.Time
+		if err := rows.Scan(&source, &at); err != nil {
+			return nil, fmt.Errorf("read when sources were heard: %w", err)
+		}
+		out[source] = at
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read when sources were heard: %w", err)
+	}
+	return out, nil
+}
