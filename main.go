@@ -270,7 +270,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	goRun("leader", func() error {
 		return leading.Run(ctx, func(ctx context.Context) error {
 			defer nets.follow()
-			return lead(ctx, cfg, nets, board, inbound, runner)
+			return lead(ctx, cfg, nets, board, inbound, runner, leading.Status().Alone, log)
 		})
 	})
 	if hear.store != nil {
@@ -308,8 +308,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 // receives Telegram's long poll and the Discord gateway, which a bot may
 // hold once, and announces sources' changes in the desk channel, which
 // one replica says once. Under an elected leader, ctx carries the term,
-// and the store refuses what is received once the term is lost.
-func lead(ctx context.Context, cfg config.Config, nets *networks, board *health.Board, inbound telegram.Receiver, runner handlers.Runner) error {
+// and the store refuses what is received once the term is lost. alone
+// says caredesk is the only one on its database.
+func lead(ctx context.Context, cfg config.Config, nets *networks, board *health.Board, inbound telegram.Receiver, runner handlers.Runner, alone bool, log *slog.Logger) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -332,7 +333,25 @@ func lead(ctx context.Context, cfg config.Config, nets *networks, board *health.
 		if cfg.Discord.Source() {
 			communities = inbound
 		}
-		goRun(func() error { return nets.discord.Run(ctx, deskRunner, communities) })
+		goRun(func() error {
+			for {
+				err := nets.discord.Run(ctx, deskRunner, communities)
+				// Alone, a refusal that needs a person stops caredesk at
+				// start with its sentence. Among replicas it must not: the
+				// next leader would meet it too, and stop in turn, taking
+				// every replica's HTTP down one after another. The leader
+				// says it, is not ready, and tries again.
+				if err == nil || alone || ctx.Err() != nil {
+					return err
+				}
+				log.Error("Discord refused the gateway; this replica tries again in a minute, and serves the rest meanwhile", "err", err)
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(time.Minute):
+				}
+			}
+		})
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {

@@ -163,7 +163,11 @@ func (e *Elector) claim(ctx context.Context) (Term, time.Time, error) {
 	failing := false
 	for {
 		asked := e.now()
-		term, leader, err := e.store.Claim(ctx, e.role, e.holder, e.ttl)
+		// Bounded: a claim waits for the role's row while a transaction
+		// of the old leader holds it, which must not hold up the next try.
+		claim, cancel := context.WithTimeout(ctx, e.retry)
+		term, leader, err := e.store.Claim(claim, e.role, e.holder, e.ttl)
+		cancel()
 		switch {
 		case err == nil:
 			return term, asked, nil

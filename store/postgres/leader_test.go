@@ -148,3 +148,50 @@ func TestHeard(t *testing.T) {
 		}
 	}
 }
+
+// TestAStalledLeaderLetsGo: a leader that stops in the middle of a
+// transaction (a process paused between two statements) holds its row and
+// the write lock only until the server ends the idle transaction; then
+// another replica takes over, and the stalled write is refused.
+func TestAStalledLeaderLetsGo(t *testing.T) {
+	_, url := pgtest.Database(t)
+	a, b := mustOpen(t, url), mustOpen(t, url)
+	ctx := t.Context()
+	ta, _, err := a.Claim(ctx, "connections", "a", 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTx, wake := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Update(leader.WithFence(ctx, ta), func(bot.Tx) error {
+			close(inTx)
+			<-wake // stalled between statements, holding the row FOR SHARE
+			return nil
+		})
+	}()
+	<-inTx
+	began := time.Now()
+	var tb leader.Term
+	for {
+		claim, cancel := context.WithTimeout(ctx, time.Second)
+		tb, _, err = b.Claim(claim, "connections", "b", time.Minute)
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Since(began) > postgres.IdleInTransaction+5*time.Second {
+			t.Fatalf("b could not take over %s after a stalled: %v", time.Since(began), err)
+		}
+	}
+	close(wake)
+	if err := <-done; err == nil {
+		t.Error("the stalled leader's write was committed, want it refused")
+	}
+	// A claim given up as the row came free may have been made all the
+	// same: b then holds a later term, never used, which this one fences.
+	if tb.Holder != "b" || tb.Token < 2 {
+		t.Errorf("b's term %+v, want a new term of b's", tb)
+	}
+	t.Logf("b took over %s after a stalled mid-transaction", time.Since(began).Round(time.Millisecond))
+}

@@ -35,6 +35,12 @@ const (
 	aloneLock   int64 = 0x6361726564650003 // held for its life by every caredesk: shared by replicas, alone by caredesk migrate
 )
 
+// IdleInTransaction is how long the server lets a caredesk transaction sit
+// idle between statements before it ends the session: far longer than any
+// gap between the statements of a live caredesk, far shorter than the
+// default CAREDESK_LEADER_TAKEOVER.
+const IdleInTransaction = 5 * time.Second
+
 // WriteLockKey is the advisory lock every Update takes as it begins, so
 // that writers of every caredesk on a database take turns; tools and
 // tests may take it to keep them all out.
@@ -53,7 +59,7 @@ type DB struct {
 	// connection that Views could use.
 	writes  *group.Writer // Updates, a group per commit (group.go)
 	health  writable
-	session *pgxpool.Conn // holds aloneLock (and the replica's name); nil without Alone or Replica
+	session *pgx.Conn // holds aloneLock (and the replica's name); nil without Alone or Replica
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -101,6 +107,15 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "caredesk" // names its sessions in pg_stat_activity
 	}
+	// A transaction left idle is a process that stopped in the middle of
+	// it (paused, frozen VM, cut off): it holds the write lock and the
+	// leader's row, keeping every replica from writing and another from
+	// taking over, until the server notices the connection is dead, which
+	// may be hours. caredesk never waits between the statements of a
+	// transaction, so the server ends one idle for this long.
+	if _, ok := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.Itoa(int(IdleInTransaction / time.Millisecond))
+	}
 	c := cfg.ConnConfig
 	where := fmt.Sprintf("%s@%s/%s", c.User, hostPort(c.Host, c.Port), c.Database)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -117,7 +132,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		return nil, db.explain(err)
 	}
 	if o.alone || o.replica != "" {
-		if err := db.holdSession(ctx, o); err != nil {
+		if err := db.holdSession(ctx, cfg.ConnConfig, o); err != nil {
 			pool.Close()
 			return nil, err
 		}
@@ -127,21 +142,22 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 }
 
 // holdSession takes the session locks of Alone or Replica on a
-// connection of its own, kept until Close: a session's advisory locks end
-// with the session, so a caredesk that dies lets the next one start at
+// connection of its own beside the pool (so a pool of one connection still
+// has it to serve Updates), kept until Close: a session's advisory locks
+// end with the session, so a caredesk that dies lets the next one start at
 // once.
-func (db *DB) holdSession(ctx context.Context, o options) error {
-	conn, err := db.pool.Acquire(ctx)
+func (db *DB) holdSession(ctx context.Context, cfg *pgx.ConnConfig, o options) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return db.explain(err)
 	}
 	refused, err := sessionLocks(ctx, conn, o)
 	if err != nil {
-		conn.Release()
+		conn.Close(context.Background())
 		return db.explain(err)
 	}
 	if refused != "" {
-		conn.Release()
+		conn.Close(context.Background())
 		return fmt.Errorf("open store %s: %s", db.where, refused)
 	}
 	db.session = conn
@@ -150,7 +166,7 @@ func (db *DB) holdSession(ctx context.Context, o options) error {
 
 // sessionLocks takes o's locks on conn and says, when one is held by
 // another session, why that refuses this one.
-func sessionLocks(ctx context.Context, conn *pgxpool.Conn, o options) (refused string, err error) {
+func sessionLocks(ctx context.Context, conn *pgx.Conn, o options) (refused string, err error) {
 	try := func(query string, args ...any) (bool, error) {
 		var got bool
 		err := conn.QueryRow(ctx, query, args...).Scan(&got)
@@ -195,7 +211,7 @@ func hostPort(host string, port uint16) string {
 func (db *DB) Close() error {
 	db.writes.Close()
 	if db.session != nil {
-		db.session.Release()
+		_ = db.session.Close(context.Background())
 	}
 	db.pool.Close()
 	return nil
