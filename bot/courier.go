@@ -307,6 +307,7 @@ func (c *Courier) work(ctx, calls context.Context, dest string) (refused bool) {
 		// delivery is picked again under the lease, as another courier may
 		// have sent it since the read.
 		until := c.leaseUntil(held, now)
+		asked := time.Now() // the process's own clock, which a pause moves on
 		leased := false
 		if err := c.store.Update(ctx, func(tx Tx) (err error) {
 			if leased, err = tx.LeaseDestination(dest, c.holder, now, until); err != nil || !leased {
@@ -335,9 +336,21 @@ func (c *Courier) work(ctx, calls context.Context, dest string) (refused bool) {
 			return false
 		}
 		start := time.Now()
-		stop := c.keep(ctx, dest, held)
-		err = c.deliver(calls, d)
+		b := bind(calls, asked, until.Sub(now))
+		stop := c.keep(ctx, dest, held, b)
+		err = c.deliver(b.ctx, d)
 		held = stop()
+		lost := errors.Is(context.Cause(b.ctx), errLeaseLost)
+		b.end()
+		if err != nil && lost {
+			// Not this courier's to record: another may hold the
+			// destination and have delivered it. The attempt on record
+			// makes whoever sends it next look it up first.
+			c.observe(d.Job, "retry", time.Since(start))
+			c.log.Warn("outbox: stopped a delivery whose destination's lease ran out or was taken over", "delivery", d.ID, "destination", dest, "holder", c.holder, "err", err)
+			held = time.Time{}
+			return true
+		}
 		if err == nil {
 			c.observe(d.Job, "delivered", time.Since(start))
 			c.destinationWorks(dest)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -62,10 +63,49 @@ func (c *Courier) leaseUntil(held, now time.Time) time.Time {
 	return held
 }
 
+// bound is a delivery's context, ended when this courier's lease of its
+// destination runs out by the process's own clock, unless keep renewed it,
+// or when another courier took it over: a courier that was paused (a
+// stopped process, a frozen VM) past its lease, while another took the
+// destination over and looked the delivery up, must not send it after all
+// when it wakes.
+type bound struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+}
+
+// errLeaseLost ends a delivery whose destination's lease is gone.
+var errLeaseLost = errors.New("the destination's lease ran out or was taken over during the delivery; it is looked up before it is sent again")
+
+// bind returns calls bounded by a lease asked for at asked (a reading of
+// the process's clock, before the request) that lasts left.
+func bind(calls context.Context, asked time.Time, left time.Duration) *bound {
+	ctx, cancel := context.WithCancelCause(calls)
+	b := &bound{ctx: ctx, cancel: cancel}
+	b.timer = time.AfterFunc(time.Until(asked.Add(left)), func() { cancel(errLeaseLost) })
+	return b
+}
+
+// renewed moves the end to left after asked.
+func (b *bound) renewed(asked time.Time, left time.Duration) {
+	b.timer.Reset(time.Until(asked.Add(left)))
+}
+
+// lost ends the delivery now.
+func (b *bound) lost() { b.cancel(errLeaseLost) }
+
+// end releases the bound once the delivery returned.
+func (b *bound) end() {
+	b.timer.Stop()
+	b.cancel(nil)
+}
+
 // keep renews dest's lease every half lease while a delivery is under way,
-// so that a slow one (a big file) is not taken over in the middle. stop
-// ends it and returns until when the lease was last granted.
-func (c *Courier) keep(ctx context.Context, dest string, held time.Time) (stop func() time.Time) {
+// so that a slow one (a big file) is not taken over in the middle, and
+// moves b's end with each renewal; a lease another courier took ends b at
+// once. stop ends it and returns until when the lease was last granted.
+func (c *Courier) keep(ctx context.Context, dest string, held time.Time, b *bound) (stop func() time.Time) {
 	done := make(chan struct{})
 	last := make(chan time.Time, 1)
 	go func() {
@@ -78,22 +118,26 @@ func (c *Courier) keep(ctx context.Context, dest string, held time.Time) (stop f
 				return
 			case <-tick.C:
 			}
+			asked := time.Now()
 			now := c.clock.Now().UTC()
 			until := now.Add(c.lease)
 			var ok bool
 			err := c.store.Update(context.WithoutCancel(ctx), func(tx Tx) (err error) {
-				ok, err = tx.LeaseDestination(dest, c.holder, now, until)
+				// A renewal, not a new lease: if another courier took the
+				// destination meanwhile, even if it has let go since, it
+				// may have delivered this one.
+				ok, err = tx.RenewDestination(dest, c.holder, until)
 				return err
 			})
 			switch {
 			case err != nil:
 				c.log.Warn("outbox: could not renew the lease of a destination during a delivery", "destination", dest, "holder", c.holder, "err", err)
 			case !ok:
-				// Too late to stop what is on its way; the next attempt's
-				// check refuses, and this worker leaves the destination.
-				c.log.Warn("outbox: another courier took over a destination during a delivery", "destination", dest, "holder", c.holder)
+				c.log.Warn("outbox: another courier took over a destination during a delivery; stopping it", "destination", dest, "holder", c.holder)
+				b.lost()
 			default:
 				held = until
+				b.renewed(asked, c.lease)
 			}
 		}
 	}()

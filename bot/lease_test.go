@@ -204,3 +204,58 @@ func TestCourierPausedPastLease(t *testing.T) {
 		t.Errorf("after b: the desk got %v, want %v", got, want)
 	}
 }
+
+// slowDesk is a desk whose first announcement waits before it is posted,
+// as a slow network does, and gives up when its context ends, as a call
+// over HTTP does.
+type slowDesk struct {
+	*desk
+	once  sync.Once
+	pause func()
+}
+
+func (d *slowDesk) Announce(ctx context.Context, text string) error {
+	first := false
+	d.once.Do(func() { first = true; d.pause() })
+	if first {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(2 * time.Second): // the network, slower than the lease
+		}
+	}
+	return d.desk.Announce(ctx, text)
+}
+
+// A courier whose lease another took over while its delivery was on the
+// way stops the delivery rather than post what the other one posts too.
+func TestCourierStopsWhenItsLeaseIsTaken(t *testing.T) {
+	w := newWorld(t)
+	announce(t, w, "0")
+	const lease = 200 * time.Millisecond
+	d := &slowDesk{desk: w.desk}
+	d.pause = func() {
+		// a stopped past its lease as the call began: b takes over
+		// and delivers.
+		w.clock.Add(lease + time.Second)
+		b := bot.NewCourier(w.db, w.desk, map[string]bot.Source{"telegram": w.tg},
+			bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
+			bot.CourierHolder("b"), bot.CourierLease(time.Minute))
+		if err := b.Flush(context.Background()); err != nil {
+			t.Errorf("b: flush: %v", err)
+		}
+	}
+	a := bot.NewCourier(w.db, d, map[string]bot.Source{"telegram": w.tg},
+		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
+		bot.CourierHolder("a"), bot.CourierLease(lease))
+	began := time.Now()
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatalf("a: flush: %v", err)
+	}
+	if got := announced(w); !slices.Equal(got, []string{"0"}) {
+		t.Errorf("the desk got %q, want the announcement once, from b", got)
+	}
+	if took := time.Since(began); took > time.Second {
+		t.Errorf("a's delivery went on for %s after its lease was taken, want it stopped at its next renewal", took)
+	}
+}

@@ -136,6 +136,12 @@ type Tx interface {
 	// DueDestinations does not look at leases: a courier lists what is
 	// due and skips a destination whose lease it is refused.
 	LeaseDestination(destination, holder string, now, until time.Time) (ok bool, err error)
+	// RenewDestination extends holder's lease of destination to until,
+	// when holder holds it still: not taken over, not released, though it
+	// may have run out with nobody taking it. ok is false otherwise, and
+	// nothing changes: a courier whose delivery is on its way learns that
+	// another may have delivered it meanwhile.
+	RenewDestination(destination, holder string, until time.Time) (ok bool, err error)
 	// ReleaseDestination ends holder's lease of destination, so another
 	// holder may take it at once. A lease that is another's, or none, is
 	// no error and stays as it is.

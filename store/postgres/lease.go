@@ -21,6 +21,17 @@ func (tx *tx) LeaseDestination(destination, holder string, now, until time.Time)
 	return tag.RowsAffected() == 1, nil
 }
 
+// RenewDestination extends holder's lease of destination to until, when
+// holder holds it still.
+func (tx *tx) RenewDestination(destination, holder string, until time.Time) (bool, error) {
+	tag, err := tx.exec(fmt.Sprintf("renew %s for %s", destination, holder),
+		`UPDATE leases SET until = $3 WHERE destination = $1 AND holder = $2`, destination, holder, laneAt(until))
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // ReleaseDestination ends holder's lease of destination; a lease that is
 // another's, or none, is left as it is.
 func (tx *tx) ReleaseDestination(destination, holder string) error {

@@ -23,6 +23,21 @@ func (tx *tx) LeaseDestination(destination, holder string, now, until time.Time)
 	return n == 1, nil
 }
 
+// RenewDestination extends holder's lease of destination to until, when
+// holder holds it still.
+func (tx *tx) RenewDestination(destination, holder string, until time.Time) (bool, error) {
+	res, err := tx.tx.ExecContext(tx.ctx, `UPDATE leases SET until = ? WHERE destination = ? AND holder = ?`,
+		laneAt(until), destination, holder)
+	if err != nil {
+		return false, fmt.Errorf("renew %s for %s: %w", destination, holder, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("renew %s for %s: %w", destination, holder, err)
+	}
+	return n == 1, nil
+}
+
 // ReleaseDestination ends holder's lease of destination; a lease that is
 // another's, or none, is left as it is.
 func (tx *tx) ReleaseDestination(destination, holder string) error {

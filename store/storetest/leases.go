@@ -15,6 +15,7 @@ func testLeases(t *testing.T, s bot.Store) {
 	steps := []struct {
 		name      string
 		release   bool // ReleaseDestination instead of LeaseDestination
+		renew     bool // RenewDestination instead of LeaseDestination
 		aside     bool // of another destination, which a's lease leaves free
 		holder    string
 		now       time.Duration // after t0
@@ -24,13 +25,17 @@ func testLeases(t *testing.T, s bot.Store) {
 	}{
 		{name: "take a free destination", holder: "a", now: 0, until: lease, want: true, wantOwner: "a"},
 		{name: "renew by the holder", holder: "a", now: 10 * time.Second, until: 10*time.Second + lease, want: true, wantOwner: "a"},
+		{name: "renewed by the holder during a delivery", renew: true, holder: "a", now: 10 * time.Second, until: 10*time.Second + lease, want: true, wantOwner: "a"},
+		{name: "not renewed for another", renew: true, holder: "b", now: 10 * time.Second, until: 10*time.Second + lease, want: false, wantOwner: "a"},
 		{name: "refused to another while valid", holder: "b", now: 39 * time.Second, until: 69 * time.Second, want: false, wantOwner: "a"},
 		{name: "another destination is free", aside: true, holder: "b", now: 39 * time.Second, until: 69 * time.Second, want: true},
 		{name: "release by a non-holder changes nothing", release: true, holder: "b", now: 39 * time.Second, wantOwner: "a"},
 		{name: "taken over once it ran out", holder: "b", now: 40 * time.Second, until: 70 * time.Second, want: true, wantOwner: "b"},
 		{name: "the old holder is refused", holder: "a", now: 41 * time.Second, until: 71 * time.Second, want: false, wantOwner: "b"},
+		{name: "the old holder's renewal is refused", renew: true, holder: "a", now: 41 * time.Second, until: 71 * time.Second, want: false, wantOwner: "b"},
 		{name: "release by the holder", release: true, holder: "b", now: 42 * time.Second},
 		{name: "released twice is no error", release: true, holder: "b", now: 42 * time.Second},
+		{name: "no renewal after the release", renew: true, holder: "b", now: 42 * time.Second, until: 72 * time.Second, want: false},
 		{name: "free again at once", holder: "a", now: 42 * time.Second, until: 72 * time.Second, want: true, wantOwner: "a"},
 	}
 	for _, st := range steps {
@@ -42,6 +47,13 @@ func testLeases(t *testing.T, s bot.Store) {
 		update(t, s, func(tx bot.Tx) error {
 			if st.release {
 				return tx.ReleaseDestination(d, st.holder)
+			}
+			if st.renew {
+				ok, err := tx.RenewDestination(d, st.holder, t0.Add(st.until))
+				if err == nil && ok != st.want {
+					t.Errorf("%s: RenewDestination(%q, %q) = %v, want %v", st.name, d, st.holder, ok, st.want)
+				}
+				return err
 			}
 			ok, err := tx.LeaseDestination(d, st.holder, now, t0.Add(st.until))
 			if err == nil && ok != st.want {
