@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"caredesk/adapters/discord"
 	"caredesk/adapters/slack"
@@ -76,7 +77,7 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 			AcceptDMs: cfg.Discord.AcceptDMs, APIURL: cfg.Discord.APIURL,
 			ClaimEmoji: cfg.Discord.ClaimEmoji, ResolveEmoji: cfg.Discord.ResolveEmoji,
 			HighReach: cfg.File.HighReach, Logger: log.With("network", "discord"), OnState: onState, Rater: core,
-			MaxFileSize: cfg.Discord.MaxFileSize,
+			MaxFileSize: cfg.Discord.MaxFileSize, CatchUp: catchUp(cfg),
 		})
 		if err != nil {
 			return nil, err
@@ -138,6 +139,14 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 		})
 	}
 	return n, nil
+}
+
+// catchUp is how far back a new gateway session reads what people wrote
+// on Discord: past a change of leader (up to CAREDESK_LEADER_TAKEOVER,
+// and the old leader's 10 s drain) with room to spare, and a restart of a
+// few minutes.
+func catchUp(cfg config.Config) time.Duration {
+	return max(10*time.Minute, 2*cfg.LeaderTakeover+time.Minute)
 }
 
 // close releases what connect opened.

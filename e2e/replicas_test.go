@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"caredesk/sim/discordsim"
 	"caredesk/sim/slacksim"
 )
 
@@ -415,5 +417,62 @@ func TestPausedLeader(t *testing.T) {
 		if n := len(by[name]); n != 1 {
 			t.Errorf("%s's complaint has %d threads, want 1", name, n)
 		}
+	}
+}
+
+// TestDiscordLeaderHandover: with the desk on Discord, whose gateway only
+// the leader holds, an agent keeps answering while the leader stops with
+// SIGTERM and another takes over; the answers written in between, which
+// no gateway session brought, are read again by the new leader, and each
+// reaches the customer once.
+func TestDiscordLeaderHandover(t *testing.T) {
+	d := newDiscord(t)
+	o := d.Options()
+	c := newCluster(t, 2, map[string]string{
+		"SLACK_BOT_TOKEN": "", "SLACK_CHANNEL_ID": "", "SLACK_SIGNING_SECRET": "",
+		"DISCORD_BOT_TOKEN": o.Token, "DISCORD_APPLICATION_ID": o.ApplicationID, "DISCORD_GUILD_ID": o.GuildID,
+		"DISCORD_DESK_CHANNEL_ID": o.DeskChannelID, "DISCORD_API_URL": d.URL(),
+	})
+	r := c.reps[0]
+	c.start(0)
+	c.start(1)
+	old := c.leader([]int{0, 1}, 2*takeover)
+	jane := customer(71, "Jane", "jane")
+	r.tg.CustomerWrites(jane.ID, jane, "The parcel is damaged")
+	waitDiscord(t, d, "the ticket's thread", func() bool { return len(d.Threads(o.DeskChannelID)) == 1 })
+	thread := d.Threads(o.DeskChannelID)[0]
+	if _, err := d.SlashCommand("400000000000000001", "claim", nil, thread.ID).Wait(context.Background(), discordsim.Response.Done); err != nil {
+		t.Fatal(err)
+	}
+	var sent []string
+	answer := func() {
+		text := fmt.Sprintf("answer %d", len(sent))
+		d.UserWrites(thread.ID, "400000000000000001", text)
+		sent = append(sent, text)
+	}
+	answer()
+	c.waitAll("the first answer at Jane", 15*time.Second, func() bool { return len(r.sentTo(jane.ID)) == 1 })
+
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		c.stop(old)
+	}()
+	var newLeader time.Time
+	for newLeader.IsZero() || time.Since(newLeader) < time.Second {
+		answer()
+		time.Sleep(100 * time.Millisecond) // an agent typing, not a wait for caredesk
+		if newLeader.IsZero() && strings.HasPrefix(c.role(1-old), "leader") {
+			newLeader = time.Now()
+		}
+	}
+	<-stopped
+	c.waitAll("every answer at Jane", 30*time.Second, func() bool { return len(r.sentTo(jane.ID)) >= len(sent) })
+	got := r.sentTo(jane.ID)
+	slices.Sort(got)
+	want := slices.Clone(sent)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("Jane received %d answers %q, want each of the %d once", len(got), got, len(want))
 	}
 }

@@ -229,8 +229,23 @@ loop:
 	}
 	lost := context.Cause(leadCtx) // nil when lead returned on its own
 	stop(errors.New("lead returned"))
-	if done != nil {
-		leadErr = <-done // lead's context ended: wait for it to let go
+	// lead's context ended: wait for it to let go. When this replica is
+	// stopping, the term is still its own, and lead finishes what it took
+	// (the Discord gateway's events already received) under it: renewed
+	// meanwhile, so that what it stores is not refused for a term that
+	// ran out while it drained.
+	renew := ctx.Err() != nil && lost == context.Cause(ctx) // ended by the stop, not by a lost term
+	for done != nil {
+		select {
+		case leadErr = <-done:
+			done = nil
+		case <-tick.C:
+			if renew {
+				if err := e.store.Renew(context.WithoutCancel(ctx), term, e.ttl); err != nil {
+					renew = false // lost after all: what is left is refused
+				}
+			}
+		}
 	}
 	e.set(func(s *Status) { s.Leading, s.Token = false, 0; s.Leader = "" })
 	// Released also after a lost term: Release does nothing to another's.

@@ -300,3 +300,32 @@ func TestAlone(t *testing.T) {
 		t.Errorf("Run: %v, ran %v", err, ran)
 	}
 }
+
+// TestAStoppingLeaderKeepsItsTermWhileItFinishes: a leader that is stopping
+// renews its term while lead finishes what it had taken, so that what it
+// stores then is not refused; it releases the term after.
+func TestAStoppingLeaderKeepsItsTermWhileItFinishes(t *testing.T) {
+	s := newTerms()
+	ctx, stop := context.WithCancel(context.Background())
+	e := leader.New(s, "connections", "a", takeover)
+	wrote := make(chan error, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- e.Run(ctx, func(lctx context.Context) error {
+			<-lctx.Done()
+			time.Sleep(2 * takeover) // draining what the gateway brought: longer than a term
+			wrote <- s.write(lctx)
+			return nil
+		})
+	}()
+	eventually(t, time.Second, "a leads", func() bool { return e.Status().Leading })
+	stop()
+	if err := within(t, wrote, 4*takeover, "the last write"); err != nil {
+		t.Errorf("a write at the end of the drain: %v, want it taken under the renewed term", err)
+	}
+	if err := within(t, done, time.Second, "Run returns"); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	b := start(t, s, "b", 10*time.Second, nil)
+	within(t, b.leads, time.Second, "b leads at its first try: a released the term")
+}

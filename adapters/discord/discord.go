@@ -126,6 +126,11 @@ type Options struct {
 	// larger one). DefaultMaxFileSize (10 MiB, Discord's limit in a server
 	// without boosts) when 0; a boosted server takes 50 or 100 MiB.
 	MaxFileSize int64
+	// CatchUp is how far back Run reads, when it connects, what people
+	// wrote in the source channels and in active threads (catchup.go):
+	// what a session of Discord's gateway missed while no caredesk held
+	// one. 0 reads nothing.
+	CatchUp time.Duration
 }
 
 // Discord is caredesk's connection to one Discord bot: the desk

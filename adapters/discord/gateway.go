@@ -116,6 +116,11 @@ func (d *Discord) Run(ctx context.Context, r handlers.Runner, rcv Receiver) erro
 		return err
 	}
 	d.log.Info("listening to Discord's gateway", "desk", d.opts.DeskChannelID != "", "sources", len(d.opts.SourceChannelIDs), "dms", d.opts.AcceptDMs)
+	if d.opts.CatchUp > 0 {
+		// Begun after the gateway opened, so that nothing falls between
+		// what it reads and what the gateway brings.
+		g.catchUp(ctx, time.Now().Add(-d.opts.CatchUp))
+	}
 	<-ctx.Done()
 	stop()
 	return nil

@@ -288,6 +288,17 @@ func (s *Server) channelObjectLocked(c *Channel) map[string]any {
 	if c.ParentID != "" {
 		o["parent_id"] = c.ParentID
 	}
+	// Like Discord, the id of the channel's latest message, deleted or
+	// not: clients read it to know whether there is anything new.
+	last := ""
+	for _, m := range s.messages {
+		if m.ChannelID == c.ID && (last == "" || idLess(last, m.ID)) {
+			last = m.ID
+		}
+	}
+	if last != "" {
+		o["last_message_id"] = last
+	}
 	if c.IsThread() {
 		count, sent := 0, 0
 		for _, m := range s.messages {
