@@ -701,23 +701,30 @@ func TestMoveRefused(t *testing.T) {
 // has no schema yet.
 func targetRows(t *testing.T, dbURL string) string {
 	t.Helper()
+	return inTarget(t, dbURL, "tickets", `SELECT (SELECT count(*) FROM tickets) || ' ' || (SELECT count(*) FROM seen)`)
+}
+
+// inTarget is query's one text answer in the target, "absent" when the
+// target has no table yet (no schema).
+func inTarget(t *testing.T, dbURL, table, query string) string {
+	t.Helper()
 	conn, err := pgx.Connect(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
 	var exists bool
-	if err := conn.QueryRow(t.Context(), `SELECT to_regclass('tickets') IS NOT NULL`).Scan(&exists); err != nil {
+	if err := conn.QueryRow(t.Context(), `SELECT to_regclass($1) IS NOT NULL`, table).Scan(&exists); err != nil {
 		t.Fatal(err)
 	}
 	if !exists {
 		return "absent"
 	}
-	var tickets, seen int
-	if err := conn.QueryRow(t.Context(), `SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM seen)`).Scan(&tickets, &seen); err != nil {
+	var answer string
+	if err := conn.QueryRow(t.Context(), query).Scan(&answer); err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprint(tickets, " ", seen)
+	return answer
 }
 
 // TestMoveEmptyTarget: with EmptyTarget, what a caredesk started on the
@@ -867,23 +874,7 @@ func readBlob(t *testing.T, blobs bot.Blobs, key string) []byte {
 // has no schema yet.
 func blobKeys(t *testing.T, dbURL string) string {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var exists bool
-	if err := conn.QueryRow(t.Context(), `SELECT to_regclass('blobs') IS NOT NULL`).Scan(&exists); err != nil {
-		t.Fatal(err)
-	}
-	if !exists {
-		return "absent"
-	}
-	var keys string
-	if err := conn.QueryRow(t.Context(), `SELECT COALESCE(string_agg(key, ',' ORDER BY key), '') FROM blobs`).Scan(&keys); err != nil {
-		t.Fatal(err)
-	}
-	return keys
+	return inTarget(t, dbURL, "blobs", `SELECT COALESCE(string_agg(key, ',' ORDER BY key), '') FROM blobs`)
 }
 
 // deskFile is a file of the desk fileDesk writes.
