@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"caredesk/leader"
 	"caredesk/store/group"
 )
 
@@ -13,7 +15,8 @@ import (
 // SQLite. commit runs them, each in a savepoint of its own, so that one
 // whose fn fails (a statement the server refused included, which would
 // otherwise abort the whole transaction) undoes its own changes alone. An
-// Update asked for under a leader's term checks the term first (fence).
+// Update asked for under a leader's term is made only while the term holds
+// (fence).
 func (db *DB) commit(ctx context.Context, updates []*group.Update) []group.Outcome {
 	out := make([]group.Outcome, len(updates))
 	// The transaction is the group's, not any caller's: one caller giving
@@ -24,21 +27,37 @@ func (db *DB) commit(ctx context.Context, updates []*group.Update) []group.Outco
 		return out
 	}
 	defer t.Rollback(ctx)
+	// A term is checked once per group, in the transaction itself rather
+	// than in an Update's savepoint, whose rollback would let go of the
+	// row it locks: the Updates of a leader's term that arrive together
+	// (a storm of complaints) cost one check.
+	checked := map[leader.Term]error{}
 	for i, u := range updates {
 		if err := u.Ctx.Err(); err != nil {
 			out[i].Err = err
 			continue
+		}
+		if term, ok := leader.FenceOf(u.Ctx); ok {
+			err, seen := checked[term]
+			if !seen {
+				err = fence(ctx, t, term)
+				checked[term] = err
+			}
+			if err != nil && !errors.Is(err, leader.ErrFenced) {
+				group.Fail(out, err) // the transaction is aborted
+				return out
+			}
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
 		}
 		sp, err := t.Begin(ctx) // a savepoint
 		if err != nil {
 			group.Fail(out, fmt.Errorf("begin a savepoint: %w", err))
 			return out
 		}
-		if err := fence(ctx, sp, u.Ctx); err != nil {
-			out[i].Err = err
-		} else {
-			out[i] = group.Call(u, &tx{ctx: context.WithoutCancel(u.Ctx), tx: sp})
-		}
+		out[i] = group.Call(u, &tx{ctx: context.WithoutCancel(u.Ctx), tx: sp})
 		if out[i].Failed() {
 			err = sp.Rollback(ctx)
 		} else {

@@ -70,16 +70,12 @@ func (db *DB) Release(ctx context.Context, t leader.Term) error {
 	return nil
 }
 
-// fence checks, inside an Update's transaction, that the term the Update
-// was asked under (leader.WithFence) is still the role's and has not run
-// out. FOR SHARE holds the row until the transaction ends: a replica
-// taking the role over waits for this write to commit, so every write of
-// an old term lands before the new term begins, never after.
-func fence(ctx context.Context, t pgx.Tx, of context.Context) error {
-	term, ok := leader.FenceOf(of)
-	if !ok {
-		return nil
-	}
+// fence checks, inside the transaction of a group of Updates, that the
+// term some were asked under (leader.WithFence) is still the role's and
+// has not run out. FOR SHARE holds the row until the transaction ends: a
+// replica taking the role over waits for these writes to commit, so every
+// write of an old term lands before the new term begins, never after.
+func fence(ctx context.Context, t pgx.Tx, term leader.Term) error {
 	var one int
 	err := t.QueryRow(ctx, `
 		SELECT 1 FROM leaders WHERE role = $1 AND holder = $2 AND token = $3 AND until > clock_timestamp()
