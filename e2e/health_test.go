@@ -89,7 +89,7 @@ func TestHealthEndpoints(t *testing.T) {
 		if status != http.StatusOK || !strings.HasPrefix(body, "ready\n") {
 			t.Errorf("%s: %d %q, want 200 ready", path, status, body)
 		}
-		for _, line := range []string{"caredesk: ok", "store: ok", "desk: ok", "telegram: ok"} {
+		for _, line := range []string{"caredesk: ok", "store: ok", "role: leader (the only caredesk on its SQLite file)", "desk: ok", "telegram: ok"} {
 			if !strings.Contains(body, line+"\n") {
 				t.Errorf("%s does not list %q:\n%s", path, line, body)
 			}
