@@ -361,7 +361,19 @@ func TestReplicasOnPostgres(t *testing.T) {
 			t.Errorf("the desk shows a warning: %q", m.Rendered())
 		}
 	}
-	c.leader([]int{0, 1, 2}, 2*takeover)
+	now := c.leader([]int{0, 1, 2}, 2*takeover)
+	for i, rep := range c.reps {
+		want := "0"
+		if i == now {
+			want = "1"
+		}
+		if got := metric(t, rep.base+"/metrics", "caredesk_leader"); got != want {
+			t.Errorf("replica-%d's caredesk_leader is %q, want %s", i+1, got, want)
+		}
+		if got := metric(t, rep.base+"/metrics", `caredesk_outbox_leases{holder="all"}`); got == "" {
+			t.Errorf("replica-%d shows no caredesk_outbox_leases", i+1)
+		}
+	}
 }
 
 // ticketNumber reads N from a root's "#N · ".
