@@ -148,6 +148,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	board := health.New(health.Options{
 		Announcer: health.AnnouncerFunc(func(ctx context.Context, text string) error { return core.Announce(ctx, text) }),
 		Logger:    log.With("part", "health"),
+		Memory:    boardMemory(db),
 	})
 	nets, err := connect(ctx, cfg, log, board, lateCore{&core})
 	if err != nil {

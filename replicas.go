@@ -208,3 +208,40 @@ func (h *hearing) share(ctx context.Context) error {
 	}
 	return nil
 }
+
+// announcedStore keeps what the desk channel was last told of each source
+// for every replica (PostgreSQL).
+type announcedStore interface {
+	Announced(ctx context.Context, source string, up, quiet bool) error
+	LastAnnounced(ctx context.Context) (up, quiet map[string]bool, err error)
+}
+
+// boardMemory is db as the health board's memory of what the channel was
+// told, nil when db is one caredesk's alone.
+func boardMemory(db database) health.Memory {
+	if s, ok := db.(announcedStore); ok {
+		return announcedMemory{s}
+	}
+	return nil
+}
+
+// announcedMemory adapts an announcedStore to health.Memory.
+type announcedMemory struct{ s announcedStore }
+
+// Recall reads what the channel was last told of each source.
+func (m announcedMemory) Recall(ctx context.Context) (map[string]health.Told, error) {
+	up, quiet, err := m.s.LastAnnounced(ctx)
+	if err != nil {
+		return nil, err
+	}
+	told := make(map[string]health.Told, len(up))
+	for source, u := range up {
+		told[source] = health.Told{Up: u, Quiet: quiet[source]}
+	}
+	return told, nil
+}
+
+// Remember records what the channel was just told of source.
+func (m announcedMemory) Remember(ctx context.Context, source string, t health.Told) error {
+	return m.s.Announced(ctx, source, t.Up, t.Quiet)
+}

@@ -50,6 +50,21 @@ type Options struct {
 	// to an hour), so a flapping source posts a few messages, not hundreds.
 	Settle time.Duration
 	Logger *slog.Logger // slog.Default() when nil
+	// Memory keeps what the desk channel was last told of each source
+	// beyond this process: replicas hand announcing over to each other,
+	// and the next must not miss that a source the last one said was down
+	// is back, nor say it is down a second time. nil: in memory only.
+	Memory Memory
+}
+
+// Told is what the desk channel was last told of a source: up or down,
+// and down for silence.
+type Told struct{ Up, Quiet bool }
+
+// Memory keeps Told per source where every replica finds it.
+type Memory interface {
+	Recall(ctx context.Context) (map[string]Told, error)
+	Remember(ctx context.Context, source string, t Told) error
 }
 
 // Board is the state of every part caredesk depends on. It is safe for
@@ -58,6 +73,7 @@ type Board struct {
 	now      func() time.Time
 	settle   time.Duration
 	announce Announcer
+	memory   Memory
 	log      *slog.Logger
 	quiet    *quietlog.Limiter
 
@@ -82,7 +98,7 @@ type probe struct {
 
 // New returns an empty Board.
 func New(o Options) *Board {
-	b := &Board{now: o.Now, settle: o.Settle, announce: o.Announcer, log: o.Logger}
+	b := &Board{now: o.Now, settle: o.Settle, announce: o.Announcer, memory: o.Memory, log: o.Logger}
 	if b.now == nil {
 		b.now = time.Now
 	}
@@ -282,8 +298,11 @@ func hookName(source string) string {
 }
 
 // Run checks the board every second until ctx ends: it marks silent
-// sources down and announces the changes that have held long enough.
+// sources down and announces the changes that have held long enough,
+// against what the channel was last told, by this process or, with a
+// Memory, by the one that announced before it.
 func (b *Board) Run(ctx context.Context) {
+	b.Recall(ctx)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -328,6 +347,31 @@ func (b *Board) Tick(ctx context.Context) {
 		}
 		b.told(p, n, now)
 		b.log.Info("told the desk channel about a source", "source", p.name, "up", n.ok)
+		if b.memory != nil {
+			if err := b.memory.Remember(ctx, p.name, Told{Up: n.ok, Quiet: n.quiet}); err != nil {
+				b.log.Warn("could not keep what the desk channel was told of a source; the next replica to announce may say it again", "source", p.name, "err", err)
+			}
+		}
+	}
+}
+
+// Recall takes what the channel was last told of each source from the
+// Memory, if any: Run does first; tests call it.
+func (b *Board) Recall(ctx context.Context) {
+	if b.memory == nil {
+		return
+	}
+	told, err := b.memory.Recall(ctx)
+	if err != nil {
+		b.log.Warn("could not read what the desk channel was last told of each source; a change may be said twice", "err", err)
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.parts {
+		if t, ok := told[p.name]; ok && p.kind == Source {
+			p.told, p.toldQuiet = t.Up, t.Quiet
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -357,5 +358,54 @@ func TestHeardByAnotherReplica(t *testing.T) {
 	f.after(time.Second)
 	if got := f.ch.said(); len(got) != 2 || got[1] != "✅ Brand forum is bringing complaints again." {
 		t.Errorf("after another replica heard it the channel was told %q, want the recovery", got)
+	}
+}
+
+// memory is a health.Memory in a map, as two replicas' boards share it.
+type memory struct {
+	mu   sync.Mutex
+	told map[string]health.Told
+}
+
+func (m *memory) Recall(context.Context) (map[string]health.Told, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.told), nil
+}
+
+func (m *memory) Remember(_ context.Context, source string, t health.Told) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.told[source] = t
+	return nil
+}
+
+// TestTheNextLeaderRemembers: a board that takes over announcing from
+// another replica's says that a source the other said was down is back,
+// and does not say again that one is down.
+func TestTheNextLeaderRemembers(t *testing.T) {
+	mem := &memory{told: map[string]health.Told{}}
+	first := newFixture(t)
+	first.board = health.New(health.Options{Announcer: first.ch, Now: first.clock.Now, Settle: 10 * time.Second,
+		Logger: slog.New(slog.DiscardHandler), Memory: mem})
+	first.board.Source("telegram", "Telegram").Report(false, revoked)
+	first.board.Source("discord", "Discord").Report(false, "Discord's gateway refused the token.")
+	first.after(11 * time.Second)
+	if got := first.ch.said(); len(got) != 2 {
+		t.Fatalf("the first leader said %q, want both sources down", got)
+	}
+
+	next := newFixture(t)
+	next.board = health.New(health.Options{Announcer: next.ch, Now: next.clock.Now, Settle: 10 * time.Second,
+		Logger: slog.New(slog.DiscardHandler), Memory: mem})
+	next.board.Source("telegram", "Telegram").Report(true, "")                                    // mended meanwhile
+	next.board.Source("discord", "Discord").Report(false, "Discord's gateway refused the token.") // still down
+	next.board.Recall(context.Background())
+	next.after(11 * time.Second)
+	if got := next.ch.said(); !slices.Equal(got, []string{"✅ Telegram is connected again."}) {
+		t.Errorf("the next leader said %q, want only that Telegram is back", got)
+	}
+	if got := mem.told["telegram"]; !got.Up {
+		t.Errorf("the memory holds %+v for Telegram, want up", got)
 	}
 }

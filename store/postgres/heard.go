@@ -39,3 +39,33 @@ func (db *DB) LastHeard(ctx context.Context) (map[string]time.Time, error) {
 	}
 	return out, nil
 }
+
+// Announced records what the desk channel was told of source: up or down,
+// and down for silence.
+func (db *DB) Announced(ctx context.Context, source string, up, quiet bool) error {
+	if _, err := db.pool.Exec(ctx, `INSERT INTO announced (source, up, quiet) VALUES ($1, $2, $3)
+		ON CONFLICT (source) DO UPDATE SET up = excluded.up, quiet = excluded.quiet`, source, up, quiet); err != nil {
+		return fmt.Errorf("record what the desk was told of %s: %w", source, err)
+	}
+	return nil
+}
+
+// LastAnnounced returns what the desk channel was last told of each
+// source: whether it is up, and whether it is down for silence.
+func (db *DB) LastAnnounced(ctx context.Context) (up, quiet map[string]bool, err error) {
+	rows, err := db.pool.Query(ctx, `SELECT source, up, quiet FROM announced`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read what the desk was told of sources: %w", err)
+	}
+	defer rows.Close()
+	up, quiet = map[string]bool{}, map[string]bool{}
+	for rows.Next() {
+		var source string
+		var u, q bool
+		if err := rows.Scan(&source, &u, &q); err != nil {
+			return nil, nil, fmt.Errorf("read what the desk was told of sources: %w", err)
+		}
+		up[source], quiet[source] = u, q
+	}
+	return up, quiet, rows.Err()
+}

@@ -195,3 +195,31 @@ func TestAStalledLeaderLetsGo(t *testing.T) {
 	}
 	t.Logf("b took over %s after a stalled mid-transaction", time.Since(began).Round(time.Millisecond))
 }
+
+// TestAnnounced: what the desk was last told of each source is kept, the
+// latest over the earlier.
+func TestAnnounced(t *testing.T) {
+	_, url := pgtest.Database(t)
+	a, b := mustOpen(t, url), mustOpen(t, url)
+	ctx := t.Context()
+	for _, s := range []struct {
+		db        *postgres.DB
+		source    string
+		up, quiet bool
+	}{
+		{a, "telegram", false, false},
+		{b, "telegram", true, false},
+		{a, "webhook:forum", false, true},
+	} {
+		if err := s.db.Announced(ctx, s.source, s.up, s.quiet); err != nil {
+			t.Fatal(err)
+		}
+	}
+	up, quiet, err := b.LastAnnounced(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !up["telegram"] || quiet["telegram"] || up["webhook:forum"] || !quiet["webhook:forum"] || len(up) != 2 {
+		t.Errorf("up %v, quiet %v; want telegram up, the forum down for silence", up, quiet)
+	}
+}
