@@ -34,8 +34,8 @@ var caredeskSecrets = []string{
 	"DISCORD_BOT_TOKEN",
 	"CAREDESK_ICS_TOKEN",
 	"CAREDESK_EXPORT_TOKEN",
-	// The PostgreSQL driver's password, kept out of CAREDESK_DB because
-	// caredesk logs CAREDESK_DB at start.
+	// The PostgreSQL driver's password, kept out of CAREDESK_DB, which
+	// is written in the compose file and the manifests.
 	"PGPASSWORD",
 }
 
@@ -118,8 +118,8 @@ func looksSecret(v string) bool {
 }
 
 // checkDatabaseURL checks a CAREDESK_DB value: PostgreSQL, and no password
-// in it (caredesk logs CAREDESK_DB at start; the password goes in
-// PGPASSWORD). It returns the parsed URL.
+// in it (the URL is written in files that are committed; the password goes
+// in PGPASSWORD). It returns the parsed URL.
 func checkDatabaseURL(t *testing.T, where, v string) *url.URL {
 	t.Helper()
 	if !strings.HasPrefix(v, "postgres://") {
@@ -132,7 +132,7 @@ func checkDatabaseURL(t *testing.T, where, v string) *url.URL {
 		return nil
 	}
 	if _, has := u.User.Password(); has {
-		t.Errorf("%s: CAREDESK_DB carries a password: caredesk logs CAREDESK_DB when it starts; put the password in PGPASSWORD (a secret) instead", where)
+		t.Errorf("%s: CAREDESK_DB carries a password, in a file that is committed; put the password in PGPASSWORD (a secret) instead", where)
 	}
 	if u.User.Username() == "" || u.Hostname() == "" || strings.Trim(u.Path, "/") == "" {
 		t.Errorf("%s: CAREDESK_DB %q should name the user, the host and the database", where, u.Redacted())
