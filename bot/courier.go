@@ -279,6 +279,9 @@ func (c *Courier) work(ctx, calls context.Context, dest string) (refused bool) {
 	}()
 	for ctx.Err() == nil {
 		now := c.clock.Now().UTC()
+		// The process's own clock, read with now: the lease asked for runs
+		// from now, and a pause from here on moves this clock on too.
+		asked := time.Now()
 		if c.storeWaits(now) != nil {
 			return
 		}
@@ -306,8 +309,10 @@ func (c *Courier) work(ctx, calls context.Context, dest string) (refused bool) {
 		// while another took over finds out here, before it delivers. The
 		// delivery is picked again under the lease, as another courier may
 		// have sent it since the read.
-		until := c.leaseUntil(held, now)
-		asked := time.Now() // the process's own clock, which a pause moves on
+		// A whole lease each time, not what is left of the last: the
+		// delivery after it runs under it (bind), and keep's first renewal
+		// comes a third of a lease later.
+		until := now.Add(c.lease)
 		leased := false
 		if err := c.store.Update(ctx, func(tx Tx) (err error) {
 			if leased, err = tx.LeaseDestination(dest, c.holder, now, until); err != nil || !leased {

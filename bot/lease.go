@@ -21,7 +21,7 @@ import (
 // lease in the transaction that records its first attempt at the
 // destination and skips a destination it is refused, trying it again a
 // poll later. Every later attempt checks the lease in the transaction that
-// records it, renewing it when half gone, so a courier that woke up after
+// records it, asking for a whole lease each time, so a courier that woke up after
 // another took over learns it before anything leaves, not after.
 
 // CourierHolder names the courier in the leases it holds (default
@@ -31,7 +31,7 @@ func CourierHolder(name string) CourierOption { return func(k *Courier) { k.hold
 
 // CourierLease sets how long a lease lasts unless renewed (default 30 s):
 // how long a destination waits when its courier dies. A delivery under way
-// renews it every half, so a slow one is not taken over in the middle.
+// renews it every third, so a slow one is not taken over in the middle.
 func CourierLease(d time.Duration) CourierOption {
 	return func(k *Courier) {
 		if d > 0 {
@@ -51,16 +51,6 @@ func defaultHolder() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b) // never fails (crypto/rand panics rather)
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
-}
-
-// leaseUntil is how long to ask the lease of a destination for at now,
-// when this worker holds it until held (zero: not yet): renewed when half
-// gone, kept as it is otherwise, so most checks write the same row back.
-func (c *Courier) leaseUntil(held, now time.Time) time.Time {
-	if held.Sub(now) < c.lease/2 {
-		return now.Add(c.lease)
-	}
-	return held
 }
 
 // bound is a delivery's context, ended when this courier's lease of its
@@ -101,15 +91,17 @@ func (b *bound) end() {
 	b.cancel(nil)
 }
 
-// keep renews dest's lease every half lease while a delivery is under way,
-// so that a slow one (a big file) is not taken over in the middle, and
-// moves b's end with each renewal; a lease another courier took ends b at
-// once. stop ends it and returns until when the lease was last granted.
+// keep renews dest's lease every third of a lease while a delivery is
+// under way, so that a slow one (a big file) is not taken over in the
+// middle, and moves b's end with each renewal: a renewal that fails (the
+// store is slow or failing) leaves two more before the end. A lease
+// another courier took ends b at once. stop ends it and returns until when
+// the lease was last granted.
 func (c *Courier) keep(ctx context.Context, dest string, held time.Time, b *bound) (stop func() time.Time) {
 	done := make(chan struct{})
 	last := make(chan time.Time, 1)
 	go func() {
-		tick := time.NewTicker(max(c.lease/2, time.Millisecond))
+		tick := time.NewTicker(max(c.lease/3, time.Millisecond))
 		defer tick.Stop()
 		for {
 			select {

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -257,5 +258,164 @@ func TestCourierStopsWhenItsLeaseIsTaken(t *testing.T) {
 	}
 	if took := time.Since(began); took > time.Second {
 		t.Errorf("a's delivery went on for %s after its lease was taken, want it stopped at its next renewal", took)
+	}
+}
+
+// slowAfter is a desk whose announcement "slow" takes d of real time
+// (giving up when its context ends) and whose announcement "tick" moves the
+// fake clock by adv.
+type slowAfter struct {
+	*desk
+	w   *world
+	adv time.Duration
+	d   time.Duration
+}
+
+func (s *slowAfter) Announce(ctx context.Context, text string) error {
+	switch text {
+	case "tick":
+		s.w.clock.Add(s.adv)
+	case "slow":
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(s.d):
+		}
+	}
+	return s.desk.Announce(ctx, text)
+}
+
+// A delivery that starts late in the lease an earlier one took runs under
+// a whole lease of its own, renewed, not under what was left.
+func TestASlowDeliveryAfterAnotherKeepsItsLease(t *testing.T) {
+	w := newWorld(t)
+	const lease = 400 * time.Millisecond
+	announce(t, w, "tick")
+	announce(t, w, "slow")
+	d := &slowAfter{desk: w.desk, w: w, adv: lease / 2, d: 300 * time.Millisecond}
+	a := bot.NewCourier(w.db, d, map[string]bot.Source{"telegram": w.tg},
+		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
+		bot.CourierHolder("a"), bot.CourierLease(lease))
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := announced(w); !slices.Equal(got, []string{"tick", "slow"}) {
+		t.Errorf("the desk got %q, want tick and slow (one courier, nobody took anything over)", got)
+	}
+}
+
+type failRenew struct {
+	bot.Store
+	fails atomic.Int32
+}
+
+type failRenewTx struct {
+	bot.Tx
+	s *failRenew
+}
+
+func (t failRenewTx) RenewDestination(dest, holder string, until time.Time) (bool, error) {
+	if t.s.fails.Add(-1) >= 0 {
+		return false, errors.New("store blip")
+	}
+	return t.Tx.RenewDestination(dest, holder, until)
+}
+
+func (s *failRenew) Update(ctx context.Context, fn func(bot.Tx) error) error {
+	return s.Store.Update(ctx, func(tx bot.Tx) error { return fn(failRenewTx{tx, s}) })
+}
+
+// A renewal that fails once (a store blip) leaves a delivery longer than
+// a lease to finish: the next renewal comes before the lease runs out.
+func TestOneFailedRenewalDoesNotStopADelivery(t *testing.T) {
+	w := newWorld(t)
+	const lease = 400 * time.Millisecond
+	announce(t, w, "slow")
+	d := &slowAfter{desk: w.desk, w: w, d: 700 * time.Millisecond}
+	s := &failRenew{Store: w.db}
+	s.fails.Store(1)
+	a := bot.NewCourier(s, d, map[string]bot.Source{"telegram": w.tg},
+		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
+		bot.CourierHolder("a"), bot.CourierLease(lease))
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := announced(w); !slices.Equal(got, []string{"slow"}) {
+		t.Errorf("the desk got %q, want slow", got)
+	}
+}
+
+// pauseView is a store whose View number n pauses the process: the real
+// clock and the fake one both move on by p.
+type pauseView struct {
+	bot.Store
+	w  *world
+	n  atomic.Int32
+	at int32
+	p  time.Duration
+}
+
+func (s *pauseView) View(ctx context.Context, fn func(bot.Tx) error) error {
+	if s.n.Add(1) == s.at {
+		time.Sleep(s.p) // the pause under test
+		s.w.clock.Add(s.p)
+	}
+	return s.Store.View(ctx, fn)
+}
+
+// hookDesk runs hook at the first Announce, then waits d.
+type hookDesk struct {
+	*desk
+	hook func()
+	d    time.Duration
+	n    atomic.Int32
+}
+
+func (h *hookDesk) Announce(ctx context.Context, text string) error {
+	if h.n.Add(1) == 1 {
+		h.hook()
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(h.d):
+		}
+	}
+	return h.desk.Announce(ctx, text)
+}
+
+// A pause while the courier reads its next delivery counts against the
+// lease it then asks for: the lease in the store and the delivery's bound
+// start at the same moment, so when another courier takes over at once,
+// this one stops before it posts.
+func TestAPauseBeforeTheAttemptIsCounted(t *testing.T) {
+	w := newWorld(t)
+	const lease = 400 * time.Millisecond
+	announce(t, w, "0")
+	s := &pauseView{Store: w.db, w: w, at: 2, p: lease + 50*time.Millisecond}
+	d := &hookDesk{desk: w.desk, d: lease / 4}
+	var took atomic.Bool
+	b := func() {
+		if took.Swap(true) {
+			return
+		}
+		b := bot.NewCourier(w.db, w.desk, map[string]bot.Source{"telegram": w.tg},
+			bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
+			bot.CourierHolder("b"), bot.CourierLease(time.Minute))
+		if err := b.Flush(context.Background()); err != nil {
+			t.Errorf("b: flush: %v", err)
+		}
+	}
+	// b takes over as soon as a's lease has run out in the store: while
+	// a's call is on its way, or after a gave it up.
+	d.hook = b
+	a := bot.NewCourier(s, d, map[string]bot.Source{"telegram": w.tg},
+		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
+		bot.CourierHolder("a"), bot.CourierLease(lease))
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b()
+	if got := announced(w); !slices.Equal(got, []string{"0"}) {
+		t.Errorf("the desk got %q, want the announcement once, from b", got)
 	}
 }

@@ -82,6 +82,7 @@ type Elector struct {
 	ttl    time.Duration // how long a term lasts unless renewed
 	retry  time.Duration // how often a follower tries to claim
 	renew  time.Duration // how often the leader renews
+	drain  time.Duration // how long a stopping leader keeps its term while lead lets go
 	log    *slog.Logger
 	now    func() time.Time
 
@@ -91,6 +92,18 @@ type Elector struct {
 
 // Option configures an Elector.
 type Option func(*Elector)
+
+// Drain sets how long, at most, a stopping leader keeps renewing its term
+// while lead lets go (default 15 s: the Discord gateway's 10 s drain, and
+// room): past it, lead's writes are refused and another replica may take
+// over, however long lead hangs.
+func Drain(d time.Duration) Option {
+	return func(e *Elector) {
+		if d > 0 {
+			e.drain = d
+		}
+	}
+}
 
 // Logger sets where the elector says that this replica leads or stopped
 // leading (the default discards it).
@@ -106,7 +119,7 @@ func New(s Store, role, holder string, takeover time.Duration, opts ...Option) *
 	takeover = max(takeover, 6*time.Millisecond)
 	e := &Elector{
 		store: s, role: role, holder: holder,
-		retry: takeover / 6, ttl: takeover * 2 / 3, log: slog.New(slog.DiscardHandler), now: time.Now,
+		retry: takeover / 6, ttl: takeover * 2 / 3, drain: 15 * time.Second, log: slog.New(slog.DiscardHandler), now: time.Now,
 	}
 	// Four renewals a term: one that fails to a passing database error
 	// leaves three more before the term runs out.
@@ -235,11 +248,16 @@ loop:
 	// meanwhile, so that what it stores is not refused for a term that
 	// ran out while it drained.
 	renew := ctx.Err() != nil && lost == context.Cause(ctx) // ended by the stop, not by a lost term
+	draining := time.Now()
 	for done != nil {
 		select {
 		case leadErr = <-done:
 			done = nil
 		case <-tick.C:
+			if renew && time.Since(draining) > e.drain {
+				renew = false
+				e.log.Warn("this replica is still letting go of what it leads; it stops renewing its term, so another takes over", "role", e.role, "after", e.drain)
+			}
 			if renew {
 				if err := e.store.Renew(context.WithoutCancel(ctx), term, e.ttl); err != nil {
 					renew = false // lost after all: what is left is refused

@@ -329,3 +329,25 @@ func TestAStoppingLeaderKeepsItsTermWhileItFinishes(t *testing.T) {
 	b := start(t, s, "b", 10*time.Second, nil)
 	within(t, b.leads, time.Second, "b leads at its first try: a released the term")
 }
+
+// TestAHungDrainLetsGoOfTheTerm: a stopping leader whose lead never lets
+// go (a network call without a deadline) renews its term only for its
+// drain time; then another replica takes over.
+func TestAHungDrainLetsGoOfTheTerm(t *testing.T) {
+	s := newTerms()
+	ctx, stop := context.WithCancel(context.Background())
+	e := leader.New(s, "connections", "a", takeover, leader.Drain(2*takeover))
+	hang := make(chan struct{})
+	defer close(hang)
+	go func() {
+		_ = e.Run(ctx, func(lctx context.Context) error {
+			<-lctx.Done()
+			<-hang
+			return nil
+		})
+	}()
+	eventually(t, time.Second, "a leads", func() bool { return e.Status().Leading })
+	stop()
+	b := start(t, s, "b", takeover, nil)
+	within(t, b.leads, 5*takeover, "b takes over once a's drain time is over")
+}

@@ -21,8 +21,9 @@ import (
 // catchUpPages bounds the messages read per channel: 10 pages of 100.
 const catchUpPages = 10
 
-// catchUp reads the messages written since since and queues them in the
-// gateway's inbox, each channel's in the order they were written.
+// catchUp reads the messages written since since and sorts them as the
+// gateway's inbox does, each channel's in the order they were written. It
+// runs as the inbox's first job, so the gateway's events wait for it.
 func (g *gateway) catchUp(ctx context.Context, since time.Time) {
 	d := g.d
 	after := snowflakeAt(since)
@@ -75,7 +76,7 @@ func (g *gateway) catchUpChannel(ctx context.Context, channel, after string) (in
 				m.GuildID = d.opts.GuildID // REST leaves it out; the gateway's has it
 			}
 			if d.byPerson(m) {
-				g.inbox.push(func(ctx context.Context) { g.sort(ctx, m, created) })
+				g.sort(ctx, m, created)
 				read++
 			}
 		}

@@ -111,16 +111,28 @@ func (d *Discord) Run(ctx context.Context, r handlers.Runner, rcv Receiver) erro
 		g.clicks.Wait()
 	}
 
+	// What was written while no session was open is read first, by a job
+	// at the head of the inbox that waits for the gateway to open: the
+	// events the gateway brings queue behind it, so a customer's or an
+	// agent's messages keep their order across the gap.
+	opened := make(chan struct{})
+	if d.opts.CatchUp > 0 {
+		since := time.Now().Add(-d.opts.CatchUp)
+		g.inbox.push(func(work context.Context) {
+			select {
+			case <-opened:
+				g.catchUp(work, since)
+			case <-ctx.Done():
+			}
+		})
+	}
 	if err := d.open(ctx); err != nil {
 		stop()
 		return err
 	}
+	close(opened)
 	d.log.Info("listening to Discord's gateway", "desk", d.opts.DeskChannelID != "", "sources", len(d.opts.SourceChannelIDs), "dms", d.opts.AcceptDMs)
-	if d.opts.CatchUp > 0 {
-		// Begun after the gateway opened, so that nothing falls between
-		// what it reads and what the gateway brings.
-		g.catchUp(ctx, time.Now().Add(-d.opts.CatchUp))
-	}
+
 	<-ctx.Done()
 	stop()
 	return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"caredesk/leader"
 )
 
 // Heard records that a complaint from source was stored at at, unless a
@@ -41,10 +43,25 @@ func (db *DB) LastHeard(ctx context.Context) (map[string]time.Time, error) {
 }
 
 // Announced records what the desk channel was told of source: up or down,
-// and down for silence.
+// and down for silence. Under a leader's term (leader.WithFence) it is
+// recorded only while the term holds: a leader that paused after it
+// announced must not overwrite what the next one recorded since.
 func (db *DB) Announced(ctx context.Context, source string, up, quiet bool) error {
-	if _, err := db.pool.Exec(ctx, `INSERT INTO announced (source, up, quiet) VALUES ($1, $2, $3)
+	t, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("record what the desk was told of %s: %w", source, err)
+	}
+	defer t.Rollback(ctx)
+	if term, ok := leader.FenceOf(ctx); ok {
+		if err := fence(ctx, t, term); err != nil {
+			return fmt.Errorf("record what the desk was told of %s: %w", source, err)
+		}
+	}
+	if _, err := t.Exec(ctx, `INSERT INTO announced (source, up, quiet) VALUES ($1, $2, $3)
 		ON CONFLICT (source) DO UPDATE SET up = excluded.up, quiet = excluded.quiet`, source, up, quiet); err != nil {
+		return fmt.Errorf("record what the desk was told of %s: %w", source, err)
+	}
+	if err := t.Commit(ctx); err != nil {
 		return fmt.Errorf("record what the desk was told of %s: %w", source, err)
 	}
 	return nil

@@ -215,6 +215,17 @@ func TestAnnounced(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Under a term that is no longer the role's, nothing is recorded.
+	old, _, err := a.Claim(ctx, "connections", "a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Claim(ctx, "connections", "a", time.Minute); err != nil { // a again: a new term
+		t.Fatal(err)
+	}
+	if err := a.Announced(leader.WithFence(ctx, old), "telegram", false, false); !errors.Is(err, leader.ErrFenced) {
+		t.Errorf("recorded under an old term: %v, want ErrFenced", err)
+	}
 	up, quiet, err := b.LastAnnounced(ctx)
 	if err != nil {
 		t.Fatal(err)
