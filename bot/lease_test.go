@@ -20,9 +20,26 @@ const leaseLength = 30 * time.Second
 
 // courierOf is a second courier on w's store, desk and clock, named holder.
 func courierOf(w *world, desk bot.Desk, holder string) *bot.Courier {
-	return bot.NewCourier(w.db, desk, map[string]bot.Source{"telegram": w.tg},
+	return leasedCourier(w, w.db, desk, holder, leaseLength)
+}
+
+// leasedCourier is a courier on store and desk, with w's clock and
+// Telegram, named holder, whose leases last lease.
+func leasedCourier(w *world, store bot.Store, desk bot.Desk, holder string, lease time.Duration) *bot.Courier {
+	return bot.NewCourier(store, desk, map[string]bot.Source{"telegram": w.tg},
 		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
-		bot.CourierHolder(holder), bot.CourierLease(leaseLength))
+		bot.CourierHolder(holder), bot.CourierLease(lease))
+}
+
+// slowCall takes d, as a slow network call does, and gives up when ctx
+// ends, as a call over HTTP does.
+func slowCall(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // announce queues an announcement to the desk channel, due now.
@@ -219,10 +236,8 @@ func (d *slowDesk) Announce(ctx context.Context, text string) error {
 	first := false
 	d.once.Do(func() { first = true; d.pause() })
 	if first {
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-time.After(2 * time.Second): // the network, slower than the lease
+		if err := slowCall(ctx, 2*time.Second); err != nil {
+			return err
 		}
 	}
 	return d.desk.Announce(ctx, text)
@@ -239,16 +254,12 @@ func TestCourierStopsWhenItsLeaseIsTaken(t *testing.T) {
 		// a stopped past its lease as the call began: b takes over
 		// and delivers.
 		w.clock.Add(lease + time.Second)
-		b := bot.NewCourier(w.db, w.desk, map[string]bot.Source{"telegram": w.tg},
-			bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
-			bot.CourierHolder("b"), bot.CourierLease(time.Minute))
+		b := leasedCourier(w, w.db, w.desk, "b", time.Minute)
 		if err := b.Flush(context.Background()); err != nil {
 			t.Errorf("b: flush: %v", err)
 		}
 	}
-	a := bot.NewCourier(w.db, d, map[string]bot.Source{"telegram": w.tg},
-		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
-		bot.CourierHolder("a"), bot.CourierLease(lease))
+	a := leasedCourier(w, w.db, d, "a", lease)
 	began := time.Now()
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatalf("a: flush: %v", err)
@@ -276,10 +287,8 @@ func (s *slowAfter) Announce(ctx context.Context, text string) error {
 	case "tick":
 		s.w.clock.Add(s.adv)
 	case "slow":
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-time.After(s.d):
+		if err := slowCall(ctx, s.d); err != nil {
+			return err
 		}
 	}
 	return s.desk.Announce(ctx, text)
@@ -293,9 +302,7 @@ func TestASlowDeliveryAfterAnotherKeepsItsLease(t *testing.T) {
 	announce(t, w, "tick")
 	announce(t, w, "slow")
 	d := &slowAfter{desk: w.desk, w: w, adv: lease / 2, d: 300 * time.Millisecond}
-	a := bot.NewCourier(w.db, d, map[string]bot.Source{"telegram": w.tg},
-		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
-		bot.CourierHolder("a"), bot.CourierLease(lease))
+	a := leasedCourier(w, w.db, d, "a", lease)
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -334,9 +341,7 @@ func TestOneFailedRenewalDoesNotStopADelivery(t *testing.T) {
 	d := &slowAfter{desk: w.desk, w: w, d: 700 * time.Millisecond}
 	s := &failRenew{Store: w.db}
 	s.fails.Store(1)
-	a := bot.NewCourier(s, d, map[string]bot.Source{"telegram": w.tg},
-		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
-		bot.CourierHolder("a"), bot.CourierLease(lease))
+	a := leasedCourier(w, s, d, "a", lease)
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -374,10 +379,8 @@ type hookDesk struct {
 func (h *hookDesk) Announce(ctx context.Context, text string) error {
 	if h.n.Add(1) == 1 {
 		h.hook()
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-time.After(h.d):
+		if err := slowCall(ctx, h.d); err != nil {
+			return err
 		}
 	}
 	return h.desk.Announce(ctx, text)
@@ -398,9 +401,7 @@ func TestAPauseBeforeTheAttemptIsCounted(t *testing.T) {
 		if took.Swap(true) {
 			return
 		}
-		b := bot.NewCourier(w.db, w.desk, map[string]bot.Source{"telegram": w.tg},
-			bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
-			bot.CourierHolder("b"), bot.CourierLease(time.Minute))
+		b := leasedCourier(w, w.db, w.desk, "b", time.Minute)
 		if err := b.Flush(context.Background()); err != nil {
 			t.Errorf("b: flush: %v", err)
 		}
@@ -408,9 +409,7 @@ func TestAPauseBeforeTheAttemptIsCounted(t *testing.T) {
 	// b takes over as soon as a's lease has run out in the store: while
 	// a's call is on its way, or after a gave it up.
 	d.hook = b
-	a := bot.NewCourier(s, d, map[string]bot.Source{"telegram": w.tg},
-		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
-		bot.CourierHolder("a"), bot.CourierLease(lease))
+	a := leasedCourier(w, s, d, "a", lease)
 	if err := a.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
