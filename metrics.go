@@ -27,7 +27,7 @@ func newMetrics(db database) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		complaints: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "caredesk_customer_messages_total", Help: "Customer messages received and stored, by source.",
+			Name: "caredesk_customer_messages_total", Help: "Customer messages received and stored, by source; a message a network brings again is counted once.",
 		}, []string{"source"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "caredesk_deliveries_total", Help: "Outbox delivery attempts by job and outcome (delivered, retry, failed).",
@@ -78,9 +78,11 @@ type endpointCounter struct{ vec *prometheus.CounterVec }
 // Rejected counts one refused request.
 func (c endpointCounter) Rejected(reason string) { c.vec.WithLabelValues(reason).Inc() }
 
-// receiver is the core as sources see it.
+// receiver is the core as sources see it, saying whether what it took was
+// new.
 type receiver interface {
 	Receive(ctx context.Context, in bot.Inbound) error
+	Received(ctx context.Context, in bot.Inbound) (fresh bool, err error)
 }
 
 type countingReceiver struct {
@@ -89,9 +91,12 @@ type countingReceiver struct {
 	heard func(source string) // a complaint from source was stored (health.Board.Heard)
 }
 
+// Receive hands in to the core and counts it when it is new: a message
+// taken again (a redelivery, a Discord session's catch-up) was counted
+// and heard when it first came.
 func (c countingReceiver) Receive(ctx context.Context, in bot.Inbound) error {
-	err := c.next.Receive(ctx, in)
-	if err == nil {
+	fresh, err := c.next.Received(ctx, in)
+	if err == nil && fresh {
 		c.m.complaints.WithLabelValues(in.Source).Inc()
 		c.heard(in.Source)
 	}
@@ -100,7 +105,7 @@ func (c countingReceiver) Receive(ctx context.Context, in bot.Inbound) error {
 
 // counting wraps r to count what it stores, and tell heard of each source
 // that brought a complaint (so a silent source is noticed).
-func (m *metrics) counting(r receiver, heard func(source string)) receiver {
+func (m *metrics) counting(r receiver, heard func(source string)) countingReceiver {
 	return countingReceiver{next: r, m: m, heard: heard}
 }
 

@@ -104,8 +104,16 @@ func sourceQueue(source, conversation string) string { return source + ":" + con
 // never be filed, so the source should acknowledge and drop it rather than
 // retry; any other error is worth retrying.
 func (b *Bot) Receive(ctx context.Context, in Inbound) error {
+	_, err := b.Received(ctx, in)
+	return err
+}
+
+// Received is Receive that also says whether the message was new: false
+// for one stored before (a network's redelivery, a Discord session's
+// catch-up), which changes nothing and is not to be counted again.
+func (b *Bot) Received(ctx context.Context, in Inbound) (fresh bool, err error) {
 	if in.Source == "" || in.Conversation == "" || in.Customer.ID == "" {
-		return Errorf(EINVALID, "A message from %q without source, conversation or customer id cannot be filed.", in.Source)
+		return false, Errorf(EINVALID, "A message from %q without source, conversation or customer id cannot be filed.", in.Source)
 	}
 	now := b.clock.Now().UTC()
 	if in.At.IsZero() {
@@ -118,8 +126,8 @@ func (b *Bot) Receive(ctx context.Context, in Inbound) error {
 	if in.Edit {
 		msgKey = "" // an edit names a message already seen
 	}
-	err := b.store.Update(ctx, func(tx Tx) error {
-		fresh, err := firstSights(tx, now, keyIf(in.EventID, "in:"+in.Source+":event:"+in.EventID), msgKey)
+	err = b.store.Update(ctx, func(tx Tx) (err error) {
+		fresh, err = firstSights(tx, now, keyIf(in.EventID, "in:"+in.Source+":event:"+in.EventID), msgKey)
 		if err != nil || !fresh {
 			return err
 		}
@@ -136,10 +144,10 @@ func (b *Bot) Receive(ctx context.Context, in Inbound) error {
 		return b.file(tx, in, now)
 	})
 	if err != nil {
-		return fmt.Errorf("receive %s message from %s: %w", in.Source, in.Customer.ID, err)
+		return false, fmt.Errorf("receive %s message from %s: %w", in.Source, in.Customer.ID, err)
 	}
 	b.wake()
-	return nil
+	return fresh, nil
 }
 
 // file adds the message to the right ticket, creating or reopening it.

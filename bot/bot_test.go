@@ -49,8 +49,12 @@ func TestRedeliveredComplaintChangesNothing(t *testing.T) {
 			w.writes(jane, 1, "hello?")
 			in := tt.in
 			in.Source, in.Conversation, in.Customer, in.Text = "telegram", jane.ID, jane, "hello?"
-			if err := w.bot.Receive(context.Background(), in); err != nil {
+			fresh, err := w.bot.Received(context.Background(), in)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if fresh {
+				t.Error("Received says a redelivery is new: it would be counted twice")
 			}
 			w.flush()
 			if len(w.desk.roots) != 1 || len(w.desk.thread[w.ticket(1).DeskThread]) != 0 {
@@ -475,5 +479,18 @@ func TestReportReply(t *testing.T) {
 				t.Errorf("thread ends with %q, want %q", last, tt.notice)
 			}
 		})
+	}
+}
+
+// TestReceivedSaysWhatIsNew: a message is new once, so that what counts
+// complaints counts each once however often a network brings it.
+func TestReceivedSaysWhatIsNew(t *testing.T) {
+	w := newWorld(t)
+	in := bot.Inbound{Source: "telegram", EventID: "501", MessageID: "1", Conversation: jane.ID, Customer: jane, Text: "hello?"}
+	for i, want := range []bool{true, false} {
+		fresh, err := w.bot.Received(context.Background(), in)
+		if err != nil || fresh != want {
+			t.Errorf("Received, time %d: %v %v, want fresh %v", i+1, fresh, err, want)
+		}
 	}
 }
