@@ -267,11 +267,18 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		// an app's connections (up to 10), so none is handled twice.
 		goRun("slack", func() error { return nets.slack.RunSocketMode(ctx, runner) })
 	}
-	nets.follow()
+	// Alone on its database, caredesk always leads: its parts say what
+	// its own connections do, from the start.
+	alone := leading.Status().Alone
+	if !alone {
+		nets.follow()
+	}
 	goRun("leader", func() error {
 		return leading.Run(ctx, func(ctx context.Context) error {
-			defer nets.follow()
-			return lead(ctx, cfg, nets, board, inbound, runner, leading.Status().Alone, log)
+			if !alone {
+				defer nets.follow()
+			}
+			return lead(ctx, cfg, nets, board, inbound, runner, alone, log)
 		})
 	})
 	if hear.store != nil {
