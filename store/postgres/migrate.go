@@ -4,51 +4,23 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"strconv"
-	"strings"
+
+	"caredesk/store/schema"
 )
 
-// Migrations are numbered files, 0001_init.sql, 0002_….sql, applied in
-// order. A file once released never changes: a change to the schema is a new
-// file. The versions applied are rows of schema_migrations, written in the
-// transaction that applies them, so they commit or roll back together.
+// Migrations are numbered files (package schema). The versions applied are
+// rows of schema_migrations, written in the transaction that applies them,
+// so they commit or roll back together.
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := migrationFiles.ReadDir("migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for i, e := range entries { // ReadDir sorts by name
-		prefix, _, _ := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(prefix)
-		if err != nil || v != i+1 {
-			return nil, fmt.Errorf("migration %s: want number %04d", e.Name(), i+1)
-		}
-		b, err := migrationFiles.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	return ms, nil
-}
 
 // migrate applies the migrations the database lacks, all in one
 // transaction, so a failure leaves it as it was. The transaction holds an
 // advisory lock from its first statement: replicas that start together
 // migrate one after the other, and all but the first find nothing to do.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := schema.Read(migrationFiles, "migrations")
 	if err != nil {
 		return err
 	}
@@ -90,11 +62,11 @@ func (db *DB) migrate(ctx context.Context) error {
 	for _, m := range ms[current:] {
 		// Without arguments, pgx sends the file as one simple-protocol
 		// query, which may hold many statements.
-		if _, err := t.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := t.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		if _, err := t.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := t.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	if err := t.Commit(ctx); err != nil {
