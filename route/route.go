@@ -38,7 +38,7 @@ type Complaint struct {
 }
 
 // Decision is where a complaint goes, and why, in a few words for the
-// ticket's root ("language ro (rule 1)").
+// ticket's root ("by language ro, rule 1").
 type Decision struct {
 	Team string
 	Why  string
@@ -123,9 +123,9 @@ func (r *Router) Route(c Complaint) Decision {
 		default:
 			why = "every complaint"
 		}
-		return Decision{Team: ru.Team, Why: fmt.Sprintf("%s (rule %d)", why, ru.n)}
+		return Decision{Team: ru.Team, Why: fmt.Sprintf("by %s, rule %d", why, ru.n)}
 	}
-	return Decision{Team: r.fallback, Why: "no rule matched: the default team"}
+	return Decision{Team: r.fallback, Why: "the default team: no rule matched"}
 }
 
 // sameLanguage reports whether tag, as a network or a guess wrote it, is

@@ -51,19 +51,19 @@ func TestRoute(t *testing.T) {
 		team string
 		why  string
 	}{
-		{"a Romanian customer", route.Complaint{Source: "telegram", Language: "ro", Text: "Unde este coletul meu?"}, "ro-care", "language ro (rule 1)"},
-		{"a region in the tag", route.Complaint{Source: "telegram", Language: "ro-RO", Text: "Unde este coletul?"}, "ro-care", "language ro (rule 1)"},
-		{"the first match wins", route.Complaint{Source: "webhook:sikayet", Language: "ro", Text: "fatura dublă"}, "ro-care", "language ro (rule 1)"},
-		{"a complaint site", route.Complaint{Source: "webhook:sikayet", Language: "tr", Text: "Kargom gelmedi"}, "tr-care", "source webhook:sikayet (rule 2)"},
-		{"a keyword with a suffix, in capitals", route.Complaint{Source: "telegram", Language: "tr", Text: "FATURAMI göremiyorum"}, "billing", `keyword "fatura" (rule 3)`},
-		{"a keyword with a dotless i", route.Complaint{Source: "telegram", Text: "faturayı kim kesti"}, "billing", `keyword "fatura" (rule 3)`},
-		{"a phrase without accents", route.Complaint{Source: "telegram", Text: "Kartımdan cift  cekim yapıldı!"}, "billing", `keyword "çift çekim" (rule 3)`},
-		{"a Polish phrase without its ę", route.Complaint{Source: "telegram", Text: "Kiedy ZWROT PIENIEDZY?"}, "billing", `keyword "zwrot pieniędzy" (rule 3)`},
-		{"a Bulgarian word with its ending", route.Complaint{Source: "telegram", Text: "Рекламацията ми не е приета"}, "billing", `keyword "рекламация" (rule 3)`},
-		{"not inside another word", route.Complaint{Source: "telegram", Language: "en", Text: "the prefund form"}, "tr-care", "no rule matched: the default team"},
-		{"both conditions of a rule", route.Complaint{Source: "telegram", Language: "pl", Text: "Gdzie jest paczka?"}, "pl-care", "language pl (rule 4)"},
-		{"one of two conditions is not enough", route.Complaint{Source: "webhook:forum", Language: "pl", Text: "Gdzie jest paczka?"}, "tr-care", "no rule matched: the default team"},
-		{"no language known", route.Complaint{Source: "telegram", Text: "Where is my parcel?"}, "tr-care", "no rule matched: the default team"},
+		{"a Romanian customer", route.Complaint{Source: "telegram", Language: "ro", Text: "Unde este coletul meu?"}, "ro-care", "by language ro, rule 1"},
+		{"a region in the tag", route.Complaint{Source: "telegram", Language: "ro-RO", Text: "Unde este coletul?"}, "ro-care", "by language ro, rule 1"},
+		{"the first match wins", route.Complaint{Source: "webhook:sikayet", Language: "ro", Text: "fatura dublă"}, "ro-care", "by language ro, rule 1"},
+		{"a complaint site", route.Complaint{Source: "webhook:sikayet", Language: "tr", Text: "Kargom gelmedi"}, "tr-care", "by source webhook:sikayet, rule 2"},
+		{"a keyword with a suffix, in capitals", route.Complaint{Source: "telegram", Language: "tr", Text: "FATURAMI göremiyorum"}, "billing", `by keyword "fatura", rule 3`},
+		{"a keyword with a dotless i", route.Complaint{Source: "telegram", Text: "faturayı kim kesti"}, "billing", `by keyword "fatura", rule 3`},
+		{"a phrase without accents", route.Complaint{Source: "telegram", Text: "Kartımdan cift  cekim yapıldı!"}, "billing", `by keyword "çift çekim", rule 3`},
+		{"a Polish phrase without its ę", route.Complaint{Source: "telegram", Text: "Kiedy ZWROT PIENIEDZY?"}, "billing", `by keyword "zwrot pieniędzy", rule 3`},
+		{"a Bulgarian word with its ending", route.Complaint{Source: "telegram", Text: "Рекламацията ми не е приета"}, "billing", `by keyword "рекламация", rule 3`},
+		{"not inside another word", route.Complaint{Source: "telegram", Language: "en", Text: "the prefund form"}, "tr-care", "the default team: no rule matched"},
+		{"both conditions of a rule", route.Complaint{Source: "telegram", Language: "pl", Text: "Gdzie jest paczka?"}, "pl-care", "by language pl, rule 4"},
+		{"one of two conditions is not enough", route.Complaint{Source: "webhook:forum", Language: "pl", Text: "Gdzie jest paczka?"}, "tr-care", "the default team: no rule matched"},
+		{"no language known", route.Complaint{Source: "telegram", Text: "Where is my parcel?"}, "tr-care", "the default team: no rule matched"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
