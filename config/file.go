@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"caredesk/bot"
+	"caredesk/route"
 )
 
 // File is what the YAML file named by CAREDESK_CONFIG says: the team's
@@ -42,8 +43,19 @@ type File struct {
 	Customer bot.CustomerPolicy
 	// Files is how much caredesk keeps of files, and for how long.
 	Files bot.FilePolicy
+	// Teams are the desks of one caredesk, each with its own channel;
+	// none for a single desk, which is the file's top level. What a team
+	// does not set is the top level's.
+	Teams []Team
+	// Routes decide which team owns a new complaint: the first that
+	// matches wins.
+	Routes []route.Rule
+	// DefaultTeam owns what no route matches: the last team no route
+	// names, or the last team when routes name them all; "" without teams.
+	DefaultTeam string
 
 	ratingWords map[bot.Phrase]string // csat's question and follow-up, when the file set them
+	router      *route.Router         // Routes, built once the file is read; nil without teams
 }
 
 // Webhook is one source that reaches caredesk through signed HTTP.
@@ -182,17 +194,35 @@ func (p *parser) top(n *yaml.Node) {
 		"messages":       p.messages,
 		"cliches":        p.cliches,
 		"files":          p.files,
+		"teams":          p.teams,
+		"routes":         p.routes,
 	}
 	found := map[string]*yaml.Node{}
 	p.fields(n, "", keep(sections, found))
 	// Read in this order whatever the file's: wall-clock times need the
-	// zone, and a webhook's sla builds on the sla section.
-	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "language", "csat", "reports", "customers", "messages", "cliches", "files"} {
+	// zone, a webhook's sla builds on the sla section, teams build on the
+	// whole top level, and routes name teams.
+	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "language", "csat", "reports", "customers", "messages", "cliches", "files", "teams", "routes"} {
 		if v, ok := found[name]; ok {
 			sections[name](v, name)
 		}
 	}
+	if found["routes"] != nil && found["teams"] == nil {
+		p.fail(keyOf(n, "routes"), "routes", "routes send complaints to teams, and the file has none: add a teams section, or leave routes out")
+	}
 	p.checkLanguage()
+	p.buildRouter(found["routes"])
+}
+
+// keyOf is the key node of name in the mapping n, for a problem with the
+// whole section.
+func keyOf(n *yaml.Node, name string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == name {
+			return n.Content[i]
+		}
+	}
+	return n
 }
 
 // keep returns readers that only note where each known section is.

@@ -234,3 +234,208 @@ cliches:
 		t.Error("the file's stock phrase is not known")
 	}
 }
+
+func TestTeamsAndRoutes(t *testing.T) {
+	f, err := config.LoadFile("testdata/teams.yaml", secrets, time.Hour)
+	if err != nil {
+		t.Fatalf("the teams example is refused:\n%v", err)
+	}
+	ist, _ := time.LoadLocation("Europe/Istanbul")
+	buc, _ := time.LoadLocation("Europe/Bucharest")
+	zone := func(l *time.Location) string { return l.String() }
+	if len(f.Teams) != 4 {
+		t.Fatalf("teams %+v", f.Teams)
+	}
+	tr, ro, uk, billing := f.Teams[0], f.Teams[1], f.Teams[2], f.Teams[3]
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"names and channels", tr.Name == "tr-care" && tr.Channel == "C0TRCARE" && ro.Name == "ro-care" && billing.Channel == "80351110224678912"},
+		{"a team without timezone has the top zone and hours", zone(tr.Calendar.Location) == zone(ist) && fmt.Sprint(tr.Calendar.Hours) == fmt.Sprint(f.Calendar.Hours) && tr.Calendar.Holidays["2026-12-31"]},
+		{"a team's own timezone keeps the top hours in its zone", zone(ro.Calendar.Location) == zone(buc) && fmt.Sprint(ro.Calendar.Hours) == fmt.Sprint(f.Calendar.Hours)},
+		{"a team's holidays replace the top ones", ro.Calendar.Holidays["2026-12-01"] && !ro.Calendar.Holidays["2026-12-31"]},
+		{"a team's business hours replace the top ones", len(billing.Calendar.Hours[time.Saturday]) == 1 && zone(billing.Calendar.Location) == zone(ist) && len(f.Calendar.Hours[time.Saturday]) == 0},
+		{"a team without sla has the top one, per source too", tr.SLAFor("discord") == f.SLA && tr.SLAFor("telegram") == (bot.SLA{FirstResponse: 30 * time.Minute, Resolution: 48 * time.Hour})},
+		{"a team's sla overrides what it says, keeps the rest", ro.SLAFor("discord") == (bot.SLA{FirstResponse: 2 * time.Hour, Resolution: 48 * time.Hour}) && ro.SLAFor("telegram") == f.SLAFor("telegram")},
+		{"a team's per-source sla builds on its own sla", ro.SLAFor("webhook:sikayet") == (bot.SLA{FirstResponse: 4 * time.Hour, Resolution: 48 * time.Hour})},
+		{"a team's sla reaches neither the top level nor another team", f.SLA == (bot.SLA{FirstResponse: time.Hour, Resolution: 48 * time.Hour}) && len(f.SourceSLA) == 1 && tr.SLAFor("webhook:sikayet") == f.SLA && len(billing.SourceSLA) == 1},
+		{"a team's holidays do not reach the top level", len(f.Calendar.Holidays) == 1 && f.Calendar.Holidays["2026-12-31"] && len(billing.Calendar.Holidays) == 1},
+		{"lead is escalation.lead", tr.Escalation.Lead == "U0LEADTR" && tr.Escalation.UnclaimedAfter == 15*time.Minute && ro.Escalation.Lead == "U0LEAD01" && f.Escalation.Lead == "U0LEAD01"},
+		{"a team without rota shares the top one", zone(billing.Rota.Location) == zone(ist) && len(billing.Rota.Rotations) == 1 && billing.Rota.Rotations[0].Name == "nights"},
+		{"a team with its own zone but no rota keeps the top rota's zone", zone(uk.Rota.Location) == zone(ist) && uk.Calendar.Location.String() == "Europe/London" && len(uk.Rota.Rotations) == 1},
+		{"a team's rota is only its own, in its zone", zone(ro.Rota.Location) == zone(buc) && len(ro.Rota.Rotations) == 1 && ro.Rota.Rotations[0].Name == "ro-nights" && ro.Rota.Rotations[0].Start.Equal(time.Date(2026, 11, 2, 18, 0, 0, 0, buc))},
+		{"the top rota stays the top's", len(f.Rota.Rotations) == 1 && zone(f.Rota.Location) == zone(ist)},
+		{"routes in order", len(f.Routes) == 3 && f.Routes[0].Language == "ro" && f.Routes[1].Source == "webhook:sikayet" && slices.Equal(f.Routes[2].Keywords, []string{"fatura", "refund", "çift çekim", "rambursare"})},
+	}
+	for _, tt := range tests {
+		if !tt.ok {
+			t.Errorf("%s: not so", tt.name)
+		}
+	}
+	if f.DefaultTeam != "uk-care" {
+		t.Errorf("default team %q, want uk-care, the last team no route names", f.DefaultTeam)
+	}
+	route := f.Router()
+	if route == nil {
+		t.Fatal("no router with teams")
+	}
+	for _, c := range []struct{ source, lang, text, team, why string }{
+		{"telegram", "ro-RO", "Bună ziua, comanda mea nu a sosit", "ro-care", "rule 1"},
+		{"webhook:sikayet", "tr", "Kargom gelmedi", "tr-care", "rule 2"},
+		{"telegram", "tr", "FATURAMI göremiyorum", "billing", `"fatura"`},
+		{"discord", "", "where is my parcel", "uk-care", "default team"},
+	} { // the reason's wording is route's; it must say which rule
+		if team, why := route(c.source, c.lang, c.text); team != c.team || !strings.Contains(why, c.why) {
+			t.Errorf("%s %s %q goes to %s (%s), want %s (… %s …)", c.source, c.lang, c.text, team, why, c.team, c.why)
+		}
+	}
+}
+
+func TestDefaultTeam(t *testing.T) {
+	teams := "teams:\n  - {name: a, channel: C0AAAAAA}\n  - {name: b, channel: C0BBBBBB}\n  - {name: c, channel: C0CCCCCC}\n"
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"single desk", "timezone: UTC\n", ""},
+		{"no routes: the last team", teams, "c"},
+		{"the last team no route names", teams + "routes:\n  - {team: c, language: ro}\n", "b"},
+		{"routes name every team: the last", teams + "routes:\n  - {team: c, language: ro}\n  - {team: a, source: telegram}\n  - {team: b, keywords: [x]}\n", "c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := config.ParseFile("caredesk.yaml", []byte(tt.yaml), secrets, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.DefaultTeam != tt.want {
+				t.Errorf("default team %q, want %q", f.DefaultTeam, tt.want)
+			}
+			if (f.Router() == nil) != (tt.want == "") {
+				t.Errorf("router %v with teams %+v", f.Router() != nil, f.Teams)
+			}
+			if tt.want != "" {
+				if team, _ := f.Router()("discord", "", "nothing"); team != tt.want {
+					t.Errorf("what no route matches goes to %q", team)
+				}
+			}
+		})
+	}
+}
+
+func TestEveryTeamAndRouteMistakeAtOnce(t *testing.T) {
+	yaml := `timezone: Europe/Istanbul
+teams:
+  - channel: C0NONAME
+  - name: Ro Care
+    channel: C0ROCARE
+  - name: tr-care
+    channel: C0TRCARE
+  - name: tr-care
+    channel: C0OTHER1
+  - name: billing
+  - name: shop
+    channel: "#shop"
+  - name: dup
+    channel: C0TRCARE
+  - name: extra
+    channel: "80351110224678912"
+    colour: red
+    business_hours: {mon-fry: 09:00-18:00}
+    lead: alice
+routes:
+  - {team: ro-care, language: ro}
+  - {language: tr}
+  - {team: billing, keywords: []}
+  - {team: billing, keywords: ["!!!"]}
+  - {team: billing, language: romanian}
+  - {team: billing, source: whatsapp}
+  - {team: billing, source: telegram, priority: high}
+  - {team: shop}
+  - {team: extra, source: telegram}
+`
+	_, err := config.ParseFile("c.yaml", []byte(yaml), secrets, time.Hour)
+	if err == nil {
+		t.Fatal("the file is taken")
+	}
+	want := []string{
+		`c.yaml:3: teams[0].name: a team needs a name`,
+		`c.yaml:4: teams[1].name: "Ro Care" cannot be a team name`,
+		`c.yaml:8: teams[3].name: "tr-care" is the name of teams[2] too`,
+		`c.yaml:10: teams[4].channel: a team needs channel, the id of its desk channel: Slack channel details → copy the channel ID (C…), or on Discord the channel's id`,
+		`c.yaml:12: teams[5].channel: "#shop" is not a channel id`,
+		`c.yaml:14: teams[6].channel: C0TRCARE is the channel of team "tr-care" too`,
+		`c.yaml:17: teams[7].colour: unknown setting; the settings here are business_hours, channel, escalation, holidays, lead, name, rota, sla, timezone`,
+		`c.yaml:18: teams[7].business_hours.mon-fry: "mon-fry" is not a day`,
+		`c.yaml:19: teams[7].lead: "alice" is not a Slack or Discord user id`,
+		`c.yaml:21: routes[0].team: "ro-care" is not a team of this file; the teams are tr-care, billing, shop, dup, extra`,
+		`c.yaml:22: routes[1].team: a route needs team`,
+		`c.yaml:23: routes[2].keywords: the list is empty, so the route would match nothing: write at least one word, or leave keywords out`,
+		`c.yaml:24: routes[3].keywords[0]: the keyword "!!!" has no letter or digit`,
+		`c.yaml:25: routes[4].language: "romanian" is not a language`,
+		`c.yaml:26: routes[5].source: "whatsapp" is not a source`,
+		`c.yaml:27: routes[6].priority: unknown setting; the settings here are keywords, language, source, team`,
+		`c.yaml:29: routes[8]: rule 9 can never match: rule 8 before it matches every complaint`,
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), "\n"+w) && !strings.HasPrefix(err.Error(), w) {
+			t.Errorf("want a line %q in:\n%v", w, err)
+		}
+	}
+	if got := strings.Count(err.Error(), "\n") + 1; got != len(want) {
+		t.Errorf("%d problems, want %d:\n%v", got, len(want), err)
+	}
+}
+
+func TestTeamMistakes(t *testing.T) {
+	tests := []struct {
+		yaml string
+		want string
+	}{
+		{"teams: tr-care\n", `caredesk.yaml:1: teams: expected a list of teams, each with name and channel`},
+		{"teams: []\n", `caredesk.yaml:1: teams: expected a list of teams`},
+		{"routes:\n  - {team: a, language: ro}\n", `caredesk.yaml:1: routes: routes send complaints to teams, and the file has none: add a teams section, or leave routes out`},
+		{"teams:\n  - {name: a, channel: C0AAAAAA}\nroutes: {team: a}\n", `caredesk.yaml:3: routes: expected a list of routes`},
+		{"teams:\n  - {name: a, channel: C0AAAAAA}\nroutes:\n  - {team: a, keywords: fatura}\n", `caredesk.yaml:4: routes[0].keywords: expected a list of words or phrases`},
+		{"teams:\n  - {name: a, channel: C0AAAAAA, timezone: Mars/Olympus}\n", `caredesk.yaml:2: teams[0].timezone: "Mars/Olympus" is not a time zone`},
+		{"teams:\n  - name: a\n    channel: C0AAAAAA\n    sla: {sources: {whatsapp: {first_response: 1h}}}\n", `caredesk.yaml:4: teams[0].sla.sources.whatsapp: "whatsapp" is not a source`},
+		{"teams:\n  - name: a\n    channel: C0AAAAAA\n    rota:\n      rotations:\n        - members: [U0ALICE1]\n          handover: mon 09:00\n", `caredesk.yaml:6: teams[0].rota.rotations[0].start: a rotation needs the date`},
+		{"teams:\n  - name: a\n    channel: C0AAAAAA\n    escalation: {backup_after: soon}\n", `caredesk.yaml:4: teams[0].escalation.backup_after: "soon" is not a duration`},
+		{"teams:\n  - name: a\n    channel: C0AAAAAA\n    holidays: [2026-13-01]\n", `caredesk.yaml:4: teams[0].holidays[0]: "2026-13-01" is not a date`},
+		{"teams:\n  - name: " + strings.Repeat("a", 41) + "\n    channel: C0AAAAAA\n", `caredesk.yaml:2: teams[0].name: "` + strings.Repeat("a", 41) + `" cannot be a team name`},
+		{"teams:\n  - tr-care\n", `caredesk.yaml:2: teams[0]: expected a team's settings`},
+		{"team: []\n", `caredesk.yaml:1: team: unknown setting; the settings here are business_hours, cliches, csat, customers, escalation, files, high_reach, holidays, language, messages, people, reports, rota, routes, sla, sources, teams, timezone`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := config.ParseFile("caredesk.yaml", []byte(tt.yaml), secrets, time.Hour)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("file\n%s\ngives %v\nwant %q", tt.yaml, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestTeamsBuildOnTheTopLevelWhereverItIs(t *testing.T) {
+	f, err := config.ParseFile("caredesk.yaml", []byte(`routes:
+  - {team: a, language: ro}
+teams:
+  - {name: a, channel: C0AAAAAA, sla: {resolution: 1d}}
+  - {name: b, channel: C0BBBBBB}
+sla: {first_response: 2h}
+timezone: Asia/Tokyo
+`), secrets, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := f.Teams[0], f.Teams[1]
+	if a.Calendar.Location.String() != "Asia/Tokyo" || b.Rota.Location.String() != "Asia/Tokyo" {
+		t.Errorf("zones %v %v", a.Calendar.Location, b.Rota.Location)
+	}
+	if a.SLA != (bot.SLA{FirstResponse: 2 * time.Hour, Resolution: 24 * time.Hour}) || b.SLA != (bot.SLA{FirstResponse: 2 * time.Hour}) {
+		t.Errorf("slas %+v %+v", a.SLA, b.SLA)
+	}
+	if f.DefaultTeam != "b" || len(f.Routes) != 1 {
+		t.Errorf("default %q, routes %+v", f.DefaultTeam, f.Routes)
+	}
+}
