@@ -74,6 +74,7 @@ func fillDesk(t *testing.T, s bot.Store) {
 			FirstReplyBy: bot.Agent{ID: "UALICE", Name: "Alice"}, ResolvedAt: t0.Add(2 * time.Hour), UpdatedAt: t0.Add(3 * time.Hour),
 			RatingAskedAt: t0.Add(4 * time.Hour), Rating: 4, RatedAt: t0.Add(5 * time.Hour),
 			Private: true, TimeZone: "Europe/Istanbul", Phone: "+90 555 000 0000", Blocked: true,
+			Team: "Müşteri İlişkileri", Routed: "language:tr", Channel: "C0TR", Moves: 2,
 		}, {
 			Source: "telegram", Conversation: "42", Customer: bot.Customer{ID: "42", Name: "Bob"},
 			Text: "Where is my refund?", State: bot.Open, OpenedAt: t0.Add(time.Minute), Deadline: t0.Add(61 * time.Minute),
@@ -81,6 +82,7 @@ func fillDesk(t *testing.T, s bot.Store) {
 		}, {
 			Source: "telegram", Conversation: "-100", Customer: bot.Customer{ID: "7", Name: "Carol", Handle: "carol"},
 			Text: "App crashes", State: bot.Claimed, Owner: bot.Agent{ID: "UBOB", Name: "Bob"}, DeskThread: "1700000000.000300",
+			Team: "apps", Routed: "words:crash",
 			OpenedAt: t0.Add(2 * time.Minute), Deadline: t0.Add(62 * time.Minute), UpdatedAt: t0.Add(3 * time.Minute),
 		}, {
 			Source: "telegram", Conversation: "42", Customer: bot.Customer{ID: "42", Name: "Bob"},
@@ -151,7 +153,7 @@ func fillDesk(t *testing.T, s bot.Store) {
 		for _, c := range []bot.RotaChange{
 			{Kind: "override", By: "UALICE", At: t0, Summary: "Bob covers Saturday", Overrides: []bot.Override{
 				{Layer: bot.Primary, Agent: "UBOB", From: t0, Until: t0.Add(24 * time.Hour), Note: "Alice's day off <&>"}}},
-			{Kind: "swap", By: "UBOB", At: t0.Add(time.Hour), Summary: "Swap", Overrides: []bot.Override{
+			{Kind: "swap", By: "UBOB", At: t0.Add(time.Hour), Summary: "Swap", Team: "apps", Overrides: []bot.Override{
 				{Layer: bot.Primary, Agent: "UCAROL", From: t0.Add(48 * time.Hour), Until: t0.Add(72 * time.Hour)},
 				{Layer: bot.Backup, Agent: "UBOB", From: t0.Add(48 * time.Hour), Until: t0.Add(72 * time.Hour)}}},
 			{Kind: "override", By: "UCAROL", At: t0.Add(2 * time.Hour), Summary: "Undone later"},

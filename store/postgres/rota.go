@@ -30,8 +30,8 @@ func (tx *tx) AddRotaChange(c *bot.RotaChange) error {
 	if err != nil {
 		return fmt.Errorf("add rota change: %w", err)
 	}
-	id, err := tx.insert("add rota change", `INSERT INTO rota_changes (kind, by_agent, at, summary, overrides)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, c.Kind, c.By, at(c.At), c.Summary, string(js))
+	id, err := tx.insert("add rota change", `INSERT INTO rota_changes (kind, by_agent, at, summary, overrides, team)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, c.Kind, c.By, at(c.At), c.Summary, string(js), c.Team)
 	if err != nil {
 		return err
 	}
@@ -39,12 +39,12 @@ func (tx *tx) AddRotaChange(c *bot.RotaChange) error {
 	return nil
 }
 
-const selectRotaChanges = `SELECT id, kind, by_agent, at, summary, overrides FROM rota_changes `
+const selectRotaChanges = `SELECT id, kind, by_agent, at, summary, overrides, team FROM rota_changes `
 
 func scanRotaChange(row pgx.Row) (bot.RotaChange, error) {
 	var c bot.RotaChange
 	var js []byte
-	if err := row.Scan(&c.ID, &c.Kind, &c.By, scanAt(&c.At), &c.Summary, &js); err != nil {
+	if err := row.Scan(&c.ID, &c.Kind, &c.By, scanAt(&c.At), &c.Summary, &js, &c.Team); err != nil {
 		return c, err
 	}
 	var stored []override
@@ -63,10 +63,15 @@ func (tx *tx) RotaChanges() ([]bot.RotaChange, error) {
 	return list(tx, "list rota changes", scanRotaChange, selectRotaChanges+`WHERE undone_at IS NULL ORDER BY id`)
 }
 
-// UndoRotaChange takes back the newest change in force.
-func (tx *tx) UndoRotaChange(when time.Time) (bot.RotaChange, error) {
+// UndoRotaChange takes back the newest change in force whose team is one of
+// teams, or of any team when none is given.
+func (tx *tx) UndoRotaChange(when time.Time, teams ...string) (bot.RotaChange, error) {
+	query, args := selectRotaChanges+`WHERE undone_at IS NULL`, []any{}
+	if len(teams) > 0 {
+		query, args = query+` AND team = ANY($1)`, append(args, teams)
+	}
 	c, err := one(tx, "undo rota change", bot.Errorf(bot.ENOTFOUND, "There is no change of the rota to undo."), scanRotaChange,
-		selectRotaChanges+`WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1`)
+		query+` ORDER BY id DESC LIMIT 1`, args...)
 	if err != nil {
 		return bot.RotaChange{}, err
 	}

@@ -16,7 +16,7 @@ var ticketFields = newColumns(`source, conversation, customer_id, customer_name,
 	opened_at, deadline, first_reply_at, resolved_at, updated_at,
 	network, post_url, language, customer_profile_url, customer_followers,
 	first_reply_by, first_reply_by_name, rating_asked_at, rating, rated_at,
-	private, time_zone, phone, blocked`)
+	private, time_zone, phone, blocked, team, routed, channel, moves`)
 
 var (
 	selectTickets = `SELECT id, ` + ticketFields.names + ` FROM tickets `
@@ -33,7 +33,7 @@ func scanTicket(row pgx.Row) (bot.Ticket, error) {
 		scanAt(&t.OpenedAt), scanAt(&t.Deadline), scanAt(&t.FirstReplyAt), scanAt(&t.ResolvedAt), scanAt(&t.UpdatedAt),
 		&t.Network, &t.PostURL, &t.Language, &t.Customer.ProfileURL, &t.Customer.Followers,
 		&t.FirstReplyBy.ID, &t.FirstReplyBy.Name, scanAt(&t.RatingAskedAt), &t.Rating, scanAt(&t.RatedAt),
-		&t.Private, &t.TimeZone, &t.Phone, &t.Blocked)
+		&t.Private, &t.TimeZone, &t.Phone, &t.Blocked, &t.Team, &t.Routed, &t.Channel, &t.Moves)
 	return t, err
 }
 
@@ -44,7 +44,7 @@ func ticketArgs(t bot.Ticket) []any {
 		at(t.OpenedAt), at(t.Deadline), at(t.FirstReplyAt), at(t.ResolvedAt), at(t.UpdatedAt),
 		t.Network, t.PostURL, t.Language, t.Customer.ProfileURL, t.Customer.Followers,
 		t.FirstReplyBy.ID, t.FirstReplyBy.Name, at(t.RatingAskedAt), t.Rating, at(t.RatedAt),
-		t.Private, t.TimeZone, t.Phone, t.Blocked}
+		t.Private, t.TimeZone, t.Phone, t.Blocked, t.Team, t.Routed, t.Channel, t.Moves}
 }
 
 // CreateTicket stores t and sets t.ID to the next ticket number.
@@ -98,14 +98,23 @@ func (tx *tx) CustomerTicket(source, customerID string) (bot.Ticket, error) {
 }
 
 // OpenTickets returns tickets that are not resolved, oldest first, at most
-// limit; none when limit is not positive.
-func (tx *tx) OpenTickets(limit int) ([]bot.Ticket, error) {
+// limit; none when limit is not positive. With teams given, only the
+// tickets of those teams ("" is the tickets of no team).
+func (tx *tx) OpenTickets(limit int, teams ...string) ([]bot.Ticket, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	// The WHERE and ORDER BY match the partial index tickets_open.
-	return list(tx, "list open tickets", scanTicket,
-		selectTickets+`WHERE state <> 'resolved' ORDER BY opened_at NULLS FIRST, id LIMIT $1`, limit)
+	if len(teams) == 0 {
+		// The WHERE and ORDER BY match the partial index tickets_open.
+		return list(tx, "list open tickets", scanTicket,
+			selectTickets+`WHERE state <> 'resolved' ORDER BY opened_at NULLS FIRST, id LIMIT $1`, limit)
+	}
+	// tickets_team_open holds each team's open tickets in order; the
+	// planner reads the ranges of the teams asked for, or filters
+	// tickets_open.
+	return list(tx, fmt.Sprintf("list open tickets of teams %q", teams), scanTicket,
+		selectTickets+`WHERE state <> 'resolved' AND team = ANY($1) ORDER BY opened_at NULLS FIRST, id LIMIT $2`,
+		teams, limit)
 }
 
 // TicketsOpened returns tickets opened in [from, until) in the order they

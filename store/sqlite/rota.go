@@ -29,8 +29,8 @@ func (tx *tx) AddRotaChange(c *bot.RotaChange) error {
 	if err != nil {
 		return fmt.Errorf("add rota change: %w", err)
 	}
-	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO rota_changes (kind, by_agent, at, summary, overrides) VALUES (?, ?, ?, ?, ?)`,
-		c.Kind, c.By, at(c.At), c.Summary, string(js))
+	res, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO rota_changes (kind, by_agent, at, summary, overrides, team) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.Kind, c.By, at(c.At), c.Summary, string(js), c.Team)
 	if err != nil {
 		return fmt.Errorf("add rota change: %w", err)
 	}
@@ -40,12 +40,12 @@ func (tx *tx) AddRotaChange(c *bot.RotaChange) error {
 	return nil
 }
 
-const rotaChangeColumns = `id, kind, by_agent, at, summary, overrides`
+const rotaChangeColumns = `id, kind, by_agent, at, summary, overrides, team`
 
 func scanRotaChange(row scanner) (bot.RotaChange, error) {
 	var c bot.RotaChange
 	var js string
-	if err := row.Scan(&c.ID, &c.Kind, &c.By, scanAt(&c.At), &c.Summary, &js); err != nil {
+	if err := row.Scan(&c.ID, &c.Kind, &c.By, scanAt(&c.At), &c.Summary, &js, &c.Team); err != nil {
 		return c, err
 	}
 	var stored []override
@@ -80,10 +80,17 @@ func (tx *tx) RotaChanges() ([]bot.RotaChange, error) {
 	return out, nil
 }
 
-// UndoRotaChange takes back the newest change in force.
-func (tx *tx) UndoRotaChange(when time.Time) (bot.RotaChange, error) {
-	c, err := scanRotaChange(tx.tx.QueryRowContext(tx.ctx,
-		`SELECT `+rotaChangeColumns+` FROM rota_changes WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1`))
+// UndoRotaChange takes back the newest change in force whose team is one of
+// teams, or of any team when none is given.
+func (tx *tx) UndoRotaChange(when time.Time, teams ...string) (bot.RotaChange, error) {
+	query, args := `SELECT `+rotaChangeColumns+` FROM rota_changes WHERE undone_at IS NULL`, []any{}
+	if len(teams) > 0 {
+		query += ` AND team IN (` + placeholders(len(teams)) + `)`
+		for _, team := range teams {
+			args = append(args, team)
+		}
+	}
+	c, err := scanRotaChange(tx.tx.QueryRowContext(tx.ctx, query+` ORDER BY id DESC LIMIT 1`, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return bot.RotaChange{}, bot.Errorf(bot.ENOTFOUND, "There is no change of the rota to undo.")
 	}

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"caredesk/bot"
@@ -14,7 +15,7 @@ const ticketColumns = `id, source, conversation, customer_id, customer_name, cus
 	opened_at, deadline, first_reply_at, resolved_at, updated_at,
 	network, post_url, language, customer_profile_url, customer_followers,
 	first_reply_by, first_reply_by_name, rating_asked_at, rating, rated_at,
-	private, time_zone, phone, blocked`
+	private, time_zone, phone, blocked, team, routed, channel, moves`
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
@@ -26,7 +27,7 @@ func scanTicket(row scanner) (bot.Ticket, error) {
 		scanAt(&t.OpenedAt), scanAt(&t.Deadline), scanAt(&t.FirstReplyAt), scanAt(&t.ResolvedAt), scanAt(&t.UpdatedAt),
 		&t.Network, &t.PostURL, &t.Language, &t.Customer.ProfileURL, &t.Customer.Followers,
 		&t.FirstReplyBy.ID, &t.FirstReplyBy.Name, scanAt(&t.RatingAskedAt), &t.Rating, scanAt(&t.RatedAt),
-		&t.Private, &t.TimeZone, &t.Phone, &t.Blocked)
+		&t.Private, &t.TimeZone, &t.Phone, &t.Blocked, &t.Team, &t.Routed, &t.Channel, &t.Moves)
 	return t, err
 }
 
@@ -37,7 +38,7 @@ func ticketArgs(t bot.Ticket) []any {
 		at(t.OpenedAt), at(t.Deadline), at(t.FirstReplyAt), at(t.ResolvedAt), at(t.UpdatedAt),
 		t.Network, t.PostURL, t.Language, t.Customer.ProfileURL, t.Customer.Followers,
 		t.FirstReplyBy.ID, t.FirstReplyBy.Name, at(t.RatingAskedAt), t.Rating, at(t.RatedAt),
-		t.Private, t.TimeZone, t.Phone, t.Blocked}
+		t.Private, t.TimeZone, t.Phone, t.Blocked, t.Team, t.Routed, t.Channel, t.Moves}
 }
 
 // CreateTicket stores t and sets t.ID to the next ticket number.
@@ -47,8 +48,8 @@ func (tx *tx) CreateTicket(t *bot.Ticket) error {
 		opened_at, deadline, first_reply_at, resolved_at, updated_at,
 		network, post_url, language, customer_profile_url, customer_followers,
 		first_reply_by, first_reply_by_name, rating_asked_at, rating, rated_at,
-		private, time_zone, phone, blocked)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ticketArgs(*t)...)
+		private, time_zone, phone, blocked, team, routed, channel, moves)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ticketArgs(*t)...)
 	if err != nil {
 		return fmt.Errorf("create ticket: %w", err)
 	}
@@ -69,7 +70,8 @@ func (tx *tx) SaveTicket(t bot.Ticket) error {
 		opened_at = ?, deadline = ?, first_reply_at = ?, resolved_at = ?, updated_at = ?,
 		network = ?, post_url = ?, language = ?, customer_profile_url = ?, customer_followers = ?,
 		first_reply_by = ?, first_reply_by_name = ?, rating_asked_at = ?, rating = ?, rated_at = ?,
-		private = ?, time_zone = ?, phone = ?, blocked = ?
+		private = ?, time_zone = ?, phone = ?, blocked = ?,
+		team = ?, routed = ?, channel = ?, moves = ?
 		WHERE id = ?`, append(ticketArgs(t), t.ID)...)
 	if err != nil {
 		return fmt.Errorf("save ticket #%d: %w", t.ID, err)
@@ -136,16 +138,32 @@ func (tx *tx) CustomerTicket(source, customerID string) (bot.Ticket, error) {
 }
 
 // OpenTickets returns tickets that are not resolved, oldest first, at most
-// limit; none when limit is not positive.
-func (tx *tx) OpenTickets(limit int) ([]bot.Ticket, error) {
+// limit; none when limit is not positive. With teams given, only the
+// tickets of those teams ("" is the tickets of no team).
+func (tx *tx) OpenTickets(limit int, teams ...string) ([]bot.Ticket, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	// The WHERE matches the partial index tickets_open word for word.
+	if len(teams) == 0 {
+		// The WHERE matches the partial index tickets_open word for word.
+		ts, err := tx.tickets(limit, `SELECT `+ticketColumns+` FROM tickets
+			WHERE state <> 'resolved' ORDER BY opened_at, id LIMIT ?`, limit)
+		if err != nil {
+			return nil, fmt.Errorf("list open tickets: %w", err)
+		}
+		return ts, nil
+	}
+	// For one team tickets_team_open holds its open tickets in order; for
+	// several the planner sorts that index's ranges or filters tickets_open.
+	args := make([]any, 0, len(teams)+1)
+	for _, team := range teams {
+		args = append(args, team)
+	}
 	ts, err := tx.tickets(limit, `SELECT `+ticketColumns+` FROM tickets
-		WHERE state <> 'resolved' ORDER BY opened_at, id LIMIT ?`, limit)
+		WHERE state <> 'resolved' AND team IN (`+placeholders(len(teams))+`)
+		ORDER BY opened_at, id LIMIT ?`, append(args, limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("list open tickets: %w", err)
+		return nil, fmt.Errorf("list open tickets of teams %q: %w", teams, err)
 	}
 	return ts, nil
 }
@@ -226,4 +244,9 @@ func mustChangeOne(res sql.Result, what string, notFound error) error {
 		return notFound
 	}
 	return nil
+}
+
+// placeholders is "?, ?, …", n of them, for an IN list; n is at least 1.
+func placeholders(n int) string {
+	return "?" + strings.Repeat(", ?", n-1)
 }

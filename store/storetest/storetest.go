@@ -28,6 +28,8 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"LatestTicket", testLatestTicket},
 		{"CustomerTicket", testCustomerTicket},
 		{"OpenTickets", testOpenTickets},
+		{"OpenTicketsOfTeams", testOpenTicketsOfTeams},
+		{"TicketTeams", testTicketTeams},
 		{"TicketsOpened", testTicketsOpened},
 		{"OpenCounts", testOpenCounts},
 		{"MessageRoundTrip", testMessageRoundTrip},
@@ -56,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"UpdatesTogether", testUpdatesTogether},
 		{"Timers", testTimers},
 		{"RotaChanges", testRotaChanges},
+		{"RotaChangesOfTeams", testRotaChangesOfTeams},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })

@@ -35,6 +35,10 @@ func fullTicket() bot.Ticket {
 		TimeZone:      "Europe/Istanbul",
 		Phone:         "+905551112233",
 		Blocked:       true,
+		Team:          "billing",
+		Routed:        "words:refund",
+		Channel:       "C0BILLING",
+		Moves:         2,
 	}
 }
 
@@ -158,6 +162,10 @@ func fullTicket2() bot.Ticket {
 		FirstReplyAt: t0.Add(24*time.Hour + time.Minute),
 		ResolvedAt:   t0.Add(26 * time.Hour),
 		UpdatedAt:    t0.Add(26 * time.Hour),
+		Team:         "Müşteri İlişkileri",
+		Routed:       "language:tr",
+		Channel:      "C0TR",
+		Moves:        1,
 	}
 }
 
