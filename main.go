@@ -176,6 +176,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	policy.Calendar = cfg.File.Calendar
 	policy.Rota = cfg.File.Rota
 	policy.Escalation = cfg.File.Escalation
+	policy.Teams, policy.DefaultTeam, policy.Route = teams(cfg.File), cfg.File.DefaultTeam, cfg.File.Router()
 	policy.HighReach = cfg.File.HighReach
 	policy.ReopenWindow = cfg.ReopenWindow
 	policy.Rating = cfg.File.Rating
@@ -420,7 +421,11 @@ func rotaFeed(core *bot.Bot, cfg config.Config, log *slog.Logger) http.Handler {
 			http.Error(w, "Add ?token= with the value of CAREDESK_ICS_TOKEN to the address.", http.StatusUnauthorized)
 			return
 		}
-		shifts, err := core.Shifts(r.Context(), 60*24*time.Hour)
+		shifts, err := core.Shifts(r.Context(), r.URL.Query().Get("team"), 60*24*time.Hour)
+		if msg := bot.ErrorMessage(err); msg != "" {
+			http.Error(w, msg+" Leave team= out for the default team's rota.", http.StatusNotFound)
+			return
+		}
 		if err != nil {
 			log.Error("rota feed", "err", err)
 			http.Error(w, "The rota could not be read; try again in a minute.", http.StatusServiceUnavailable)

@@ -74,7 +74,8 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 		d, err := discord.New(ctx, discord.Options{
 			Token: cfg.Discord.Token, ApplicationID: cfg.Discord.ApplicationID, GuildID: cfg.Discord.GuildID,
 			DeskChannelID: cfg.Discord.DeskChannelID, SourceChannelIDs: cfg.Discord.SourceChannelIDs,
-			AcceptDMs: cfg.Discord.AcceptDMs, APIURL: cfg.Discord.APIURL,
+			TeamChannels: teamChannels(cfg.File),
+			AcceptDMs:    cfg.Discord.AcceptDMs, APIURL: cfg.Discord.APIURL,
 			ClaimEmoji: cfg.Discord.ClaimEmoji, ResolveEmoji: cfg.Discord.ResolveEmoji,
 			HighReach: cfg.File.HighReach, Logger: log.With("network", "discord"), OnState: onState, Rater: core,
 			MaxFileSize: cfg.Discord.MaxFileSize, CatchUp: catchUp(cfg),
@@ -95,7 +96,7 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 		desk := board.Desk("desk", "the Slack desk")
 		s, err := slack.New(ctx, slack.Options{
 			BotToken: cfg.Slack.BotToken, SigningSecret: cfg.Slack.SigningSecret, AppToken: cfg.Slack.AppToken,
-			ChannelID: cfg.Slack.ChannelID, APIURL: cfg.Slack.APIURL,
+			ChannelID: cfg.Slack.ChannelID, TeamChannels: teamChannels(cfg.File), APIURL: cfg.Slack.APIURL,
 			ClaimEmoji: cfg.Slack.ClaimEmoji, ResolveEmoji: cfg.Slack.ResolveEmoji,
 			HighReach: cfg.File.HighReach, Logger: log.With("network", "slack"), OnState: desk.Report,
 		})

@@ -31,7 +31,7 @@ func (b *Bot) Act(ctx context.Context, a Action) (Result, error) {
 		}
 		switch a.Verb {
 		case DoList:
-			res.Text, err = b.list(tx, now)
+			res.Text, err = b.list(tx, a, now)
 			return err
 		case DoSLA, DoRota, DoRotaWeek, DoOverride, DoSwap, DoUndo:
 			res.Text, err = b.duty(tx, a, now)
@@ -120,6 +120,8 @@ func (b *Bot) apply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 		return b.edit(tx, a, t, now)
 	case DoDelete:
 		return b.unsend(tx, a, t, now)
+	case DoMove:
+		return b.move(tx, a, t, now)
 	}
 	return "", Errorf(EINVALID, "I don't know how to %q. Try /desk help.", a.Verb)
 }

@@ -27,6 +27,7 @@ const (
 	DoPrivate  Verb = "private"       // move a public conversation to a private one
 	DoEdit     Verb = "edit"          // an agent changed their message Ref in a ticket's thread to Text
 	DoDelete   Verb = "delete"        // an agent deleted their message Ref in a ticket's thread
+	DoMove     Verb = "move"          // give the ticket to another team (Team), in its channel
 )
 
 // Action is one thing an agent did on the desk: a slash command, a button,
@@ -35,9 +36,14 @@ type Action struct {
 	Verb   Verb
 	Ticket int64  // the ticket's number; 0 when Thread names it
 	Thread string // the desk id of the ticket's root, when the action happened on or in it
-	Agent  Agent  // who did it
-	To     Agent  // the new owner (transfer), who covers (override), one side of a swap
-	Other  Agent  // the other side of a swap
+	// Channel is the desk channel the action happened in: the rota, SLA
+	// and list commands answer for its team. Team names a team instead
+	// (--team), or where a ticket moves to.
+	Channel string
+	Team    string
+	Agent   Agent // who did it
+	To      Agent // the new owner (transfer), who covers (override), one side of a swap
+	Other   Agent // the other side of a swap
 	// From and Until are an override's range as written on the team's
 	// clock: their fields are read as wall-clock time in the team's zone,
 	// whatever zone they carry.

@@ -33,6 +33,13 @@ type Policy struct {
 	Digest DigestPolicy
 	// Customer is how caredesk speaks to customers.
 	Customer CustomerPolicy
+	// Teams split the desk: each new complaint goes to the team Route
+	// names (DefaultTeam when it names none), in that team's channel,
+	// under its hours, SLA, escalation and rota. Without teams, the fields
+	// above are the one team's.
+	Teams       []Team
+	DefaultTeam string
+	Route       Router
 }
 
 // DefaultPolicy is a one-hour first response and a seven-day reopen window.
@@ -235,8 +242,10 @@ func (b *Bot) open(tx Tx, in Inbound, previous *Ticket, now time.Time) error {
 		Text: in.Text, State: Open, LastInbound: in.MessageID,
 		OpenedAt: now, UpdatedAt: now, Private: in.Private, TimeZone: in.TimeZone,
 	}
-	sla := b.policy.SLA(in.Source)
-	t.Deadline = b.after(now, sla.FirstResponse, sla.BusinessHours)
+	b.route(&t)
+	team := b.teamOf(t)
+	sla := team.SLA(in.Source)
+	t.Deadline = after(team, now, sla.FirstResponse, sla.BusinessHours)
 	if err := tx.CreateTicket(&t); err != nil {
 		return err
 	}
@@ -265,7 +274,7 @@ func (b *Bot) open(tx Tx, in Inbound, previous *Ticket, now time.Time) error {
 	}
 	// After the root, so that the page lands in the ticket's thread. A team
 	// without a rota has no one to page; its channel is the audience.
-	if !b.policy.Calendar.Open(now) && len(b.policy.Rota.Rotations) > 0 {
+	if !team.Calendar.Open(now) && len(team.Rota.Rotations) > 0 {
 		return b.pageOnCall(tx, t, now)
 	}
 	return nil

@@ -424,6 +424,9 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 	if err != nil {
 		return &storeError{doing: fmt.Sprintf("load %s of ticket #%d", d.Job, d.TicketID), err: err}
 	}
+	if d.TicketID != 0 && d.Conversation != "" {
+		t = t.at(d.Conversation) // a word in the thread a moved ticket left
+	}
 	switch d.Job {
 	case PostTicket:
 		return c.postTicket(ctx, d, t)
@@ -441,7 +444,7 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 			return err
 		}
 	case Announce:
-		if err := c.desk.Announce(ctx, d.Text); err != nil {
+		if err := c.desk.Announce(ctx, d.Conversation, d.Text); err != nil {
 			return err
 		}
 	case DirectMessage:
@@ -507,9 +510,15 @@ func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
 		thread = posted
 	}
 	return c.finish(ctx, d, func(tx Tx) error {
+		moves := t.Moves
 		t, err := tx.Ticket(t.ID) // reloaded: agents may have changed it meanwhile
 		if err != nil {
 			return err
+		}
+		if t.Moves != moves {
+			// It moved to another team while its root was on the way: the
+			// move's own post gives it its thread in the new channel.
+			return nil
 		}
 		t.DeskThread = thread
 		if err := tx.SaveTicket(t); err != nil {

@@ -68,7 +68,7 @@ func (b *Bot) acknowledge(tx Tx, t Ticket, previous *Ticket, now time.Time) erro
 		return nil
 	}
 	phrase := SayAck
-	if !b.policy.Calendar.Open(now) {
+	if !b.teamOf(t).Calendar.Open(now) {
 		phrase = SayAckClosed
 	}
 	return b.speak(tx, t, phrase, "", now)

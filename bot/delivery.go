@@ -40,14 +40,18 @@ const (
 // the other tickets of its destination. Different destinations do not wait
 // for each other.
 type Delivery struct {
-	ID           int64
-	Destination  string // the queue: "desk", "desk:aside", "telegram:12345"
-	Job          Job
-	TicketID     int64  // 0 for greetings
-	MessageID    int64  // for PostMessage, SendReply, MarkDelivered
-	Agent        string // for Whisper: who sees it
-	Source       string // for SendGreeting: the source's name
-	Conversation string // for SendGreeting: where it goes
+	ID          int64
+	Destination string // the queue: "desk", "desk:aside", "telegram:12345"
+	Job         Job
+	TicketID    int64  // 0 for greetings
+	MessageID   int64  // for PostMessage, SendReply, MarkDelivered
+	Agent       string // for Whisper: who sees it
+	Source      string // for SendGreeting: the source's name
+	// Conversation is where it goes: for SendGreeting the customer's
+	// conversation; for Announce and SendReport the desk channel ("" for
+	// the desk's own); for a desk job of a moved ticket's former thread,
+	// "CHANNEL THREAD" (see Former).
+	Conversation string
 	Text         string // for Whisper and SendGreeting
 	Attempts     int
 	NextAt       time.Time // not before
@@ -123,8 +127,9 @@ type Desk interface {
 	// MarkDelivered puts a sign on the agent's message m (its DeskRef) that
 	// it reached the customer.
 	MarkDelivered(ctx context.Context, t Ticket, m Message) error
-	// Announce posts text as a message of its own in the desk channel.
-	Announce(ctx context.Context, text string) error
+	// Announce posts text as a message of its own in the desk channel
+	// channel, "" for the desk's own.
+	Announce(ctx context.Context, channel, text string) error
 	// DirectMessage writes text to one agent privately, so it reaches them
 	// off shift, on their phone.
 	DirectMessage(ctx context.Context, agentID, text string) error

@@ -142,7 +142,7 @@ func (c *Courier) sendReport(ctx context.Context, d Delivery) error {
 	if d.Agent != "" {
 		err = c.desk.DirectMessage(ctx, d.Agent, text)
 	} else {
-		err = c.desk.Announce(ctx, text)
+		err = c.desk.Announce(ctx, d.Conversation, text)
 	}
 	if err != nil {
 		return err

@@ -134,11 +134,14 @@ func (d *desk) MarkDelivered(_ context.Context, _ bot.Ticket, m bot.Message) err
 	return nil
 }
 
-func (d *desk) Announce(_ context.Context, text string) error {
+func (d *desk) Announce(_ context.Context, channel, text string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.fail != nil {
 		return d.fail
+	}
+	if channel != "" {
+		text = "<#" + channel + "> " + text // which team's channel heard it
 	}
 	d.announced = append(d.announced, text)
 	d.saw("channel: %s", text)

@@ -177,9 +177,9 @@ type pausingDesk struct {
 	pause func()
 }
 
-func (d *pausingDesk) Announce(ctx context.Context, text string) error {
+func (d *pausingDesk) Announce(ctx context.Context, channel, text string) error {
 	d.once.Do(d.pause)
-	return d.desk.Announce(ctx, text)
+	return d.desk.Announce(ctx, channel, text)
 }
 
 // A courier paused past its lease, while another took over, finishes what
@@ -232,7 +232,7 @@ type slowDesk struct {
 	pause func()
 }
 
-func (d *slowDesk) Announce(ctx context.Context, text string) error {
+func (d *slowDesk) Announce(ctx context.Context, channel, text string) error {
 	first := false
 	d.once.Do(func() { first = true; d.pause() })
 	if first {
@@ -240,7 +240,7 @@ func (d *slowDesk) Announce(ctx context.Context, text string) error {
 			return err
 		}
 	}
-	return d.desk.Announce(ctx, text)
+	return d.desk.Announce(ctx, channel, text)
 }
 
 // A courier whose lease another took over while its delivery was on the
@@ -282,7 +282,7 @@ type slowAfter struct {
 	d   time.Duration
 }
 
-func (s *slowAfter) Announce(ctx context.Context, text string) error {
+func (s *slowAfter) Announce(ctx context.Context, channel, text string) error {
 	switch text {
 	case "tick":
 		s.w.clock.Add(s.adv)
@@ -291,7 +291,7 @@ func (s *slowAfter) Announce(ctx context.Context, text string) error {
 			return err
 		}
 	}
-	return s.desk.Announce(ctx, text)
+	return s.desk.Announce(ctx, channel, text)
 }
 
 // A delivery that starts late in the lease an earlier one took runs under
@@ -376,14 +376,14 @@ type hookDesk struct {
 	n    atomic.Int32
 }
 
-func (h *hookDesk) Announce(ctx context.Context, text string) error {
+func (h *hookDesk) Announce(ctx context.Context, channel, text string) error {
 	if h.n.Add(1) == 1 {
 		h.hook()
 		if err := slowCall(ctx, h.d); err != nil {
 			return err
 		}
 	}
-	return h.desk.Announce(ctx, text)
+	return h.desk.Announce(ctx, channel, text)
 }
 
 // A pause while the courier reads its next delivery counts against the

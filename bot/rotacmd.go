@@ -10,34 +10,43 @@ import (
 )
 
 // duty answers the commands about the rota and the SLA clock.
+// They answer for the team of the channel they were typed in, or the
+// team they name.
 func (b *Bot) duty(tx Tx, a Action, now time.Time) (string, error) {
-	r, err := b.rota(tx)
+	team, err := b.actionTeam(a)
+	if err != nil {
+		return "", err
+	}
+	r, err := b.rota(tx, team)
 	if err != nil {
 		return "", err
 	}
 	switch a.Verb {
 	case DoSLA:
-		return b.slaList(tx, now)
+		return b.slaList(tx, team, now)
 	case DoRota:
-		return b.rotaNow(r, now), nil
+		return rotaNow(team, r, now), nil
 	case DoRotaWeek:
-		return rotaWeek(r, now), nil
+		return rotaWeek(team, r, now), nil
 	case DoOverride:
-		return b.override(tx, a, now)
+		return b.override(tx, team, a, now)
 	case DoSwap:
-		return b.swap(tx, r, a, now)
+		return b.swap(tx, team, r, a, now)
 	case DoUndo:
-		return b.undo(tx, a, now)
+		return b.undo(tx, team, a, now)
 	}
 	return "", Errorf(EINVALID, "I don't know how to %q. Try /desk help.", a.Verb)
 }
 
-func (b *Bot) rotaNow(r Rota, now time.Time) string {
+func rotaNow(team Team, r Rota, now time.Time) string {
 	var s strings.Builder
-	if b.policy.Calendar.Open(now) {
-		fmt.Fprintf(&s, "It is business hours: the whole channel answers until %s.\n", At(b.policy.Calendar.NextClose(now), "f"))
+	if team.Name != "" {
+		fmt.Fprintf(&s, "Team %s: ", team.Name)
+	}
+	if team.Calendar.Open(now) {
+		fmt.Fprintf(&s, "It is business hours: the whole channel answers until %s.\n", At(team.Calendar.NextClose(now), "f"))
 	} else {
-		fmt.Fprintf(&s, "Out of hours until %s: the rota answers.\n", At(b.policy.Calendar.NextOpen(now), "f"))
+		fmt.Fprintf(&s, "Out of hours until %s: the rota answers.\n", At(team.Calendar.NextOpen(now), "f"))
 	}
 	on := r.At(now)
 	if on.Primary.Agent == "" {
@@ -59,10 +68,10 @@ func (b *Bot) rotaNow(r Rota, now time.Time) string {
 	return s.String()
 }
 
-func rotaWeek(r Rota, now time.Time) string {
+func rotaWeek(team Team, r Rota, now time.Time) string {
 	end := now.AddDate(0, 0, 7)
 	var s strings.Builder
-	s.WriteString("The rota for the coming 7 days:")
+	fmt.Fprintf(&s, "The rota%s for the coming 7 days:", ofTeam(team))
 	for _, layer := range []Layer{Primary, Backup} {
 		for _, sh := range r.Shifts(layer, now, end) {
 			if sh.Agent == "" {
@@ -76,22 +85,22 @@ func rotaWeek(r Rota, now time.Time) string {
 		}
 	}
 	if !strings.Contains(s.String(), "•") {
-		return "Nobody is on the rota in the coming 7 days."
+		return fmt.Sprintf("Nobody is on the rota%s in the coming 7 days.", ofTeam(team))
 	}
 	return s.String()
 }
 
 // wall reads t's clock fields as a time in the team's zone.
-func (b *Bot) wall(t time.Time) time.Time {
-	loc := b.policy.Calendar.Location
+func wall(team Team, t time.Time) time.Time {
+	loc := team.Calendar.Location
 	if loc == nil {
 		loc = time.UTC
 	}
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, loc)
 }
 
-func (b *Bot) override(tx Tx, a Action, now time.Time) (string, error) {
-	from, until := b.wall(a.From), b.wall(a.Until)
+func (b *Bot) override(tx Tx, team Team, a Action, now time.Time) (string, error) {
+	from, until := wall(team, a.From), wall(team, a.Until)
 	switch {
 	case a.To.ID == "":
 		return "", Errorf(EINVALID, "Name who covers: /desk rota override @someone 2026-12-05T18:00 2026-12-06T09:00.")
@@ -100,13 +109,13 @@ func (b *Bot) override(tx Tx, a Action, now time.Time) (string, error) {
 	case !until.After(now):
 		return "", Errorf(EINVALID, "That time is over already (it ended %s).", At(until, "R"))
 	}
-	summary := fmt.Sprintf("%s covers %s → %s (override by %s)", Mention(a.To), At(from, "f"), At(until, "f"), Mention(a.Agent))
-	c := RotaChange{Kind: "override", By: a.Agent.ID, At: now, Summary: summary,
+	summary := fmt.Sprintf("%s covers %s → %s%s (override by %s)", Mention(a.To), At(from, "f"), At(until, "f"), ofTeam(team), Mention(a.Agent))
+	c := RotaChange{Kind: "override", By: a.Agent.ID, At: now, Summary: summary, Team: team.Name,
 		Overrides: []Override{{Layer: Primary, Agent: a.To.ID, From: from.UTC(), Until: until.UTC(), Note: "override by " + a.Agent.ID}}}
-	return b.recordChange(tx, c, now)
+	return b.recordChange(tx, team, c, now)
 }
 
-func (b *Bot) swap(tx Tx, r Rota, a Action, now time.Time) (string, error) {
+func (b *Bot) swap(tx Tx, team Team, r Rota, a Action, now time.Time) (string, error) {
 	if a.To.ID == "" || a.Other.ID == "" {
 		return "", Errorf(EINVALID, "Name both people: /desk rota swap @alice @bob.")
 	}
@@ -118,38 +127,41 @@ func (b *Bot) swap(tx Tx, r Rota, a Action, now time.Time) (string, error) {
 	for _, o := range os {
 		parts = append(parts, fmt.Sprintf("%s covers %s → %s", Mention(Agent{ID: o.Agent}), At(o.From, "f"), At(o.Until, "f")))
 	}
-	summary := fmt.Sprintf("%s and %s swap shifts: %s (by %s)", Mention(a.To), Mention(a.Other), strings.Join(parts, "; "), Mention(a.Agent))
-	return b.recordChange(tx, RotaChange{Kind: "swap", By: a.Agent.ID, At: now, Summary: summary, Overrides: os}, now)
+	summary := fmt.Sprintf("%s and %s swap shifts%s: %s (by %s)", Mention(a.To), Mention(a.Other), ofTeam(team), strings.Join(parts, "; "), Mention(a.Agent))
+	return b.recordChange(tx, team, RotaChange{Kind: "swap", By: a.Agent.ID, At: now, Summary: summary, Overrides: os, Team: team.Name}, now)
 }
 
-// recordChange stores a change of the rota and tells the channel, so that
-// a change made by one person is seen by all.
-func (b *Bot) recordChange(tx Tx, c RotaChange, now time.Time) (string, error) {
+// recordChange stores a change of the team's rota and tells its channel,
+// so that a change made by one person is seen by all.
+func (b *Bot) recordChange(tx Tx, team Team, c RotaChange, now time.Time) (string, error) {
 	if err := tx.AddRotaChange(&c); err != nil {
 		return "", err
 	}
-	if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: Announce, Text: "🗓️ Rota change: " + c.Summary + ".", NextAt: now, CreatedAt: now}); err != nil {
+	if err := tx.Enqueue(announce(team, "🗓️ Rota change: "+c.Summary+".", now)); err != nil {
 		return "", err
 	}
 	return "Done: " + c.Summary + ". The channel has been told; /desk rota undo takes it back.", nil
 }
 
-func (b *Bot) undo(tx Tx, a Action, now time.Time) (string, error) {
-	c, err := tx.UndoRotaChange(now)
+func (b *Bot) undo(tx Tx, team Team, a Action, now time.Time) (string, error) {
+	c, err := tx.UndoRotaChange(now, b.members(team)...)
+	if ErrorCode(err) == ENOTFOUND {
+		return "", Errorf(ENOTFOUND, "There is no rota change%s to take back.", ofTeam(team))
+	}
 	if err != nil {
 		return "", err
 	}
 	text := fmt.Sprintf("↩️ %s took back a rota change: %s.", Mention(a.Agent), c.Summary)
-	if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: Announce, Text: text, NextAt: now, CreatedAt: now}); err != nil {
+	if err := tx.Enqueue(announce(team, text, now)); err != nil {
 		return "", err
 	}
 	return "Taken back: " + c.Summary + ".", nil
 }
 
-// slaList lists the tickets still waiting for a first answer, by time left,
-// the breached ones first.
-func (b *Bot) slaList(tx Tx, now time.Time) (string, error) {
-	open, err := tx.OpenTickets(10_000)
+// slaList lists the team's tickets still waiting for a first answer, by
+// time left, the breached ones first.
+func (b *Bot) slaList(tx Tx, team Team, now time.Time) (string, error) {
+	open, err := tx.OpenTickets(10_000, b.members(team)...)
 	if err != nil {
 		return "", err
 	}
@@ -160,7 +172,7 @@ func (b *Bot) slaList(tx Tx, now time.Time) (string, error) {
 		}
 	}
 	if len(waiting) == 0 {
-		return "Every open ticket has had its first answer. Nothing is waiting.", nil
+		return fmt.Sprintf("Every open ticket%s has had its first answer. Nothing is waiting.", ofTeam(team)), nil
 	}
 	slices.SortStableFunc(waiting, func(x, y Ticket) int { return cmp.Compare(x.Deadline.UnixNano(), y.Deadline.UnixNano()) })
 	var s strings.Builder
@@ -170,7 +182,7 @@ func (b *Bot) slaList(tx Tx, now time.Time) (string, error) {
 			breached++
 		}
 	}
-	fmt.Fprintf(&s, "%d waiting for a first answer, %d past the target:", len(waiting), breached)
+	fmt.Fprintf(&s, "%d waiting for a first answer%s, %d past the target:", len(waiting), ofTeam(team), breached)
 	for i, t := range waiting {
 		if i == listLimit {
 			fmt.Fprintf(&s, "\n…and %d more.", len(waiting)-listLimit)
@@ -189,15 +201,20 @@ func (b *Bot) slaList(tx Tx, now time.Time) (string, error) {
 	return s.String(), nil
 }
 
-// Shifts returns who is on duty, primary and backup, from the start of the
-// current shift until `ahead` from now, with the changes made from the desk.
-// The window opens at a hand-over so that calendar feeds built from it keep
-// stable event ids.
-func (b *Bot) Shifts(ctx context.Context, ahead time.Duration) ([]Shift, error) {
+// Shifts returns who is on duty in the team called team ("" for the
+// default team), primary and backup, from the start of the current shift
+// until `ahead` from now, with the changes made from the desk. The window
+// opens at a hand-over so that calendar feeds built from it keep stable
+// event ids. An unknown team is an *Error with code ENOTFOUND.
+func (b *Bot) Shifts(ctx context.Context, team string, ahead time.Duration) ([]Shift, error) {
 	now := b.clock.Now().UTC()
+	tm, err := b.actionTeam(Action{Team: team})
+	if err != nil {
+		return nil, err
+	}
 	var out []Shift
-	err := b.store.View(ctx, func(tx Tx) error {
-		r, err := b.rota(tx)
+	err = b.store.View(ctx, func(tx Tx) error {
+		r, err := b.rota(tx, tm)
 		if err != nil {
 			return err
 		}

@@ -8,21 +8,34 @@ import (
 	"time"
 )
 
-// after is when d has passed from t: on the clock, or counting business
-// hours only for sources answered in office hours.
-func (b *Bot) after(t time.Time, d time.Duration, businessHours bool) time.Time {
+// after is when d has passed from t: on the clock, or counting the team's
+// business hours only for sources answered in office hours.
+func after(team Team, t time.Time, d time.Duration, businessHours bool) time.Time {
 	if businessHours {
-		return b.policy.Calendar.AddOpen(t, d).UTC()
+		return team.Calendar.AddOpen(t, d).UTC()
 	}
 	return t.Add(d)
 }
 
 // setTimers arms a new ticket's reminders, escalations and breaches.
 func (b *Bot) setTimers(tx Tx, t Ticket, sla SLA, now time.Time) error {
-	esc := b.policy.Escalation
+	team := b.teamOf(t)
+	timers := escalations(team, sla, now)
+	timers = append(timers, Timer{Alarm: BreachFirstReply, DueAt: t.Deadline})
+	if sla.Resolution > 0 {
+		timers = append(timers, Timer{Alarm: BreachResolution, DueAt: after(team, now, sla.Resolution, sla.BusinessHours)})
+	}
+	return addTimers(tx, t, timers)
+}
+
+// escalations are the timers that remind the thread and page people while
+// a ticket waits from now: the team's, which a move to another team
+// replaces.
+func escalations(team Team, sla SLA, now time.Time) []Timer {
+	esc := team.Escalation
 	var timers []Timer
 	for _, share := range esc.Reminders {
-		due := b.after(now, sla.FirstResponse*time.Duration(share)/100, sla.BusinessHours)
+		due := after(team, now, sla.FirstResponse*time.Duration(share)/100, sla.BusinessHours)
 		timers = append(timers, Timer{Alarm: RemindFirstReply, Share: share, DueAt: due})
 	}
 	if esc.UnclaimedAfter > 0 {
@@ -31,10 +44,10 @@ func (b *Bot) setTimers(tx Tx, t Ticket, sla SLA, now time.Time) error {
 			timers = append(timers, Timer{Alarm: EscalateBackup, DueAt: now.Add(esc.UnclaimedAfter + esc.BackupAfter)})
 		}
 	}
-	timers = append(timers, Timer{Alarm: BreachFirstReply, DueAt: t.Deadline})
-	if sla.Resolution > 0 {
-		timers = append(timers, Timer{Alarm: BreachResolution, DueAt: b.after(now, sla.Resolution, sla.BusinessHours)})
-	}
+	return timers
+}
+
+func addTimers(tx Tx, t Ticket, timers []Timer) error {
 	for _, tm := range timers {
 		tm.TicketID = t.ID
 		if err := tx.AddTimer(&tm); err != nil {
@@ -44,17 +57,19 @@ func (b *Bot) setTimers(tx Tx, t Ticket, sla SLA, now time.Time) error {
 	return nil
 }
 
-// rota is the configured rota with the changes made from the desk laid
-// over it, the newest winning.
-func (b *Bot) rota(tx Tx) (Rota, error) {
-	r := b.policy.Rota
+// rota is the team's configured rota with the changes made from the desk
+// laid over it, the newest winning.
+func (b *Bot) rota(tx Tx, team Team) (Rota, error) {
+	r := team.Rota
 	r.Overrides = append([]Override(nil), r.Overrides...)
 	changes, err := tx.RotaChanges()
 	if err != nil {
 		return r, err
 	}
 	for _, c := range changes {
-		r.Overrides = append(r.Overrides, c.Overrides...)
+		if b.team(c.Team).Name == team.Name {
+			r.Overrides = append(r.Overrides, c.Overrides...)
+		}
 	}
 	return r, nil
 }
@@ -75,7 +90,7 @@ func dmQueue(agent string) string { return "desk:dm:" + agent }
 // pageOnCall is the page of a complaint that arrives out of hours: whoever
 // is on duty hears of it at once.
 func (b *Bot) pageOnCall(tx Tx, t Ticket, now time.Time) error {
-	r, err := b.rota(tx)
+	r, err := b.rota(tx, b.teamOf(t))
 	if err != nil {
 		return err
 	}
@@ -85,8 +100,8 @@ func (b *Bot) pageOnCall(tx Tx, t Ticket, now time.Time) error {
 	}
 	return b.page(tx, t, primary,
 		fmt.Sprintf("🌙 Out of hours: %s, you are on duty. #%d waits for a first answer by %s.", Mention(Agent{ID: primary}), t.ID, At(t.Deadline, "t")),
-		fmt.Sprintf("🌙 New complaint #%d from %s on %s, while you are on duty: “%s” Answer due %s (%s). Claim it in the desk channel.",
-			t.ID, t.Customer.displayName(), NetworkOf(t), Quote(oneLine(t.Text, 200)), At(t.Deadline, "t"), At(t.Deadline, "R")),
+		fmt.Sprintf("🌙 New complaint #%d from %s on %s, while you are on duty: “%s” Answer due %s (%s). Claim it in %s.",
+			t.ID, t.Customer.displayName(), NetworkOf(t), Quote(oneLine(t.Text, 200)), At(t.Deadline, "t"), At(t.Deadline, "R"), channelOf(t)),
 		now)
 }
 
@@ -110,15 +125,9 @@ func (b *Bot) Tick(ctx context.Context) (int, error) {
 				return err
 			}
 			n = len(timers)
-			if n == 0 {
-				return nil
-			}
-			r, err := b.rota(tx)
-			if err != nil {
-				return err
-			}
+			rotas := map[string]Rota{}
 			for _, tm := range timers {
-				if err := b.fire(tx, tm, r, now); err != nil {
+				if err := b.fire(tx, tm, rotas, now); err != nil {
 					return fmt.Errorf("fire %s of ticket #%d: %w", tm.Alarm, tm.TicketID, err)
 				}
 			}
@@ -133,15 +142,17 @@ func (b *Bot) Tick(ctx context.Context) (int, error) {
 		}
 	}
 	if err := b.store.Update(ctx, func(tx Tx) error {
-		r, err := b.rota(tx)
-		if err != nil {
-			return err
-		}
-		if err := b.handOver(tx, r, now); err != nil {
-			return err
-		}
-		if err := b.weekendNotice(tx, r, now); err != nil {
-			return err
+		for _, team := range b.teams() {
+			r, err := b.rota(tx, team)
+			if err != nil {
+				return err
+			}
+			if err := b.handOver(tx, team, r, now); err != nil {
+				return fmt.Errorf("hand-over of %s: %w", teamLabel(team), err)
+			}
+			if err := b.weekendNotice(tx, team, r, now); err != nil {
+				return fmt.Errorf("weekend notice of %s: %w", teamLabel(team), err)
+			}
 		}
 		return b.digests(tx, now)
 	}); err != nil {
@@ -151,8 +162,9 @@ func (b *Bot) Tick(ctx context.Context) (int, error) {
 	return fired, nil
 }
 
-// fire carries out one timer, if it still applies.
-func (b *Bot) fire(tx Tx, tm Timer, r Rota, now time.Time) error {
+// fire carries out one timer, if it still applies. rotas keeps each
+// team's rota for the timers of one tick.
+func (b *Bot) fire(tx Tx, tm Timer, rotas map[string]Rota, now time.Time) error {
 	if err := tx.DeleteTimer(tm.ID); err != nil {
 		return err
 	}
@@ -163,9 +175,17 @@ func (b *Bot) fire(tx Tx, tm Timer, r Rota, now time.Time) error {
 	if tm.Alarm == AskForRating {
 		return b.askRating(tx, t, now)
 	}
+	team := b.teamOf(t)
+	r, ok := rotas[team.Name]
+	if !ok {
+		if r, err = b.rota(tx, team); err != nil {
+			return err
+		}
+		rotas[team.Name] = r
+	}
 	waiting := t.FirstReplyAt.IsZero() && t.State != Resolved
 	unclaimed := t.State == Open
-	inHours := b.policy.Calendar.Open(now)
+	inHours := team.Calendar.Open(now)
 	on := r.At(now)
 	switch tm.Alarm {
 	case RemindFirstReply:
@@ -229,7 +249,7 @@ func (b *Bot) breach(tx Tx, t Ticket, on OnCall, inHours bool, what, event strin
 		pinged = append(pinged, Mention(Agent{ID: on.Primary.Agent})+" (on duty)")
 		people = append(people, on.Primary.Agent)
 	}
-	if lead := b.policy.Escalation.Lead; lead != "" && !slices.Contains(people, lead) {
+	if lead := b.teamOf(t).Escalation.Lead; lead != "" && !slices.Contains(people, lead) {
 		pinged = append(pinged, Mention(Agent{ID: lead})+" (lead)")
 		people = append(people, lead)
 	}
@@ -249,30 +269,30 @@ func (b *Bot) breach(tx Tx, t Ticket, on OnCall, inHours bool, what, event strin
 	return tx.Enqueue(b.desk(UpdateTicket, t.ID, 0, now))
 }
 
-// handOver announces a new primary on duty, once per shift, and sends them
-// the open tickets.
-func (b *Bot) handOver(tx Tx, r Rota, now time.Time) error {
+// handOver announces a new primary on duty of team, once per shift, and
+// sends them the team's open tickets.
+func (b *Bot) handOver(tx Tx, team Team, r Rota, now time.Time) error {
 	on := r.At(now)
 	if on.Primary.Agent == "" {
 		return nil
 	}
-	fresh, err := tx.FirstSight(fmt.Sprintf("handover:%s:%d", on.Primary.Agent, on.Primary.From.Unix()), now)
+	fresh, err := tx.FirstSight(teamKey(team, fmt.Sprintf("handover:%s:%d", on.Primary.Agent, on.Primary.From.Unix())), now)
 	if err != nil || !fresh {
 		return err
 	}
-	open, err := tx.OpenTickets(listLimit)
+	open, err := tx.OpenTickets(listLimit, b.members(team)...)
 	if err != nil {
 		return err
 	}
-	text := fmt.Sprintf("🔁 Hand-over: %s takes the out-of-hours duty (primary) until %s", Mention(Agent{ID: on.Primary.Agent}), At(on.Primary.Until, "f"))
+	text := fmt.Sprintf("🔁 Hand-over: %s takes the out-of-hours duty (primary)%s until %s", Mention(Agent{ID: on.Primary.Agent}), ofTeam(team), At(on.Primary.Until, "f"))
 	if on.Backup.Agent != "" {
 		text += ", " + Mention(Agent{ID: on.Backup.Agent}) + " (backup)"
 	}
 	text += fmt.Sprintf(". %s.", ticketCount(len(open)))
-	if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: Announce, Text: text, NextAt: now, CreatedAt: now}); err != nil {
+	if err := tx.Enqueue(announce(team, text, now)); err != nil {
 		return err
 	}
-	dm := fmt.Sprintf("🔁 You have the out-of-hours duty from now until %s: complaints that arrive outside business hours come to you.", At(on.Primary.Until, "f"))
+	dm := fmt.Sprintf("🔁 You have the out-of-hours duty%s from now until %s: complaints that arrive outside business hours come to you.", ofTeam(team), At(on.Primary.Until, "f"))
 	if len(open) > 0 {
 		dm += " Open tickets:"
 		for _, t := range open {
@@ -300,30 +320,61 @@ const closedStretch = 36 * time.Hour
 
 // weekendNotice tells the channel, shortly before a weekend or holiday,
 // who covers it.
-func (b *Bot) weekendNotice(tx Tx, r Rota, now time.Time) error {
-	notice := b.policy.Escalation.WeekendNotice
+func (b *Bot) weekendNotice(tx Tx, team Team, r Rota, now time.Time) error {
+	notice := team.Escalation.WeekendNotice
 	if notice <= 0 || len(r.Rotations) == 0 {
 		return nil // without a rota there is nobody to name
 	}
-	from, until, ok := b.policy.Calendar.ClosedStretch(now, closedStretch)
+	from, until, ok := team.Calendar.ClosedStretch(now, closedStretch)
 	if !ok || now.Before(from.Add(-notice)) || !now.Before(from) {
 		return nil
 	}
-	fresh, err := tx.FirstSight(fmt.Sprintf("closed:%d", from.Unix()), now)
+	fresh, err := tx.FirstSight(teamKey(team, fmt.Sprintf("closed:%d", from.Unix())), now)
 	if err != nil || !fresh {
 		return err
 	}
-	open, err := tx.OpenTickets(listLimit)
+	open, err := tx.OpenTickets(listLimit, b.members(team)...)
 	if err != nil {
 		return err
 	}
 	name := "While we are closed"
-	if weekend(from, until, b.policy.Calendar.Location) {
+	if weekend(from, until, team.Calendar.Location) {
 		name = "This weekend"
 	}
 	count := ticketCount(len(open)) // "No tickets open", mid-sentence here
-	text := fmt.Sprintf("📅 %s (%s → %s): %s — %s.", name, At(from, "f"), At(until, "f"), coverage(r, from, until), strings.ToLower(count[:1])+count[1:])
-	return tx.Enqueue(&Delivery{Destination: deskQueue, Job: Announce, Text: text, NextAt: now, CreatedAt: now})
+	text := fmt.Sprintf("📅 %s%s (%s → %s): %s — %s.", name, ofTeam(team), At(from, "f"), At(until, "f"), coverage(r, from, until), strings.ToLower(count[:1])+count[1:])
+	return tx.Enqueue(announce(team, text, now))
+}
+
+// announce is a message of its own in the team's channel.
+func announce(team Team, text string, now time.Time) *Delivery {
+	return &Delivery{Destination: deskQueue, Job: Announce, Conversation: team.Channel, Text: text, NextAt: now, CreatedAt: now}
+}
+
+// teamKey is key for one team: a desk without teams keeps the keys it
+// always had, so nothing is announced twice when caredesk is upgraded.
+func teamKey(team Team, key string) string {
+	if team.Name == "" {
+		return key
+	}
+	return "team:" + team.Name + ":" + key
+}
+
+// ofTeam names the team in a sentence about it, " for ro-care"; nothing
+// on a desk without teams.
+func ofTeam(team Team) string {
+	if team.Name == "" {
+		return ""
+	}
+	return " for " + team.Name
+}
+
+// channelOf says where a ticket's thread is, for a direct message.
+func channelOf(t Ticket) string {
+	if t.Channel == "" {
+		return "the desk channel"
+	}
+	return "<#" + t.Channel + ">"
 }
 
 // weekend reports whether the stretch takes in a Saturday or a Sunday.

@@ -12,13 +12,19 @@ import (
 // they are the ones that matter.
 const listLimit = 50
 
-func (b *Bot) list(tx Tx, now time.Time) (string, error) {
-	ts, err := tx.OpenTickets(listLimit + 1)
+// list answers for the team of the channel it was typed in, or the team
+// it names.
+func (b *Bot) list(tx Tx, a Action, now time.Time) (string, error) {
+	team, err := b.actionTeam(a)
+	if err != nil {
+		return "", err
+	}
+	ts, err := tx.OpenTickets(listLimit+1, b.members(team)...)
 	if err != nil {
 		return "", err
 	}
 	if len(ts) == 0 {
-		return "No open tickets. Nice.", nil
+		return fmt.Sprintf("No open tickets%s. Nice.", ofTeam(team)), nil
 	}
 	// Authors with a large audience first: one angry post there is seen by
 	// thousands. Otherwise oldest first, as the store returned them.
@@ -27,7 +33,7 @@ func (b *Bot) list(tx Tx, now time.Time) (string, error) {
 		return cmp.Compare(boolInt(y.HighReach(reach)), boolInt(x.HighReach(reach)))
 	})
 	var s strings.Builder
-	fmt.Fprintf(&s, "Open tickets, oldest first:\n")
+	fmt.Fprintf(&s, "Open tickets%s, oldest first:\n", ofTeam(team))
 	for i, t := range ts {
 		if i == listLimit {
 			s.WriteString("…and more; answer the oldest first.\n")

@@ -38,8 +38,9 @@ type Tx interface {
 	// CustomerTicket returns the newest ticket of the customer on the
 	// source, in any conversation.
 	CustomerTicket(source, customerID string) (Ticket, error)
-	// OpenTickets returns tickets that are not resolved, oldest first, at most limit.
-	OpenTickets(limit int) ([]Ticket, error)
+	// OpenTickets returns tickets that are not resolved, oldest first, at
+	// most limit; with teams given, only those whose Team is one of them.
+	OpenTickets(limit int, teams ...string) ([]Ticket, error)
 	// TicketsOpened returns tickets opened in [from, until) in the order
 	// they were opened (OpenedAt, then ID), at most limit; those opened at
 	// from itself only when their ID is above afterID. A listing pages on
@@ -161,9 +162,9 @@ type Tx interface {
 	AddRotaChange(c *RotaChange) error
 	// RotaChanges returns the changes in force, oldest first.
 	RotaChanges() ([]RotaChange, error)
-	// UndoRotaChange takes back the newest change in force and returns it;
-	// ENOTFOUND when there is none.
-	UndoRotaChange(at time.Time) (RotaChange, error)
+	// UndoRotaChange takes back the newest change in force whose Team is
+	// one of teams and returns it; ENOTFOUND when there is none.
+	UndoRotaChange(at time.Time, teams ...string) (RotaChange, error)
 }
 
 // OpenCounts is how many tickets wait, for reports and gauges.

@@ -107,6 +107,13 @@ type Ticket struct {
 	TimeZone string
 	Phone    string
 	Blocked  bool
+	// Team owns the ticket ("" on a desk without teams); Routed says which
+	// rule sent it there; Channel is the desk channel its thread is in
+	// ("" for the desk's own); Moves counts its moves between teams.
+	Team    string
+	Routed  string
+	Channel string
+	Moves   int
 }
 
 // Overdue reports whether the first-response deadline passed without a reply

@@ -36,4 +36,5 @@ type RotaChange struct {
 	At        time.Time
 	Summary   string // what it did, in a sentence
 	Overrides []Override
+	Team      string // the team whose rota it changes; "" on a desk without teams
 }

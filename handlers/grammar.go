@@ -27,6 +27,7 @@ const (
 	ArgText                  // the rest of the line
 	ArgTime                  // a date and time on the team's clock, 2026-12-05T18:00
 	ArgFilter                // optional words, read by the command itself in any order (a report's period, source, agent)
+	ArgTeam                  // a team's name; optional ones are written --team NAME, anywhere in the line
 )
 
 // Arg is one argument of a command.
@@ -61,9 +62,14 @@ var reportArgs = []Arg{
 	{Name: "period", Kind: ArgFilter, Summary: "today, yesterday, week, last-week, month, last-month, 7d, 30d, or 2026-11-01..2026-11-30", Optional: true},
 	{Name: "source", Kind: ArgFilter, Summary: "only this source, like telegram or twitter", Optional: true},
 	{Name: "agent", Kind: ArgUser, Summary: "only what this agent answered, as an @mention", Optional: true},
+	{Name: "team", Kind: ArgTeam, Summary: "only this team's tickets, like ro-care", Optional: true},
 }
 
 var ticketArg = Arg{Name: "ticket", Kind: ArgTicket, Summary: "the ticket's number, like 12", Optional: true}
+
+// teamArg lets a command answer for another team than the one whose
+// channel it was typed in.
+var teamArg = Arg{Name: "team", Kind: ArgTeam, Summary: "another team than this channel's, like ro-care", Optional: true}
 
 // Commands is the whole /desk grammar.
 var Commands = []Command{
@@ -73,18 +79,19 @@ var Commands = []Command{
 	{bot.DoTransfer, "Hand a ticket over to a colleague (once per ticket).", []Arg{ticketArg, {Name: "to", Kind: ArgUser, Summary: "the new owner, as an @mention"}}},
 	{bot.DoResolve, "Close a ticket; it reopens if the customer writes again soon.", []Arg{ticketArg}},
 	{bot.DoShow, "Show a ticket with its latest messages.", []Arg{ticketArg}},
-	{bot.DoList, "List open tickets, oldest first, with owner and deadline.", nil},
-	{bot.DoSLA, "List tickets waiting for a first answer, by time left, overdue first.", nil},
-	{bot.DoRota, "Who is on duty now and next.", nil},
-	{bot.DoRotaWeek, "The rota for the coming 7 days.", nil},
+	{bot.DoList, "List open tickets, oldest first, with owner and deadline.", []Arg{teamArg}},
+	{bot.DoSLA, "List tickets waiting for a first answer, by time left, overdue first.", []Arg{teamArg}},
+	{bot.DoRota, "Who is on duty now and next.", []Arg{teamArg}},
+	{bot.DoRotaWeek, "The rota for the coming 7 days.", []Arg{teamArg}},
 	{bot.DoOverride, "Put someone on duty for a while (times on the team's clock).", []Arg{
 		{Name: "who", Kind: ArgUser, Summary: "who covers, as an @mention"},
 		{Name: "from", Kind: ArgTime, Summary: "start, like 2026-12-05T18:00"},
-		{Name: "until", Kind: ArgTime, Summary: "end, like 2026-12-06T09:00"}}},
+		{Name: "until", Kind: ArgTime, Summary: "end, like 2026-12-06T09:00"}, teamArg}},
 	{bot.DoSwap, "Swap two people's next shifts.", []Arg{
 		{Name: "one", Kind: ArgUser, Summary: "one person, as an @mention"},
-		{Name: "other", Kind: ArgUser, Summary: "the other, as an @mention"}}},
-	{bot.DoUndo, "Take back the newest change of the rota.", nil},
+		{Name: "other", Kind: ArgUser, Summary: "the other, as an @mention"}, teamArg}},
+	{bot.DoUndo, "Take back the newest change of the rota.", []Arg{teamArg}},
+	{bot.DoMove, "Give a ticket to another team: a new thread in its channel, with the history.", []Arg{ticketArg, {Name: "team", Kind: ArgTeam, Summary: "the team that owns it, like ro-care"}}},
 	{bot.DoCall, "Ask the customer for a number to call them on (private conversations).", []Arg{ticketArg}},
 	{bot.DoCallDone, "Record a call you made, with what was agreed.", []Arg{ticketArg, {Name: "agreed", Kind: ArgText, Summary: "what was agreed", Optional: true}}},
 	{bot.DoPrivate, "Move a public conversation to a private one (Discord DM; bridges get move_private).", []Arg{ticketArg}},
@@ -99,7 +106,9 @@ func (c Command) Usage() string {
 	b.WriteString("/desk ")
 	b.WriteString(string(c.Verb))
 	for _, a := range c.Args {
-		if a.Optional && a.Kind != ArgTicket {
+		if a.Kind == ArgTeam && a.Optional {
+			b.WriteString(" [--team " + a.Name + "]")
+		} else if a.Optional && a.Kind != ArgTicket {
 			b.WriteString(" [" + a.Name + "]")
 		} else {
 			b.WriteString(" <" + a.Name + ">")
@@ -162,6 +171,12 @@ func Parse(line string) (bot.Action, error) {
 		_, rest, _ = strings.Cut(strings.TrimSpace(rest), " ")
 	}
 	rest = strings.TrimSpace(rest)
+	if slices.ContainsFunc(cmd.Args, func(a Arg) bool { return a.Kind == ArgTeam && a.Optional }) {
+		var err error
+		if a.Team, rest, err = teamFlag(cmd, rest); err != nil {
+			return bot.Action{}, err
+		}
+	}
 	users, times := 0, 0
 	for _, arg := range cmd.Args {
 		if arg.Kind == ArgFilter {
@@ -198,6 +213,14 @@ func Parse(line string) (bot.Action, error) {
 				a.Until = t
 			}
 			times++
+		case ArgTeam:
+			if arg.Optional {
+				continue // read above, wherever it was written
+			}
+			if word == "" {
+				return bot.Action{}, bot.Errorf(bot.EINVALID, "Name %s: %s", arg.Summary, cmd.Usage())
+			}
+			a.Team = word
 		case ArgText:
 			if rest == "" && arg.Optional {
 				continue
@@ -214,6 +237,36 @@ func Parse(line string) (bot.Action, error) {
 		return bot.Action{}, bot.Errorf(bot.EINVALID, "I did not understand \"%s\". Write it as %s", rest, cmd.Usage())
 	}
 	return a, nil
+}
+
+// teamFlag takes "--team NAME" (or "--team=NAME") out of rest, wherever it
+// is, and returns NAME and what is left.
+func teamFlag(cmd Command, rest string) (team, left string, err error) {
+	fields := strings.Fields(rest)
+	var kept []string
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
+		name, isFlag := strings.CutPrefix(f, "--team=")
+		if !isFlag && f == "--team" {
+			isFlag = true
+			if i+1 < len(fields) {
+				i++
+				name = fields[i]
+			}
+		}
+		if !isFlag {
+			kept = append(kept, f)
+			continue
+		}
+		switch {
+		case name == "":
+			return "", "", bot.Errorf(bot.EINVALID, "Name the team after --team, like --team ro-care: %s", cmd.Usage())
+		case team != "":
+			return "", "", bot.Errorf(bot.EINVALID, "Name one team at most; you wrote --team %s and --team %s.", team, name)
+		}
+		team = name
+	}
+	return team, strings.Join(kept, " "), nil
 }
 
 func ticketNumber(word string) (int64, bool) {

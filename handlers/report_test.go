@@ -40,17 +40,17 @@ func TestReportCommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
 			r := &reports{err: tt.err}
-			got := handlers.Runner{Reports: r}.Command(context.Background(), alice, tt.line, "", "ev1")
+			got := handlers.Runner{Reports: r}.Command(context.Background(), alice, tt.line, "", "", "ev1")
 			if got != tt.want || r.verb != tt.verb || r.args != tt.args || r.event != "ev1" {
 				t.Errorf("%q: answered %q after %s(%q, %q)", tt.line, got, r.verb, r.args, r.event)
 			}
 		})
 	}
-	if got := (handlers.Runner{}).Command(context.Background(), alice, "report", "", "ev"); got != "Reports are not set up in this caredesk." {
+	if got := (handlers.Runner{}).Command(context.Background(), alice, "report", "", "", "ev"); got != "Reports are not set up in this caredesk." {
 		t.Errorf("without reports: %q", got)
 	}
 	failing := &reports{err: errors.New("disk I/O error")}
-	if got := (handlers.Runner{Reports: failing}).Command(context.Background(), alice, "report", "", "ev"); got == "" || got == "figures for UALICE" {
+	if got := (handlers.Runner{Reports: failing}).Command(context.Background(), alice, "report", "", "", "ev"); got == "" || got == "figures for UALICE" {
 		t.Errorf("a failure answered %q", got)
 	}
 }

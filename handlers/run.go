@@ -32,9 +32,11 @@ type Reports interface {
 
 // Command runs one /desk line typed by agent. thread is the desk id of the
 // ticket's root when the command was typed inside a ticket's thread (Discord
-// allows that; Slack does not), else "". eventID de-duplicates redeliveries.
-// It returns the sentence to show the agent, only to them.
-func (r Runner) Command(ctx context.Context, agent bot.Agent, line, thread, eventID string) string {
+// allows that; Slack does not), else ""; channel is the desk channel it was
+// typed in, whose team the rota, SLA and list commands answer for.
+// eventID de-duplicates redeliveries. It returns the sentence to show the
+// agent, only to them.
+func (r Runner) Command(ctx context.Context, agent bot.Agent, line, thread, channel, eventID string) string {
 	a, err := Parse(line)
 	if err != nil {
 		return r.sentence(a, err)
@@ -45,7 +47,7 @@ func (r Runner) Command(ctx context.Context, agent bot.Agent, line, thread, even
 	case DoReport, DoExport:
 		return r.report(ctx, agent, a, eventID)
 	}
-	a.Agent, a.EventID = agent, eventID
+	a.Agent, a.EventID, a.Channel = agent, eventID, channel
 	if a.Ticket == 0 {
 		a.Thread = thread
 	}
@@ -107,7 +109,11 @@ func (r Runner) report(ctx context.Context, agent bot.Agent, a bot.Action, event
 		run = r.Reports.Export
 	}
 	a.Agent = agent
-	text, err := run(ctx, agent, a.Text, eventID)
+	args := a.Text
+	if a.Team != "" {
+		args += " --team " + a.Team // the report reads its filters itself
+	}
+	text, err := run(ctx, agent, args, eventID)
 	if err != nil {
 		return r.sentence(a, err)
 	}

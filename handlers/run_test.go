@@ -48,7 +48,7 @@ func TestCommand(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &actor{res: tt.res, err: tt.err}
-			got := handlers.Runner{Actor: a}.Command(context.Background(), alice, tt.line, tt.thread, "ev")
+			got := handlers.Runner{Actor: a}.Command(context.Background(), alice, tt.line, tt.thread, "", "ev")
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("agent reads %q, want %q", got, tt.want)
 			}
@@ -66,7 +66,7 @@ func TestInternalErrorsStayInTheLog(t *testing.T) {
 	var logs bytes.Buffer
 	a := &actor{err: errors.New("database is locked: /var/lib/caredesk.db")}
 	r := handlers.Runner{Actor: a, Log: slog.New(slog.NewTextHandler(&logs, nil))}
-	got := r.Command(context.Background(), bot.Agent{ID: "U1"}, "claim 4", "", "")
+	got := r.Command(context.Background(), bot.Agent{ID: "U1"}, "claim 4", "", "", "")
 	if strings.Contains(got, "database") {
 		t.Errorf("agent reads internal details: %q", got)
 	}

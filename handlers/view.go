@@ -108,6 +108,14 @@ func NewViewWith(t bot.Ticket, now time.Time, highReach int) View {
 	case !t.RatingAskedAt.IsZero() && t.State == bot.Resolved:
 		v.Status += " Asked how it went; no answer yet."
 	}
+	if t.Team != "" {
+		// Which rule sent it here, so a wrong rule is seen and mended.
+		team := "Team " + t.Team
+		if t.Routed != "" {
+			team += " (" + t.Routed + ")"
+		}
+		v.Status = team + ". " + v.Status
+	}
 	return v
 }
 

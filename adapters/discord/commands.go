@@ -157,6 +157,11 @@ func commandLine(data discordgo.ApplicationCommandInteractionData) commandAction
 			}
 		case handlers.ArgUser:
 			words = append(words, "<@"+fmt.Sprint(opt.Value)+">")
+		case handlers.ArgTeam:
+			if arg.Optional {
+				words = append(words, "--team") // as typed on Slack
+			}
+			words = append(words, strings.TrimSpace(fmt.Sprint(opt.Value)))
 		default:
 			words = append(words, strings.TrimSpace(fmt.Sprint(opt.Value)))
 		}

@@ -41,7 +41,7 @@ func TestRegisterCommandsBuildsDeskFromTheGrammar(t *testing.T) {
 	if len(desk.Options) != len(handlers.Commands) {
 		t.Errorf("/desk has %d subcommands, the grammar %d", len(desk.Options), len(handlers.Commands))
 	}
-	kinds := map[handlers.ArgKind]int{handlers.ArgTicket: optInteger, handlers.ArgUser: optUser, handlers.ArgText: optString, handlers.ArgTime: optString, handlers.ArgFilter: optString}
+	kinds := map[handlers.ArgKind]int{handlers.ArgTicket: optInteger, handlers.ArgUser: optUser, handlers.ArgText: optString, handlers.ArgTime: optString, handlers.ArgFilter: optString, handlers.ArgTeam: optString}
 	for _, c := range handlers.Commands {
 		sub, ok := desk.Option(strings.Join(c.Words(), "-")) // "rota week" is /desk rota-week
 		if !ok || sub.Type != optSubcommand || sub.Description == "" {
@@ -178,7 +178,10 @@ func TestSlashCommandsAreDeferredThenAnsweredToTheAgentOnly(t *testing.T) {
 			if got[0].Thread != wantThread {
 				t.Errorf("thread %q, want %q: inside a ticket's thread the ticket is implied", got[0].Thread, wantThread)
 			}
-			got[0].EventID, got[0].Thread = "", ""
+			if desk := sim.Options().DeskChannelID; got[0].Channel != desk {
+				t.Errorf("channel %q, want the desk channel %s, whose team the rota, SLA and list commands answer for, in a thread too", got[0].Channel, desk)
+			}
+			got[0].EventID, got[0].Thread, got[0].Channel = "", "", ""
 			if !reflect.DeepEqual(got[0], tt.want) {
 				t.Errorf("the core got %+v\nwant %+v", got[0], tt.want)
 			}

@@ -57,29 +57,41 @@ func (d *Discord) PostTicket(ctx context.Context, t bot.Ticket) (string, error) 
 	v := d.view(t)
 	embeds := []*discordgo.MessageEmbed{ticketEmbed(v, t.State)}
 	root := &discordgo.MessageSend{Embeds: embeds, Components: ticketButtons(v), AllowedMentions: noMentions()}
-	if d.forum {
-		th, err := d.s.ForumThreadStartComplex(d.opts.DeskChannelID,
+	channel := d.deskOf(t)
+	if d.forums[channel] {
+		th, err := d.s.ForumThreadStartComplex(channel,
 			&discordgo.ThreadStart{Name: threadName(v), AutoArchiveDuration: archiveAfter}, root, discordgo.WithContext(ctx))
 		if err != nil {
 			return "", deliveryError("start forum post", err)
 		}
-		d.channels.put(th.ID, channelInfo{kind: kindDeskThread})
+		d.channels.put(th.ID, channelInfo{kind: kindDeskThread, parent: channel})
 		return th.ID, nil
 	}
 	id, ok := d.rootOf(t.ID)
 	if !ok {
-		m, err := d.send(ctx, d.opts.DeskChannelID, root, nonce("t", t.ID, t.OpenedAt.Unix()))
+		m, err := d.send(ctx, channel, root, nonce("t", t.ID, t.OpenedAt.Unix()))
 		if err != nil {
 			return "", deliveryError("post ticket", err)
 		}
 		id = m.ID
 		d.remember(t.ID, id)
 	}
-	if err := d.startThread(ctx, id, v); err != nil {
+	if err := d.startThread(ctx, channel, id, v); err != nil {
 		return "", err
 	}
 	d.forget(t.ID)
 	return id, nil
+}
+
+// deskOf is the desk channel of t's thread: its team's, or the desk's own.
+func (d *Discord) deskOf(t bot.Ticket) string { return d.or(t.Channel) }
+
+// or is channel, or the desk's own channel when it is "".
+func (d *Discord) or(channel string) string {
+	if channel == "" {
+		return d.opts.DeskChannelID
+	}
+	return channel
 }
 
 // view is what t's starter message shows now.
@@ -89,13 +101,13 @@ func (d *Discord) view(t bot.Ticket) handlers.View {
 
 // startThread starts the thread of the root message id in a text desk
 // channel. A thread already there (a retry) is as good as a new one.
-func (d *Discord) startThread(ctx context.Context, id string, v handlers.View) error {
-	_, err := d.s.MessageThreadStartComplex(d.opts.DeskChannelID, id,
+func (d *Discord) startThread(ctx context.Context, channel, id string, v handlers.View) error {
+	_, err := d.s.MessageThreadStartComplex(channel, id,
 		&discordgo.ThreadStart{Name: threadName(v), AutoArchiveDuration: archiveAfter}, discordgo.WithContext(ctx))
 	if err != nil && discordCode(err) != discordgo.ErrCodeThreadAlreadyCreatedForThisMessage {
 		return deliveryError("start thread", err)
 	}
-	d.channels.put(id, channelInfo{kind: kindDeskThread})
+	d.channels.put(id, channelInfo{kind: kindDeskThread, parent: channel})
 	return nil
 }
 
@@ -129,13 +141,14 @@ func (d *Discord) FindTicket(ctx context.Context, t bot.Ticket) (string, error) 
 	ctx, cancel := d.bind(ctx)
 	defer cancel()
 	prefix := ticketPrefix(t.ID)
-	if d.forum {
+	channel := d.deskOf(t)
+	if d.forums[channel] {
 		list, err := d.s.GuildThreadsActive(d.opts.GuildID, discordgo.WithContext(ctx))
 		if err != nil {
 			return "", deliveryError("list active threads", err)
 		}
 		for _, th := range list.Threads {
-			if th.ParentID == d.opts.DeskChannelID && th.OwnerID == d.botID && strings.HasPrefix(th.Name, prefix) {
+			if th.ParentID == channel && th.OwnerID == d.botID && strings.HasPrefix(th.Name, prefix) {
 				return th.ID, nil
 			}
 		}
@@ -143,18 +156,18 @@ func (d *Discord) FindTicket(ctx context.Context, t bot.Ticket) (string, error) 
 	}
 	v := d.view(t)
 	if id, ok := d.rootOf(t.ID); ok {
-		return id, d.startThread(ctx, id, v)
+		return id, d.startThread(ctx, channel, id, v)
 	}
 	after := snowflakeAt(t.OpenedAt.Add(-time.Minute))
 	for range 10 {
-		msgs, err := d.s.ChannelMessages(d.opts.DeskChannelID, 100, "", after, "", discordgo.WithContext(ctx))
+		msgs, err := d.s.ChannelMessages(channel, 100, "", after, "", discordgo.WithContext(ctx))
 		if err != nil {
 			return "", deliveryError("list messages", err)
 		}
 		for _, m := range msgs {
 			if m.Author != nil && m.Author.ID == d.botID && len(m.Embeds) > 0 && strings.HasPrefix(m.Embeds[0].Title, prefix) && openedAt(m.Embeds[0], t) {
 				if m.Thread == nil {
-					return m.ID, d.startThread(ctx, m.ID, v)
+					return m.ID, d.startThread(ctx, channel, m.ID, v)
 				}
 				return m.ID, nil
 			}
@@ -255,8 +268,8 @@ func (d *Discord) UpdateTicket(ctx context.Context, t bot.Ticket) error {
 	v := d.view(t)
 	embeds := []*discordgo.MessageEmbed{ticketEmbed(v, t.State)}
 	buttons := ticketButtons(v)
-	channel := d.opts.DeskChannelID
-	if d.forum {
+	channel := d.deskOf(t)
+	if d.forums[channel] {
 		channel = t.DeskThread // a post's starter message lives in the post
 	}
 	_, err := d.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
@@ -315,7 +328,7 @@ func (d *Discord) whisper(ctx context.Context, agentID, thread, text string) err
 	channel := thread
 	switch {
 	case channel != "":
-	case d.opts.DeskChannelID != "" && !d.forum:
+	case d.opts.DeskChannelID != "" && !d.forums[d.opts.DeskChannelID]:
 		channel = d.opts.DeskChannelID
 	default:
 		dm, err := d.s.UserChannelCreate(agentID, discordgo.WithContext(ctx))
@@ -337,19 +350,20 @@ func (d *Discord) whisper(ctx context.Context, agentID, thread, text string) err
 // when the desk channel is a forum, which takes posts, not messages.
 const announceName = "caredesk · announcements"
 
-// Announce posts text as a message of its own in the desk channel, such as
-// a hand-over of the on-call duty, pinging whom it names. In a forum desk
-// it goes to the "caredesk · announcements" post, started if needed.
-func (d *Discord) Announce(ctx context.Context, text string) error {
+// Announce posts text as a message of its own in the desk channel channel
+// (the desk's own when ""), such as a hand-over of the on-call duty,
+// pinging whom it names. In a forum desk it goes to the "caredesk ·
+// announcements" post, started if needed.
+func (d *Discord) Announce(ctx context.Context, channel, text string) error {
 	if d.opts.DeskChannelID == "" {
 		return errNoDesk
 	}
 	ctx, cancel := d.bind(ctx)
 	defer cancel()
 	parts := split(safe(text), maxContent)
-	channel := d.opts.DeskChannelID
-	if d.forum {
-		post, started, err := d.announcePost(ctx, parts[0], pings(text))
+	channel = d.or(channel)
+	if d.forums[channel] {
+		post, started, err := d.announcePost(ctx, channel, parts[0], pings(text))
 		if err != nil {
 			return err
 		}
@@ -366,19 +380,19 @@ func (d *Discord) Announce(ctx context.Context, text string) error {
 	return nil
 }
 
-// announcePost finds the forum desk's announcements post, or starts it
-// with first as its first message (started).
-func (d *Discord) announcePost(ctx context.Context, first string, allowed *discordgo.MessageAllowedMentions) (id string, started bool, err error) {
+// announcePost finds the announcements post of the forum desk channel
+// forum, or starts it with first as its first message (started).
+func (d *Discord) announcePost(ctx context.Context, forum, first string, allowed *discordgo.MessageAllowedMentions) (id string, started bool, err error) {
 	list, err := d.s.GuildThreadsActive(d.opts.GuildID, discordgo.WithContext(ctx))
 	if err != nil {
 		return "", false, deliveryError("list active threads", err)
 	}
 	for _, th := range list.Threads {
-		if th.ParentID == d.opts.DeskChannelID && th.OwnerID == d.botID && th.Name == announceName {
+		if th.ParentID == forum && th.OwnerID == d.botID && th.Name == announceName {
 			return th.ID, false, nil
 		}
 	}
-	th, err := d.s.ForumThreadStartComplex(d.opts.DeskChannelID, &discordgo.ThreadStart{Name: announceName, AutoArchiveDuration: archiveAfter},
+	th, err := d.s.ForumThreadStartComplex(forum, &discordgo.ThreadStart{Name: announceName, AutoArchiveDuration: archiveAfter},
 		&discordgo.MessageSend{Content: first, AllowedMentions: allowed}, discordgo.WithContext(ctx))
 	if err != nil {
 		return "", false, deliveryError("start announcements post", err)

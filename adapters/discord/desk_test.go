@@ -391,7 +391,7 @@ func TestAnnounceAndDirectMessage(t *testing.T) {
 			d := newDiscord(t, sim)
 			text := bot.Here + " <@" + bob + "> is on duty until " + bot.At(now, "t") + "."
 			for range 2 {
-				if err := d.Announce(context.Background(), text); err != nil {
+				if err := d.Announce(context.Background(), "", text); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -32,9 +32,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -97,8 +99,12 @@ type Options struct {
 	// SourceChannelIDs are channels where customers write, such as a
 	// brand's #support; a message there opens or joins a ticket.
 	SourceChannelIDs []string
-	AcceptDMs        bool   // direct messages to the bot are complaints too
-	APIURL           string // DefaultAPIURL when empty; a proxy or a simulator otherwise
+	// TeamChannels are the teams' desk channels (the YAML file's teams),
+	// by channel id with the team's name, each checked at start like
+	// DeskChannelID; agents work tickets in all of them.
+	TeamChannels map[string]string
+	AcceptDMs    bool   // direct messages to the bot are complaints too
+	APIURL       string // DefaultAPIURL when empty; a proxy or a simulator otherwise
 	// HTTPClient makes the REST calls; one with a 30 s timeout when nil.
 	// With an APIURL of its own, its transport is wrapped to send every
 	// request there.
@@ -138,11 +144,13 @@ type Options struct {
 // (bot.Source, bot.FileTaker, bot.Corrector), where files come from
 // (bot.Fetcher), and the gateway (Run). It is safe for concurrent use.
 type Discord struct {
-	s       *discordgo.Session
-	opts    Options
-	log     *slog.Logger
-	botID   string // the bot's user id: its own messages and reactions are not people's
-	forum   bool   // the desk channel is a forum: a ticket is a post
+	s     *discordgo.Session
+	opts  Options
+	log   *slog.Logger
+	botID string // the bot's user id: its own messages and reactions are not people's
+	// forums holds the desk channels, its own and the teams', each true
+	// when it is a forum: a ticket is a post there, not a thread.
+	forums  map[string]bool
 	sources map[string]bool
 	claim   string // normalised emoji
 	resolve string
@@ -233,7 +241,7 @@ func New(ctx context.Context, o Options) (*Discord, error) {
 
 	d := &Discord{
 		s: s, opts: o, log: o.Logger.With("network", "discord"), apiHost: base.Host,
-		sources: map[string]bool{}, roots: map[int64]string{},
+		sources: map[string]bool{}, roots: map[int64]string{}, forums: map[string]bool{},
 		claim: normalizeEmoji(o.ClaimEmoji), resolve: normalizeEmoji(o.ResolveEmoji),
 	}
 	for _, id := range o.SourceChannelIDs {
@@ -292,23 +300,24 @@ func (d *Discord) connect(ctx context.Context) error {
 		return errors.New("DISCORD_BOT_TOKEN belongs to a user account, not a bot: use the token of your application's bot (Developer Portal → Bot → Reset Token)")
 	}
 	d.botID = me.ID
-	if id := d.opts.DeskChannelID; id != "" {
-		ch, err := d.s.Channel(id, discordgo.WithContext(ctx))
-		if err != nil {
-			return d.channelError("DISCORD_DESK_CHANNEL_ID", id, err)
+	if d.opts.DeskChannelID != "" {
+		// Every desk channel is checked, and every problem told at once.
+		var problems []error
+		for i, id := range append([]string{d.opts.DeskChannelID}, slices.Sorted(maps.Keys(d.opts.TeamChannels))...) {
+			setting := "DISCORD_DESK_CHANNEL_ID"
+			if i > 0 {
+				if id == d.opts.DeskChannelID {
+					continue
+				}
+				setting = "the channel of team " + d.opts.TeamChannels[id]
+			}
+			if err := d.deskChannel(ctx, setting, id); err != nil {
+				problems = append(problems, err)
+			}
 		}
-		switch ch.Type {
-		case discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews:
-		case discordgo.ChannelTypeGuildForum, discordgo.ChannelTypeGuildMedia:
-			d.forum = true
-		default:
-			return fmt.Errorf("DISCORD_DESK_CHANNEL_ID %s (#%s) is not a text or forum channel: choose a text channel (tickets become threads) or a forum (tickets become posts)", id, ch.Name)
+		if len(problems) > 0 {
+			return errors.Join(problems...)
 		}
-		if ch.GuildID != d.opts.GuildID {
-			return fmt.Errorf("DISCORD_DESK_CHANNEL_ID %s (#%s) belongs to server %s, not to DISCORD_GUILD_ID %s: copy both ids from the same server", id, ch.Name, ch.GuildID, d.opts.GuildID)
-		}
-		d.channels.put(ch.ID, channelInfo{kind: kindDesk})
-		d.log.Info("Discord desk channel", "channel", id, "name", ch.Name, "forum", d.forum)
 	}
 	for _, id := range d.opts.SourceChannelIDs {
 		ch, err := d.s.Channel(id, discordgo.WithContext(ctx))
@@ -318,6 +327,30 @@ func (d *Discord) connect(ctx context.Context) error {
 		d.log.Info("Discord source channel", "channel", id, "name", ch.Name)
 	}
 	d.log.Info("connected to Discord", "bot", me.Username, "bot_id", me.ID, "api", d.opts.APIURL)
+	return nil
+}
+
+// deskChannel checks that the bot sees the desk channel id, which setting
+// named, and that it is a text or forum channel of the server.
+func (d *Discord) deskChannel(ctx context.Context, setting, id string) error {
+	ch, err := d.s.Channel(id, discordgo.WithContext(ctx))
+	if err != nil {
+		return d.channelError(setting, id, err)
+	}
+	forum := false
+	switch ch.Type {
+	case discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews:
+	case discordgo.ChannelTypeGuildForum, discordgo.ChannelTypeGuildMedia:
+		forum = true
+	default:
+		return fmt.Errorf("%s %s (#%s) is not a text or forum channel: choose a text channel (tickets become threads) or a forum (tickets become posts)", setting, id, ch.Name)
+	}
+	if ch.GuildID != d.opts.GuildID {
+		return fmt.Errorf("%s %s (#%s) belongs to server %s, not to DISCORD_GUILD_ID %s: copy both ids from the same server", setting, id, ch.Name, ch.GuildID, d.opts.GuildID)
+	}
+	d.forums[ch.ID] = forum
+	d.channels.put(ch.ID, channelInfo{kind: kindDesk})
+	d.log.Info("Discord desk channel", "channel", id, "name", ch.Name, "forum", forum)
 	return nil
 }
 

@@ -32,7 +32,10 @@ const (
 	kindSourceThread             // a thread or forum post of a source channel
 )
 
-type channelInfo struct{ kind channelKind }
+type channelInfo struct {
+	kind   channelKind
+	parent string // a desk thread's desk channel, whose team it works for
+}
 
 // maxChannels bounds the channel cache; past it the cache starts over.
 const maxChannels = 20000
@@ -63,11 +66,12 @@ func (c *channelCache) put(id string, info channelInfo) {
 
 // kindOf says what ch is.
 func (d *Discord) kindOf(ch *discordgo.Channel) channelKind {
-	desk := d.opts.DeskChannelID
+	_, desk := d.forums[ch.ID]
+	_, deskParent := d.forums[ch.ParentID]
 	switch {
-	case desk != "" && ch.ID == desk:
+	case desk:
 		return kindDesk
-	case desk != "" && ch.IsThread() && ch.ParentID == desk:
+	case deskParent && ch.IsThread():
 		return kindDeskThread
 	case d.sources[ch.ID]:
 		return kindSource
@@ -80,7 +84,7 @@ func (d *Discord) kindOf(ch *discordgo.Channel) channelKind {
 // note remembers what a channel the gateway told of is.
 func (d *Discord) note(ch *discordgo.Channel) {
 	if ch != nil && ch.ID != "" {
-		d.channels.put(ch.ID, channelInfo{kind: d.kindOf(ch)})
+		d.channels.put(ch.ID, channelInfo{kind: d.kindOf(ch), parent: ch.ParentID})
 	}
 }
 
@@ -100,7 +104,7 @@ func (d *Discord) kind(ctx context.Context, id string) (channelKind, error) {
 		return 0, describe(err)
 	}
 	k := d.kindOf(ch)
-	d.channels.put(id, channelInfo{kind: k})
+	d.channels.put(id, channelInfo{kind: k, parent: ch.ParentID})
 	return k, nil
 }
 
@@ -300,8 +304,9 @@ func (g *gateway) reaction(ctx context.Context, r *discordgo.MessageReactionAdd,
 	default:
 		return
 	}
-	onRoot := !d.forum && r.ChannelID == d.opts.DeskChannelID
-	if d.forum && r.MessageID == r.ChannelID {
+	forum, desk := d.forums[r.ChannelID]
+	onRoot := desk && !forum
+	if !desk && r.MessageID == r.ChannelID { // a forum post's starter message
 		k, err := d.kind(ctx, r.ChannelID)
 		onRoot = err == nil && k == kindDeskThread
 	}
@@ -425,7 +430,7 @@ func (g *gateway) command(ctx context.Context, i *discordgo.Interaction, data di
 // Discord.
 func (g *gateway) runCommand(ctx context.Context, i *discordgo.Interaction, data discordgo.ApplicationCommandInteractionData) string {
 	d := g.d
-	thread, onDesk := g.where(ctx, i.ChannelID)
+	thread, channel, onDesk := g.where(ctx, i.ChannelID)
 	if !onDesk {
 		return fmt.Sprintf("/desk works in <#%s> and in the tickets' threads there.", d.opts.DeskChannelID)
 	}
@@ -433,7 +438,7 @@ func (g *gateway) runCommand(ctx context.Context, i *discordgo.Interaction, data
 	eventID := "interaction:" + i.ID
 	ca := commandLine(data)
 	if !ca.ambiguous {
-		return safe(g.r.Command(ctx, agent, ca.line, thread, eventID))
+		return safe(g.r.Command(ctx, agent, ca.line, thread, channel, eventID))
 	}
 	if thread == "" {
 		return safe(fmt.Sprintf("Which ticket? Write it as %s, e.g. /desk %s 12.", ca.cmd.Usage(), ca.cmd.Verb))
@@ -444,21 +449,22 @@ func (g *gateway) runCommand(ctx context.Context, i *discordgo.Interaction, data
 	if err != nil {
 		return safe(bot.ErrorMessage(err))
 	}
-	a.Ticket, a.Thread, a.Agent, a.EventID = 0, thread, agent, eventID
+	a.Ticket, a.Thread, a.Channel, a.Agent, a.EventID = 0, thread, channel, agent, eventID
 	return safe(g.r.Do(ctx, a))
 }
 
 // where tells whether channel id is the desk (thread "") or a ticket's
 // thread (thread is its id, which names the ticket).
-func (g *gateway) where(ctx context.Context, id string) (thread string, onDesk bool) {
-	if id == g.d.opts.DeskChannelID {
-		return "", true
+func (g *gateway) where(ctx context.Context, id string) (thread, channel string, onDesk bool) {
+	if _, desk := g.d.forums[id]; desk {
+		return "", id, true
 	}
 	k, err := g.d.kind(ctx, id)
 	if err != nil || k != kindDeskThread {
-		return "", false
+		return "", "", false
 	}
-	return id, true
+	info, _ := g.d.channels.get(id)
+	return id, info.parent, true
 }
 
 // button acknowledges a click at once without changing the message (the

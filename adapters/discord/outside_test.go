@@ -81,7 +81,7 @@ func TestOutsideTextIsDataEverywhere(t *testing.T) {
 			return d.DirectMessage(ctx, bob, "🚨 #12 from "+bot.Quote(hostileName)+" on Telegram missed its target.")
 		}, func() []shown { return last(sim.DMChannel(bob))() }, "🚨 #12 from @\u200beveryone <\u200b@" + lead + "\\> <\u200b@&987\\> gpj.exe red on Telegram", nil, false},
 		{"customer name in an announcement", func() error {
-			return d.Announce(ctx, bot.Here+" <@"+bob+"> #12 from "+bot.Quote(hostileName)+" waits.")
+			return d.Announce(ctx, "", bot.Here+" <@"+bob+"> #12 from "+bot.Quote(hostileName)+" waits.")
 		}, last(sim.Options().DeskChannelID), "@here <@" + bob + "> #12 from @\u200beveryone <\u200b@" + lead + "\\> <\u200b@&987\\> gpj.exe red waits.", []string{bob}, true},
 		{"customer name in a whisper", func() error {
 			return d.Whisper(ctx, tk, alice, "#12 · Telegram · "+bot.Quote(hostileName)+" · open")

@@ -46,7 +46,7 @@ const reportsStarter = "caredesk's announcements and reports are posted here."
 func (d *Discord) Upload(ctx context.Context, agentID, text string, files []bot.File) error {
 	if len(files) == 0 {
 		if agentID == "" {
-			return d.Announce(ctx, text)
+			return d.Announce(ctx, "", text)
 		}
 		return d.DirectMessage(ctx, agentID, text)
 	}
@@ -93,8 +93,8 @@ func (d *Discord) uploadChannel(ctx context.Context, agentID, text string) (stri
 		return dm.ID, noMentions(), nil
 	case d.opts.DeskChannelID == "":
 		return "", nil, errNoDesk
-	case d.forum:
-		post, _, err := d.announcePost(ctx, reportsStarter, noMentions())
+	case d.forums[d.opts.DeskChannelID]:
+		post, _, err := d.announcePost(ctx, d.opts.DeskChannelID, reportsStarter, noMentions())
 		return post, pings(text), err
 	}
 	return d.opts.DeskChannelID, pings(text), nil

@@ -29,7 +29,7 @@ const (
 // ts, which is the ticket's thread from then on.
 func (d *Desk) PostTicket(ctx context.Context, t bot.Ticket) (string, error) {
 	blocks, fallback := ticketMessage(handlers.NewViewWith(t, d.opts.Now(), d.opts.HighReach))
-	_, ts, err := d.api.PostMessageContext(ctx, d.opts.ChannelID,
+	_, ts, err := d.api.PostMessageContext(ctx, d.channel(t),
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
 		slackapi.MsgOptionDisableLinkUnfurl(),
@@ -52,7 +52,7 @@ func (d *Desk) PostTicket(ctx context.Context, t bot.Ticket) (string, error) {
 // whose chat.postMessage answer was lost is not posted twice.
 func (d *Desk) FindTicket(ctx context.Context, t bot.Ticket) (string, error) {
 	params := &slackapi.GetConversationHistoryParameters{
-		ChannelID: d.opts.ChannelID, IncludeAllMetadata: true, Limit: 200,
+		ChannelID: d.channel(t), IncludeAllMetadata: true, Limit: 200,
 		Oldest: fmt.Sprintf("%d.000000", t.OpenedAt.Add(-time.Minute).Unix()),
 	}
 	for page := 0; page < 10; page++ {
@@ -89,7 +89,7 @@ func isRootOf(payload map[string]any, t bot.Ticket) bool {
 
 // FindMessage looks for m in t's thread by the message id in its metadata.
 func (d *Desk) FindMessage(ctx context.Context, t bot.Ticket, m bot.Message) (string, error) {
-	params := &slackapi.GetConversationRepliesParameters{ChannelID: d.opts.ChannelID, Timestamp: t.DeskThread, IncludeAllMetadata: true, Limit: 200}
+	params := &slackapi.GetConversationRepliesParameters{ChannelID: d.channel(t), Timestamp: t.DeskThread, IncludeAllMetadata: true, Limit: 200}
 	for page := 0; page < 10; page++ {
 		msgs, more, cursor, err := d.api.GetConversationRepliesContext(ctx, params)
 		if err != nil {
@@ -115,7 +115,7 @@ func (d *Desk) UpdateTicket(ctx context.Context, t bot.Ticket) error {
 		return nil
 	}
 	blocks, fallback := ticketMessage(handlers.NewViewWith(t, d.opts.Now(), d.opts.HighReach))
-	_, _, _, err := d.api.UpdateMessageContext(ctx, d.opts.ChannelID, t.DeskThread,
+	_, _, _, err := d.api.UpdateMessageContext(ctx, d.channel(t), t.DeskThread,
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
 	)
@@ -149,16 +149,33 @@ func (d *Desk) PostMessage(ctx context.Context, t bot.Ticket, m bot.Message) (st
 
 // Whisper shows text to agentID only, in t's thread when it has one.
 func (d *Desk) Whisper(ctx context.Context, t bot.Ticket, agentID, text string) error {
-	return deliveryError("chat.postEphemeral", d.whisper(ctx, agentID, t.DeskThread, text))
+	return deliveryError("chat.postEphemeral", d.whisper(ctx, d.channel(t), agentID, t.DeskThread, text))
 }
 
-func (d *Desk) whisper(ctx context.Context, agentID, thread, text string) error {
+// channel is the desk channel of t's thread: its team's, or the desk's own.
+func (d *Desk) channel(t bot.Ticket) string { return d.or(t.Channel) }
+
+// or is channel, or the desk's own channel when it is "".
+func (d *Desk) or(channel string) string {
+	if channel == "" {
+		return d.opts.ChannelID
+	}
+	return channel
+}
+
+// ours reports whether channel is one of the desk's: its own or a team's.
+func (d *Desk) ours(channel string) bool {
+	_, team := d.opts.TeamChannels[channel]
+	return channel == d.opts.ChannelID || team
+}
+
+func (d *Desk) whisper(ctx context.Context, channel, agentID, thread, text string) error {
 	blocks, fallback := textMessage(safe(text), false)
 	opts := []slackapi.MsgOption{slackapi.MsgOptionText(fallback, false), slackapi.MsgOptionBlocks(blocks...)}
 	if thread != "" {
 		opts = append(opts, slackapi.MsgOptionTS(thread))
 	}
-	_, err := d.api.PostEphemeralContext(ctx, d.opts.ChannelID, agentID, opts...)
+	_, err := d.api.PostEphemeralContext(ctx, d.or(channel), agentID, opts...)
 	return err
 }
 
@@ -190,11 +207,11 @@ func (d *Desk) Names(ctx context.Context, text string) string {
 // userMention is a Slack user mention with its optional label.
 var userMention = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|([^<>|]*))?>`)
 
-// Announce posts text as a message of its own in the desk channel, such as
-// a hand-over of the on-call duty.
-func (d *Desk) Announce(ctx context.Context, text string) error {
+// Announce posts text as a message of its own in channel (the desk's own
+// when ""), such as a hand-over of the on-call duty.
+func (d *Desk) Announce(ctx context.Context, channel, text string) error {
 	blocks, fallback := textMessage(safe(text), false)
-	_, _, err := d.api.PostMessageContext(ctx, d.opts.ChannelID,
+	_, _, err := d.api.PostMessageContext(ctx, d.or(channel),
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
 		slackapi.MsgOptionDisableLinkUnfurl(),
@@ -220,12 +237,12 @@ func (d *Desk) DirectMessage(ctx context.Context, agentID, text string) error {
 }
 
 // MarkDelivered puts a check mark on the agent's message m.
-func (d *Desk) MarkDelivered(ctx context.Context, _ bot.Ticket, m bot.Message) error {
+func (d *Desk) MarkDelivered(ctx context.Context, t bot.Ticket, m bot.Message) error {
 	if m.DeskRef == "" {
 		// The message is on its way to the desk; the mark can follow.
 		return fmt.Errorf("slack: message %d is not on the desk yet", m.ID)
 	}
-	err := d.api.AddReactionContext(ctx, deliveredEmoji, slackapi.ItemRef{Channel: d.opts.ChannelID, Timestamp: m.DeskRef})
+	err := d.api.AddReactionContext(ctx, deliveredEmoji, slackapi.ItemRef{Channel: d.channel(t), Timestamp: m.DeskRef})
 	var se slackapi.SlackErrorResponse
 	if errors.As(err, &se) && se.Err == "already_reacted" {
 		return nil // a retry after a lost answer: the mark is there

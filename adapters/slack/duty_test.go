@@ -31,7 +31,7 @@ func TestCoreTokens(t *testing.T) {
 	d := newDesk(t, sim)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := d.Announce(context.Background(), tt.text); err != nil {
+			if err := d.Announce(context.Background(), "", tt.text); err != nil {
 				t.Fatal(err)
 			}
 			roots := sim.Roots()

@@ -49,10 +49,10 @@ func (d *Desk) PostFiles(ctx context.Context, t bot.Ticket, m bot.Message, files
 	for len(shared) > 0 {
 		n := min(len(shared), maxFilesPerMessage)
 		_, err := d.api.CompleteUploadExternalContext(ctx, slackapi.CompleteUploadExternalParameters{
-			Files: shared[:n], Channel: d.opts.ChannelID, ThreadTimestamp: t.DeskThread, InitialComment: comment,
+			Files: shared[:n], Channel: d.channel(t), ThreadTimestamp: t.DeskThread, InitialComment: comment,
 		})
 		if err != nil {
-			return "", d.uploadError("files.completeUploadExternal", d.opts.ChannelID, nil, err)
+			return "", d.uploadError("files.completeUploadExternal", d.channel(t), nil, err)
 		}
 		if first == "" {
 			first = shared[0].ID
@@ -95,7 +95,7 @@ func (d *Desk) FindFiles(ctx context.Context, t bot.Ticket, m bot.Message, files
 	if t.DeskThread == "" || len(files) == 0 {
 		return "", nil
 	}
-	params := &slackapi.GetConversationRepliesParameters{ChannelID: d.opts.ChannelID, Timestamp: t.DeskThread, Limit: 200}
+	params := &slackapi.GetConversationRepliesParameters{ChannelID: d.channel(t), Timestamp: t.DeskThread, Limit: 200}
 	if !m.At.IsZero() {
 		params.Oldest = fmt.Sprintf("%d.000000", m.At.Add(-time.Minute).Unix())
 	}
@@ -134,7 +134,7 @@ func (d *Desk) EditMessage(ctx context.Context, t bot.Ticket, m bot.Message) err
 		return nil
 	}
 	blocks, fallback := textMessage(threadText(t, m), m.Kind == bot.FromCustomer)
-	_, _, _, err := d.api.UpdateMessageContext(ctx, d.opts.ChannelID, m.DeskRef,
+	_, _, _, err := d.api.UpdateMessageContext(ctx, d.channel(t), m.DeskRef,
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
 	)

@@ -89,17 +89,17 @@ var slashCommandCases = []struct {
 }{
 	{
 		name: "claim", text: "claim 12",
-		want:  bot.Action{Verb: bot.DoClaim, Ticket: 12, Agent: bot.Agent{ID: "U0ALICE", Name: "alice"}},
+		want:  bot.Action{Verb: bot.DoClaim, Ticket: 12, Channel: "C0DESK", Agent: bot.Agent{ID: "U0ALICE", Name: "alice"}},
 		reply: "ok",
 	},
 	{
 		name: "transfer to a mention", text: "transfer #12 @bob",
-		want:  bot.Action{Verb: bot.DoTransfer, Ticket: 12, Agent: bot.Agent{ID: "U0ALICE", Name: "alice"}, To: bot.Agent{ID: "U0BOB", Name: "bob"}},
+		want:  bot.Action{Verb: bot.DoTransfer, Ticket: 12, Channel: "C0DESK", Agent: bot.Agent{ID: "U0ALICE", Name: "alice"}, To: bot.Agent{ID: "U0BOB", Name: "bob"}},
 		reply: "ok",
 	},
 	{
 		name: "reply with signs and a link", text: "reply 12 a < b & c, see https://example.com/track?id=1&x=2",
-		want: bot.Action{Verb: bot.DoReply, Ticket: 12, Agent: bot.Agent{ID: "U0ALICE", Name: "alice"},
+		want: bot.Action{Verb: bot.DoReply, Ticket: 12, Channel: "C0DESK", Agent: bot.Agent{ID: "U0ALICE", Name: "alice"},
 			Text: "a < b & c, see https://example.com/track?id=1&x=2"},
 		reply: "ok",
 	},
@@ -110,13 +110,13 @@ var slashCommandCases = []struct {
 		answer: func(bot.Action) (bot.Result, error) {
 			return bot.Result{}, bot.Errorf(bot.ECONFLICT, "#12 is already claimed by <@U0BOB> — ask them or use /desk transfer.")
 		},
-		want:  bot.Action{Verb: bot.DoClaim, Ticket: 12, Agent: bot.Agent{ID: "U0ALICE", Name: "alice"}},
+		want:  bot.Action{Verb: bot.DoClaim, Ticket: 12, Channel: "C0DESK", Agent: bot.Agent{ID: "U0ALICE", Name: "alice"}},
 		reply: "#12 is already claimed by <@U0BOB> — ask them or use /desk transfer.",
 	},
 	{
 		name: "core failure", text: "resolve 12",
 		answer: func(bot.Action) (bot.Result, error) { return bot.Result{}, errInternal },
-		want:   bot.Action{Verb: bot.DoResolve, Ticket: 12, Agent: bot.Agent{ID: "U0ALICE", Name: "alice"}},
+		want:   bot.Action{Verb: bot.DoResolve, Ticket: 12, Channel: "C0DESK", Agent: bot.Agent{ID: "U0ALICE", Name: "alice"}},
 		reply:  "Sorry, that did not work because of a problem on caredesk's side (error ",
 	},
 	{
@@ -124,7 +124,7 @@ var slashCommandCases = []struct {
 		answer: func(bot.Action) (bot.Result, error) {
 			return bot.Result{Text: "#12, claimed by <@U0BOB>. Customer: <!channel> help"}, nil
 		},
-		want:  bot.Action{Verb: bot.DoShow, Ticket: 12, Agent: bot.Agent{ID: "U0ALICE", Name: "alice"}},
+		want:  bot.Action{Verb: bot.DoShow, Ticket: 12, Channel: "C0DESK", Agent: bot.Agent{ID: "U0ALICE", Name: "alice"}},
 		reply: "#12, claimed by <@U0BOB>. Customer: &lt;!channel&gt; help",
 	},
 }
@@ -273,7 +273,7 @@ func TestEmojiOnARootBecomeActions(t *testing.T) {
 				}
 				return
 			}
-			want := bot.Action{Verb: tt.verb, Thread: tk.DeskThread, Agent: bot.Agent{ID: "U0ALICE"}, EventID: eventID, Whisper: true}
+			want := bot.Action{Verb: tt.verb, Thread: tk.DeskThread, Channel: "C0DESK", Agent: bot.Agent{ID: "U0ALICE"}, EventID: eventID, Whisper: true}
 			if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
 				t.Errorf("the core got %+v\nwant %+v", got, want)
 			}
@@ -292,7 +292,7 @@ func TestThreadMessagesBecomeSay(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := bot.Action{
-		Verb: bot.DoSay, Thread: tk.DeskThread, Agent: bot.Agent{ID: "U0ALICE"},
+		Verb: bot.DoSay, Thread: tk.DeskThread, Channel: "C0DESK", Agent: bot.Agent{ID: "U0ALICE"},
 		Text: "Hello <Jane> & welcome back, see https://example.com/help", Ref: ts, EventID: eventID, Whisper: true,
 	}
 	if got := c.got(); len(got) != 1 || !reflect.DeepEqual(got[0], want) {

@@ -44,7 +44,7 @@ func (d *Desk) handleEvent(ctx context.Context, r handlers.Runner, ev slackevent
 func (d *Desk) eventAction(eventID string, inner slackevents.EventsAPIInnerEvent) (a bot.Action, where string, ok bool) {
 	switch e := inner.Data.(type) {
 	case *slackevents.ReactionAddedEvent:
-		if e.Item.Type != "message" || e.Item.Channel != d.opts.ChannelID || e.User == "" || e.User == d.botUser {
+		if e.Item.Type != "message" || !d.ours(e.Item.Channel) || e.User == "" || e.User == d.botUser {
 			return a, "", false
 		}
 		var verb bot.Verb
@@ -56,9 +56,9 @@ func (d *Desk) eventAction(eventID string, inner slackevents.EventsAPIInnerEvent
 		default:
 			return a, "", false
 		}
-		return bot.Action{Verb: verb, Thread: e.Item.Timestamp, Agent: bot.Agent{ID: e.User}, EventID: eventID, Whisper: true}, "", true
+		return bot.Action{Verb: verb, Thread: e.Item.Timestamp, Channel: e.Item.Channel, Agent: bot.Agent{ID: e.User}, EventID: eventID, Whisper: true}, "", true
 	case *slackevents.MessageEvent:
-		if e.Channel != d.opts.ChannelID {
+		if !d.ours(e.Channel) {
 			return a, "", false
 		}
 		switch e.SubType {
@@ -76,7 +76,7 @@ func (d *Desk) eventAction(eventID string, inner slackevents.EventsAPIInnerEvent
 			return a, "", false
 		}
 		return bot.Action{
-			Verb: bot.DoSay, Thread: e.ThreadTimeStamp, Agent: bot.Agent{ID: e.User},
+			Verb: bot.DoSay, Thread: e.ThreadTimeStamp, Channel: e.Channel, Agent: bot.Agent{ID: e.User},
 			Text: plainText(e.Text), Ref: e.TimeStamp, EventID: eventID, Whisper: true, Files: agentFiles(e.Message),
 		}, e.ThreadTimeStamp, true
 	}
@@ -93,7 +93,7 @@ func (d *Desk) changed(eventID string, e *slackevents.MessageEvent) (bot.Action,
 		return bot.Action{}, "", false
 	}
 	return bot.Action{
-		Verb: bot.DoEdit, Thread: m.ThreadTimestamp, Agent: bot.Agent{ID: m.User},
+		Verb: bot.DoEdit, Thread: m.ThreadTimestamp, Channel: e.Channel, Agent: bot.Agent{ID: m.User},
 		Text: plainText(m.Text), Ref: m.Timestamp, EventID: eventID, Whisper: true,
 	}, m.ThreadTimestamp, true
 }
@@ -105,7 +105,7 @@ func (d *Desk) deleted(eventID string, e *slackevents.MessageEvent) (bot.Action,
 		return bot.Action{}, "", false
 	}
 	return bot.Action{
-		Verb: bot.DoDelete, Thread: m.ThreadTimestamp, Agent: bot.Agent{ID: m.User},
+		Verb: bot.DoDelete, Thread: m.ThreadTimestamp, Channel: e.Channel, Agent: bot.Agent{ID: m.User},
 		Ref: e.DeletedTimeStamp, EventID: eventID, Whisper: true,
 	}, m.ThreadTimestamp, true
 }
@@ -142,7 +142,7 @@ func (d *Desk) act(ctx context.Context, r handlers.Runner, a bot.Action, where s
 	case err == nil:
 		return nil
 	case bot.ErrorMessage(err) != "":
-		d.tell(ctx, a.Agent.ID, where, bot.ErrorMessage(err))
+		d.tell(ctx, a.Channel, a.Agent.ID, where, bot.ErrorMessage(err))
 		return nil
 	case !lastTry:
 		// A full disk fails every event alike: one line a minute says so.
@@ -150,14 +150,14 @@ func (d *Desk) act(ctx context.Context, r handlers.Runner, a bot.Action, where s
 			"event_id", a.EventID, "verb", a.Verb, "agent", a.Agent.ID, "err", err)
 		return err
 	}
-	d.tell(ctx, a.Agent.ID, where, apology(ctx, r, a, err))
+	d.tell(ctx, a.Channel, a.Agent.ID, where, apology(ctx, r, a, err))
 	return nil
 }
 
 // tell shows text to an agent at once. It is best effort: the agent can
 // act again, and the failure is logged.
-func (d *Desk) tell(ctx context.Context, agentID, thread, text string) {
-	if err := d.whisper(ctx, agentID, thread, text); err != nil {
+func (d *Desk) tell(ctx context.Context, channel, agentID, thread, text string) {
+	if err := d.whisper(ctx, channel, agentID, thread, text); err != nil {
 		d.log.Warn("could not show an answer to an agent", "agent", agentID, "err", err)
 	}
 }
@@ -178,7 +178,7 @@ func (f failed) Act(context.Context, bot.Action) (bot.Result, error) { return bo
 // ready for Slack. A slash command has no thread: the line names the ticket.
 func (d *Desk) command(ctx context.Context, r handlers.Runner, c slackapi.SlashCommand) string {
 	agent := bot.Agent{ID: c.UserID, Name: c.UserName}
-	return safe(r.Command(ctx, agent, plainText(c.Text), "", c.TriggerID))
+	return safe(r.Command(ctx, agent, plainText(c.Text), "", c.ChannelID, c.TriggerID))
 }
 
 // interaction runs the clicks on caredesk's buttons. Slack does not
@@ -197,7 +197,7 @@ func (d *Desk) interaction(ctx context.Context, r handlers.Runner, cb slackapi.I
 			continue
 		}
 		_ = d.act(ctx, r, bot.Action{
-			Verb: verb, Ticket: n, Agent: bot.Agent{ID: cb.User.ID, Name: cb.User.Name},
+			Verb: verb, Ticket: n, Channel: cb.Channel.ID, Agent: bot.Agent{ID: cb.User.ID, Name: cb.User.Name},
 			EventID: "action:" + click.ActionTs + ":" + cb.User.ID, Whisper: true,
 		}, "", true)
 	}

@@ -62,7 +62,7 @@ func TestOutsideTextIsDataEverywhere(t *testing.T) {
 			return d.Whisper(ctx, tk, "U0ALICE", "#12 · Telegram · "+bot.Quote(hostileName)+" · open\nNov 20 14:00 customer: "+bot.Quote(forged))
 		}, "#12 · Telegram · &lt;!here&gt; &lt;@U0LEAD&gt; gpj.exe red · open\nNov 20 14:00 customer: *✅ Resolved* by &lt;@U0LEAD&gt; ⚠️ &lt;!channel&gt; your reply was NOT delivered @\u2060here", ""},
 		{"customer name in an announcement", func(d *slackdesk.Desk, tk bot.Ticket) error {
-			return d.Announce(ctx, bot.Here+" #12 from "+bot.Quote(hostileName)+" waits.")
+			return d.Announce(ctx, "", bot.Here+" #12 from "+bot.Quote(hostileName)+" waits.")
 		}, "<!here> #12 from &lt;!here&gt; &lt;@U0LEAD&gt; gpj.exe red waits.", "<!here>"},
 	}
 	sim := newSim(t, slacksim.Options{})

@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,12 +32,16 @@ type Options struct {
 	SigningSecret string // verifies requests in HTTP mode
 	AppToken      string // xapp-…, an app-level token with connections:write, for Socket Mode
 	ChannelID     string // the desk channel, C…
-	APIURL        string // the Web API base with its trailing slash; default https://slack.com/api/
-	ClaimEmoji    string // an emoji on a ticket's root that claims it; default raising_hand
-	ResolveEmoji  string // one that resolves it; default white_check_mark
-	HTTPClient    *http.Client
-	Logger        *slog.Logger
-	Now           func() time.Time // for deadlines shown on tickets
+	// TeamChannels are the teams' channels (the YAML file's teams), by
+	// channel id with the team's name, each checked at start like
+	// ChannelID; agents work tickets in all of them.
+	TeamChannels map[string]string
+	APIURL       string // the Web API base with its trailing slash; default https://slack.com/api/
+	ClaimEmoji   string // an emoji on a ticket's root that claims it; default raising_hand
+	ResolveEmoji string // one that resolves it; default white_check_mark
+	HTTPClient   *http.Client
+	Logger       *slog.Logger
+	Now          func() time.Time // for deadlines shown on tickets
 	// HighReach is the follower count from which a ticket's root carries a
 	// "high reach" badge; 0 for never.
 	HighReach int
@@ -103,18 +109,33 @@ func New(ctx context.Context, o Options) (*Desk, error) {
 		return nil, d.authError(err)
 	}
 	d.botUser, d.botID = auth.UserID, auth.BotID
-	ch, err := d.api.GetConversationInfoContext(ctx, &slackapi.GetConversationInfoInput{ChannelID: o.ChannelID})
-	if err != nil {
-		return nil, d.channelError(err)
-	}
+	// Every channel is checked, and every problem told at once: a desk
+	// with five teams is set up in one go, not five restarts.
+	var problems []error
 	name := "@" + auth.User
-	switch {
-	case ch.IsArchived:
-		return nil, fmt.Errorf("SLACK_CHANNEL_ID %s (#%s) is archived: unarchive it or choose another channel", o.ChannelID, ch.Name)
-	case !ch.IsMember:
-		return nil, fmt.Errorf("%s is not a member of SLACK_CHANNEL_ID %s (#%s): invite it with /invite %s in that channel", name, o.ChannelID, ch.Name, name)
+	for i, id := range append([]string{o.ChannelID}, slices.Sorted(maps.Keys(o.TeamChannels))...) {
+		setting := "SLACK_CHANNEL_ID"
+		if i > 0 {
+			if id == o.ChannelID {
+				continue
+			}
+			setting = "the channel of team " + o.TeamChannels[id]
+		}
+		ch, err := d.api.GetConversationInfoContext(ctx, &slackapi.GetConversationInfoInput{ChannelID: id})
+		switch {
+		case err != nil:
+			problems = append(problems, d.channelError(setting, id, err))
+		case ch.IsArchived:
+			problems = append(problems, fmt.Errorf("%s %s (#%s) is archived: unarchive it or choose another channel", setting, id, ch.Name))
+		case !ch.IsMember:
+			problems = append(problems, fmt.Errorf("%s is not a member of %s %s (#%s): invite it with /invite %s in that channel", name, setting, id, ch.Name, name))
+		default:
+			d.log.Info("connected to Slack", "team", auth.Team, "bot_user", d.botUser, "channel", id, "channel_name", ch.Name)
+		}
 	}
-	d.log.Info("connected to Slack", "team", auth.Team, "bot_user", d.botUser, "channel", o.ChannelID, "channel_name", ch.Name)
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
 	return d, nil
 }
 
@@ -151,16 +172,18 @@ func (d *Desk) authError(err error) error {
 	return fmt.Errorf("Slack refused auth.test (%s)", se.Err)
 }
 
-func (d *Desk) channelError(err error) error {
+// channelError words a failed conversations.info of channel, which the
+// setting named.
+func (d *Desk) channelError(setting, channel string, err error) error {
 	var se slackapi.SlackErrorResponse
 	if !errors.As(err, &se) {
 		return fmt.Errorf("cannot reach Slack at %s: %w", d.opts.APIURL, err)
 	}
 	switch se.Err {
 	case "channel_not_found":
-		return fmt.Errorf("channel_not_found: check SLACK_CHANNEL_ID %s: it must be the channel's ID (C…, from the channel's details), not its name, and the channel must be one the bot can see", d.opts.ChannelID)
+		return fmt.Errorf("channel_not_found: check %s %s: it must be the channel's ID (C…, from the channel's details), not its name, and the channel must be one the bot can see (for a private channel, invite the bot first)", setting, channel)
 	case "missing_scope":
-		return fmt.Errorf("caredesk cannot look up SLACK_CHANNEL_ID %s (missing_scope): add the channels:read scope (groups:read for a private channel) on the app's OAuth & Permissions page and reinstall the app", d.opts.ChannelID)
+		return fmt.Errorf("caredesk cannot look up %s %s (missing_scope): add the channels:read scope (groups:read for a private channel) on the app's OAuth & Permissions page and reinstall the app", setting, channel)
 	}
-	return fmt.Errorf("Slack refused conversations.info for SLACK_CHANNEL_ID %s (%s)", d.opts.ChannelID, se.Err)
+	return fmt.Errorf("Slack refused conversations.info for %s %s (%s)", setting, channel, se.Err)
 }

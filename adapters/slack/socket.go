@@ -96,7 +96,7 @@ func (d *Desk) socketEvent(ctx context.Context, client *socketmode.Client, r han
 		if err := client.AckCtx(ctx, evt.Request.EnvelopeID, ephemeral(answer)); err != nil {
 			// Too big for an ack (Slack drops those): say it through the Web API.
 			d.ack(ctx, client, evt.Request.EnvelopeID, nil)
-			d.tell(ctx, cmd.UserID, "", answer)
+			d.tell(ctx, cmd.ChannelID, cmd.UserID, "", answer)
 		}
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slackapi.InteractionCallback)

@@ -49,8 +49,8 @@ func TestSocketModeDeliversEventsAndAcksThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []bot.Action{
-		{Verb: bot.DoSay, Thread: tk.DeskThread, Agent: bot.Agent{ID: "U0ALICE"}, Text: "On its way & tracked", Ref: ts, EventID: eventID, Whisper: true},
-		{Verb: bot.DoClaim, Thread: tk.DeskThread, Agent: bot.Agent{ID: "U0ALICE"}, EventID: reactionID, Whisper: true},
+		{Verb: bot.DoSay, Thread: tk.DeskThread, Channel: "C0DESK", Agent: bot.Agent{ID: "U0ALICE"}, Text: "On its way & tracked", Ref: ts, EventID: eventID, Whisper: true},
+		{Verb: bot.DoClaim, Thread: tk.DeskThread, Channel: "C0DESK", Agent: bot.Agent{ID: "U0ALICE"}, EventID: reactionID, Whisper: true},
 	}
 	got := c.got()
 	if !reflect.DeepEqual(got, want) {

@@ -41,7 +41,7 @@ const (
 func (d *Desk) Upload(ctx context.Context, agentID, text string, files []bot.File) error {
 	if len(files) == 0 {
 		if agentID == "" {
-			return d.Announce(ctx, text)
+			return d.Announce(ctx, "", text)
 		}
 		return d.DirectMessage(ctx, agentID, text)
 	}

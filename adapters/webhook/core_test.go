@@ -131,7 +131,7 @@ func (d *threads) Whisper(context.Context, bot.Ticket, string, string) error { r
 
 func (d *threads) MarkDelivered(context.Context, bot.Ticket, bot.Message) error { return nil }
 
-func (d *threads) Announce(context.Context, string) error { return nil }
+func (d *threads) Announce(context.Context, string, string) error { return nil }
 
 func (d *threads) DirectMessage(context.Context, string, string) error { return nil }
 

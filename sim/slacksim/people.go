@@ -216,15 +216,25 @@ func newResponse(status int, contentType string, body []byte) Response {
 // text in the desk channel. It returns the bot's answer. Slack does not
 // retry commands: a bot that fails or is late is an error.
 func (s *Server) SlashCommand(userID, userName, command, text string) (Response, error) {
+	return s.SlashCommandIn(s.opts.ChannelID, userID, userName, command, text)
+}
+
+// SlashCommandIn is SlashCommand typed in channel, which AddChannel made
+// (or the desk channel).
+func (s *Server) SlashCommandIn(channel, userID, userName, command, text string) (Response, error) {
 	s.mu.Lock()
 	s.users[userID] = userName
+	name := s.opts.ChannelName
+	if c, ok := s.channels[channel]; ok {
+		name = c.name
+	}
 	if !s.opts.RawCommandText {
 		text = s.typedLocked(text, true)
 	}
 	n := s.nextLocked()
 	fields := map[string]string{
 		"token": s.opts.VerificationToken, "team_id": s.opts.TeamID, "team_domain": "caredesk-sim",
-		"channel_id": s.opts.ChannelID, "channel_name": s.opts.ChannelName,
+		"channel_id": channel, "channel_name": name,
 		"user_id": userID, "user_name": userName, "command": command, "text": text,
 		"api_app_id": s.opts.AppID, "is_enterprise_install": "false",
 		"response_url": fmt.Sprintf("%s/response/commands/%d", s.URL(), n),
