@@ -248,7 +248,7 @@ func teamFlag(cmd Command, rest string) (team, left string, err error) {
 		f := fields[i]
 		name, isFlag := strings.CutPrefix(f, "--team=")
 		if !isFlag && f == "--team" {
-			isFlag = true
+			isFlag, name = true, ""
 			if i+1 < len(fields) {
 				i++
 				name = fields[i]

@@ -40,6 +40,12 @@ func TestParse(t *testing.T) {
 		{"rota override <@UBOB> 2026-12-05T18:00 2026-12-06T09:00", bot.Action{Verb: bot.DoOverride, To: bot.Agent{ID: "UBOB"},
 			From: time.Date(2026, 12, 5, 18, 0, 0, 0, time.UTC), Until: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)}},
 		{"", bot.Action{Verb: handlers.Help}},
+		{"list --team ro-care", bot.Action{Verb: bot.DoList, Team: "ro-care"}},
+		{"sla --team=billing", bot.Action{Verb: bot.DoSLA, Team: "billing"}},
+		{"rota week --team tr-care", bot.Action{Verb: bot.DoRotaWeek, Team: "tr-care"}},
+		{"rota swap --team tr-care <@UALICE> <@UBOB>", bot.Action{Verb: bot.DoSwap, Team: "tr-care", To: bot.Agent{ID: "UALICE"}, Other: bot.Agent{ID: "UBOB"}}},
+		{"move 12 ro-care", bot.Action{Verb: bot.DoMove, Ticket: 12, Team: "ro-care"}},
+		{"move billing", bot.Action{Verb: bot.DoMove, Team: "billing"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
@@ -65,6 +71,10 @@ func TestParseRefusals(t *testing.T) {
 		{"rota week please", "I did not understand \"please\""},
 		{"claim 12 now", `I did not understand "now". Write it as /desk claim <ticket>`},
 		{"list everything", `I did not understand "everything"`},
+		{"list --team", "Name the team after --team, like --team ro-care: /desk list [--team team]"},
+		{"rota --team a --team b", "Name one team at most; you wrote --team a and --team b."},
+		{"move 12", "Name the team that owns it, like ro-care: /desk move <ticket> <team>"},
+		{"claim 12 --team a", `I did not understand "--team a"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
