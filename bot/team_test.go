@@ -106,7 +106,7 @@ func TestTeamsRouteAndPageTheirOwnPeople(t *testing.T) {
 	w.writesIn(mehmet, "tr", false, 11, "Kargom nerede?")
 
 	for _, tt := range []struct {
-		n                      int64
+		n                     int64
 		team, channel, routed string
 	}{
 		{1, "ro-care", "CRO", "by language ro, rule 1"},
