@@ -162,7 +162,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	// Every part of the core writes through store, so that the ticket
 	// metrics hear of every first answer, breach and rating.
 	store := newTicketMetrics(m.reg, db).observe(db)
-	reports := &report.Service{Store: store, Calendar: cfg.File.Calendar, Sources: slices.Sorted(maps.Keys(nets.sources)), Log: log.With("part", "report")}
+	var teamNames []string // what /desk report --team and /export.csv?team= accept
+	for _, t := range cfg.File.Teams {
+		teamNames = append(teamNames, t.Name)
+	}
+	reports := &report.Service{Store: store, Calendar: cfg.File.Calendar, Sources: slices.Sorted(maps.Keys(nets.sources)),
+		Teams: teamNames, DefaultTeam: cfg.File.DefaultTeam, Log: log.With("part", "report")}
 	courier := bot.NewCourier(store, nets.desk, nets.sources,
 		bot.CourierLogger(log.With("part", "outbox")),
 		bot.CourierRetry(bot.Retry{Min: cfg.Retry.Min, Max: cfg.Retry.Max, GiveUpAfter: cfg.Retry.GiveUpAfter}),
@@ -432,7 +437,11 @@ func rotaFeed(core *bot.Bot, cfg config.Config, log *slog.Logger) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
-		_, _ = w.Write(ics.Feed("caredesk on call", shifts, cfg.File.People, time.Now()))
+		name := "caredesk on call"
+		if team := r.URL.Query().Get("team"); team != "" {
+			name += ": " + team
+		}
+		_, _ = w.Write(ics.Feed(name, shifts, cfg.File.People, time.Now()))
 	})
 }
 

@@ -19,8 +19,9 @@ func (b *Bot) Act(ctx context.Context, a Action) (Result, error) {
 	now := b.clock.Now().UTC()
 	var res Result
 	var ticket int64
+	var place string // where a refusal is whispered, when not in the ticket's thread
 	err := b.store.Update(ctx, func(tx Tx) error {
-		res, ticket = Result{}, 0
+		res, ticket, place = Result{}, 0, ""
 		msgKey := keyIf(a.Ref, "desk:msg:"+a.Ref)
 		if a.Verb == DoEdit || a.Verb == DoDelete {
 			msgKey = "" // they name a message already seen
@@ -39,6 +40,9 @@ func (b *Bot) Act(ctx context.Context, a Action) (Result, error) {
 		}
 		t, err := b.find(tx, a)
 		if err != nil {
+			if t.ID != 0 { // the thread it left: the agent is told there
+				ticket, place = t.ID, a.Channel+" "+a.Thread
+			}
 			return err
 		}
 		ticket = t.ID
@@ -62,7 +66,9 @@ func (b *Bot) Act(ctx context.Context, a Action) (Result, error) {
 			if err != nil || !fresh {
 				return err
 			}
-			return tx.Enqueue(b.whisper(ticket, a.Agent.ID, refusal.Message, now))
+			d := b.whisper(ticket, a.Agent.ID, refusal.Message, now)
+			d.Conversation = place
+			return tx.Enqueue(d)
 		}); werr != nil {
 			return Result{}, fmt.Errorf("%s: whisper %q: %w", a.Verb, refusal.Message, werr)
 		}
@@ -91,9 +97,30 @@ func (b *Bot) find(tx Tx, a Action) (Ticket, error) {
 	}
 	t, err := tx.TicketByThread(a.Thread)
 	if ErrorCode(err) == ENOTFOUND {
-		return t, Errorf(ENOTFOUND, "That message is not a ticket. Use the ticket's number, like /desk %s 12.", a.Verb)
+		return b.moved(tx, a)
 	}
 	return t, err
+}
+
+// moved refuses an action in the thread a ticket left for another team's
+// channel, so that an answer written there is not silently dropped. The
+// thread is known by its root, which showed the ticket's first message.
+func (b *Bot) moved(tx Tx, a Action) (Ticket, error) {
+	notTicket := Errorf(ENOTFOUND, "That message is not a ticket. Use the ticket's number, like /desk %s 12.", a.Verb)
+	first, err := tx.MessageByDeskRef(a.Thread)
+	if ErrorCode(err) == ENOTFOUND {
+		return Ticket{}, notTicket
+	} else if err != nil {
+		return Ticket{}, err
+	}
+	t, err := tx.Ticket(first.TicketID)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if t.DeskThread == a.Thread || first.Kind != FromCustomer {
+		return Ticket{}, notTicket
+	}
+	return t, Errorf(ECONFLICT, "#%d moved to %s: this thread no longer reaches the customer. Write in its thread in %s (nothing was sent).", t.ID, b.teamOf(t).Name, channelOf(t))
 }
 
 func (b *Bot) apply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {

@@ -313,6 +313,23 @@ func TestMove(t *testing.T) {
 	if dms := w.dmsTo(trDuty); len(dms) != 1 || !strings.Contains(dms[0], "#1") {
 		t.Errorf("tr-care's on-call person was told %q, want the moved #1", dms)
 	}
+	// An answer written in the old thread reaches nobody, and its author
+	// is told where to write instead.
+	w.tg.mu.Lock()
+	sent := len(w.tg.got)
+	w.tg.mu.Unlock()
+	if _, err := w.act(bot.Action{Verb: bot.DoSay, Thread: refs[0], Channel: "CRO", Agent: alice, Text: "Vă returnăm banii azi.", Ref: "old-1", Whisper: true}); err != nil {
+		t.Fatalf("a message in the old thread: %v", err)
+	}
+	w.tg.mu.Lock()
+	after := len(w.tg.got)
+	w.tg.mu.Unlock()
+	w.desk.mu.Lock()
+	whispers := slices.Clone(w.desk.whispers)
+	w.desk.mu.Unlock()
+	if after != sent || len(whispers) == 0 || !strings.Contains(whispers[len(whispers)-1], "UALICE: #1 moved to tr-care: this thread no longer reaches the customer. Write in its thread in <#CTR>") {
+		t.Errorf("an answer in the old thread: %d sent to the customer, whispers %q; want nothing sent and the author told where to write", after-sent, whispers)
+	}
 	w.writesIn(ioana, "ro", false, 2, "Mai e cineva acolo?")
 	if now := w.threadText(refs[1]); !strings.Contains(now, "Mai e cineva acolo?") {
 		t.Errorf("the customer's next message is not in the new thread: %q", now)

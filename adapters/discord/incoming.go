@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -432,7 +434,7 @@ func (g *gateway) runCommand(ctx context.Context, i *discordgo.Interaction, data
 	d := g.d
 	thread, channel, onDesk := g.where(ctx, i.ChannelID)
 	if !onDesk {
-		return fmt.Sprintf("/desk works in <#%s> and in the tickets' threads there.", d.opts.DeskChannelID)
+		return fmt.Sprintf("/desk works in <#%s>%s and in the tickets' threads there.", d.opts.DeskChannelID, teamsToo(d.opts.TeamChannels))
 	}
 	agent := agentFrom(i.User, i.Member)
 	eventID := "interaction:" + i.ID
@@ -451,6 +453,15 @@ func (g *gateway) runCommand(ctx context.Context, i *discordgo.Interaction, data
 	}
 	a.Ticket, a.Thread, a.Channel, a.Agent, a.EventID = 0, thread, channel, agent, eventID
 	return safe(g.r.Do(ctx, a))
+}
+
+// teamsToo names the teams' channels after the desk's own, ", <#…>, <#…>".
+func teamsToo(teams map[string]string) string {
+	var s strings.Builder
+	for _, id := range slices.Sorted(maps.Keys(teams)) {
+		s.WriteString(", <#" + id + ">")
+	}
+	return s.String()
 }
 
 // where tells whether channel id is the desk (thread "") or a ticket's
