@@ -17,6 +17,7 @@ type ReportRequest struct {
 	Until  time.Time `json:"until"`            // exclusive
 	Source string    `json:"source,omitempty"` // only this source's tickets
 	Agent  string    `json:"agent,omitempty"`  // only tickets this agent answered or owned
+	Team   string    `json:"team,omitempty"`   // only this team's tickets
 }
 
 // The kinds of ReportRequest.

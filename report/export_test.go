@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +107,7 @@ func TestExportKeepsFormulasOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	q, _ := report.Parse("2026-10-01..2026-10-01", now, bucharest, nil)
+	q, _ := report.Parse("2026-10-01..2026-10-01", now, bucharest, nil, report.Teams{})
 	if err := db.View(t.Context(), func(tx bot.Tx) error { return report.Export(t.Context(), tx, q, now, &b) }); err != nil {
 		t.Fatal(err)
 	}
@@ -168,4 +169,136 @@ func TestExportOfAnUnreadableDatabase(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusServiceUnavailable || body.Error == "" || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("status %d, %+v, %v; want 503 with a sentence and Retry-After", resp.StatusCode, body, err)
 	}
+}
+
+// teamService is service's desk with its teams, deskTeams.
+func teamService(t *testing.T) *report.Service {
+	t.Helper()
+	s := service(t)
+	s.Teams, s.DefaultTeam = deskTeams.Names, deskTeams.Default
+	return s
+}
+
+func TestExportCSVOfOneTeam(t *testing.T) {
+	const week = "?from=2026-10-24&until=2026-10-31" // #8, #9 and #12
+	tests := []struct {
+		name    string
+		service func(*testing.T) *report.Service
+		query   string
+		status  int
+		numbers []string // the tickets exported
+		error   string   // the refusal's sentence
+	}{
+		{"tr-care", teamService, week + "&team=tr-care", 200, []string{"8", "12"}, ""},
+		// #9 was filed before the desk had teams: the default team's.
+		{"the default team", teamService, week + "&team=ro-care", 200, []string{"9"}, ""},
+		{"every team", teamService, week, 200, []string{"8", "9", "12"}, ""},
+		{"an unknown team", teamService, week + "&team=pl-care", 400, nil, `There is no team "pl-care". The teams are tr-care, ro-care.`},
+		{"a desk without teams", service, week + "&team=ro-care", 400, nil, "This desk has no teams: leave team out."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/export.csv"+tt.query, nil)
+			req.Header.Set("Authorization", "Bearer s3cret")
+			rec := httptest.NewRecorder()
+			tt.service(t).ExportHandler("s3cret").ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.status != 200 {
+				var body struct{ Error, Field string }
+				if err := json.NewDecoder(rec.Body).Decode(&body); err != nil {
+					t.Fatal(err)
+				}
+				if body.Field != "team" || body.Error != tt.error {
+					t.Errorf("refused %+v, want field team and %q", body, tt.error)
+				}
+				return
+			}
+			rows, err := csv.NewReader(rec.Body).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var numbers []string
+			for _, row := range rows[1:] {
+				numbers = append(numbers, row[0])
+			}
+			if !slices.Equal(numbers, tt.numbers) {
+				t.Errorf("exported %q, want %q", numbers, tt.numbers)
+			}
+		})
+	}
+}
+
+func TestReportOfOneTeam(t *testing.T) {
+	tests := []struct {
+		team       string
+		complaints string // of the summary
+		scope      string // of the charts, rendered from the queued request
+		unanswered string
+	}{
+		// Of October's 10: #1, #4, #6, #8 and #12; #4 still waits.
+		{"tr-care", "Complaints 5 ·", "📊 Charts of 1 Oct 2026 to 31 Oct 2026, all sources, team tr-care.", "Unanswered now: 1; oldest #4"},
+		// The other 5: #2, #7; #3 and #9 of no team, #5 of a team taken
+		// out. #11 (1 November) waits.
+		{"ro-care", "Complaints 5 ·", "📊 Charts of 1 Oct 2026 to 31 Oct 2026, all sources, team ro-care.", "Unanswered now: 1; oldest #11"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.team, func(t *testing.T) {
+			s := teamService(t)
+			text, err := s.Report(t.Context(), alice, "2026-10-01..2026-10-31 --team "+tt.team, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(text, "📊 1 Oct 2026 to 31 Oct 2026, all sources, team "+tt.team+"\n"+tt.complaints) || !strings.Contains(text, tt.unanswered) {
+				t.Errorf("report of %s:\n%s", tt.team, text)
+			}
+			req := queued(t, s)
+			if req.Team != tt.team {
+				t.Fatalf("queued %+v, want team %s", req, tt.team)
+			}
+			r, err := s.Render(t.Context(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Text != tt.scope {
+				t.Errorf("charts %q, want %q", r.Text, tt.scope)
+			}
+		})
+	}
+	t.Run("the export", func(t *testing.T) {
+		s := teamService(t)
+		if _, err := s.Export(t.Context(), alice, "2026-10-01..2026-10-31 --team=tr-care", ""); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Render(t.Context(), queued(t, s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "📄 Tickets of 1 Oct 2026 to 31 Oct 2026, all sources, team tr-care: 5 rows."
+		if r.Text != want || len(r.Files) != 1 || r.Files[0].Name != "caredesk-tickets-tr-care-2026-10-01-2026-10-31.csv" {
+			t.Errorf("rendered %q with %d files, want %q", r.Text, len(r.Files), want)
+		}
+	})
+}
+
+// queued is the one report s queued.
+func queued(t *testing.T, s *report.Service) bot.ReportRequest {
+	t.Helper()
+	var req bot.ReportRequest
+	err := s.Store.View(t.Context(), func(tx bot.Tx) error {
+		dests, err := tx.DueDestinations(now, 10)
+		if err != nil || len(dests) != 1 {
+			return fmt.Errorf("destinations %q, %v; want one", dests, err)
+		}
+		d, ok, err := tx.NextDelivery(dests[0], now)
+		if err != nil || !ok {
+			return fmt.Errorf("no delivery for %s: %v", dests[0], err)
+		}
+		return json.Unmarshal([]byte(d.Text), &req)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }

@@ -14,6 +14,9 @@ import (
 
 var (
 	bucharest = mustZone("Europe/Bucharest")
+	// deskTeams are the teams of the seeded desk; ro-care, the default,
+	// owns what no route matches.
+	deskTeams = report.Teams{Names: []string{"tr-care", "ro-care"}, Default: "ro-care"}
 	alice     = bot.Agent{ID: "UALICE", Name: "alice"}
 	bob       = bot.Agent{ID: "UBOB", Name: "bob"}
 	carol     = bot.Agent{ID: "UCAROL", Name: "carol"}
@@ -49,33 +52,38 @@ type seeded struct {
 	handover int
 	asked    bool
 	rating   int
+	team     string // "": filed before the desk had teams
 }
 
+// month's tickets are of deskTeams' teams: tr-care has #1, #4, #6, #8,
+// #10 and #12; ro-care, the default, has #2, #7 and #11, and owns as well
+// #3 and #9, filed before the desk had teams, and #5, of pl-care, a team
+// no longer in the file.
 var month = []seeded{
 	// 1 Thu 1 Oct 10:00, in hours: 20 min, resolved after 2 h, rated 5.
-	{opened: at(10, 1, 10, 0), source: "telegram", answered: 20 * time.Minute, by: alice, owner: alice, state: bot.Resolved, resolved: 2 * time.Hour, asked: true, rating: 5},
+	{opened: at(10, 1, 10, 0), source: "telegram", answered: 20 * time.Minute, by: alice, owner: alice, state: bot.Resolved, resolved: 2 * time.Hour, asked: true, rating: 5, team: "tr-care"},
 	// 2 Thu 22:00, a night: answered Fri 09:30, 11 h 30 min (30 min of business hours).
-	{opened: at(10, 1, 22, 0), source: "telegram", answered: 11*time.Hour + 30*time.Minute, by: bob, owner: bob, state: bot.Claimed},
+	{opened: at(10, 1, 22, 0), source: "telegram", answered: 11*time.Hour + 30*time.Minute, by: bob, owner: bob, state: bot.Claimed, team: "ro-care"},
 	// 3 Sat 3 Oct 14:00, a weekend: 3 h 10 min.
 	{opened: at(10, 3, 14, 0), source: "webhook:twitter", network: "X (Twitter)", answered: 3*time.Hour + 10*time.Minute, by: bob, owner: bob, state: bot.Claimed},
 	// 4 Sun 4 Oct 11:00: nobody answered, still open.
-	{opened: at(10, 4, 11, 0), source: "telegram", state: bot.Open},
+	{opened: at(10, 4, 11, 0), source: "telegram", state: bot.Open, team: "tr-care"},
 	// 5 Wed 14 Oct 10:00, a holiday: 45 min.
-	{opened: at(10, 14, 10, 0), source: "discord", answered: 45 * time.Minute, by: alice, owner: alice, state: bot.Claimed},
+	{opened: at(10, 14, 10, 0), source: "discord", answered: 45 * time.Minute, by: alice, owner: alice, state: bot.Claimed, team: "pl-care"},
 	// 6 Tue 6 Oct 09:00: 5 min, reopened once, resolved after 1 h; asked, no answer.
-	{opened: at(10, 6, 9, 0), source: "webhook:twitter", network: "X (Twitter)", answered: 5 * time.Minute, by: alice, owner: alice, state: bot.Resolved, resolved: time.Hour, reopens: 1, asked: true},
+	{opened: at(10, 6, 9, 0), source: "webhook:twitter", network: "X (Twitter)", answered: 5 * time.Minute, by: alice, owner: alice, state: bot.Resolved, resolved: time.Hour, reopens: 1, asked: true, team: "tr-care"},
 	// 7 Mon 12 Oct 15:00: alice answered in 30 min, handed over to carol, who resolved it after 2 h; rated 2.
-	{opened: at(10, 12, 15, 0), source: "telegram", answered: 30 * time.Minute, by: alice, owner: carol, state: bot.Resolved, resolved: 2 * time.Hour, handover: 1, asked: true, rating: 2},
+	{opened: at(10, 12, 15, 0), source: "telegram", answered: 30 * time.Minute, by: alice, owner: carol, state: bot.Resolved, resolved: 2 * time.Hour, handover: 1, asked: true, rating: 2, team: "ro-care"},
 	// 8 Sat 24 Oct 23:30 EEST, answered Sun 03:30 EET: 5 h, though the wall clock moved 4 h.
-	{opened: at(10, 24, 23, 30), source: "webhook:twitter", network: "X (Twitter)", answered: 5 * time.Hour, by: bob, owner: bob, state: bot.Claimed},
+	{opened: at(10, 24, 23, 30), source: "webhook:twitter", network: "X (Twitter)", answered: 5 * time.Hour, by: bob, owner: bob, state: bot.Claimed, team: "tr-care"},
 	// 9 Wed 28 Oct 18:30, a night: 30 min.
 	{opened: at(10, 28, 18, 30), source: "telegram", answered: 30 * time.Minute, by: alice, owner: alice, state: bot.Claimed},
 	// Before the period: Wed 30 Sep 23:50.
-	{opened: at(9, 30, 23, 50), source: "telegram", answered: time.Minute, by: alice, owner: alice, state: bot.Resolved, resolved: time.Hour},
+	{opened: at(9, 30, 23, 50), source: "telegram", answered: time.Minute, by: alice, owner: alice, state: bot.Resolved, resolved: time.Hour, team: "tr-care"},
 	// After it: Sun 1 Nov 00:10, open and unanswered.
-	{opened: at(11, 1, 0, 10), source: "telegram", state: bot.Open},
+	{opened: at(11, 1, 0, 10), source: "telegram", state: bot.Open, team: "ro-care"},
 	// 12 Sat 31 Oct 23:59, the period's last minute: resolved after 31 min with no answer.
-	{opened: at(10, 31, 23, 59), source: "telegram", owner: alice, state: bot.Resolved, resolved: 31 * time.Minute},
+	{opened: at(10, 31, 23, 59), source: "telegram", owner: alice, state: bot.Resolved, resolved: 31 * time.Minute, team: "tr-care"},
 }
 
 // now is when the reports are asked for: Monday 2 November, 10:00.
@@ -99,7 +107,7 @@ func seed(t *testing.T, tickets []seeded) *sqlite.DB {
 			tk := bot.Ticket{Source: s.source, Network: s.network, Conversation: "c", State: s.state,
 				Customer: bot.Customer{ID: "cust", Handle: "customer" + string(rune('a'+i))},
 				Owner:    s.owner, OpenedAt: s.opened.UTC(), Deadline: s.opened.Add(time.Hour).UTC(),
-				Reopens: s.reopens, Handovers: s.handover, Rating: s.rating}
+				Reopens: s.reopens, Handovers: s.handover, Rating: s.rating, Team: s.team}
 			if s.answered > 0 {
 				tk.FirstReplyAt, tk.FirstReplyBy = s.opened.Add(s.answered).UTC(), s.by
 			}
@@ -126,7 +134,7 @@ func seed(t *testing.T, tickets []seeded) *sqlite.DB {
 
 func october(t *testing.T, args string) report.Query {
 	t.Helper()
-	q, err := report.Parse("2026-10-01..2026-10-31 "+args, now, bucharest, []string{"telegram", "discord", "webhook:twitter"})
+	q, err := report.Parse("2026-10-01..2026-10-31 "+args, now, bucharest, []string{"telegram", "discord", "webhook:twitter"}, deskTeams)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +259,7 @@ func TestFiguresOfOneSourceAndOneAgent(t *testing.T) {
 
 func TestAPeriodWithoutTickets(t *testing.T) {
 	db := seed(t, month)
-	q, err := report.Parse("2026-08-01..2026-08-31", now, bucharest, nil)
+	q, err := report.Parse("2026-08-01..2026-08-31", now, bucharest, nil, report.Teams{})
 	if err != nil {
 		t.Fatal(err)
 	}

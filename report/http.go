@@ -6,13 +6,16 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"caredesk/bot"
 )
 
-// ExportHandler serves GET /export.csv?from=&until=&source= for BI tools,
-// to whoever sends "Authorization: Bearer TOKEN". from and until are days
-// on the team's clock (2026-11-01), both included, or RFC 3339 instants
-// (until excluded); without them, the last 30 days. The CSV streams page
-// by page, so a year's export holds no more memory than a day's.
+// ExportHandler serves GET /export.csv?from=&until=&source=&team= for BI
+// tools, to whoever sends "Authorization: Bearer TOKEN". from and until are
+// days on the team's clock (2026-11-01), both included, or RFC 3339
+// instants (until excluded); without them, the last 30 days. team keeps
+// one team's tickets (Teams.Owns). The CSV streams page by page, so a
+// year's export holds no more memory than a day's.
 func (s *Service) ExportHandler(token string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -27,7 +30,7 @@ func (s *Service) ExportHandler(token string) http.Handler {
 			return
 		}
 		now := s.now()
-		q := Query{Until: now, Name: "the export"}
+		q := Query{Until: now, Name: "the export", Teams: s.teams()}
 		v := r.URL.Query()
 		var field, msg string
 		if until := v.Get("until"); until != "" {
@@ -44,6 +47,12 @@ func (s *Service) ExportHandler(token string) http.Handler {
 		if src := v.Get("source"); src != "" && field == "" {
 			if q.Source, ok = sourceNamed(src, s.Sources); !ok {
 				field, msg = "source", "Name a configured source: "+strings.Join(s.Sources, ", ")+"."
+			}
+		}
+		if team := v.Get("team"); team != "" && field == "" {
+			var err error
+			if q.Team, err = q.Teams.named(team, "team"); err != nil {
+				field, msg = "team", bot.ErrorMessage(err)
 			}
 		}
 		switch {

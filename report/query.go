@@ -10,13 +10,15 @@ import (
 	"caredesk/bot"
 )
 
-// Query is what a report is about: a period and, optionally, one source
-// and one agent.
+// Query is what a report is about: a period and, optionally, one source,
+// one agent and one team.
 type Query struct {
 	From, Until time.Time // [From, Until)
 	Name        string    // the period as people say it: "the last 7 days"
 	Source      string    // the source's name; "" for all
 	Agent       bot.Agent // only what this agent answered or owned; zero for all
+	Team        string    // only this team's tickets (Teams.Owns); "" for all
+	Teams       Teams     // the desk's teams, which say whose a ticket of no team is
 }
 
 // selects reports whether t is one of the query's tickets.
@@ -24,7 +26,42 @@ func (q Query) selects(t bot.Ticket) bool {
 	if q.Source != "" && t.Source != q.Source {
 		return false
 	}
+	if q.Team != "" && !q.Teams.Owns(q.Team, t) {
+		return false
+	}
 	return q.Agent.ID == "" || t.FirstReplyBy.ID == q.Agent.ID || t.Owner.ID == q.Agent.ID
+}
+
+// Teams are a desk's teams as a report needs them: to know a team's name
+// when it is typed, and whose the tickets of no team are.
+type Teams struct {
+	Names   []string // in the file's order; none on a desk without teams
+	Default string   // the team that owns what no route matches
+}
+
+// Owns reports whether ticket t belongs to team: it is filed with that
+// team, or team is the default team and t has no team (it was filed
+// before the desk had teams) or a team no longer in the file. The bot
+// places such tickets the same way (bot.Bot.team).
+func (ts Teams) Owns(team string, t bot.Ticket) bool {
+	if t.Team == team {
+		return true
+	}
+	return team == ts.Default && !slices.Contains(ts.Names, t.Team)
+}
+
+// named finds the team w names, or refuses it with a sentence that lists
+// the teams. flag is how the team was asked for: "--team" or "team".
+func (ts Teams) named(w, flag string) (string, error) {
+	if len(ts.Names) == 0 {
+		return "", bot.Errorf(bot.EINVALID, "This desk has no teams: leave %s out.", flag)
+	}
+	for _, n := range ts.Names {
+		if strings.EqualFold(w, n) {
+			return n, nil
+		}
+	}
+	return "", bot.Errorf(bot.ENOTFOUND, "There is no team %q. The teams are %s.", w, strings.Join(ts.Names, ", "))
 }
 
 // Periods are the words /desk report and /desk export take for a period;
@@ -38,15 +75,38 @@ const DefaultPeriod = "7d"
 // in under a second; beyond that, use the export.
 const maxDays = 400
 
-// Parse reads the words after /desk report: [period] [source] [@agent], in
-// any order. now and loc place "today" and "week" on the team's clock;
-// sources are the configured sources' names. Errors are *bot.Error
-// sentences that say how to write it.
-func Parse(args string, now time.Time, loc *time.Location, sources []string) (Query, error) {
-	var q Query
+// Parse reads the words after /desk report: [period] [source] [@agent]
+// [--team NAME], in any order; --team=NAME is the same. now and loc place
+// "today" and "week" on the team's clock; sources are the configured
+// sources' names, teams the desk's teams. Errors are *bot.Error sentences
+// that say how to write it.
+func Parse(args string, now time.Time, loc *time.Location, sources []string, teams Teams) (Query, error) {
+	q := Query{Teams: teams}
 	period := ""
-	for _, w := range strings.Fields(args) {
+	words := strings.Fields(args)
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		name, isTeam := strings.CutPrefix(w, "--team=")
+		if w == "--team" {
+			isTeam, name = true, ""
+			if i+1 < len(words) {
+				i++
+				name = words[i]
+			}
+		}
 		switch who, isAgent := bot.ParseMention(w); {
+		case isTeam:
+			if name == "" && len(teams.Names) > 0 {
+				return Query{}, bot.Errorf(bot.EINVALID, "Name the team after --team, like --team %s.", teams.Names[0])
+			}
+			team, err := teams.named(name, "--team")
+			if err != nil {
+				return Query{}, err
+			}
+			if q.Team != "" && q.Team != team {
+				return Query{}, bot.Errorf(bot.EINVALID, "A report is about one team at most; you wrote %q and %q.", q.Team, team)
+			}
+			q.Team = team
 		case isAgent:
 			if q.Agent.ID != "" {
 				return Query{}, bot.Errorf(bot.EINVALID, "A report is about one agent at most; you named two.")
@@ -60,9 +120,13 @@ func Parse(args string, now time.Time, loc *time.Location, sources []string) (Qu
 		default:
 			src, ok := sourceNamed(w, sources)
 			if !ok {
+				team := ""
+				if len(teams.Names) > 0 {
+					team = fmt.Sprintf(", or a team as --team NAME (%s)", strings.Join(teams.Names, ", "))
+				}
 				return Query{}, bot.Errorf(bot.EINVALID,
-					"I don't know %q. Write a period (%s, or FROM..UNTIL like 2026-11-01..2026-11-30), a source (%s) or an @agent.",
-					w, strings.Join(Periods, ", "), strings.Join(sources, ", "))
+					"I don't know %q. Write a period (%s, or FROM..UNTIL like 2026-11-01..2026-11-30), a source (%s) or an @agent%s.",
+					w, strings.Join(Periods, ", "), strings.Join(sources, ", "), team)
 			}
 			if q.Source != "" {
 				return Query{}, bot.Errorf(bot.EINVALID, "A report is about one source at most; you wrote %q and %q.", q.Source, src)

@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.args, func(t *testing.T) {
-			q, err := report.Parse(tt.args, now, bucharest, sources)
+			q, err := report.Parse(tt.args, now, bucharest, sources, report.Teams{})
 			if tt.err != "" {
 				if bot.ErrorCode(err) != bot.EINVALID || !strings.Contains(bot.ErrorMessage(err), tt.err) {
 					t.Fatalf("Parse(%q) = %v, want a sentence with %q", tt.args, err, tt.err)
@@ -56,6 +57,71 @@ func TestParse(t *testing.T) {
 			}
 			if !q.From.Equal(tt.from) || !q.Until.Equal(tt.until) || q.Source != tt.source || q.Agent.ID != tt.agent {
 				t.Errorf("Parse(%q) = %v–%v %q %q, want %v–%v %q %q", tt.args, q.From, q.Until, q.Source, q.Agent.ID, tt.from, tt.until, tt.source, tt.agent)
+			}
+		})
+	}
+}
+
+func TestParseTeam(t *testing.T) {
+	sources := []string{"telegram", "discord"}
+	tests := []struct {
+		name   string
+		args   string
+		teams  report.Teams
+		team   string
+		source string
+		code   string // of the refusal
+		err    string // the refusal's sentence, or a part of it
+	}{
+		{"a team", "--team ro-care", deskTeams, "ro-care", "", "", ""},
+		{"written with =", "--team=ro-care", deskTeams, "ro-care", "", "", ""},
+		{"among the other words", "week --team tr-care telegram", deskTeams, "tr-care", "telegram", "", ""},
+		{"in capitals", "--team TR-CARE", deskTeams, "tr-care", "", "", ""},
+		{"the same team twice", "--team ro-care --team=ro-care", deskTeams, "ro-care", "", "", ""},
+		{"none", "week", deskTeams, "", "", "", ""},
+		{"an unknown team", "--team pl-care", deskTeams, "", "", bot.ENOTFOUND, `There is no team "pl-care". The teams are tr-care, ro-care.`},
+		{"two teams", "--team tr-care --team=ro-care", deskTeams, "", "", bot.EINVALID, `A report is about one team at most; you wrote "tr-care" and "ro-care".`},
+		{"no name", "week --team", deskTeams, "", "", bot.EINVALID, "Name the team after --team, like --team tr-care."},
+		{"an empty name", "--team=", deskTeams, "", "", bot.EINVALID, "Name the team after --team, like --team tr-care."},
+		{"a desk without teams", "--team ro-care", report.Teams{}, "", "", bot.EINVALID, "This desk has no teams: leave --team out."},
+		{"a team without --team", "ro-care", deskTeams, "", "", bot.EINVALID, "or a team as --team NAME (tr-care, ro-care)."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, err := report.Parse(tt.args, now, bucharest, sources, tt.teams)
+			if tt.err != "" {
+				if bot.ErrorCode(err) != tt.code || !strings.Contains(bot.ErrorMessage(err), tt.err) {
+					t.Fatalf("Parse(%q) = %v (%s), want %s %q", tt.args, err, bot.ErrorCode(err), tt.code, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.args, err)
+			}
+			if q.Team != tt.team || q.Source != tt.source {
+				t.Errorf("Parse(%q) = team %q, source %q; want %q, %q", tt.args, q.Team, q.Source, tt.team, tt.source)
+			}
+		})
+	}
+}
+
+func TestTeamsOwns(t *testing.T) {
+	tests := []struct {
+		name   string
+		ticket string // the ticket's team
+		owners []string
+	}{
+		{"of tr-care", "tr-care", []string{"tr-care"}},
+		{"of ro-care", "ro-care", []string{"ro-care"}},
+		{"filed before teams", "", []string{"ro-care"}},
+		{"of a team taken out of the file", "pl-care", []string{"ro-care"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, team := range deskTeams.Names {
+				if got, want := deskTeams.Owns(team, bot.Ticket{Team: tt.ticket}), slices.Contains(tt.owners, team); got != want {
+					t.Errorf("%s owns a ticket of team %q: %v, want %v", team, tt.ticket, got, want)
+				}
 			}
 		})
 	}

@@ -19,9 +19,14 @@ type Service struct {
 	Store    bot.Store
 	Calendar bot.Calendar // the team's clock, business hours and holidays
 	Sources  []string     // the configured sources' names
-	Clock    bot.Clock    // bot.SystemClock when nil
-	Wake     func()       // tells the courier there is work; may be nil
-	Log      *slog.Logger // slog.Default() when nil
+	// Teams are the desk's teams' names in the file's order, none on a
+	// desk without teams; DefaultTeam owns what no route matches, and the
+	// tickets of no team or of a team no longer in the file.
+	Teams       []string
+	DefaultTeam string
+	Clock       bot.Clock    // bot.SystemClock when nil
+	Wake        func()       // tells the courier there is work; may be nil
+	Log         *slog.Logger // slog.Default() when nil
 }
 
 func (s *Service) now() time.Time {
@@ -30,6 +35,8 @@ func (s *Service) now() time.Time {
 	}
 	return s.Clock.Now().UTC()
 }
+
+func (s *Service) teams() Teams { return Teams{Names: s.Teams, Default: s.DefaultTeam} }
 
 func (s *Service) loc() *time.Location {
 	if s.Calendar.Location == nil {
@@ -82,7 +89,7 @@ func (s *Service) Figures(ctx context.Context, q Query) (Figures, error) {
 // files). eventID de-duplicates a command the desk delivered twice.
 func (s *Service) Report(ctx context.Context, agent bot.Agent, args, eventID string) (string, error) {
 	now := s.now()
-	q, err := Parse(args, now, s.loc(), s.Sources)
+	q, err := Parse(args, now, s.loc(), s.Sources, s.teams())
 	if err != nil {
 		return "", err
 	}
@@ -103,7 +110,7 @@ func (s *Service) Report(ctx context.Context, agent bot.Agent, args, eventID str
 // Export answers "/desk export [PERIOD]": the tickets of the period as a
 // CSV file in the agent's direct messages.
 func (s *Service) Export(ctx context.Context, agent bot.Agent, args, eventID string) (string, error) {
-	q, err := Parse(args, s.now(), s.loc(), s.Sources)
+	q, err := Parse(args, s.now(), s.loc(), s.Sources, s.teams())
 	if err != nil {
 		return "", err
 	}
@@ -115,7 +122,7 @@ func (s *Service) Export(ctx context.Context, agent bot.Agent, args, eventID str
 
 func (s *Service) queue(ctx context.Context, kind string, q Query, agent bot.Agent, eventID string) error {
 	now := s.now()
-	req := bot.ReportRequest{Kind: kind, Period: q.Name, From: q.From.UTC(), Until: q.Until.UTC(), Source: q.Source, Agent: q.Agent.ID}
+	req := bot.ReportRequest{Kind: kind, Period: q.Name, From: q.From.UTC(), Until: q.Until.UTC(), Source: q.Source, Agent: q.Agent.ID, Team: q.Team}
 	err := s.Store.Update(ctx, func(tx bot.Tx) error {
 		if eventID != "" {
 			fresh, err := tx.FirstSight(kind+":"+eventID, now)
@@ -136,7 +143,8 @@ func (s *Service) queue(ctx context.Context, kind string, q Query, agent bot.Age
 
 // Render makes a queued report ready for the desk (bot.Reporter).
 func (s *Service) Render(ctx context.Context, req bot.ReportRequest) (bot.Rendered, error) {
-	q := Query{From: req.From, Until: req.Until, Name: req.Period, Source: req.Source, Agent: bot.Agent{ID: req.Agent}}
+	q := Query{From: req.From, Until: req.Until, Name: req.Period, Source: req.Source, Agent: bot.Agent{ID: req.Agent},
+		Team: req.Team, Teams: s.teams()}
 	switch req.Kind {
 	case bot.ReportCharts:
 		f, err := s.Figures(ctx, q)
@@ -177,7 +185,11 @@ func (s *Service) Render(ctx context.Context, req bot.ReportRequest) (bot.Render
 			return bot.Rendered{}, err
 		}
 		rows := bytes.Count(buf.Bytes(), []byte("\n")) - 1
-		name := fmt.Sprintf("caredesk-tickets-%s-%s.csv", q.From.In(s.loc()).Format(time.DateOnly), q.Until.Add(-time.Nanosecond).In(s.loc()).Format(time.DateOnly))
+		team := ""
+		if q.Team != "" {
+			team = q.Team + "-"
+		}
+		name := fmt.Sprintf("caredesk-tickets-%s%s-%s.csv", team, q.From.In(s.loc()).Format(time.DateOnly), q.Until.Add(-time.Nanosecond).In(s.loc()).Format(time.DateOnly))
 		return bot.Rendered{
 			Text:     fmt.Sprintf("📄 Tickets of %s: %d rows.", q.Scope(s.loc()), rows),
 			Files:    []bot.File{{Name: name, Title: name, Data: buf.Bytes()}},

@@ -19,7 +19,7 @@ func percent(a, b int) string {
 }
 
 // Scope says what a report is about: "the last 7 days (28 Nov – 4 Dec),
-// Telegram, answered or owned by alice".
+// Telegram, team ro-care, answered or owned by alice".
 func (q Query) Scope(loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
@@ -35,6 +35,9 @@ func (q Query) Scope(loc *time.Location) string {
 		s += ", " + bot.NetworkOf(bot.Ticket{Source: q.Source})
 	} else {
 		s += ", all sources"
+	}
+	if q.Team != "" {
+		s += ", team " + q.Team
 	}
 	if q.Agent.ID != "" {
 		s += ", answered or owned by " + agentName(q.Agent)

@@ -42,11 +42,11 @@ Satisfaction: 3.5 of 5 from 2 answers to 3 questions (5★ 1 · 4★ 0 · 3★ 0
 func TestDigestSaysWhatChanged(t *testing.T) {
 	db := seed(t, month)
 	// The week of 26 Oct–1 Nov against the week before, 19–25 Oct.
-	week, err := report.Parse("2026-10-26..2026-11-01", now, bucharest, nil)
+	week, err := report.Parse("2026-10-26..2026-11-01", now, bucharest, nil, report.Teams{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := report.Parse("2026-10-19..2026-10-25", now, bucharest, nil)
+	before, err := report.Parse("2026-10-19..2026-10-25", now, bucharest, nil, report.Teams{})
 	if err != nil {
 		t.Fatal(err)
 	}
