@@ -15,15 +15,22 @@ import (
 // armed, arriving one per second from start, out of hours with a rota.
 func openTickets(b *testing.B, n int, start time.Time) (*bot.Bot, *clock) {
 	b.Helper()
+	return openTicketsWith(b, teamPolicy(), n, start)
+}
+
+// openTicketsWith is openTickets under policy; ticket i's customer writes
+// in language "l<i mod 8>".
+func openTicketsWith(b *testing.B, policy bot.Policy, n int, start time.Time) (*bot.Bot, *clock) {
+	b.Helper()
 	db, err := sqlite.Open(b.TempDir() + "/bench.db")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
 	clk := &clock{now: start}
-	core := bot.New(db, bot.WithClock(clk), bot.WithPolicy(teamPolicy()), bot.WithLogger(slog.New(slog.DiscardHandler)))
+	core := bot.New(db, bot.WithClock(clk), bot.WithPolicy(policy), bot.WithLogger(slog.New(slog.DiscardHandler)))
 	for i := range n {
-		err := core.Receive(context.Background(), bot.Inbound{Source: "telegram", MessageID: "1",
+		err := core.Receive(context.Background(), bot.Inbound{Source: "telegram", MessageID: "1", Language: fmt.Sprintf("l%d", i%8),
 			Conversation: fmt.Sprint(i), Customer: bot.Customer{ID: fmt.Sprint(i)}, Text: "help"})
 		if err != nil {
 			b.Fatal(err)
@@ -38,6 +45,32 @@ func openTickets(b *testing.B, n int, start time.Time) (*bot.Bot, *clock) {
 func BenchmarkTickIdle(b *testing.B) {
 	core, _ := openTickets(b, 10_000, time.Date(2026, 11, 21, 1, 0, 0, 0, istanbul))
 	if _, err := core.Tick(context.Background()); err != nil { // the first hand-over
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if n, err := core.Tick(context.Background()); err != nil || n != 0 {
+			b.Fatalf("fired %d, %v", n, err)
+		}
+	}
+}
+
+// BenchmarkTickIdleTeams is BenchmarkTickIdle on a desk of eight teams,
+// each with its own zone, hours and rota, the tickets spread among them:
+// each tick looks at every team's hand-over and weekend.
+func BenchmarkTickIdleTeams(b *testing.B) {
+	p := teamPolicy()
+	names := make([]string, 8)
+	for i := range names {
+		names[i] = fmt.Sprintf("team-%d", i)
+		p.Teams = append(p.Teams, bot.Team{Name: names[i], Channel: fmt.Sprintf("C%d", i), SLA: p.SLA,
+			Calendar: p.Calendar, Rota: p.Rota, Escalation: p.Escalation})
+	}
+	p.DefaultTeam = names[0]
+	p.Route = func(_, language, _ string) (string, string) { return "team-" + language[1:], "by language" }
+	core, _ := openTicketsWith(b, p, 10_000, time.Date(2026, 11, 21, 1, 0, 0, 0, istanbul))
+	if _, err := core.Tick(context.Background()); err != nil { // the first hand-overs
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
