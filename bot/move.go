@@ -29,6 +29,10 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	case t.Moves >= maxMoves:
 		return "", Errorf(ECONFLICT, "#%d has moved between teams %d times already; caredesk stops there so that the customer does not wait while it wanders. Ask a lead which team answers, and claim it here.", t.ID, t.Moves)
 	}
+	history, err := b.show(tx, t, now) // before the notice below joins it
+	if err != nil {
+		return "", err
+	}
 	if t.DeskThread != "" {
 		// The old thread says where the ticket went, posted there whatever
 		// the ticket's thread is by the time the courier gets to it.
@@ -42,10 +46,6 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 		if err := tx.Enqueue(d); err != nil {
 			return "", err
 		}
-	}
-	history, err := b.show(tx, t, now)
-	if err != nil {
-		return "", err
 	}
 	owner := t.Owner
 	t.Team, t.Channel, t.Routed = to.Name, to.Channel, fmt.Sprintf("moved from %s by %s", from.Name, Mention(a.Agent))

@@ -398,8 +398,8 @@ func coverage(r Rota, from, until time.Time) string {
 		shifts := r.Shifts(layer, from, until)
 		var names []string
 		for i, s := range shifts {
-			if s.Agent == "" {
-				continue
+			if s.Agent == "" || i > 0 && shifts[i-1].Agent == s.Agent {
+				continue // a hand-over to the same person is no news
 			}
 			name := Mention(Agent{ID: s.Agent})
 			if i > 0 {

@@ -78,9 +78,10 @@ func escapeName(s string) string {
 
 // token matches what the core writes for the desk to render (see
 // bot.Mention, bot.Here and bot.At): user mentions, which also come from
-// agents' own words, the channel ping, and times, which Discord shows in
-// each reader's own zone as they are.
-var token = regexp.MustCompile(`<@!?([0-9]+)>|<!here>|<t:-?[0-9]+:[tTdDfFR]>`)
+// agents' own words, the channel ping, a team's channel (<#id>, a link
+// that pings nobody), and times, which Discord shows in each reader's own
+// zone as they are.
+var token = regexp.MustCompile(`<#[0-9]+>|<@!?([0-9]+)>|<!here>|<t:-?[0-9]+:[tTdDfFR]>`)
 
 // safe makes caredesk's own sentences (the core's answers, notices, an
 // agent's words shown again) safe for the desk: the core's tokens are

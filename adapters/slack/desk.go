@@ -128,7 +128,7 @@ func (d *Desk) PostMessage(ctx context.Context, t bot.Ticket, m bot.Message) (st
 		return "", fmt.Errorf("slack: ticket #%d is not on the desk yet", t.ID)
 	}
 	blocks, fallback := textMessage(threadText(t, m), m.Kind == bot.FromCustomer)
-	_, ts, err := d.api.PostMessageContext(ctx, d.opts.ChannelID,
+	_, ts, err := d.api.PostMessageContext(ctx, d.channel(t),
 		slackapi.MsgOptionTS(t.DeskThread),
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),

@@ -25,6 +25,8 @@ func TestCoreTokens(t *testing.T) {
 		{"relative", bot.At(at, "R"), "<!date^1795222800^{ago}|2026-11-21 01:00 UTC>"},
 		{"a customer's channel ping stays text", "said ‹!channel› and <!channel>", "said ‹!channel› and &lt;!channel&gt;"},
 		{"a fake time token from outside", "<t:abc:t>", "&lt;t:abc:t&gt;"},
+		{"a team's channel", "moved #3 to billing (<#C0BILLING>)", "moved #3 to billing (<#C0BILLING>)"},
+		{"a channel link a customer wrote stays text", "said " + bot.Quote("<#C0EVIL>"), "said &lt;#C0EVIL&gt;"},
 	}
 	sim := newSim(t, slacksim.Options{})
 	sim.AddUser("U0BORA", "bora")
@@ -125,5 +127,42 @@ func TestRootShowsReach(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTeamChannel: a team's ticket is posted, threaded, re-rendered and
+// marked in its team's channel, and a team's announcement goes there; the
+// desk's own channel hears none of it.
+func TestTeamChannel(t *testing.T) {
+	sim := newSim(t, slacksim.Options{})
+	sim.AddChannel("C0BILLING", "billing", true)
+	o := deskOptions(sim)
+	o.TeamChannels = map[string]string{"C0BILLING": "billing"}
+	d, err := slackdesk.New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tk := bot.Ticket{ID: 3, Source: "telegram", Customer: bot.Customer{ID: "1", Name: "Jane"}, Text: "charged twice",
+		State: bot.Open, OpenedAt: now, Deadline: now.Add(time.Hour), Team: "billing", Channel: "C0BILLING"}
+	if tk.DeskThread, err = d.PostTicket(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.PostMessage(ctx, tk, bot.Message{ID: 9, TicketID: 3, Kind: bot.Notice, Text: "⏰ half the time is gone"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.UpdateTicket(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Announce(ctx, "C0BILLING", "🔁 Hand-over for billing"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range sim.Messages() {
+		if m.Channel != "C0BILLING" {
+			t.Errorf("%q was posted in %s, want the team's channel C0BILLING", m.Text, m.Channel)
+		}
+	}
+	if thread := sim.Thread(tk.DeskThread); len(thread) == 0 || !strings.Contains(thread[len(thread)-1].Text, "half the time") {
+		t.Errorf("the ticket's thread holds %+v, want the notice", thread)
 	}
 }

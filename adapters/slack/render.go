@@ -47,9 +47,10 @@ func escape(s string) string {
 
 // token matches what the core writes for the desk to render (see
 // bot.Mention, bot.Here and bot.At): user mentions, which also come from
-// agents' own words, the channel ping, and times in Discord's <t:UNIX:style>
-// form, which Slack shows in each reader's own zone.
-var token = regexp.MustCompile(`<@[A-Z0-9]+(?:\|[^<>&|]*)?>|<!here>|<t:(-?[0-9]+):([tTdDfFR])>`)
+// agents' own words, the channel ping, a team's channel (<#C…>, a link
+// that pings nobody), and times in Discord's <t:UNIX:style> form, which
+// Slack shows in each reader's own zone.
+var token = regexp.MustCompile(`<#[CG][A-Z0-9]+>|<@[A-Z0-9]+(?:\|[^<>&|]*)?>|<!here>|<t:(-?[0-9]+):([tTdDfFR])>`)
 
 // safe makes caredesk's own sentences (the core's answers, notices, an
 // agent's words re-rendered) safe for the desk: the core's tokens are
