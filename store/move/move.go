@@ -393,7 +393,8 @@ func (m *mover) makeRoom() error {
 		return err
 	}
 	// Deliveries first: their triggers clear the lanes and heads. No
-	// ticket means no message, event, file or timer (their foreign keys).
+	// ticket means no message, event, file, timer or former thread (their
+	// foreign keys).
 	for _, name := range []string{"outbox", "outbox_pauses", "seen", "rota_changes"} {
 		if _, err := m.dst.Exec(m.ctx, `DELETE FROM `+name); err != nil {
 			return fmt.Errorf("empty %s in PostgreSQL: %w", name, err)

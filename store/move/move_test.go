@@ -60,7 +60,8 @@ var destinations = []string{"desk", "desk:aside", "telegram:42", "telegram:7", "
 // events; files kept, waiting and refused; deliveries in several lanes of
 // several destinations, one backing off, one destination paused, some done
 // (so that the outbox's last id is above its largest); timers, one fired;
-// rota changes, one undone; de-duplication keys.
+// threads that moved tickets left; rota changes, one undone;
+// de-duplication keys.
 func fillDesk(t *testing.T, s bot.Store) {
 	t.Helper()
 	update(t, s, func(tx bot.Tx) error {
@@ -147,6 +148,16 @@ func fillDesk(t *testing.T, s bot.Store) {
 			{TicketID: 1, Alarm: bot.AskForRating, DueAt: t0.Add(90 * time.Minute)},
 		} {
 			if err := tx.AddTimer(&tm); err != nil {
+				return err
+			}
+		}
+		// Ticket 1 moved twice, leaving a thread each time; in key order
+		// the thread ticket 3 left comes between them.
+		for _, f := range []struct {
+			thread string
+			ticket int64
+		}{{"1699999000.000100", 1}, {"1699999500.000100", 1}, {"1699999200.000300", 3}} {
+			if err := tx.AddFormerThread(f.thread, f.ticket); err != nil {
 				return err
 			}
 		}
@@ -261,6 +272,11 @@ func snapshot(t *testing.T, s bot.Store) map[string]any {
 		for _, thread := range []string{"1700000000.000100", "1700000000.000300", ""} {
 			tk, err := tx.TicketByThread(thread)
 			keep("TicketByThread "+thread, tk, err)
+		}
+		for _, thread := range []string{"1699999000.000100", "1699999500.000100", "1699999200.000300",
+			"1700000000.000100", "never", ""} {
+			id, err := tx.FormerThread(thread)
+			keep("FormerThread "+thread, id, err)
 		}
 		tk, err := tx.LatestTicket("telegram", "42", "42")
 		keep("LatestTicket", tk, err)
@@ -453,8 +469,8 @@ func fingerprint(t *testing.T, dbURL string) string {
 	}
 	defer conn.Close(context.Background())
 	var b strings.Builder
-	for _, table := range []string{"tickets", "messages", "events", "attachments", "timers", "rota_changes", "seen",
-		"outbox", "outbox_pauses", "outbox_lanes", "outbox_heads"} {
+	for _, table := range []string{"tickets", "messages", "events", "attachments", "timers", "former_threads",
+		"rota_changes", "seen", "outbox", "outbox_pauses", "outbox_lanes", "outbox_heads"} {
 		var sum string
 		if err := conn.QueryRow(t.Context(), `SELECT count(*) || ':' || COALESCE(md5(string_agg(r::text, ',' ORDER BY r::text)), '')
 			FROM `+table+` r`).Scan(&sum); err != nil {
@@ -498,7 +514,7 @@ func TestMove(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCopied := []move.Count{{"tickets", 5}, {"messages", 7}, {"events", 6}, {"attachments", 3}, {"timers", 3},
-		{"rota_changes", 3}, {"seen", 5}, {"outbox", 10}, {"outbox_pauses", 2}}
+		{"former_threads", 3}, {"rota_changes", 3}, {"seen", 5}, {"outbox", 10}, {"outbox_pauses", 2}}
 	if !reflect.DeepEqual(report.Copied, wantCopied) {
 		t.Errorf("copied %v, want %v", report.Copied, wantCopied)
 	}

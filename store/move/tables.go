@@ -78,6 +78,7 @@ var tables = []table{
 	{name: "attachments", key: "id", identity: true, columns: cols(`id i, message_id i, ticket_id i, kind t,
 		name t, mime t, size i, origin_by t, origin t, stored b, ref t, state t, reason t, done_at m`)},
 	{name: "timers", key: "id", identity: true, columns: cols(`id i, ticket_id i, alarm t, share i, due_at m`)},
+	{name: "former_threads", key: "thread", columns: cols(`thread t, ticket_id i`)},
 	{name: "rota_changes", key: "id", identity: true, columns: cols(`id i, kind t, by_agent t, at m, summary t,
 		overrides j, undone_at m, team t`)},
 	{name: "seen", key: "key", columns: cols(`key t, at m`)},

@@ -80,6 +80,41 @@ func (tx *tx) TicketByThread(thread string) (bot.Ticket, error) {
 		selectTickets+`WHERE desk_thread = $1 AND desk_thread <> ''`, thread)
 }
 
+// AddFormerThread records that thread, a desk root ticket ticketID had
+// before it moved to another team's channel, is the ticket's no longer.
+// Recording a thread again changes nothing: the ticket first recorded
+// keeps it. "" is no thread (a ticket not yet posted left none) and is not
+// recorded; a ticket that does not exist is ENOTFOUND.
+func (tx *tx) AddFormerThread(thread string, ticketID int64) error {
+	if thread == "" {
+		return nil
+	}
+	// The ticket is looked for in the statement rather than left to the
+	// foreign key, as insertOfTicket does: a statement that fails aborts
+	// the whole transaction. The answer tells a missing ticket from a
+	// thread recorded before, which both insert nothing.
+	var found bool
+	err := tx.tx.QueryRow(tx.ctx, `WITH ticket AS (SELECT id FROM tickets WHERE id = $2),
+		added AS (INSERT INTO former_threads (thread, ticket_id) SELECT $1, id FROM ticket
+			ON CONFLICT (thread) DO NOTHING)
+		SELECT EXISTS (SELECT 1 FROM ticket)`, thread, ticketID).Scan(&found)
+	if err != nil {
+		return fmt.Errorf("record former thread %q of ticket #%d: %w", thread, ticketID, err)
+	}
+	if !found {
+		return noTicket(ticketID)
+	}
+	return nil
+}
+
+// FormerThread returns the ticket whose former root is thread.
+func (tx *tx) FormerThread(thread string) (int64, error) {
+	return one(tx, fmt.Sprintf("load the ticket that left thread %q", thread),
+		bot.Errorf(bot.ENOTFOUND, "No ticket has left that thread."),
+		func(row pgx.Row) (id int64, err error) { err = row.Scan(&id); return id, err },
+		`SELECT ticket_id FROM former_threads WHERE thread = $1`, thread)
+}
+
 // LatestTicket returns the newest ticket of the customer in the conversation
 // on the source.
 func (tx *tx) LatestTicket(source, conversation, customerID string) (bot.Ticket, error) {

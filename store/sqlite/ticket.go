@@ -108,6 +108,36 @@ func (tx *tx) TicketByThread(thread string) (bot.Ticket, error) {
 	return t, nil
 }
 
+// AddFormerThread records that thread, a desk root ticket ticketID had
+// before it moved to another team's channel, is the ticket's no longer.
+// Recording a thread again changes nothing: the ticket first recorded
+// keeps it. "" is no thread (a ticket not yet posted left none) and is not
+// recorded; a ticket that does not exist is ENOTFOUND.
+func (tx *tx) AddFormerThread(thread string, ticketID int64) error {
+	if thread == "" {
+		return nil
+	}
+	_, err := tx.tx.ExecContext(tx.ctx, `INSERT INTO former_threads (thread, ticket_id) VALUES (?, ?)
+		ON CONFLICT (thread) DO NOTHING`, thread, ticketID)
+	if err != nil {
+		return ticketMissing(ticketID, fmt.Errorf("record former thread %q of ticket #%d: %w", thread, ticketID, err))
+	}
+	return nil
+}
+
+// FormerThread returns the ticket whose former root is thread.
+func (tx *tx) FormerThread(thread string) (int64, error) {
+	var id int64
+	err := tx.tx.QueryRowContext(tx.ctx, `SELECT ticket_id FROM former_threads WHERE thread = ?`, thread).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, bot.Errorf(bot.ENOTFOUND, "No ticket has left that thread.")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("load the ticket that left thread %q: %w", thread, err)
+	}
+	return id, nil
+}
+
 // LatestTicket returns the newest ticket of the customer in the conversation
 // on the source.
 func (tx *tx) LatestTicket(source, conversation, customerID string) (bot.Ticket, error) {

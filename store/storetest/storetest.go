@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"OpenTickets", testOpenTickets},
 		{"OpenTicketsOfTeams", testOpenTicketsOfTeams},
 		{"TicketTeams", testTicketTeams},
+		{"FormerThreads", testFormerThreads},
 		{"TicketsOpened", testTicketsOpened},
 		{"OpenCounts", testOpenCounts},
 		{"MessageRoundTrip", testMessageRoundTrip},

@@ -239,3 +239,98 @@ func testRotaChangesOfTeams(t *testing.T, s bot.Store) {
 		}
 	}
 }
+
+// testFormerThreads: a thread a ticket left when it moved to another
+// team's channel finds the ticket, however many it left; a thread
+// recorded again changes nothing, its first ticket kept; a thread no
+// ticket left, "" and a ticket's current thread among them, is ENOTFOUND.
+func testFormerThreads(t *testing.T, s bot.Store) {
+	// Two tickets, each posted in the thread it has now.
+	var tickets [2]bot.Ticket
+	for i := range tickets {
+		tk := bareTicket()
+		tk.DeskThread = fmt.Sprintf("now-%d", i)
+		tickets[i] = createTicket(t, s, tk)
+	}
+	const missing = -1 // no ticket: one that does not exist, or ENOTFOUND
+	type record struct {
+		thread string
+		ticket int // an index into tickets, or missing
+	}
+	tests := []struct {
+		name string
+		// updates are recorded in order, each inner list in one Update; a
+		// record of a missing ticket wants ENOTFOUND, any other no error.
+		updates [][]record
+		find    map[string]int // thread → the ticket FormerThread finds, or missing
+	}{
+		{"add and find",
+			[][]record{{{"T-moved", 0}}},
+			map[string]int{"T-moved": 0}},
+		{"the same thread twice in one update, the first ticket kept",
+			[][]record{{{"T-first", 0}, {"T-first", 1}}},
+			map[string]int{"T-first": 0}},
+		{"the same thread again later, the first ticket kept",
+			[][]record{{{"T-later", 1}}, {{"T-later", 0}}, {{"T-later", 1}}},
+			map[string]int{"T-later": 1}},
+		{"the same thread twice by the same ticket",
+			[][]record{{{"T-again", 0}, {"T-again", 0}}},
+			map[string]int{"T-again": 0}},
+		{"two threads of one ticket",
+			[][]record{{{"T-one", 1}}, {{"T-two", 1}}},
+			map[string]int{"T-one": 1, "T-two": 1}},
+		{"a thread no ticket left",
+			nil,
+			map[string]int{"T-never": missing}},
+		{"a ticket's current thread",
+			nil,
+			map[string]int{"now-0": missing, "now-1": missing}},
+		{"no thread, not recorded",
+			[][]record{{{"", 0}}},
+			map[string]int{"": missing}},
+		{"a ticket that does not exist, and the update goes on",
+			[][]record{{{"T-ghost", missing}, {"T-after-ghost", 0}}},
+			map[string]int{"T-ghost": missing, "T-after-ghost": 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, records := range tt.updates {
+				update(t, s, func(tx bot.Tx) error {
+					for _, r := range records {
+						addFormerThread(t, tx, r.thread, r.ticket, tickets[:])
+					}
+					return nil
+				})
+			}
+			view(t, s, func(tx bot.Tx) error {
+				for thread, want := range tt.find {
+					got, err := tx.FormerThread(thread)
+					what := fmt.Sprintf("FormerThread(%q)", thread)
+					switch {
+					case want == missing:
+						wantNotFound(t, what, err)
+					case err != nil:
+						t.Errorf("%s: %v", what, err)
+					case got != tickets[want].ID:
+						t.Errorf("%s = #%d, want #%d", what, got, tickets[want].ID)
+					}
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// addFormerThread records thread as a former thread of tickets[i], or of a
+// ticket that does not exist when i is negative, which wants ENOTFOUND.
+func addFormerThread(t *testing.T, tx bot.Tx, thread string, i int, tickets []bot.Ticket) {
+	t.Helper()
+	what := fmt.Sprintf("AddFormerThread(%q)", thread)
+	if i < 0 {
+		wantNotFound(t, what+" of a ticket that does not exist", tx.AddFormerThread(thread, tickets[len(tickets)-1].ID+1))
+		return
+	}
+	if err := tx.AddFormerThread(thread, tickets[i].ID); err != nil {
+		t.Errorf("%s of ticket #%d: %v", what, tickets[i].ID, err)
+	}
+}
