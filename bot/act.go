@@ -102,23 +102,20 @@ func (b *Bot) find(tx Tx, a Action) (Ticket, error) {
 	return t, err
 }
 
-// moved refuses an action in the thread a ticket left for another team's
-// channel, so that an answer written there is not silently dropped. The
-// thread is known by its root, which showed the ticket's first message.
+// moved answers an action in a thread a ticket left for another team's
+// channel. An agent's edit or deletion of their own message there still
+// reaches the customer's copy; anything else is refused with where the
+// ticket went, so that an answer written there is not dropped in silence.
 func (b *Bot) moved(tx Tx, a Action) (Ticket, error) {
-	notTicket := Errorf(ENOTFOUND, "That message is not a ticket. Use the ticket's number, like /desk %s 12.", a.Verb)
-	first, err := tx.MessageByDeskRef(a.Thread)
+	id, err := tx.FormerThread(a.Thread)
 	if ErrorCode(err) == ENOTFOUND {
-		return Ticket{}, notTicket
+		return Ticket{}, Errorf(ENOTFOUND, "That message is not a ticket. Use the ticket's number, like /desk %s 12.", a.Verb)
 	} else if err != nil {
 		return Ticket{}, err
 	}
-	t, err := tx.Ticket(first.TicketID)
-	if err != nil {
-		return Ticket{}, err
-	}
-	if t.DeskThread == a.Thread || first.Kind != FromCustomer {
-		return Ticket{}, notTicket
+	t, err := tx.Ticket(id)
+	if err != nil || a.Verb == DoEdit || a.Verb == DoDelete {
+		return t, err
 	}
 	return t, Errorf(ECONFLICT, "#%d moved to %s: this thread no longer reaches the customer. Write in its thread in %s (nothing was sent).", t.ID, b.teamOf(t).Name, channelOf(t))
 }

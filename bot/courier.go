@@ -424,7 +424,7 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 	if err != nil {
 		return &storeError{doing: fmt.Sprintf("load %s of ticket #%d", d.Job, d.TicketID), err: err}
 	}
-	if d.TicketID != 0 && d.Conversation != "" {
+	if d.TicketID != 0 && d.Conversation != "" && d.Job != PostTicket {
 		t = t.at(d.Conversation) // a word in the thread a moved ticket left
 	}
 	switch d.Job {
@@ -491,6 +491,10 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 }
 
 func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
+	target, moving := strings.CutPrefix(d.Conversation, movingTo)
+	if moving {
+		t.Channel, t.DeskThread = target, "" // its new root, in its new team's channel
+	}
 	if t.DeskThread != "" {
 		return c.finish(ctx, d, nil)
 	}
@@ -515,10 +519,30 @@ func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
 		if err != nil {
 			return err
 		}
-		if t.Moves != moves {
-			// It moved to another team while its root was on the way: the
-			// move's own post gives it its thread in the new channel.
-			return nil
+		switch {
+		case moving:
+			// The thread it leaves is remembered, so that an answer
+			// written there is not lost in silence.
+			if t.DeskThread != "" {
+				if err := tx.AddFormerThread(t.DeskThread, t.ID); err != nil {
+					return err
+				}
+			}
+			t.Channel = target
+		case t.Moves != moves:
+			// It moved while this root was on its way, so the move could
+			// not say so here; this thread says it now, and the move's
+			// own root (queued after this) takes over.
+			m := Message{TicketID: t.ID, Kind: Notice, At: c.clock.Now().UTC(),
+				Text: fmt.Sprintf("➡️ #%d moved to another team while this thread was opening: it goes on in a new thread in that team's channel, and this thread no longer reaches the customer.", t.ID)}
+			if err := tx.AddMessage(&m); err != nil {
+				return err
+			}
+			now := c.clock.Now().UTC()
+			if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: PostMessage, TicketID: t.ID, MessageID: m.ID,
+				Conversation: t.Channel + " " + thread, NextAt: now, CreatedAt: now}); err != nil {
+				return err
+			}
 		}
 		t.DeskThread = thread
 		if err := tx.SaveTicket(t); err != nil {

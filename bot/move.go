@@ -47,9 +47,23 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 			return "", err
 		}
 	}
+	// The root the ticket leaves showed its first message; the new one will.
+	var first int64
+	if t.DeskThread != "" {
+		m, err := tx.MessageByDeskRef(t.DeskThread)
+		if err == nil && m.TicketID == t.ID {
+			first = m.ID
+		} else if err != nil && ErrorCode(err) != ENOTFOUND {
+			return "", err
+		}
+	}
+	// The ticket stays in its thread until the courier has posted the new
+	// root (PostTicket "to:CHANNEL"): what was queued before the move is
+	// posted in the thread it was meant for, and nothing waits for a
+	// thread that is not there yet.
 	owner := t.Owner
-	t.Team, t.Channel, t.Routed = to.Name, to.Channel, fmt.Sprintf("moved from %s by %s", from.Name, Mention(a.Agent))
-	t.DeskThread, t.Moves, t.UpdatedAt = "", t.Moves+1, now
+	t.Team, t.Routed = to.Name, fmt.Sprintf("moved from %s by %s", from.Name, Mention(a.Agent))
+	t.Moves, t.UpdatedAt = t.Moves+1, now
 	if t.State == Claimed {
 		t.State, t.Owner = Open, Agent{}
 	}
@@ -62,7 +76,9 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	if err := b.rearm(tx, t, to, now); err != nil {
 		return "", err
 	}
-	if err := tx.Enqueue(b.desk(PostTicket, t.ID, 0, now)); err != nil {
+	root := b.desk(PostTicket, t.ID, first, now)
+	root.Conversation = movingTo + to.Channel
+	if err := tx.Enqueue(root); err != nil {
 		return "", err
 	}
 	was := ""
@@ -79,6 +95,10 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	}
 	return fmt.Sprintf("Moved #%d to %s: it has a new thread there, where %s claims it.", t.ID, teamLabel(to), to.Name), nil
 }
+
+// movingTo starts the Conversation of the PostTicket that gives a moved
+// ticket its root in another channel: "to:CHANNEL".
+const movingTo = "to:"
 
 // rearm replaces the reminders and escalations of a moved ticket with the
 // new team's, counted from now: the new team has not seen it yet. Breach

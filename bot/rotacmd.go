@@ -144,7 +144,11 @@ func (b *Bot) recordChange(tx Tx, team Team, c RotaChange, now time.Time) (strin
 }
 
 func (b *Bot) undo(tx Tx, team Team, a Action, now time.Time) (string, error) {
-	c, err := tx.UndoRotaChange(now, b.members(team)...)
+	names, err := b.changeTeams(tx, team)
+	if err != nil {
+		return "", err
+	}
+	c, err := tx.UndoRotaChange(now, names...)
 	if ErrorCode(err) == ENOTFOUND {
 		return "", Errorf(ENOTFOUND, "There is no rota change%s to take back.", ofTeam(team))
 	}
@@ -161,7 +165,7 @@ func (b *Bot) undo(tx Tx, team Team, a Action, now time.Time) (string, error) {
 // slaList lists the team's tickets still waiting for a first answer, by
 // time left, the breached ones first.
 func (b *Bot) slaList(tx Tx, team Team, now time.Time) (string, error) {
-	open, err := tx.OpenTickets(10_000, b.members(team)...)
+	open, err := b.openOf(tx, team, openScan)
 	if err != nil {
 		return "", err
 	}

@@ -280,7 +280,7 @@ func (b *Bot) handOver(tx Tx, team Team, r Rota, now time.Time) error {
 	if err != nil || !fresh {
 		return err
 	}
-	open, err := tx.OpenTickets(listLimit, b.members(team)...)
+	open, err := b.openOf(tx, team, listLimit)
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (b *Bot) weekendNotice(tx Tx, team Team, r Rota, now time.Time) error {
 	if err != nil || !fresh {
 		return err
 	}
-	open, err := tx.OpenTickets(listLimit, b.members(team)...)
+	open, err := b.openOf(tx, team, listLimit)
 	if err != nil {
 		return err
 	}

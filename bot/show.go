@@ -19,7 +19,7 @@ func (b *Bot) list(tx Tx, a Action, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ts, err := tx.OpenTickets(listLimit+1, b.members(team)...)
+	ts, err := b.openOf(tx, team, listLimit+1)
 	if err != nil {
 		return "", err
 	}

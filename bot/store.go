@@ -52,6 +52,14 @@ type Tx interface {
 	// first answer has reached, oldest first, at most limit.
 	UnansweredTickets(limit int) ([]Ticket, error)
 
+	// AddFormerThread records that thread, a desk root ticket ticketID
+	// had before it moved to another team's channel, is the ticket's no
+	// longer. Recording the same thread again changes nothing.
+	AddFormerThread(thread string, ticketID int64) error
+	// FormerThread returns the ticket whose former root is thread;
+	// ENOTFOUND when no ticket left it.
+	FormerThread(thread string) (ticketID int64, err error)
+
 	// AddMessage stores m and sets m.ID.
 	AddMessage(m *Message) error
 	// SaveMessage overwrites the stored message with m.ID.

@@ -40,7 +40,10 @@ func (b *Bot) team(name string) Team {
 	if i := slices.IndexFunc(p.Teams, func(t Team) bool { return t.Name == name }); i >= 0 {
 		return p.Teams[i]
 	}
-	return b.team(p.DefaultTeam)
+	if i := slices.IndexFunc(p.Teams, func(t Team) bool { return t.Name == p.DefaultTeam }); i >= 0 {
+		return p.Teams[i]
+	}
+	return p.Teams[len(p.Teams)-1] // a DefaultTeam that is none of Teams: the last, as the file's rule has it
 }
 
 // teamOf is the team of a ticket.
@@ -83,22 +86,49 @@ func (b *Bot) teamNames() string {
 	return "The teams are " + strings.Join(names, ", ") + "."
 }
 
-// members is the team names the store filters a team's tickets by: the
-// default team also owns tickets of no team (filed before teams existed)
-// and of teams no longer in the file.
-func (b *Bot) members(team Team) []string {
+// openScan bounds how many open tickets are read to find the default
+// team's, and to sort the SLA list: a storm's worth.
+const openScan = 10_000
+
+// openOf is the team's open tickets, oldest first, at most limit. The
+// default team also owns the tickets of no team (filed before the desk had
+// teams) and of teams taken out of the file, which the store cannot name,
+// so they are sorted out here.
+func (b *Bot) openOf(tx Tx, team Team, limit int) ([]Ticket, error) {
 	if len(b.policy.Teams) == 0 {
-		return nil // every ticket
+		return tx.OpenTickets(limit)
 	}
 	if team.Name != b.policy.DefaultTeam {
-		return []string{team.Name}
+		return tx.OpenTickets(limit, team.Name)
 	}
-	return []string{team.Name, ""}
+	all, err := tx.OpenTickets(openScan)
+	if err != nil {
+		return nil, err
+	}
+	var out []Ticket
+	for _, t := range all {
+		if b.teamOf(t).Name == team.Name && len(out) < limit {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
-// inTeam reports whether ticket t belongs to team.
-func (b *Bot) inTeam(t Ticket, team Team) bool {
-	return len(b.policy.Teams) == 0 || b.teamOf(t).Name == team.Name
+// changeTeams is the teams whose rota changes are team's: its own, and
+// for the default team those of no team and of teams taken out of the
+// file, as rota lays them over its rota.
+func (b *Bot) changeTeams(tx Tx, team Team) ([]string, error) {
+	changes, err := tx.RotaChanges()
+	if err != nil {
+		return nil, err
+	}
+	names := []string{team.Name}
+	for _, c := range changes {
+		if b.team(c.Team).Name == team.Name && !slices.Contains(names, c.Team) {
+			names = append(names, c.Team)
+		}
+	}
+	return names, nil
 }
 
 // route files a new ticket with its team.

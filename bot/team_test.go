@@ -1,7 +1,9 @@
 package bot_test
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -378,5 +380,112 @@ func TestMoveWithoutTeams(t *testing.T) {
 	}
 	if tk := w.ticket(1); tk.Team != "" || tk.Channel != "" || tk.Routed != "" {
 		t.Errorf("a desk without teams filed #1 as %+v", tk)
+	}
+}
+
+// TestMoveWithDeliveriesWaiting: what was queued for a ticket before it
+// moved (a follow-up the desk had not taken yet) is posted in the thread
+// it was meant for, and the new root follows; nothing waits on a thread
+// that is not there.
+func TestMoveWithDeliveriesWaiting(t *testing.T) {
+	w := newWorldWith(t, teamsPolicy(t), time.Date(2026, 11, 19, 18, 30, 0, 0, istanbul))
+	w.writesIn(ioana, "ro", false, 1, "Am plătit de două ori")
+	w.desk.mu.Lock()
+	w.desk.fail = errors.New("Slack is down")
+	w.desk.mu.Unlock()
+	w.writesIn(ioana, "ro", false, 2, "Vă rog, e urgent")
+	mustAct(t, w, bot.Action{Verb: bot.DoMove, Ticket: 1, Team: "tr-care", Agent: alice})
+	w.desk.mu.Lock()
+	w.desk.fail = nil
+	w.desk.mu.Unlock()
+	w.run(w.clock.Now().Add(10*time.Minute), 10*time.Second)
+
+	if n := w.outbox(); n != 0 {
+		t.Errorf("%d deliveries still wait ten minutes after the desk came back", n)
+	}
+	refs, channels := w.rootsOf(1)
+	if !slices.Equal(channels, []string{"CRO", "CTR"}) {
+		t.Fatalf("#1's roots are in %q, want ro-care's then tr-care's", channels)
+	}
+	if old := w.threadText(refs[0]); !strings.Contains(old, "Vă rog, e urgent") || !strings.Contains(old, "➡️") {
+		t.Errorf("the old thread says %q, want the follow-up queued before the move, then where it went", old)
+	}
+	if fresh := w.threadText(refs[1]); !strings.Contains(fresh, "Vă rog, e urgent") || strings.Contains(fresh, "➡️") {
+		t.Errorf("the new thread says %q, want the history with the follow-up", fresh)
+	}
+	if tk := w.ticket(1); tk.Channel != "CTR" || tk.DeskThread != refs[1] {
+		t.Errorf("#1 is in %s %s, want its new thread %s", tk.Channel, tk.DeskThread, refs[1])
+	}
+}
+
+// TestFormerThreads: an emoji or a word in a thread that is no ticket's
+// stays none of caredesk's business, while a word in a thread a ticket
+// left (after each of its moves) is answered with where it went.
+func TestFormerThreads(t *testing.T) {
+	w := newWorldWith(t, teamsPolicy(t), time.Date(2026, 11, 19, 18, 30, 0, 0, istanbul))
+	w.writesIn(ioana, "ro", false, 1, "Am plătit de două ori")
+	w.writesIn(ioana, "ro", false, 2, "Vă rog")
+	mustAct(t, w, bot.Action{Verb: bot.DoMove, Ticket: 1, Team: "tr-care", Agent: alice})
+	mustAct(t, w, bot.Action{Verb: bot.DoMove, Ticket: 1, Team: "ro-care", Agent: alice})
+	refs, _ := w.rootsOf(1)
+	if len(refs) != 3 {
+		t.Fatalf("#1 has roots %q, want three", refs)
+	}
+	w.desk.mu.Lock()
+	followUp := w.desk.thread[refs[0]][0].DeskRef
+	w.desk.mu.Unlock()
+	whispers := func() int {
+		w.desk.mu.Lock()
+		defer w.desk.mu.Unlock()
+		return len(w.desk.whispers)
+	}
+	for _, tt := range []struct {
+		name   string
+		thread string
+		told   bool
+	}{
+		{"the first thread it left", refs[0], true},
+		{"the second thread it left", refs[1], true},
+		{"its thread now", refs[2], false},
+		{"an emoji on a customer's follow-up", followUp, false},
+		{"a thread of no ticket", "nothing-here", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := whispers()
+			if _, err := w.act(bot.Action{Verb: bot.DoClaim, Thread: tt.thread, Agent: bob, Whisper: true, EventID: "ev-" + tt.name}); err != nil {
+				t.Fatal(err)
+			}
+			w.desk.mu.Lock()
+			got := slices.Clone(w.desk.whispers[before:])
+			w.desk.mu.Unlock()
+			moved := len(got) == 1 && strings.Contains(got[0], "#1 moved to ro-care")
+			if moved != tt.told || !tt.told && tt.thread != refs[2] && len(got) != 0 {
+				t.Errorf("a claim in %s was answered %q; told where it went: %v, want %v", tt.thread, got, moved, tt.told)
+			}
+		})
+	}
+}
+
+// TestRemovedTeam: the tickets and rota changes of a team taken out of the
+// file are the default team's: listed, handed over and undone with it.
+func TestRemovedTeam(t *testing.T) {
+	p := teamsPolicy(t)
+	p.Teams = append(p.Teams, team("pl-care", "CPL", mustZone("Europe/Warsaw"), bob, lead))
+	w := newWorldWith(t, p, time.Date(2026, 11, 19, 18, 30, 0, 0, istanbul))
+	w.writesIn(ioana, "ro", false, 1, "Am plătit de două ori")
+	mustAct(t, w, bot.Action{Verb: bot.DoMove, Ticket: 1, Team: "pl-care", Agent: alice})
+	mustAct(t, w, bot.Action{Verb: bot.DoOverride, Channel: "CPL", Agent: alice, To: carol,
+		From: time.Date(2026, 11, 19, 18, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)})
+
+	// The file loses pl-care; tr-care is the default team.
+	w.bot = bot.New(w.db, bot.WithClock(w.clock), bot.WithPolicy(teamsPolicy(t)), bot.WithLogger(slog.New(slog.DiscardHandler)))
+	if got := mustAct(t, w, bot.Action{Verb: bot.DoList, Channel: "CTR", Agent: alice}); !strings.Contains(got, "#1 ") {
+		t.Errorf("tr-care's list: %q, want pl-care's ticket #1 in it", got)
+	}
+	if got := mustAct(t, w, bot.Action{Verb: bot.DoRota, Channel: "CTR", Agent: alice}); !strings.Contains(got, "<@UCAROL> (primary)") {
+		t.Errorf("tr-care's rota: %q, want pl-care's override laid over it", got)
+	}
+	if got := mustAct(t, w, bot.Action{Verb: bot.DoUndo, Channel: "CTR", Agent: alice}); !strings.Contains(got, "Taken back") {
+		t.Errorf("undo in tr-care's channel: %q, want pl-care's change taken back", got)
 	}
 }

@@ -217,6 +217,11 @@ func Parse(line string) (bot.Action, error) {
 			if arg.Optional {
 				continue // read above, wherever it was written
 			}
+			if name, ok := strings.CutPrefix(word, "--team="); ok {
+				word = name
+			} else if word == "--team" { // as the optional ones are written
+				word, after, _ = strings.Cut(strings.TrimSpace(after), " ")
+			}
 			if word == "" {
 				return bot.Action{}, bot.Errorf(bot.EINVALID, "Name %s: %s", arg.Summary, cmd.Usage())
 			}

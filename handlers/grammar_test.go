@@ -46,6 +46,8 @@ func TestParse(t *testing.T) {
 		{"rota swap --team tr-care <@UALICE> <@UBOB>", bot.Action{Verb: bot.DoSwap, Team: "tr-care", To: bot.Agent{ID: "UALICE"}, Other: bot.Agent{ID: "UBOB"}}},
 		{"move 12 ro-care", bot.Action{Verb: bot.DoMove, Ticket: 12, Team: "ro-care"}},
 		{"move billing", bot.Action{Verb: bot.DoMove, Team: "billing"}},
+		{"move 12 --team ro-care", bot.Action{Verb: bot.DoMove, Ticket: 12, Team: "ro-care"}},
+		{"move --team=ro-care", bot.Action{Verb: bot.DoMove, Team: "ro-care"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
