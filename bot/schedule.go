@@ -276,7 +276,7 @@ func (b *Bot) handOver(tx Tx, team Team, r Rota, now time.Time) error {
 	if on.Primary.Agent == "" {
 		return nil
 	}
-	fresh, err := tx.FirstSight(teamKey(team, fmt.Sprintf("handover:%s:%d", on.Primary.Agent, on.Primary.From.Unix())), now)
+	fresh, err := tx.FirstSight(b.teamKey(team, fmt.Sprintf("handover:%s:%d", on.Primary.Agent, on.Primary.From.Unix())), now)
 	if err != nil || !fresh {
 		return err
 	}
@@ -329,7 +329,7 @@ func (b *Bot) weekendNotice(tx Tx, team Team, r Rota, now time.Time) error {
 	if !ok || now.Before(from.Add(-notice)) || !now.Before(from) {
 		return nil
 	}
-	fresh, err := tx.FirstSight(teamKey(team, fmt.Sprintf("closed:%d", from.Unix())), now)
+	fresh, err := tx.FirstSight(b.teamKey(team, fmt.Sprintf("closed:%d", from.Unix())), now)
 	if err != nil || !fresh {
 		return err
 	}
@@ -351,10 +351,11 @@ func announce(team Team, text string, now time.Time) *Delivery {
 	return &Delivery{Destination: deskQueue, Job: Announce, Conversation: team.Channel, Text: text, NextAt: now, CreatedAt: now}
 }
 
-// teamKey is key for one team: a desk without teams keeps the keys it
-// always had, so nothing is announced twice when caredesk is upgraded.
-func teamKey(team Team, key string) string {
-	if team.Name == "" {
+// teamKey is key for one team. The default team keeps the keys a desk
+// without teams has: a desk that takes on teams, its channel becoming the
+// default team's, announces nothing twice.
+func (b *Bot) teamKey(team Team, key string) string {
+	if team.Name == "" || team.Name == b.policy.DefaultTeam {
 		return key
 	}
 	return "team:" + team.Name + ":" + key

@@ -403,6 +403,7 @@ func TestTeamMistakes(t *testing.T) {
 		{"teams:\n  - name: a\n    channel: C0AAAAAA\n    escalation: {backup_after: soon}\n", `caredesk.yaml:4: teams[0].escalation.backup_after: "soon" is not a duration`},
 		{"teams:\n  - name: a\n    channel: C0AAAAAA\n    holidays: [2026-13-01]\n", `caredesk.yaml:4: teams[0].holidays[0]: "2026-13-01" is not a date`},
 		{"teams:\n  - name: " + strings.Repeat("a", 41) + "\n    channel: C0AAAAAA\n", `caredesk.yaml:2: teams[0].name: "` + strings.Repeat("a", 41) + `" cannot be a team name`},
+		{"teams:\n  - name: \"12\"\n    channel: C0AAAAAA\n", `caredesk.yaml:2: teams[0].name: "12" cannot be a team name: use lowercase letters, digits, - and _, at most 40, starting with a letter`},
 		{"teams:\n  - tr-care\n", `caredesk.yaml:2: teams[0]: expected a team's settings`},
 		{"team: []\n", `caredesk.yaml:1: team: unknown setting; the settings here are business_hours, cliches, csat, customers, escalation, files, high_reach, holidays, language, messages, people, reports, rota, routes, sla, sources, teams, timezone`},
 	}

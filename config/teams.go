@@ -62,7 +62,7 @@ func (f File) Router() func(source, language, text string) (team, why string) {
 // A team's name and channel; a Slack channel id is slackChannel, as for
 // SLACK_CHANNEL_ID.
 var (
-	teamName  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+	teamName  = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
 	discordID = regexp.MustCompile(`^[0-9]{15,20}$`)
 )
 
@@ -121,7 +121,7 @@ func (p *parser) teams(n *yaml.Node, path string) {
 		case nameAt == nil:
 			p.fail(t, join(tp, "name"), "a team needs a name, like tr-care: people type it in /desk move 12 tr-care")
 		case !teamName.MatchString(team.Name):
-			p.fail(nameAt, join(tp, "name"), "%q cannot be a team name: use lowercase letters, digits, - and _, at most 40, starting with a letter or digit (it is typed in /desk move 12 NAME and in /rota.ics?team=NAME)", team.Name)
+			p.fail(nameAt, join(tp, "name"), "%q cannot be a team name: use lowercase letters, digits, - and _, at most 40, starting with a letter (it is typed after a ticket number, in /desk move 12 NAME and in /rota.ics?team=NAME)", team.Name)
 		case names[team.Name] != "":
 			p.fail(nameAt, join(tp, "name"), "%q is the name of %s too; each team needs its own name", team.Name, names[team.Name])
 		}
