@@ -498,6 +498,10 @@ func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
 	if t.DeskThread != "" {
 		return c.finish(ctx, d, nil)
 	}
+	// Moved before its first root was posted: the move's own root, queued
+	// after this, is the one to post, unless an earlier attempt posted
+	// this one after all.
+	early := !moving && t.Moves > 0
 	var thread string
 	if finder, ok := c.desk.(RootFinder); ok && d.Attempts > 0 {
 		found, err := finder.FindTicket(ctx, t)
@@ -505,6 +509,9 @@ func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
 			return fmt.Errorf("look for an earlier root of ticket #%d: %w", t.ID, err)
 		}
 		thread = found
+	}
+	if thread == "" && early {
+		return c.finish(ctx, d, nil)
 	}
 	if thread == "" {
 		posted, err := c.desk.PostTicket(ctx, t)
@@ -529,7 +536,7 @@ func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
 				}
 			}
 			t.Channel = target
-		case t.Moves != moves:
+		case t.Moves != moves || early:
 			// It moved while this root was on its way, so the move could
 			// not say so here; this thread says it now, and the move's
 			// own root (queued after this) takes over.

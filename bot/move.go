@@ -89,7 +89,9 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 		return "", err
 	}
 	if !to.Calendar.Open(now) && len(to.Rota.Rotations) > 0 && t.FirstReplyAt.IsZero() {
-		if err := b.pageOnCall(tx, t, now); err != nil {
+		there := t
+		there.Channel = to.Channel // where the page tells them to claim it
+		if err := b.pageOnCall(tx, there, now); err != nil {
 			return "", err
 		}
 	}

@@ -312,7 +312,7 @@ func TestMove(t *testing.T) {
 		t.Errorf("its root says %q about how it got here", tk.Routed)
 	}
 	// tr-care is out of hours: its on-call person hears of it.
-	if dms := w.dmsTo(trDuty); len(dms) != 1 || !strings.Contains(dms[0], "#1") {
+	if dms := w.dmsTo(trDuty); len(dms) != 1 || !strings.Contains(dms[0], "#1") || !strings.Contains(dms[0], "Claim it in <#CTR>") {
 		t.Errorf("tr-care's on-call person was told %q, want the moved #1", dms)
 	}
 	// An answer written in the old thread reaches nobody, and its author
@@ -487,5 +487,54 @@ func TestRemovedTeam(t *testing.T) {
 	}
 	if got := mustAct(t, w, bot.Action{Verb: bot.DoUndo, Channel: "CTR", Agent: alice}); !strings.Contains(got, "Taken back") {
 		t.Errorf("undo in tr-care's channel: %q, want pl-care's change taken back", got)
+	}
+}
+
+// TestMoveBeforeTheRoot: a ticket moved before its first root reached the
+// desk gets its root in its new team's channel; a first root the desk took
+// though its answer was lost is found, and says where the ticket went.
+func TestMoveBeforeTheRoot(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		lost     bool // the desk posts the first root but its answer is lost
+		channels []string
+	}{
+		{"the desk was down", false, []string{"CTR"}},
+		{"the first root's answer was lost", true, []string{"CRO", "CTR"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorldWith(t, teamsPolicy(t), time.Date(2026, 11, 19, 18, 30, 0, 0, istanbul))
+			w.desk.mu.Lock()
+			if tt.lost {
+				w.desk.lose = 1
+			} else {
+				w.desk.fail = errors.New("Slack is down")
+			}
+			w.desk.mu.Unlock()
+			w.writesIn(ioana, "ro", false, 1, "Am plătit de două ori")
+			mustAct(t, w, bot.Action{Verb: bot.DoMove, Ticket: 1, Team: "tr-care", Agent: alice})
+			w.desk.mu.Lock()
+			w.desk.fail = nil
+			w.desk.mu.Unlock()
+			w.run(w.clock.Now().Add(10*time.Minute), 10*time.Second)
+			refs, channels := w.rootsOf(1)
+			if !slices.Equal(channels, tt.channels) {
+				t.Fatalf("#1's roots are in %q, want %q", channels, tt.channels)
+			}
+			if fresh := w.threadText(refs[len(refs)-1]); !strings.Contains(fresh, "moved #1 here from ro-care") {
+				t.Errorf("its new thread says %q, want the move's notice", fresh)
+			}
+			if tt.lost {
+				if old := w.threadText(refs[0]); !strings.Contains(old, "#1 moved to another team while this thread was opening") {
+					t.Errorf("the first thread says %q, want where the ticket went", old)
+				}
+			}
+			if tk := w.ticket(1); tk.Channel != "CTR" || tk.DeskThread != refs[len(refs)-1] {
+				t.Errorf("#1 is in %s %s, want its thread in CTR", tk.Channel, tk.DeskThread)
+			}
+			if n := w.outbox(); n != 0 {
+				t.Errorf("%d deliveries still wait", n)
+			}
+		})
 	}
 }
