@@ -85,7 +85,14 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	if owner.ID != "" {
 		was = fmt.Sprintf(" %s owned it there.", Mention(owner))
 	}
-	if err := b.notice(tx, t, fmt.Sprintf("↪️ %s moved #%d here from %s; claim it to answer.%s So far:\n%s", Mention(a.Agent), t.ID, teamLabel(from), was, history), now); err != nil {
+	came := teamLabel(from)
+	if t.DeskThread != "" { // its thread there, which this one links
+		came = fmt.Sprintf("%s (%s)", from.Name, ThreadLink(t.Channel, t.DeskThread))
+		if from.Channel != "" {
+			came = fmt.Sprintf("%s (<#%s>: %s)", from.Name, from.Channel, ThreadLink(t.Channel, t.DeskThread))
+		}
+	}
+	if err := b.notice(tx, t, fmt.Sprintf("↪️ %s moved #%d here from %s; claim it to answer.%s So far:\n%s", Mention(a.Agent), t.ID, came, was, history), now); err != nil {
 		return "", err
 	}
 	if !to.Calendar.Open(now) && len(to.Rota.Rotations) > 0 && t.FirstReplyAt.IsZero() {

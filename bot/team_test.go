@@ -299,7 +299,7 @@ func TestMove(t *testing.T) {
 		t.Errorf("the old thread says %q, want where it went", old)
 	}
 	fresh := w.threadText(refs[1])
-	for _, want := range []string{"↪️ <@UALICE> moved #1 here from ro-care (<#CRO>); claim it to answer. <@UALICE> owned it there.", "Am plătit de două ori"} {
+	for _, want := range []string{"↪️ <@UALICE> moved #1 here from ro-care (<#CRO>: <thread:CRO/root-1>); claim it to answer. <@UALICE> owned it there.", "Am plătit de două ori"} {
 		if !strings.Contains(fresh, want) {
 			t.Errorf("the new thread says %q, want %q", fresh, want)
 		}

@@ -63,6 +63,12 @@ func ParseMention(word string) (a Agent, ok bool) {
 // render "<!here>" as their own channel-wide mention.
 const Here = "<!here>"
 
+// ThreadLink is how caredesk links a ticket's thread in text it writes to
+// the desk: "<thread:CHANNEL/THREAD>", CHANNEL "" for the desk's own. The
+// Slack desk shows it as a link to the thread, the Discord desk as the
+// thread's channel mention (a Discord thread is a channel).
+func ThreadLink(channel, thread string) string { return "<thread:" + channel + "/" + thread + ">" }
+
 // At is how caredesk writes a time for the desk: Discord's "<t:UNIX:style>"
 // token, which Discord shows in each reader's own zone and the Slack desk
 // turns into Slack's date formatting. style is t (time), d (date), f (both)

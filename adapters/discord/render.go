@@ -81,7 +81,7 @@ func escapeName(s string) string {
 // agents' own words, the channel ping, a team's channel (<#id>, a link
 // that pings nobody), and times, which Discord shows in each reader's own
 // zone as they are.
-var token = regexp.MustCompile(`<#[0-9]+>|<@!?([0-9]+)>|<!here>|<t:-?[0-9]+:[tTdDfFR]>`)
+var token = regexp.MustCompile(`<#[0-9]+>|<@!?([0-9]+)>|<!here>|<t:-?[0-9]+:[tTdDfFR]>|<thread:[0-9]*/[0-9]+>`)
 
 // safe makes caredesk's own sentences (the core's answers, notices, an
 // agent's words shown again) safe for the desk: the core's tokens are
@@ -108,6 +108,8 @@ func own(s string) string {
 		b.WriteString(escape(s[last:m[0]]))
 		if tok := s[m[0]:m[1]]; tok == bot.Here {
 			b.WriteString("@here")
+		} else if _, thread, ok := strings.Cut(strings.TrimSuffix(tok, ">"), "/"); ok && strings.HasPrefix(tok, "<thread:") {
+			b.WriteString("<#" + thread + ">") // a Discord thread is a channel
 		} else {
 			b.WriteString(tok)
 		}

@@ -31,7 +31,8 @@ func TestTeamChannels(t *testing.T) {
 	for _, tt := range []struct {
 		channel string
 		forum   bool
-	}{{billingText, false}, {roForum, true}} {
+		message int64 // the notice's id: Discord takes one message of a nonce
+	}{{billingText, false, 1}, {roForum, true, 2}} {
 		tk := bot.Ticket{ID: 7, Source: "telegram", Customer: bot.Customer{ID: "1", Name: "Ioana"}, Text: "charged twice",
 			State: bot.Open, OpenedAt: now, Deadline: now.Add(time.Hour), Channel: tt.channel}
 		thread, err := d.PostTicket(ctx, tk)
@@ -41,6 +42,13 @@ func TestTeamChannels(t *testing.T) {
 		info, ok := sim.ChannelInfo(thread)
 		if !ok || info.ParentID != tt.channel {
 			t.Errorf("the ticket's thread %s is in %+v, want a thread of %s", thread, info, tt.channel)
+		}
+		if _, err := d.PostMessage(ctx, bot.Ticket{ID: 7, DeskThread: thread, Channel: tt.channel},
+			bot.Message{ID: tt.message, TicketID: 7, Kind: bot.Notice, Text: "↪️ moved here (" + bot.ThreadLink("", "600000000000000001") + ")"}); err != nil {
+			t.Fatal(err)
+		}
+		if msgs := sim.Thread(thread); len(msgs) == 0 || !strings.Contains(msgs[len(msgs)-1].Content, "moved here (<#600000000000000001>)") {
+			t.Errorf("the move's notice is %+v, want the earlier thread as its channel mention", msgs)
 		}
 		if err := d.Announce(ctx, tt.channel, "🔁 Hand-over for the team (<#"+tt.channel+">)"); err != nil {
 			t.Fatal(err)

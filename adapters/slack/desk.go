@@ -127,6 +127,9 @@ func (d *Desk) PostMessage(ctx context.Context, t bot.Ticket, m bot.Message) (st
 	if t.DeskThread == "" {
 		return "", fmt.Errorf("slack: ticket #%d is not on the desk yet", t.ID)
 	}
+	if m.Kind == bot.Notice {
+		m.Text = d.links(m.Text)
+	}
 	blocks, fallback := textMessage(threadText(t, m), m.Kind == bot.FromCustomer)
 	_, ts, err := d.api.PostMessageContext(ctx, d.channel(t),
 		slackapi.MsgOptionTS(t.DeskThread),

@@ -151,6 +151,10 @@ func TestTeamChannel(t *testing.T) {
 	if _, err := d.PostMessage(ctx, tk, bot.Message{ID: 9, TicketID: 3, Kind: bot.Notice, Text: "⏰ half the time is gone"}); err != nil {
 		t.Fatal(err)
 	}
+	moved := "↪️ moved here from tr-care (" + bot.ThreadLink("C0BILLING", "1700000000.000100") + "); a customer wrote " + bot.Quote(bot.ThreadLink("C0EVIL", "1.2"))
+	if _, err := d.PostMessage(ctx, tk, bot.Message{ID: 10, TicketID: 3, Kind: bot.Notice, Text: moved}); err != nil {
+		t.Fatal(err)
+	}
 	if err := d.UpdateTicket(ctx, tk); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +166,12 @@ func TestTeamChannel(t *testing.T) {
 			t.Errorf("%q was posted in %s, want the team's channel C0BILLING", m.Text, m.Channel)
 		}
 	}
-	if thread := sim.Thread(tk.DeskThread); len(thread) == 0 || !strings.Contains(thread[len(thread)-1].Text, "half the time") {
-		t.Errorf("the ticket's thread holds %+v, want the notice", thread)
+	thread := sim.Thread(tk.DeskThread)
+	if len(thread) != 2 || !strings.Contains(thread[0].Text, "half the time") {
+		t.Fatalf("the ticket's thread holds %+v, want the notices", thread)
+	}
+	link := "(<https://caredesk-sim.slack.com/archives/C0BILLING/p1700000000000100|the earlier thread>); a customer wrote &lt;thread:C0EVIL/1.2&gt;"
+	if !strings.Contains(thread[1].Text, link) {
+		t.Errorf("the move's notice reads %q, want the earlier thread as a link and the customer's words as text: %q", thread[1].Text, link)
 	}
 }

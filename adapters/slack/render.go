@@ -50,7 +50,32 @@ func escape(s string) string {
 // agents' own words, the channel ping, a team's channel (<#C…>, a link
 // that pings nobody), and times in Discord's <t:UNIX:style> form, which
 // Slack shows in each reader's own zone.
-var token = regexp.MustCompile(`<#[CG][A-Z0-9]+>|<@[A-Z0-9]+(?:\|[^<>&|]*)?>|<!here>|<t:(-?[0-9]+):([tTdDfFR])>`)
+var token = regexp.MustCompile(`<#[CG][A-Z0-9]+>|<@[A-Z0-9]+(?:\|[^<>&|]*)?>|<!here>|<t:(-?[0-9]+):([tTdDfFR])>|<https://[a-z0-9-]+\.slack\.com/archives/[CG][A-Z0-9]+/p[0-9]+\|[a-z ]+>`)
+
+// threadLink matches bot.ThreadLink.
+var threadLink = regexp.MustCompile(`<thread:([CG][A-Z0-9]*)?/([0-9]+)\.([0-9]+)>`)
+
+// links writes the core's thread links in text as permalinks into the
+// workspace (https://WORKSPACE.slack.com/archives/CHANNEL/pTS), which own
+// then leaves live; without the workspace's address, as words.
+// Outside text the core quoted is left as it is.
+func (d *Desk) links(text string) string {
+	var b strings.Builder
+	for _, sp := range outside.Spans(text) {
+		if sp.Outside {
+			b.WriteString(outside.Quote(sp.Text))
+			continue
+		}
+		b.WriteString(threadLink.ReplaceAllStringFunc(sp.Text, func(tok string) string {
+			m := threadLink.FindStringSubmatch(tok)
+			if !strings.HasPrefix(d.workspace, "https://") || !strings.HasSuffix(d.workspace, ".slack.com/") {
+				return "the earlier thread"
+			}
+			return "<" + d.workspace + "archives/" + d.or(m[1]) + "/p" + m[2] + m[3] + "|the earlier thread>"
+		}))
+	}
+	return b.String()
+}
 
 // safe makes caredesk's own sentences (the core's answers, notices, an
 // agent's words re-rendered) safe for the desk: the core's tokens are

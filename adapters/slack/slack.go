@@ -63,6 +63,9 @@ type Desk struct {
 	quiet   *quietlog.Limiter // for what a flood or an outage repeats
 	botUser string            // the bot's own user id: its messages and reactions are not agents'
 	botID   string
+	// workspace is the workspace's address, "https://acme.slack.com/",
+	// for links to threads.
+	workspace string
 }
 
 // New connects to Slack: it checks the bot token (auth.test) and that the
@@ -108,7 +111,7 @@ func New(ctx context.Context, o Options) (*Desk, error) {
 	if err != nil {
 		return nil, d.authError(err)
 	}
-	d.botUser, d.botID = auth.UserID, auth.BotID
+	d.botUser, d.botID, d.workspace = auth.UserID, auth.BotID, auth.URL
 	// Every channel is checked, and every problem told at once: a desk
 	// with five teams is set up in one go, not five restarts.
 	var problems []error
