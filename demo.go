@@ -65,6 +65,7 @@ func startDemo(ctx context.Context, stderr io.Writer) (*demoRun, error) {
 	}
 	sl.AddUser("UALICE", "alice")
 	sl.AddUser("UBOB", "bob")
+	sl.AddChannel(demoRoCare, "ro-care", true)
 	dir, err := os.MkdirTemp("", "caredesk-demo-")
 	if err != nil {
 		return nil, err
@@ -75,9 +76,13 @@ func startDemo(ctx context.Context, stderr io.Writer) (*demoRun, error) {
 	}
 	o := sl.Options()
 	// The customer is asked how it went a second after the ticket is
-	// resolved rather than ten minutes, so the demo shows it.
+	// resolved rather than ten minutes, so the demo shows it. Romanian
+	// customers have a team of their own, in a channel of its own.
 	yaml := filepath.Join(dir, "caredesk.yaml")
-	if err := os.WriteFile(yaml, []byte("csat:\n  delay: 1s\nreports:\n  weekly_digest: off\n"), 0o600); err != nil {
+	file := "csat:\n  delay: 1s\nreports:\n  weekly_digest: off\n" +
+		"teams:\n  - {name: ro-care, channel: " + demoRoCare + "}\n  - {name: care, channel: " + o.ChannelID + "}\n" +
+		"routes:\n  - {team: ro-care, language: ro}\n"
+	if err := os.WriteFile(yaml, []byte(file), 0o600); err != nil {
 		return nil, err
 	}
 	env := map[string]string{
@@ -288,9 +293,44 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 	if err := d.report(ctx); err != nil {
 		return err
 	}
+	if err := d.teams(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintln(out)
-	fmt.Fprintln(out, "Done: one complaint arrived with a photo, became a thread, was claimed, answered, corrected, delivered, resolved and rated, and the figures show it.")
+	fmt.Fprintln(out, "Done: one complaint arrived with a photo, became a thread, was claimed, answered, corrected, delivered, resolved and rated, and the figures show it; a Romanian one went to its own team's channel.")
 	fmt.Fprintln(out, "Run caredesk for real with the settings in README.md.")
+	return nil
+}
+
+// demoRoCare is the channel of the demo's Romanian team.
+const demoRoCare = "C0ROCARE"
+
+// teams plays a Romanian customer, whom the routes send to the Romanian
+// team's own channel.
+func (d *demoRun) teams(ctx context.Context) error {
+	ioana := telegramsim.User{ID: 4343, FirstName: "Ioana", LastName: "Pop", LanguageCode: "ro"}
+	text := "Bună ziua, coletul meu nu a ajuns."
+	d.tg.CustomerWrites(ioana.ID, ioana, text)
+	d.say("telegram", "Ioana Pop, whose Telegram speaks Romanian, writes: %q", text)
+	var root slacksim.Message
+	if err := d.until(ctx, "Ioana's complaint in #ro-care", d.slack.Wait, func() bool {
+		for _, m := range d.slack.Messages() {
+			if m.Channel == demoRoCare && m.IsRoot() && strings.Contains(m.Rendered(), "Ioana") {
+				root = m
+			}
+		}
+		return root.TS != ""
+	}); err != nil {
+		return err
+	}
+	d.say("slack", "the routes give it to the ro-care team: its ticket opens in #ro-care, not #care-desk:")
+	d.show(root.Rendered())
+	resp, err := d.slack.SlashCommandIn(demoRoCare, "UBOB", "bob", "/desk", "list")
+	if err != nil {
+		return err
+	}
+	d.say("slack", "bob types /desk list in #ro-care and sees that team's tickets:")
+	d.show(resp.Text)
 	return nil
 }
 

@@ -112,7 +112,7 @@ func NewViewWith(t bot.Ticket, now time.Time, highReach int) View {
 		// Which rule sent it here, so a wrong rule is seen and mended.
 		team := "Team " + t.Team
 		if t.Routed != "" {
-			team += " (" + t.Routed + ")"
+			team += ": " + t.Routed
 		}
 		v.Status = team + ". " + v.Status
 	}

@@ -31,3 +31,23 @@ func TestViewStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestViewSaysWhichTeam: with teams, the root says whose the ticket is and
+// which rule sent it there, so a wrong rule is seen and mended.
+func TestViewSaysWhichTeam(t *testing.T) {
+	at := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name, team, routed, want string
+	}{
+		{"routed", "ro-care", "by language ro, rule 1", "Team ro-care: by language ro, rule 1. Open: nobody has claimed it yet."},
+		{"moved", "billing", "moved from tr-care by <@UBOB>", "Team billing: moved from tr-care by <@UBOB>. Open: nobody has claimed it yet."},
+		{"no teams", "", "", "Open: nobody has claimed it yet."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := handlers.NewView(bot.Ticket{ID: 3, State: bot.Open, OpenedAt: at, Deadline: at.Add(time.Hour), Team: tt.team, Routed: tt.routed}, at)
+			if v.Status != tt.want {
+				t.Errorf("status %q, want %q", v.Status, tt.want)
+			}
+		})
+	}
+}
