@@ -388,8 +388,9 @@ func TestTeams(t *testing.T) {
 	if r.eventually("the history in the new thread", func() bool {
 		return r.threadHas(moved.TS, arriving, "claim it to answer.", "So far:", "My parcel never arrived")
 	}) {
-		if !r.threadHas(moved.TS, arriving+" (<#"+trChannel+">)") {
-			t.Errorf("the notice in the new thread does not link tr-care's channel as <#%s>:\n%s", trChannel, r.whereIs(arriving))
+		link := arriving + " (<#" + trChannel + ">: <https://caredesk-sim.slack.com/archives/" + trChannel + "/p" + strings.ReplaceAll(old.TS, ".", "") + "|the earlier thread>)"
+		if !r.threadHas(moved.TS, link) {
+			t.Errorf("the notice in the new thread does not link tr-care's channel and the old thread as %q:\n%s", link, r.whereIs(arriving))
 		}
 	} else {
 		t.Errorf("the notice was posted here instead:\n%s", r.whereIs(arriving))
