@@ -189,7 +189,13 @@ type fileWorld struct {
 
 func newFileWorld(t *testing.T, p bot.FilePolicy) *fileWorld {
 	t.Helper()
-	w := &fileWorld{world: newWorld(t)}
+	return fileWorldOf(t, newWorld(t), p)
+}
+
+// fileWorldOf is base with a desk and a source that take files and edits.
+func fileWorldOf(t *testing.T, base *world, p bot.FilePolicy) *fileWorld {
+	t.Helper()
+	w := &fileWorld{world: base}
 	w.fd = &fileDesk{desk: w.desk, agents: map[string][]byte{}}
 	w.src = &fileSource{customers: w.tg, files: map[string][]byte{}, edited: map[string]string{}}
 	var err error

@@ -538,3 +538,28 @@ func TestMoveBeforeTheRoot(t *testing.T) {
 		})
 	}
 }
+
+// TestEditFromTheOldThread: a reply sent from a thread its ticket has left
+// can still be corrected there; the customer's copy changes.
+func TestEditFromTheOldThread(t *testing.T) {
+	w := fileWorldOf(t, newWorldWith(t, teamsPolicy(t), time.Date(2026, 11, 19, 18, 30, 0, 0, istanbul)), bot.DefaultFilePolicy())
+	w.writesIn(ioana, "ro", false, 1, "Am plătit de două ori")
+	refs, _ := w.rootsOf(1)
+	mustAct(t, w.world, bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice})
+	if _, err := w.act(bot.Action{Verb: bot.DoSay, Thread: refs[0], Agent: alice, Text: "Verificăm acum.", Ref: "a1", EventID: "s1", Whisper: true}); err != nil {
+		t.Fatal(err)
+	}
+	mustAct(t, w.world, bot.Action{Verb: bot.DoMove, Ticket: 1, Team: "tr-care", Agent: alice})
+	if _, err := w.act(bot.Action{Verb: bot.DoEdit, Thread: refs[0], Agent: alice, Text: "Verificăm chiar acum.", Ref: "a1", EventID: "e1", Whisper: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.src.mu.Lock()
+	defer w.src.mu.Unlock()
+	var edits []string
+	for _, text := range w.src.edited {
+		edits = append(edits, text)
+	}
+	if len(edits) != 1 || !strings.Contains(edits[0], "Verificăm chiar acum.") {
+		t.Errorf("the customer's copies were changed to %q, want the reply corrected", edits)
+	}
+}
