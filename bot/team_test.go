@@ -61,6 +61,14 @@ func teamsPolicy(t *testing.T) bot.Policy {
 	return p
 }
 
+// deskFails makes every call of the desk fail with err, or work again
+// with nil.
+func (w *world) deskFails(err error) {
+	w.desk.mu.Lock()
+	defer w.desk.mu.Unlock()
+	w.desk.fail = err
+}
+
 // dmsTo is what agent was told privately.
 func (w *world) dmsTo(agent bot.Agent) []string {
 	w.desk.mu.Lock()
@@ -390,14 +398,10 @@ func TestMoveWithoutTeams(t *testing.T) {
 func TestMoveWithDeliveriesWaiting(t *testing.T) {
 	w := newWorldWith(t, teamsPolicy(t), time.Date(2026, 11, 19, 18, 30, 0, 0, istanbul))
 	w.writesIn(ioana, "ro", false, 1, "Am plătit de două ori")
-	w.desk.mu.Lock()
-	w.desk.fail = errors.New("Slack is down")
-	w.desk.mu.Unlock()
+	w.deskFails(errors.New("Slack is down"))
 	w.writesIn(ioana, "ro", false, 2, "Vă rog, e urgent")
 	mustAct(t, w, bot.Action{Verb: bot.DoMove, Ticket: 1, Team: "tr-care", Agent: alice})
-	w.desk.mu.Lock()
-	w.desk.fail = nil
-	w.desk.mu.Unlock()
+	w.deskFails(nil)
 	w.run(w.clock.Now().Add(10*time.Minute), 10*time.Second)
 
 	if n := w.outbox(); n != 0 {
@@ -513,9 +517,7 @@ func TestMoveBeforeTheRoot(t *testing.T) {
 			w.desk.mu.Unlock()
 			w.writesIn(ioana, "ro", false, 1, "Am plătit de două ori")
 			mustAct(t, w, bot.Action{Verb: bot.DoMove, Ticket: 1, Team: "tr-care", Agent: alice})
-			w.desk.mu.Lock()
-			w.desk.fail = nil
-			w.desk.mu.Unlock()
+			w.deskFails(nil)
 			w.run(w.clock.Now().Add(10*time.Minute), 10*time.Second)
 			refs, channels := w.rootsOf(1)
 			if !slices.Equal(channels, tt.channels) {
