@@ -529,9 +529,15 @@ func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
 		switch {
 		case moving:
 			// The thread it leaves is remembered, so that an answer
-			// written there is not lost in silence.
+			// written there is not lost in silence, and its root says
+			// where the ticket went, with no buttons left to press.
 			if t.DeskThread != "" {
 				if err := tx.AddFormerThread(t.DeskThread, t.ID); err != nil {
+					return err
+				}
+				now := c.clock.Now().UTC()
+				if err := tx.Enqueue(&Delivery{Destination: deskQueue, Job: UpdateTicket, TicketID: t.ID,
+					Conversation: t.Channel + " " + t.DeskThread, NextAt: now, CreatedAt: now}); err != nil {
 					return err
 				}
 			}

@@ -151,6 +151,7 @@ func former(t Ticket) string { return t.Channel + " " + t.DeskThread }
 // at is t as it was in its former thread.
 func (t Ticket) at(former string) Ticket {
 	t.Channel, t.DeskThread, _ = strings.Cut(former, " ")
+	t.Left = true
 	return t
 }
 

@@ -306,6 +306,12 @@ func TestMove(t *testing.T) {
 	if old := w.threadText(refs[0]); !strings.Contains(old, "➡️ <@UALICE> moved #1 to tr-care (<#CTR>)") {
 		t.Errorf("the old thread says %q, want where it went", old)
 	}
+	w.desk.mu.Lock()
+	oldRoot, newRoot := w.desk.roots[refs[0]], w.desk.roots[refs[1]]
+	w.desk.mu.Unlock()
+	if !oldRoot.Left || oldRoot.Team != "tr-care" || newRoot.Left {
+		t.Errorf("the old root was last rendered as %+v, the new one as %+v; want the old one shown as left for tr-care", oldRoot, newRoot)
+	}
 	fresh := w.threadText(refs[1])
 	for _, want := range []string{"↪️ <@UALICE> moved #1 here from ro-care (<#CRO>: <thread:CRO/root-1>); claim it to answer. <@UALICE> owned it there.", "Am plătit de două ori"} {
 		if !strings.Contains(fresh, want) {

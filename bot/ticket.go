@@ -120,6 +120,10 @@ type Ticket struct {
 	Routed  string
 	Channel string
 	Moves   int
+	// Left marks a ticket as the courier renders it in a thread it has
+	// left for another team's channel: its old root shows where it went,
+	// without buttons. Never stored.
+	Left bool
 }
 
 // Overdue reports whether the first-response deadline passed without a reply

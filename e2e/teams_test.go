@@ -409,6 +409,13 @@ func TestTeams(t *testing.T) {
 	if r.threadHas(old.TS, again) {
 		t.Errorf("the customer's message after the move was posted in the old thread")
 	}
+	if !r.eventually("the old root to say where the ticket went", func() bool {
+		m, _ := r.slack.Message(old.TS)
+		return strings.Contains(m.Rendered(), "Moved to team billing: it goes on in its thread there.") && !strings.Contains(m.Rendered(), "Claim")
+	}) {
+		m, _ := r.slack.Message(old.TS)
+		t.Errorf("the old root reads %q, want where the ticket went and no buttons", m.Rendered())
+	}
 	if got := r.commandIn(billingChannel, "UCAROL", "carol", "list"); !strings.Contains(got, "#2 ") || !strings.Contains(got, "#3 ") {
 		t.Errorf("/desk list in billing's channel after the move:\n%s", got)
 	}

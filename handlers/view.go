@@ -116,6 +116,11 @@ func NewViewWith(t bot.Ticket, now time.Time, highReach int) View {
 		}
 		v.Status = team + ". " + v.Status
 	}
+	if t.Left {
+		// A root the ticket has left: nothing to press here any more.
+		v.Status = "➡️ Moved to team " + t.Team + ": it goes on in its thread there."
+		v.Buttons, v.Deadline, v.Overdue = nil, time.Time{}, false
+	}
 	return v
 }
 

@@ -50,4 +50,8 @@ func TestViewSaysWhichTeam(t *testing.T) {
 			}
 		})
 	}
+	left := handlers.NewView(bot.Ticket{ID: 3, State: bot.Open, OpenedAt: at, Deadline: at.Add(time.Hour), Team: "billing", Left: true}, at)
+	if left.Status != "➡️ Moved to team billing: it goes on in its thread there." || len(left.Buttons) != 0 || !left.Deadline.IsZero() {
+		t.Errorf("a root the ticket left shows %+v, want where it went, with no buttons and no deadline", left)
+	}
 }
