@@ -31,6 +31,9 @@ type File struct {
 	HighReach  int
 	Rating     bot.RatingPolicy // when customers are asked how it went (csat)
 	Digest     bot.DigestPolicy // when the desk posts its figures (reports)
+	// Spikes is when the desk is told that complaints are surging, and
+	// who is told in person (spikes).
+	Spikes Spikes
 	// Language is the team's: customers whose language caredesk cannot
 	// match are answered in it.
 	Language string
@@ -90,6 +93,7 @@ func defaultFile(sla time.Duration) File {
 		Language:   "en",
 		Customer:   bot.DefaultCustomerPolicy(),
 		Files:      bot.DefaultFilePolicy(),
+		Spikes:     defaultSpikes(),
 	}
 }
 
@@ -189,6 +193,7 @@ func (p *parser) top(n *yaml.Node) {
 		"high_reach":     func(v *yaml.Node, path string) { p.f.HighReach = p.count(v, path) },
 		"csat":           p.csat,
 		"reports":        p.reports,
+		"spikes":         p.spikes,
 		"language":       p.language,
 		"customers":      p.customers,
 		"messages":       p.messages,
@@ -202,7 +207,7 @@ func (p *parser) top(n *yaml.Node) {
 	// Read in this order whatever the file's: wall-clock times need the
 	// zone, a webhook's sla builds on the sla section, teams build on the
 	// whole top level, and routes name teams.
-	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "language", "csat", "reports", "customers", "messages", "cliches", "files", "teams", "routes"} {
+	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "language", "csat", "reports", "spikes", "customers", "messages", "cliches", "files", "teams", "routes"} {
 		if v, ok := found[name]; ok {
 			sections[name](v, name)
 		}

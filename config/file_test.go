@@ -9,6 +9,7 @@ import (
 
 	"caredesk/bot"
 	"caredesk/config"
+	"caredesk/spike"
 )
 
 func secrets(k string) string {
@@ -115,6 +116,14 @@ func TestFileMistakesNameLineAndKey(t *testing.T) {
 		{"cliches:\n  tr: phrase\n", `caredesk.yaml:2: cliches.tr: expected a list of phrases`},
 		{"reports:\n  digest: weekly\n", `caredesk.yaml:2: reports.digest: unknown setting; the settings here are monthly_digest, weekly_digest`},
 		{"rota: [\n", `caredesk.yaml:1: did not find expected node content: fix the YAML syntax`},
+		{"spikes: sometimes\n", `caredesk.yaml:1: spikes: "sometimes" is neither off nor settings: write spikes: off, or the settings as key: value lines (cool_down, factor, floor, min, ping, weeks, window)`},
+		{"spikes: [lead]\n", `caredesk.yaml:1: spikes: expected settings (key: value lines) or off here`},
+		{"spikes:\n", `caredesk.yaml:1: spikes: expected settings (key: value lines) or off here`},
+		{"spikes:\n  window: 25h\n  cool_down: 2d\n", `caredesk.yaml:2: spikes.window: "25h" is not a window of 5m to 24h`},
+		{"spikes:\n  window: 3h\n", `caredesk.yaml:2: spikes.window: "3h" is longer than cool_down (2h, the default): a spike lasts at least a window, so add a cool_down of 3h or more`},
+		{"spikes:\n  cool_down: 10m\n", `caredesk.yaml:2: spikes.cool_down: "10m" is shorter than window (30m)`},
+		{"spikes:\n  factor: NaN\n", `caredesk.yaml:2: spikes.factor: "NaN" is not a number above 1`},
+		{"spikes:\n  floor: .inf\n", `caredesk.yaml:2: spikes.floor: ".inf" is not a number of 0 or more`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -405,7 +414,7 @@ func TestTeamMistakes(t *testing.T) {
 		{"teams:\n  - name: " + strings.Repeat("a", 41) + "\n    channel: C0AAAAAA\n", `caredesk.yaml:2: teams[0].name: "` + strings.Repeat("a", 41) + `" cannot be a team name`},
 		{"teams:\n  - name: \"12\"\n    channel: C0AAAAAA\n", `caredesk.yaml:2: teams[0].name: "12" cannot be a team name: use lowercase letters, digits, - and _, at most 40, starting with a letter`},
 		{"teams:\n  - tr-care\n", `caredesk.yaml:2: teams[0]: expected a team's settings`},
-		{"team: []\n", `caredesk.yaml:1: team: unknown setting; the settings here are business_hours, cliches, csat, customers, escalation, files, high_reach, holidays, language, messages, people, reports, rota, routes, sla, sources, teams, timezone`},
+		{"team: []\n", `caredesk.yaml:1: team: unknown setting; the settings here are business_hours, cliches, csat, customers, escalation, files, high_reach, holidays, language, messages, people, reports, rota, routes, sla, sources, spikes, teams, timezone`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -438,5 +447,116 @@ timezone: Asia/Tokyo
 	}
 	if f.DefaultTeam != "b" || len(f.Routes) != 1 {
 		t.Errorf("default %q, routes %+v", f.DefaultTeam, f.Routes)
+	}
+}
+
+func TestSpikes(t *testing.T) {
+	fast := spike.Policy{Window: 15 * time.Minute, Factor: 2.5, Min: 6, Floor: 0.5, Weeks: 8, CoolDown: 45 * time.Minute}
+	tests := []struct {
+		name string
+		yaml string
+		want config.Spikes
+	}{
+		{"defaults", "timezone: UTC\n", config.Spikes{Policy: spike.DefaultPolicy(), Ping: []string{"lead", "on_duty"}}},
+		{"set", `
+spikes:
+  window: 15m
+  factor: 2.5
+  min: 6
+  floor: 0.5
+  weeks: 8
+  cool_down: 45m
+  ping: [U024BE7LH, on_duty, lead, "80351110224678912"]
+`, config.Spikes{Policy: fast, Ping: []string{"U024BE7LH", "on_duty", "lead", "80351110224678912"}}},
+		{"off", "spikes: off\n", config.Spikes{Policy: spike.DefaultPolicy(), Off: true, Ping: []string{"lead", "on_duty"}}},
+		{"false is off", "spikes: false\n", config.Spikes{Policy: spike.DefaultPolicy(), Off: true, Ping: []string{"lead", "on_duty"}}},
+		{"what it leaves out is the default", "spikes:\n  factor: 4\n  ping: []\n",
+			config.Spikes{Policy: func() spike.Policy { p := spike.DefaultPolicy(); p.Factor = 4; return p }(), Ping: []string{}}},
+		{"each once, keywords in any case", "spikes:\n  ping: [On_Duty, U024BE7LH, on_duty, U024BE7LH]\n",
+			config.Spikes{Policy: spike.DefaultPolicy(), Ping: []string{"on_duty", "U024BE7LH"}}},
+		{"a long window with a cool-down as long", "spikes:\n  window: 1d\n  cool_down: 24h\n  weeks: 1\n  floor: 0\n",
+			config.Spikes{Policy: spike.Policy{Window: 24 * time.Hour, Factor: 3, Min: 10, Floor: 0, Weeks: 1, CoolDown: 24 * time.Hour}, Ping: []string{"lead", "on_duty"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := config.ParseFile("caredesk.yaml", []byte(tt.yaml), secrets, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := f.Spikes
+			if got.Policy != tt.want.Policy || got.Off != tt.want.Off || !slices.Equal(got.Ping, tt.want.Ping) || (got.Ping == nil) != (tt.want.Ping == nil) {
+				t.Errorf("spikes %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEverySpikeMistakeAtOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"a cool-down shorter than the window", `timezone: UTC
+spikes:
+  window: 1h
+  factor: 1
+  min: 0
+  floor: -0.5
+  weeks: 13
+  cool_down: 45m
+  ping: [lead, oncall, on_duty, alice, U024BE7LH, {who: lead}]
+  pings: [lead]
+`, []string{
+			`c.yaml:4: spikes.factor: "1" is not a number above 1: a spike is this many times the usual count, like 2.5 or 3`,
+			`c.yaml:5: spikes.min: "0" is not a whole number of 1 or more: a spike needs at least this many complaints in the window`,
+			`c.yaml:6: spikes.floor: "-0.5" is not a number of 0 or more: it is the usual count assumed until there are weeks of history, like 3 or 0.5`,
+			`c.yaml:7: spikes.weeks: "13" is not a whole number from 1 to 12: it is how many past weeks make the usual count`,
+			`c.yaml:9: spikes.ping[1]: "oncall" is neither lead, on_duty nor a Slack or Discord user id: write lead (escalation.lead), on_duty (whoever is on the rota now) or the member id, like U024BE7LH (Slack: profile → ⋮ → Copy member ID) or 80351110224678912 (Discord)`,
+			`c.yaml:9: spikes.ping[3]: "alice" is neither lead, on_duty nor a Slack or Discord user id`,
+			`c.yaml:9: spikes.ping[5]: "" is neither lead, on_duty nor a Slack or Discord user id`,
+			`c.yaml:10: spikes.pings: unknown setting; the settings here are cool_down, factor, floor, min, ping, weeks, window`,
+			`c.yaml:8: spikes.cool_down: "45m" is shorter than window (1h): a spike lasts at least a window, so write a cool_down of 1h or more`,
+		}},
+		{"a window out of range", `spikes:
+  window: 3m
+  factor: three
+  min: ten
+  floor: lots
+  weeks: 0
+  cool_down: 1m
+  ping: lead
+`, []string{
+			`c.yaml:2: spikes.window: "3m" is not a window of 5m to 24h: complaints are counted over a span like 15m, 30m or 1h`,
+			`c.yaml:3: spikes.factor: "three" is not a number above 1`,
+			`c.yaml:4: spikes.min: "ten" is not a whole number of 1 or more`,
+			`c.yaml:5: spikes.floor: "lots" is not a number of 0 or more`,
+			`c.yaml:6: spikes.weeks: "0" is not a whole number from 1 to 12`,
+			`c.yaml:8: spikes.ping: expected a list of who gets a direct message, like [lead, on_duty, U024BE7LH]`,
+		}},
+		{"durations that do not read", `spikes:
+  window: soon
+  cool_down: 0s
+`, []string{
+			`c.yaml:2: spikes.window: "soon" is not a duration: write it like 30m, 1h, 36h or 7d`,
+			`c.yaml:3: spikes.cool_down: "0s" is not longer than nothing: write a positive duration, like 30m, 1h, 36h or 7d`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.ParseFile("c.yaml", []byte(tt.yaml), secrets, time.Hour)
+			if err == nil {
+				t.Fatal("the file is taken")
+			}
+			lines := strings.Split(err.Error(), "\n")
+			for _, w := range tt.want {
+				if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, w) }) {
+					t.Errorf("want a line %q in:\n%v", w, err)
+				}
+			}
+			if len(lines) != len(tt.want) {
+				t.Errorf("%d problems, want %d:\n%v", len(lines), len(tt.want), err)
+			}
+		})
 	}
 }
