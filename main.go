@@ -39,6 +39,7 @@ import (
 	"caredesk/ics"
 	"caredesk/quietlog"
 	"caredesk/report"
+	"caredesk/spike"
 )
 
 func main() {
@@ -192,6 +193,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	hear := newHearing(db, board, log.With("part", "health"))
 	inbound := m.counting(core, hear.heard)
 	runner := handlers.Runner{Actor: core, Reports: reports, Log: log}
+	var spikes *spike.Watch
+	if !cfg.File.Spikes.Off {
+		spikes = &spike.Watch{Store: store, Alerter: core, Policy: cfg.File.Spikes.Policy, Ping: cfg.File.Spikes.Ping,
+			HighReach: cfg.File.HighReach, Now: time.Now, Log: log.With("part", "spike")}
+		runner.Spikes = spikes
+	}
 
 	var ready atomic.Bool
 	board.Probe("caredesk", func(context.Context) error {
@@ -284,7 +291,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 			if !alone {
 				defer nets.follow()
 			}
-			return lead(ctx, cfg, nets, board, inbound, runner, alone, log)
+			return lead(ctx, cfg, nets, board, inbound, runner, spikes, alone, log)
 		})
 	})
 	if hear.store != nil {
@@ -324,7 +331,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 // one replica says once. Under an elected leader, ctx carries the term,
 // and the store refuses what is received once the term is lost. alone
 // says caredesk is the only one on its database.
-func lead(ctx context.Context, cfg config.Config, nets *networks, board *health.Board, inbound telegram.Receiver, runner handlers.Runner, alone bool, log *slog.Logger) error {
+func lead(ctx context.Context, cfg config.Config, nets *networks, board *health.Board, inbound telegram.Receiver, runner handlers.Runner, spikes *spike.Watch, alone bool, log *slog.Logger) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -336,6 +343,11 @@ func lead(ctx context.Context, cfg config.Config, nets *networks, board *health.
 		})
 	}
 	goRun(func() error { board.Run(ctx); return nil })
+	if spikes != nil {
+		// Six scheduler ticks: a minute by default. A surge is a matter of
+		// minutes; reading the store more often would buy nothing.
+		goRun(func() error { spikes.Run(ctx, spikeEvery*cfg.Tick); return nil })
+	}
 	if nets.telegram != nil && cfg.Telegram.WebhookURL == "" {
 		goRun(func() error { return nets.telegram.Poll(ctx, inbound) })
 	}
@@ -520,3 +532,7 @@ func forgetSeen(ctx context.Context, db database, log *slog.Logger) {
 		}
 	}
 }
+
+// spikeEvery is how many scheduler ticks pass between two readings of the
+// spike watch.
+const spikeEvery = 6

@@ -56,6 +56,7 @@ func (c Command) Words() []string { return strings.Fields(string(c.Verb)) }
 const (
 	DoReport bot.Verb = "report"
 	DoExport bot.Verb = "export"
+	DoSpike  bot.Verb = "spike"
 )
 
 var reportArgs = []Arg{
@@ -96,6 +97,7 @@ var Commands = []Command{
 	{bot.DoCallDone, "Record a call you made, with what was agreed.", []Arg{ticketArg, {Name: "agreed", Kind: ArgText, Summary: "what was agreed", Optional: true}}},
 	{bot.DoPrivate, "Move a public conversation to a private one (Discord DM; bridges get move_private).", []Arg{ticketArg}},
 	{DoReport, "Response rate and time to first answer, with charts in your direct messages.", reportArgs},
+	{DoSpike, "Complaints per network now, against the usual at this hour of the week.", nil},
 	{DoExport, "The tickets of a period as a CSV file in your direct messages.", []Arg{reportArgs[0], reportArgs[1], reportArgs[3]}},
 	{Help, "Show this help.", nil},
 }

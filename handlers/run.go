@@ -20,7 +20,13 @@ type Actor interface {
 type Runner struct {
 	Actor   Actor
 	Reports Reports // nil: /desk report and /desk export say they are off
+	Spikes  Spikes  // nil: /desk spike says spike alerts are off
 	Log     *slog.Logger
+}
+
+// Spikes answers /desk spike. spike.Watch is one.
+type Spikes interface {
+	Rates(ctx context.Context) (string, error)
 }
 
 // Reports answers the commands that read figures rather than change a
@@ -46,6 +52,15 @@ func (r Runner) Command(ctx context.Context, agent bot.Agent, line, thread, chan
 		return HelpText()
 	case DoReport, DoExport:
 		return r.report(ctx, agent, a, eventID)
+	case DoSpike:
+		if r.Spikes == nil {
+			return "Spike alerts are off in this caredesk (spikes: off in its YAML file)."
+		}
+		text, err := r.Spikes.Rates(ctx)
+		if err != nil {
+			return r.sentence(a, err)
+		}
+		return text
 	}
 	a.Agent, a.EventID, a.Channel = agent, eventID, channel
 	if a.Ticket == 0 {

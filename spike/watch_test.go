@@ -30,14 +30,14 @@ func (c *clock) Set(t time.Time) {
 // desk is a store with the core and a clock, where complaints arrive when
 // the test says.
 type desk struct {
-	t     *testing.T
+	t     testing.TB
 	db    *sqlite.DB
 	clock *clock
 	core  *bot.Bot
 	n     int
 }
 
-func newDesk(t *testing.T) *desk {
+func newDesk(t testing.TB) *desk {
 	t.Helper()
 	db, err := sqlite.Open(t.TempDir() + "/caredesk.db")
 	if err != nil {
@@ -177,5 +177,28 @@ func TestWatchNewDesk(t *testing.T) {
 				t.Errorf("%d complaints on a new desk posted %q, %v; want %d alerts", tt.complaints, posted, err, tt.alerts)
 			}
 		})
+	}
+}
+
+// BenchmarkWatchCheck is one look of the watch in a storm: 5,000
+// complaints in the last six hours, 2,000 of them in the window.
+func BenchmarkWatchCheck(b *testing.B) {
+	d := newDesk(b)
+	now := time.Date(2026, 12, 3, 21, 0, 0, 0, time.UTC)
+	for i := range 5000 {
+		at := now.Add(-6 * time.Hour).Add(time.Duration(i) * 6 * time.Hour / 5000)
+		if i >= 3000 {
+			at = now.Add(-30 * time.Minute).Add(time.Duration(i-3000) * 30 * time.Minute / 2000)
+		}
+		d.writes(at, "tr", "Faturamı iki kez çektiniz, kargom da gelmedi", 10)
+	}
+	d.clock.Set(now)
+	w := d.watch()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := w.Check(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
