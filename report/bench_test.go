@@ -94,3 +94,11 @@ func (h *heapWatch) UnansweredTickets(limit int) (ts []bot.Ticket, err error) {
 	})
 	return ts, err
 }
+
+func (h *heapWatch) Surges(from, until time.Time) (ss []bot.Surge, err error) {
+	err = h.store.View(context.Background(), func(tx bot.Tx) error {
+		ss, err = tx.Surges(from, until)
+		return err
+	})
+	return ss, err
+}

@@ -11,7 +11,8 @@ import (
 )
 
 // Digest is the text of a digest the desk posts by itself: the period's
-// figures and what changed since the period before, in three plain lines.
+// figures and surges (Summary), and what changed since the period before,
+// in three plain lines.
 func Digest(f, before Figures, loc *time.Location, now time.Time) string {
 	title, period := "📰 Weekly digest", "week"
 	if f.Until.Sub(f.From) > 8*24*time.Hour {

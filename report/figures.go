@@ -14,6 +14,7 @@ import (
 type Reader interface {
 	TicketsOpened(from, until time.Time, afterID int64, limit int) ([]bot.Ticket, error)
 	UnansweredTickets(limit int) ([]bot.Ticket, error)
+	Surges(from, until time.Time) ([]bot.Surge, error)
 }
 
 // pageSize is how many tickets are read at once: enough that a year takes
@@ -151,11 +152,17 @@ type Figures struct {
 	ByPart   [parts]Group
 	Hours    [7][24]Cell // Monday first, on the team's clock
 	Days     []Day
+
+	// Surges are the surges of complaints the desk was alerted to that
+	// overlap the period, of q's source, oldest first. A surge counts
+	// every team's complaints and nobody answers it, so a report of one
+	// team or one agent has none.
+	Surges []bot.Surge
 }
 
 // Compute reads the tickets opened in q's period (and the open ones, for
-// what waits now) and returns their figures. cal says where the team's
-// business hours, holidays and clock are.
+// what waits now) and returns their figures, with the period's surges.
+// cal says where the team's business hours, holidays and clock are.
 func Compute(ctx context.Context, r Reader, q Query, cal bot.Calendar, now time.Time) (Figures, error) {
 	loc := cal.Location
 	if loc == nil {
@@ -235,7 +242,28 @@ func Compute(ctx context.Context, r Reader, q Query, cal bot.Calendar, now time.
 	}
 	f.BySource = sorted(bySource, func(g Group) int { return g.Complaints })
 	f.ByAgent = sorted(byAgent, func(g Group) int { return g.Answered })
+	if err := surges(r, q, &f); err != nil {
+		return Figures{}, err
+	}
 	return f, unanswered(r, q, &f)
+}
+
+// surges fills in the surges of q's period: of q's source, or of every
+// source; none for a team's or an agent's report.
+func surges(r Reader, q Query, f *Figures) error {
+	if q.Team != "" || q.Agent.ID != "" {
+		return nil
+	}
+	all, err := r.Surges(q.From, q.Until)
+	if err != nil {
+		return fmt.Errorf("read the surges of the report: %w", err)
+	}
+	for _, s := range all {
+		if q.Source == "" || s.Source == q.Source {
+			f.Surges = append(f.Surges, s)
+		}
+	}
+	return nil
 }
 
 // each calls fn with every ticket of q's period that q's source and agent

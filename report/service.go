@@ -68,6 +68,14 @@ func (p pages) UnansweredTickets(limit int) (ts []bot.Ticket, err error) {
 	return ts, err
 }
 
+func (p pages) Surges(from, until time.Time) (ss []bot.Surge, err error) {
+	err = p.store.View(p.ctx, func(tx bot.Tx) error {
+		ss, err = tx.Surges(from, until)
+		return err
+	})
+	return ss, err
+}
+
 // Figures computes q's figures now.
 func (s *Service) Figures(ctx context.Context, q Query) (Figures, error) {
 	f, err := Compute(ctx, pages{ctx, s.Store}, q, s.Calendar, s.now())

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,13 +62,16 @@ func agentName(a bot.Agent) string {
 // division by zero or an empty chart.
 func (f Figures) Empty() bool { return f.All.Complaints == 0 }
 
-// Summary is the answer of /desk report: the figures in a few lines.
+// Summary is the answer of /desk report: the figures in a few lines, and
+// the period's surges of complaints when there were any. The digests
+// begin with it.
 func Summary(f Figures, loc *time.Location, now time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "📊 %s\n", capitalize(f.Scope(loc)))
 	if f.Empty() {
 		fmt.Fprintf(&b, "No complaints arrived in that period. Try a longer one, like /desk report 30d.\n")
 		writeWaiting(&b, f, now)
+		writeSurges(&b, f, loc)
 		return strings.TrimRight(b.String(), "\n")
 	}
 	a := f.All
@@ -109,6 +114,7 @@ func Summary(f Figures, loc *time.Location, now time.Time) string {
 		}
 	}
 	writeSatisfaction(&b, f)
+	writeSurges(&b, f, loc)
 	return strings.TrimRight(b.String(), "\n")
 }
 
@@ -159,6 +165,50 @@ func writeSatisfaction(b *strings.Builder, f Figures) {
 		fmt.Fprintf(b, "%d★ %d", i+1, f.Scores[i])
 	}
 	b.WriteString(")\n")
+}
+
+// maxSurges bounds the surges a report lists; the rest are counted.
+const maxSurges = 10
+
+// writeSurges lists the period's surges, oldest first, each as the
+// alert and the calming down told of it; nothing when there were none.
+func writeSurges(b *strings.Builder, f Figures, loc *time.Location) {
+	if len(f.Surges) == 0 {
+		return
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	fmt.Fprintf(b, "Surges: %d (times on the team's clock)\n", len(f.Surges))
+	for i, s := range f.Surges {
+		if i == maxSurges {
+			fmt.Fprintf(b, "• and %d more\n", len(f.Surges)-maxSurges)
+			break
+		}
+		// The network as the figures above call it, when the period has
+		// its complaints; the alert's name for the source otherwise.
+		network := bot.NetworkOf(bot.Ticket{Source: s.Source})
+		if g := slices.IndexFunc(f.BySource, func(g Group) bool { return g.Key == s.Source }); g >= 0 {
+			network = f.BySource[g].Label
+		}
+		const day = "Mon 2 Jan 15:04"
+		start := s.Started.In(loc)
+		fmt.Fprintf(b, "• %s, %s", bot.Quote(network), start.Format(day))
+		peak := "peak"
+		if s.Ended.IsZero() {
+			b.WriteString(", still on")
+			peak = "peak so far"
+		} else if end := s.Ended.In(loc); end.Format(time.DateOnly) == start.Format(time.DateOnly) {
+			b.WriteString(" → " + end.Format("15:04"))
+		} else {
+			b.WriteString(" → " + end.Format(day))
+		}
+		fmt.Fprintf(b, ": %s %d in a window, usually %s", peak, s.Peak, strconv.FormatFloat(math.Round(s.Usual*10)/10, 'f', -1, 64))
+		if s.About != "" {
+			b.WriteString(" — about " + s.About) // quoted by the spike watch already
+		}
+		b.WriteString("\n")
+	}
 }
 
 func capitalize(s string) string {

@@ -60,8 +60,8 @@ var destinations = []string{"desk", "desk:aside", "telegram:42", "telegram:7", "
 // events; files kept, waiting and refused; deliveries in several lanes of
 // several destinations, one backing off, one destination paused, some done
 // (so that the outbox's last id is above its largest); timers, one fired;
-// threads that moved tickets left; rota changes, one undone;
-// de-duplication keys.
+// threads that moved tickets left; rota changes, one undone; surges, one
+// ended, one still on; de-duplication keys.
 func fillDesk(t *testing.T, s bot.Store) {
 	t.Helper()
 	update(t, s, func(tx bot.Tx) error {
@@ -172,6 +172,20 @@ func fillDesk(t *testing.T, s bot.Store) {
 			if err := tx.AddRotaChange(&c); err != nil {
 				return err
 			}
+		}
+		// Surges: one ended by EndSurge, one still on whose usual is no
+		// whole number, and a later one added ended.
+		for _, sg := range []bot.Surge{
+			{Source: "telegram", Started: t0, Peak: 48, Usual: 5, About: "“\ufff9fatura\ufffb” (28), “\ufff9iki kez\ufffb” (20)"},
+			{Source: "webhook:twitter", Started: t0.Add(time.Hour), Peak: 120, Usual: 7.0 / 3},
+			{Source: "telegram", Started: t0.Add(2 * time.Hour), Ended: t0.Add(3 * time.Hour), Peak: 9, Usual: 0.5},
+		} {
+			if err := tx.AddSurge(&sg); err != nil {
+				return err
+			}
+		}
+		if err := tx.EndSurge("telegram", t0.Add(70*time.Minute), 52); err != nil {
+			return err
 		}
 		for _, k := range []string{"telegram:update:1", "telegram:update:2", "slack:Ev01", "told:ticket:1:blocked", "zero-time"} {
 			when := t0
@@ -306,6 +320,10 @@ func snapshot(t *testing.T, s bot.Store) map[string]any {
 		keep("DueTimers", tms, err)
 		rcs, err := tx.RotaChanges()
 		keep("RotaChanges", rcs, err)
+		for _, p := range [][2]time.Time{{t0, t0.Add(time.Hour)}, {t0.Add(2 * time.Hour), t0.Add(48 * time.Hour)}, {{}, t0.Add(48 * time.Hour)}} {
+			sgs, err := tx.Surges(p[0], p[1])
+			keep(fmt.Sprintf("Surges %s %s", p[0], p[1]), sgs, err)
+		}
 		for _, at := range []time.Time{t0.Add(-2 * time.Hour), t0, t0.Add(45 * time.Second), t0.Add(30 * time.Minute),
 			t0.Add(2 * time.Hour), t0.Add(48 * time.Hour)} {
 			dests, err := tx.DueDestinations(at, 100)
@@ -392,7 +410,11 @@ func nextIDs(t *testing.T, s bot.Store) []int64 {
 		if err := tx.AddRotaChange(&c); err != nil {
 			return err
 		}
-		ids = []int64{tk.ID, m.ID, a.ID, d.ID, tm.ID, c.ID}
+		sg := bot.Surge{Source: "discord", Started: t0, Peak: 10, Usual: 1}
+		if err := tx.AddSurge(&sg); err != nil {
+			return err
+		}
+		ids = []int64{tk.ID, m.ID, a.ID, d.ID, tm.ID, c.ID, sg.ID}
 		return nil
 	})
 	return ids
@@ -470,7 +492,7 @@ func fingerprint(t *testing.T, dbURL string) string {
 	defer conn.Close(context.Background())
 	var b strings.Builder
 	for _, table := range []string{"tickets", "messages", "events", "attachments", "timers", "former_threads",
-		"rota_changes", "seen", "outbox", "outbox_pauses", "outbox_lanes", "outbox_heads"} {
+		"rota_changes", "surges", "seen", "outbox", "outbox_pauses", "outbox_lanes", "outbox_heads"} {
 		var sum string
 		if err := conn.QueryRow(t.Context(), `SELECT count(*) || ':' || COALESCE(md5(string_agg(r::text, ',' ORDER BY r::text)), '')
 			FROM `+table+` r`).Scan(&sum); err != nil {
@@ -478,7 +500,7 @@ func fingerprint(t *testing.T, dbURL string) string {
 		}
 		fmt.Fprintf(&b, "%s %s\n", table, sum)
 	}
-	for _, table := range []string{"tickets", "messages", "events", "attachments", "timers", "rota_changes", "outbox"} {
+	for _, table := range []string{"tickets", "messages", "events", "attachments", "timers", "rota_changes", "surges", "outbox"} {
 		var last int64
 		if err := conn.QueryRow(t.Context(), `SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence($1, 'id')::regclass), 0)`,
 			table).Scan(&last); err != nil {
@@ -514,7 +536,7 @@ func TestMove(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCopied := []move.Count{{"tickets", 5}, {"messages", 7}, {"events", 6}, {"attachments", 3}, {"timers", 3},
-		{"former_threads", 3}, {"rota_changes", 3}, {"seen", 5}, {"outbox", 10}, {"outbox_pauses", 2}}
+		{"former_threads", 3}, {"rota_changes", 3}, {"surges", 3}, {"seen", 5}, {"outbox", 10}, {"outbox_pauses", 2}}
 	if !reflect.DeepEqual(report.Copied, wantCopied) {
 		t.Errorf("copied %v, want %v", report.Copied, wantCopied)
 	}
@@ -583,8 +605,8 @@ func TestMove(t *testing.T) {
 		t.Errorf("ForgetSeen: SQLite %d (%v), PostgreSQL %d (%v); want 5 on both", forgotSrc, err1, forgotDst, err2)
 	}
 	wantIDs := nextIDs(t, src)
-	if got := nextIDs(t, dst); !reflect.DeepEqual(got, wantIDs) || wantIDs[0] != 6 || wantIDs[3] != 14 {
-		t.Errorf("new ids on PostgreSQL %v, on SQLite %v; want ticket #6 and delivery 14 on both", got, wantIDs)
+	if got := nextIDs(t, dst); !reflect.DeepEqual(got, wantIDs) || wantIDs[0] != 6 || wantIDs[3] != 14 || wantIDs[6] != 4 {
+		t.Errorf("new ids on PostgreSQL %v, on SQLite %v; want ticket #6, delivery 14 and surge 4 on both", got, wantIDs)
 	}
 }
 
@@ -746,8 +768,8 @@ func inTarget(t *testing.T, dbURL, table, query string) string {
 }
 
 // TestMoveEmptyTarget: with EmptyTarget, what a caredesk started on the
-// database left (a key, a greeting, a pause) is deleted and the desk moved
-// in, numbers not going back.
+// database left (a key, a greeting, a pause, a surge it saw) is deleted
+// and the desk moved in, numbers not going back.
 func TestMoveEmptyTarget(t *testing.T) {
 	_, dbURL := pgtest.Database(t)
 	dst := openPostgres(t, dbURL)
@@ -766,6 +788,9 @@ func TestMoveEmptyTarget(t *testing.T) {
 			}
 		}
 		if err := tx.Enqueue(&greeting); err != nil {
+			return err
+		}
+		if err := tx.AddSurge(&bot.Surge{Source: "telegram", Started: t0, Peak: 30, Usual: 2}); err != nil {
 			return err
 		}
 		return tx.PauseDestination("slack:idle", t0)
@@ -789,7 +814,7 @@ func TestMoveEmptyTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantEmptied := []move.Count{{"seen", 1}, {"outbox", 1}, {"outbox_pauses", 1}}
+	wantEmptied := []move.Count{{"surges", 1}, {"seen", 1}, {"outbox", 1}, {"outbox_pauses", 1}}
 	if !reflect.DeepEqual(report.Emptied, wantEmptied) {
 		t.Errorf("emptied %v, want %v", report.Emptied, wantEmptied)
 	}
@@ -804,6 +829,9 @@ func TestMoveEmptyTarget(t *testing.T) {
 		d, ok, err := tx.NextDelivery("desk", t0)
 		if err != nil || !ok || d.ID != 1 || d.TicketID != 1 {
 			t.Errorf("the file's delivery: %+v, %v, %v", d, ok, err)
+		}
+		if sgs, err := tx.Surges(time.Time{}, t0.Add(time.Hour)); err != nil || len(sgs) != 0 {
+			t.Errorf("surges after the move: %+v, %v; want the target's gone", sgs, err)
 		}
 		next := bot.Delivery{Destination: "desk", Job: bot.Announce}
 		if err := tx.Enqueue(&next); err != nil {

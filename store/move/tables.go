@@ -21,6 +21,7 @@ type kind byte
 const (
 	text   kind = 't' // TEXT ↔ text
 	number kind = 'i' // INTEGER ↔ integer, bigint
+	float  kind = 'f' // REAL ↔ double precision: both the same 8-byte floating point
 	moment kind = 'm' // unix microseconds, NULL the zero time ↔ timestamptz, NULL
 	due    kind = 'd' // unix microseconds, the smallest integer the zero time ↔ timestamptz, -infinity (the outbox's heads, lanes, pauses)
 	flag   kind = 'b' // INTEGER 0 or 1 ↔ boolean
@@ -52,7 +53,7 @@ func cols(spec string) []column {
 	var cs []column
 	for f := range strings.SplitSeq(spec, ",") {
 		name, k, ok := strings.Cut(strings.TrimSpace(f), " ")
-		if !ok || !strings.Contains("timdbj", k) || len(k) != 1 {
+		if !ok || !strings.Contains("tifmdbj", k) || len(k) != 1 {
 			panic("move: bad column " + f)
 		}
 		cs = append(cs, column{name, kind(k[0])})
@@ -81,6 +82,8 @@ var tables = []table{
 	{name: "former_threads", key: "thread", columns: cols(`thread t, ticket_id i`)},
 	{name: "rota_changes", key: "id", identity: true, columns: cols(`id i, kind t, by_agent t, at m, summary t,
 		overrides j, undone_at m, team t`)},
+	{name: "surges", key: "id", identity: true, columns: cols(`id i, source t, started_at m, ended_at m, peak i,
+		usual f, about t`)},
 	{name: "seen", key: "key", columns: cols(`key t, at m`)},
 	{name: "outbox", key: "id", identity: true, columns: cols(`id i, destination t, job t, ticket_id i,
 		message_id i, agent t, source t, conversation t, text t, attempts i, next_at m, created_at m,
@@ -116,9 +119,10 @@ func (t table) targetQuery() string {
 
 // A row is read from either store into plain values, so that the two can be
 // compared and the file's written to PostgreSQL: text and doc a string
-// (doc's JSON in one spelling), number an int64, flag a bool, moment nil
-// (the zero time) or an int64 of unix microseconds, due an int64 with
-// math.MinInt64 the zero time.
+// (doc's JSON in one spelling), number an int64, float a float64 (compared
+// exactly: both keep the same 8 bytes, and the file keeps no NaN), flag a bool,
+// moment nil (the zero time) or an int64 of unix microseconds, due an int64
+// with math.MinInt64 the zero time.
 
 // scanSource reads the current row of the file's table.
 func (t table) scanSource(rows *sql.Rows) ([]any, error) {
@@ -129,6 +133,8 @@ func (t table) scanSource(rows *sql.Rows) ([]any, error) {
 			dest[i] = new(string)
 		case number, flag:
 			dest[i] = new(int64)
+		case float:
+			dest[i] = new(float64)
 		case moment, due:
 			dest[i] = new(sql.NullInt64)
 		}
@@ -156,6 +162,8 @@ func (t table) scanSource(rows *sql.Rows) ([]any, error) {
 			row[i] = s
 		case number:
 			row[i] = *dest[i].(*int64)
+		case float:
+			row[i] = *dest[i].(*float64)
 		case flag:
 			row[i] = *dest[i].(*int64) != 0
 		case moment:
@@ -198,6 +206,8 @@ func (t table) scanTarget(rows pgx.Rows) ([]any, error) {
 			dest[i] = new([]byte)
 		case number:
 			dest[i] = new(int64)
+		case float:
+			dest[i] = new(float64)
 		case flag:
 			dest[i] = new(bool)
 		case moment, due:
@@ -220,6 +230,8 @@ func (t table) scanTarget(rows pgx.Rows) ([]any, error) {
 			row[i] = s
 		case number:
 			row[i] = *dest[i].(*int64)
+		case float:
+			row[i] = *dest[i].(*float64)
 		case flag:
 			row[i] = *dest[i].(*bool)
 		case moment, due:
@@ -277,6 +289,8 @@ func show(k kind, v any) string {
 	switch v := v.(type) {
 	case nil:
 		return "empty"
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
 	case int64:
 		if k == moment || k == due {
 			if v == math.MinInt64 {

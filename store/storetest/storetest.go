@@ -60,6 +60,9 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"Timers", testTimers},
 		{"RotaChanges", testRotaChanges},
 		{"RotaChangesOfTeams", testRotaChangesOfTeams},
+		{"SurgeRoundTrip", testSurgeRoundTrip},
+		{"EndSurge", testEndSurge},
+		{"SurgesOfAPeriod", testSurgesOfAPeriod},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })

@@ -1,0 +1,24 @@
+-- Surges of complaints (issue 14): the spike watch records each surge it
+-- told the desk channel of, and ends it when it calls it calming down, so
+-- that the weekly and monthly digests can say what the period's surges
+-- were. ended_at is NULL while a surge lasts; usual is the median of the
+-- same window in past weeks, which need not be a whole number; about is
+-- what the alert said the surge was about, caredesk's sentence around the
+-- customers' words, which it quoted.
+CREATE TABLE surges (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	source     TEXT    NOT NULL,
+	started_at INTEGER NOT NULL,
+	ended_at   INTEGER,
+	peak       INTEGER NOT NULL,
+	usual      REAL    NOT NULL,
+	about      TEXT    NOT NULL
+) STRICT;
+
+-- A period's surges are those that started before it ends and had not
+-- ended before it began (or are still on). They are found by their end:
+-- those ended since the period began and those still on (NULL) are few
+-- however long the desk's history, and started_at is then checked on
+-- them; an index on started_at would walk every surge before the period.
+-- The same index finds a source's surge still on, which EndSurge ends.
+CREATE INDEX surges_ended ON surges (ended_at);
