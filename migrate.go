@@ -122,17 +122,19 @@ func filesDir(getenv func(string) string, db string) string {
 
 // tableLabels say what a table holds, for the report.
 var tableLabels = map[string]string{
-	"tickets":       "tickets",
-	"messages":      "messages",
-	"events":        "events of tickets",
-	"attachments":   "files (their records)",
-	"timers":        "timers",
-	"rota_changes":  "rota changes",
-	"seen":          "de-duplication keys",
-	"outbox":        "deliveries waiting",
-	"outbox_pauses": "paused destinations",
-	"outbox_lanes":  "lanes of the outbox",
-	"outbox_heads":  "destinations of the outbox",
+	"tickets":        "tickets",
+	"messages":       "messages",
+	"events":         "events of tickets",
+	"attachments":    "files (their records)",
+	"timers":         "timers",
+	"rota_changes":   "rota changes",
+	"seen":           "de-duplication keys",
+	"outbox":         "deliveries waiting",
+	"outbox_pauses":  "paused destinations",
+	"outbox_lanes":   "lanes of the outbox",
+	"outbox_heads":   "destinations of the outbox",
+	"former_threads": "threads tickets left for another team's",
+	"surges":         "surges of complaints, for the digests",
 }
 
 func writeMoveReport(w io.Writer, r move.Report) {

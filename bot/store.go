@@ -60,6 +60,15 @@ type Tx interface {
 	// ENOTFOUND when no ticket left it.
 	FormerThread(thread string) (ticketID int64, err error)
 
+	// AddSurge stores s and sets s.ID.
+	AddSurge(s *Surge) error
+	// EndSurge ends source's newest surge that has not ended: at ended,
+	// with its peak. A source without one is no error.
+	EndSurge(source string, ended time.Time, peak int) error
+	// Surges returns the surges that overlap [from, until): started before
+	// until, and not ended before from; oldest first.
+	Surges(from, until time.Time) ([]Surge, error)
+
 	// AddMessage stores m and sets m.ID.
 	AddMessage(m *Message) error
 	// SaveMessage overwrites the stored message with m.ID.

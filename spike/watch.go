@@ -85,7 +85,7 @@ func (w *Watch) Check(ctx context.Context) ([]string, error) {
 		w.mu.Unlock()
 		switch event {
 		case Spike:
-			text, private := s.alert(r, w.Policy, w.HighReach)
+			text, private, about := s.alert(r, w.Policy, w.HighReach)
 			// At most one alert per source in a cool-down, even across
 			// restarts and replicas: the cool-down's bucket and the one
 			// before it must both be free.
@@ -95,8 +95,15 @@ func (w *Watch) Check(ctx context.Context) ([]string, error) {
 			if err != nil {
 				return posted, fmt.Errorf("alert of a surge on %s: %w", r.Source, err)
 			}
-			if ok {
-				posted = append(posted, text)
+			if !ok {
+				continue
+			}
+			posted = append(posted, text)
+			// Kept for the weekly digest.
+			if err := w.Store.Update(ctx, func(tx bot.Tx) error {
+				return tx.AddSurge(&bot.Surge{Source: r.Source, Started: now, Peak: r.Count, Usual: r.Usual, About: about})
+			}); err != nil {
+				return posted, fmt.Errorf("record the surge on %s: %w", r.Source, err)
 			}
 		case Calm:
 			text := fmt.Sprintf("📉 Complaints on %s are calming down: %d in the last %s, usually %s at this hour (the peak was %d).",
@@ -105,8 +112,12 @@ func (w *Watch) Check(ctx context.Context) ([]string, error) {
 			if err != nil {
 				return posted, fmt.Errorf("calm after a surge on %s: %w", r.Source, err)
 			}
-			if ok {
-				posted = append(posted, text)
+			if !ok {
+				continue
+			}
+			posted = append(posted, text)
+			if err := w.Store.Update(ctx, func(tx bot.Tx) error { return tx.EndSurge(r.Source, now, state.Peak) }); err != nil {
+				return posted, fmt.Errorf("record the end of the surge on %s: %w", r.Source, err)
 			}
 		}
 	}
@@ -249,9 +260,9 @@ func opened(tx bot.Tx, from, until time.Time, limit int) ([]bot.Ticket, error) {
 	return out, nil
 }
 
-// alert is the channel's message about r's surge, and the direct
-// message to the people it pings.
-func (s survey) alert(r Reading, p Policy, highReach int) (text, private string) {
+// alert is the channel's message about r's surge, the direct message to
+// the people it pings, and what the surge is about, for the digest.
+func (s survey) alert(r Reading, p Policy, highReach int) (text, private, about string) {
 	var spikeDocs, usualDocs []Doc
 	var loud []bot.Ticket
 	for _, t := range s.now {
@@ -276,14 +287,13 @@ func (s survey) alert(r Reading, p Policy, highReach int) (text, private string)
 		network(r.Source), r.Count, span(p.Window), usual(r.Usual), times)
 	var b strings.Builder
 	b.WriteString("🚨 " + bot.Here + " " + head)
-	about := ""
 	if terms := Terms(spikeDocs, usualDocs, 5); len(terms) > 0 {
 		var parts []string
 		for _, t := range terms {
 			parts = append(parts, fmt.Sprintf("“%s” (%d)", bot.Quote(t.Text), t.Spike))
 		}
-		about = "About: " + strings.Join(parts, ", ") + "."
-		b.WriteString("\n" + about)
+		about = strings.Join(parts, ", ")
+		b.WriteString("\nAbout: " + about + ".")
 	}
 	if len(loud) > 0 {
 		slices.SortStableFunc(loud, func(x, y bot.Ticket) int { return cmp.Compare(y.Customer.Followers, x.Customer.Followers) })
@@ -296,9 +306,9 @@ func (s survey) alert(r Reading, p Policy, highReach int) (text, private string)
 	fmt.Fprintf(&b, "\nThe last 6 hours, each mark a quarter: %s", s.spark(r.Source))
 	private = "🚨 " + head
 	if about != "" {
-		private += " " + about
+		private += " About: " + about + "."
 	}
-	return b.String(), private + " The desk channel has the rest."
+	return b.String(), private + " The desk channel has the rest.", about
 }
 
 // spark draws the source's complaints of the last six hours, a quarter

@@ -152,6 +152,20 @@ func TestWatch(t *testing.T) {
 	if posted, err := w.Check(context.Background()); err != nil || len(posted) != 0 {
 		t.Errorf("calm again posted %q, %v", posted, err)
 	}
+
+	// The surge is kept for the weekly digest, from its alert to its calm.
+	var surges []bot.Surge
+	if err := d.db.View(context.Background(), func(tx bot.Tx) (err error) {
+		surges, err = tx.Surges(evening.Add(-time.Hour), evening.Add(2*time.Hour))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(surges) != 1 || surges[0].Source != "telegram" || surges[0].Peak != 30 || surges[0].Usual != 5 ||
+		!surges[0].Started.Equal(evening.Add(30*time.Minute)) || !surges[0].Ended.Equal(evening.Add(65*time.Minute)) ||
+		!strings.Contains(surges[0].About, bot.Quote("iki kez")) {
+		t.Errorf("the surges kept are %+v, want Telegram's, from its alert to its calm, peak 30, about “iki kez”", surges)
+	}
 }
 
 // TestWatchNewDesk: a desk without history compares with the floor, so
