@@ -29,7 +29,7 @@ const (
 // ts, which is the ticket's thread from then on.
 func (d *Desk) PostTicket(ctx context.Context, t bot.Ticket) (string, error) {
 	blocks, fallback := ticketMessage(handlers.NewViewWith(t, d.opts.Now(), d.opts.HighReach))
-	_, ts, err := d.api.PostMessageContext(ctx, d.channel(t),
+	_, ts, err := d.post(ctx, d.channel(t),
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
 		slackapi.MsgOptionDisableLinkUnfurl(),
@@ -131,7 +131,7 @@ func (d *Desk) PostMessage(ctx context.Context, t bot.Ticket, m bot.Message) (st
 		m.Text = d.links(m.Text)
 	}
 	blocks, fallback := textMessage(threadText(t, m), m.Kind == bot.FromCustomer)
-	_, ts, err := d.api.PostMessageContext(ctx, d.channel(t),
+	_, ts, err := d.post(ctx, d.channel(t),
 		slackapi.MsgOptionTS(t.DeskThread),
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
@@ -214,7 +214,7 @@ var userMention = regexp.MustCompile(`<@([UW][A-Z0-9]+)(?:\|([^<>|]*))?>`)
 // when ""), such as a hand-over of the on-call duty.
 func (d *Desk) Announce(ctx context.Context, channel, text string) error {
 	blocks, fallback := textMessage(safe(text), false)
-	_, _, err := d.api.PostMessageContext(ctx, d.or(channel),
+	_, _, err := d.post(ctx, d.or(channel),
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
 		slackapi.MsgOptionDisableLinkUnfurl(),
@@ -231,7 +231,7 @@ func (d *Desk) DirectMessage(ctx context.Context, agentID, text string) error {
 		return deliveryError("conversations.open", err)
 	}
 	blocks, fallback := textMessage(safe(text), false)
-	_, _, err = d.api.PostMessageContext(ctx, ch.ID,
+	_, _, err = d.post(ctx, ch.ID,
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
 		slackapi.MsgOptionDisableLinkUnfurl(),

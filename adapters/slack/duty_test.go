@@ -2,6 +2,7 @@ package slack_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +174,36 @@ func TestTeamChannel(t *testing.T) {
 	link := "(<https://caredesk-sim.slack.com/archives/C0BILLING/p1700000000000100|the earlier thread>); a customer wrote &lt;thread:C0EVIL/1.2&gt;"
 	if !strings.Contains(thread[1].Text, link) {
 		t.Errorf("the move's notice reads %q, want the earlier thread as a link and the customer's words as text: %q", thread[1].Text, link)
+	}
+}
+
+// TestPacedAfterA429: against a channel that takes 10 posts a second,
+// caredesk posts freely until the first 429, then keeps to the pace: a
+// stream of posts meets that one 429, not one every few posts.
+func TestPacedAfterA429(t *testing.T) {
+	sim := newSim(t, slacksim.Options{PostRate: 10, PostBurst: 2})
+	o := deskOptions(sim)
+	o.PostRate, o.PostBurst = 10, 2
+	d, err := slackdesk.New(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posted := 0
+	for i := range 20 {
+		err := d.Announce(context.Background(), "", fmt.Sprintf("🔁 notice %d", i))
+		if ra := bot.RetryAfterOf(err); ra > 0 {
+			// What the courier does: try again, paced.
+			err = d.Announce(context.Background(), "", fmt.Sprintf("🔁 notice %d", i))
+		}
+		if err != nil {
+			t.Fatalf("notice %d: %v", i, err)
+		}
+		posted++
+	}
+	if n := sim.Limited(); n != 1 {
+		t.Errorf("Slack answered %d posts with 429, want only the first over its pace", n)
+	}
+	if n := len(sim.Roots()); n != posted {
+		t.Errorf("%d notices in the channel, want %d", n, posted)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/time/rate"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -45,6 +46,13 @@ type Options struct {
 	// HighReach is the follower count from which a ticket's root carries a
 	// "high reach" badge; 0 for never.
 	HighReach int
+	// PostRate and PostBurst are how fast caredesk posts to a channel
+	// once Slack has answered 429 there (default 1 a second, bursts of 3,
+	// Slack's documented pace); PacedFor is how long that lasts after the
+	// channel's last 429 (default an hour).
+	PostRate  float64
+	PostBurst int
+	PacedFor  time.Duration
 	// OnState, when set, hears whether the Socket Mode connection is up:
 	// ok, or not with a sentence that says why. nil: no one listens.
 	OnState func(ok bool, reason string)
@@ -63,6 +71,7 @@ type Desk struct {
 	quiet   *quietlog.Limiter // for what a flood or an outage repeats
 	botUser string            // the bot's own user id: its messages and reactions are not agents'
 	botID   string
+	pace    *pacer // chat.postMessage per channel, after a 429
 	// workspace is the workspace's address, "https://acme.slack.com/",
 	// for links to threads.
 	workspace string
@@ -101,7 +110,17 @@ func New(ctx context.Context, o Options) (*Desk, error) {
 	if o.AppToken != "" {
 		opts = append(opts, slackapi.OptionAppLevelToken(o.AppToken))
 	}
-	d := &Desk{api: slackapi.New(o.BotToken, opts...), opts: o, log: o.Logger.With("desk", "slack")}
+	if o.PostRate <= 0 {
+		o.PostRate = 1
+	}
+	if o.PostBurst <= 0 {
+		o.PostBurst = 3
+	}
+	if o.PacedFor <= 0 {
+		o.PacedFor = time.Hour
+	}
+	d := &Desk{api: slackapi.New(o.BotToken, opts...), opts: o, log: o.Logger.With("desk", "slack"),
+		pace: &pacer{every: rate.Limit(o.PostRate), burst: o.PostBurst, hold: o.PacedFor}}
 	bulk := *o.HTTPClient
 	bulk.Timeout = max(bulk.Timeout, fileTimeout)
 	d.bulk = slackapi.New(o.BotToken, slackapi.OptionAPIURL(o.APIURL), slackapi.OptionHTTPClient(&bulk))

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/time/rate"
 	"net"
 	"net/http"
 	"sync"
@@ -44,6 +45,12 @@ type Options struct {
 	// to it as message events with bot_id set, as they do for an app
 	// subscribed to message.channels.
 	EchoBotMessages bool
+	// PostRate limits chat.postMessage to this many posts a second per
+	// channel, with bursts of PostBurst (default 1), as Slack does (about
+	// one a second): a post over it is answered 429 with Retry-After in
+	// whole seconds. 0: no limit.
+	PostRate  float64
+	PostBurst int
 	// EchoBotEdits makes the bot's chat.update calls come back to it as
 	// message_changed events, with bot_id set in the message, as they do
 	// for an app subscribed to message.channels.
@@ -117,6 +124,8 @@ type Server struct {
 	done    sync.WaitGroup
 
 	calls      map[string]int
+	limits     map[string]*rate.Limiter // chat.postMessage's, by channel
+	limited    int                      // posts answered 429 by PostRate
 	faults     map[string][]Fault
 	down       bool
 	requestURL string

@@ -64,6 +64,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.calls[name]++
 	s.notifyLocked()
 	f, failed := s.takeFaultLocked(name)
+	if !failed && name == "chat.postMessage" {
+		f, failed = s.limitLocked(v.Get("channel"))
+	}
 	s.mu.Unlock()
 	if failed && !f.Lost {
 		f.write(w)
