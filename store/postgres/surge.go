@@ -25,12 +25,13 @@ func (tx *tx) AddSurge(s *bot.Surge) error {
 }
 
 // EndSurge ends source's newest surge that has not ended, at ended and
-// with its peak. A source without one is no error: nothing changes.
+// with peak if it is higher than the surge's: the higher is kept
+// (GREATEST). A source without one is no error: nothing changes.
 func (tx *tx) EndSurge(source string, ended time.Time, peak int) error {
 	if ended.IsZero() {
 		return fmt.Errorf("end the surge on %s: no end time", source)
 	}
-	_, err := tx.exec("end the surge on "+source, `UPDATE surges SET ended_at = $2, peak = $3
+	_, err := tx.exec("end the surge on "+source, `UPDATE surges SET ended_at = $2, peak = GREATEST(peak, $3)
 		WHERE id = (SELECT id FROM surges WHERE source = $1 AND ended_at IS NULL ORDER BY started_at DESC, id DESC LIMIT 1)`,
 		source, at(ended), peak)
 	return err

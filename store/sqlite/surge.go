@@ -25,12 +25,13 @@ func (tx *tx) AddSurge(s *bot.Surge) error {
 }
 
 // EndSurge ends source's newest surge that has not ended, at ended and
-// with its peak. A source without one is no error: nothing changes.
+// with peak if it is higher than the surge's: the higher is kept (SQLite's
+// scalar max). A source without one is no error: nothing changes.
 func (tx *tx) EndSurge(source string, ended time.Time, peak int) error {
 	if ended.IsZero() {
 		return fmt.Errorf("end the surge on %s: no end time", source)
 	}
-	_, err := tx.tx.ExecContext(tx.ctx, `UPDATE surges SET ended_at = ?, peak = ?
+	_, err := tx.tx.ExecContext(tx.ctx, `UPDATE surges SET ended_at = ?, peak = MAX(peak, ?)
 		WHERE id = (SELECT id FROM surges WHERE source = ? AND ended_at IS NULL ORDER BY started_at DESC, id DESC LIMIT 1)`,
 		at(ended), peak, source)
 	if err != nil {

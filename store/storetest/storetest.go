@@ -32,6 +32,8 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"TicketTeams", testTicketTeams},
 		{"FormerThreads", testFormerThreads},
 		{"TicketsOpened", testTicketsOpened},
+		{"CountOpened", testCountOpened},
+		{"FirstOpened", testFirstOpened},
 		{"OpenCounts", testOpenCounts},
 		{"MessageRoundTrip", testMessageRoundTrip},
 		{"Messages", testMessages},
@@ -62,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"RotaChangesOfTeams", testRotaChangesOfTeams},
 		{"SurgeRoundTrip", testSurgeRoundTrip},
 		{"EndSurge", testEndSurge},
+		{"SurgePeak", testSurgePeak},
 		{"SurgesOfAPeriod", testSurgesOfAPeriod},
 	}
 	for _, tt := range tests {

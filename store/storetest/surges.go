@@ -68,7 +68,8 @@ func surgeAt(base time.Time, source, name string, start, end, peak int) bot.Surg
 }
 
 // testEndSurge: EndSurge ends the newest surge of its source that is
-// still on, with the end and peak given; surges ended before, and other
+// still on, with the end and peak given (each peak here higher than the
+// surge's; testSurgePeak has lower ones); surges ended before, and other
 // sources' surges, are left as they were; a source with none on is no
 // error and changes nothing.
 func testEndSurge(t *testing.T, s bot.Store) {
@@ -160,6 +161,41 @@ func testEndSurge(t *testing.T, s bot.Store) {
 			if t.Failed() {
 				all = got // the next cases are judged by what they change
 			}
+		})
+	}
+}
+
+// testSurgePeak: EndSurge keeps the higher of the surge's peak and the
+// one it is given: a lower peak leaves the surge's, a higher replaces it.
+// Either way the surge ends.
+func testSurgePeak(t *testing.T, s bot.Store) {
+	tests := []struct {
+		name            string
+		peak, end, want int
+	}{
+		{"a lower peak keeps the higher", 30, 20, 30},
+		{"a higher replaces it", 30, 45, 45},
+		{"the same peak", 30, 30, 30},
+		{"no peak at all keeps the surge's", 30, 0, 30},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Each case a source and a day of its own.
+			base := t0.Add(time.Duration(i) * 24 * time.Hour)
+			source := fmt.Sprintf("webhook:peak%d", i)
+			sg := surgeAt(base, source, tt.name, 0, on, tt.peak)
+			update(t, s, func(tx bot.Tx) error { return tx.AddSurge(&sg) })
+			ended := base.Add(time.Hour)
+			update(t, s, func(tx bot.Tx) error { return tx.EndSurge(source, ended, tt.end) })
+			var got []bot.Surge
+			view(t, s, func(tx bot.Tx) (err error) { got, err = tx.Surges(base, base.Add(time.Minute)); return err })
+			j := slices.IndexFunc(got, func(g bot.Surge) bool { return g.ID == sg.ID })
+			if j < 0 {
+				t.Fatalf("surge #%d is not listed: %+v", sg.ID, got)
+			}
+			want := sg
+			want.Ended, want.Peak = ended, tt.want
+			checkSurge(t, fmt.Sprintf("surge %q ended with peak %d", tt.name, tt.end), got[j], want)
 		})
 	}
 }

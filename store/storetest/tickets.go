@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -386,6 +387,116 @@ func testTicketsOpened(t *testing.T, s bot.Store) {
 			})
 			if !slices.Equal(ticketIDs(got), tt.want) {
 				t.Errorf("TicketsOpened(after %d, limit %d) = %v, want %v", tt.afterID, tt.limit, ticketIDs(got), tt.want)
+			}
+		})
+	}
+}
+
+// openedAt creates a bare ticket of source opened at (zero: with no
+// opening time), resolved when resolved is set.
+func openedAt(t *testing.T, s bot.Store, source string, at time.Time, resolved bool) bot.Ticket {
+	t.Helper()
+	tk := bareTicket()
+	tk.Source, tk.OpenedAt = source, at
+	if resolved {
+		tk.State = bot.Resolved
+	}
+	return createTicket(t, s, tk)
+}
+
+// testCountOpened: CountOpened counts, by source, the tickets opened in
+// [from, until): one opened at from itself counts, one at until does not;
+// resolved ones count too; sources with none are left out, and a span
+// with none is an empty count.
+func testCountOpened(t *testing.T, s bot.Store) {
+	from, until := t0, t0.Add(2*time.Hour).UTC() // the zones of the bounds do not matter
+	tickets := []struct {
+		source   string
+		at       time.Time // zero: no opening time
+		resolved bool
+	}{
+		{"telegram", from.Add(-time.Microsecond), false},
+		{"telegram", from, false},
+		{"telegram", from.Add(30 * time.Minute), false},
+		{"discord", from.Add(30 * time.Minute), true},
+		{"discord", until.Add(-time.Microsecond), false},
+		{"webhook:x", until, false},
+		{"webhook:y", time.Time{}, false},
+		{"webhook:z", until.Add(time.Hour), true},
+	}
+	for _, tk := range tickets {
+		openedAt(t, s, tk.source, tk.at, tk.resolved)
+	}
+	tests := []struct {
+		name        string
+		from, until time.Time
+		want        map[string]int
+	}{
+		{"the span: at from counts, at until does not", from, until, map[string]int{"telegram": 2, "discord": 2}},
+		{"its first microsecond", from, from.Add(time.Microsecond), map[string]int{"telegram": 1}},
+		{"its last microsecond", until.Add(-time.Microsecond), until, map[string]int{"discord": 1}},
+		{"the hour before: until at from leaves from out", from.Add(-time.Hour), from, map[string]int{"telegram": 1}},
+		{"from until on", until, until.Add(2 * time.Hour), map[string]int{"webhook:x": 1, "webhook:z": 1}},
+		{"every ticket with an opening time", from.Add(-24 * time.Hour), until.Add(24 * time.Hour),
+			map[string]int{"telegram": 3, "discord": 2, "webhook:x": 1, "webhook:z": 1}},
+		{"none", until.Add(3 * time.Hour), until.Add(4 * time.Hour), map[string]int{}},
+		{"an empty span", from, from, map[string]int{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got map[string]int
+			view(t, s, func(tx bot.Tx) (err error) { got, err = tx.CountOpened(tt.from, tt.until); return err })
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("CountOpened(%s, %s) = %v, want %v", tt.from.Sub(from), tt.until.Sub(from), got, tt.want)
+			}
+		})
+	}
+}
+
+// testFirstOpened: FirstOpened is when the source's earliest ticket was
+// opened, whichever ticket was created first, in UTC; ENOTFOUND for a
+// source with no ticket, or none with an opening time.
+func testFirstOpened(t *testing.T, s bot.Store) {
+	// In the order created: a source's first ticket need not be its
+	// earliest.
+	tickets := []struct {
+		source string
+		at     time.Time
+	}{
+		{"telegram", t0.Add(time.Hour)},
+		{"telegram", t0},
+		{"discord", t0.Add(-24 * time.Hour)},
+		{"telegram", t0.Add(2 * time.Hour)},
+		{"webhook:x", t0.Add(time.Minute + time.Microsecond)},
+		{"webhook:x", t0.Add(time.Minute)},
+		{"webhook:unopened", time.Time{}},
+	}
+	for i, tk := range tickets {
+		openedAt(t, s, tk.source, tk.at, i%2 == 0)
+	}
+	tests := []struct {
+		source string
+		want   time.Time // zero: ENOTFOUND
+	}{
+		{"telegram", t0},
+		{"discord", t0.Add(-24 * time.Hour)},
+		{"webhook:x", t0.Add(time.Minute)},
+		{"webhook:unopened", time.Time{}},
+		{"webhook:never", time.Time{}},
+		{"webhook", time.Time{}}, // a prefix of sources is none of them
+	}
+	for _, tt := range tests {
+		t.Run(tt.source, func(t *testing.T) {
+			var got time.Time
+			err := s.View(t.Context(), func(tx bot.Tx) (err error) { got, err = tx.FirstOpened(tt.source); return err })
+			what := fmt.Sprintf("FirstOpened(%q)", tt.source)
+			switch {
+			case tt.want.IsZero():
+				wantNotFound(t, what, err)
+			case err != nil:
+				t.Errorf("%s: %v", what, err)
+			default:
+				checkTime(t, what, got, tt.want)
 			}
 		})
 	}
