@@ -196,7 +196,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	var spikes *spike.Watch
 	if !cfg.File.Spikes.Off {
 		spikes = &spike.Watch{Store: store, Alerter: core, Policy: cfg.File.Spikes.Policy, Ping: cfg.File.Spikes.Ping,
-			HighReach: cfg.File.HighReach, Now: time.Now, Log: log.With("part", "spike")}
+			HighReach: cfg.File.HighReach, Location: cfg.File.Calendar.Location, Now: time.Now, Log: log.With("part", "spike")}
 		runner.Spikes = spikes
 	}
 

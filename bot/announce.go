@@ -32,13 +32,20 @@ func (b *Bot) Announce(ctx context.Context, text string) error {
 // private as a direct message to each person of ping: "lead" (every
 // team's lead), "on_duty" (every team's primary on the rota now), or an
 // agent's id. It does so once: only when every one of keys is new, which
-// it reports. text is caredesk's own words; outside text in it is quoted.
-func (b *Bot) Alert(ctx context.Context, keys []string, text, private string, ping []string) (bool, error) {
+// it reports, and then runs also (when not nil) in the same transaction,
+// so that what an alert is about is recorded with it or not at all. text
+// is caredesk's own words; outside text in it is quoted.
+func (b *Bot) Alert(ctx context.Context, keys []string, text, private string, ping []string, also func(Tx) error) (bool, error) {
 	now := b.clock.Now().UTC()
 	fresh := false
 	err := b.store.Update(ctx, func(tx Tx) (err error) {
 		if fresh, err = firstSights(tx, now, keys...); err != nil || !fresh {
 			return err
+		}
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
 		}
 		if err := tx.Enqueue(&Delivery{Destination: noticeQueue, Job: Announce, Text: text, NextAt: now, CreatedAt: now}); err != nil {
 			return err

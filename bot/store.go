@@ -46,6 +46,12 @@ type Tx interface {
 	// from itself only when their ID is above afterID. A listing pages on
 	// by passing its last ticket's OpenedAt and ID.
 	TicketsOpened(from, until time.Time, afterID int64, limit int) ([]Ticket, error)
+	// CountOpened counts the tickets opened in [from, until), by source;
+	// sources with none are left out.
+	CountOpened(from, until time.Time) (map[string]int, error)
+	// FirstOpened returns when source's first ticket was opened;
+	// ENOTFOUND when it has none.
+	FirstOpened(source string) (time.Time, error)
 	// OpenCounts counts the tickets that are not resolved.
 	OpenCounts() (OpenCounts, error)
 	// UnansweredTickets returns tickets that are not resolved and that no
@@ -63,7 +69,8 @@ type Tx interface {
 	// AddSurge stores s and sets s.ID.
 	AddSurge(s *Surge) error
 	// EndSurge ends source's newest surge that has not ended: at ended,
-	// with its peak. A source without one is no error.
+	// with peak if it is higher than the surge's. A source without one is
+	// no error.
 	EndSurge(source string, ended time.Time, peak int) error
 	// Surges returns the surges that overlap [from, until): started before
 	// until, and not ended before from; oldest first.

@@ -53,22 +53,22 @@ func (e Event) String() string {
 
 // Step moves s by the reading r, and says what to post.
 //
-// A calm source starts a spike at the first reading that is Over; that is
-// a Spike event, unless an alert was posted less than p.CoolDown before:
-// then the spike resumes the last alert silently, keeping its Peak, and
-// ends silently too, since the desk was told of neither. A spike ends, with
-// a Calm event, at the first reading under p.Min or under 0.8 of
-// p.Factor×Usual: a surge hovering at the threshold goes on, rather than
-// posting "calming down" and a new alert every few minutes.
+// A calm source starts a spike at the first reading that is Over: a Spike
+// event. Within p.CoolDown of the last alert, a surge no bigger than that
+// alert's peak is not announced again (the desk has just heard of this
+// source; it is not news), while a bigger one is. A spike ends, with a Calm
+// event, at the first reading under p.Min or under 0.8 of p.Factor×Usual:
+// a surge hovering at the threshold goes on, rather than posting "calming
+// down" and a new alert every few minutes. Every announced spike ends with
+// its Calm, and nothing is resumed silently, so what the desk read is what
+// happened.
 func Step(s State, r Reading, p Policy) (State, Event) {
 	now := r.Until
 	if s.Since.IsZero() {
 		if !r.Over {
 			return s, None
 		}
-		if !s.Alerted.IsZero() && now.Sub(s.Alerted) < p.CoolDown {
-			s.Since = now
-			s.Peak = max(s.Peak, r.Count)
+		if !s.Alerted.IsZero() && now.Sub(s.Alerted) < p.CoolDown && r.Count <= s.Peak {
 			return s, None
 		}
 		return State{Since: now, Alerted: now, Peak: r.Count}, Spike
@@ -77,12 +77,6 @@ func Step(s State, r Reading, p Policy) (State, Event) {
 	if r.Count >= p.Min && float64(r.Count) >= calmShare*p.Factor*r.Usual {
 		return s, None
 	}
-	// A spike that posted its alert started when it did; one that resumed
-	// an older alert started after it.
-	alerted := s.Since.Equal(s.Alerted)
 	s.Since = time.Time{}
-	if !alerted {
-		return s, None
-	}
 	return s, Calm
 }

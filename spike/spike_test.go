@@ -159,12 +159,12 @@ func TestStep(t *testing.T) {
 		{"dipping", 30, 15, spike.None, 10, 10, 30, "under the threshold, not under 0.8 of it"},
 		{"calming", 40, 13, spike.Calm, -1, 10, 30, "under 0.8 of the threshold; the peak is kept for the message"},
 		{"calm again", 50, 12, spike.None, -1, 10, 30, "calm stays calm"},
-		{"back within the cool-down", 60, 25, spike.None, 60, 10, 30, "resumes the 20:10 alert silently"},
-		{"growing, silently", 70, 40, spike.None, 60, 10, 40, "the resumed spike's peak"},
-		{"over again, ending silently", 80, 5, spike.None, -1, 10, 40, "the desk was told of no second spike"},
-		{"hovering under the threshold", 90, 16, spike.None, -1, 10, 40, "hysteresis does not start a spike"},
-		{"after the cool-down", 130, 17, spike.Spike, 130, 130, 17, "two hours after the last alert: a new one, a new peak"},
-		{"dipping after the new alert", 140, 14, spike.None, 130, 130, 17, "14 ≥ 13.2 and ≥ 10"},
+		{"back within the cool-down, no bigger", 60, 25, spike.None, -1, 10, 30, "no bigger than the peak the desk heard of: not news"},
+		{"back within the cool-down, bigger", 70, 40, spike.Spike, 70, 70, 40, "bigger than the announced peak: a new alert"},
+		{"calming after it", 80, 5, spike.Calm, -1, 70, 40, "every announced spike ends with its calm"},
+		{"hovering under the threshold", 90, 16, spike.None, -1, 70, 40, "hysteresis does not start a spike"},
+		{"after the cool-down", 200, 17, spike.Spike, 200, 200, 17, "two hours after the last alert: a new one, a new peak"},
+		{"dipping after the new alert", 210, 14, spike.None, 200, 200, 17, "14 ≥ 13.2 and ≥ 10"},
 	}
 	var s spike.State
 	for _, st := range steps {

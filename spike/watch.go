@@ -19,14 +19,18 @@ import (
 type Alerter interface {
 	// Alert queues text in the desk's own channel and private to the
 	// people of ping ("lead", "on_duty" or agent ids), when every one of
-	// keys is new, and reports whether it did.
-	Alert(ctx context.Context, keys []string, text, private string, ping []string) (bool, error)
+	// keys is new, runs also in the same transaction, and reports whether
+	// it did.
+	Alert(ctx context.Context, keys []string, text, private string, ping []string, also func(bot.Tx) error) (bool, error)
 }
 
 // Watch reads the store every so often and tells the desk when a source's
 // complaints surge, and when they calm down. One Watch runs per desk (on
-// the leading replica); what it posted is recorded through the Alerter,
-// so a restart or a new leader does not post it again.
+// the leading replica). What it announced is kept in the store as surges
+// (bot.Surge), recorded in the transaction that queues the alert: a
+// surge is open from its alert to its calm, so a restart or a new leader
+// carries on where the last one was, never announcing a surge twice nor
+// leaving one without its calm.
 type Watch struct {
 	Store   bot.Store
 	Alerter Alerter
@@ -37,19 +41,23 @@ type Watch struct {
 	// HighReach is the follower count from which an author is named in
 	// the alert; 0 for never.
 	HighReach int
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Location is the desk's clock: a past week is the same hour on it,
+	// across a change of summer time. nil is UTC.
+	Location *time.Location
+	Now      func() time.Time
+	Log      *slog.Logger
 
-	mu     sync.Mutex
-	states map[string]State // by source
+	mu    sync.Mutex
+	first map[string]time.Time // each source's first complaint, once known
+	peaks map[int64]int        // the highest count of each open surge seen here
 }
 
-// readCap bounds the complaints one window reads: a storm's hour, not a
-// year.
-const readCap = 50_000
-
-// termsUsualCap bounds the usual messages the words are compared with.
-const termsUsualCap = 5_000
+// termsUsualCap bounds the usual messages the words are compared with,
+// and readCap the surge's own.
+const (
+	termsUsualCap = 5_000
+	readCap       = 20_000
+)
 
 // sparkSpan and sparkStep are the little chart of an alert: the last six
 // hours in quarters of an hour.
@@ -61,67 +69,78 @@ const (
 // Check reads every source once and posts what has to be posted. It
 // returns what it posted, for the log and for tests.
 func (w *Watch) Check(ctx context.Context) ([]string, error) {
-	now := w.Now().UTC()
-	w.mu.Lock()
-	if w.states == nil {
-		w.states = map[string]State{}
-	}
-	var surging []string // read even when nothing came: that is how they calm down
-	for src, st := range w.states {
-		if !st.Since.IsZero() {
-			surging = append(surging, src)
-		}
-	}
-	w.mu.Unlock()
-	s, err := w.survey(ctx, now, surging)
+	now := w.now()
+	s, err := w.survey(ctx, now)
 	if err != nil {
 		return nil, err
 	}
 	var posted []string
 	for _, r := range s.readings {
-		w.mu.Lock()
-		state, event := Step(w.states[r.Source], r, w.Policy)
-		w.states[r.Source] = state
-		w.mu.Unlock()
+		open := s.surges[r.Source]
+		state, event := Step(w.state(open), r, w.Policy)
 		switch event {
+		case None:
+			if open.ID != 0 {
+				w.mu.Lock()
+				w.peaks[open.ID] = max(w.peaks[open.ID], state.Peak)
+				w.mu.Unlock()
+			}
 		case Spike:
-			text, private, about := s.alert(r, w.Policy, w.HighReach)
-			// At most one alert per source in a cool-down, even across
-			// restarts and replicas: the cool-down's bucket and the one
-			// before it must both be free.
-			bucket := now.UnixNano() / int64(w.Policy.CoolDown)
-			keys := []string{fmt.Sprintf("spike:%s:%d", r.Source, bucket-1), fmt.Sprintf("spike:%s:%d", r.Source, bucket)}
-			ok, err := w.Alerter.Alert(ctx, keys, text, private, w.Ping)
+			text, private, about, err := w.alert(ctx, r, now)
+			if err != nil {
+				return posted, err
+			}
+			// The key stops a second leader that looks in the same window.
+			key := fmt.Sprintf("spike:%s:%d", r.Source, now.Truncate(w.Policy.Window).Unix())
+			ok, err := w.Alerter.Alert(ctx, []string{key}, text, private, w.Ping, func(tx bot.Tx) error {
+				return tx.AddSurge(&bot.Surge{Source: r.Source, Started: now.UTC(), Peak: r.Count, Usual: r.Usual, About: about})
+			})
 			if err != nil {
 				return posted, fmt.Errorf("alert of a surge on %s: %w", r.Source, err)
 			}
-			if !ok {
-				continue
-			}
-			posted = append(posted, text)
-			// Kept for the weekly digest.
-			if err := w.Store.Update(ctx, func(tx bot.Tx) error {
-				return tx.AddSurge(&bot.Surge{Source: r.Source, Started: now, Peak: r.Count, Usual: r.Usual, About: about})
-			}); err != nil {
-				return posted, fmt.Errorf("record the surge on %s: %w", r.Source, err)
+			if ok {
+				posted = append(posted, text)
 			}
 		case Calm:
 			text := fmt.Sprintf("📉 Complaints on %s are calming down: %d in the last %s, usually %s at this hour (the peak was %d).",
 				network(r.Source), r.Count, span(w.Policy.Window), usual(r.Usual), state.Peak)
-			ok, err := w.Alerter.Alert(ctx, []string{fmt.Sprintf("spike-calm:%s:%d", r.Source, state.Alerted.Unix())}, text, "", nil)
+			key := fmt.Sprintf("spike-calm:%s:%d", r.Source, open.Started.Unix())
+			ok, err := w.Alerter.Alert(ctx, []string{key}, text, "", nil, func(tx bot.Tx) error {
+				return tx.EndSurge(r.Source, now.UTC(), state.Peak)
+			})
 			if err != nil {
 				return posted, fmt.Errorf("calm after a surge on %s: %w", r.Source, err)
 			}
-			if !ok {
-				continue
-			}
-			posted = append(posted, text)
-			if err := w.Store.Update(ctx, func(tx bot.Tx) error { return tx.EndSurge(r.Source, now, state.Peak) }); err != nil {
-				return posted, fmt.Errorf("record the end of the surge on %s: %w", r.Source, err)
+			if ok {
+				posted = append(posted, text)
 			}
 		}
 	}
 	return posted, nil
+}
+
+// state is what Step knows of a source from its newest surge: open (Since
+// set) or ended within the cool-down.
+func (w *Watch) state(newest bot.Surge) State {
+	if newest.ID == 0 {
+		return State{}
+	}
+	s := State{Alerted: newest.Started, Peak: newest.Peak}
+	if newest.Ended.IsZero() {
+		s.Since = newest.Started
+		w.mu.Lock()
+		s.Peak = max(s.Peak, w.peaks[newest.ID])
+		w.mu.Unlock()
+	}
+	return s
+}
+
+func (w *Watch) now() time.Time {
+	loc := w.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	return w.Now().In(loc)
 }
 
 // Run checks every interval until ctx ends, logging what fails.
@@ -143,8 +162,7 @@ func (w *Watch) Run(ctx context.Context, interval time.Duration) {
 // Rates is what /desk spike answers: each source's complaints now against
 // the usual at this hour of the week.
 func (w *Watch) Rates(ctx context.Context) (string, error) {
-	now := w.Now().UTC()
-	s, err := w.survey(ctx, now, nil)
+	s, err := w.survey(ctx, w.now())
 	if err != nil {
 		return "", err
 	}
@@ -154,15 +172,13 @@ func (w *Watch) Rates(ctx context.Context) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Complaints in the last %s, against the usual at this hour of the week (a spike is %s× and at least %d):",
 		span(w.Policy.Window), strconv.FormatFloat(w.Policy.Factor, 'f', -1, 64), w.Policy.Min)
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	for _, r := range s.readings {
 		fmt.Fprintf(&b, "\n• %s: %d, usually %s", network(r.Source), r.Count, usual(r.Usual))
 		if r.History < w.Policy.Weeks {
 			fmt.Fprintf(&b, " (%s of history)", weeks(r.History))
 		}
-		if since := w.states[r.Source].Since; !since.IsZero() {
-			fmt.Fprintf(&b, " — 🚨 surging since %s", bot.At(since, "t"))
+		if open := s.surges[r.Source]; open.ID != 0 && open.Ended.IsZero() {
+			fmt.Fprintf(&b, " — 🚨 surging since %s", bot.At(open.Started, "t"))
 		} else if r.Over {
 			b.WriteString(" — 🚨 a spike")
 		}
@@ -170,67 +186,51 @@ func (w *Watch) Rates(ctx context.Context) (string, error) {
 	return b.String(), nil
 }
 
-// survey is one look at the store: the complaints of the window now and
-// in the past weeks, by source.
+// survey is one look at the store: each source's reading, and its newest
+// surge that is open or ended within the cool-down.
 type survey struct {
 	readings []Reading
-	now      []bot.Ticket // the window's complaints, oldest first
-	usual    []bot.Ticket // the same window's in past weeks, at most termsUsualCap
-	recent   []bot.Ticket // the last sparkSpan's, for the chart
-	at       time.Time
+	surges   map[string]bot.Surge
 }
 
-func (w *Watch) survey(ctx context.Context, now time.Time, also []string) (survey, error) {
-	s := survey{at: now}
-	counts := map[time.Time]map[string]int{} // by window start
-	var since time.Time
+func (w *Watch) survey(ctx context.Context, now time.Time) (survey, error) {
+	s := survey{surges: map[string]bot.Surge{}}
+	counts := map[int64]map[string]int{} // by the window's start
+	sources := map[string]bool{}
 	err := w.Store.View(ctx, func(tx bot.Tx) error {
-		first, err := tx.TicketsOpened(time.Unix(0, 0), now, 0, 1) // a zero time is "never" to the stores
-		if err != nil {
-			return err
-		}
-		if len(first) == 0 {
-			return nil
-		}
-		since = first[0].OpenedAt
 		for k := 0; k <= w.Policy.Weeks; k++ {
 			until := now.AddDate(0, 0, -7*k)
 			from := until.Add(-w.Policy.Window)
-			if until.Before(since) {
-				break
-			}
-			ts, err := opened(tx, from, until, readCap)
+			c, err := tx.CountOpened(from, until)
 			if err != nil {
-				return err
+				return fmt.Errorf("count the complaints of %s–%s: %w", from.Format(time.RFC3339), until.Format(time.RFC3339), err)
 			}
-			c := map[string]int{}
-			for _, t := range ts {
-				c[t.Source]++
-			}
-			counts[from] = c
-			if k == 0 {
-				s.now = ts
-			} else if room := termsUsualCap - len(s.usual); room > 0 {
-				s.usual = append(s.usual, ts[:min(room, len(ts))]...)
+			counts[from.UnixNano()] = c
+			for src := range c {
+				sources[src] = true
 			}
 		}
-		s.recent, err = opened(tx, now.Add(-sparkSpan), now, readCap)
-		return err
+		surges, err := tx.Surges(now.Add(-w.Policy.CoolDown), now.Add(time.Millisecond)) // the stores keep microseconds
+		if err != nil {
+			return fmt.Errorf("read the surges: %w", err)
+		}
+		for _, sg := range surges { // oldest first: the newest of each source stays
+			s.surges[sg.Source] = sg
+			sources[sg.Source] = true // an open surge is read even when nothing came: that is how it calms down
+		}
+		return w.learnFirsts(tx, sources)
 	})
-	if err != nil || since.IsZero() {
+	if err != nil {
 		return s, err
 	}
-	sources := map[string]bool{}
-	for _, src := range also {
-		sources[src] = true
-	}
-	for _, c := range counts {
-		for src := range c {
-			sources[src] = true
-		}
-	}
-	count := func(source string, from, _ time.Time) (int, error) { return counts[from][source], nil }
+	count := func(source string, from, _ time.Time) (int, error) { return counts[from.UnixNano()][source], nil }
 	for _, src := range slices.Sorted(maps.Keys(sources)) {
+		w.mu.Lock()
+		since := w.first[src]
+		w.mu.Unlock()
+		if since.IsZero() {
+			continue
+		}
 		r, err := Read(count, w.Policy, src, since, now)
 		if err != nil {
 			return s, err
@@ -238,6 +238,34 @@ func (w *Watch) survey(ctx context.Context, now time.Time, also []string) (surve
 		s.readings = append(s.readings, r)
 	}
 	return s, nil
+}
+
+// learnFirsts finds when each source brought its first complaint, once:
+// a source connected last week has a week of history, whatever the desk's.
+func (w *Watch) learnFirsts(tx bot.Tx, sources map[string]bool) error {
+	w.mu.Lock()
+	if w.first == nil {
+		w.first, w.peaks = map[string]time.Time{}, map[int64]int{}
+	}
+	var unknown []string
+	for src := range sources {
+		if _, ok := w.first[src]; !ok {
+			unknown = append(unknown, src)
+		}
+	}
+	w.mu.Unlock()
+	for _, src := range unknown {
+		at, err := tx.FirstOpened(src)
+		if bot.ErrorCode(err) == bot.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("the first complaint from %s: %w", src, err)
+		}
+		w.mu.Lock()
+		w.first[src] = at
+		w.mu.Unlock()
+	}
+	return nil
 }
 
 // opened is the tickets opened in [from, until), at most limit.
@@ -261,30 +289,58 @@ func opened(tx bot.Tx, from, until time.Time, limit int) ([]bot.Ticket, error) {
 }
 
 // alert is the channel's message about r's surge, the direct message to
-// the people it pings, and what the surge is about, for the digest.
-func (s survey) alert(r Reading, p Policy, highReach int) (text, private, about string) {
+// the people it pings, and what the surge is about, for the digest. It
+// reads the surge's complaints, the usual ones and the last hours' counts
+// only now: once per alert, not at every look.
+func (w *Watch) alert(ctx context.Context, r Reading, now time.Time) (text, private, about string, err error) {
 	var spikeDocs, usualDocs []Doc
 	var loud []bot.Ticket
-	for _, t := range s.now {
-		if t.Source != r.Source {
-			continue
+	slots := make([]int, int(sparkSpan/sparkStep))
+	err = w.Store.View(ctx, func(tx bot.Tx) error {
+		ts, err := opened(tx, r.From, r.Until, readCap)
+		if err != nil {
+			return err
 		}
-		spikeDocs = append(spikeDocs, Doc{Language: t.Language, Text: t.Text})
-		if t.HighReach(highReach) {
-			loud = append(loud, t)
+		for _, t := range ts {
+			if t.Source != r.Source {
+				continue
+			}
+			spikeDocs = append(spikeDocs, Doc{Language: t.Language, Text: t.Text})
+			if t.HighReach(w.HighReach) {
+				loud = append(loud, t)
+			}
 		}
-	}
-	for _, t := range s.usual {
-		if t.Source == r.Source {
-			usualDocs = append(usualDocs, Doc{Language: t.Language, Text: t.Text})
+		for k := 1; k <= w.Policy.Weeks && len(usualDocs) < termsUsualCap; k++ {
+			until := now.AddDate(0, 0, -7*k)
+			ts, err := opened(tx, until.Add(-w.Policy.Window), until, readCap)
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				if t.Source == r.Source && len(usualDocs) < termsUsualCap {
+					usualDocs = append(usualDocs, Doc{Language: t.Language, Text: t.Text})
+				}
+			}
 		}
+		start := now.Add(-sparkSpan)
+		for i := range slots {
+			c, err := tx.CountOpened(start.Add(time.Duration(i)*sparkStep), start.Add(time.Duration(i+1)*sparkStep))
+			if err != nil {
+				return err
+			}
+			slots[i] = c[r.Source]
+		}
+		return nil
+	})
+	if err != nil {
+		return "", "", "", fmt.Errorf("read the surge on %s: %w", r.Source, err)
 	}
 	times := "a spike"
 	if r.Usual > 0 {
 		times = fmt.Sprintf("%.1f×", float64(r.Count)/r.Usual)
 	}
 	head := fmt.Sprintf("Complaints are surging on %s: %d in the last %s, usually %s at this hour (%s).",
-		network(r.Source), r.Count, span(p.Window), usual(r.Usual), times)
+		network(r.Source), r.Count, span(w.Policy.Window), usual(r.Usual), times)
 	var b strings.Builder
 	b.WriteString("🚨 " + bot.Here + " " + head)
 	if terms := Terms(spikeDocs, usualDocs, 5); len(terms) > 0 {
@@ -303,32 +359,20 @@ func (s survey) alert(r Reading, p Policy, highReach int) (text, private, about 
 		}
 		fmt.Fprintf(&b, "\nHigh reach among them: %s.", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(&b, "\nThe last 6 hours, each mark a quarter: %s", s.spark(r.Source))
+	fmt.Fprintf(&b, "\nThe last 6 hours, each mark a quarter: %s", spark(slots))
 	private = "🚨 " + head
 	if about != "" {
 		private += " About: " + about + "."
 	}
-	return b.String(), private + " The desk channel has the rest.", about
+	return b.String(), private + " The desk channel has the rest.", about, nil
 }
 
-// spark draws the source's complaints of the last six hours, a quarter
-// of an hour a mark.
-func (s survey) spark(source string) string {
-	n := int(sparkSpan / sparkStep)
-	slots := make([]int, n)
-	start := s.at.Add(-sparkSpan)
-	for _, t := range s.recent {
-		if t.Source != source || t.OpenedAt.Before(start) {
-			continue
-		}
-		if i := int(t.OpenedAt.Sub(start) / sparkStep); i >= 0 && i < n {
-			slots[i]++
-		}
-	}
-	top := slices.Max(slots)
+// spark draws counts as a line of bars, with the tallest's count.
+func spark(counts []int) string {
+	top := slices.Max(counts)
 	marks := []rune("▁▂▃▄▅▆▇█")
 	var b strings.Builder
-	for _, c := range slots {
+	for _, c := range counts {
 		i := 0
 		if top > 0 {
 			i = c * (len(marks) - 1) / top

@@ -2,6 +2,7 @@ package spike_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -35,6 +36,7 @@ type desk struct {
 	clock *clock
 	core  *bot.Bot
 	n     int
+	loc   *time.Location // the desk's clock; nil is UTC
 }
 
 func newDesk(t testing.TB) *desk {
@@ -68,7 +70,22 @@ func (d *desk) writes(at time.Time, language, text string, followers int) {
 
 func (d *desk) watch() *spike.Watch {
 	return &spike.Watch{Store: d.db, Alerter: d.core, Policy: spike.DefaultPolicy(), Ping: []string{"lead", "on_duty"},
-		HighReach: 10_000, Now: d.clock.Now, Log: slog.New(slog.DiscardHandler)}
+		HighReach: 10_000, Location: d.loc, Now: d.clock.Now, Log: slog.New(slog.DiscardHandler)}
+}
+
+// flaky is the core as an Alerter whose first fails calls fail, as when
+// the database is busy or the leader's term has just ended.
+type flaky struct {
+	core  *bot.Bot
+	fails int
+}
+
+func (f *flaky) Alert(ctx context.Context, keys []string, text, private string, ping []string, also func(bot.Tx) error) (bool, error) {
+	if f.fails > 0 {
+		f.fails--
+		return false, errors.New("database is locked")
+	}
+	return f.core.Alert(ctx, keys, text, private, ping, also)
 }
 
 func (d *desk) outbox() int {
@@ -214,5 +231,135 @@ func BenchmarkWatchCheck(b *testing.B) {
 		if _, err := w.Check(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestWatchCarriesOn: what the desk was told is kept in the store, so a
+// restarted watch (or a new leader's) neither announces the surge again
+// nor forgets to say it calmed down, and an alert that failed is posted
+// at the next look.
+func TestWatchCarriesOn(t *testing.T) {
+	d := newDesk(t)
+	evening := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
+	for i := range 15 {
+		d.writes(evening.Add(time.Duration(i)*time.Minute), "ro", "M-ați taxat de două ori", 0)
+	}
+	d.clock.Set(evening.Add(20 * time.Minute))
+	w := d.watch()
+	w.Alerter = &flaky{core: d.core, fails: 1}
+	if posted, err := w.Check(context.Background()); err == nil || len(posted) != 0 {
+		t.Fatalf("a failing alert: %q, %v; want the failure", posted, err)
+	}
+	d.clock.Set(evening.Add(21 * time.Minute))
+	if posted, err := w.Check(context.Background()); err != nil || len(posted) != 1 {
+		t.Fatalf("the next look posted %q, %v; want the alert that failed", posted, err)
+	}
+	// A restart, during the surge and after it.
+	d.clock.Set(evening.Add(25 * time.Minute))
+	if posted, err := d.watch().Check(context.Background()); err != nil || len(posted) != 0 {
+		t.Errorf("a restarted watch during the surge posted %q, %v", posted, err)
+	}
+	d.clock.Set(evening.Add(70 * time.Minute))
+	posted, err := d.watch().Check(context.Background())
+	if err != nil || len(posted) != 1 || !strings.Contains(posted[0], "calming down") || !strings.Contains(posted[0], "the peak was 15") {
+		t.Errorf("a watch restarted after the surge posted %q, %v; want that it calmed down, peak 15", posted, err)
+	}
+	var surges []bot.Surge
+	if err := d.db.View(context.Background(), func(tx bot.Tx) (err error) {
+		surges, err = tx.Surges(evening, evening.Add(3*time.Hour))
+		return err
+	}); err != nil || len(surges) != 1 || surges[0].Ended.IsZero() || surges[0].Peak != 15 {
+		t.Errorf("the surges kept are %+v, %v; want one, ended, peak 15", surges, err)
+	}
+}
+
+// TestWatchBackWithinTheCoolDown: a surge that calmed down and comes back
+// within the cool-down is announced again only when it is bigger.
+func TestWatchBackWithinTheCoolDown(t *testing.T) {
+	d := newDesk(t)
+	evening := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
+	w := d.watch()
+	look := func(at time.Duration) []string {
+		t.Helper()
+		d.clock.Set(evening.Add(at))
+		posted, err := w.Check(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return posted
+	}
+	burst := func(at time.Duration, n int) {
+		t.Helper()
+		for i := range n {
+			d.writes(evening.Add(at+time.Duration(i)*time.Second), "pl", "Podwójne obciążenie karty", 0)
+		}
+	}
+	burst(0, 12)
+	if p := look(5 * time.Minute); len(p) != 1 {
+		t.Fatalf("the first surge posted %q", p)
+	}
+	if p := look(40 * time.Minute); len(p) != 1 || !strings.Contains(p[0], "calming down") {
+		t.Fatalf("after it: %q", p)
+	}
+	burst(50*time.Minute, 11)
+	if p := look(55 * time.Minute); len(p) != 0 {
+		t.Errorf("a smaller surge within the cool-down posted %q; the desk has just heard of this source", p)
+	}
+	burst(56*time.Minute, 20)
+	if p := look(60 * time.Minute); len(p) != 1 || !strings.Contains(p[0], "Complaints are surging on Telegram: 31") {
+		t.Errorf("a bigger surge within the cool-down posted %q, want a new alert", p)
+	}
+}
+
+// TestWatchSummerTime: a Bucharest desk whose Thursdays at 21:00 are
+// always busy is not alarmed by the first Thursday after the clocks went
+// back: the usual count is the same hour on the desk's clock.
+func TestWatchSummerTime(t *testing.T) {
+	d := newDesk(t)
+	loc, err := time.LoadLocation("Europe/Bucharest")
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	d.loc = loc
+	// Summer time ended on Sunday 25 October 2026.
+	for _, day := range []int{1, 8, 15, 22, 29} {
+		for i := range 12 {
+			d.writes(time.Date(2026, 10, day, 21, i, 0, 0, loc), "ro", "Unde este coletul?", 0)
+		}
+	}
+	d.clock.Set(time.Date(2026, 10, 29, 21, 20, 0, 0, loc))
+	if posted, err := d.watch().Check(context.Background()); err != nil || len(posted) != 0 {
+		t.Errorf("an ordinary Thursday evening after the clocks changed posted %q, %v", posted, err)
+	}
+}
+
+// TestWatchNewSource: a network connected last week is compared with its
+// own history, not the desk's: its usual evening is no surge.
+func TestWatchNewSource(t *testing.T) {
+	d := newDesk(t)
+	evening := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
+	d.writes(evening.AddDate(0, -3, 0), "en", "An old complaint, months ago", 0) // the desk is old
+	d.clock.Set(evening.AddDate(0, 0, -10))                                     // Discord came ten days ago
+	if err := d.core.Receive(context.Background(), bot.Inbound{Source: "discord", Conversation: "first", MessageID: "1",
+		Customer: bot.Customer{ID: "first"}, Text: "Hello?"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{1, 0} {
+		for i := range 12 {
+			d.clock.Set(evening.AddDate(0, 0, -7*k).Add(time.Duration(i) * time.Minute))
+			err := d.core.Receive(context.Background(), bot.Inbound{Source: "discord", Conversation: fmt.Sprintf("d%d-%d", k, i), MessageID: "1",
+				Customer: bot.Customer{ID: fmt.Sprintf("d%d-%d", k, i)}, Text: "Where is my order?"})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	d.clock.Set(evening.Add(20 * time.Minute))
+	w := d.watch()
+	if posted, err := w.Check(context.Background()); err != nil || len(posted) != 0 {
+		t.Errorf("the new network's usual evening posted %q, %v", posted, err)
+	}
+	if rates, err := w.Rates(context.Background()); err != nil || !strings.Contains(rates, "Discord: 12, usually 12 (1 week of history)") {
+		t.Errorf("/desk spike answers %q, %v", rates, err)
 	}
 }
