@@ -339,7 +339,7 @@ func TestWatchNewSource(t *testing.T) {
 	d := newDesk(t)
 	evening := time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC)
 	d.writes(evening.AddDate(0, -3, 0), "en", "An old complaint, months ago", 0) // the desk is old
-	d.clock.Set(evening.AddDate(0, 0, -10))                                     // Discord came ten days ago
+	d.clock.Set(evening.AddDate(0, 0, -10))                                      // Discord came ten days ago
 	if err := d.core.Receive(context.Background(), bot.Inbound{Source: "discord", Conversation: "first", MessageID: "1",
 		Customer: bot.Customer{ID: "first"}, Text: "Hello?"}); err != nil {
 		t.Fatal(err)
