@@ -3,7 +3,7 @@ package spike
 import "time"
 
 // calmShare is how far under the spike threshold a reading must fall for a
-// spike to end: 0.8 of Factor×Usual. A surge hovering at the threshold
+// spike to end: under 0.8 of Factor×Usual, or under 0.8 of Min. A surge hovering at the threshold
 // would otherwise post "spike", "calming down", "spike" every few
 // minutes; between 0.8 and 1 of the threshold a spike goes on and a calm
 // source stays calm.
@@ -57,7 +57,7 @@ func (e Event) String() string {
 // event. Within p.CoolDown of the last alert, a surge no bigger than that
 // alert's peak is not announced again (the desk has just heard of this
 // source; it is not news), while a bigger one is. A spike ends, with a Calm
-// event, at the first reading under p.Min or under 0.8 of p.Factor×Usual:
+// event, at the first reading under 0.8 of p.Min or of p.Factor×Usual:
 // a surge hovering at the threshold goes on, rather than posting "calming
 // down" and a new alert every few minutes. Every announced spike ends with
 // its Calm, and nothing is resumed silently, so what the desk read is what
@@ -74,7 +74,7 @@ func Step(s State, r Reading, p Policy) (State, Event) {
 		return State{Since: now, Alerted: now, Peak: r.Count}, Spike
 	}
 	s.Peak = max(s.Peak, r.Count)
-	if r.Count >= p.Min && float64(r.Count) >= calmShare*p.Factor*r.Usual {
+	if float64(r.Count) >= calmShare*float64(p.Min) && float64(r.Count) >= calmShare*p.Factor*r.Usual {
 		return s, None
 	}
 	s.Since = time.Time{}

@@ -185,15 +185,19 @@ func TestStep(t *testing.T) {
 	}
 }
 
-// Min ends a spike even when the usual count is so low that 0.8 of the
-// threshold is under it: with the floor 3, the threshold is 9, and 9
-// complaints are not a spike, so they end one.
+// Min has its hysteresis too: with the floor 3 the threshold is 9, and a
+// quiet hour's spike of 12 goes on at 9 or 8 and ends under 0.8 of Min.
 func TestStepCalmUnderMin(t *testing.T) {
 	p := spike.DefaultPolicy()
-	s := spike.State{Since: now, Alerted: now, Peak: 12}
-	s, ev := spike.Step(s, spike.Reading{Count: 9, Usual: 3, Until: now.Add(10 * time.Minute)}, p)
-	if ev != spike.Calm || !s.Since.IsZero() || s.Peak != 12 {
-		t.Errorf("Step(9 of usual 3) = %v, %+v; want calm, peak 12", ev, s)
+	for _, tt := range []struct {
+		count int
+		event spike.Event
+	}{{9, spike.None}, {8, spike.None}, {7, spike.Calm}} {
+		s := spike.State{Since: now, Alerted: now, Peak: 12}
+		s, ev := spike.Step(s, spike.Reading{Count: tt.count, Usual: 3, Until: now.Add(10 * time.Minute)}, p)
+		if ev != tt.event || s.Peak != 12 || (ev == spike.Calm) != s.Since.IsZero() {
+			t.Errorf("Step(%d of usual 3) = %v, %+v; want %v, peak 12", tt.count, ev, s, tt.event)
+		}
 	}
 }
 

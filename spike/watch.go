@@ -296,6 +296,7 @@ func (w *Watch) alert(ctx context.Context, r Reading, now time.Time) (text, priv
 	var spikeDocs, usualDocs []Doc
 	var loud []bot.Ticket
 	slots := make([]int, int(sparkSpan/sparkStep))
+	where := network(r.Source) // or as its complaints name it: "X (Twitter)"
 	err = w.Store.View(ctx, func(tx bot.Tx) error {
 		ts, err := opened(tx, r.From, r.Until, readCap)
 		if err != nil {
@@ -304,6 +305,9 @@ func (w *Watch) alert(ctx context.Context, r Reading, now time.Time) (text, priv
 		for _, t := range ts {
 			if t.Source != r.Source {
 				continue
+			}
+			if len(spikeDocs) == 0 {
+				where = bot.NetworkOf(t)
 			}
 			spikeDocs = append(spikeDocs, Doc{Language: t.Language, Text: t.Text})
 			if t.HighReach(w.HighReach) {
@@ -340,7 +344,7 @@ func (w *Watch) alert(ctx context.Context, r Reading, now time.Time) (text, priv
 		times = fmt.Sprintf("%.1f×", float64(r.Count)/r.Usual)
 	}
 	head := fmt.Sprintf("Complaints are surging on %s: %d in the last %s, usually %s at this hour (%s).",
-		network(r.Source), r.Count, span(w.Policy.Window), usual(r.Usual), times)
+		where, r.Count, span(w.Policy.Window), usual(r.Usual), times)
 	var b strings.Builder
 	b.WriteString("🚨 " + bot.Here + " " + head)
 	if terms := Terms(spikeDocs, usualDocs, 5); len(terms) > 0 {
