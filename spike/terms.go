@@ -1,6 +1,7 @@
 package spike
 
 import (
+	"caredesk/bot"
 	"cmp"
 	"fmt"
 	"math"
@@ -126,15 +127,17 @@ func Terms(spike, usual []Doc, n int) []Term {
 	return terms[:min(n, len(terms))]
 }
 
-// Summary writes the first k terms for a sentence, each quoted with the
-// number of spike messages that hold it: "fatura" (38), "çift çekim" (21).
+// Summary writes the first k terms for a sentence of caredesk's, each with
+// the number of spike messages that hold it: “fatura” (38), “çift çekim”
+// (21). The terms are customers' words, so each goes through bot.Quote:
+// the desks show them as the characters they are.
 func Summary(terms []Term, k int) string {
 	var b strings.Builder
 	for i, t := range terms[:max(0, min(k, len(terms)))] {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%q (%d)", t.Text, t.Spike)
+		fmt.Fprintf(&b, "“%s” (%d)", bot.Quote(t.Text), t.Spike)
 	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"caredesk/bot"
 	"caredesk/spike"
 )
 
@@ -249,10 +250,10 @@ func TestSummary(t *testing.T) {
 		k    int
 		want string
 	}{
-		{2, `"fatura" (38), "çift çekim" (21)`},
-		{3, `"fatura" (38), "çift çekim" (21), "iade" (9)`},
-		{10, `"fatura" (38), "çift çekim" (21), "iade" (9)`},
-		{1, `"fatura" (38)`},
+		{2, "“" + bot.Quote("fatura") + "” (38), “" + bot.Quote("çift çekim") + "” (21)"},
+		{3, "“" + bot.Quote("fatura") + "” (38), “" + bot.Quote("çift çekim") + "” (21), “" + bot.Quote("iade") + "” (9)"},
+		{10, "“" + bot.Quote("fatura") + "” (38), “" + bot.Quote("çift çekim") + "” (21), “" + bot.Quote("iade") + "” (9)"},
+		{1, "“" + bot.Quote("fatura") + "” (38)"},
 		{0, ``},
 		{-1, ``},
 	}

@@ -348,11 +348,7 @@ func (w *Watch) alert(ctx context.Context, r Reading, now time.Time) (text, priv
 	var b strings.Builder
 	b.WriteString("🚨 " + bot.Here + " " + head)
 	if terms := Terms(spikeDocs, usualDocs, 5); len(terms) > 0 {
-		var parts []string
-		for _, t := range terms {
-			parts = append(parts, fmt.Sprintf("“%s” (%d)", bot.Quote(t.Text), t.Spike))
-		}
-		about = strings.Join(parts, ", ")
+		about = Summary(terms, len(terms))
 		b.WriteString("\nAbout: " + about + ".")
 	}
 	if len(loud) > 0 {
