@@ -1,7 +1,6 @@
 package spike
 
 import (
-	"caredesk/bot"
 	"cmp"
 	"fmt"
 	"math"
@@ -13,6 +12,8 @@ import (
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
+
+	"caredesk/bot"
 )
 
 // Doc is one complaint's message, in the language the network or a guess
