@@ -258,15 +258,6 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.File = f
 	}
-	for _, t := range c.File.Teams {
-		// The file cannot know which desk it is for; the settings do.
-		switch {
-		case c.Discord.Desk() && !snowflake.MatchString(t.Channel):
-			e.fail(fmt.Sprintf("Team %s's channel %s is not a Discord channel id, and the desk is Discord (DISCORD_DESK_CHANNEL_ID): write the id of the team's channel in the file %s.", t.Name, t.Channel, snowflakeHelp))
-		case !c.Discord.Desk() && !slackChannel.MatchString(t.Channel):
-			e.fail(fmt.Sprintf("Team %s's channel %s is not a Slack channel id, and the desk is Slack (SLACK_CHANNEL_ID): write the id of the team's channel in the file, like C0123ABCD (open the channel's details; the ID is at the bottom).", t.Name, t.Channel))
-		}
-	}
 	if c.Telegram.Token == "" && len(c.File.Webhooks) == 0 && !c.Discord.Source() {
 		e.fail("caredesk has nowhere to take complaints from: set TELEGRAM_BOT_TOKEN to the token @BotFather gave you, DISCORD_SOURCE_CHANNEL_IDS or DISCORD_ACCEPT_DMS for a Discord community, or declare webhook sources in the file named by CAREDESK_CONFIG.")
 	}

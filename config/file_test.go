@@ -260,7 +260,7 @@ func TestTeamsAndRoutes(t *testing.T) {
 		name string
 		ok   bool
 	}{
-		{"names and channels", tr.Name == "tr-care" && tr.Channel == "C0TRCARE" && ro.Name == "ro-care" && billing.Channel == "80351110224678912"},
+		{"names and channels", tr.Name == "tr-care" && tr.Channel == "C0TRCARE" && ro.Name == "ro-care" && billing.Channel == "C0BILLING"},
 		{"a team without timezone has the top zone and hours", zone(tr.Calendar.Location) == zone(ist) && fmt.Sprint(tr.Calendar.Hours) == fmt.Sprint(f.Calendar.Hours) && tr.Calendar.Holidays["2026-12-31"]},
 		{"a team's own timezone keeps the top hours in its zone", zone(ro.Calendar.Location) == zone(buc) && fmt.Sprint(ro.Calendar.Hours) == fmt.Sprint(f.Calendar.Hours)},
 		{"a team's holidays replace the top ones", ro.Calendar.Holidays["2026-12-01"] && !ro.Calendar.Holidays["2026-12-31"]},
@@ -377,6 +377,7 @@ routes:
 		`c.yaml:17: teams[7].colour: unknown setting; the settings here are business_hours, channel, escalation, holidays, lead, name, rota, sla, timezone`,
 		`c.yaml:18: teams[7].business_hours.mon-fry: "mon-fry" is not a day`,
 		`c.yaml:19: teams[7].lead: "alice" is not a Slack or Discord user id`,
+		`c.yaml:16: teams[7].channel: 80351110224678912 is a Discord channel id, and the desk is Slack (DISCORD_DESK_CHANNEL_ID is not set)`,
 		`c.yaml:21: routes[0].team: "ro-care" is not a team of this file; the teams are tr-care, billing, shop, dup, extra`,
 		`c.yaml:22: routes[1].team: a route needs team`,
 		`c.yaml:23: routes[2].keywords: the list is empty, so the route would match nothing: write at least one word, or leave keywords out`,
@@ -556,6 +557,39 @@ spikes:
 			}
 			if len(lines) != len(tt.want) {
 				t.Errorf("%d problems, want %d:\n%v", len(lines), len(tt.want), err)
+			}
+		})
+	}
+}
+
+// TestTeamChannelOfTheDesksKind: a team's channel is the desk's kind, as
+// the settings say, and a mistake names its line and key.
+func TestTeamChannelOfTheDesksKind(t *testing.T) {
+	discord := func(k string) string {
+		if k == "DISCORD_DESK_CHANNEL_ID" {
+			return "80351110224678000"
+		}
+		return ""
+	}
+	slack := func(string) string { return "" }
+	for _, tt := range []struct {
+		name    string
+		getenv  func(string) string
+		channel string
+		want    string // "" when taken
+	}{
+		{"Slack desk, Slack channel", slack, "C0AAAAAA", ""},
+		{"Slack desk, Discord channel", slack, `"80351110224678912"`, `caredesk.yaml:3: teams[0].channel: 80351110224678912 is a Discord channel id, and the desk is Slack`},
+		{"Discord desk, Discord channel", discord, `"80351110224678912"`, ""},
+		{"Discord desk, Slack channel", discord, "C0AAAAAA", `caredesk.yaml:3: teams[0].channel: C0AAAAAA is a Slack channel id, and the desk is Discord`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.ParseFile("caredesk.yaml", []byte("teams:\n  - name: a\n    channel: "+tt.channel+"\n"), tt.getenv, time.Hour)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+				t.Errorf("error %v, want %q", err, tt.want)
 			}
 		})
 	}

@@ -137,6 +137,10 @@ func (p *parser) teams(n *yaml.Node, path string) {
 			p.fail(t, join(tp, "channel"), "a team needs channel, the id of its desk channel: Slack channel details → copy the channel ID (C…), or on Discord the channel's id")
 		case !slackChannel.MatchString(team.Channel) && !discordID.MatchString(team.Channel):
 			p.fail(channelAt, join(tp, "channel"), "%q is not a channel id: write a Slack channel id like C024BE91L (channel details → copy the channel ID) or a Discord channel id, 15 to 20 digits (right-click the channel → Copy Channel ID)", channelAt.Value)
+		case p.discordDesk() && !discordID.MatchString(team.Channel):
+			p.fail(channelAt, join(tp, "channel"), "%s is a Slack channel id, and the desk is Discord (DISCORD_DESK_CHANNEL_ID is set): write the id of the team's Discord channel (right-click the channel → Copy Channel ID)", team.Channel)
+		case !p.discordDesk() && !slackChannel.MatchString(team.Channel):
+			p.fail(channelAt, join(tp, "channel"), "%s is a Discord channel id, and the desk is Slack (DISCORD_DESK_CHANNEL_ID is not set): write the id of the team's Slack channel, like C0123ABCD (open the channel's details; the ID is at the bottom)", team.Channel)
 		case channels[team.Channel] != "":
 			p.fail(channelAt, join(tp, "channel"), "%s is the channel of %s too; each team needs its own channel", team.Channel, channels[team.Channel])
 		default:
@@ -144,6 +148,12 @@ func (p *parser) teams(n *yaml.Node, path string) {
 		}
 		p.f.Teams = append(p.f.Teams, team)
 	}
+}
+
+// discordDesk reports whether the desk is Discord, as the settings say:
+// a team's channel must be of the desk's kind.
+func (p *parser) discordDesk() bool {
+	return p.getenv != nil && strings.TrimSpace(p.getenv("DISCORD_DESK_CHANNEL_ID")) != ""
 }
 
 // team reads one team with a parser of its own that starts from the top
