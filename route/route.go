@@ -160,17 +160,9 @@ func Fold(s string) string {
 	var b strings.Builder
 	space := false
 	for _, r := range norm.NFD.String(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			continue // the accent of the letter before
-		case r == 'ı' || r == 'İ':
-			r = 'i'
-		case r == 'ł' || r == 'Ł':
-			r = 'l'
-		case r == 'đ' || r == 'Đ':
-			r = 'd'
-		case r == 'ß':
-			r = 's' // "ss" would need two; one keeps a keyword's start
+		r, ok := FoldRune(r)
+		if !ok {
+			continue
 		}
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			space = b.Len() > 0
@@ -180,7 +172,28 @@ func Fold(s string) string {
 			b.WriteByte(' ')
 			space = false
 		}
-		b.WriteRune(unicode.ToLower(r))
+		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// FoldRune is one rune of a text in norm.NFD as Fold writes it: lower
+// case, with Turkish ı and İ as i, Polish ł as l, đ as d and ß as s; ok
+// is false for a mark, the accent of the letter before, which is dropped.
+// It is the one table of what counts as the same letter, for the words
+// routes match and the words spikes count.
+func FoldRune(r rune) (folded rune, ok bool) {
+	switch {
+	case unicode.Is(unicode.Mn, r):
+		return 0, false
+	case r == 'ı' || r == 'İ':
+		r = 'i'
+	case r == 'ł' || r == 'Ł':
+		r = 'l'
+	case r == 'đ' || r == 'Đ':
+		r = 'd'
+	case r == 'ß':
+		r = 's' // "ss" would need two; one keeps a keyword's start
+	}
+	return unicode.ToLower(r), true
 }

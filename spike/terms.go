@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"caredesk/bot"
+	"caredesk/route"
 )
 
 // Doc is one complaint's message, in the language the network or a guess
@@ -331,10 +332,10 @@ func digitsOnly(key []byte) bool {
 	return true
 }
 
-// folder folds lower-cased words into the keys they are counted by, the
-// way route.Fold does: accents and other marks removed, Turkish ı as i,
-// Polish ł as l. It reuses its buffers, so a key is good until the next
-// fold.
+// folder folds lower-cased words into the keys they are counted by, with
+// route.FoldRune, so that a surge's words and a route's keywords count the
+// same letters as one. It reuses its buffers, so a key is good until the
+// next fold.
 type folder struct {
 	key, nfd []byte
 }
@@ -356,19 +357,9 @@ func (f *folder) fold(word string) []byte {
 	for i := 0; i < len(f.nfd); {
 		r, size := utf8.DecodeRune(f.nfd[i:])
 		i += size
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			continue // the accent of the letter before
-		case r == 'ı' || r == 'İ':
-			r = 'i'
-		case r == 'ł' || r == 'Ł':
-			r = 'l'
-		case r == 'đ' || r == 'Đ':
-			r = 'd'
-		case r == 'ß':
-			r = 's'
+		if r, ok := route.FoldRune(r); ok {
+			f.key = utf8.AppendRune(f.key, r)
 		}
-		f.key = utf8.AppendRune(f.key, unicode.ToLower(r))
 	}
 	return f.key
 }
