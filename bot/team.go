@@ -37,13 +37,21 @@ func (b *Bot) team(name string) Team {
 	if len(p.Teams) == 0 {
 		return Team{SLA: p.SLA, Calendar: p.Calendar, Rota: p.Rota, Escalation: p.Escalation}
 	}
-	if i := slices.IndexFunc(p.Teams, func(t Team) bool { return t.Name == name }); i >= 0 {
-		return p.Teams[i]
+	if t, ok := b.named(name); ok {
+		return t
 	}
-	if i := slices.IndexFunc(p.Teams, func(t Team) bool { return t.Name == p.DefaultTeam }); i >= 0 {
-		return p.Teams[i]
+	if t, ok := b.named(p.DefaultTeam); ok {
+		return t
 	}
 	return p.Teams[len(p.Teams)-1] // a DefaultTeam that is none of Teams: the last, as the file's rule has it
+}
+
+// named is the team of the file called name.
+func (b *Bot) named(name string) (Team, bool) {
+	if i := slices.IndexFunc(b.policy.Teams, func(t Team) bool { return t.Name == name }); i >= 0 {
+		return b.policy.Teams[i], true
+	}
+	return Team{}, false
 }
 
 // teamOf is the team of a ticket.
@@ -61,8 +69,8 @@ func (b *Bot) teams() []Team {
 // else the team of the channel it was typed in, else the default team.
 func (b *Bot) actionTeam(a Action) (Team, error) {
 	if a.Team != "" {
-		if i := slices.IndexFunc(b.policy.Teams, func(t Team) bool { return t.Name == a.Team }); i >= 0 {
-			return b.policy.Teams[i], nil
+		if t, ok := b.named(a.Team); ok {
+			return t, nil
 		}
 		return Team{}, Errorf(ENOTFOUND, "There is no team %q. %s", a.Team, b.teamNames())
 	}
