@@ -197,3 +197,36 @@ type OpenCounts struct {
 	Unclaimed  int // not resolved, and nobody has claimed them
 	Unanswered int // not resolved, and no first answer reached the customer
 }
+
+// Opener lists tickets by when they opened: a Tx, or a reader that takes
+// a transaction of its own for each page.
+type Opener interface {
+	TicketsOpened(from, until time.Time, afterID int64, limit int) ([]Ticket, error)
+}
+
+// EachOpened calls fn with every ticket opened in [from, until), in the
+// order they opened, reading page tickets at a time, until fn returns
+// false or ctx ends.
+func EachOpened(ctx context.Context, o Opener, from, until time.Time, page int, fn func(Ticket) bool) error {
+	after := int64(0)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ts, err := o.TicketsOpened(from, until, after, page)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if !fn(t) {
+				return nil
+			}
+		}
+		if len(ts) < page {
+			return nil
+		}
+		// The cursor is inclusive of its instant and exclusive of its id.
+		last := ts[len(ts)-1]
+		from, after = last.OpenedAt, last.ID
+	}
+}

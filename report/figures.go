@@ -269,27 +269,16 @@ func surges(r Reader, q Query, f *Figures) error {
 // each calls fn with every ticket of q's period that q's source and agent
 // select, reading one page at a time.
 func each(ctx context.Context, r Reader, q Query, fn func(bot.Ticket)) error {
-	from, after := q.From, int64(0)
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
+	err := bot.EachOpened(ctx, r, q.From, q.Until, pageSize, func(t bot.Ticket) bool {
+		if q.selects(t) {
+			fn(t)
 		}
-		page, err := r.TicketsOpened(from, q.Until, after, pageSize)
-		if err != nil {
-			return fmt.Errorf("read the tickets of the report: %w", err)
-		}
-		for _, t := range page {
-			if q.selects(t) {
-				fn(t)
-			}
-		}
-		if len(page) < pageSize {
-			return nil
-		}
-		last := page[len(page)-1]
-		// The cursor is inclusive of its instant and exclusive of its id.
-		from, after = last.OpenedAt, last.ID
+		return true
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("read the tickets of the report: %w", err)
 	}
+	return err
 }
 
 // unanswered fills in what waits for a first answer now.

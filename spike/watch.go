@@ -269,21 +269,14 @@ func (w *Watch) learnFirsts(tx bot.Tx, sources map[string]bool) error {
 }
 
 // opened is the tickets opened in [from, until), at most limit.
-func opened(tx bot.Tx, from, until time.Time, limit int) ([]bot.Ticket, error) {
+func opened(ctx context.Context, tx bot.Tx, from, until time.Time, limit int) ([]bot.Ticket, error) {
 	var out []bot.Ticket
-	after, afterID := from, int64(0)
-	for len(out) < limit {
-		n := min(1000, limit-len(out))
-		page, err := tx.TicketsOpened(after, until, afterID, n)
-		if err != nil {
-			return out, fmt.Errorf("tickets opened %s–%s: %w", from.Format(time.RFC3339), until.Format(time.RFC3339), err)
-		}
-		out = append(out, page...)
-		if len(page) < n {
-			break
-		}
-		last := page[len(page)-1]
-		after, afterID = last.OpenedAt, last.ID
+	err := bot.EachOpened(ctx, tx, from, until, min(1000, limit), func(t bot.Ticket) bool {
+		out = append(out, t)
+		return len(out) < limit
+	})
+	if err != nil {
+		return out, fmt.Errorf("tickets opened %s–%s: %w", from.Format(time.RFC3339), until.Format(time.RFC3339), err)
 	}
 	return out, nil
 }
@@ -298,7 +291,7 @@ func (w *Watch) alert(ctx context.Context, r Reading, now time.Time) (text, priv
 	slots := make([]int, int(sparkSpan/sparkStep))
 	where := network(r.Source) // or as its complaints name it: "X (Twitter)"
 	err = w.Store.View(ctx, func(tx bot.Tx) error {
-		ts, err := opened(tx, r.From, r.Until, readCap)
+		ts, err := opened(ctx, tx, r.From, r.Until, readCap)
 		if err != nil {
 			return err
 		}
@@ -316,7 +309,7 @@ func (w *Watch) alert(ctx context.Context, r Reading, now time.Time) (text, priv
 		}
 		for k := 1; k <= w.Policy.Weeks && len(usualDocs) < termsUsualCap; k++ {
 			until := now.AddDate(0, 0, -7*k)
-			ts, err := opened(tx, until.Add(-w.Policy.Window), until, readCap)
+			ts, err := opened(ctx, tx, until.Add(-w.Policy.Window), until, readCap)
 			if err != nil {
 				return err
 			}
