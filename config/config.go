@@ -385,6 +385,19 @@ func ParseDuration(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
+// FormatDuration writes d the way the settings and the file write it, and
+// people read it: 30m, 2h, 1h30m, 45s.
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 func (e *env) level(name string) slog.Level {
 	var l slog.Level
 	v := e.oneOf(name, "info", "debug", "info", "warn", "error")

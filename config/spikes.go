@@ -137,9 +137,9 @@ func (p *parser) spikes(n *yaml.Node, path string) {
 	switch {
 	case !windowOK || !coolDownOK || pol.CoolDown >= pol.Window:
 	case coolDown != nil:
-		p.fail(coolDown, join(path, "cool_down"), "%q is shorter than window (%s): a spike lasts at least a window, so write a cool_down of %s or more", coolDown.Value, span(pol.Window), span(pol.Window))
+		p.fail(coolDown, join(path, "cool_down"), "%q is shorter than window (%s): a spike lasts at least a window, so write a cool_down of %s or more", coolDown.Value, FormatDuration(pol.Window), FormatDuration(pol.Window))
 	default:
-		p.fail(window, join(path, "window"), "%q is longer than cool_down (%s, the default): a spike lasts at least a window, so add a cool_down of %s or more", window.Value, span(pol.CoolDown), span(pol.Window))
+		p.fail(window, join(path, "window"), "%q is longer than cool_down (%s, the default): a spike lasts at least a window, so add a cool_down of %s or more", window.Value, FormatDuration(pol.CoolDown), FormatDuration(pol.Window))
 	}
 }
 
@@ -174,16 +174,4 @@ func number(v *yaml.Node) (float64, bool) {
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64)
 	return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
-}
-
-// span writes d the way the file does: 30m, 2h, 1h30m.
-func span(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"caredesk/config"
 	"caredesk/quietlog"
 )
 
@@ -275,20 +276,8 @@ func (b *Board) watchLocked(now time.Time) {
 		}
 		p.ok, p.quiet, p.since = false, true, p.heard.Add(p.silence)
 		p.reason = fmt.Sprintf("%s has sent no complaint for %s (its silence_alarm): check that the bridge runs and that it can reach caredesk's /hooks/%s.",
-			p.display, short(p.silence), hookName(p.name))
+			p.display, config.FormatDuration(p.silence), hookName(p.name))
 	}
-}
-
-// short writes d as people write it: 2h, 1h30m, 45s.
-func short(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // hookName is the NAME of a "webhook:NAME" source, as in /hooks/NAME.
