@@ -40,8 +40,11 @@ type View struct {
 }
 
 // FollowerCount is the author's audience as people write it: 48,200.
-func (v View) FollowerCount() string {
-	s := strconv.Itoa(v.Followers)
+func (v View) FollowerCount() string { return Thousands(v.Followers) }
+
+// Thousands writes a count as people write it on the desk: 48,200.
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
 	}

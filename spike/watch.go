@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"caredesk/bot"
+	"caredesk/handlers"
 )
 
 // Alerter posts a surge's alert, once: bot.Bot is one.
@@ -348,7 +349,7 @@ func (w *Watch) alert(ctx context.Context, r Reading, now time.Time) (text, priv
 		slices.SortStableFunc(loud, func(x, y bot.Ticket) int { return cmp.Compare(y.Customer.Followers, x.Customer.Followers) })
 		var parts []string
 		for _, t := range loud[:min(3, len(loud))] {
-			parts = append(parts, fmt.Sprintf("#%d %s (%s followers)", t.ID, bot.Quote(name(t.Customer)), thousands(t.Customer.Followers)))
+			parts = append(parts, fmt.Sprintf("#%d %s (%s followers)", t.ID, bot.Quote(name(t.Customer)), handlers.Thousands(t.Customer.Followers)))
 		}
 		fmt.Fprintf(&b, "\nHigh reach among them: %s.", strings.Join(parts, ", "))
 	}
@@ -412,13 +413,4 @@ func span(d time.Duration) string {
 		return fmt.Sprintf("%d h", h)
 	}
 	return fmt.Sprintf("%d h %d min", h, m)
-}
-
-// thousands writes 48200 as 48,200.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
