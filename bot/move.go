@@ -119,12 +119,12 @@ func (b *Bot) rearm(tx Tx, t Ticket, team Team, now time.Time) error {
 	if !t.FirstReplyAt.IsZero() {
 		return nil // answered already: nobody needs chasing about a first answer
 	}
+	sla := team.SLA(t.Source)
 	var keep []Timer
-	for _, tm := range escalations(team, team.SLA(t.Source), now) {
+	for _, tm := range escalations(team, sla, now) {
 		if tm.Alarm == RemindFirstReply {
 			// Reminders are shares of the customer's time, which started
 			// when the ticket opened.
-			sla := team.SLA(t.Source)
 			tm.DueAt = after(team, t.OpenedAt, sla.FirstResponse*time.Duration(tm.Share)/100, sla.BusinessHours)
 			if !tm.DueAt.After(now) || !tm.DueAt.Before(t.Deadline) {
 				continue
