@@ -85,12 +85,12 @@ func (b *Bot) pinged(tx Tx, ping []string, now time.Time) ([]string, error) {
 				add(team.Escalation.Lead)
 			}
 		case "on_duty":
+			changes, err := tx.RotaChanges()
+			if err != nil {
+				return nil, err
+			}
 			for _, team := range b.teams() {
-				r, err := b.rota(tx, team)
-				if err != nil {
-					return nil, err
-				}
-				add(r.At(now).Primary.Agent)
+				add(b.layered(team, changes).At(now).Primary.Agent)
 			}
 		default:
 			add(p)

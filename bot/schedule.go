@@ -60,18 +60,25 @@ func addTimers(tx Tx, t Ticket, timers []Timer) error {
 // rota is the team's configured rota with the changes made from the desk
 // laid over it, the newest winning.
 func (b *Bot) rota(tx Tx, team Team) (Rota, error) {
-	r := team.Rota
-	r.Overrides = append([]Override(nil), r.Overrides...)
 	changes, err := tx.RotaChanges()
 	if err != nil {
-		return r, err
+		return team.Rota, err
 	}
+	return b.layered(team, changes), nil
+}
+
+// layered is team's configured rota with those of changes that are the
+// team's laid over it: what rota reads, for callers that look at every
+// team and read the changes once.
+func (b *Bot) layered(team Team, changes []RotaChange) Rota {
+	r := team.Rota
+	r.Overrides = append([]Override(nil), r.Overrides...)
 	for _, c := range changes {
 		if b.team(c.Team).Name == team.Name {
 			r.Overrides = append(r.Overrides, c.Overrides...)
 		}
 	}
-	return r, nil
+	return r
 }
 
 // page tells agent, in the ticket's thread and privately, what needs them.
@@ -142,11 +149,12 @@ func (b *Bot) Tick(ctx context.Context) (int, error) {
 		}
 	}
 	if err := b.store.Update(ctx, func(tx Tx) error {
+		changes, err := tx.RotaChanges()
+		if err != nil {
+			return err
+		}
 		for _, team := range b.teams() {
-			r, err := b.rota(tx, team)
-			if err != nil {
-				return err
-			}
+			r := b.layered(team, changes)
 			if err := b.handOver(tx, team, r, now); err != nil {
 				return fmt.Errorf("hand-over of %s: %w", teamLabel(team), err)
 			}
