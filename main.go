@@ -189,6 +189,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	policy.Digest = cfg.File.Digest
 	policy.Customer = cfg.File.Customer
 	policy.Customer.Voice = speech
+	if _, ok := nets.desk.(bot.Digester); ok {
+		policy.Storm = cfg.File.Storm // a desk that cannot list many tickets in one post has no storm mode
+	}
 	core = bot.New(store, bot.WithWake(courier.Wake), bot.WithPolicy(policy), bot.WithLogger(log))
 	hear := newHearing(db, board, log.With("part", "health"))
 	inbound := m.counting(core, hear.heard)

@@ -47,6 +47,9 @@ func (b *Bot) Act(ctx context.Context, a Action) (Result, error) {
 		}
 		ticket = t.ID
 		res.Text, err = b.apply(tx, a, t, now)
+		if err == nil {
+			err = relist(tx, t.ID, now)
+		}
 		if err == nil && a.Whisper && res.Text != "" {
 			err = tx.Enqueue(b.whisper(t.ID, a.Agent.ID, res.Text, now))
 		}

@@ -33,6 +33,10 @@ type Policy struct {
 	Digest DigestPolicy
 	// Customer is how caredesk speaks to customers.
 	Customer CustomerPolicy
+	// Storm is when new complaints are listed in digests instead of a
+	// root each (storm mode); the zero policy, DefaultPolicy's, never is:
+	// only a desk that is a Digester can list them.
+	Storm StormPolicy
 	// Teams split the desk: each new complaint goes to the team Route
 	// names (DefaultTeam when it names none), in that team's channel,
 	// under its hours, SLA, escalation and rota. Without teams, the fields
@@ -232,7 +236,10 @@ func (b *Bot) file(tx Tx, in Inbound, now time.Time) error {
 	}
 	t.Customer = in.Customer
 	t.UpdatedAt = now
-	return tx.SaveTicket(t)
+	if err := tx.SaveTicket(t); err != nil {
+		return err
+	}
+	return relist(tx, t.ID, now) // a storm's digest line says they wrote again
 }
 
 func (b *Bot) open(tx Tx, in Inbound, previous *Ticket, now time.Time) error {
@@ -263,7 +270,15 @@ func (b *Bot) open(tx Tx, in Inbound, previous *Ticket, now time.Time) error {
 	}
 	// The root shows the first message: its DeskRef becomes the root's, so
 	// that an edit of it re-renders the root.
-	if err := tx.Enqueue(b.desk(PostTicket, t.ID, m.ID, now)); err != nil {
+	root := b.desk(PostTicket, t.ID, m.ID, now)
+	parked, err := b.park(tx, t, m, previous, now)
+	if err != nil {
+		return err
+	}
+	if parked {
+		root.NextAt = parkedAt
+	}
+	if err := tx.Enqueue(root); err != nil {
 		return err
 	}
 	if err := b.attach(tx, t, m, in.Files, now); err != nil {

@@ -484,6 +484,8 @@ func (c *Courier) deliver(ctx context.Context, d Delivery) error {
 		return c.editReply(ctx, d, t, m)
 	case DeleteReply:
 		return c.deleteReply(ctx, d, t, m)
+	case PostDigest:
+		return c.postDigests(ctx, d)
 	default:
 		return Permanent(fmt.Errorf("unknown job %q", d.Job))
 	}
@@ -559,6 +561,10 @@ func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
 		}
 		t.DeskThread = thread
 		if err := tx.SaveTicket(t); err != nil {
+			return err
+		}
+		// Listed in a storm: its digest line links to the thread now.
+		if err := relist(tx, t.ID, c.clock.Now().UTC()); err != nil {
 			return err
 		}
 		if d.MessageID == 0 {

@@ -32,6 +32,7 @@ const (
 	EditMessage   Job = "edit_message"   // re-render a thread message its author changed
 	EditReply     Job = "edit_reply"     // change the customer's copy of a delivered reply the owner edited
 	DeleteReply   Job = "delete_reply"   // take back from the customer a delivered reply the owner deleted
+	PostDigest    Job = "post_digest"    // list storm complaints in digest posts, and edit those whose lines changed
 )
 
 // Delivery is one item of the durable outbox. Deliveries to one Destination
@@ -133,6 +134,22 @@ type Desk interface {
 	// DirectMessage writes text to one agent privately, so it reaches them
 	// off shift, on their phone.
 	DirectMessage(ctx context.Context, agentID, text string) error
+}
+
+// Digester is a desk that can list many tickets in one post, for storm
+// mode (see StormPolicy). A desk that cannot has no storm mode.
+type Digester interface {
+	// DigestSize is how many tickets one digest post lists at most, within
+	// the desk's limits on a message.
+	DigestSize() int
+	// PostDigest posts g as a message of its own in its channel and
+	// returns its id.
+	PostDigest(ctx context.Context, g Digest) (ref string, err error)
+	// UpdateDigest edits the post of g (g.Ref) to show g as it is now.
+	UpdateDigest(ctx context.Context, g Digest) error
+	// FindDigest looks for a post of g made by an attempt whose answer was
+	// lost, and returns its id, or "" when there is none.
+	FindDigest(ctx context.Context, g Digest) (ref string, err error)
 }
 
 // File is a document caredesk gives to the team: a chart or an export.

@@ -162,6 +162,9 @@ func (b *Bot) Tick(ctx context.Context) (int, error) {
 				return fmt.Errorf("weekend notice of %s: %w", teamLabel(team), err)
 			}
 		}
+		if err := b.drain(tx, now); err != nil {
+			return fmt.Errorf("storm mode: %w", err)
+		}
 		return b.digests(tx, now)
 	}); err != nil {
 		return fired, err

@@ -76,6 +76,45 @@ type Tx interface {
 	// until, and not ended before from; oldest first.
 	Surges(from, until time.Time) ([]Surge, error)
 
+	// Storm mode (see storm.go).
+	//
+	// CurrentStorm returns the storm that has not ended, with the number
+	// of complaints listed in it; ok is false when there is none.
+	CurrentStorm() (s Storm, ok bool, err error)
+	// StartStorm stores s and sets s.ID.
+	StartStorm(s *Storm) error
+	// EndStorm ends storm id at ended.
+	EndStorm(id int64, ended time.Time) error
+	// AddListing records l, a ticket opened in a storm with its root parked.
+	AddListing(l Listing) error
+	// Listing returns ticket's listing; ok is false when it has none.
+	Listing(ticket int64) (l Listing, ok bool, err error)
+	// ReleaseListing records that ticket's root was let go at released.
+	ReleaseListing(ticket int64, released time.Time) error
+	// Parked returns up to limit listings whose root is still parked:
+	// tickets not resolved first, then the First ones, then oldest first.
+	Parked(limit int) ([]Listing, error)
+	// CountParked counts the listings whose root is still parked.
+	CountParked() (int, error)
+	// Unlisted returns up to limit listings that have no digest line yet:
+	// the First ones first, then oldest first.
+	Unlisted(limit int) ([]Listing, error)
+	// PlaceListing puts ticket's listing on line of digest.
+	PlaceListing(ticket, digest int64, line int) error
+	// AddDigest stores g, numbered after its storm's other digests (it
+	// sets g.ID and g.Number).
+	AddDigest(g *Digest) error
+	// SaveDigest records g's Ref, Shown and Tried.
+	SaveDigest(g Digest) error
+	// LastDigest returns storm's newest digest in channel, with its
+	// number of lines; ok is false when there is none.
+	LastDigest(storm int64, channel string) (g Digest, ok bool, err error)
+	// Digests returns the digests created since then, with their number
+	// of lines, oldest first.
+	Digests(since time.Time) ([]Digest, error)
+	// DigestListings returns the listings on digest's lines, in order.
+	DigestListings(digest int64) ([]Listing, error)
+
 	// AddMessage stores m and sets m.ID.
 	AddMessage(m *Message) error
 	// SaveMessage overwrites the stored message with m.ID.
@@ -149,6 +188,11 @@ type Tx interface {
 	// sooner. A delivery that waits for another (a post of files for
 	// their download) is sent as soon as the other is done.
 	HurryDeliveries(job Job, messageID int64, at time.Time) error
+	// FreshDeliveries counts the deliveries of destination never tried.
+	FreshDeliveries(destination string) (int, error)
+	// DueLanes counts the lanes of destination whose head is due at now:
+	// how many posts it is behind.
+	DueLanes(destination string, now time.Time) (int, error)
 	// PostponeDelivery records a failed attempt and the time of the next.
 	PostponeDelivery(id int64, attempts int, next time.Time, lastError string) error
 

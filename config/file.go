@@ -34,6 +34,9 @@ type File struct {
 	// Spikes is when the desk is told that complaints are surging, and
 	// who is told in person (spikes).
 	Spikes Spikes
+	// Storm is when new complaints are listed in digest posts instead of
+	// a thread each (storm); the zero policy is "storm: off".
+	Storm bot.StormPolicy
 	// Language is the team's: customers whose language caredesk cannot
 	// match are answered in it.
 	Language string
@@ -94,6 +97,7 @@ func defaultFile(sla time.Duration) File {
 		Customer:   bot.DefaultCustomerPolicy(),
 		Files:      bot.DefaultFilePolicy(),
 		Spikes:     defaultSpikes(),
+		Storm:      bot.DefaultStormPolicy(),
 	}
 }
 
@@ -194,6 +198,7 @@ func (p *parser) top(n *yaml.Node) {
 		"csat":           p.csat,
 		"reports":        p.reports,
 		"spikes":         p.spikes,
+		"storm":          p.storm,
 		"language":       p.language,
 		"customers":      p.customers,
 		"messages":       p.messages,
@@ -207,7 +212,7 @@ func (p *parser) top(n *yaml.Node) {
 	// Read in this order whatever the file's: wall-clock times need the
 	// zone, a webhook's sla builds on the sla section, teams build on the
 	// whole top level, and routes name teams.
-	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "language", "csat", "reports", "spikes", "customers", "messages", "cliches", "files", "teams", "routes"} {
+	for _, name := range []string{"timezone", "business_hours", "holidays", "sla", "escalation", "rota", "people", "sources", "high_reach", "language", "csat", "reports", "spikes", "storm", "customers", "messages", "cliches", "files", "teams", "routes"} {
 		if v, ok := found[name]; ok {
 			sections[name](v, name)
 		}

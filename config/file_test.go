@@ -415,7 +415,7 @@ func TestTeamMistakes(t *testing.T) {
 		{"teams:\n  - name: " + strings.Repeat("a", 41) + "\n    channel: C0AAAAAA\n", `caredesk.yaml:2: teams[0].name: "` + strings.Repeat("a", 41) + `" cannot be a team name`},
 		{"teams:\n  - name: \"12\"\n    channel: C0AAAAAA\n", `caredesk.yaml:2: teams[0].name: "12" cannot be a team name: use lowercase letters, digits, - and _, at most 40, starting with a letter`},
 		{"teams:\n  - tr-care\n", `caredesk.yaml:2: teams[0]: expected a team's settings`},
-		{"team: []\n", `caredesk.yaml:1: team: unknown setting; the settings here are business_hours, cliches, csat, customers, escalation, files, high_reach, holidays, language, messages, people, reports, rota, routes, sla, sources, spikes, teams, timezone`},
+		{"team: []\n", `caredesk.yaml:1: team: unknown setting; the settings here are business_hours, cliches, csat, customers, escalation, files, high_reach, holidays, language, messages, people, reports, rota, routes, sla, sources, spikes, storm, teams, timezone`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -590,6 +590,48 @@ func TestTeamChannelOfTheDesksKind(t *testing.T) {
 				t.Errorf("refused: %v", err)
 			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
 				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestStorm(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want bot.StormPolicy
+		errs []string
+	}{
+		{name: "defaults", yaml: "timezone: UTC\n", want: bot.StormPolicy{Behind: 30 * time.Second, Rate: 1}},
+		{name: "set", yaml: "storm:\n  behind: 2m\n  rate: 0.5\n", want: bot.StormPolicy{Behind: 2 * time.Minute, Rate: 0.5}},
+		{name: "what it leaves out is the default", yaml: "storm:\n  rate: 20\n", want: bot.StormPolicy{Behind: 30 * time.Second, Rate: 20}},
+		{name: "off", yaml: "storm: off\n"},
+		{name: "mistakes", yaml: "storm:\n  behind: 1s\n  rate: 0\n  speed: 3\n", errs: []string{
+			`c.yaml:2: storm.behind: "1s" is not a span of 5s to 1h: storm mode starts when the desk's posts are this far behind, like 30s or 2m`,
+			`c.yaml:3: storm.rate: "0" is not a number above 0 and at most 100: it is how many posts a second the desk channel takes, about 1 on Slack and Discord`,
+			`c.yaml:4: storm.speed: unknown setting; the settings here are behind, rate`,
+		}},
+		{name: "neither off nor settings", yaml: "storm: sometimes\n", errs: []string{
+			`c.yaml:1: storm: "sometimes" is neither off nor settings: write storm: off, or the settings as key: value lines (behind, rate)`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := config.ParseFile("c.yaml", []byte(tt.yaml), secrets, time.Hour)
+			if len(tt.errs) > 0 {
+				if err == nil {
+					t.Fatalf("no error, want %q", tt.errs)
+				}
+				if got := strings.Split(err.Error(), "\n"); !slices.Equal(got, tt.errs) {
+					t.Errorf("errors\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.errs, "\n"))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Storm != tt.want {
+				t.Errorf("storm %+v, want %+v", f.Storm, tt.want)
 			}
 		})
 	}

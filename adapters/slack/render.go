@@ -59,7 +59,11 @@ var threadLink = regexp.MustCompile(`<thread:([CG][A-Z0-9]*)?/([0-9]+)\.([0-9]+)
 // workspace (https://WORKSPACE.slack.com/archives/CHANNEL/pTS), which own
 // then leaves live; without the workspace's address, as words.
 // Outside text the core quoted is left as it is.
-func (d *Desk) links(text string) string {
+func (d *Desk) links(text string) string { return d.linksAs(text, "the earlier thread") }
+
+// linksAs is links with the links' words: lower-case letters and spaces,
+// as the desk's tokens allow.
+func (d *Desk) linksAs(text, label string) string {
 	var b strings.Builder
 	for _, sp := range outside.Spans(text) {
 		if sp.Outside {
@@ -69,9 +73,9 @@ func (d *Desk) links(text string) string {
 		b.WriteString(threadLink.ReplaceAllStringFunc(sp.Text, func(tok string) string {
 			m := threadLink.FindStringSubmatch(tok)
 			if !strings.HasPrefix(d.workspace, "https://") || !strings.HasSuffix(d.workspace, ".slack.com/") {
-				return "the earlier thread"
+				return label
 			}
-			return "<" + d.workspace + "archives/" + d.or(m[1]) + "/p" + m[2] + m[3] + "|the earlier thread>"
+			return "<" + d.workspace + "archives/" + d.or(m[1]) + "/p" + m[2] + m[3] + "|" + label + ">"
 		}))
 	}
 	return b.String()

@@ -166,3 +166,23 @@ func (tx *tx) PostponeDelivery(id int64, attempts int, next time.Time, lastError
 	return mustChangeOne(res, fmt.Sprintf("postpone delivery %d", id),
 		bot.Errorf(bot.ENOTFOUND, "Delivery %d is not in the outbox.", id))
 }
+
+// FreshDeliveries counts the deliveries of destination never tried.
+func (tx *tx) FreshDeliveries(destination string) (int, error) {
+	var n int
+	if err := tx.tx.QueryRowContext(tx.ctx, `SELECT COUNT(*) FROM outbox WHERE destination = ? AND attempts = 0`,
+		destination).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count fresh deliveries to %s: %w", destination, err)
+	}
+	return n, nil
+}
+
+// DueLanes counts the lanes of destination whose head is due at now.
+func (tx *tx) DueLanes(destination string, now time.Time) (int, error) {
+	var n int
+	if err := tx.tx.QueryRowContext(tx.ctx, `SELECT COUNT(*) FROM outbox_lanes INDEXED BY outbox_lanes_due
+		WHERE destination = ? AND next_at <= ?`, destination, laneAt(now)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count due lanes of %s: %w", destination, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,286 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"caredesk/bot"
+)
+
+// digestDesk is the fake desk that can also list tickets in digests, five
+// to a post, as a desk renders them: one line per ticket.
+type digestDesk struct {
+	*desk
+	posts    map[string]bot.Digest // post ref → the digest as last shown
+	order    []string              // post refs, in the order posted
+	edits    int
+	loseNext bool // the next PostDigest posts, then loses the answer
+}
+
+func (d *digestDesk) DigestSize() int { return 5 }
+
+func (d *digestDesk) PostDigest(_ context.Context, g bot.Digest) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fail != nil {
+		return "", d.fail
+	}
+	ref := fmt.Sprintf("digest-%d", len(d.order)+1)
+	d.posts[ref] = g
+	d.order = append(d.order, ref)
+	if d.loseNext {
+		d.loseNext = false
+		return "", fmt.Errorf("connection reset before the answer arrived")
+	}
+	return ref, nil
+}
+
+func (d *digestDesk) UpdateDigest(_ context.Context, g bot.Digest) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fail != nil {
+		return d.fail
+	}
+	d.posts[g.Ref] = g
+	d.edits++
+	return nil
+}
+
+func (d *digestDesk) FindDigest(_ context.Context, g bot.Digest) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for ref, posted := range d.posts {
+		if posted.ID == g.ID {
+			return ref, nil
+		}
+	}
+	return "", nil
+}
+
+// line is how the fake desk shows a ticket on a digest line.
+func line(e bot.DigestEntry) string {
+	s := fmt.Sprintf("#%d %s", e.Ticket.ID, e.Ticket.State)
+	if e.Ticket.Owner.ID != "" {
+		s += " by " + e.Ticket.Owner.Name
+	}
+	if e.Ticket.DeskThread != "" {
+		s += " thread"
+	}
+	if e.Again {
+		s += " again"
+	}
+	return s
+}
+
+// listed is every digest line shown on the desk, post by post.
+func (d *digestDesk) listed() [][]string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out [][]string
+	for _, ref := range d.order {
+		var lines []string
+		for _, e := range d.posts[ref].Entries {
+			lines = append(lines, line(e))
+		}
+		out = append(out, lines)
+	}
+	return out
+}
+
+// stormWorld is a world whose desk lists tickets in digests, in storm mode
+// from behind posts due.
+func stormWorld(t *testing.T, behind int) (*world, *digestDesk) {
+	t.Helper()
+	policy := bot.DefaultPolicy()
+	policy.Storm = bot.StormPolicy{Behind: time.Duration(behind) * time.Second, Rate: 1}
+	w := newWorldWith(t, policy, time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC))
+	dd := &digestDesk{desk: w.desk, posts: map[string]bot.Digest{}}
+	w.courier = bot.NewCourier(w.db, dd, map[string]bot.Source{"telegram": w.tg},
+		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)), bot.CourierRetry(bot.Retry{Min: time.Second, Max: time.Minute, GiveUpAfter: time.Hour}))
+	return w, dd
+}
+
+// roots is the numbers of the tickets with a root on the desk, in order.
+func (w *world) roots() []int64 {
+	w.t.Helper()
+	w.desk.mu.Lock()
+	defer w.desk.mu.Unlock()
+	var out []int64
+	for _, t := range w.desk.roots {
+		out = append(out, t.ID)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (w *world) tick() {
+	w.t.Helper()
+	if _, err := w.bot.Tick(context.Background()); err != nil {
+		w.t.Fatalf("tick: %v", err)
+	}
+	w.flush()
+}
+
+func span(from, to int64) []int64 {
+	var out []int64
+	for n := from; n <= to; n++ {
+		out = append(out, n)
+	}
+	return out
+}
+
+// TestStormListsComplaints: once ten posts are due, new complaints are
+// listed five to a digest instead of a root each, the urgent first (a
+// high-reach author, a customer who complained before), and the channel
+// is told once.
+func TestStormListsComplaints(t *testing.T) {
+	w, dd := stormWorld(t, 10)
+	repeat := someone(99)
+	w.receive(repeat, 1, "first complaint") // #1
+	if _, err := w.act(bot.Action{Verb: bot.DoResolve, Ticket: 1, Agent: alice}); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Add(8 * 24 * time.Hour) // past the reopen window: a new ticket next time
+	for i := 2; i <= 20; i++ {
+		c := someone(i)
+		if i == 18 {
+			c.Followers = 50_000
+		}
+		w.receive(c, i, fmt.Sprintf("complaint %d", i)) // #2–#20
+	}
+	w.receive(repeat, 21, "it broke again") // #21
+	w.flush()
+
+	if got, want := w.roots(), span(1, 11); !slices.Equal(got, want) {
+		t.Errorf("roots of %v, want %v: the first ten of the storm and the earlier ticket", got, want)
+	}
+	want := [][]string{
+		{"#18 open", "#21 open", "#12 open", "#13 open", "#14 open"},
+		{"#15 open", "#16 open", "#17 open", "#19 open", "#20 open"},
+	}
+	if got := dd.listed(); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("digests %q, want %q", got, want)
+	}
+	storms := 0
+	for _, a := range w.desk.announced {
+		if strings.Contains(a, "Storm mode") {
+			storms++
+		}
+	}
+	if storms != 1 {
+		t.Errorf("the channel was told of the storm %d times, want once: %q", storms, w.desk.announced)
+	}
+}
+
+// TestStormClaimOpensThread: a claim from a digest opens the ticket's
+// thread at once, with what the customer wrote meanwhile after the root,
+// and the digest line says who owns it and links the thread; a complaint
+// resolved as spam from the digest keeps no button and no thread.
+func TestStormClaimOpensThread(t *testing.T) {
+	w, dd := stormWorld(t, 2)
+	for i := 1; i <= 4; i++ {
+		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+	}
+	w.flush()
+	w.receive(someone(3), 30, "hello? anyone?") // #3 is parked
+	w.flush()
+	if len(w.desk.thread) != 0 {
+		t.Fatalf("a parked ticket's follow-up was posted before its root: %v", w.desk.thread)
+	}
+	if got, want := dd.listed(), [][]string{{"#3 open again", "#4 open"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("digests %q, want %q", got, want)
+	}
+	if _, err := w.act(bot.Action{Verb: bot.DoClaim, Ticket: 3, Agent: alice}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.act(bot.Action{Verb: bot.DoClaim, Ticket: 3, Agent: bob}); err == nil {
+		t.Error("bob claimed #3 after alice")
+	}
+	if _, err := w.act(bot.Action{Verb: bot.DoResolve, Ticket: 4, Agent: bob}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.roots(); !slices.Contains(got, 3) || slices.Contains(got, 4) {
+		t.Errorf("roots %v, want #3's (claimed) and not #4's (resolved, still parked)", got)
+	}
+	th := w.ticket(3).DeskThread
+	var texts []string
+	for _, m := range w.desk.thread[th] {
+		texts = append(texts, m.Text)
+	}
+	if !slices.Contains(texts, "hello? anyone?") {
+		t.Errorf("#3's thread shows %q, want the follow-up written while it was parked", texts)
+	}
+	if got, want := dd.listed(), [][]string{{"#3 claimed by alice thread again", "#4 resolved by bob"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("digests %q, want %q", got, want)
+	}
+}
+
+// TestStormDrains: the scheduler lets parked roots go while the queue is
+// short, open tickets before resolved ones, and ends the storm once all
+// have a thread, saying so.
+func TestStormDrains(t *testing.T) {
+	w, _ := stormWorld(t, 4)
+	for i := 1; i <= 11; i++ {
+		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+	}
+	if _, err := w.act(bot.Action{Verb: bot.DoResolve, Ticket: 5, Agent: alice}); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.roots(); len(got) != 4 {
+		t.Fatalf("roots %v before the drain, want the first four", got)
+	}
+	var order []int64
+	for range 10 {
+		before := w.roots()
+		w.tick()
+		for _, n := range w.roots() {
+			if !slices.Contains(before, n) {
+				order = append(order, n)
+			}
+		}
+	}
+	if want := []int64{6, 7, 8, 9, 10, 11, 5}; !slices.Equal(order, want) {
+		t.Errorf("roots let go in the order %v, want %v: open ones oldest first, the resolved last", order, want)
+	}
+	over := 0
+	for _, a := range w.desk.announced {
+		if strings.Contains(a, "Storm mode is over") {
+			over++
+			if !strings.Contains(a, "The 7 complaints") {
+				t.Errorf("the end says %q, want the 7 complaints listed", a)
+			}
+		}
+	}
+	if over != 1 {
+		t.Errorf("the end was told %d times, want once: %q", over, w.desk.announced)
+	}
+	// The storm is over: a new complaint gets its root at once.
+	w.receive(someone(40), 40, "after the storm")
+	w.flush()
+	if got := w.roots(); !slices.Contains(got, 12) {
+		t.Errorf("roots %v, want #12's at once after the storm", got)
+	}
+}
+
+// TestStormDigestLostAnswer: a digest post whose answer was lost is found
+// on the desk, not posted again, and every complaint is listed once.
+func TestStormDigestLostAnswer(t *testing.T) {
+	w, dd := stormWorld(t, 2)
+	dd.loseNext = true
+	for i := 1; i <= 9; i++ {
+		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+	}
+	w.flush()
+	w.clock.Add(time.Minute) // past the retry's wait
+	w.flush()
+	got := dd.listed()
+	want := [][]string{{"#3 open", "#4 open", "#5 open", "#6 open", "#7 open"}, {"#8 open", "#9 open"}}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("digests %q, want %q: each complaint once", got, want)
+	}
+}

@@ -1,0 +1,60 @@
+package config
+
+import (
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"caredesk/bot"
+)
+
+// The spans storm mode's behind may take: less than a few seconds is
+// every small burst, more than an hour is no storm mode at all.
+const (
+	minStormBehind = 5 * time.Second
+	maxStormBehind = time.Hour
+)
+
+// storm reads when new complaints are listed in digest posts instead of a
+// thread each:
+//
+//	storm:
+//	  behind: 30s   # the desk's queue is this far behind (5s–1h)
+//	  rate: 1       # posts a second the desk channel takes
+//
+// or "storm: off".
+func (p *parser) storm(n *yaml.Node, path string) {
+	s := &p.f.Storm
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		if off(n) {
+			*s = bot.StormPolicy{}
+			return
+		}
+		p.fail(n, path, "%q is neither off nor settings: write storm: off, or the settings as key: value lines (behind, rate)", n.Value)
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		p.fail(n, path, "expected settings (key: value lines) or off here")
+		return
+	}
+	p.fields(n, path, map[string]func(*yaml.Node, string){
+		"behind": func(v *yaml.Node, path string) {
+			d := p.duration(v, path)
+			switch {
+			case d == 0: // p.duration said why
+			case d < minStormBehind || d > maxStormBehind:
+				p.fail(v, path, "%q is not a span of 5s to 1h: storm mode starts when the desk's posts are this far behind, like 30s or 2m", v.Value)
+			default:
+				s.Behind = d
+			}
+		},
+		"rate": func(v *yaml.Node, path string) {
+			r, ok := number(v)
+			if !ok || r <= 0 || r > 100 {
+				p.fail(v, path, "%q is not a number above 0 and at most 100: it is how many posts a second the desk channel takes, about 1 on Slack and Discord", v.Value)
+				return
+			}
+			s.Rate = r
+		},
+	})
+}
