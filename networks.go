@@ -99,6 +99,7 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 			ChannelID: cfg.Slack.ChannelID, TeamChannels: teamChannels(cfg.File), APIURL: cfg.Slack.APIURL,
 			ClaimEmoji: cfg.Slack.ClaimEmoji, ResolveEmoji: cfg.Slack.ResolveEmoji,
 			HighReach: cfg.File.HighReach, Logger: log.With("network", "slack"), OnState: desk.Report,
+			PostRate: cfg.File.Storm.Rate, // the pace storm mode counts on is the pace posts keep
 		})
 		if err != nil {
 			return nil, err

@@ -35,7 +35,8 @@ type File struct {
 	// who is told in person (spikes).
 	Spikes Spikes
 	// Storm is when new complaints are listed in digest posts instead of
-	// a thread each (storm); the zero policy is "storm: off".
+	// a thread each (storm): a Behind of 0 is "storm: off". Its Rate is
+	// also the pace of the Slack desk's posts.
 	Storm bot.StormPolicy
 	// Language is the team's: customers whose language caredesk cannot
 	// match are answered in it.

@@ -4,8 +4,6 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"caredesk/bot"
 )
 
 // The spans storm mode's behind may take: less than a few seconds is
@@ -22,12 +20,12 @@ const (
 //	  behind: 30s   # the desk's queue is this far behind (5s–1h)
 //	  rate: 1       # posts a second the desk channel takes
 //
-// or "storm: off".
+// or "storm: off", which keeps the default rate for the pace of posts.
 func (p *parser) storm(n *yaml.Node, path string) {
 	s := &p.f.Storm
 	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
 		if off(n) {
-			*s = bot.StormPolicy{}
+			s.Behind = 0 // the rate stays: posts keep to it all the same
 			return
 		}
 		p.fail(n, path, "%q is neither off nor settings: write storm: off, or the settings as key: value lines (behind, rate)", n.Value)

@@ -64,6 +64,10 @@ type rigOptions struct {
 	socketMode bool
 	webhook    bool
 	env        map[string]string
+	// postRate and postBurst limit the Slack simulator's posts per channel
+	// as Slack does (slacksim.Options); 0 for no limit.
+	postRate  float64
+	postBurst int
 }
 
 func newRig(t testing.TB, o rigOptions) *rig {
@@ -73,7 +77,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(tg.Close)
-	sl, err := slacksim.New(slacksim.Options{EchoBotMessages: true})
+	sl, err := slacksim.New(slacksim.Options{EchoBotMessages: true, PostRate: o.postRate, PostBurst: o.postBurst})
 	if err != nil {
 		t.Fatal(err)
 	}

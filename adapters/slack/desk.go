@@ -115,7 +115,7 @@ func (d *Desk) UpdateTicket(ctx context.Context, t bot.Ticket) error {
 		return nil
 	}
 	blocks, fallback := ticketMessage(handlers.NewViewWith(t, d.opts.Now(), d.opts.HighReach))
-	_, _, _, err := d.api.UpdateMessageContext(ctx, d.channel(t), t.DeskThread,
+	err := d.update(ctx, d.channel(t), t.DeskThread,
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
 	)

@@ -43,7 +43,7 @@ func (d *Desk) PostDigest(ctx context.Context, g bot.Digest) (string, error) {
 // UpdateDigest edits g's post to show its lines as they are now.
 func (d *Desk) UpdateDigest(ctx context.Context, g bot.Digest) error {
 	blocks, fallback := d.digestMessage(g)
-	_, _, _, err := d.api.UpdateMessageContext(ctx, d.or(g.Channel), g.Ref,
+	err := d.update(ctx, d.or(g.Channel), g.Ref,
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
 	)

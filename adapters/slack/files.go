@@ -134,7 +134,7 @@ func (d *Desk) EditMessage(ctx context.Context, t bot.Ticket, m bot.Message) err
 		return nil
 	}
 	blocks, fallback := textMessage(threadText(t, m), m.Kind == bot.FromCustomer)
-	_, _, _, err := d.api.UpdateMessageContext(ctx, d.channel(t), m.DeskRef,
+	err := d.update(ctx, d.channel(t), m.DeskRef,
 		slackapi.MsgOptionText(fallback, false),
 		slackapi.MsgOptionBlocks(blocks...),
 	)

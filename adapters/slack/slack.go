@@ -46,8 +46,8 @@ type Options struct {
 	// HighReach is the follower count from which a ticket's root carries a
 	// "high reach" badge; 0 for never.
 	HighReach int
-	// PostRate and PostBurst are how fast caredesk posts to a channel
-	// once Slack has answered 429 there (default 1 a second, bursts of 3,
+	// PostRate and PostBurst are how fast caredesk posts to a channel (or
+	// edits there) once Slack has answered 429 to such a call there (default 1 a second, bursts of 3,
 	// Slack's documented pace); PacedFor is how long that lasts after the
 	// channel's last 429 (default an hour).
 	PostRate  float64

@@ -44,6 +44,9 @@ type Button struct {
 func (m Message) Buttons() []Button {
 	var out []Button
 	for _, b := range m.blocks() {
+		if e := b.Accessory; b.Type == "section" && e != nil && e.Type == "button" {
+			out = append(out, Button{BlockID: b.BlockID, ActionID: e.ActionID, Text: e.Text.Text, Value: e.Value, Style: e.Style})
+		}
 		if b.Type != "actions" {
 			continue
 		}
@@ -93,6 +96,8 @@ type block struct {
 	Text     *textObject  `json:"text"`
 	Fields   []textObject `json:"fields"`
 	Elements []element    `json:"elements"`
+	// Accessory is a section's element beside its text, such as a button.
+	Accessory *element `json:"accessory"`
 }
 
 type textObject struct {
