@@ -107,7 +107,9 @@ func (tx *tx) dueDelivery(doing, pick, destination string, now time.Time) (bot.D
 	return d, true, nil
 }
 
-// errNone is dueDelivery's "nothing is due", which is no error.
+// errNone is the "none" of a look-up whose caller answers ok false, which
+// is no error: dueDelivery's "nothing is due", and storm mode's "no storm
+// under way", "not listed" and "no digest yet".
 var errNone = errors.New("nothing is due")
 
 // PauseDestination makes no delivery of destination due before until; it
@@ -142,4 +144,34 @@ func (tx *tx) HurryDeliveries(job bot.Job, messageID int64, when time.Time) erro
 func (tx *tx) PostponeDelivery(id int64, attempts int, next time.Time, lastError string) error {
 	return tx.changeOne(fmt.Sprintf("postpone delivery %d", id), noDelivery(id),
 		`UPDATE outbox SET attempts = $2, next_at = $3, last_error = $4 WHERE id = $1`, id, attempts, at(next), lastError)
+}
+
+// FreshDeliveries counts the deliveries of destination never tried, due or
+// not. The core asks it of the digest job's queue, which holds a run or
+// two: the destination's few rows, found by its index, are read.
+func (tx *tx) FreshDeliveries(destination string) (int, error) {
+	var n int
+	if err := tx.tx.QueryRow(tx.ctx, `SELECT count(*) FROM outbox WHERE destination = $1 AND attempts = 0`,
+		destination).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count fresh deliveries to %s: %w", destination, err)
+	}
+	return n, nil
+}
+
+// DueLanes counts the lanes of destination whose head is due at now: how
+// many posts it is behind. A pause is not looked at: the posts wait all
+// the same. A parked root's lane (next_at in year 9999) is not due, and in
+// a storm those are most of the desk's lanes: the count must read the due
+// range of outbox_lanes_due only, never all the lanes. As in NextDelivery,
+// the lower bound is a no-op for the result that tells the generic plan of
+// the prepared statement that the range is narrow: with 20,000 lanes of
+// which 100 are due, the generic plan without it scans every lane (1.3 ms),
+// with it reads the 100 from the index (0.2 ms).
+func (tx *tx) DueLanes(destination string, now time.Time) (int, error) {
+	var n int
+	if err := tx.tx.QueryRow(tx.ctx, `SELECT count(*) FROM outbox_lanes
+		WHERE destination = $1 AND next_at >= '-infinity' AND next_at <= $2`, destination, laneAt(now)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count due lanes of %s: %w", destination, err)
+	}
+	return n, nil
 }

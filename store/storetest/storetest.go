@@ -66,6 +66,17 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"EndSurge", testEndSurge},
 		{"SurgePeak", testSurgePeak},
 		{"SurgesOfAPeriod", testSurgesOfAPeriod},
+		{"CurrentStorm", testCurrentStorm},
+		{"ListingRoundTrip", testListingRoundTrip},
+		{"Parked", testParked},
+		{"Unlisted", testUnlisted},
+		{"DigestNumbers", testDigestNumbers},
+		{"LastDigest", testLastDigest},
+		{"SaveDigest", testSaveDigest},
+		{"DigestsSince", testDigestsSince},
+		{"DigestListings", testDigestListings},
+		{"FreshDeliveries", testFreshDeliveries},
+		{"DueLanes", testDueLanes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })
