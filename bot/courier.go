@@ -564,7 +564,7 @@ func (c *Courier) postTicket(ctx context.Context, d Delivery, t Ticket) error {
 			return err
 		}
 		// Listed in a storm: its digest line links to the thread now.
-		if err := relist(tx, t.ID, c.clock.Now().UTC()); err != nil {
+		if err := rooted(tx, t.ID, c.clock.Now().UTC()); err != nil {
 			return err
 		}
 		if d.MessageID == 0 {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -100,19 +101,28 @@ func fillDigests(tx Tx, size int, now time.Time) error {
 	return nil
 }
 
-// staleDigest is the oldest digest of the window whose post does not show
-// what it should: never posted, or a line changed since. shows is what it
-// should show (digestShows).
+// staleDigest is a digest of the window whose post does not show what it
+// should: the oldest never posted, else the newest whose lines changed.
+// Newest first, because in a storm that is the one filling up, and
+// looking at it first spares loading every older digest's tickets for
+// each post. shows is what it should show (digestShows).
 func staleDigest(tx Tx, now time.Time) (g Digest, shows string, found bool, err error) {
 	all, err := tx.Digests(now.Add(-digestWindow))
 	if err != nil {
 		return Digest{}, "", false, err
 	}
-	for _, g := range all {
+	if i := slices.IndexFunc(all, func(g Digest) bool { return g.Ref == "" }); i >= 0 {
+		g = all[i]
 		if g.Entries, err = digestEntries(tx, g.ID); err != nil {
 			return Digest{}, "", false, err
 		}
-		if shows := digestShows(g.Entries); g.Ref == "" || shows != g.Shown {
+		return g, digestShows(g.Entries), true, nil
+	}
+	for _, g := range slices.Backward(all) {
+		if g.Entries, err = digestEntries(tx, g.ID); err != nil {
+			return Digest{}, "", false, err
+		}
+		if shows := digestShows(g.Entries); shows != g.Shown {
 			return g, shows, true, nil
 		}
 	}

@@ -190,6 +190,9 @@ type Tx interface {
 	HurryDeliveries(job Job, messageID int64, at time.Time) error
 	// FreshDeliveries counts the deliveries of destination never tried.
 	FreshDeliveries(destination string) (int, error)
+	// FreshDue returns up to limit deliveries of job to destination due
+	// at now and never tried, oldest first.
+	FreshDue(destination string, job Job, now time.Time, limit int) ([]Delivery, error)
 	// DueLanes counts the lanes of destination whose head is due at now:
 	// how many posts it is behind.
 	DueLanes(destination string, now time.Time) (int, error)

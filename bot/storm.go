@@ -134,6 +134,9 @@ func (b *Bot) park(tx Tx, t Ticket, first Message, previous *Ticket, now time.Ti
 			return false, err
 		}
 		b.log.Warn("storm mode: new complaints are listed in digests", "queued", due, "limit", limit)
+		if err := b.parkQueued(tx, s, due, now); err != nil {
+			return false, err
+		}
 	}
 	l := Listing{Ticket: t.ID, Storm: s.ID, Message: first.ID, Channel: t.Channel,
 		First: t.HighReach(b.policy.HighReach) || previous != nil, FirstRef: first.SourceRef, ParkedAt: now}
@@ -141,6 +144,58 @@ func (b *Bot) park(tx Tx, t Ticket, first Message, previous *Ticket, now time.Ti
 		return false, err
 	}
 	return true, digestDue(tx, now)
+}
+
+// stormKeeps is how many of the roots queued when a storm starts still go
+// as roots: about what the channel posts at once. The others are listed
+// with the storm's complaints: one digest line each costs the channel far
+// less than a post each, and the digests take the whole of its rate.
+const stormKeeps = 5
+
+// parkQueued parks the roots queued and not yet tried when storm s starts,
+// all but the oldest stormKeeps, and lists their tickets.
+func (b *Bot) parkQueued(tx Tx, s Storm, queued int, now time.Time) error {
+	roots, err := tx.FreshDue(deskQueue, PostTicket, now, queued)
+	if err != nil || len(roots) <= stormKeeps {
+		return err
+	}
+	for _, d := range roots[stormKeeps:] {
+		if d.Conversation != "" {
+			continue // a moved ticket's new root: it has a thread already
+		}
+		t, err := tx.Ticket(d.TicketID)
+		if err != nil {
+			return err
+		}
+		first, err := tx.Message(d.MessageID)
+		if err != nil {
+			return err
+		}
+		if err := tx.PostponeDelivery(d.ID, 0, parkedAt, ""); err != nil {
+			return err
+		}
+		if err := tx.AddListing(Listing{Ticket: t.ID, Storm: s.ID, Message: first.ID, Channel: t.Channel,
+			First: t.HighReach(b.policy.HighReach), FirstRef: first.SourceRef, ParkedAt: now}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rooted records that a listed ticket's root was posted, whether let go
+// or caught on its way when the storm began, so that the storm does not
+// wait for it, and its line links to the thread.
+func rooted(tx Tx, ticket int64, now time.Time) error {
+	l, ok, err := tx.Listing(ticket)
+	if err != nil || !ok {
+		return err
+	}
+	if l.Released.IsZero() {
+		if err := tx.ReleaseListing(ticket, now); err != nil {
+			return err
+		}
+	}
+	return digestDue(tx, now)
 }
 
 // digestDue makes sure a run of the digest job is queued that has not
@@ -187,7 +242,7 @@ func release(tx Tx, l Listing, now time.Time) error {
 }
 
 // drain lets parked roots go while the desk's queue is short (under half
-// the limit), the most urgent first, and ends the storm once none is
+// the limit) and the digests are up to date, the most urgent first, and ends the storm once none is
 // parked and the queue has caught up. The scheduler calls it each tick.
 func (b *Bot) drain(tx Tx, now time.Time) error {
 	s, on, err := tx.CurrentStorm()
@@ -200,7 +255,17 @@ func (b *Bot) drain(tx Tx, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if due < room {
+	// Roots wait while digests are behind: both take the channel's posts,
+	// and a complaint not yet listed is not on the desk at all.
+	listing, err := tx.Unlisted(1)
+	if err != nil {
+		return err
+	}
+	posting, err := tx.FreshDeliveries(digestQueue)
+	if err != nil {
+		return err
+	}
+	if due < room && len(listing) == 0 && posting == 0 {
 		parked, err := tx.Parked(room - due)
 		if err != nil {
 			return err

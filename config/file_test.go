@@ -606,8 +606,8 @@ func TestStorm(t *testing.T) {
 		{name: "set", yaml: "storm:\n  behind: 2m\n  rate: 0.5\n", want: bot.StormPolicy{Behind: 2 * time.Minute, Rate: 0.5}},
 		{name: "what it leaves out is the default", yaml: "storm:\n  rate: 20\n", want: bot.StormPolicy{Behind: 30 * time.Second, Rate: 20}},
 		{name: "off keeps the pace", yaml: "storm: off\n", want: bot.StormPolicy{Rate: 1}},
-		{name: "mistakes", yaml: "storm:\n  behind: 1s\n  rate: 0\n  speed: 3\n", errs: []string{
-			`c.yaml:2: storm.behind: "1s" is not a span of 5s to 1h: storm mode starts when the desk's posts are this far behind, like 30s or 2m`,
+		{name: "mistakes", yaml: "storm:\n  behind: 0.5s\n  rate: 0\n  speed: 3\n", errs: []string{
+			`c.yaml:2: storm.behind: "0.5s" is not a span of 1s to 1h: storm mode starts when the desk's posts are this far behind, like 30s or 2m`,
 			`c.yaml:3: storm.rate: "0" is not a number above 0 and at most 100: it is how many posts a second the desk channel takes, about 1 on Slack and Discord`,
 			`c.yaml:4: storm.speed: unknown setting; the settings here are behind, rate`,
 		}},

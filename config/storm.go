@@ -9,7 +9,7 @@ import (
 // The spans storm mode's behind may take: less than a few seconds is
 // every small burst, more than an hour is no storm mode at all.
 const (
-	minStormBehind = 5 * time.Second
+	minStormBehind = time.Second
 	maxStormBehind = time.Hour
 )
 
@@ -17,7 +17,7 @@ const (
 // thread each:
 //
 //	storm:
-//	  behind: 30s   # the desk's queue is this far behind (5s–1h)
+//	  behind: 30s   # the desk's queue is this far behind (1s–1h)
 //	  rate: 1       # posts a second the desk channel takes
 //
 // or "storm: off", which keeps the default rate for the pace of posts.
@@ -41,7 +41,7 @@ func (p *parser) storm(n *yaml.Node, path string) {
 			switch {
 			case d == 0: // p.duration said why
 			case d < minStormBehind || d > maxStormBehind:
-				p.fail(v, path, "%q is not a span of 5s to 1h: storm mode starts when the desk's posts are this far behind, like 30s or 2m", v.Value)
+				p.fail(v, path, "%q is not a span of 1s to 1h: storm mode starts when the desk's posts are this far behind, like 30s or 2m", v.Value)
 			default:
 				s.Behind = d
 			}

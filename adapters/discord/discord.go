@@ -140,7 +140,7 @@ type Options struct {
 }
 
 // Discord is caredesk's connection to one Discord bot: the desk
-// (bot.Desk, bot.RootFinder, bot.FileDesk, bot.ThreadEditor), a source
+// (bot.Desk, bot.RootFinder, bot.FileDesk, bot.ThreadEditor, bot.Digester), a source
 // (bot.Source, bot.FileTaker, bot.Corrector), where files come from
 // (bot.Fetcher), and the gateway (Run). It is safe for concurrent use.
 type Discord struct {

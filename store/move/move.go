@@ -394,9 +394,10 @@ func (m *mover) makeRoom() error {
 	}
 	// Deliveries first: their triggers clear the lanes and heads. No
 	// ticket means no message, event, file, timer or former thread (their
-	// foreign keys). A surge belongs to no ticket: a caredesk that led
-	// on the target for a while may have recorded one.
-	for _, name := range []string{"outbox", "outbox_pauses", "seen", "rota_changes", "surges"} {
+	// foreign keys, listings' too). A surge, a storm and its digests
+	// belong to no ticket: a caredesk that led on the target for a while
+	// may have recorded one.
+	for _, name := range []string{"outbox", "outbox_pauses", "seen", "rota_changes", "surges", "digests", "storms"} {
 		if _, err := m.dst.Exec(m.ctx, `DELETE FROM `+name); err != nil {
 			return fmt.Errorf("empty %s in PostgreSQL: %w", name, err)
 		}

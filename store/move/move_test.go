@@ -61,7 +61,8 @@ var destinations = []string{"desk", "desk:aside", "telegram:42", "telegram:7", "
 // several destinations, one backing off, one destination paused, some done
 // (so that the outbox's last id is above its largest); timers, one fired;
 // threads that moved tickets left; rota changes, one undone; surges, one
-// ended, one still on; de-duplication keys.
+// ended, one still on; a storm with a digest, one complaint listed and
+// let go, one parked; de-duplication keys.
 func fillDesk(t *testing.T, s bot.Store) {
 	t.Helper()
 	update(t, s, func(tx bot.Tx) error {
@@ -186,6 +187,36 @@ func fillDesk(t *testing.T, s bot.Store) {
 		}
 		if err := tx.EndSurge("telegram", t0.Add(70*time.Minute), 52); err != nil {
 			return err
+		}
+		// A storm still on: one digest posted, with one of its two
+		// complaints on a line and let go, the other still parked.
+		st := bot.Storm{Started: t0.Add(4 * time.Hour)}
+		if err := tx.StartStorm(&st); err != nil {
+			return err
+		}
+		g := bot.Digest{Storm: st.ID, Channel: "C0TEAM", Created: t0.Add(4 * time.Hour)}
+		if err := tx.AddDigest(&g); err != nil {
+			return err
+		}
+		g.Ref, g.Shown, g.Tried = "1700000000.000100", "2 open  /  false 0;", true
+		if err := tx.SaveDigest(g); err != nil {
+			return err
+		}
+		for i, l := range []bot.Listing{
+			{Ticket: 4, Storm: st.ID, Message: 4, Channel: "C0TEAM", First: true, FirstRef: "m4", ParkedAt: t0.Add(4 * time.Hour)},
+			{Ticket: 5, Storm: st.ID, Message: 5, FirstRef: "m5", ParkedAt: t0.Add(4 * time.Hour)},
+		} {
+			if err := tx.AddListing(l); err != nil {
+				return err
+			}
+			if i == 0 {
+				if err := tx.PlaceListing(l.Ticket, g.ID, 1); err != nil {
+					return err
+				}
+				if err := tx.ReleaseListing(l.Ticket, t0.Add(5*time.Hour)); err != nil {
+					return err
+				}
+			}
 		}
 		for _, k := range []string{"telegram:update:1", "telegram:update:2", "slack:Ev01", "told:ticket:1:blocked", "zero-time"} {
 			when := t0
@@ -492,7 +523,7 @@ func fingerprint(t *testing.T, dbURL string) string {
 	defer conn.Close(context.Background())
 	var b strings.Builder
 	for _, table := range []string{"tickets", "messages", "events", "attachments", "timers", "former_threads",
-		"rota_changes", "surges", "seen", "outbox", "outbox_pauses", "outbox_lanes", "outbox_heads"} {
+		"rota_changes", "surges", "storms", "digests", "listings", "seen", "outbox", "outbox_pauses", "outbox_lanes", "outbox_heads"} {
 		var sum string
 		if err := conn.QueryRow(t.Context(), `SELECT count(*) || ':' || COALESCE(md5(string_agg(r::text, ',' ORDER BY r::text)), '')
 			FROM `+table+` r`).Scan(&sum); err != nil {
@@ -500,7 +531,7 @@ func fingerprint(t *testing.T, dbURL string) string {
 		}
 		fmt.Fprintf(&b, "%s %s\n", table, sum)
 	}
-	for _, table := range []string{"tickets", "messages", "events", "attachments", "timers", "rota_changes", "surges", "outbox"} {
+	for _, table := range []string{"tickets", "messages", "events", "attachments", "timers", "rota_changes", "surges", "storms", "digests", "outbox"} {
 		var last int64
 		if err := conn.QueryRow(t.Context(), `SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence($1, 'id')::regclass), 0)`,
 			table).Scan(&last); err != nil {
@@ -536,7 +567,8 @@ func TestMove(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCopied := []move.Count{{"tickets", 5}, {"messages", 7}, {"events", 6}, {"attachments", 3}, {"timers", 3},
-		{"former_threads", 3}, {"rota_changes", 3}, {"surges", 3}, {"seen", 5}, {"outbox", 10}, {"outbox_pauses", 2}}
+		{"former_threads", 3}, {"rota_changes", 3}, {"surges", 3}, {"storms", 1}, {"digests", 1}, {"listings", 2},
+		{"seen", 5}, {"outbox", 10}, {"outbox_pauses", 2}}
 	if !reflect.DeepEqual(report.Copied, wantCopied) {
 		t.Errorf("copied %v, want %v", report.Copied, wantCopied)
 	}

@@ -175,3 +175,15 @@ func (tx *tx) DueLanes(destination string, now time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// FreshDue returns up to limit deliveries of job to destination due at
+// now and never tried, oldest first.
+func (tx *tx) FreshDue(destination string, job bot.Job, now time.Time, limit int) ([]bot.Delivery, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return list(tx, fmt.Sprintf("list the fresh %s deliveries to %s", job, destination), scanDelivery,
+		`SELECT id, `+deliveryFields.names+` FROM outbox
+		WHERE destination = $1 AND job = $2 AND attempts = 0 AND (next_at IS NULL OR next_at <= $3) ORDER BY id LIMIT $4`,
+		destination, job, now, limit)
+}

@@ -186,3 +186,32 @@ func (tx *tx) DueLanes(destination string, now time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// FreshDue returns up to limit deliveries of job to destination due at
+// now and never tried, oldest first.
+func (tx *tx) FreshDue(destination string, job bot.Job, now time.Time, limit int) ([]bot.Delivery, error) {
+	doing := fmt.Sprintf("list the fresh %s deliveries to %s", job, destination)
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+deliveryColumns+` FROM outbox INDEXED BY outbox_destination
+		WHERE destination = ? AND job = ? AND attempts = 0 AND (next_at IS NULL OR next_at <= ?) ORDER BY id LIMIT ?`,
+		destination, job, now.UnixMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", doing, err)
+	}
+	defer rows.Close()
+	var out []bot.Delivery
+	for rows.Next() {
+		var d bot.Delivery
+		if err := rows.Scan(&d.ID, &d.Destination, &d.Job, &d.TicketID, &d.MessageID, &d.Agent, &d.Source, &d.Conversation,
+			&d.Text, &d.Attempts, scanAt(&d.NextAt), scanAt(&d.CreatedAt), &d.LastError); err != nil {
+			return nil, fmt.Errorf("%s: %w", doing, err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", doing, err)
+	}
+	return out, nil
+}

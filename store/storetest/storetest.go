@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"DigestsSince", testDigestsSince},
 		{"DigestListings", testDigestListings},
 		{"FreshDeliveries", testFreshDeliveries},
+		{"FreshDue", testFreshDue},
 		{"DueLanes", testDueLanes},
 	}
 	for _, tt := range tests {

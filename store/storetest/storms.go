@@ -626,6 +626,40 @@ func testFreshDeliveries(t *testing.T, s bot.Store) {
 	check("the other destination's delivered", map[string]int{"desk:digest": 1, "desk": 0})
 }
 
+// testFreshDue: FreshDue lists the due deliveries of one job to one
+// destination never tried, oldest first, up to the limit: not those
+// tried, waiting, parked, of another job or another destination.
+func testFreshDue(t *testing.T, s bot.Store) {
+	now := t0
+	root := func(ticket int64, at time.Time, attempts int) *bot.Delivery {
+		return &bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: ticket, MessageID: 100 + ticket, Attempts: attempts, NextAt: at, CreatedAt: now}
+	}
+	first, zero, tried, later, parked, second := root(1, now.Add(-time.Minute), 0), root(2, time.Time{}, 0),
+		root(3, now, 1), root(4, now.Add(time.Minute), 0), root(5, parkedAt, 0), root(6, now, 0)
+	message := &bot.Delivery{Destination: "desk", Job: bot.PostMessage, TicketID: 7, NextAt: now, CreatedAt: now}
+	other := &bot.Delivery{Destination: "desk:team", Job: bot.PostTicket, TicketID: 8, NextAt: now, CreatedAt: now}
+	enqueue(t, s, first, zero, tried, later, parked, second, message, other)
+	for _, tt := range []struct {
+		limit int
+		want  []int64
+	}{{10, []int64{first.ID, zero.ID, second.ID}}, {2, []int64{first.ID, zero.ID}}, {0, nil}} {
+		view(t, s, func(tx bot.Tx) error {
+			got, err := tx.FreshDue("desk", bot.PostTicket, now, tt.limit)
+			if err != nil {
+				return err
+			}
+			var ids []int64
+			for _, d := range got {
+				ids = append(ids, d.ID)
+			}
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("FreshDue(limit %d) = %v, want %v", tt.limit, ids, tt.want)
+			}
+			return nil
+		})
+	}
+}
+
 // testDueLanes: DueLanes counts the lanes of a destination whose head is
 // due: a ticket's deliveries are one lane however many are due; a lane
 // whose head waits is not due, whatever waits behind it; a parked root
