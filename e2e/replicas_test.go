@@ -452,6 +452,9 @@ func TestDiscordLeaderHandover(t *testing.T) {
 	jane := customer(71, "Jane", "jane")
 	r.tg.CustomerWrites(jane.ID, jane, "The parcel is damaged")
 	waitDiscord(t, d, "the ticket's thread", func() bool { return len(d.Threads(o.DeskChannelID)) == 1 })
+	// The thread shows a moment before caredesk records it as the ticket's:
+	// a claim typed in that moment would find no ticket there.
+	waitRecorded(t, 1, c.reps[0].base, c.reps[1].base)
 	thread := d.Threads(o.DeskChannelID)[0]
 	if _, err := d.SlashCommand("400000000000000001", "claim", nil, thread.ID).Wait(context.Background(), discordsim.Response.Done); err != nil {
 		t.Fatal(err)

@@ -260,28 +260,49 @@ func (r *rig) root(n int) slacksim.Message {
 // tests are.
 func (r *rig) recorded(n int) {
 	r.t.Helper()
+	waitRecorded(r.t, n, r.base)
+}
+
+// waitRecorded waits until the caredesks serving at bases have recorded n
+// ticket roots they posted between them.
+func waitRecorded(t testing.TB, n int, bases ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	tick := time.NewTicker(5 * time.Millisecond) // caredesk has no push for this; ask /metrics
 	defer tick.Stop()
 	for {
-		if resp, err := http.Get(r.base + "/metrics"); err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			for line := range strings.SplitSeq(string(b), "\n") {
-				if v, ok := strings.CutPrefix(line, `caredesk_deliveries_total{job="post_ticket",outcome="delivered"} `); ok {
-					if posted, _ := strconv.Atoi(v); posted >= n {
-						return
-					}
-				}
-			}
+		posted := 0
+		for _, base := range bases {
+			posted += postedRoots(base)
+		}
+		if posted >= n {
+			return
 		}
 		select {
 		case <-ctx.Done():
-			r.t.Fatalf("caredesk did not record %d ticket roots within 15 s", n)
+			t.Fatalf("caredesk did not record %d ticket roots within 15 s", n)
 		case <-tick.C:
 		}
 	}
+}
+
+// postedRoots is how many ticket roots the caredesk at base says it
+// posted and recorded; 0 when it does not answer.
+func postedRoots(base string) int {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return 0
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, `caredesk_deliveries_total{job="post_ticket",outcome="delivered"} `); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
 }
 
 func (r *rig) sentTo(chat int64) []string {
