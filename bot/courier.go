@@ -731,7 +731,7 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 	// A post of files waits for their download however long it takes:
 	// the download ends for good by itself, and the files must not be
 	// downloaded with nothing left to show them.
-	if !IsPermanent(cause) && (now.Sub(d.CreatedAt) < c.retry.GiveUpAfter || errors.Is(cause, errDownloading)) {
+	if !IsPermanent(cause) && (now.Sub(c.since(ctx, d)) < c.retry.GiveUpAfter || errors.Is(cause, errDownloading)) {
 		wait := c.retry.wait(d, attempts, cause)
 		if errors.Is(cause, errDownloading) {
 			// Its download hurries it when done; a hurry that came while
@@ -808,6 +808,26 @@ func (c *Courier) failed(ctx context.Context, d Delivery, cause error) (string, 
 		c.release(refused) // their refusal is on record
 	}
 	return "failed", err
+}
+
+// since is when d's time to be delivered began: when it was queued, or,
+// for a desk post of a ticket whose root was parked in a storm, when the
+// root was let go, so that a storm longer than GiveUpAfter does not make
+// the ticket's thread fail at its first refusal. A store that cannot say
+// leaves it at CreatedAt.
+func (c *Courier) since(ctx context.Context, d Delivery) time.Time {
+	if d.Destination != deskQueue || d.TicketID == 0 {
+		return d.CreatedAt
+	}
+	var l Listing
+	var ok bool
+	if err := c.store.View(ctx, func(tx Tx) (err error) {
+		l, ok, err = tx.Listing(d.TicketID)
+		return err
+	}); err != nil || !ok || !l.Released.After(d.CreatedAt) {
+		return d.CreatedAt
+	}
+	return l.Released
 }
 
 // notAsked records that the satisfaction question never reached the

@@ -27,41 +27,59 @@ func (c *Courier) postDigests(ctx context.Context, d Delivery) error {
 	size := max(dg.DigestSize(), 1)
 	for {
 		now := c.clock.Now().UTC()
+		if err := c.store.Update(ctx, func(tx Tx) error { return fillDigests(tx, size, now) }); err != nil {
+			return &storeError{write: true, doing: "list complaints in digests", err: err}
+		}
+		// Read, not written: looking for what changed loads tickets by the
+		// hundred, which must not hold up the writers meanwhile.
 		var g Digest
 		var shows string
 		var found bool
-		err := c.store.Update(ctx, func(tx Tx) (err error) {
-			if err := fillDigests(tx, size, now); err != nil {
-				return err
-			}
-			if g, shows, found, err = staleDigest(tx, now); err != nil || !found || g.Ref != "" {
-				return err
-			}
-			stored := g
-			stored.Tried = true
-			return tx.SaveDigest(stored)
-		})
-		if err != nil {
-			return &storeError{write: true, doing: "list complaints in digests", err: err}
+		if err := c.store.View(ctx, func(tx Tx) (err error) {
+			g, shows, found, err = staleDigest(tx, now)
+			return err
+		}); err != nil {
+			return &storeError{doing: "look for digests to post or edit", err: err}
 		}
 		if !found {
 			return c.finish(ctx, d, nil)
 		}
+		tried := g.Tried
+		if g.Ref == "" && !tried {
+			g.Tried = true // on record before the post: a lost answer is looked for
+			if err := c.store.Update(ctx, func(tx Tx) error { return tx.SaveDigest(g) }); err != nil {
+				return &storeError{write: true, doing: fmt.Sprintf("record an attempt of digest %d", g.Number), err: err}
+			}
+		}
+		var err error
 		ref := g.Ref
 		switch {
 		case ref != "":
 			err = dg.UpdateDigest(ctx, g)
-		case g.Tried:
-			if ref, err = dg.FindDigest(ctx, g); err == nil && ref == "" {
+		case tried:
+			if ref, err = dg.FindDigest(ctx, g); err == nil && ref != "" {
+				// The post found shows what the digest was then, which may
+				// be fewer lines than now: on record as showing nothing,
+				// so that the next round edits it.
+				shows = ""
+			} else if err == nil {
 				ref, err = dg.PostDigest(ctx, g)
 			}
 		default:
 			ref, err = dg.PostDigest(ctx, g)
 		}
+		if err != nil && g.Ref != "" && IsPermanent(err) {
+			// Its post is gone (deleted by hand) or cannot be edited: it is
+			// posted again, rather than holding back every other digest.
+			c.log.Warn("a storm digest's post cannot be edited; it is posted again", "digest", g.Number, "storm", g.Storm, "err", err)
+			ref, shows, err = "", "", nil
+		}
 		if err != nil {
 			return fmt.Errorf("digest %d of storm %d: %w", g.Number, g.Storm, err)
 		}
-		g.Ref, g.Shown, g.Tried = ref, shows, true
+		// Posted, found or edited it has a post; taken back, a fresh one
+		// is posted with no look for the old.
+		g.Ref, g.Shown, g.Tried = ref, shows, ref != ""
 		if err := c.store.Update(ctx, func(tx Tx) error { return tx.SaveDigest(g) }); err != nil {
 			return &storeError{write: true, doing: fmt.Sprintf("record digest %d", g.Number), err: err}
 		}

@@ -193,9 +193,9 @@ type Tx interface {
 	// FreshDue returns up to limit deliveries of job to destination due
 	// at now and never tried, oldest first.
 	FreshDue(destination string, job Job, now time.Time, limit int) ([]Delivery, error)
-	// DueLanes counts the lanes of destination whose head is due at now:
-	// how many posts it is behind.
-	DueLanes(destination string, now time.Time) (int, error)
+	// DueLanes counts the lanes of destination whose head is due at now,
+	// up to limit: how many posts it is behind, as far as the caller asks.
+	DueLanes(destination string, now time.Time, limit int) (int, error)
 	// PostponeDelivery records a failed attempt and the time of the next.
 	PostponeDelivery(id int64, attempts int, next time.Time, lastError string) error
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -119,7 +120,7 @@ func (b *Bot) park(tx Tx, t Ticket, first Message, previous *Ticket, now time.Ti
 		return false, err
 	}
 	if !on {
-		due, err := tx.DueLanes(deskQueue, now)
+		due, err := tx.DueLanes(deskQueue, now, limit)
 		if err != nil || due < limit {
 			return false, err
 		}
@@ -130,7 +131,7 @@ func (b *Bot) park(tx Tx, t Ticket, first Message, previous *Ticket, now time.Ti
 		text := fmt.Sprintf("🌪️ *Storm mode*: complaints arrive faster than this channel can show them (%d posts queued). "+
 			"New complaints are listed in digest posts here instead of a thread each, the most urgent first, each with a *Claim* button. "+
 			"A ticket's thread opens when someone claims it, or when the desk has caught up; `/desk claim N` works as always.", due)
-		if err := tx.Enqueue(&Delivery{Destination: noticeQueue, Job: Announce, Text: text, NextAt: now, CreatedAt: now}); err != nil {
+		if err := b.tellChannels(tx, text, now); err != nil {
 			return false, err
 		}
 		b.log.Warn("storm mode: new complaints are listed in digests", "queued", due, "limit", limit)
@@ -162,6 +163,12 @@ func (b *Bot) parkQueued(tx Tx, s Storm, queued int, now time.Time) error {
 	for _, d := range roots[stormKeeps:] {
 		if d.Conversation != "" {
 			continue // a moved ticket's new root: it has a thread already
+		}
+		if _, listed, err := tx.Listing(d.TicketID); err != nil || listed {
+			if err != nil {
+				return err
+			}
+			continue // let go by the storm before, and not posted yet
 		}
 		t, err := tx.Ticket(d.TicketID)
 		if err != nil {
@@ -222,9 +229,10 @@ func relist(tx Tx, ticket int64, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		// Resolved (spam, say) it waits for the drain: a thread nobody
-		// works in is worth no post in a storm.
-		if t.Owner.ID != "" && t.State != Resolved {
+		// Claimed, or moved to the team that owns it, it is someone's
+		// work now. Resolved (spam, say) it waits for the drain: a thread
+		// nobody works in is worth no post in a storm.
+		if (t.Owner.ID != "" || t.Moves > 0) && t.State != Resolved {
 			if err := release(tx, l, now); err != nil {
 				return err
 			}
@@ -249,9 +257,14 @@ func (b *Bot) drain(tx Tx, now time.Time) error {
 	if err != nil || !on {
 		return err
 	}
-	// Storm mode turned off while a storm lasts: what is parked still goes.
-	room := max(b.policy.Storm.Limit(), 2) / 2
-	due, err := tx.DueLanes(deskQueue, now)
+	// Storm mode turned off while a storm lasts: what is parked still
+	// goes, at the default's pace.
+	limit := b.policy.Storm.Limit()
+	if limit == 0 {
+		limit = DefaultStormPolicy().Limit()
+	}
+	room := limit / 2
+	due, err := tx.DueLanes(deskQueue, now, room)
 	if err != nil {
 		return err
 	}
@@ -287,5 +300,22 @@ func (b *Bot) drain(tx Tx, now time.Time) error {
 	text := fmt.Sprintf("🌤️ *Storm mode is over*: the desk has caught up. The %d complaints listed in digests since %s each have their own thread now; new complaints get a thread at once again.",
 		s.Listed, At(s.Started, "t"))
 	b.log.Info("storm mode is over", "listed", s.Listed, "lasted", now.Sub(s.Started).Round(time.Second))
-	return tx.Enqueue(&Delivery{Destination: noticeQueue, Job: Announce, Text: text, NextAt: now, CreatedAt: now})
+	return b.tellChannels(tx, text, now)
+}
+
+// tellChannels announces text in the desk's channel and every team's:
+// a storm lists each team's complaints in its own channel.
+func (b *Bot) tellChannels(tx Tx, text string, now time.Time) error {
+	channels := []string{""}
+	for _, t := range b.policy.Teams {
+		if t.Channel != "" && !slices.Contains(channels, t.Channel) {
+			channels = append(channels, t.Channel)
+		}
+	}
+	for _, ch := range channels {
+		if err := tx.Enqueue(&Delivery{Destination: noticeQueue, Job: Announce, Conversation: ch, Text: text, NextAt: now, CreatedAt: now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

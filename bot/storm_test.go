@@ -19,7 +19,8 @@ type digestDesk struct {
 	posts    map[string]bot.Digest // post ref → the digest as last shown
 	order    []string              // post refs, in the order posted
 	edits    int
-	loseNext bool // the next PostDigest posts, then loses the answer
+	loseNext bool            // the next PostDigest posts, then loses the answer
+	gone     map[string]bool // posts deleted by hand: their edits fail for good
 }
 
 func (d *digestDesk) DigestSize() int { return 5 }
@@ -45,6 +46,9 @@ func (d *digestDesk) UpdateDigest(_ context.Context, g bot.Digest) error {
 	defer d.mu.Unlock()
 	if d.fail != nil {
 		return d.fail
+	}
+	if d.gone[g.Ref] {
+		return bot.Permanent(fmt.Errorf("message_not_found"))
 	}
 	d.posts[g.Ref] = g
 	d.edits++
@@ -77,12 +81,30 @@ func line(e bot.DigestEntry) string {
 	return s
 }
 
+// listedCount is how many digest lines each ticket has on the desk.
+func (d *digestDesk) listedCount() map[int64]int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := map[int64]int{}
+	for _, ref := range d.order {
+		if !d.gone[ref] {
+			for _, e := range d.posts[ref].Entries {
+				out[e.Ticket.ID]++
+			}
+		}
+	}
+	return out
+}
+
 // listed is every digest line shown on the desk, post by post.
 func (d *digestDesk) listed() [][]string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out [][]string
 	for _, ref := range d.order {
+		if d.gone[ref] {
+			continue
+		}
 		var lines []string
 		for _, e := range d.posts[ref].Entries {
 			lines = append(lines, line(e))
@@ -99,7 +121,7 @@ func stormWorld(t *testing.T, behind int) (*world, *digestDesk) {
 	policy := bot.DefaultPolicy()
 	policy.Storm = bot.StormPolicy{Behind: time.Duration(behind) * time.Second, Rate: 1}
 	w := newWorldWith(t, policy, time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC))
-	dd := &digestDesk{desk: w.desk, posts: map[string]bot.Digest{}}
+	dd := &digestDesk{desk: w.desk, posts: map[string]bot.Digest{}, gone: map[string]bool{}}
 	w.courier = bot.NewCourier(w.db, dd, map[string]bot.Source{"telegram": w.tg},
 		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)), bot.CourierRetry(bot.Retry{Min: time.Second, Max: time.Minute, GiveUpAfter: time.Hour}))
 	return w, dd
@@ -272,19 +294,124 @@ func TestStormDrains(t *testing.T) {
 }
 
 // TestStormDigestLostAnswer: a digest post whose answer was lost is found
-// on the desk, not posted again, and every complaint is listed once.
+// on the desk, not posted again, and edited to show the lines it gained
+// meanwhile: every complaint is listed once.
 func TestStormDigestLostAnswer(t *testing.T) {
 	w, dd := stormWorld(t, 2)
 	dd.loseNext = true
-	for i := 1; i <= 9; i++ {
+	for i := 1; i <= 4; i++ {
 		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
 	}
-	w.flush()
+	w.flush() // digest 1 posted with #3 and #4, its answer lost
+	for i := 5; i <= 9; i++ {
+		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+	}
 	w.clock.Add(time.Minute) // past the retry's wait
 	w.flush()
 	got := dd.listed()
 	want := [][]string{{"#3 open", "#4 open", "#5 open", "#6 open", "#7 open"}, {"#8 open", "#9 open"}}
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("digests %q, want %q: each complaint once", got, want)
+	}
+}
+
+// TestStormDigestDeleted: a digest post deleted by hand cannot be edited;
+// it is posted again with its lines, and the other digests are still
+// kept up to date.
+func TestStormDigestDeleted(t *testing.T) {
+	w, dd := stormWorld(t, 2)
+	for i := 1; i <= 12; i++ {
+		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+	}
+	w.flush()
+	dd.gone["digest-2"] = true
+	for _, n := range []int64{4, 9} {
+		if _, err := w.act(bot.Action{Verb: bot.DoClaim, Ticket: n, Agent: alice}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := dd.listed()
+	want := [][]string{
+		{"#3 open", "#4 claimed by alice thread", "#5 open", "#6 open", "#7 open"},
+		{"#8 open", "#9 claimed by alice thread", "#10 open", "#11 open", "#12 open"}, // posted again
+	}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("digests %q, want %q", got, want)
+	}
+}
+
+// TestStormAgain: a storm that starts again right after the last ended,
+// while roots the drain let go are still queued, takes complaints as
+// usual and lists them once.
+func TestStormAgain(t *testing.T) {
+	w, dd := stormWorld(t, 20)
+	burst := func(from, to int) {
+		for i := from; i <= to; i++ {
+			w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+		}
+	}
+	burst(1, 40) // #1–#20 queued, #21–#40 parked (the first five of the queue kept)
+	if _, err := w.bot.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.flush() // digests only: the drain waits for them
+	if _, err := w.bot.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The drain let roots go, and nothing posted them yet: a new burst.
+	burst(41, 80)
+	w.flush()
+	for range 20 {
+		w.tick()
+	}
+	for n, c := range dd.listedCount() {
+		if c != 1 {
+			t.Errorf("#%d is on %d digest lines, want one", n, c)
+		}
+	}
+	if got := w.roots(); len(got) != 80 {
+		t.Errorf("%d roots after both storms, want 80", len(got))
+	}
+}
+
+// TestStormOffMidStorm: storm mode turned off (a restart with storm: off)
+// while roots are parked: they still go, at the default's pace, and the
+// storm ends.
+func TestStormOffMidStorm(t *testing.T) {
+	w, _ := stormWorld(t, 2)
+	for i := 1; i <= 40; i++ {
+		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+	}
+	w.flush()
+	w.bot = bot.New(w.db, bot.WithClock(w.clock), bot.WithPolicy(bot.DefaultPolicy()), bot.WithLogger(slog.New(slog.DiscardHandler)))
+	for range 4 {
+		w.tick()
+	}
+	if got := w.roots(); len(got) != 40 {
+		t.Errorf("%d roots after four ticks, want all 40", len(got))
+	}
+	ended := slices.ContainsFunc(w.desk.announced, func(a string) bool { return strings.Contains(a, "Storm mode is over") })
+	if !ended {
+		t.Errorf("the storm did not end: %q", w.desk.announced)
+	}
+}
+
+// TestStormLongerThanGiveUp: a root parked longer than the courier's
+// give-up time and refused once when let go is tried again, not dropped.
+func TestStormLongerThanGiveUp(t *testing.T) {
+	w, _ := stormWorld(t, 2)
+	for i := 1; i <= 3; i++ {
+		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+	}
+	w.flush()
+	w.clock.Add(2 * time.Hour) // the world's courier gives up after an hour
+	w.tick()                   // reminders and escalations of #1 and #2 posted
+	w.desk.setFail(fmt.Errorf("slack is down"))
+	w.tick() // #3 let go, and refused
+	w.desk.setFail(nil)
+	w.clock.Add(time.Minute)
+	w.flush()
+	if got := w.roots(); !slices.Contains(got, 3) {
+		t.Errorf("roots %v, want #3's after its refusal", got)
 	}
 }

@@ -678,18 +678,22 @@ func testDueLanes(t *testing.T, s bot.Store) {
 	alone := bot.Delivery{Destination: "desk:parked", Job: bot.PostTicket, TicketID: 5, MessageID: 51, NextAt: parkedAt, CreatedAt: now}
 	enqueue(t, s, &root1, &post1, &parked, &post2, &backoff, &announce, &late, &aside, &alone)
 
-	check := func(step, dest string, now time.Time, want int) {
+	checkLimit := func(step, dest string, now time.Time, limit, want int) {
 		t.Helper()
 		view(t, s, func(tx bot.Tx) error {
-			got, err := tx.DueLanes(dest, now)
+			got, err := tx.DueLanes(dest, now, limit)
 			if err != nil {
 				return err
 			}
 			if got != want {
-				t.Errorf("%s: DueLanes(%q, %v) = %d, want %d", step, dest, now, got, want)
+				t.Errorf("%s: DueLanes(%q, %v, %d) = %d, want %d", step, dest, now, limit, got, want)
 			}
 			return nil
 		})
+	}
+	check := func(step, dest string, now time.Time, want int) {
+		t.Helper()
+		checkLimit(step, dest, now, 1000, want)
 	}
 	tests := []struct {
 		name string
@@ -709,6 +713,8 @@ func testDueLanes(t *testing.T, s bot.Store) {
 	for _, tt := range tests {
 		check(tt.name, tt.dest, tt.now, tt.want)
 	}
+	checkLimit("counted up to 2", "desk", now, 2, 2)
+	checkLimit("counted up to 0", "desk", now, 0, 0)
 	checkNext(t, s, "desk:parked", someday, bot.Delivery{})
 	checkNext(t, s, "desk:parked", parkedAt, alone)
 
