@@ -61,16 +61,11 @@ const (
 // or "spikes: off".
 func (p *parser) spikes(n *yaml.Node, path string) {
 	s := &p.f.Spikes
-	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
-		if off(n) {
-			s.Off = true
-			return
-		}
-		p.fail(n, path, "%q is neither off nor settings: write spikes: off, or the settings as key: value lines (cool_down, factor, floor, min, ping, weeks, window)", n.Value)
-		return
+	settings, isOff := p.offOrSettings(n, path, "cool_down, factor, floor, min, ping, weeks, window")
+	if isOff {
+		s.Off = true
 	}
-	if n.Kind != yaml.MappingNode {
-		p.fail(n, path, "expected settings (key: value lines) or off here")
+	if !settings {
 		return
 	}
 	pol := &s.Policy
@@ -168,6 +163,25 @@ func (p *parser) ping(n *yaml.Node, path string) []string {
 }
 
 // number reads a finite decimal number, like 3 or 2.5.
+// offOrSettings reads a section that is either "off" or settings (key:
+// value lines): isOff for the one, settings for the other, neither (and a
+// problem on record) for anything else. keys lists the section's settings
+// for the problem's sentence.
+func (p *parser) offOrSettings(n *yaml.Node, path, keys string) (settings, isOff bool) {
+	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
+		if off(n) {
+			return false, true
+		}
+		p.fail(n, path, "%q is neither off nor settings: write %s: off, or the settings as key: value lines (%s)", n.Value, path, keys)
+		return false, false
+	}
+	if n.Kind != yaml.MappingNode {
+		p.fail(n, path, "expected settings (key: value lines) or off here")
+		return false, false
+	}
+	return true, false
+}
+
 func number(v *yaml.Node) (float64, bool) {
 	if v.Kind != yaml.ScalarNode {
 		return 0, false

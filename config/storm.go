@@ -23,16 +23,11 @@ const (
 // or "storm: off", which keeps the default rate for the pace of posts.
 func (p *parser) storm(n *yaml.Node, path string) {
 	s := &p.f.Storm
-	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
-		if off(n) {
-			s.Behind = 0 // the rate stays: posts keep to it all the same
-			return
-		}
-		p.fail(n, path, "%q is neither off nor settings: write storm: off, or the settings as key: value lines (behind, rate)", n.Value)
-		return
+	settings, isOff := p.offOrSettings(n, path, "behind, rate")
+	if isOff {
+		s.Behind = 0 // the rate stays: posts keep to it all the same
 	}
-	if n.Kind != yaml.MappingNode {
-		p.fail(n, path, "expected settings (key: value lines) or off here")
+	if !settings {
 		return
 	}
 	p.fields(n, path, map[string]func(*yaml.Node, string){

@@ -158,18 +158,31 @@ func (d *Discord) FindTicket(ctx context.Context, t bot.Ticket) (string, error) 
 	if id, ok := d.rootOf(t.ID); ok {
 		return id, d.startThread(ctx, channel, id, v)
 	}
-	after := snowflakeAt(t.OpenedAt.Add(-time.Minute))
+	m, err := d.botMessage(ctx, channel, t.OpenedAt.Add(-time.Minute), func(m *discordgo.Message) bool {
+		return len(m.Embeds) > 0 && strings.HasPrefix(m.Embeds[0].Title, prefix) && openedAt(m.Embeds[0], t)
+	})
+	if err != nil || m == nil {
+		return "", err
+	}
+	if m.Thread == nil {
+		return m.ID, d.startThread(ctx, channel, m.ID, v)
+	}
+	return m.ID, nil
+}
+
+// botMessage looks among channel's messages since since, in at most ten
+// pages of a hundred, for the first of caredesk's own that is, and
+// returns it; nil when there is none.
+func (d *Discord) botMessage(ctx context.Context, channel string, since time.Time, is func(*discordgo.Message) bool) (*discordgo.Message, error) {
+	after := snowflakeAt(since)
 	for range 10 {
 		msgs, err := d.s.ChannelMessages(channel, 100, "", after, "", discordgo.WithContext(ctx))
 		if err != nil {
-			return "", deliveryError("list messages", err)
+			return nil, deliveryError("list messages", err)
 		}
 		for _, m := range msgs {
-			if m.Author != nil && m.Author.ID == d.botID && len(m.Embeds) > 0 && strings.HasPrefix(m.Embeds[0].Title, prefix) && openedAt(m.Embeds[0], t) {
-				if m.Thread == nil {
-					return m.ID, d.startThread(ctx, channel, m.ID, v)
-				}
-				return m.ID, nil
+			if m.Author != nil && m.Author.ID == d.botID && is(m) {
+				return m, nil
 			}
 			if idAfter(m.ID, after) {
 				after = m.ID
@@ -179,7 +192,7 @@ func (d *Discord) FindTicket(ctx context.Context, t bot.Ticket) (string, error) 
 			break
 		}
 	}
-	return "", nil
+	return nil, nil
 }
 
 // openedAt reports whether a root's embed shows t's opening time. The

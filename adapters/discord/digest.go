@@ -143,25 +143,13 @@ func (d *Discord) FindDigest(ctx context.Context, g bot.Digest) (string, error) 
 // a hundred messages.
 func (d *Discord) findDigestIn(ctx context.Context, channel string, g bot.Digest) (string, error) {
 	mark := digestMark(g)
-	after := snowflakeAt(g.Created.Add(-time.Minute))
-	for range 10 {
-		msgs, err := d.s.ChannelMessages(channel, 100, "", after, "", discordgo.WithContext(ctx))
-		if err != nil {
-			return "", deliveryError("list messages", err)
-		}
-		for _, m := range msgs {
-			if m.Author != nil && m.Author.ID == d.botID && len(m.Embeds) > 0 && m.Embeds[0].Footer != nil && m.Embeds[0].Footer.Text == mark {
-				return m.ID, nil
-			}
-			if idAfter(m.ID, after) {
-				after = m.ID
-			}
-		}
-		if len(msgs) < 100 {
-			break
-		}
+	m, err := d.botMessage(ctx, channel, g.Created.Add(-time.Minute), func(m *discordgo.Message) bool {
+		return len(m.Embeds) > 0 && m.Embeds[0].Footer != nil && m.Embeds[0].Footer.Text == mark
+	})
+	if err != nil || m == nil {
+		return "", err
 	}
-	return "", nil
+	return m.ID, nil
 }
 
 // announcements returns the "caredesk · announcements" posts of the forum
@@ -225,7 +213,7 @@ func (d *Discord) digestMessage(g bot.Digest) (*discordgo.MessageEmbed, []discor
 		if l.Claim == nil {
 			continue
 		}
-		b := digestButton(*l.Claim)
+		b := button(*l.Claim)
 		if seen[b.CustomID] {
 			continue // Discord refuses two buttons of one id
 		}
@@ -323,15 +311,3 @@ func clipOwn(s string, n int) string {
 	return chunk.Clip(s, chunk.Limit{Max: n, Width: chunk.UTF16, Atom: atom})
 }
 
-// digestButton is a line's Claim button, with the custom_id of the
-// ticket's own buttons, so that a click claims it the same way.
-func digestButton(b handlers.Button) discordgo.Button {
-	style := discordgo.SecondaryButton
-	switch b.Style {
-	case "primary":
-		style = discordgo.PrimaryButton
-	case "danger":
-		style = discordgo.DangerButton
-	}
-	return discordgo.Button{Label: clip(b.Label, maxLabel), Style: style, CustomID: customIDPrefix + string(b.Verb) + ":" + b.Value}
-}

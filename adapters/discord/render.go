@@ -260,18 +260,22 @@ func ticketButtons(v handlers.View) []discordgo.MessageComponent {
 	}
 	row := discordgo.ActionsRow{}
 	for _, b := range v.Buttons {
-		style := discordgo.SecondaryButton
-		switch b.Style {
-		case "primary":
-			style = discordgo.PrimaryButton
-		case "danger":
-			style = discordgo.DangerButton
-		}
-		row.Components = append(row.Components, discordgo.Button{
-			Label: clip(b.Label, maxLabel), Style: style, CustomID: customIDPrefix + string(b.Verb) + ":" + b.Value,
-		})
+		row.Components = append(row.Components, button(b))
 	}
 	return []discordgo.MessageComponent{row}
+}
+
+// button renders one of caredesk's buttons; its custom_id names the verb
+// and the ticket, which is all a click needs (buttonVerb).
+func button(b handlers.Button) discordgo.Button {
+	style := discordgo.SecondaryButton
+	switch b.Style {
+	case "primary":
+		style = discordgo.PrimaryButton
+	case "danger":
+		style = discordgo.DangerButton
+	}
+	return discordgo.Button{Label: clip(b.Label, maxLabel), Style: style, CustomID: customIDPrefix + string(b.Verb) + ":" + b.Value}
 }
 
 // threadName names a ticket's thread as the channel list shows it:
