@@ -310,4 +310,3 @@ func clipEscaped(s string, n int) string {
 func clipOwn(s string, n int) string {
 	return chunk.Clip(s, chunk.Limit{Max: n, Width: chunk.UTF16, Atom: atom})
 }
-
