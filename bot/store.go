@@ -190,6 +190,9 @@ type Tx interface {
 	HurryDeliveries(job Job, messageID int64, at time.Time) error
 	// FreshDeliveries counts the deliveries of destination never tried.
 	FreshDeliveries(destination string) (int, error)
+	// OldestDue returns when the oldest of the deliveries at the heads of
+	// destination's due lanes was queued; ok is false when none is due.
+	OldestDue(destination string, now time.Time) (queued time.Time, ok bool, err error)
 	// FreshDue returns up to limit deliveries of job to destination due
 	// at now and never tried, oldest first.
 	FreshDue(destination string, job Job, now time.Time, limit int) ([]Delivery, error)

@@ -27,6 +27,12 @@ type StormPolicy struct {
 	Rate float64
 }
 
+// Waited is how long the oldest queued post must have waited for the desk
+// to be behind: a tenth of Behind. A desk that posts as fast as
+// complaints come never has a post wait that long, however many queue
+// for a moment.
+func (p StormPolicy) Waited() time.Duration { return p.Behind / 10 }
+
 // DefaultStormPolicy goes into storm mode 30 seconds behind, at Slack's
 // and Discord's rate of about one post a second per channel.
 func DefaultStormPolicy() StormPolicy { return StormPolicy{Behind: 30 * time.Second, Rate: 1} }
@@ -106,13 +112,11 @@ var parkedAt = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 const digestQueue = "desk:digest"
 
 // park decides, at the opening of t, whether its root waits: in a storm,
-// or when the desk's queue has reached the limit (a storm starts, and the
-// desk channel is told). In a storm every new complaint is listed, even
-// when the queue is short again, so that a root posted at once does not
-// overtake those still parked.
+// or when one starts now (startStorm). In a storm every new complaint is
+// listed, even when the queue is short again, so that a root posted at
+// once does not overtake those still parked.
 func (b *Bot) park(tx Tx, t Ticket, first Message, previous *Ticket, now time.Time) (bool, error) {
-	limit := b.policy.Storm.Limit()
-	if limit == 0 {
+	if b.policy.Storm.Limit() == 0 {
 		return false, nil
 	}
 	s, on, err := tx.CurrentStorm()
@@ -120,22 +124,7 @@ func (b *Bot) park(tx Tx, t Ticket, first Message, previous *Ticket, now time.Ti
 		return false, err
 	}
 	if !on {
-		due, err := tx.DueLanes(deskQueue, now, limit)
-		if err != nil || due < limit {
-			return false, err
-		}
-		s = Storm{Started: now}
-		if err := tx.StartStorm(&s); err != nil {
-			return false, err
-		}
-		text := fmt.Sprintf("🌪️ *Storm mode*: complaints arrive faster than this channel can show them (%d posts queued). "+
-			"New complaints are listed in digest posts here instead of a thread each, the most urgent first, each with a *Claim* button. "+
-			"A ticket's thread opens when someone claims it, or when the desk has caught up; `/desk claim N` works as always.", due)
-		if err := b.tellChannels(tx, text, now); err != nil {
-			return false, err
-		}
-		b.log.Warn("storm mode: new complaints are listed in digests", "queued", due, "limit", limit)
-		if err := b.parkQueued(tx, s, due, now); err != nil {
+		if s, on, err = b.startStorm(tx, now); err != nil || !on {
 			return false, err
 		}
 	}
@@ -147,16 +136,56 @@ func (b *Bot) park(tx Tx, t Ticket, first Message, previous *Ticket, now time.Ti
 	return true, digestDue(tx, now)
 }
 
+// startStorm starts a storm when the desk is behind: at least Limit posts
+// queued, the oldest of them waiting Waited or more. Both, because the
+// count alone is no delay on a desk that posts faster than Rate, and
+// the wait alone may be one slow post. It tells the channels, and lists
+// the roots queued but for the first few.
+func (b *Bot) startStorm(tx Tx, now time.Time) (Storm, bool, error) {
+	limit := b.policy.Storm.Limit()
+	if limit == 0 {
+		return Storm{}, false, nil
+	}
+	due, err := tx.DueLanes(deskQueue, now, limit)
+	if err != nil || due < limit {
+		return Storm{}, false, err
+	}
+	oldest, ok, err := tx.OldestDue(deskQueue, now)
+	if err != nil || !ok || now.Sub(oldest) < b.policy.Storm.Waited() {
+		return Storm{}, false, err
+	}
+	s := Storm{Started: now}
+	if err := tx.StartStorm(&s); err != nil {
+		return Storm{}, false, err
+	}
+	text := fmt.Sprintf("🌪️ *Storm mode*: complaints arrive faster than this channel can show them (%d posts queued). "+
+		"New complaints are listed in digest posts here instead of a thread each, the most urgent first, each with a *Claim* button. "+
+		"A ticket's thread opens when someone claims it, or when the desk has caught up; `/desk claim N` works as always.", due)
+	if err := b.tellChannels(tx, text, now); err != nil {
+		return Storm{}, false, err
+	}
+	b.log.Warn("storm mode: new complaints are listed in digests", "queued", due, "limit", limit, "waited", now.Sub(oldest).Round(time.Millisecond))
+	if err := b.parkQueued(tx, s, now); err != nil {
+		return Storm{}, false, err
+	}
+	return s, true, digestDue(tx, now)
+}
+
 // stormKeeps is how many of the roots queued when a storm starts still go
 // as roots: about what the channel posts at once. The others are listed
 // with the storm's complaints: one digest line each costs the channel far
 // less than a post each, and the digests take the whole of its rate.
 const stormKeeps = 5
 
+// parkBatch is the most queued roots a storm's start lists.
+const parkBatch = 10_000
+
 // parkQueued parks the roots queued and not yet tried when storm s starts,
-// all but the oldest stormKeeps, and lists their tickets.
-func (b *Bot) parkQueued(tx Tx, s Storm, queued int, now time.Time) error {
-	roots, err := tx.FreshDue(deskQueue, PostTicket, now, queued)
+// all but the oldest stormKeeps, and lists their tickets: up to
+// parkBatch, a bound on the work of one transaction; a larger queue
+// posts the rest as it is.
+func (b *Bot) parkQueued(tx Tx, s Storm, now time.Time) error {
+	roots, err := tx.FreshDue(deskQueue, PostTicket, now, parkBatch)
 	if err != nil || len(roots) <= stormKeeps {
 		return err
 	}
@@ -249,12 +278,19 @@ func release(tx Tx, l Listing, now time.Time) error {
 	return tx.HurryDeliveries(PostTicket, l.Message, now)
 }
 
-// drain lets parked roots go while the desk's queue is short (under half
-// the limit) and the digests are up to date, the most urgent first, and ends the storm once none is
+// drain starts a storm the complaints did not (startStorm); in a storm it
+// lets parked roots go while the desk's queue is short (under half the
+// limit) and the digests are up to date, the most urgent first, and ends the storm once none is
 // parked and the queue has caught up. The scheduler calls it each tick.
 func (b *Bot) drain(tx Tx, now time.Time) error {
 	s, on, err := tx.CurrentStorm()
-	if err != nil || !on {
+	if err != nil {
+		return err
+	}
+	if !on {
+		// A burst that came all at once, with no complaint since to
+		// notice the queue it left.
+		_, _, err := b.startStorm(tx, now)
 		return err
 	}
 	// Storm mode turned off while a storm lasts: what is parked still
@@ -292,6 +328,11 @@ func (b *Bot) drain(tx Tx, now time.Time) error {
 	}
 	left, err := tx.CountParked()
 	if err != nil || left > 0 || due >= room {
+		return err
+	}
+	// Over once every root let go has left too, so that the end it
+	// announces is true.
+	if waiting, err := tx.FreshDue(deskQueue, PostTicket, now, 1); err != nil || len(waiting) > 0 {
 		return err
 	}
 	if err := tx.EndStorm(s.ID, now); err != nil {

@@ -140,6 +140,14 @@ func (w *world) roots() []int64 {
 	return out
 }
 
+// complains is customer i's complaint, a second after the one before:
+// a desk is behind only when its queued posts have waited (Waited).
+func (w *world) complains(i int) {
+	w.t.Helper()
+	w.clock.Add(time.Second)
+	w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+}
+
 func (w *world) tick() {
 	w.t.Helper()
 	if _, err := w.bot.Tick(context.Background()); err != nil {
@@ -174,6 +182,7 @@ func TestStormListsComplaints(t *testing.T) {
 		if i == 18 {
 			c.Followers = 50_000
 		}
+		w.clock.Add(time.Second)
 		w.receive(c, i, fmt.Sprintf("complaint %d", i)) // #2–#20
 	}
 	w.receive(repeat, 21, "it broke again") // #21
@@ -210,7 +219,7 @@ func TestStormListsComplaints(t *testing.T) {
 func TestStormClaimOpensThread(t *testing.T) {
 	w, dd := stormWorld(t, 2)
 	for i := 1; i <= 4; i++ {
-		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+		w.complains(i)
 	}
 	w.flush()
 	w.receive(someone(3), 30, "hello? anyone?") // #3 is parked
@@ -252,7 +261,7 @@ func TestStormClaimOpensThread(t *testing.T) {
 func TestStormDrains(t *testing.T) {
 	w, _ := stormWorld(t, 4)
 	for i := 1; i <= 11; i++ {
-		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+		w.complains(i)
 	}
 	if _, err := w.act(bot.Action{Verb: bot.DoResolve, Ticket: 5, Agent: alice}); err != nil {
 		t.Fatal(err)
@@ -300,11 +309,11 @@ func TestStormDigestLostAnswer(t *testing.T) {
 	w, dd := stormWorld(t, 2)
 	dd.loseNext = true
 	for i := 1; i <= 4; i++ {
-		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+		w.complains(i)
 	}
 	w.flush() // digest 1 posted with #3 and #4, its answer lost
 	for i := 5; i <= 9; i++ {
-		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+		w.complains(i)
 	}
 	w.clock.Add(time.Minute) // past the retry's wait
 	w.flush()
@@ -321,7 +330,7 @@ func TestStormDigestLostAnswer(t *testing.T) {
 func TestStormDigestDeleted(t *testing.T) {
 	w, dd := stormWorld(t, 2)
 	for i := 1; i <= 12; i++ {
-		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+		w.complains(i)
 	}
 	w.flush()
 	dd.gone["digest-2"] = true
@@ -347,7 +356,7 @@ func TestStormAgain(t *testing.T) {
 	w, dd := stormWorld(t, 20)
 	burst := func(from, to int) {
 		for i := from; i <= to; i++ {
-			w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+			w.complains(i)
 		}
 	}
 	burst(1, 40) // #1–#20 queued, #21–#40 parked (the first five of the queue kept)
@@ -380,7 +389,7 @@ func TestStormAgain(t *testing.T) {
 func TestStormOffMidStorm(t *testing.T) {
 	w, _ := stormWorld(t, 2)
 	for i := 1; i <= 40; i++ {
-		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+		w.complains(i)
 	}
 	w.flush()
 	w.bot = bot.New(w.db, bot.WithClock(w.clock), bot.WithPolicy(bot.DefaultPolicy()), bot.WithLogger(slog.New(slog.DiscardHandler)))
@@ -401,7 +410,7 @@ func TestStormOffMidStorm(t *testing.T) {
 func TestStormLongerThanGiveUp(t *testing.T) {
 	w, _ := stormWorld(t, 2)
 	for i := 1; i <= 3; i++ {
-		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+		w.complains(i)
 	}
 	w.flush()
 	w.clock.Add(2 * time.Hour) // the world's courier gives up after an hour
@@ -413,5 +422,29 @@ func TestStormLongerThanGiveUp(t *testing.T) {
 	w.flush()
 	if got := w.roots(); !slices.Contains(got, 3) {
 		t.Errorf("roots %v, want #3's after its refusal", got)
+	}
+}
+
+// TestStormNeedsAWait: posts queued for a moment are no storm; once the
+// oldest has waited a tenth of behind, the tick starts one for the burst
+// that came all at once, and lists its roots but for the first five.
+func TestStormNeedsAWait(t *testing.T) {
+	w, dd := stormWorld(t, 10)
+	for i := 1; i <= 25; i++ {
+		w.receive(someone(i), i, fmt.Sprintf("complaint %d", i))
+	}
+	if _, err := w.bot.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.desk.announced); n != 0 {
+		t.Fatalf("a storm began with nothing waiting yet: %q", w.desk.announced)
+	}
+	w.clock.Add(time.Second)
+	w.tick()
+	if got, want := w.roots(), span(1, 5); !slices.Equal(got, want) {
+		t.Errorf("roots %v, want %v", got, want)
+	}
+	if got := dd.listedCount(); len(got) != 20 {
+		t.Errorf("%d complaints listed, want the 20 queued after the first five: %v", len(got), got)
 	}
 }

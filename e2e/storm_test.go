@@ -225,6 +225,7 @@ func TestStormDesk(t *testing.T) {
 	})
 
 	r.waitLong("the end of storm mode", func() bool { return r.announced("Storm mode is over") })
+	r.waitLong("every complaint's thread", func() bool { return r.visibleAsRoots(n) })
 	for i := 1; i <= n; i++ {
 		if c := r.rooted()[i]; c != 1 {
 			t.Errorf("#%d has %d threads after the storm, want one", i, c)
@@ -265,9 +266,21 @@ func TestStormCrash(t *testing.T) {
 		r.waitLong("the claimed ticket's thread", func() bool { return r.rooted()[claimed] > 0 })
 	}
 	r.waitLong("the end of storm mode", func() bool { return r.announced("Storm mode is over") })
+	r.waitLong("every complaint's thread", func() bool { return r.visibleAsRoots(n) })
 	for i := 1; i <= n; i++ {
 		if c := r.rooted()[i]; c != 1 {
 			t.Errorf("#%d has %d threads, want one", i, c)
 		}
 	}
+}
+
+// visibleAsRoots reports whether tickets 1 to n each have a root.
+func (r *rig) visibleAsRoots(n int) bool {
+	rooted := r.rooted()
+	for i := 1; i <= n; i++ {
+		if rooted[i] == 0 {
+			return false
+		}
+	}
+	return true
 }

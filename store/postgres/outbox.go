@@ -187,3 +187,19 @@ func (tx *tx) FreshDue(destination string, job bot.Job, now time.Time, limit int
 		WHERE destination = $1 AND job = $2 AND attempts = 0 AND (next_at IS NULL OR next_at <= $3) ORDER BY id LIMIT $4`,
 		destination, job, now, limit)
 }
+
+// OldestDue returns when the oldest due lane head of destination was
+// queued.
+func (tx *tx) OldestDue(destination string, now time.Time) (time.Time, bool, error) {
+	var queued time.Time
+	err := tx.tx.QueryRow(tx.ctx, `SELECT created_at FROM outbox WHERE id =
+		(SELECT min(id) FROM outbox_lanes WHERE destination = $1 AND next_at >= '-infinity' AND next_at <= $2)`,
+		destination, laneAt(now)).Scan(scanAt(&queued))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("look at the oldest due delivery to %s: %w", destination, err)
+	}
+	return queued, true, nil
+}

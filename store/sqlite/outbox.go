@@ -217,3 +217,19 @@ func (tx *tx) FreshDue(destination string, job bot.Job, now time.Time, limit int
 	}
 	return out, nil
 }
+
+// OldestDue returns when the oldest due lane head of destination was
+// queued.
+func (tx *tx) OldestDue(destination string, now time.Time) (time.Time, bool, error) {
+	var queued time.Time
+	err := tx.tx.QueryRowContext(tx.ctx, `SELECT created_at FROM outbox WHERE id =
+		(SELECT MIN(id) FROM outbox_lanes INDEXED BY outbox_lanes_due WHERE destination = ? AND next_at <= ?)`,
+		destination, laneAt(now)).Scan(scanAt(&queued))
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("look at the oldest due delivery to %s: %w", destination, err)
+	}
+	return queued, true, nil
+}

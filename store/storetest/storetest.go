@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"DigestListings", testDigestListings},
 		{"FreshDeliveries", testFreshDeliveries},
 		{"FreshDue", testFreshDue},
+		{"OldestDue", testOldestDue},
 		{"DueLanes", testDueLanes},
 	}
 	for _, tt := range tests {

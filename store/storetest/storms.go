@@ -729,3 +729,33 @@ func testDueLanes(t *testing.T, s bot.Store) {
 	finish(t, s, post2.ID)
 	check("its post delivered", "desk", now, 3)
 }
+
+// testOldestDue: OldestDue is when the oldest due lane head was queued:
+// not a delivery waiting behind another in its lane, nor one not due.
+func testOldestDue(t *testing.T, s bot.Store) {
+	now := t0
+	check := func(step string, want time.Time, wantOK bool) {
+		t.Helper()
+		view(t, s, func(tx bot.Tx) error {
+			got, ok, err := tx.OldestDue("desk", now)
+			if err != nil {
+				return err
+			}
+			if ok != wantOK || !got.Equal(want) {
+				t.Errorf("%s: OldestDue = %v, %t; want %v, %t", step, got, ok, want, wantOK)
+			}
+			return nil
+		})
+	}
+	check("nothing queued", time.Time{}, false)
+	waiting := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 1, MessageID: 11, NextAt: now.Add(time.Minute), CreatedAt: now.Add(-time.Hour)}
+	behind := bot.Delivery{Destination: "desk", Job: bot.PostMessage, TicketID: 1, MessageID: 12, NextAt: now, CreatedAt: now.Add(-50 * time.Minute)}
+	parked := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 2, MessageID: 21, NextAt: parkedAt, CreatedAt: now.Add(-40 * time.Minute)}
+	due := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 3, MessageID: 31, NextAt: now, CreatedAt: now.Add(-3 * time.Second)}
+	later := bot.Delivery{Destination: "desk", Job: bot.PostTicket, TicketID: 4, MessageID: 41, NextAt: now, CreatedAt: now.Add(-time.Second)}
+	other := bot.Delivery{Destination: "desk:aside", Job: bot.Whisper, TicketID: 5, NextAt: now, CreatedAt: now.Add(-2 * time.Hour)}
+	enqueue(t, s, &waiting, &behind, &parked, &due, &later, &other)
+	check("the oldest due head", now.Add(-3*time.Second), true)
+	finish(t, s, due.ID)
+	check("the next", now.Add(-time.Second), true)
+}
