@@ -190,7 +190,7 @@ func (b *Bot) parkQueued(tx Tx, s Storm, now time.Time) error {
 		return err
 	}
 	for _, d := range roots[stormKeeps:] {
-		if d.Conversation != "" {
+		if d.Conversation != "" || d.MessageID == 0 {
 			continue // a moved ticket's new root: it has a thread already
 		}
 		if _, listed, err := tx.Listing(d.TicketID); err != nil || listed {
@@ -202,6 +202,9 @@ func (b *Bot) parkQueued(tx Tx, s Storm, now time.Time) error {
 		t, err := tx.Ticket(d.TicketID)
 		if err != nil {
 			return err
+		}
+		if t.Owner.ID != "" {
+			continue // claimed before its root left: someone works on it
 		}
 		first, err := tx.Message(d.MessageID)
 		if err != nil {
@@ -330,15 +333,13 @@ func (b *Bot) drain(tx Tx, now time.Time) error {
 	if err != nil || left > 0 || due >= room {
 		return err
 	}
-	// Over once every root let go has left too, so that the end it
-	// announces is true.
-	if waiting, err := tx.FreshDue(deskQueue, PostTicket, now, 1); err != nil || len(waiting) > 0 {
-		return err
-	}
+	// Not waiting for the roots let go to leave: complaints that keep
+	// coming between ticks are parked at each, and would keep a desk that
+	// has caught up in storm mode for as long as they come.
 	if err := tx.EndStorm(s.ID, now); err != nil {
 		return err
 	}
-	text := fmt.Sprintf("🌤️ *Storm mode is over*: the desk has caught up. The %d complaints listed in digests since %s each have their own thread now; new complaints get a thread at once again.",
+	text := fmt.Sprintf("🌤️ *Storm mode is over*: the desk has caught up. The %d complaints listed in digests since %s get their own threads in the next moments, if they have none yet; new complaints get a thread at once again.",
 		s.Listed, At(s.Started, "t"))
 	b.log.Info("storm mode is over", "listed", s.Listed, "lasted", now.Sub(s.Started).Round(time.Second))
 	return b.tellChannels(tx, text, now)

@@ -427,7 +427,8 @@ func TestStormLongerThanGiveUp(t *testing.T) {
 
 // TestStormNeedsAWait: posts queued for a moment are no storm; once the
 // oldest has waited a tenth of behind, the tick starts one for the burst
-// that came all at once, and lists its roots but for the first five.
+// that came all at once, and lists its roots but for the first five and
+// one already claimed.
 func TestStormNeedsAWait(t *testing.T) {
 	w, dd := stormWorld(t, 10)
 	for i := 1; i <= 25; i++ {
@@ -439,12 +440,45 @@ func TestStormNeedsAWait(t *testing.T) {
 	if n := len(w.desk.announced); n != 0 {
 		t.Fatalf("a storm began with nothing waiting yet: %q", w.desk.announced)
 	}
+	// #10 is claimed by command before its root left: it is not parked.
+	if _, err := w.bot.Act(context.Background(), bot.Action{Verb: bot.DoClaim, Ticket: 10, Agent: alice}); err != nil {
+		t.Fatal(err)
+	}
 	w.clock.Add(time.Second)
 	w.tick()
-	if got, want := w.roots(), span(1, 5); !slices.Equal(got, want) {
+	if got, want := w.roots(), append(span(1, 5), 10); !slices.Equal(got, want) {
 		t.Errorf("roots %v, want %v", got, want)
 	}
-	if got := dd.listedCount(); len(got) != 20 {
-		t.Errorf("%d complaints listed, want the 20 queued after the first five: %v", len(got), got)
+	if got := dd.listedCount(); len(got) != 19 {
+		t.Errorf("%d complaints listed, want the 19 unclaimed queued after the first five: %v", len(got), got)
+	}
+}
+
+// TestStormEndsWithATrickle: once the desk has caught up, a complaint
+// now and then between ticks does not keep it in storm mode.
+func TestStormEndsWithATrickle(t *testing.T) {
+	w, _ := stormWorld(t, 4)
+	for i := 1; i <= 12; i++ {
+		w.complains(i)
+	}
+	w.flush()
+	over := func() bool {
+		return slices.ContainsFunc(w.desk.announced, func(a string) bool { return strings.Contains(a, "Storm mode is over") })
+	}
+	for i := 13; i <= 30 && !over(); i++ {
+		w.complains(i)
+		w.flush()
+		w.tick()
+	}
+	if !over() {
+		t.Fatalf("still in storm mode after 18 ticks with one complaint between each: %q", w.desk.announced)
+	}
+	w.tick()
+	n := w.ticket(1).ID
+	for _, got := range w.roots() {
+		n = max(n, got)
+	}
+	if got := len(w.roots()); int64(got) != n {
+		t.Errorf("%d roots for %d complaints after the storm", got, n)
 	}
 }
