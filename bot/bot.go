@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -70,6 +71,9 @@ type Bot struct {
 	policy Policy
 	log    *slog.Logger
 	wake   func() // tells the courier there is new work
+	// room is how many roots the drain keeps queued in a storm (see
+	// drain); it grows while the desk posts them all between two ticks.
+	room atomic.Int64
 }
 
 // Option configures a Bot.

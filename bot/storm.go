@@ -302,11 +302,23 @@ func (b *Bot) drain(tx Tx, now time.Time) error {
 	if limit == 0 {
 		limit = DefaultStormPolicy().Limit()
 	}
-	room := limit / 2
+	// Half the limit queued at first: the desk's own pace at one tick in
+	// three seconds (the default's 15 in 10 s), with room for claims to
+	// open their threads soon. A desk that posted all the last tick let
+	// go has room for twice as many; one still busy with half, for half.
+	base := limit / 2
+	room := max(int(b.room.Load()), base)
 	due, err := tx.DueLanes(deskQueue, now, room)
 	if err != nil {
 		return err
 	}
+	switch {
+	case due == 0:
+		room = min(room*2, parkBatch)
+	case due > room/2:
+		room = max(room/2, base)
+	}
+	b.room.Store(int64(room))
 	// Roots wait while digests are behind: both take the channel's posts,
 	// and a complaint not yet listed is not on the desk at all.
 	listing, err := tx.Unlisted(1)
@@ -330,9 +342,10 @@ func (b *Bot) drain(tx Tx, now time.Time) error {
 		due += len(parked)
 	}
 	left, err := tx.CountParked()
-	if err != nil || left > 0 || due >= room {
+	if err != nil || left > 0 || due >= base {
 		return err
 	}
+	b.room.Store(0)
 	// Not waiting for the roots let go to leave: complaints that keep
 	// coming between ticks are parked at each, and would keep a desk that
 	// has caught up in storm mode for as long as they come.
