@@ -15,8 +15,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"caredesk/config"
 	"caredesk/sim/slacksim"
@@ -144,17 +147,39 @@ func waitHealthy(ctx context.Context, url string, served <-chan error) error {
 	}
 }
 
+// say narrates one step; what it quotes from Slack goes through seen.
 func (d *demoRun) say(who, format string, args ...any) {
-	fmt.Fprintf(d.out, "%6.2fs  %-10s %s\n", time.Since(d.start).Seconds(), who, readable(fmt.Sprintf(format, args...), demoNames))
+	fmt.Fprintf(d.out, "%6.2fs  %-10s %s\n", time.Since(d.start).Seconds(), who, fmt.Sprintf(format, args...))
 }
 
-// demoNames are the demo's support team.
-var demoNames = map[string]string{"UALICE": "alice", "UBOB": "bob"}
+// seen is Slack text as the demo's team reads it in Slack.
+func (d *demoRun) seen(text string) string {
+	return readable(text, map[string]string{
+		"UALICE": "alice", "UBOB": "bob",
+		d.slack.Options().ChannelID: d.slack.Options().ChannelName, demoRoCare: "ro-care",
+	})
+}
 
+// show prints Slack text as a reader sees it, indented under the step.
 func (d *demoRun) show(text string) {
-	for line := range strings.SplitSeq(strings.TrimSpace(readable(text, demoNames)), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(d.seen(text)), "\n") {
 		fmt.Fprintf(d.out, "%20s│ %s\n", "", line)
 	}
+}
+
+// showMessage prints a message as a reader sees it, its buttons side by
+// side as Slack draws them.
+func (d *demoRun) showMessage(m slacksim.Message) {
+	lines := strings.Split(m.Rendered(), "\n")
+	var texts, labels []string
+	for _, b := range m.Buttons() {
+		texts, labels = append(texts, b.Text), append(labels, "["+b.Text+"]")
+	}
+	// Rendered ends with the actions block's buttons, one a line.
+	if n := len(lines) - len(texts); len(texts) > 0 && n >= 0 && slices.Equal(lines[n:], texts) {
+		lines = append(lines[:n], strings.Join(labels, " "))
+	}
+	d.show(strings.Join(lines, "\n"))
 }
 
 // until waits for what the story expects next; what is expected is named so
@@ -189,7 +214,7 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	d.say("slack", "caredesk opens a ticket in #care-desk (the customer's <!channel> is shown as text, it pings nobody):")
-	d.show(root.Rendered())
+	d.showMessage(root)
 	if err := d.until(ctx, "Jane to be told her complaint arrived", d.tg.Wait, func() bool { return len(d.tg.Sent()) > 0 }); err != nil {
 		return err
 	}
@@ -217,7 +242,7 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 	}
 	m, _ := d.slack.Message(root.TS)
 	d.say("slack", "the ticket's root now reads:")
-	d.show(m.Rendered())
+	d.showMessage(m)
 
 	if _, _, err := d.slack.UserPosts("UBOB", root.TS, "I think the courier lost a whole van on Monday."); err != nil {
 		return err
@@ -230,7 +255,7 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 	}
 	for _, e := range d.slack.Ephemerals() {
 		if e.User == "UBOB" {
-			d.say("slack", "caredesk tells only bob: %s", e.Text)
+			d.say("slack", "caredesk tells only bob: %s", d.seen(e.Text))
 		}
 	}
 
@@ -250,7 +275,7 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	d.say("slack", "caredesk marks alice's message :heavy_check_mark: delivered; the first-response clock stops")
+	d.say("slack", "caredesk marks alice's message ✔️ delivered; the first-response clock stops")
 	fixed := strings.Replace(reply, "tomorow", "tomorrow", 1)
 	if _, err := d.slack.EditMessage("UALICE", replyTS, fixed); err != nil {
 		return err
@@ -277,7 +302,7 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 	if _, err := d.slack.AddReaction("UALICE", root.TS, "white_check_mark"); err != nil {
 		return err
 	}
-	d.say("slack", "alice puts :white_check_mark: on the ticket")
+	d.say("slack", "alice puts ✅ on the ticket")
 	if err := d.until(ctx, "the ticket to be resolved", d.slack.Wait, func() bool {
 		m, _ := d.slack.Message(root.TS)
 		return strings.Contains(m.Rendered(), "Resolved")
@@ -286,7 +311,7 @@ func (d *demoRun) play(ctx context.Context, out io.Writer) error {
 	}
 	m, _ = d.slack.Message(root.TS)
 	d.say("slack", "the ticket is resolved:")
-	d.show(m.Rendered())
+	d.showMessage(m)
 	if err := d.rate(ctx, jane, root.TS); err != nil {
 		return err
 	}
@@ -324,7 +349,7 @@ func (d *demoRun) teams(ctx context.Context) error {
 		return err
 	}
 	d.say("slack", "the routes give it to the ro-care team: its ticket opens in #ro-care, not #care-desk:")
-	d.show(root.Rendered())
+	d.showMessage(root)
 	resp, err := d.slack.SlashCommandIn(demoRoCare, "UBOB", "bob", "/desk", "list")
 	if err != nil {
 		return err
@@ -362,7 +387,7 @@ func (d *demoRun) rate(ctx context.Context, jane telegramsim.User, rootTS string
 	}
 	m, _ := d.slack.Message(rootTS)
 	d.say("slack", "the ticket's root shows it:")
-	d.show(m.Rendered())
+	d.showMessage(m)
 	return nil
 }
 
@@ -422,21 +447,153 @@ func (d *demoRun) report(ctx context.Context) error {
 	return nil
 }
 
-// slackMarkup matches what Slack draws instead of showing: dates (shown
-// with their fallback text here) and user mentions.
-var slackMarkup = regexp.MustCompile(`<!date\^[^|>]*\|([^>]*)>|<@([A-Z0-9]+)>`)
+// slackMarkup is Slack's control sequences in message text: <@U…>,
+// <#C…>, <!here>, <!date^…|…>, <url|label>. Outside text reaches Slack
+// escaped (&lt; &gt;), so every "<" left in it opens one of caredesk's.
+var slackMarkup = regexp.MustCompile(`<([^<>]*)>`)
 
-// readable is Slack message text the way a person sees it in Slack.
+// emojiCode is an emoji's name between colons, as Slack text writes it.
+var emojiCode = regexp.MustCompile(`:([a-z0-9_+-]+):`)
+
+// demoEmoji are the emoji the demo's messages use, as Slack draws them.
+var demoEmoji = map[string]string{
+	"heavy_check_mark": "✔️", "white_check_mark": "✅", "rotating_light": "🚨",
+	"raising_hand": "🙋", "mega": "📣", "wave": "👋", "bar_chart": "📊",
+	"warning": "⚠️", "hourglass": "⌛", "star": "⭐",
+}
+
+// readable is Slack message text the way a person sees it in Slack: dates
+// as the reader's clock shows them, mentions and links by name, emphasis
+// and quote marks as the look they give, emoji drawn, and what was
+// escaped as the characters it is. names are the workspace's people and
+// channels by id.
 func readable(text string, names map[string]string) string {
-	text = slackMarkup.ReplaceAllStringFunc(text, func(m string) string {
-		sub := slackMarkup.FindStringSubmatch(m)
-		if sub[1] != "" {
-			return sub[1]
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		quote := ""
+		// A quote block: Slack draws a bar and hides the mark.
+		if rest, ok := strings.CutPrefix(line, ">"); ok {
+			quote, line = "▎ ", strings.TrimPrefix(rest, " ")
 		}
-		if name, ok := names[sub[2]]; ok {
-			return "@" + name
+		line = slackMarkup.ReplaceAllStringFunc(line, func(m string) string {
+			return controlText(m[1:len(m)-1], names)
+		})
+		line = emojiCode.ReplaceAllStringFunc(line, func(m string) string {
+			if e, ok := demoEmoji[m[1:len(m)-1]]; ok {
+				return e
+			}
+			return m
+		})
+		for _, mark := range "*_~`" {
+			line = unwrap(line, mark)
 		}
-		return "@" + sub[2]
-	})
+		lines[i] = quote + line
+	}
+	text = strings.Join(lines, "\n")
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "\u2060", "").Replace(text)
 }
+
+// controlText is what Slack shows for the control sequence <c>.
+func controlText(c string, names map[string]string) string {
+	target, label, labelled := strings.Cut(c, "|")
+	name := func(id string) string {
+		switch {
+		case labelled:
+			return strings.TrimPrefix(label, "@")
+		case names[id] != "":
+			return names[id]
+		}
+		return id
+	}
+	switch {
+	case strings.HasPrefix(target, "@"):
+		return "@" + name(target[1:])
+	case strings.HasPrefix(target, "#"):
+		return "#" + name(target[1:])
+	case strings.HasPrefix(target, "!date^"):
+		// <!date^UNIX^FORMAT(^LINK)|fallback>: {ago} is relative to now,
+		// every other format is the fallback, already in UTC.
+		parts := strings.Split(target, "^")
+		if len(parts) >= 3 && parts[2] == "{ago}" {
+			if unix, err := strconv.ParseInt(parts[1], 10, 64); err == nil {
+				return ago(time.Until(time.Unix(unix, 0)))
+			}
+		}
+		return label
+	case strings.HasPrefix(target, "!subteam^"):
+		return "@" + name(strings.TrimPrefix(target, "!subteam^"))
+	case strings.HasPrefix(target, "!"):
+		return "@" + target[1:] // <!here>, <!channel>, <!everyone>
+	case labelled:
+		return label // a link, by its label
+	}
+	return target
+}
+
+// ago says how far away a time d from now is, as Slack's {ago} does.
+func ago(d time.Duration) string {
+	n, unit := d.Abs().Round(time.Minute), "minute"
+	count := int(n / time.Minute)
+	switch {
+	case n >= 36*time.Hour:
+		count, unit = int((n+12*time.Hour)/(24*time.Hour)), "day"
+	case n >= time.Hour:
+		count, unit = int((n+30*time.Minute)/time.Hour), "hour"
+	case n < time.Minute:
+		return "just now"
+	}
+	if count != 1 {
+		unit += "s"
+	}
+	if d < 0 {
+		return fmt.Sprintf("%d %s ago", count, unit)
+	}
+	return fmt.Sprintf("in %d %s", count, unit)
+}
+
+// unwrap drops the marks of Slack's emphasis (*bold*, _italic_, ~strike~,
+// `code`), which a reader sees as a look rather than characters. As in
+// Slack, a mark opens only at the start of a word and closes only at the
+// end of one, so @jane_doe and 2*3*4 keep theirs.
+func unwrap(line string, mark rune) string {
+	m := string(mark)
+	var b strings.Builder
+	for rest := line; rest != ""; {
+		i := strings.Index(rest, m)
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		before := line[:len(line)-len(rest)+i]
+		inner := rest[i+1:]
+		j := closing(inner, m)
+		if j < 0 || wordy(lastRune(before)) || strings.HasPrefix(inner, " ") {
+			b.WriteString(rest[:i+1])
+			rest = inner
+			continue
+		}
+		b.WriteString(rest[:i] + inner[:j])
+		rest = inner[j+1:]
+	}
+	return b.String()
+}
+
+// closing is where the mark m that closes emphasis opened just before s
+// is, or -1: after some text, not after a space, and at a word's end.
+func closing(s, m string) int {
+	for j := 1; j < len(s); j++ {
+		if s[j:j+1] == m && s[j-1] != ' ' {
+			if r, _ := utf8.DecodeRuneInString(s[j+1:]); j+1 == len(s) || !wordy(r) {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+func lastRune(s string) rune {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r
+}
+
+func wordy(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

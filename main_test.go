@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,26 @@ func TestDemo(t *testing.T) {
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// The transcript shows the desk as a person sees it in Slack: each
+	// deadline once, and none of the markup Slack draws instead of showing.
+	at := regexp.MustCompile(`\d\d:\d\d UTC`)
+	for line := range strings.SplitSeq(out.String(), "\n") {
+		if _, due, ok := strings.Cut(line, "answer due "); ok && len(at.FindAllString(due, -1)) != 1 {
+			t.Errorf("a deadline is not shown exactly once: %q", line)
+		}
+	}
+	for what, raw := range map[string]*regexp.Regexp{
+		"Slack date":     regexp.MustCompile(`<!date`),
+		"Slack mention":  regexp.MustCompile(`<[@#][A-Z0-9]+`),
+		"bold marks":     regexp.MustCompile(`\*[^*\s]([^*\n]*[^*\s])?\*`),
+		"emoji code":     regexp.MustCompile(`:[a-z][a-z0-9_+-]*:`),
+		"quote mark":     regexp.MustCompile(`│ > `),
+		"escaped markup": regexp.MustCompile(`&(lt|gt|amp);`),
+	} {
+		if m := raw.FindString(out.String()); m != "" {
+			t.Errorf("the transcript shows a raw %s, %q:\n%s", what, m, out.String())
 		}
 	}
 }
