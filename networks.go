@@ -2,8 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
 	"time"
+
+	"github.com/bwmarrin/discordgo"
+	slackapi "github.com/slack-go/slack"
 
 	"caredesk/adapters/discord"
 	"caredesk/adapters/slack"
@@ -55,7 +63,60 @@ func (l lateCore) Reachable(ctx context.Context, r bot.Reachability) error {
 }
 
 func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *health.Board, core lateCore) (*networks, error) {
+	wait := startRetry
+	for {
+		n, err := connectOnce(ctx, cfg, log, board, core)
+		if err == nil || !unreachable(err) {
+			return n, err
+		}
+		// A network briefly away at boot (a Slack outage, a DNS hiccup, a
+		// proxy starting with caredesk) is waited out, not a crash loop;
+		// a token it rejects is not: that stops caredesk with its sentence.
+		log.Warn("a network cannot be reached at start; caredesk tries again", "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("stopped while waiting to reach the networks: %w", err)
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, startRetryMax)
+	}
+}
+
+// The waits between tries to reach the networks at start: one second,
+// doubling up to half a minute.
+const (
+	startRetry    = time.Second
+	startRetryMax = 30 * time.Second
+)
+
+// unreachable reports whether err is a network's absence rather than its
+// answer: no connection, a timeout, or a 5xx or 429 from its API.
+func unreachable(err error) bool {
+	var urlErr *url.Error
+	var netErr net.Error
+	var slackStatus slackapi.StatusCodeError
+	var discordStatus *discordgo.RESTError
+	switch {
+	case errors.As(err, &urlErr), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &slackStatus):
+		return slackStatus.Code >= 500 || slackStatus.Code == http.StatusTooManyRequests
+	case errors.As(err, &discordStatus) && discordStatus.Response != nil:
+		code := discordStatus.Response.StatusCode
+		return code >= 500 || code == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// connectOnce is one try of connect. A try that fails closes what it
+// opened, so that the next starts clean.
+func connectOnce(ctx context.Context, cfg config.Config, log *slog.Logger, board *health.Board, core lateCore) (_ *networks, err error) {
 	n := &networks{sources: map[string]bot.Source{}}
+	defer func() {
+		if err != nil {
+			n.close()
+		}
+	}()
 	if cfg.Discord.Desk() || cfg.Discord.Source() {
 		// One gateway serves both roles: its state is the desk's and the
 		// community's.

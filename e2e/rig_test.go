@@ -154,6 +154,13 @@ func freeAddr(t testing.TB) string {
 // start runs caredesk and waits until it answers /healthz.
 func (r *rig) start() {
 	r.t.Helper()
+	r.launch()
+	r.healthy()
+}
+
+// launch runs caredesk without waiting for it.
+func (r *rig) launch() {
+	r.t.Helper()
 	r.cmd = exec.Command(binary)
 	r.cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	for k, v := range r.env {
@@ -165,6 +172,12 @@ func (r *rig) start() {
 	}
 	r.exit = make(chan error, 1)
 	go func(cmd *exec.Cmd, exit chan<- error) { exit <- cmd.Wait() }(r.cmd, r.exit)
+}
+
+// healthy waits until caredesk answers /healthz, failing if it exits or
+// takes over 20 s.
+func (r *rig) healthy() {
+	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)

@@ -154,9 +154,16 @@ func (b *Board) Source(name, display string) *Part { return b.add(name, display,
 // It starts not ready until its first report.
 func (b *Board) Desk(name, display string) *Part { return b.add(name, display, Desk) }
 
+// add adds a part, or returns the part of that name and kind already on
+// the board: connecting again (a network away at start) is the same part.
 func (b *Board) add(name, display string, kind Kind) *Part {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for _, p := range b.parts {
+		if p.name == name && p.kind == kind {
+			return p
+		}
+	}
 	p := &Part{b: b, name: name, display: display, kind: kind, told: true, since: b.now(),
 		reason: display + " has not connected yet."}
 	b.parts = append(b.parts, p)

@@ -190,6 +190,19 @@ func TestDeskChangesAreNotAnnounced(t *testing.T) {
 	}
 }
 
+// TestPartAddedAgain: a part added again under its name (caredesk
+// connecting again after a network was away at start) is the same part,
+// so its report makes the board ready.
+func TestPartAddedAgain(t *testing.T) {
+	f := newFixture(t)
+	f.board.Desk("desk", "the Slack desk") // the try that failed
+	desk := f.board.Desk("desk", "the Slack desk")
+	desk.Report(true, "")
+	if rd := f.board.Check(context.Background()); !rd.Ready {
+		t.Errorf("not ready with the desk connected on its second try: %q", rd.Lines)
+	}
+}
+
 func TestSilentSource(t *testing.T) {
 	f := newFixture(t)
 	tw := f.board.Source("webhook:twitter", "X (Twitter)")
