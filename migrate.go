@@ -83,9 +83,19 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stderr, "caredesk migrate: --to takes a PostgreSQL URL, postgres://user:password@host:5432/database (or postgresql://…).\n")
 		return 2
 	}
+	target, err := config.PGPassword(getenv, *to, "--to")
+	if err != nil {
+		fmt.Fprintf(stderr, "caredesk migrate: %s.\n", err)
+		return 2
+	}
 	source := strings.TrimSpace(*from)
 	if source == "" {
-		source = strings.TrimSpace(getenv("CAREDESK_DB"))
+		db, err := config.Lookup(getenv, "CAREDESK_DB")
+		if err != nil {
+			fmt.Fprintf(stderr, "caredesk migrate: %s.\n", err)
+			return 2
+		}
+		source = strings.TrimSpace(db)
 		if config.Postgres(source) {
 			fmt.Fprintf(stderr, "caredesk migrate: CAREDESK_DB names a PostgreSQL database already; "+
 				"set it to the SQLite file caredesk has been running on, or pass --from FILE.\n")
@@ -101,7 +111,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		dir = filesDir(getenv, source)
 	}
 
-	report, err := move.SQLiteToPostgres(ctx, move.Options{From: source, To: *to, EmptyTarget: *emptyTarget,
+	report, err := move.SQLiteToPostgres(ctx, move.Options{From: source, To: target, EmptyTarget: *emptyTarget,
 		Files: dir, Progress: stdout})
 	if err != nil {
 		fmt.Fprintf(stderr, "caredesk migrate: the desk was not moved: %v\n", err)

@@ -41,6 +41,14 @@ func TestMigrateFlags(t *testing.T) {
 			"the desk was not moved: there is no SQLite file at " + filepath.Join(dir, "typo.db")},
 		{"no such CAREDESK_DB", []string{"--to", to}, map[string]string{"CAREDESK_DB": filepath.Join(dir, "gone.db")}, 1, "",
 			"there is no SQLite file at " + filepath.Join(dir, "gone.db")},
+		{"CAREDESK_DB from its file", []string{"--to", to}, map[string]string{"CAREDESK_DB_FILE": writeFile(t, filepath.Join(dir, "db-path"), filepath.Join(dir, "filed.db")+"\n")}, 1, "",
+			"there is no SQLite file at " + filepath.Join(dir, "filed.db")},
+		{"CAREDESK_DB twice", []string{"--to", to}, map[string]string{"CAREDESK_DB": "a.db", "CAREDESK_DB_FILE": filepath.Join(dir, "db-path")}, 2, "",
+			"CAREDESK_DB and CAREDESK_DB_FILE are both set"},
+		{"a password in --to and in PGPASSWORD_FILE", []string{"--to", to}, map[string]string{"PGPASSWORD_FILE": filepath.Join(dir, "db-path")}, 2, "",
+			"the URL of --to holds a password, and PGPASSWORD_FILE is set"},
+		{"PGPASSWORD_FILE unreadable", []string{"--to", "postgres://caredesk@127.0.0.1:1/nowhere"}, map[string]string{"PGPASSWORD_FILE": filepath.Join(dir, "nothing")}, 2, "",
+			`PGPASSWORD_FILE is "` + filepath.Join(dir, "nothing") + `", which caredesk cannot read`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,4 +202,13 @@ func keptDesk(t *testing.T, path string, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// writeFile writes content at path and returns path.
+func writeFile(t *testing.T, path, content string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -163,9 +163,9 @@ func (s Slack) SocketMode() bool { return s.AppToken != "" }
 // Load reads the configuration through getenv (os.Getenv in production).
 // The error lists every problem found, one sentence per line.
 func Load(getenv func(string) string) (Config, error) {
-	e := env{get: getenv}
+	e := env{getenv: getenv}
 	c := Config{
-		Addr:         e.addr("CAREDESK_ADDR", ":8080"),
+		Addr:         e.addr("CAREDESK_ADDR", defaultAddr),
 		DB:           e.str("CAREDESK_DB", "caredesk.db"),
 		DBAllowEmpty: e.boolean("CAREDESK_DB_ALLOW_EMPTY"),
 		SLA:          e.duration("CAREDESK_SLA", time.Hour),
@@ -237,6 +237,11 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.ICSToken != "" && len(c.ICSToken) < 16 {
 		e.fail("CAREDESK_ICS_TOKEN is too short to guard the rota feed: put at least 16 random characters there (e.g. the output of `openssl rand -hex 16`).")
 	}
+	db, err := PGPassword(getenv, c.DB, "CAREDESK_DB")
+	if err != nil {
+		e.fail(err.Error() + ".")
+	}
+	c.DB = db
 	c.FilesDir = e.str("CAREDESK_FILES_DIR", FilesDir(c.DB))
 	if Postgres(c.DB) && c.FilesDir != "" {
 		e.fail("CAREDESK_FILES_DIR is set, but on PostgreSQL caredesk keeps files in the database, where every replica finds them: unset CAREDESK_FILES_DIR.")
@@ -267,6 +272,41 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// defaultAddr is where caredesk serves HTTP when CAREDESK_ADDR is unset.
+const defaultAddr = ":8080"
+
+// Addr is the address caredesk serves HTTP on, CAREDESK_ADDR, read and
+// checked as Load does, for `caredesk healthcheck` to find it without
+// loading, and failing on, every other setting.
+func Addr(getenv func(string) string) (string, error) {
+	e := env{getenv: getenv}
+	addr := e.addr("CAREDESK_ADDR", defaultAddr)
+	if len(e.problems) > 0 {
+		return "", errors.New(e.problems[0])
+	}
+	return addr, nil
+}
+
+// PGPassword puts the password in the file PGPASSWORD_FILE names into db
+// when db is a PostgreSQL URL: the driver reads PGPASSWORD by itself, but
+// not a file. A URL that holds a password of its own is an error, as both
+// PGPASSWORD and PGPASSWORD_FILE are; where names db in that sentence.
+func PGPassword(getenv func(string) string, db, where string) (string, error) {
+	password, err := Secret(getenv, "PGPASSWORD")
+	if err != nil || strings.TrimSpace(getenv("PGPASSWORD_FILE")) == "" || !Postgres(db) {
+		return db, err
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return db, nil // the database driver says what is wrong with it
+	}
+	if _, ok := u.User.Password(); ok {
+		return db, fmt.Errorf("the URL of %s holds a password, and PGPASSWORD_FILE is set: remove the password from the URL or unset PGPASSWORD_FILE", where)
+	}
+	u.User = url.UserPassword(u.User.Username(), password)
+	return u.String(), nil
+}
+
 // HasTelegram reports whether complaints come from a Telegram bot.
 func (c Config) HasTelegram() bool { return c.Telegram.Token != "" }
 
@@ -281,8 +321,18 @@ var (
 // env reads variables and collects problems, so that one start shows every
 // mistake at once.
 type env struct {
-	get      func(string) string
+	getenv   func(string) string
 	problems []string
+}
+
+// get reads the setting name, a secret from NAME_FILE when that is how it
+// is given (Lookup).
+func (e *env) get(name string) string {
+	v, err := Lookup(e.getenv, name)
+	if err != nil {
+		e.fail(err.Error() + ".")
+	}
+	return v
 }
 
 // boolean reads a true/false setting that is false when unset.

@@ -706,7 +706,10 @@ func (p *parser) webhook(n *yaml.Node, path string) {
 		p.fail(n, join(path, "secret_env"), "a webhook source needs secret_env, the environment variable that holds its signing secret, like TWITTER_HOOK_SECRET")
 		return
 	}
-	if w.Secret = strings.TrimSpace(p.getenv(w.SecretEnv)); len(w.Secret) < 16 {
+	secret, err := Secret(p.getenv, w.SecretEnv)
+	if w.Secret = strings.TrimSpace(secret); err != nil {
+		p.fail(n, join(path, "secret_env"), "%s", err)
+	} else if len(w.Secret) < 16 {
 		p.fail(n, join(path, "secret_env"), "%s must hold the signing secret of source %q, at least 16 characters (e.g. the output of `openssl rand -hex 32`)", w.SecretEnv, w.Name)
 	}
 	if w.Display == "" {

@@ -62,7 +62,7 @@ func TestFilesDir(t *testing.T) {
 
 func TestFetchAttachmentsFlag(t *testing.T) {
 	f, err := config.ParseFile("caredesk.yaml", []byte("sources:\n  webhook:\n    - name: forum\n      secret_env: FORUM_SECRET\n      fetch_attachments: true\n"),
-		func(string) string { return "a-long-enough-secret-value" }, time.Hour)
+		secretsOnly, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
