@@ -23,4 +23,7 @@ ENV CAREDESK_DB=/data/caredesk.db \
 USER nonroot:nonroot
 EXPOSE 8080
 VOLUME ["/data"]
+# No shell or curl here: caredesk asks its own /readyz on CAREDESK_ADDR's
+# port, exit 0 when ready (README.md, Commands).
+HEALTHCHECK CMD ["/caredesk", "healthcheck"]
 ENTRYPOINT ["/caredesk"]

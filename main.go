@@ -2,9 +2,12 @@
 // complaints from Telegram become threads in Slack, an agent claims one and
 // answers in the thread, and the answer reaches the customer.
 //
-//	caredesk        serve, configured by the environment (see README.md)
-//	caredesk demo   the real bot against built-in local Telegram and Slack
+//	caredesk              serve, configured by the environment (see README.md)
+//	caredesk demo         the real bot against built-in local Telegram and Slack
 //	caredesk migrate --to postgres://…   the SQLite desk into PostgreSQL
+//	caredesk version      the version, commit and Go of this build
+//	caredesk healthcheck  exit 0 when this machine's caredesk is ready
+//	caredesk help         the commands and every setting
 package main
 
 import (
@@ -48,16 +51,6 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
-const usage = `caredesk: social customer care in your team's chat.
-
-Usage:
-  caredesk          run the bot; settings come from the environment (see README.md)
-  caredesk demo     run the real bot against built-in local Telegram and Slack, no tokens needed
-  caredesk migrate --to postgres://…
-                    move the desk from its SQLite file (CAREDESK_DB) into PostgreSQL (--help says more)
-  caredesk help     show this help
-`
-
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cmd := ""
 	if len(args) > 0 {
@@ -80,11 +73,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demo(ctx, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, thisBuild())
+		return 0
+	case "healthcheck":
+		return healthcheck(ctx, getenv, stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		help(stdout)
 		return 0
 	}
-	fmt.Fprintf(stderr, "caredesk: unknown command %q.\n\n%s", cmd, usage)
+	fmt.Fprintf(stderr, "caredesk: unknown command %q.\n\n%s", cmd, commands)
 	return 2
 }
 

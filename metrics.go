@@ -51,7 +51,13 @@ func newMetrics(db database) *metrics {
 		}
 		return float64(n)
 	})
-	m.reg.MustRegister(m.complaints, m.deliveries, m.took, m.rejected, m.refused, pending,
+	b := thisBuild()
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "caredesk_build_info", Help: "Always 1; its labels say which caredesk runs: the module's version, the commit (revision) and the Go it was built with.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "go_version": b.GoVersion},
+	})
+	info.Set(1)
+	m.reg.MustRegister(m.complaints, m.deliveries, m.took, m.rejected, m.refused, pending, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
