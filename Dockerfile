@@ -6,10 +6,17 @@ FROM golang:1.26-bookworm AS build
 # module proxy serves the fixed toolchain whatever the base image ships.
 ENV GOTOOLCHAIN=go1.26.10
 WORKDIR /src
+# The module and build caches live in BuildKit cache mounts, kept between
+# builds: a change to caredesk's code recompiles caredesk, not SQLite (cgo,
+# about a minute and a half) and every dependency. They are not in the
+# image's layers, so each RUN that needs them mounts them.
 COPY go.mod go.sum ./
-RUN go mod download
+RUN --mount=type=cache,target=/go/pkg/mod \
+    go mod download
 COPY . .
-RUN CGO_ENABLED=1 go build -trimpath \
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=1 go build -trimpath \
       -tags 'sqlite_omit_load_extension netgo osusergo' \
       -ldflags '-s -w -linkmode external -extldflags "-static"' \
       -o /out/caredesk . \
