@@ -47,7 +47,7 @@ var Settings = []Setting{
 	{Name: "CAREDESK_REPLICA", Summary: "On PostgreSQL, this replica's name; unset: the host's name and a random part."},
 	{Name: "CAREDESK_LEADER_TAKEOVER", Default: "15s", Summary: "On PostgreSQL, how soon another replica takes over when the leader dies (1s to 10m)."},
 	{Name: "CAREDESK_DB_ALLOW_EMPTY", Default: "false", Summary: "true takes an existing 0-byte CAREDESK_DB for a new desk."},
-	{Name: "CAREDESK_SLA", Default: "1h", Summary: "First-response target shown on every ticket."},
+	{Name: "CAREDESK_SLA", Default: "1h", Summary: "First-response target shown on every ticket; the YAML's sla.first_response overrides it."},
 	{Name: "CAREDESK_REOPEN_WINDOW", Default: "7d", Summary: "A customer message this soon after resolving reopens the ticket."},
 	{Name: "CAREDESK_CLAIM_EMOJI", Default: "raising_hand", Summary: "Emoji on a ticket's root in Slack that claims it."},
 	{Name: "CAREDESK_RESOLVE_EMOJI", Default: "white_check_mark", Summary: "Emoji on a ticket's root in Slack that resolves it."},
