@@ -20,6 +20,8 @@ Usage:
                         move the desk from its SQLite file (CAREDESK_DB) into PostgreSQL (--help says more)
   caredesk version      print the version, commit and Go of this build (also: --version)
   caredesk healthcheck  exit 0 when the caredesk serving on CAREDESK_ADDR answers /readyz with 200, else 1
+  caredesk doctor       check the settings, the database and each network before relying on them:
+                        a checklist, one line a check (ok, FAIL with what to fix, skip); exit 1 on a FAIL
   caredesk help         show this help and every setting (also: -h, --help)
 `
 

@@ -7,6 +7,7 @@
 //	caredesk migrate --to postgres://…   the SQLite desk into PostgreSQL
 //	caredesk version      the version, commit and Go of this build
 //	caredesk healthcheck  exit 0 when this machine's caredesk is ready
+//	caredesk doctor       check the settings, database and networks; a checklist
 //	caredesk help         the commands and every setting
 package main
 
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 0
 	case "healthcheck":
 		return healthcheck(ctx, getenv, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, getenv, stdout)
 	case "help", "-h", "--help":
 		help(stdout)
 		return 0

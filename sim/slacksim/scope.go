@@ -57,15 +57,22 @@ func (s *Server) scopeErrorLocked(method string) map[string]any {
 	if len(needed) == 0 || slices.ContainsFunc(needed, func(sc string) bool { return s.grantedLocked(sc) }) {
 		return nil
 	}
-	var provided []string
+	answer := fail("missing_scope")
+	answer["needed"], answer["provided"] = strings.Join(needed, ","), strings.Join(s.grantedScopesLocked(), ",")
+	return answer
+}
+
+// grantedScopesLocked are the scopes the app holds, as Slack lists them in
+// missing_scope's "provided" and the X-OAuth-Scopes header of every Web
+// API answer. The caller holds s.mu.
+func (s *Server) grantedScopesLocked() []string {
+	var granted []string
 	for _, sc := range scopes {
 		if s.grantedLocked(sc) {
-			provided = append(provided, sc)
+			granted = append(granted, sc)
 		}
 	}
-	answer := fail("missing_scope")
-	answer["needed"], answer["provided"] = strings.Join(needed, ","), strings.Join(provided, ",")
-	return answer
+	return granted
 }
 
 // grantedLocked reports whether the app holds scope. Only the manifest's

@@ -87,6 +87,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	// Slack tells a token's scopes with every Web API answer.
+	w.Header().Set("X-OAuth-Scopes", strings.Join(s.grantedScopesLocked(), ","))
 	refusal := s.scopeErrorLocked(name)
 	var h *hold
 	if refusal == nil {

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"caredesk/config"
+	"caredesk/doctor"
+	"caredesk/store/postgres"
+)
+
+// doctorTimeout bounds each network call of `caredesk doctor`.
+const doctorTimeout = 15 * time.Second
+
+// runDoctor is `caredesk doctor`: the checklist of this set-up, exit 1
+// when a check failed.
+func runDoctor(ctx context.Context, getenv func(string) string, stdout io.Writer) int {
+	if doctor.Run(ctx, stdout, doctorChecks(getenv)) {
+		return 0
+	}
+	return 1
+}
+
+// doctorChecks are the checks of the set-up getenv describes, in order:
+// the settings, the database, the desk, the sources, the clock.
+func doctorChecks(getenv func(string) string) []doctor.Check {
+	cfg, err := config.Load(getenv)
+	settings := doctor.Check{Name: "the settings and CAREDESK_CONFIG load", Run: func(context.Context) error { return err }}
+	if err != nil {
+		skip := func(name string) doctor.Check {
+			return doctor.Check{Name: name, Run: func(context.Context) error { return doctor.Skip("the settings do not load") }}
+		}
+		return []doctor.Check{settings, skip("the database CAREDESK_DB"), skip("the desk"), skip("the sources"), skip("the clock")}
+	}
+	clock := &doctor.Clock{}
+	client := clock.Client(doctorTimeout)
+	checks := []doctor.Check{settings, {Name: "the database CAREDESK_DB opens, is up to date and takes writes", Run: func(ctx context.Context) error {
+		return doctorDatabase(ctx, cfg)
+	}}}
+	if cfg.Discord.Desk() {
+		checks = append(checks, doctor.Check{Name: "Discord: the desk", Run: func(context.Context) error {
+			return doctor.Skip("caredesk doctor does not check Discord yet")
+		}})
+	} else {
+		channels := []doctor.Channel{{ID: cfg.Slack.ChannelID, Setting: "SLACK_CHANNEL_ID"}}
+		teams := teamChannels(cfg.File)
+		for _, id := range slices.Sorted(maps.Keys(teams)) {
+			if id != cfg.Slack.ChannelID {
+				channels = append(channels, doctor.Channel{ID: id, Setting: "the channel of team " + teams[id]})
+			}
+		}
+		checks = append(checks, doctor.SlackChecks(doctor.Slack{
+			BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken, SigningSecret: cfg.Slack.SigningSecret,
+			APIURL: cfg.Slack.APIURL, Channels: channels, HTTP: client,
+		})...)
+	}
+	if cfg.HasTelegram() {
+		checks = append(checks, doctor.TelegramChecks(doctor.Telegram{
+			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, WebhookURL: cfg.Telegram.WebhookURL, HTTP: client,
+		})...)
+	}
+	if cfg.Discord.Source() && !cfg.Discord.Desk() {
+		checks = append(checks, doctor.Check{Name: "Discord: the community's channels", Run: func(context.Context) error {
+			return doctor.Skip("caredesk doctor does not check Discord yet")
+		}})
+	}
+	for _, w := range cfg.File.Webhooks {
+		// Not through the clock: a bridge's Date says nothing of the networks'.
+		checks = append(checks, doctor.BridgeCheck(doctor.Bridge{Name: w.Name, Secret: w.Secret, ReplyURL: w.ReplyURL,
+			HTTP: &http.Client{Timeout: doctorTimeout}}))
+	}
+	return append(checks, clock.Check())
+}
+
+// doctorDatabase opens the database as caredesk does at start, which
+// brings its schema up to date, and checks that it takes a write. A SQLite
+// file that does not exist yet is not made: its folder must be writable.
+func doctorDatabase(ctx context.Context, cfg config.Config) error {
+	quiet := slog.New(slog.DiscardHandler)
+	if config.Postgres(cfg.DB) {
+		// Not as this machine's replica: a running caredesk holds that name.
+		db, err := postgres.Open(ctx, cfg.DB, postgres.Logger(quiet))
+		if err != nil {
+			return fmt.Errorf("open the PostgreSQL database CAREDESK_DB: %w", err)
+		}
+		defer db.Close()
+		return db.Writable(ctx)
+	}
+	if _, err := os.Stat(cfg.DB); errors.Is(err, fs.ErrNotExist) {
+		return newDatabaseFolder(cfg.DB)
+	}
+	db, err := openDatabase(ctx, cfg, replicaName(cfg), quiet)
+	if err != nil {
+		if strings.Contains(err.Error(), "another caredesk is using this database") {
+			return doctor.Skip("a running caredesk has it open; `caredesk healthcheck` asks it whether it can write")
+		}
+		return err
+	}
+	defer db.Close()
+	return db.Writable(ctx)
+}
+
+// newDatabaseFolder checks that caredesk can create the SQLite file path
+// at its first start, without creating it.
+func newDatabaseFolder(path string) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".caredesk-doctor-*")
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("CAREDESK_DB %s is in a folder that does not exist, %s: create it, or point CAREDESK_DB at a file in a folder that exists", path, dir)
+	case err != nil:
+		return fmt.Errorf("CAREDESK_DB %s cannot be created, because its folder %s cannot be written (%v): make the folder writable by the user caredesk runs as (uid %d), or point CAREDESK_DB elsewhere",
+			path, dir, errors.Unwrap(err), os.Getuid())
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return doctor.Skip(fmt.Sprintf("CAREDESK_DB %s does not exist yet; caredesk creates it at first start", path))
+}

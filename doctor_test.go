@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"caredesk/sim/bridgesim"
+	"caredesk/sim/slacksim"
+	"caredesk/sim/telegramsim"
+	"caredesk/store/sqlite"
+)
+
+// doctorRig is a set-up for `caredesk doctor`: a Slack, a Telegram and a
+// webhook bridge on loopback, a SQLite file, and the environment that
+// names them all.
+type doctorRig struct {
+	slack    *slacksim.Server
+	telegram *telegramsim.Server
+	bridge   *bridgesim.Server
+	env      map[string]string
+	dir      string
+}
+
+const (
+	doctorTelegramToken = "123456789:AAHdoctordoctordoctordoctor"
+	doctorBridgeSecret  = "forum-secret-forum-secret"
+)
+
+func newDoctorRig(t *testing.T) *doctorRig {
+	t.Helper()
+	sl, err := slacksim.New(slacksim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sl.Close)
+	tg, err := telegramsim.New(doctorTelegramToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tg.Close)
+	bridge, err := bridgesim.New(bridgesim.Options{Secret: doctorBridgeSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(bridge.Close)
+	dir := t.TempDir()
+	yaml := "sources:\n  webhook:\n    - name: forum\n      secret_env: FORUM_HOOK_SECRET\n      reply_url: " + bridge.ReplyURL() + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "caredesk.yaml"), []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(filepath.Join(dir, "caredesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	o := sl.Options()
+	return &doctorRig{slack: sl, telegram: tg, bridge: bridge, dir: dir, env: map[string]string{
+		"SLACK_BOT_TOKEN":    o.BotToken,
+		"SLACK_APP_TOKEN":    o.AppToken,
+		"SLACK_CHANNEL_ID":   o.ChannelID,
+		"SLACK_API_URL":      sl.APIURL(),
+		"TELEGRAM_BOT_TOKEN": doctorTelegramToken,
+		"TELEGRAM_API_URL":   tg.URL(),
+		"CAREDESK_CONFIG":    filepath.Join(dir, "caredesk.yaml"),
+		"FORUM_HOOK_SECRET":  doctorBridgeSecret,
+		"CAREDESK_DB":        filepath.Join(dir, "caredesk.db"),
+	}}
+}
+
+func (r *doctorRig) run(t *testing.T) (code int, out string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code = run(context.Background(), []string{"doctor"}, func(k string) string { return r.env[k] }, &stdout, &stderr)
+	if stderr.Len() > 0 {
+		t.Errorf("doctor wrote to stderr:\n%s", stderr.String())
+	}
+	return code, stdout.String()
+}
+
+// TestDoctor runs `caredesk doctor` on a healthy set-up and on set-ups
+// with one thing wrong each: the checklist says what, and it exits 1.
+func TestDoctor(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		spoil func(t *testing.T, r *doctorRig)
+		code  int
+		want  []string // lines, or their beginnings
+	}{
+		{name: "healthy", code: 0, want: []string{
+			"ok   the settings and CAREDESK_CONFIG load\n",
+			"ok   the database CAREDESK_DB opens, is up to date and takes writes\n",
+			"ok   Slack: SLACK_BOT_TOKEN works\n",
+			"ok   Slack: the bot is in SLACK_CHANNEL_ID C0DESK\n",
+			"ok   Slack: the app has every scope caredesk uses\n",
+			"ok   Slack: SLACK_APP_TOKEN opens Socket Mode\n",
+			"ok   Telegram: TELEGRAM_BOT_TOKEN works\n",
+			"ok   Telegram: the bot's webhook suits long polling\n",
+			"ok   webhook source \"forum\": its reply_url answers a signed ping\n",
+			"ok   the clock agrees with the networks' (within a minute)\n",
+		}},
+		{name: "settings", code: 1, spoil: func(_ *testing.T, r *doctorRig) { delete(r.env, "SLACK_CHANNEL_ID") }, want: []string{
+			"FAIL the settings and CAREDESK_CONFIG load: SLACK_CHANNEL_ID is not set:",
+			"skip the database CAREDESK_DB: the settings do not load.\n",
+		}},
+		{name: "bad Slack token", code: 1, spoil: func(_ *testing.T, r *doctorRig) { r.env["SLACK_BOT_TOKEN"] = "xoxb-not-the-token" }, want: []string{
+			"FAIL Slack: SLACK_BOT_TOKEN works: Slack rejected SLACK_BOT_TOKEN (invalid_auth): copy the Bot User OAuth Token",
+			"skip Slack: the bot is in SLACK_CHANNEL_ID C0DESK: SLACK_BOT_TOKEN does not work.\n",
+			"ok   Telegram: TELEGRAM_BOT_TOKEN works\n",
+		}},
+		{name: "bot not in channel", code: 1, spoil: func(_ *testing.T, r *doctorRig) {
+			r.slack.AddChannel("C0ELSEWHERE", "elsewhere", false)
+			r.env["SLACK_CHANNEL_ID"] = "C0ELSEWHERE"
+		}, want: []string{
+			"FAIL Slack: the bot is in SLACK_CHANNEL_ID C0ELSEWHERE: @caredesk is not a member of #elsewhere: invite it with /invite @caredesk in that channel.\n",
+		}},
+		{name: "missing scope", code: 1, spoil: func(_ *testing.T, r *doctorRig) { r.slack.RevokeScope("files:read") }, want: []string{
+			"FAIL Slack: the app has every scope caredesk uses: the app lacks files:read: add it under Bot Token Scopes",
+		}},
+		{name: "Telegram webhook while polling", code: 1, spoil: func(t *testing.T, r *doctorRig) {
+			resp, err := http.PostForm(r.telegram.URL()+"/bot"+doctorTelegramToken+"/setWebhook", url.Values{"url": {"https://old.example.com/telegram"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if r.telegram.WebhookURL() == "" {
+				t.Fatal("the simulator did not take the webhook")
+			}
+		}, want: []string{
+			"FAIL Telegram: the bot's webhook suits long polling: a webhook is set for this bot (https://old.example.com/telegram) while caredesk is configured for long polling",
+		}},
+		{name: "reply_url answers 500", code: 1, spoil: func(_ *testing.T, r *doctorRig) { r.bridge.FailNext(1, http.StatusInternalServerError) }, want: []string{
+			"FAIL webhook source \"forum\": its reply_url answers a signed ping: http://127.0.0.1:",
+			"/replies answered 500 Internal Server Error to a ping",
+		}},
+		{name: "database folder missing", code: 1, spoil: func(_ *testing.T, r *doctorRig) {
+			r.env["CAREDESK_DB"] = filepath.Join(r.dir, "gone", "caredesk.db")
+		}, want: []string{
+			"FAIL the database CAREDESK_DB opens, is up to date and takes writes: CAREDESK_DB " + "", // the path follows
+			"is in a folder that does not exist",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newDoctorRig(t)
+			if tc.spoil != nil {
+				tc.spoil(t, r)
+			}
+			code, out := r.run(t)
+			if code != tc.code {
+				t.Errorf("doctor exited %d, want %d:\n%s", code, tc.code, out)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("the checklist lacks %q:\n%s", want, out)
+				}
+			}
+			for line := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
+				if !strings.HasPrefix(line, "ok   ") && !strings.HasPrefix(line, "FAIL ") && !strings.HasPrefix(line, "skip ") {
+					t.Errorf("a line of the checklist is neither ok, FAIL nor skip: %q", line)
+				}
+			}
+			if fails := strings.Count(out, "FAIL "); (fails > 0) != (tc.code == 1) || tc.code == 1 && fails != 1 {
+				t.Errorf("%d checks failed, want exactly one when it exits 1:\n%s", fails, out)
+			}
+		})
+	}
+}
+
+// TestDoctorLeavesNoDatabase checks that doctor does not create the SQLite
+// file, and says that caredesk will.
+func TestDoctorLeavesNoDatabase(t *testing.T) {
+	r := newDoctorRig(t)
+	path := filepath.Join(r.dir, "new.db")
+	r.env["CAREDESK_DB"] = path
+	code, out := r.run(t)
+	if code != 0 {
+		t.Errorf("doctor exited %d, want 0:\n%s", code, out)
+	}
+	want := "skip the database CAREDESK_DB opens, is up to date and takes writes: CAREDESK_DB " + path + " does not exist yet; caredesk creates it at first start.\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("the checklist lacks %q:\n%s", want, out)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("doctor left %s behind (%v)", path, err)
+	}
+}
+
+// TestDoctorPingsSigned checks what the bridge received: one ping, signed
+// with the source's secret, and no reply to post.
+func TestDoctorPingsSigned(t *testing.T) {
+	r := newDoctorRig(t)
+	if code, out := r.run(t); code != 0 {
+		t.Fatalf("doctor exited %d:\n%s", code, out)
+	}
+	attempts := r.bridge.Attempts()
+	if len(attempts) != 1 || !attempts[0].Verified || !strings.Contains(string(attempts[0].Body), `"kind":"ping"`) {
+		t.Errorf("the bridge got %+v, want one signed ping", attempts)
+	}
+	if replies := r.bridge.Replies(); len(replies) != 0 {
+		t.Errorf("the bridge was given replies to post: %+v", replies)
+	}
+}
