@@ -48,32 +48,26 @@ func doctorChecks(getenv func(string) string) []doctor.Check {
 	checks := []doctor.Check{settings, {Name: "the database CAREDESK_DB opens, is up to date and takes writes", Run: func(ctx context.Context) error {
 		return doctorDatabase(ctx, cfg)
 	}}}
-	if cfg.Discord.Desk() {
-		checks = append(checks, doctor.Check{Name: "Discord: the desk", Run: func(context.Context) error {
-			return doctor.Skip("caredesk doctor does not check Discord yet")
-		}})
-	} else {
-		channels := []doctor.Channel{{ID: cfg.Slack.ChannelID, Setting: "SLACK_CHANNEL_ID"}}
-		teams := teamChannels(cfg.File)
-		for _, id := range slices.Sorted(maps.Keys(teams)) {
-			if id != cfg.Slack.ChannelID {
-				channels = append(channels, doctor.Channel{ID: id, Setting: "the channel of team " + teams[id]})
-			}
-		}
+	// The desk first, then the sources; one bot is Discord's desk and
+	// community both.
+	if !cfg.Discord.Desk() {
 		checks = append(checks, doctor.SlackChecks(doctor.Slack{
 			BotToken: cfg.Slack.BotToken, AppToken: cfg.Slack.AppToken, SigningSecret: cfg.Slack.SigningSecret,
-			APIURL: cfg.Slack.APIURL, Channels: channels, HTTP: client,
+			APIURL: cfg.Slack.APIURL, Channels: deskChannels(cfg, "SLACK_CHANNEL_ID", cfg.Slack.ChannelID), HTTP: client,
 		})...)
+	}
+	if cfg.Discord.Desk() || cfg.Discord.Source() {
+		d := doctor.Discord{Token: cfg.Discord.Token, ApplicationID: cfg.Discord.ApplicationID, GuildID: cfg.Discord.GuildID,
+			APIURL: cfg.Discord.APIURL, Sources: cfg.Discord.SourceChannelIDs, HTTP: client}
+		if cfg.Discord.Desk() {
+			d.Desk = deskChannels(cfg, "DISCORD_DESK_CHANNEL_ID", cfg.Discord.DeskChannelID)
+		}
+		checks = append(checks, doctor.DiscordChecks(d)...)
 	}
 	if cfg.HasTelegram() {
 		checks = append(checks, doctor.TelegramChecks(doctor.Telegram{
 			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, WebhookURL: cfg.Telegram.WebhookURL, HTTP: client,
 		})...)
-	}
-	if cfg.Discord.Source() && !cfg.Discord.Desk() {
-		checks = append(checks, doctor.Check{Name: "Discord: the community's channels", Run: func(context.Context) error {
-			return doctor.Skip("caredesk doctor does not check Discord yet")
-		}})
 	}
 	for _, w := range cfg.File.Webhooks {
 		// Not through the clock: a bridge's Date says nothing of the networks'.
@@ -81,6 +75,19 @@ func doctorChecks(getenv func(string) string) []doctor.Check {
 			HTTP: &http.Client{Timeout: doctorTimeout}}))
 	}
 	return append(checks, clock.Check())
+}
+
+// deskChannels are the desk channel, which setting names, then each
+// team's channel.
+func deskChannels(cfg config.Config, setting, desk string) []doctor.Channel {
+	channels := []doctor.Channel{{ID: desk, Setting: setting}}
+	teams := teamChannels(cfg.File)
+	for _, id := range slices.Sorted(maps.Keys(teams)) {
+		if id != desk {
+			channels = append(channels, doctor.Channel{ID: id, Setting: "the channel of team " + teams[id]})
+		}
+	}
+	return channels
 }
 
 // doctorDatabase opens the database as caredesk does at start, which

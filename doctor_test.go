@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"caredesk/sim/bridgesim"
+	"caredesk/sim/discordsim"
 	"caredesk/sim/slacksim"
 	"caredesk/sim/telegramsim"
 	"caredesk/store/sqlite"
@@ -25,6 +26,7 @@ type doctorRig struct {
 	bridge   *bridgesim.Server
 	env      map[string]string
 	dir      string
+	yaml     []byte // CAREDESK_CONFIG's content
 }
 
 const (
@@ -62,7 +64,7 @@ func newDoctorRig(t *testing.T) *doctorRig {
 		t.Fatal(err)
 	}
 	o := sl.Options()
-	return &doctorRig{slack: sl, telegram: tg, bridge: bridge, dir: dir, env: map[string]string{
+	return &doctorRig{slack: sl, telegram: tg, bridge: bridge, dir: dir, yaml: []byte(yaml), env: map[string]string{
 		"SLACK_BOT_TOKEN":    o.BotToken,
 		"SLACK_APP_TOKEN":    o.AppToken,
 		"SLACK_CHANNEL_ID":   o.ChannelID,
@@ -73,6 +75,20 @@ func newDoctorRig(t *testing.T) *doctorRig {
 		"FORUM_HOOK_SECRET":  doctorBridgeSecret,
 		"CAREDESK_DB":        filepath.Join(dir, "caredesk.db"),
 	}}
+}
+
+// setWebhook sets the bot's webhook, as another program with the token
+// would.
+func (r *doctorRig) setWebhook(t *testing.T, hook string) {
+	t.Helper()
+	resp, err := http.PostForm(r.telegram.URL()+"/bot"+doctorTelegramToken+"/setWebhook", url.Values{"url": {hook}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if r.telegram.WebhookURL() != hook {
+		t.Fatalf("the simulator did not take the webhook (%s)", resp.Status)
+	}
 }
 
 func (r *doctorRig) run(t *testing.T) (code int, out string) {
@@ -125,16 +141,45 @@ func TestDoctor(t *testing.T) {
 			"FAIL Slack: the app has every scope caredesk uses: the app lacks files:read: add it under Bot Token Scopes",
 		}},
 		{name: "Telegram webhook while polling", code: 1, spoil: func(t *testing.T, r *doctorRig) {
-			resp, err := http.PostForm(r.telegram.URL()+"/bot"+doctorTelegramToken+"/setWebhook", url.Values{"url": {"https://old.example.com/telegram"}})
+			r.setWebhook(t, "https://old.example.com/telegram")
+		}, want: []string{
+			"FAIL Telegram: the bot's webhook suits long polling: a webhook is set for this bot (https://old.example.com/telegram) while caredesk is configured for long polling",
+		}},
+		{name: "Telegram webhook elsewhere", code: 1, spoil: func(t *testing.T, r *doctorRig) {
+			r.env["TELEGRAM_WEBHOOK_URL"], r.env["TELEGRAM_WEBHOOK_SECRET"] = "https://desk.example.com/telegram/webhook", "doctor-secret"
+			r.setWebhook(t, "https://other.example.com/telegram")
+		}, want: []string{
+			"FAIL Telegram: the bot's webhook suits TELEGRAM_WEBHOOK_URL: Telegram sends this bot's updates to https://other.example.com/telegram, not to TELEGRAM_WEBHOOK_URL https://desk.example.com/telegram/webhook:",
+		}},
+		{name: "Telegram webhook not set yet", code: 0, spoil: func(_ *testing.T, r *doctorRig) {
+			r.env["TELEGRAM_WEBHOOK_URL"], r.env["TELEGRAM_WEBHOOK_SECRET"] = "https://desk.example.com/telegram/webhook", "doctor-secret"
+		}, want: []string{
+			"skip Telegram: the bot's webhook suits TELEGRAM_WEBHOOK_URL: no webhook is set yet: caredesk sets TELEGRAM_WEBHOOK_URL at start.\n",
+		}},
+		{name: "Telegram webhook set as configured", code: 0, spoil: func(t *testing.T, r *doctorRig) {
+			r.env["TELEGRAM_WEBHOOK_URL"], r.env["TELEGRAM_WEBHOOK_SECRET"] = "https://desk.example.com/telegram/webhook", "doctor-secret"
+			r.setWebhook(t, "https://desk.example.com/telegram/webhook")
+		}, want: []string{
+			"ok   Telegram: the bot's webhook suits TELEGRAM_WEBHOOK_URL\n",
+		}},
+		{name: "database in use", code: 0, spoil: func(t *testing.T, r *doctorRig) {
+			db, err := sqlite.Open(r.env["CAREDESK_DB"])
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
-			if r.telegram.WebhookURL() == "" {
-				t.Fatal("the simulator did not take the webhook")
+			t.Cleanup(func() { db.Close() })
+		}, want: []string{
+			"skip the database CAREDESK_DB opens, is up to date and takes writes: a running caredesk has it open; `caredesk healthcheck` asks it whether it can write.\n",
+		}},
+		{name: "team channel not joined", code: 1, spoil: func(t *testing.T, r *doctorRig) {
+			r.slack.AddChannel("C0BILLING", "billing", false)
+			yaml := "teams:\n  - name: billing\n    channel: C0BILLING\n"
+			if err := os.WriteFile(r.env["CAREDESK_CONFIG"], append([]byte(yaml), r.yaml...), 0o600); err != nil {
+				t.Fatal(err)
 			}
 		}, want: []string{
-			"FAIL Telegram: the bot's webhook suits long polling: a webhook is set for this bot (https://old.example.com/telegram) while caredesk is configured for long polling",
+			"ok   Slack: the bot is in SLACK_CHANNEL_ID C0DESK\n",
+			"FAIL Slack: the bot is in the channel of team billing C0BILLING: @caredesk is not a member of #billing: invite it with /invite @caredesk in that channel.\n",
 		}},
 		{name: "reply_url answers 500", code: 1, spoil: func(_ *testing.T, r *doctorRig) { r.bridge.FailNext(1, http.StatusInternalServerError) }, want: []string{
 			"FAIL webhook source \"forum\": its reply_url answers a signed ping: http://127.0.0.1:",
@@ -205,5 +250,83 @@ func TestDoctorPingsSigned(t *testing.T) {
 	}
 	if replies := r.bridge.Replies(); len(replies) != 0 {
 		t.Errorf("the bridge was given replies to post: %+v", replies)
+	}
+}
+
+// TestDoctorDiscord runs `caredesk doctor` on a Discord desk with a
+// Discord community as the source.
+func TestDoctorDiscord(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		register bool // /desk registered, as caredesk does at start
+		spoil    func(d *discordsim.Server, env map[string]string)
+		code     int
+		want     []string
+	}{
+		{name: "healthy", register: true, code: 0, want: []string{
+			"ok   the settings and CAREDESK_CONFIG load\n",
+			"ok   Discord: DISCORD_BOT_TOKEN works\n",
+			"ok   Discord: the bot sees DISCORD_DESK_CHANNEL_ID 200000000000000001\n",
+			"ok   Discord: the bot sees DISCORD_SOURCE_CHANNEL_IDS 300000000000000001\n",
+			"ok   Discord: /desk is registered in DISCORD_GUILD_ID 100000000000000001\n",
+			"ok   the clock agrees with the networks' (within a minute)\n",
+		}},
+		{name: "before the first start", code: 0, want: []string{
+			"skip Discord: /desk is registered in DISCORD_GUILD_ID 100000000000000001: /desk is not registered yet: caredesk registers it at start.\n",
+		}},
+		{name: "bad token", register: true, code: 1, spoil: func(d *discordsim.Server, _ map[string]string) { d.RevokeToken(true) }, want: []string{
+			"FAIL Discord: DISCORD_BOT_TOKEN works: Discord rejected DISCORD_BOT_TOKEN (401 Unauthorized)",
+			"skip Discord: the bot sees DISCORD_DESK_CHANNEL_ID 200000000000000001: DISCORD_BOT_TOKEN does not work.\n",
+		}},
+		{name: "unknown desk channel", register: true, code: 1, spoil: func(_ *discordsim.Server, env map[string]string) {
+			env["DISCORD_DESK_CHANNEL_ID"] = "200000000000000999"
+		}, want: []string{
+			"FAIL Discord: the bot sees DISCORD_DESK_CHANNEL_ID 200000000000000999: Discord finds no channel 200000000000000999:",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := discordsim.New(discordsim.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(d.Close)
+			o := d.Options()
+			if tc.register {
+				req, _ := http.NewRequest(http.MethodPut, d.URL()+"/api/v10/applications/"+o.ApplicationID+"/guilds/"+o.GuildID+"/commands",
+					strings.NewReader(`[{"name":"desk","description":"the desk","type":1}]`))
+				req.Header.Set("Authorization", "Bot "+o.Token)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if len(d.Commands(o.GuildID)) != 1 {
+					t.Fatalf("the simulator did not take /desk (%s)", resp.Status)
+				}
+			}
+			env := map[string]string{
+				"DISCORD_BOT_TOKEN": o.Token, "DISCORD_APPLICATION_ID": o.ApplicationID, "DISCORD_GUILD_ID": o.GuildID,
+				"DISCORD_DESK_CHANNEL_ID": o.DeskChannelID, "DISCORD_SOURCE_CHANNEL_IDS": o.SourceChannelIDs[0],
+				"DISCORD_API_URL": d.URL(), "CAREDESK_DB": filepath.Join(t.TempDir(), "caredesk.db"),
+			}
+			if tc.spoil != nil {
+				tc.spoil(d, env)
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), []string{"doctor"}, func(k string) string { return env[k] }, &stdout, &stderr)
+			out := stdout.String()
+			if code != tc.code {
+				t.Errorf("doctor exited %d, want %d:\n%s%s", code, tc.code, out, stderr.String())
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("the checklist lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "Slack") {
+				t.Errorf("a Discord desk is checked for Slack:\n%s", out)
+			}
+		})
 	}
 }
