@@ -26,22 +26,45 @@ const doctorTimeout = 15 * time.Second
 // runDoctor is `caredesk doctor`: the checklist of this set-up, exit 1
 // when a check failed.
 func runDoctor(ctx context.Context, getenv func(string) string, stdout io.Writer) int {
-	if doctor.Run(ctx, stdout, doctorChecks(getenv)) {
+	checks, secrets := doctorChecks(getenv)
+	if doctor.Run(ctx, redacting{stdout, secrets}, checks) {
 		return 0
 	}
 	return 1
 }
 
+// redacting writes to w with every secret replaced, as the log is: the
+// checks quote what networks answered, and a line of the checklist gets
+// pasted into tickets and chats.
+type redacting struct {
+	w       io.Writer
+	secrets []string
+}
+
+func (r redacting) Write(p []byte) (int, error) {
+	s := string(p)
+	for _, secret := range r.secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
+	}
+	if _, err := io.WriteString(r.w, s); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
 // doctorChecks are the checks of the set-up getenv describes, in order:
 // the settings, the database, the desk, the sources, the clock.
-func doctorChecks(getenv func(string) string) []doctor.Check {
+// The secrets of the settings come with them, to keep out of the lines.
+func doctorChecks(getenv func(string) string) ([]doctor.Check, []string) {
 	cfg, err := config.Load(getenv)
 	settings := doctor.Check{Name: "the settings and CAREDESK_CONFIG load", Run: func(context.Context) error { return err }}
 	if err != nil {
 		skip := func(name string) doctor.Check {
 			return doctor.Check{Name: name, Run: func(context.Context) error { return doctor.Skip("the settings do not load") }}
 		}
-		return []doctor.Check{settings, skip("the database CAREDESK_DB"), skip("the desk"), skip("the sources"), skip("the clock")}
+		return []doctor.Check{settings, skip("the database CAREDESK_DB"), skip("the desk"), skip("the sources"), skip("the clock")}, nil
 	}
 	clock := &doctor.Clock{}
 	client := clock.Client(doctorTimeout)
@@ -74,7 +97,12 @@ func doctorChecks(getenv func(string) string) []doctor.Check {
 		checks = append(checks, doctor.BridgeCheck(doctor.Bridge{Name: w.Name, Secret: w.Secret, ReplyURL: w.ReplyURL,
 			HTTP: &http.Client{Timeout: doctorTimeout}}))
 	}
-	return append(checks, clock.Check())
+	secrets := []string{cfg.Telegram.Token, cfg.Telegram.WebhookSecret, cfg.Slack.BotToken, cfg.Slack.AppToken,
+		cfg.Slack.SigningSecret, cfg.Discord.Token, cfg.ICSToken, cfg.ExportToken, config.DBPassword(cfg.DB)}
+	for _, w := range cfg.File.Webhooks {
+		secrets = append(secrets, w.Secret)
+	}
+	return append(checks, clock.Check()), secrets
 }
 
 // deskChannels are the desk channel, which setting names, then each

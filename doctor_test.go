@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -181,6 +182,18 @@ func TestDoctor(t *testing.T) {
 			"ok   Slack: the bot is in SLACK_CHANNEL_ID C0DESK\n",
 			"FAIL Slack: the bot is in the channel of team billing C0BILLING: @caredesk is not a member of #billing: invite it with /invite @caredesk in that channel.\n",
 		}},
+		{name: "Telegram away", code: 1, spoil: func(t *testing.T, r *doctorRig) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.env["TELEGRAM_API_URL"] = "http://" + ln.Addr().String()
+			ln.Close()
+		}, want: []string{
+			"FAIL Telegram: TELEGRAM_BOT_TOKEN works: cannot reach Telegram at http://127.0.0.1:",
+			"connection refused): check the network, any proxy, and TELEGRAM_API_URL.\n",
+			"skip Telegram: the bot's webhook suits long polling: TELEGRAM_BOT_TOKEN does not work.\n",
+		}},
 		{name: "reply_url answers 500", code: 1, spoil: func(_ *testing.T, r *doctorRig) { r.bridge.FailNext(1, http.StatusInternalServerError) }, want: []string{
 			"FAIL webhook source \"forum\": its reply_url answers a signed ping: http://127.0.0.1:",
 			"/replies answered 500 Internal Server Error to a ping",
@@ -205,6 +218,9 @@ func TestDoctor(t *testing.T) {
 				if !strings.Contains(out, want) {
 					t.Errorf("the checklist lacks %q:\n%s", want, out)
 				}
+			}
+			if strings.Contains(out, doctorTelegramToken) || strings.Contains(out, doctorBridgeSecret) {
+				t.Errorf("the checklist shows a secret:\n%s", out)
 			}
 			for line := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {
 				if !strings.HasPrefix(line, "ok   ") && !strings.HasPrefix(line, "FAIL ") && !strings.HasPrefix(line, "skip ") {

@@ -63,7 +63,7 @@ func DiscordChecks(d Discord) []Check {
 		case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized:
 			return errors.New("Discord rejected DISCORD_BOT_TOKEN (401 Unauthorized): the token was reset or mistyped; copy a new one from the Developer Portal (your application → Bot → Reset Token)")
 		case err != nil:
-			return fmt.Errorf("cannot reach Discord at %s (%s): check DISCORD_API_URL and the network", apiURL, discordReason(err))
+			return unreachable("Discord", apiURL, "DISCORD_API_URL", err)
 		case !u.Bot:
 			return errors.New("DISCORD_BOT_TOKEN belongs to a user account, not a bot: use the token of your application's bot (Developer Portal → Bot → Reset Token)")
 		}
@@ -83,7 +83,7 @@ func DiscordChecks(d Discord) []Check {
 			case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusForbidden:
 				return errors.New("the bot cannot see it (Missing Access): let its role View Channel, Send Messages, Send Messages in Threads, Create Public Threads, Embed Links, Read Message History and Add Reactions in that channel")
 			case err != nil:
-				return fmt.Errorf("cannot reach Discord at %s (%s): check DISCORD_API_URL and the network", apiURL, discordReason(err))
+				return unreachable("Discord", apiURL, "DISCORD_API_URL", err)
 			case !desk:
 				return nil
 			case !slices.Contains([]discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews, discordgo.ChannelTypeGuildForum, discordgo.ChannelTypeGuildMedia}, ch.Type):
@@ -110,7 +110,7 @@ func DiscordChecks(d Discord) []Check {
 			case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusNotFound:
 				return fmt.Errorf("Discord finds no application %s with server %s: check DISCORD_APPLICATION_ID (the General Information page) and DISCORD_GUILD_ID", d.ApplicationID, d.GuildID)
 			case err != nil:
-				return fmt.Errorf("cannot reach Discord at %s (%s): check DISCORD_API_URL and the network", apiURL, discordReason(err))
+				return unreachable("Discord", apiURL, "DISCORD_API_URL", err)
 			}
 			for _, c := range cmds {
 				if c.Name == "desk" {
@@ -124,19 +124,6 @@ func DiscordChecks(d Discord) []Check {
 		checks = append(checks, channel("DISCORD_SOURCE_CHANNEL_IDS", id, false))
 	}
 	return checks
-}
-
-// discordReason is what went wrong in a call, without the URL.
-func discordReason(err error) string {
-	var re *discordgo.RESTError
-	if errors.As(err, &re) && re.Response != nil {
-		return re.Response.Status
-	}
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		return uerr.Err.Error()
-	}
-	return err.Error()
 }
 
 // rewrite sends every request to another scheme and host: a simulator or

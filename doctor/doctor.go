@@ -12,7 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
+
+	"github.com/bwmarrin/discordgo"
 )
 
 // Check is one line of the checklist: what is checked, in the words of
@@ -67,4 +70,19 @@ func sentence(s string) string {
 		parts = append(parts, line)
 	}
 	return strings.Join(parts, " ")
+}
+
+// unreachable words a call to network at base that got no answer, or an
+// answer that was not the API's. Only the cause is quoted, never the
+// request's URL: Telegram's holds the token.
+func unreachable(network, base, setting string, err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		return fmt.Errorf("%s at %s answered %s: try again later, or check %s and any proxy", network, base, re.Response.Status, setting)
+	}
+	return fmt.Errorf("cannot reach %s at %s (%v): check the network, any proxy, and %s", network, base, err, setting)
 }

@@ -114,7 +114,7 @@ func SlackChecks(s Slack) []Check {
 			case err == nil:
 				return nil
 			case !errors.As(err, &se):
-				return fmt.Errorf("cannot reach Slack at %s: %v", s.APIURL, err)
+				return unreachable("Slack", s.APIURL, "SLACK_API_URL", err)
 			case se.Err == "invalid_auth" || se.Err == "not_authed" || se.Err == "not_allowed_token_type":
 				return fmt.Errorf("Slack rejected SLACK_APP_TOKEN (%s): create an app-level token (xapp-…) with the connections:write scope on the app's Basic Information page", se.Err)
 			case se.Err == "missing_scope":
@@ -137,7 +137,7 @@ func SlackChecks(s Slack) []Check {
 func slackAuthError(apiURL string, err error) error {
 	var se slackapi.SlackErrorResponse
 	if !errors.As(err, &se) {
-		return fmt.Errorf("cannot reach Slack at %s: %v", apiURL, err)
+		return unreachable("Slack", apiURL, "SLACK_API_URL", err)
 	}
 	switch se.Err {
 	case "invalid_auth", "not_authed", "not_allowed_token_type":
@@ -152,7 +152,7 @@ func slackAuthError(apiURL string, err error) error {
 func slackChannelError(apiURL string, ch Channel, err error) error {
 	var se slackapi.SlackErrorResponse
 	if !errors.As(err, &se) {
-		return fmt.Errorf("cannot reach Slack at %s: %v", apiURL, err)
+		return unreachable("Slack", apiURL, "SLACK_API_URL", err)
 	}
 	switch se.Err {
 	case "channel_not_found":

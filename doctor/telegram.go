@@ -78,7 +78,7 @@ func telegramMode(t Telegram) string {
 func telegramError(t Telegram, method string, err error) error {
 	var apiErr *tgbotapi.Error
 	if !errors.As(err, &apiErr) {
-		return fmt.Errorf("cannot reach Telegram at %s (%s failed): check the network, a proxy, or TELEGRAM_API_URL", t.APIURL, method)
+		return unreachable("Telegram", t.APIURL, "TELEGRAM_API_URL", err)
 	}
 	if apiErr.Code == http.StatusUnauthorized || apiErr.Code == http.StatusNotFound {
 		return fmt.Errorf("Telegram rejected TELEGRAM_BOT_TOKEN (%d %s): copy the token @BotFather gave you again (/token in @BotFather)", apiErr.Code, apiErr.Message)
