@@ -11,10 +11,13 @@ import (
 	"strings"
 	"testing"
 
+	"caredesk/config"
 	"caredesk/sim/bridgesim"
 	"caredesk/sim/discordsim"
 	"caredesk/sim/slacksim"
 	"caredesk/sim/telegramsim"
+	"caredesk/store/postgres"
+	"caredesk/store/postgres/pgtest"
 	"caredesk/store/sqlite"
 )
 
@@ -342,6 +345,41 @@ func TestDoctorDiscord(t *testing.T) {
 			}
 			if strings.Contains(out, "Slack") {
 				t.Errorf("a Discord desk is checked for Slack:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestDoctorPostgres checks the database line on PostgreSQL: a database a
+// replica has open is checked beside it, and a read-only one fails.
+func TestDoctorPostgres(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		spoil func(t *testing.T, name, dbURL string)
+		want  string
+	}{
+		{name: "beside a replica", spoil: func(t *testing.T, _, dbURL string) {
+			db, err := postgres.Open(t.Context(), dbURL, postgres.Replica(replicaName(config.Config{DB: dbURL})))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+		}, want: "ok   the database CAREDESK_DB opens, is up to date and takes writes\n"},
+		{name: "read-only", spoil: func(t *testing.T, name, _ string) {
+			pgtest.Admin(t, "ALTER DATABASE "+name+" SET default_transaction_read_only = on")
+		}, want: "FAIL the database CAREDESK_DB opens, is up to date and takes writes: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name, dbURL := pgtest.Database(t)
+			r := newDoctorRig(t)
+			r.env["CAREDESK_DB"] = dbURL
+			tc.spoil(t, name, dbURL)
+			code, out := r.run(t)
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("the checklist lacks %q:\n%s", tc.want, out)
+			}
+			if wantCode := map[bool]int{true: 1, false: 0}[strings.HasPrefix(tc.want, "FAIL")]; code != wantCode {
+				t.Errorf("doctor exited %d, want %d:\n%s", code, wantCode, out)
 			}
 		})
 	}
