@@ -197,6 +197,26 @@ func TestDoctor(t *testing.T) {
 			"connection refused): check the network, any proxy, and TELEGRAM_API_URL.\n",
 			"skip Telegram: the bot's webhook suits long polling: TELEGRAM_BOT_TOKEN does not work.\n",
 		}},
+		{name: "Slack app token rejected", code: 1, spoil: func(_ *testing.T, r *doctorRig) { r.env["SLACK_APP_TOKEN"] = "xapp-not-the-token" }, want: []string{
+			"ok   Slack: SLACK_BOT_TOKEN works\n",
+			"FAIL Slack: SLACK_APP_TOKEN opens Socket Mode: Slack rejected SLACK_APP_TOKEN (invalid_auth): create an app-level token (xapp-…) with the connections:write scope",
+		}},
+		{name: "Slack in HTTP mode", code: 0, spoil: func(_ *testing.T, r *doctorRig) {
+			delete(r.env, "SLACK_APP_TOKEN")
+			r.env["SLACK_SIGNING_SECRET"] = r.slack.Options().SigningSecret
+		}, want: []string{
+			"ok   Slack: SLACK_SIGNING_SECRET is set for HTTP mode\n",
+		}},
+		{name: "a source without reply_url", code: 0, spoil: func(t *testing.T, r *doctorRig) {
+			yaml := string(r.yaml) + "    - name: shop\n      secret_env: SHOP_HOOK_SECRET\n"
+			if err := os.WriteFile(r.env["CAREDESK_CONFIG"], []byte(yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r.env["SHOP_HOOK_SECRET"] = "shop-secret-shop-secret"
+		}, want: []string{
+			"ok   webhook source \"forum\": its reply_url answers a signed ping\n",
+			"skip webhook source \"shop\": its reply_url answers a signed ping: it has no reply_url, so caredesk sends it nothing.\n",
+		}},
 		{name: "reply_url answers 500", code: 1, spoil: func(_ *testing.T, r *doctorRig) { r.bridge.FailNext(1, http.StatusInternalServerError) }, want: []string{
 			"FAIL webhook source \"forum\": its reply_url answers a signed ping: http://127.0.0.1:",
 			"/replies answered 500 Internal Server Error to a ping",
