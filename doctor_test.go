@@ -185,6 +185,10 @@ func TestDoctor(t *testing.T) {
 			"ok   Slack: the bot is in SLACK_CHANNEL_ID C0DESK\n",
 			"FAIL Slack: the bot is in the channel of team billing C0BILLING: @caredesk is not a member of #billing: invite it with /invite @caredesk in that channel.\n",
 		}},
+		{name: "Telegram token revoked", code: 1, spoil: func(_ *testing.T, r *doctorRig) { r.telegram.RevokeToken(true) }, want: []string{
+			"FAIL Telegram: TELEGRAM_BOT_TOKEN works: Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): copy the token @BotFather gave you again",
+			"skip Telegram: the bot's webhook suits long polling: TELEGRAM_BOT_TOKEN does not work.\n",
+		}},
 		{name: "Telegram away", code: 1, spoil: func(t *testing.T, r *doctorRig) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
