@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -404,6 +405,48 @@ func TestDoctorPostgres(t *testing.T) {
 			}
 			if wantCode := map[bool]int{true: 1, false: 0}[strings.HasPrefix(tc.want, "FAIL")]; code != wantCode {
 				t.Errorf("doctor exited %d, want %d:\n%s", code, wantCode, out)
+			}
+		})
+	}
+}
+
+// TestDoctorReadOnlyDisk checks the database line when the disk under
+// CAREDESK_DB takes no writes: for an existing file, and for one caredesk
+// would have to create.
+func TestDoctorReadOnlyDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("this test mounts a read-only tmpfs, which needs root; CI runs as root")
+	}
+	for _, tc := range []struct {
+		name   string
+		create bool // the database exists before the disk turns read-only
+		want   string
+	}{
+		{"existing", true, "FAIL the database CAREDESK_DB opens, is up to date and takes writes: open the database CAREDESK_DB="},
+		{"to create", false, "FAIL the database CAREDESK_DB opens, is up to date and takes writes: CAREDESK_DB "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+				t.Fatalf("mount a tmpfs: %v\n%s", err, out)
+			}
+			t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+			path := filepath.Join(dir, "caredesk.db")
+			if tc.create {
+				db, err := sqlite.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				db.Close()
+			}
+			if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+				t.Fatalf("make the tmpfs read-only: %v\n%s", err, out)
+			}
+			r := newDoctorRig(t)
+			r.env["CAREDESK_DB"] = path
+			code, out := r.run(t)
+			if code != 1 || !strings.Contains(out, tc.want) || !strings.Contains(out, "writable") {
+				t.Errorf("doctor exited %d with\n%s\nwant 1 and %q, saying to make it writable", code, out, tc.want)
 			}
 		})
 	}
