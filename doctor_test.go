@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -166,6 +167,27 @@ func TestDoctor(t *testing.T) {
 			r.setWebhook(t, "https://desk.example.com/telegram/webhook")
 		}, want: []string{
 			"ok   Telegram: the bot's webhook suits TELEGRAM_WEBHOOK_URL\n",
+		}},
+		{name: "Telegram webhook failing", code: 1, spoil: func(t *testing.T, r *doctorRig) {
+			// The second push comes only after the first one's failure
+			// is recorded: then getWebhookInfo shows it.
+			tried := make(chan struct{}, 8)
+			refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				select {
+				case tried <- struct{}{}:
+				default: // the simulator goes on trying; the test waits for two
+				}
+				w.WriteHeader(http.StatusBadGateway)
+			}))
+			t.Cleanup(refusing.Close)
+			hook := refusing.URL + "/telegram/webhook"
+			r.env["TELEGRAM_WEBHOOK_URL"], r.env["TELEGRAM_WEBHOOK_SECRET"] = hook, "doctor-secret"
+			r.setWebhook(t, hook)
+			r.telegram.CustomerWrites(4242, telegramsim.User{ID: 4242, FirstName: "Jane"}, "hello?")
+			<-tried
+			<-tried
+		}, want: []string{
+			"FAIL Telegram: the bot's webhook suits TELEGRAM_WEBHOOK_URL: updates are waiting (1), and the last push of them to http://127.0.0.1:",
 		}},
 		{name: "database in use", code: 0, spoil: func(t *testing.T, r *doctorRig) {
 			db, err := sqlite.Open(r.env["CAREDESK_DB"])

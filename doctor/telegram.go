@@ -57,9 +57,11 @@ func TelegramChecks(t Telegram) []Check {
 				return Skip("no webhook is set yet: caredesk sets TELEGRAM_WEBHOOK_URL at start")
 			case info.URL != t.WebhookURL:
 				return fmt.Errorf("Telegram sends this bot's updates to %s, not to TELEGRAM_WEBHOOK_URL %s: another program or caredesk uses this token; stop it, and caredesk sets its own webhook at start", info.URL, t.WebhookURL)
-			case info.LastErrorDate != 0:
-				return fmt.Errorf("the last push of updates to %s failed at %s (%s): make sure that address reaches caredesk's /telegram/webhook over HTTPS",
-					info.URL, time.Unix(int64(info.LastErrorDate), 0).UTC().Format(time.RFC3339), info.LastErrorMessage)
+			case info.LastErrorDate != 0 && info.PendingUpdateCount > 0:
+				// Telegram keeps the last error after pushes work again:
+				// only with updates waiting is it the webhook's state now.
+				return fmt.Errorf("updates are waiting (%d), and the last push of them to %s failed at %s (%s): make sure that address reaches caredesk's /telegram/webhook over HTTPS and that caredesk is running",
+					info.PendingUpdateCount, info.URL, time.Unix(int64(info.LastErrorDate), 0).UTC().Format(time.RFC3339), info.LastErrorMessage)
 			}
 			return nil
 		}},
