@@ -29,10 +29,28 @@ type Bridge struct {
 const KindPing = "ping"
 
 // Ping is the body POSTed to a bridge's reply_url to learn that it
-// answers: signed like a reply, with nothing to post.
+// answers: signed like a reply, with nothing to post. It has every field
+// docs/webhook-reply.schema.json requires, empty, so that a bridge that
+// validates bodies against the schema takes it.
 type Ping struct {
-	Kind   string `json:"kind"`   // "ping"
-	Source string `json:"source"` // the source's name
+	Kind      string `json:"kind"`   // "ping"
+	Source    string `json:"source"` // the source's name
+	Ticket    int64  `json:"ticket"`
+	ReplyID   int64  `json:"reply_id"`
+	InReplyTo struct {
+		MessageID      string `json:"message_id"`
+		ConversationID string `json:"conversation_id"`
+	} `json:"in_reply_to"`
+	Text  string `json:"text"`
+	Agent struct {
+		Name string `json:"name"`
+	} `json:"agent"`
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
+// NewPing is the ping for source name at now.
+func NewPing(name string, now time.Time) Ping {
+	return Ping{Kind: KindPing, Source: name, IdempotencyKey: fmt.Sprintf("caredesk-ping-%d", now.UnixNano())}
 }
 
 // BridgeCheck POSTs a signed ping to b's reply_url and passes when the
@@ -43,14 +61,14 @@ func BridgeCheck(b Bridge) Check {
 			return Skip("it has no reply_url, so caredesk sends it nothing")
 		}
 		where := redact(b.ReplyURL)
-		body, _ := json.Marshal(Ping{Kind: KindPing, Source: b.Name})
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.ReplyURL, bytes.NewReader(body))
-		if err != nil {
-			return fmt.Errorf("the reply_url %s is not an address caredesk can POST to: fix it in the file named by CAREDESK_CONFIG", where)
-		}
 		now := time.Now
 		if b.Now != nil {
 			now = b.Now
+		}
+		body, _ := json.Marshal(NewPing(b.Name, now()))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.ReplyURL, bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("the reply_url %s is not an address caredesk can POST to: fix it in the file named by CAREDESK_CONFIG", where)
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("User-Agent", "caredesk-webhook/1")

@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"caredesk/adapters/webhook"
 	"caredesk/bot"
+	"caredesk/doctor"
 )
 
 // validate is a JSON Schema validator of the kind a bridge's builder uses:
@@ -86,6 +88,8 @@ func sentBodies(t *testing.T, outs ...bot.Outgoing) []json.RawMessage {
 func TestSchemasValidateWhatCaredeskSends(t *testing.T) {
 	needsValidator(t)
 	sent := sentBodies(t, reply, question, followUp, callRequest, movePrivate, acknowledgement)
+	ping, _ := json.Marshal(doctor.NewPing("forum", time.Date(2026, 12, 6, 5, 0, 0, 0, time.UTC)))
+	sent = append(sent, ping) // caredesk doctor's, through the same reply_url
 	wrong := []json.RawMessage{
 		json.RawMessage(strings.Replace(string(sent[0]), `"reply_id":345`, `"reply_id":0`, 1)),                          // a reply nobody can report on
 		json.RawMessage(strings.Replace(string(sent[1]), `,"scale":{"min":1,"max":5}`, "", 1)),                          // a question without its scale
@@ -96,6 +100,7 @@ func TestSchemasValidateWhatCaredeskSends(t *testing.T) {
 		json.RawMessage(strings.Replace(string(sent[3]), `"ticket":12`, `"ticket":0`, 1)),                               // a call about no ticket
 		json.RawMessage(strings.Replace(string(sent[4]), `"ticket":12`, `"ticket":0`, 1)),                               // a move of no ticket
 		json.RawMessage(strings.Replace(string(sent[5]), `"reply_id":0`, `"reply_id":7`, 1)),                            // caredesk's words to report on
+		json.RawMessage(strings.Replace(string(ping), `"ticket":0`, `"ticket":5`, 1)),                                   // a ping about a ticket
 	}
 	got := valid(t, "webhook-reply.schema.json", append(append(readSchema(t, "webhook-reply.schema.json").Examples, sent...), wrong...))
 	examples := len(got) - len(sent) - len(wrong)
