@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"time"
 
 	"caredesk/blob"
@@ -79,4 +82,25 @@ func openDatabase(ctx context.Context, cfg config.Config, replica string, log *s
 		return nil, fmt.Errorf("open the database CAREDESK_DB=%s: %w", cfg.DB, err)
 	}
 	return db, nil
+}
+
+// firstStart notes which of the SQLite desk's files (the database, its
+// journal files and the files folder) do not exist yet, and returns what
+// removes them again: for a first start that failed before it served. A
+// folder is removed only while empty. PostgreSQL keeps nothing on disk.
+func firstStart(cfg config.Config) (undo func()) {
+	if config.Postgres(cfg.DB) {
+		return func() {}
+	}
+	var made []string
+	for _, p := range []string{cfg.DB, cfg.DB + "-wal", cfg.DB + "-shm", cfg.DB + "-journal", cfg.FilesDir} {
+		if _, err := os.Lstat(p); p != "" && errors.Is(err, fs.ErrNotExist) {
+			made = append(made, p)
+		}
+	}
+	return func() {
+		for _, p := range made {
+			_ = os.Remove(p)
+		}
+	}
 }

@@ -122,7 +122,17 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 
 // serve runs the bot until ctx ends. ln, when not nil, is the listener to
 // serve HTTP on instead of cfg.Addr (the demo picks a free port).
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener) error {
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener) (err error) {
+	serving := false
+	// A first start that fails on a setting (a token a network rejects, a
+	// channel the bot is not in) leaves no database behind: what it
+	// created goes with it, and the next start is a first start again.
+	undo := firstStart(cfg)
+	defer func() {
+		if err != nil && !serving {
+			undo()
+		}
+	}()
 	name := replicaName(cfg)
 	db, err := openDatabase(ctx, cfg, name, log)
 	if err != nil {
@@ -306,6 +316,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	goRun("scheduler", func() error { schedule(ctx, core, cfg.Tick, log); return nil })
 
 	ready.Store(true)
+	serving = true
 	log.Info("caredesk is serving", "replica", name, "addr", ln.Addr().String(), "desk", nets.deskName(cfg), "telegram", telegramMode(cfg),
 		"discord_source", cfg.Discord.Source(), "webhook_sources", len(nets.hooks), "db", config.Redacted(cfg.DB))
 

@@ -1,8 +1,14 @@
 package e2e_test
 
 import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"caredesk/sim/slacksim"
 )
 
 // TestSlackAwayAtStart: Slack answers 503 when caredesk starts (an outage,
@@ -27,5 +33,28 @@ func TestSlackAwayAtStart(t *testing.T) {
 	r.wait("the complaint's thread", func() bool { return len(r.roots()) == 1 })
 	if !strings.Contains(r.logs.String(), "503") {
 		t.Errorf("the log does not say what Slack answered:\n%s", r.logs.String())
+	}
+}
+
+// TestRejectedTokenLeavesNoDatabase: a first start that Slack refuses
+// (a wrong token) stops with its sentence and leaves no database file or
+// files folder behind; the start after the token is mended is a first
+// start, and serves.
+func TestRejectedTokenLeavesNoDatabase(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.slack.FailNext("auth.test", 1, slacksim.SlackError("invalid_auth"))
+	out, err := r.failsToStart()
+	if err == nil || !strings.Contains(out, "Slack rejected SLACK_BOT_TOKEN (invalid_auth)") {
+		t.Fatalf("caredesk with a rejected token: %v\n%s", err, out)
+	}
+	db := r.env["CAREDESK_DB"]
+	for _, p := range []string{db, db + "-wal", db + "-shm", filepath.Join(filepath.Dir(db), "caredesk-files")} {
+		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s is left behind by the refused start (%v)", p, err)
+		}
+	}
+	r.start()
+	if _, err := os.Stat(db); err != nil {
+		t.Errorf("the database after a start that serves: %v", err)
 	}
 }
