@@ -14,11 +14,14 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 COPY . .
+# The commit, for `caredesk version` and caredesk_build_info: .git is not
+# in the build context, so pass it: --build-arg CAREDESK_REVISION=$(git rev-parse HEAD)
+ARG CAREDESK_REVISION=
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=1 go build -trimpath \
       -tags 'sqlite_omit_load_extension netgo osusergo' \
-      -ldflags '-s -w -linkmode external -extldflags "-static"' \
+      -ldflags "-s -w -X main.revision=${CAREDESK_REVISION} -linkmode external -extldflags \"-static\"" \
       -o /out/caredesk . \
  && mkdir -p /out/data
 

@@ -316,3 +316,17 @@ func TestDockerfileHealthcheck(t *testing.T) {
 		t.Errorf("%v with nothing on %s exited %d, want 1\n%s%s", argv, addr, code, out.String(), errs.String())
 	}
 }
+
+// TestRevisionFromLinker: a build without .git (the Docker image) says the
+// commit it was given at link time; one with its VCS recorded says that.
+func TestRevisionFromLinker(t *testing.T) {
+	defer func(was string) { revision = was }(revision)
+	revision = "0123456789abcdef"
+	if got := buildOf(nil).Revision; got != revision {
+		t.Errorf("without build information the revision is %q, want the linker's %q", got, revision)
+	}
+	bi := &debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "fedcba9876543210"}}}
+	if got := buildOf(bi).Revision; got != "fedcba9876543210" {
+		t.Errorf("with the VCS's revision recorded it is %q, want the VCS's", got)
+	}
+}

@@ -16,9 +16,17 @@ type build struct {
 	GoVersion string
 }
 
+// revision is the commit, given at link time where the build has no .git
+// to read it from: the Docker image (-ldflags "-X main.revision=…", from
+// the CAREDESK_REVISION build argument). The VCS's, when recorded, wins.
+var revision string
+
 // buildOf reads bi, nil when the binary carries no build information.
 func buildOf(bi *debug.BuildInfo) build {
 	b := build{Version: "(devel)", Revision: "unknown", GoVersion: runtime.Version()}
+	if revision != "" {
+		b.Revision = revision
+	}
 	if bi == nil {
 		return b
 	}

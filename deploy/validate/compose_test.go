@@ -107,13 +107,13 @@ func TestComposeTwoReplicasOnPostgres(t *testing.T) {
 	for _, s := range replicas {
 		t.Run(s.Name, func(t *testing.T) {
 			if s.Restart != types.RestartPolicyUnlessStopped {
-				t.Errorf("restart is %q, want unless-stopped (no healthcheck can run in distroless; the restart policy is what brings caredesk back)", s.Restart)
+				t.Errorf("restart is %q, want unless-stopped (the image's own healthcheck, caredesk healthcheck, reports; the restart policy is what brings caredesk back)", s.Restart)
 			}
 			if d, ok := s.DependsOn["postgres"]; !ok || d.Condition != types.ServiceConditionHealthy || !d.Required {
 				t.Errorf("depends_on postgres is %+v, want condition service_healthy, required", d)
 			}
 			if s.HealthCheck != nil && !s.HealthCheck.Disable {
-				t.Errorf("healthcheck %v cannot run: the image is distroless, with no shell and no curl", s.HealthCheck.Test)
+				t.Errorf("healthcheck %v: leave it to the image's own (caredesk healthcheck); a command here would need a shell or curl, which the distroless image has not", s.HealthCheck.Test)
 			}
 			if s.StopGracePeriod == nil || time.Duration(*s.StopGracePeriod) < 20*time.Second {
 				t.Errorf("stop_grace_period is %v; caredesk takes up to about 15 s to finish deliveries after SIGTERM, give it 20 s or more", s.StopGracePeriod)
