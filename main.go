@@ -65,11 +65,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 2
 		}
 		log := newLogger(cfg, stderr)
-		if err := serve(ctx, cfg, log, nil); err != nil {
-			log.Error("caredesk stopped", "err", err)
-			return 1
+		err = serve(ctx, cfg, log, nil)
+		var refused refusedAtStart
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, errStoppedAtStart):
+			log.Info("caredesk stopped before it could reach the networks")
+			return 0
+		case errors.As(err, &refused):
+			fmt.Fprintf(stderr, "caredesk cannot start:\n%s\n", refused.err)
+			return 2
 		}
-		return 0
+		log.Error("caredesk stopped", "err", err)
+		return 1
 	case "demo":
 		return demo(ctx, stdout, stderr)
 	case "migrate":

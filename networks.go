@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -66,8 +65,11 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 	wait := startRetry
 	for {
 		n, err := connectOnce(ctx, cfg, log, board, core)
-		if err == nil || !unreachable(err) {
-			return n, err
+		if err == nil {
+			return n, nil
+		}
+		if !unreachable(err) {
+			return nil, refusedAtStart{err}
 		}
 		// A network briefly away at boot (a Slack outage, a DNS hiccup, a
 		// proxy starting with caredesk) is waited out, not a crash loop;
@@ -75,12 +77,24 @@ func connect(ctx context.Context, cfg config.Config, log *slog.Logger, board *he
 		log.Warn("a network cannot be reached at start; caredesk tries again", "in", wait, "err", err)
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("stopped while waiting to reach the networks: %w", err)
+			return nil, errStoppedAtStart
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, startRetryMax)
 	}
 }
+
+// refusedAtStart is a network's refusal of a setting at start (a token it
+// rejects, a channel the bot is not in): a mistake in the settings, said
+// as they are (exit 2), not a failure of caredesk.
+type refusedAtStart struct{ err error }
+
+func (r refusedAtStart) Error() string { return r.err.Error() }
+func (r refusedAtStart) Unwrap() error { return r.err }
+
+// errStoppedAtStart is a stop (SIGTERM) while caredesk waited to reach
+// the networks at start: asked for, so no failure.
+var errStoppedAtStart = errors.New("stopped while waiting to reach the networks at start")
 
 // The waits between tries to reach the networks at start: one second,
 // doubling up to half a minute.

@@ -133,7 +133,7 @@ func (e *env) discord() Discord {
 		d.SourceChannelIDs = append(d.SourceChannelIDs, id)
 	}
 	d.AcceptDMs = e.boolean("DISCORD_ACCEPT_DMS")
-	if v := e.str("DISCORD_MAX_FILE_SIZE", ""); v != "" {
+	if v := e.str("DISCORD_MAX_FILE_SIZE", "10MB"); v != "" {
 		n, err := ParseSize(v)
 		if err != nil {
 			e.fail("DISCORD_MAX_FILE_SIZE: " + err.Error() + "; put the largest file your server takes there (10MB without boosts, 50MB at level 2, 100MB at level 3).")

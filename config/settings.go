@@ -37,7 +37,7 @@ var Settings = []Setting{
 	{Name: "DISCORD_SOURCE_CHANNEL_IDS", Summary: "Community channels whose messages are complaints, comma-separated."},
 	{Name: "DISCORD_ACCEPT_DMS", Default: "false", Summary: "Direct messages to the bot are complaints too."},
 	{Name: "DISCORD_API_URL", Default: "https://discord.com", Summary: "Discord's base URL (for proxies and tests)."},
-	{Name: "DISCORD_MAX_FILE_SIZE", Summary: "The largest file the bot posts on Discord; unset: 10MB, the limit without boosts (50MB at level 2, 100MB at level 3)."},
+	{Name: "DISCORD_MAX_FILE_SIZE", Default: "10MB", Summary: "The largest file the bot posts on Discord: the limit without boosts (50MB at level 2, 100MB at level 3)."},
 	{Name: "DISCORD_CLAIM_EMOJI", Default: "🙋", Summary: "Reaction on a ticket's starter message on Discord that claims it."},
 	{Name: "DISCORD_RESOLVE_EMOJI", Default: "✅", Summary: "Reaction on a ticket's starter message on Discord that resolves it."},
 	{Name: "CAREDESK_ADDR", Default: ":8080", Summary: "HTTP listen address, of /livez, /readyz, /metrics, /slack/events, /telegram/webhook, /hooks/NAME and /files/."},
@@ -59,7 +59,7 @@ var Settings = []Setting{
 	{Name: "CAREDESK_CONFIG", Summary: "A YAML file: business hours, SLAs, the rota, escalation, teams, webhook sources, spikes, storm mode."},
 	{Name: "CAREDESK_ICS_TOKEN", Secret: true, Summary: "At least 16 random characters; turns on the rota's calendar feed, /rota.ics?token=TOKEN."},
 	{Name: "CAREDESK_EXPORT_TOKEN", Secret: true, Summary: "At least 16 random characters; turns on GET /export.csv, sent as Authorization: Bearer TOKEN."},
-	{Name: "CAREDESK_FILES_DIR", Summary: "On SQLite, the folder that keeps files' bytes; unset: next to CAREDESK_DB (caredesk.db → caredesk-files)."},
+	{Name: "CAREDESK_FILES_DIR", Default: "caredesk-files", Summary: "On SQLite, the folder that keeps files' bytes, next to CAREDESK_DB (caredesk.db → caredesk-files)."},
 	{Name: "CAREDESK_PUBLIC_URL", Summary: "caredesk's address as the internet reaches it, for download links of files sent to webhook bridges."},
 	{Name: "CAREDESK_TICK", Default: "10s", Summary: "How often the scheduler looks for due reminders, escalations and hand-overs."},
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,15 +38,16 @@ func TestSlackAwayAtStart(t *testing.T) {
 }
 
 // TestRejectedTokenLeavesNoDatabase: a first start that Slack refuses
-// (a wrong token) stops with its sentence and leaves no database file or
+// (a wrong token) stops with its sentence, exit 2, and leaves no database file or
 // files folder behind; the start after the token is mended is a first
 // start, and serves.
 func TestRejectedTokenLeavesNoDatabase(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	r.slack.FailNext("auth.test", 1, slacksim.SlackError("invalid_auth"))
 	out, err := r.failsToStart()
-	if err == nil || !strings.Contains(out, "Slack rejected SLACK_BOT_TOKEN (invalid_auth)") {
-		t.Fatalf("caredesk with a rejected token: %v\n%s", err, out)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(out, "caredesk cannot start:\nSlack rejected SLACK_BOT_TOKEN (invalid_auth)") {
+		t.Fatalf("caredesk with a rejected token: %v, want exit 2 with the sentence\n%s", err, out)
 	}
 	db := r.env["CAREDESK_DB"]
 	for _, p := range []string{db, db + "-wal", db + "-shm", filepath.Join(filepath.Dir(db), "caredesk-files")} {
@@ -56,5 +58,17 @@ func TestRejectedTokenLeavesNoDatabase(t *testing.T) {
 	r.start()
 	if _, err := os.Stat(db); err != nil {
 		t.Errorf("the database after a start that serves: %v", err)
+	}
+}
+
+// TestStoppedWhileWaitingAtStart: SIGTERM while caredesk waits for a
+// network at start is a stop asked for: exit 0.
+func TestStoppedWhileWaitingAtStart(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	r.slack.SetDown(true)
+	r.launch()
+	r.waitLog("a network cannot be reached at start; caredesk tries again")
+	if err := r.stop(); err != nil {
+		t.Errorf("SIGTERM while waiting for Slack at start: %v, want exit 0", err)
 	}
 }
