@@ -43,9 +43,7 @@ func DiscordChecks(d Discord) []Check {
 	}
 	s, _ := discordgo.New("Bot " + d.Token) // it fails on nothing
 	if base, err := url.Parse(apiURL); err == nil && apiURL != discord.DefaultAPIURL {
-		c := *client
-		c.Transport = rewrite{next: client.Transport, scheme: base.Scheme, host: base.Host}
-		client = &c
+		client = discord.Redirected(client, base)
 	}
 	s.Client = client
 	s.ShouldRetryOnRateLimit = false
@@ -124,23 +122,4 @@ func DiscordChecks(d Discord) []Check {
 		checks = append(checks, channel("DISCORD_SOURCE_CHANNEL_IDS", id, false))
 	}
 	return checks
-}
-
-// rewrite sends every request to another scheme and host: a simulator or
-// a proxy named by DISCORD_API_URL.
-type rewrite struct {
-	next         http.RoundTripper
-	scheme, host string
-}
-
-func (r rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
-	out := req.Clone(req.Context())
-	u := *req.URL
-	u.Scheme, u.Host = r.scheme, r.host
-	out.URL, out.Host = &u, ""
-	next := r.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	return next.RoundTrip(out)
 }

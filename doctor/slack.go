@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	slackapi "github.com/slack-go/slack"
+
+	"caredesk/adapters/slack"
 )
 
 // SlackScopes are the bot token scopes caredesk uses, as
@@ -139,13 +141,7 @@ func slackAuthError(apiURL string, err error) error {
 	if !errors.As(err, &se) {
 		return unreachable("Slack", apiURL, "SLACK_API_URL", err)
 	}
-	switch se.Err {
-	case "invalid_auth", "not_authed", "not_allowed_token_type":
-		return fmt.Errorf("Slack rejected SLACK_BOT_TOKEN (%s): copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page", se.Err)
-	case "account_inactive", "token_revoked", "token_expired":
-		return fmt.Errorf("Slack rejected SLACK_BOT_TOKEN (%s): the app was removed or its token revoked; reinstall the app to the workspace and copy the new Bot User OAuth Token (xoxb-…)", se.Err)
-	}
-	return fmt.Errorf("Slack refused auth.test (%s)", se.Err)
+	return slack.TokenRefused(se)
 }
 
 // slackChannelError words a failed conversations.info of ch.

@@ -213,12 +213,7 @@ func New(ctx context.Context, o Options) (*Discord, error) {
 		client = &http.Client{Timeout: callTimeout}
 	}
 	if o.APIURL != DefaultAPIURL {
-		// discordgo's endpoints are fixed at https://discord.com; a copy of
-		// the client sends them to APIURL instead, leaving the library's
-		// globals and the caller's client alone.
-		c := *client
-		c.Transport = rewrite{base: client.Transport, scheme: base.Scheme, host: base.Host}
-		client = &c
+		client = Redirected(client, base)
 	}
 
 	s, err := discordgo.New("Bot " + o.Token)
@@ -400,6 +395,16 @@ func (d *Discord) BotID() string { return d.botID }
 func (d *Discord) Close() error {
 	d.end()
 	return nil
+}
+
+// Redirected is a copy of client that sends every request to base's
+// scheme and host: discordgo's endpoints are fixed at https://discord.com,
+// and this leaves the library's globals and the caller's client alone,
+// for a simulator or a proxy named by DISCORD_API_URL.
+func Redirected(client *http.Client, base *url.URL) *http.Client {
+	c := *client
+	c.Transport = rewrite{base: client.Transport, scheme: base.Scheme, host: base.Host}
+	return &c
 }
 
 // rewrite sends every request to APIURL's scheme and host: discordgo's

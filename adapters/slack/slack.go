@@ -185,6 +185,12 @@ func (d *Desk) authError(err error) error {
 	if !errors.As(err, &se) {
 		return fmt.Errorf("cannot reach Slack at %s: %w", d.opts.APIURL, err)
 	}
+	return TokenRefused(se)
+}
+
+// TokenRefused words Slack's refusal of auth.test with SLACK_BOT_TOKEN for
+// whoever runs caredesk: at start and in caredesk doctor.
+func TokenRefused(se slackapi.SlackErrorResponse) error {
 	switch se.Err {
 	case "invalid_auth", "not_authed", "not_allowed_token_type":
 		return fmt.Errorf("Slack rejected SLACK_BOT_TOKEN (%s): copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page", se.Err)
