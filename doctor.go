@@ -42,13 +42,7 @@ type redacting struct {
 }
 
 func (r redacting) Write(p []byte) (int, error) {
-	s := string(p)
-	for _, secret := range r.secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
-	}
-	if _, err := io.WriteString(r.w, s); err != nil {
+	if _, err := io.WriteString(r.w, scrub(string(p), r.secrets)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -97,12 +91,7 @@ func doctorChecks(getenv func(string) string) ([]doctor.Check, []string) {
 		checks = append(checks, doctor.BridgeCheck(doctor.Bridge{Name: w.Name, Secret: w.Secret, ReplyURL: w.ReplyURL,
 			HTTP: &http.Client{Timeout: doctorTimeout}}))
 	}
-	secrets := []string{cfg.Telegram.Token, cfg.Telegram.WebhookSecret, cfg.Slack.BotToken, cfg.Slack.AppToken,
-		cfg.Slack.SigningSecret, cfg.Discord.Token, cfg.ICSToken, cfg.ExportToken, config.DBPassword(cfg.DB)}
-	for _, w := range cfg.File.Webhooks {
-		secrets = append(secrets, w.Secret)
-	}
-	return append(checks, clock.Check()), secrets
+	return append(checks, clock.Check()), secretsOf(cfg)
 }
 
 // deskChannels are the desk channel, which setting names, then each

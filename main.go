@@ -101,11 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // newLogger writes to w and scrubs every secret of cfg from every line, as a
 // last line of defence behind the adapters' own care.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	secrets := []string{cfg.Telegram.Token, cfg.Telegram.WebhookSecret, cfg.Slack.BotToken, cfg.Slack.AppToken,
-		cfg.Slack.SigningSecret, cfg.Discord.Token, cfg.ICSToken, cfg.ExportToken, config.DBPassword(cfg.DB)}
-	for _, hook := range cfg.File.Webhooks {
-		secrets = append(secrets, hook.Secret)
-	}
+	secrets := secretsOf(cfg)
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 		var s string
 		switch v := a.Value.Any().(type) {
@@ -116,17 +112,33 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 		default:
 			return a
 		}
-		for _, secret := range secrets {
-			if secret != "" {
-				s = strings.ReplaceAll(s, secret, "[redacted]")
-			}
-		}
-		return slog.String(a.Key, s)
+		return slog.String(a.Key, scrub(s, secrets))
 	}}
 	if cfg.LogJSON {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// secretsOf is every secret of cfg's settings and file: what no log line
+// and no line of caredesk doctor may show.
+func secretsOf(cfg config.Config) []string {
+	secrets := []string{cfg.Telegram.Token, cfg.Telegram.WebhookSecret, cfg.Slack.BotToken, cfg.Slack.AppToken,
+		cfg.Slack.SigningSecret, cfg.Discord.Token, cfg.ICSToken, cfg.ExportToken, config.DBPassword(cfg.DB)}
+	for _, hook := range cfg.File.Webhooks {
+		secrets = append(secrets, hook.Secret)
+	}
+	return secrets
+}
+
+// scrub is s with every one of secrets replaced by [redacted].
+func scrub(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
+	}
+	return s
 }
 
 // serve runs the bot until ctx ends. ln, when not nil, is the listener to
