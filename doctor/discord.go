@@ -30,8 +30,9 @@ type Discord struct {
 	HTTP *http.Client
 }
 
-// DiscordChecks are the checks of Discord: the bot token, each channel
-// the bot must see, and /desk when Discord is the desk.
+// DiscordChecks are the checks of Discord: the bot token, the Message
+// Content intent, each channel the bot must see and what it may do there,
+// and /desk when Discord is the desk.
 func DiscordChecks(d Discord) []Check {
 	apiURL := strings.TrimRight(d.APIURL, "/")
 	if apiURL == "" {
@@ -68,6 +69,21 @@ func DiscordChecks(d Discord) []Check {
 		me = u
 		return nil
 	}}}
+	checks = append(checks, Check{Name: "Discord: the Message Content intent is on", Run: func(ctx context.Context) error {
+		if err := needBot(); err != nil {
+			return err
+		}
+		app, err := s.Application("@me") // bounded by the client's timeout
+		if err != nil {
+			return unreachable("Discord", apiURL, "DISCORD_API_URL", err)
+		}
+		if app.Flags&(flagMessageContent|flagMessageContentLimited) == 0 {
+			return errors.New("the application's MESSAGE CONTENT INTENT is off, so Discord would refuse caredesk's connection (4014 Disallowed intent(s)) and hide what customers and agents write: " +
+				"in the Developer Portal, open your application → Bot and switch it on under Privileged Gateway Intents")
+		}
+		return nil
+	}})
+	seen := map[string]*discordgo.Channel{} // the channels the bot sees, by id
 	channel := func(setting, id string, desk bool) Check {
 		return Check{Name: fmt.Sprintf("Discord: the bot sees %s %s", setting, id), Run: func(ctx context.Context) error {
 			if err := needBot(); err != nil {
@@ -82,6 +98,9 @@ func DiscordChecks(d Discord) []Check {
 				return errors.New("the bot cannot see it (Missing Access): let its role View Channel, Send Messages, Send Messages in Threads, Create Public Threads, Embed Links, Read Message History and Add Reactions in that channel")
 			case err != nil:
 				return unreachable("Discord", apiURL, "DISCORD_API_URL", err)
+			}
+			seen[id] = ch
+			switch {
 			case !desk:
 				return nil
 			case !slices.Contains([]discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews, discordgo.ChannelTypeGuildForum, discordgo.ChannelTypeGuildMedia}, ch.Type):
@@ -92,8 +111,34 @@ func DiscordChecks(d Discord) []Check {
 			return nil
 		}}
 	}
+	// What the bot may do in a channel comes from its roles and the
+	// channel's overwrites; discordgo computes it as Discord does.
+	permissions := func(setting, id string, desk bool) Check {
+		return Check{Name: fmt.Sprintf("Discord: the bot has its permissions in %s %s", setting, id), Run: func(ctx context.Context) error {
+			ch := seen[id]
+			if ch == nil {
+				return Skip("the bot does not see the channel")
+			}
+			have, err := s.UserChannelPermissions(me.ID, id, discordgo.WithContext(ctx))
+			if err != nil {
+				return unreachable("Discord", apiURL, "DISCORD_API_URL", err)
+			}
+			need := sourcePermissions
+			if desk {
+				need = discord.Permissions
+				if ch.Type == discordgo.ChannelTypeGuildForum || ch.Type == discordgo.ChannelTypeGuildMedia {
+					need &^= discordgo.PermissionCreatePublicThreads // a post is a message there
+				}
+			}
+			if missing := permissionNames(need &^ have); len(missing) > 0 {
+				return fmt.Errorf("the bot lacks %s in #%s: give them to its role in the server's settings (Roles), or allow them in the channel's own permissions (Edit Channel → Permissions), which can take them away",
+					strings.Join(missing, ", "), ch.Name)
+			}
+			return nil
+		}}
+	}
 	for _, ch := range d.Desk {
-		checks = append(checks, channel(ch.Setting, ch.ID, true))
+		checks = append(checks, channel(ch.Setting, ch.ID, true), permissions(ch.Setting, ch.ID, true))
 	}
 	if len(d.Desk) > 0 {
 		checks = append(checks, Check{Name: "Discord: /desk is registered in DISCORD_GUILD_ID " + d.GuildID, Run: func(ctx context.Context) error {
@@ -119,7 +164,44 @@ func DiscordChecks(d Discord) []Check {
 		}})
 	}
 	for _, id := range d.Sources {
-		checks = append(checks, channel("DISCORD_SOURCE_CHANNEL_IDS", id, false))
+		checks = append(checks, channel("DISCORD_SOURCE_CHANNEL_IDS", id, false), permissions("DISCORD_SOURCE_CHANNEL_IDS", id, false))
 	}
 	return checks
+}
+
+// Application flags of the Message Content intent: the limited one is a
+// bot's in fewer than 100 servers, switched on in the Developer Portal.
+const (
+	flagMessageContent        = 1 << 18
+	flagMessageContentLimited = 1 << 19
+)
+
+// sourcePermissions is what the bot needs in a community channel where
+// customers write: to read them and to answer them there, files included.
+const sourcePermissions int64 = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
+	discordgo.PermissionReadMessageHistory | discordgo.PermissionAttachFiles
+
+// permissionNames are the names Discord's settings give the permissions
+// in perms, in the order of their bits.
+func permissionNames(perms int64) []string {
+	names := []struct {
+		bit  int64
+		name string
+	}{
+		{discordgo.PermissionAddReactions, "Add Reactions"},
+		{discordgo.PermissionViewChannel, "View Channel"},
+		{discordgo.PermissionSendMessages, "Send Messages"},
+		{discordgo.PermissionEmbedLinks, "Embed Links"},
+		{discordgo.PermissionAttachFiles, "Attach Files"},
+		{discordgo.PermissionReadMessageHistory, "Read Message History"},
+		{discordgo.PermissionCreatePublicThreads, "Create Public Threads"},
+		{discordgo.PermissionSendMessagesInThreads, "Send Messages in Threads"},
+	}
+	var out []string
+	for _, n := range names {
+		if perms&n.bit != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return out
 }

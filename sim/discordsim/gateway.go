@@ -397,10 +397,10 @@ func (s *Server) guildLocked() map[string]any {
 		}
 	}
 	return map[string]any{
-		"id": s.opts.GuildID, "name": s.opts.GuildName, "unavailable": false, "owner_id": "1",
+		"id": s.opts.GuildID, "name": s.opts.GuildName, "unavailable": false, "owner_id": OwnerUserID,
 		"joined_at": "2024-01-01T00:00:00.000000+00:00", "large": false, "member_count": len(s.users),
-		"channels": channels, "threads": threads, "members": []any{memberObject(s.users[s.opts.BotUserID], true)},
-		"roles":  []any{map[string]any{"id": s.opts.GuildID, "name": "@everyone", "permissions": "2248473465835073"}},
+		"channels": channels, "threads": threads, "members": []any{s.botMemberLocked()},
+		"roles":  s.rolesLocked(),
 		"emojis": []any{}, "stickers": []any{}, "voice_states": []any{}, "presences": []any{},
 	}
 }

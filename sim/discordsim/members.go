@@ -60,6 +60,9 @@ func (s *Server) guildMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o := memberObject(u, true)
+	if id == s.opts.BotUserID {
+		o = s.botMemberLocked()
+	}
 	if m.nick != "" {
 		o["nick"] = m.nick
 	}

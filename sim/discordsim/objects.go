@@ -284,7 +284,7 @@ func (s *Server) channelObjectLocked(c *Channel) map[string]any {
 		return o
 	}
 	o["name"], o["guild_id"], o["position"], o["nsfw"] = c.Name, c.GuildID, 0, false
-	o["permission_overwrites"] = []any{}
+	o["permission_overwrites"] = s.overwritesLocked(c)
 	if c.ParentID != "" {
 		o["parent_id"] = c.ParentID
 	}

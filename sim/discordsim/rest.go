@@ -55,6 +55,8 @@ func (s *Server) routes() http.Handler {
 		RouteMe:               {s.me, true},
 		RouteUser:             {s.user, true},
 		RouteMember:           {s.guildMember, true},
+		RouteGuild:            {s.guild, true},
+		RouteApplication:      {s.application, true},
 		RouteChannel:          {s.getChannel, true},
 		RouteMessages:         {s.listMessages, true},
 		RouteCreateMessage:    {s.createMessage, true},

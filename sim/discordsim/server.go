@@ -153,6 +153,7 @@ type Server struct {
 	closedDMs    map[string]bool   // users who accept no DMs from the bot
 	members      map[string]member // user id → their nickname or leaving, see SetNick
 	noAttach     bool              // the bot lacks Attach Files in the guild, see DenyAttachFiles
+	denied       map[string]int64  // channel id → what its overwrite denies the bot's role, see DenyBot
 	commands     map[string][]Command
 	commandPuts  int
 	interactions map[string]*interaction // by id
