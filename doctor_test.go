@@ -123,10 +123,15 @@ func TestDoctor(t *testing.T) {
 			"ok   Slack: the bot is in SLACK_CHANNEL_ID C0DESK\n",
 			"ok   Slack: the app has every scope caredesk uses\n",
 			"ok   Slack: SLACK_APP_TOKEN opens Socket Mode\n",
+			"skip Slack: /desk and the events are configured: Slack shows an app's slash commands and event subscriptions to none of the tokens caredesk holds:",
 			"ok   Telegram: TELEGRAM_BOT_TOKEN works\n",
 			"ok   Telegram: the bot's webhook suits long polling\n",
+			"skip Telegram: the bot reads every message in groups (privacy mode off): privacy mode is on, so in a group the bot gets only the messages that mention it",
 			"ok   webhook source \"forum\": its reply_url answers a signed ping\n",
 			"ok   the clock agrees with the networks' (within a minute)\n",
+		}},
+		{name: "Telegram privacy off", code: 0, spoil: func(_ *testing.T, r *doctorRig) { r.telegram.SetPrivacy(false) }, want: []string{
+			"ok   Telegram: the bot reads every message in groups (privacy mode off)\n",
 		}},
 		{name: "settings", code: 1, spoil: func(_ *testing.T, r *doctorRig) { delete(r.env, "SLACK_CHANNEL_ID") }, want: []string{
 			"FAIL the settings and CAREDESK_CONFIG load: SLACK_CHANNEL_ID is not set:",
@@ -211,6 +216,7 @@ func TestDoctor(t *testing.T) {
 		{name: "Telegram token revoked", code: 1, spoil: func(_ *testing.T, r *doctorRig) { r.telegram.RevokeToken(true) }, want: []string{
 			"FAIL Telegram: TELEGRAM_BOT_TOKEN works: Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): copy the token @BotFather gave you again",
 			"skip Telegram: the bot's webhook suits long polling: TELEGRAM_BOT_TOKEN does not work.\n",
+			"skip Telegram: the bot reads every message in groups (privacy mode off): TELEGRAM_BOT_TOKEN does not work.\n",
 		}},
 		{name: "Telegram away", code: 1, spoil: func(t *testing.T, r *doctorRig) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -325,6 +331,7 @@ func TestDoctorDiscord(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		register bool // /desk registered, as caredesk does at start
+		opts     discordsim.Options
 		spoil    func(d *discordsim.Server, env map[string]string)
 		code     int
 		want     []string
@@ -332,8 +339,11 @@ func TestDoctorDiscord(t *testing.T) {
 		{name: "healthy", register: true, code: 0, want: []string{
 			"ok   the settings and CAREDESK_CONFIG load\n",
 			"ok   Discord: DISCORD_BOT_TOKEN works\n",
+			"ok   Discord: the Message Content intent is on\n",
 			"ok   Discord: the bot sees DISCORD_DESK_CHANNEL_ID 200000000000000001\n",
+			"ok   Discord: the bot has its permissions in DISCORD_DESK_CHANNEL_ID 200000000000000001\n",
 			"ok   Discord: the bot sees DISCORD_SOURCE_CHANNEL_IDS 300000000000000001\n",
+			"ok   Discord: the bot has its permissions in DISCORD_SOURCE_CHANNEL_IDS 300000000000000001\n",
 			"ok   Discord: /desk is registered in DISCORD_GUILD_ID 100000000000000001\n",
 			"ok   the clock agrees with the networks' (within a minute)\n",
 		}},
@@ -348,10 +358,32 @@ func TestDoctorDiscord(t *testing.T) {
 			env["DISCORD_DESK_CHANNEL_ID"] = "200000000000000999"
 		}, want: []string{
 			"FAIL Discord: the bot sees DISCORD_DESK_CHANNEL_ID 200000000000000999: Discord finds no channel 200000000000000999:",
+			"skip Discord: the bot has its permissions in DISCORD_DESK_CHANNEL_ID 200000000000000999: the bot does not see the channel.\n",
+		}},
+		{name: "intent off", register: true, code: 1, opts: discordsim.Options{DenyMessageContent: true}, want: []string{
+			"FAIL Discord: the Message Content intent is on: the application's MESSAGE CONTENT INTENT is off",
+			"ok   Discord: the bot has its permissions in DISCORD_DESK_CHANNEL_ID 200000000000000001\n",
+		}},
+		{name: "no threads in the desk", register: true, code: 1, spoil: func(d *discordsim.Server, env map[string]string) {
+			d.DenyBot(env["DISCORD_DESK_CHANNEL_ID"], discordsim.PermCreatePublicThreads|discordsim.PermSendMessagesInThreads)
+		}, want: []string{
+			"ok   Discord: the bot sees DISCORD_DESK_CHANNEL_ID 200000000000000001\n",
+			"FAIL Discord: the bot has its permissions in DISCORD_DESK_CHANNEL_ID 200000000000000001: the bot lacks Create Public Threads, Send Messages in Threads in #",
+			"ok   Discord: the bot has its permissions in DISCORD_SOURCE_CHANNEL_IDS 300000000000000001\n",
+		}},
+		{name: "no files anywhere", register: true, code: 1, spoil: func(d *discordsim.Server, _ map[string]string) { d.DenyAttachFiles(true) }, want: []string{
+			"FAIL Discord: the bot has its permissions in DISCORD_DESK_CHANNEL_ID 200000000000000001: the bot lacks Attach Files in #",
+			"FAIL Discord: the bot has its permissions in DISCORD_SOURCE_CHANNEL_IDS 300000000000000001: the bot lacks Attach Files in #",
+		}},
+		{name: "source channel locked", register: true, code: 1, spoil: func(d *discordsim.Server, env map[string]string) {
+			d.DenyBot(env["DISCORD_SOURCE_CHANNEL_IDS"], discordsim.PermSendMessages)
+		}, want: []string{
+			"ok   Discord: the bot has its permissions in DISCORD_DESK_CHANNEL_ID 200000000000000001\n",
+			"FAIL Discord: the bot has its permissions in DISCORD_SOURCE_CHANNEL_IDS 300000000000000001: the bot lacks Send Messages in #",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := discordsim.New(discordsim.Options{})
+			d, err := discordsim.New(tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,8 +21,8 @@ type Telegram struct {
 }
 
 // TelegramChecks are the checks of the Telegram source: the token
-// (getMe), and that the bot's webhook is what caredesk's mode needs
-// (getWebhookInfo).
+// (getMe), that the bot's webhook is what caredesk's mode needs
+// (getWebhookInfo), and whether it hears every message of a group.
 func TelegramChecks(t Telegram) []Check {
 	client := t.HTTP
 	if client == nil {
@@ -62,6 +62,18 @@ func TelegramChecks(t Telegram) []Check {
 				// only with updates waiting is it the webhook's state now.
 				return fmt.Errorf("updates are waiting (%d), and the last push of them to %s failed at %s (%s): make sure that address reaches caredesk's /telegram/webhook over HTTPS and that caredesk is running",
 					info.PendingUpdateCount, info.URL, time.Unix(int64(info.LastErrorDate), 0).UTC().Format(time.RFC3339), info.LastErrorMessage)
+			}
+			return nil
+		}},
+		{Name: "Telegram: the bot reads every message in groups (privacy mode off)", Run: func(context.Context) error {
+			if api == nil {
+				return Skip("TELEGRAM_BOT_TOKEN does not work")
+			}
+			if !api.Self.CanReadAllGroupMessages {
+				// Not a failure: most customers write to the bot privately,
+				// which privacy mode does not touch.
+				return Skip("privacy mode is on, so in a group the bot gets only the messages that mention it, answer it or are commands (unless it is a group admin); " +
+					"private chats are not affected. To take every message of the groups it is in, send /setprivacy to @BotFather, choose Disable, then remove the bot from each group and add it again")
 			}
 			return nil
 		}},

@@ -63,6 +63,7 @@ type Server struct {
 	rules   []*rule
 	down    bool
 	revoked bool // see RevokeToken
+	readAll bool // getMe's can_read_all_group_messages; see SetPrivacy
 	updates updateQueue
 	chats   map[int64]*chat
 	sent    []SentMessage
@@ -462,11 +463,23 @@ func tooLarge(err error) bool {
 	return errors.As(err, &mbe)
 }
 
+// SetPrivacy is @BotFather's /setprivacy: with privacy on, as a new bot
+// has it, getMe says the bot cannot read all group messages
+// (can_read_all_group_messages false).
+func (s *Server) SetPrivacy(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readAll = !on
+	s.notifyLocked()
+}
+
 // getMe answers with the bot's account, as the client's constructor expects.
 func (s *Server) getMe(*http.Request, map[string]string) answer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return ok(map[string]any{
 		"id": botUser.ID, "is_bot": true, "first_name": botUser.FirstName, "username": botUser.Username,
-		"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+		"can_join_groups": true, "can_read_all_group_messages": s.readAll, "supports_inline_queries": false,
 	})
 }
 
