@@ -12,12 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"caredesk/config"
 	"caredesk/doctor"
 	"caredesk/store/postgres"
+	"caredesk/store/sqlite"
 )
 
 // doctorTimeout bounds each network call of `caredesk doctor`.
@@ -126,7 +126,7 @@ func doctorDatabase(ctx context.Context, cfg config.Config) error {
 	}
 	db, err := openDatabase(ctx, cfg, replicaName(cfg), quiet)
 	if err != nil {
-		if strings.Contains(err.Error(), "another caredesk is using this database") {
+		if errors.Is(err, sqlite.ErrInUse) {
 			return doctor.Skip("a running caredesk has it open; `caredesk healthcheck` asks it whether it can write")
 		}
 		return err

@@ -27,6 +27,10 @@ type lock struct {
 // lockPath is where the lock of the database at path lives.
 func lockPath(path string) string { return path + ".lock" }
 
+// ErrInUse is the error of opening a database that another caredesk
+// holds.
+var ErrInUse = errors.New("another caredesk is using this database")
+
 // acquire takes the lock of the database at path, or says who has it.
 func acquire(path string, now time.Time) (*lock, error) {
 	name := lockPath(path)
@@ -49,9 +53,9 @@ func acquire(path string, now time.Time) (*lock, error) {
 			if who == "" {
 				who = "a process that has not said who it is"
 			}
-			return nil, fmt.Errorf("another caredesk is using this database: %s. "+
+			return nil, fmt.Errorf("%w: %s. "+
 				"Stop that one first, or give this one its own CAREDESK_DB: one SQLite file serves one caredesk "+
-				"(the lock is %s; it is released when that process ends)", who, name)
+				"(the lock is %s; it is released when that process ends)", ErrInUse, who, name)
 		}
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
@@ -76,8 +80,8 @@ func (l *lock) hold(path string) error {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return fmt.Errorf("another caredesk is using this database file under another name (a hard link to it). " +
-				"Stop that one first, or give this one its own CAREDESK_DB: one SQLite file serves one caredesk")
+			return fmt.Errorf("%w file under another name (a hard link to it). "+
+				"Stop that one first, or give this one its own CAREDESK_DB: one SQLite file serves one caredesk", ErrInUse)
 		}
 		return fmt.Errorf("lock %s: %w", path, err)
 	}
