@@ -1,0 +1,98 @@
+// Package listen holds what caredesk's listeners share, the sources it
+// polls itself rather than being told of (feeds, Mastodon, Bluesky):
+// which posts count as being about the brand (Filter), and how to ask
+// other people's servers for them politely (Client).
+package listen
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/text/language"
+
+	"caredesk/route"
+)
+
+// Filter says which posts a listener takes: one that holds any Include
+// word (any post when there are none), none of the Exclude words, and is
+// in one of Languages (any when there are none). Words are matched as
+// routes match them: without regard to case or accents, at the start of
+// a word, so "acme" finds "ACME'nin" but not "pacme".
+type Filter struct {
+	Include   []string
+	Exclude   []string
+	Languages []string // like "tr" or "en"; a post in a language the network did not say is taken
+}
+
+// Matcher is a Filter made ready to match.
+type Matcher struct {
+	include, exclude []string // folded, " word…"
+	bases            []language.Base
+}
+
+// Compile checks f and makes it ready. It refuses a word with no letter or
+// digit and a language it cannot read; what says which is where names
+// the filter in the errors, like `source "alerts"`.
+func (f Filter) Compile(where string) (Matcher, error) {
+	var m Matcher
+	var problems []error
+	words := func(list []string, key string) []string {
+		var out []string
+		for _, w := range list {
+			folded := route.Fold(w)
+			if folded == "" {
+				problems = append(problems, fmt.Errorf("%s: %s %q has no letter or digit", where, key, w))
+				continue
+			}
+			out = append(out, " "+folded)
+		}
+		return out
+	}
+	m.include, m.exclude = words(f.Include, "include"), words(f.Exclude, "exclude")
+	for _, l := range f.Languages {
+		tag, err := language.Parse(l)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s: lang %q is not a language: write one like tr, ro, pl, bg or en", where, l))
+			continue
+		}
+		b, _ := tag.Base()
+		m.bases = append(m.bases, b)
+	}
+	return m, errors.Join(problems...)
+}
+
+// Match reports whether a post of text, in lang ("" when the network did
+// not say), is one to take.
+func (m Matcher) Match(text, lang string) bool {
+	folded := " " + route.Fold(text) + " "
+	if len(m.include) > 0 && !containsAny(folded, m.include) {
+		return false
+	}
+	if containsAny(folded, m.exclude) {
+		return false
+	}
+	if len(m.bases) == 0 || lang == "" {
+		return true
+	}
+	tag, err := language.Parse(lang)
+	if err != nil {
+		return true // a language the network wrote oddly is no reason to miss a complaint
+	}
+	b, _ := tag.Base()
+	for _, want := range m.bases {
+		if b == want {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAny(text string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
+}
