@@ -35,8 +35,8 @@ type Client struct {
 	PerHost   rate.Limit   // DefaultPerHost when 0
 	Burst     int          // DefaultBurst when 0
 
-	mu      sync.Mutex
-	hosts   map[string]*rate.Limiter
+	mu         sync.Mutex
+	hosts      map[string]*rate.Limiter
 	pausedTill map[string]time.Time // host → when it may be asked again
 }
 
