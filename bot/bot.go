@@ -142,7 +142,11 @@ func (b *Bot) Received(ctx context.Context, in Inbound) (fresh bool, err error) 
 		msgKey = "" // an edit names a message already seen
 	}
 	err = b.store.Update(ctx, func(tx Tx) (err error) {
-		fresh, err = firstSights(tx, now, keyIf(in.EventID, "in:"+in.Source+":event:"+in.EventID), msgKey)
+		postKey := keyIf(in.PostKey, "in:post:"+in.PostKey)
+		if in.Edit {
+			postKey = ""
+		}
+		fresh, err = firstSights(tx, now, keyIf(in.EventID, "in:"+in.Source+":event:"+in.EventID), msgKey, postKey)
 		if err != nil || !fresh {
 			return err
 		}

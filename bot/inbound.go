@@ -15,6 +15,11 @@ type Inbound struct {
 	At           time.Time // when the customer wrote it; zero means now
 	Network      string    // display name of the source, like "X (Twitter)"; optional
 	PostURL      string    // the public address of the post, when it has one
+	// PostKey is the post's identity across sources (its canonical public
+	// address), so that the same post heard by two listeners (a feed and
+	// a mention, two searches) opens one ticket. "" for a message that is
+	// only ever heard once.
+	PostKey string
 	Language     string    // e.g. "en", when the network said
 	Attachments  []string  // addresses of pictures or files the customer attached, shown as links
 	// Files are what the customer sent as files (a Telegram photo, a
