@@ -494,3 +494,26 @@ func TestReceivedSaysWhatIsNew(t *testing.T) {
 		}
 	}
 }
+
+// TestSamePostTwoListeners: a post heard by two listeners (a feed and a
+// mention, two searches) under the same PostKey opens one ticket; other
+// posts, and posts without a key, are not held back by it.
+func TestSamePostTwoListeners(t *testing.T) {
+	w := newWorld(t)
+	post := "https://mastodon.example/@jane/1001"
+	for _, tc := range []struct {
+		in   bot.Inbound
+		want bool
+	}{
+		{bot.Inbound{Source: "feed:alerts", MessageID: "tag:1", Conversation: "tag:1", PostKey: post}, true},
+		{bot.Inbound{Source: "mastodon:brand", MessageID: "1001", Conversation: "1001", PostKey: post}, false},
+		{bot.Inbound{Source: "mastodon:brand", MessageID: "1002", Conversation: "1002", PostKey: post + "2"}, true},
+		{bot.Inbound{Source: "telegram", MessageID: "7", Conversation: jane.ID}, true},
+	} {
+		tc.in.Customer, tc.in.Text = jane, "Acme took my money twice"
+		fresh, err := w.bot.Received(context.Background(), tc.in)
+		if err != nil || fresh != tc.want {
+			t.Errorf("Received %s %s: fresh %v (%v), want %v", tc.in.Source, tc.in.MessageID, fresh, err, tc.want)
+		}
+	}
+}
