@@ -263,8 +263,8 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.File = f
 	}
-	if c.Telegram.Token == "" && len(c.File.Webhooks) == 0 && !c.Discord.Source() {
-		e.fail("caredesk has nowhere to take complaints from: set TELEGRAM_BOT_TOKEN to the token @BotFather gave you, DISCORD_SOURCE_CHANNEL_IDS or DISCORD_ACCEPT_DMS for a Discord community, or declare webhook sources in the file named by CAREDESK_CONFIG.")
+	if c.Telegram.Token == "" && len(c.File.Webhooks) == 0 && len(c.File.Listeners) == 0 && !c.Discord.Source() {
+		e.fail("caredesk has nowhere to take complaints from: set TELEGRAM_BOT_TOKEN to the token @BotFather gave you, DISCORD_SOURCE_CHANNEL_IDS or DISCORD_ACCEPT_DMS for a Discord community, or declare webhook, feed, mastodon or bluesky sources in the file named by CAREDESK_CONFIG.")
 	}
 	if len(e.problems) > 0 {
 		return Config{}, errors.New(strings.Join(e.problems, "\n"))

@@ -28,9 +28,12 @@ type File struct {
 	Rota       bot.Rota
 	People     map[string]string // agent id → name, for the calendar feed
 	Webhooks   []Webhook
-	HighReach  int
-	Rating     bot.RatingPolicy // when customers are asked how it went (csat)
-	Digest     bot.DigestPolicy // when the desk posts its figures (reports)
+	// Listeners are the sources caredesk polls itself: feeds, Mastodon
+	// and Bluesky accounts.
+	Listeners []Listener
+	HighReach int
+	Rating    bot.RatingPolicy // when customers are asked how it went (csat)
+	Digest    bot.DigestPolicy // when the desk posts its figures (reports)
 	// Spikes is when the desk is told that complaints are surging, and
 	// who is told in person (spikes).
 	Spikes Spikes
@@ -435,14 +438,14 @@ func (p *parser) sla(n *yaml.Node, path string) {
 	for i := 0; i+1 < len(perSource.Content); i += 2 {
 		k, v := perSource.Content[i], perSource.Content[i+1]
 		if !sourceName.MatchString(k.Value) {
-			p.fail(k, join(sub, k.Value), "%q is not a source: write telegram, discord or webhook:NAME", k.Value)
+			p.fail(k, join(sub, k.Value), "%q is not a source: write telegram, discord, webhook:NAME, feed:NAME, mastodon:NAME or bluesky:NAME", k.Value)
 			continue
 		}
 		p.f.SourceSLA[k.Value] = p.slaFields(v, join(sub, k.Value), p.f.SLA)
 	}
 }
 
-var sourceName = regexp.MustCompile(`^(?:telegram|discord|webhook:[a-z0-9][a-z0-9_-]*)$`)
+var sourceName = regexp.MustCompile(`^(?:telegram|discord|(?:webhook|feed|mastodon|bluesky):[a-z0-9][a-z0-9_-]*)$`)
 
 func (p *parser) percents(n *yaml.Node, path string) []int {
 	if n.Kind != yaml.SequenceNode {
@@ -667,6 +670,9 @@ func (p *parser) sources(n *yaml.Node, path string) {
 				p.webhook(h, fmt.Sprintf("%s[%d]", path, i))
 			}
 		},
+		KindFeed:     p.listeners(KindFeed),
+		KindMastodon: p.listeners(KindMastodon),
+		KindBluesky:  p.listeners(KindBluesky),
 	})
 }
 

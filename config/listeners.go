@@ -1,0 +1,221 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"caredesk/listen"
+)
+
+// The kinds of listener: sources caredesk polls itself.
+const (
+	KindFeed     = "feed"
+	KindMastodon = "mastodon"
+	KindBluesky  = "bluesky"
+)
+
+// Defaults and floors of a listener's polling, by kind: feeds change
+// slowly and belong to people who did not ask to be polled; Mastodon and
+// Bluesky have rate limits per account (300 calls in 5 minutes; 3,000 in
+// 5 minutes) that a minute's polling of a few searches stays far within.
+var (
+	listenEvery = map[string]time.Duration{KindFeed: 5 * time.Minute, KindMastodon: time.Minute, KindBluesky: time.Minute}
+	listenFloor = map[string]time.Duration{KindFeed: time.Minute, KindMastodon: 30 * time.Second, KindBluesky: 30 * time.Second}
+)
+
+// DefaultMaxAge is how old a post may be and still open a ticket the
+// first time a listener sees it: a new feed's backlog of months is no
+// queue of complaints.
+const DefaultMaxAge = 7 * 24 * time.Hour
+
+// DefaultBlueskyService is where a Bluesky account is reached when the
+// file does not say.
+const DefaultBlueskyService = "https://bsky.social"
+
+// Listener is one source caredesk polls itself: an RSS or Atom feed, a
+// Mastodon account, or a Bluesky account.
+type Listener struct {
+	Kind    string // KindFeed, KindMastodon or KindBluesky
+	Name    string
+	Display string // how people call it; the kind's name when not set
+	// URL is the feed's address, the Mastodon instance, or the Bluesky
+	// service.
+	URL      string
+	Handle   string // the Bluesky account's handle
+	TokenEnv string // the variable holding the Mastodon access token or the Bluesky app password
+	Token    string // its value, read at start
+	Searches []string
+	Filter   listen.Filter
+	Every    time.Duration
+	MaxAge   time.Duration
+	// SkipAuthors are the brand's own names on a feed, whose items open
+	// no ticket.
+	SkipAuthors []string
+	// SilenceAlarm is how long the source may bring no complaint before
+	// the desk channel is told; 0 for never.
+	SilenceAlarm time.Duration
+}
+
+// Source is the listener's source name, as tickets and the per-source
+// settings name it: "feed:alerts", "mastodon:brand".
+func (l Listener) Source() string { return l.Kind + ":" + l.Name }
+
+var listenerName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
+
+// listeners reads one kind's list under sources.
+func (p *parser) listeners(kind string) func(*yaml.Node, string) {
+	return func(v *yaml.Node, path string) {
+		if v.Kind != yaml.SequenceNode {
+			p.fail(v, path, "expected a list of %s sources", kind)
+			return
+		}
+		for i, n := range v.Content {
+			p.listener(kind, n, fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+}
+
+func (p *parser) listener(kind string, n *yaml.Node, path string) {
+	l := Listener{Kind: kind, Every: listenEvery[kind], MaxAge: DefaultMaxAge}
+	var sla *yaml.Node
+	words := func(field string, dst *[]string) func(*yaml.Node, string) {
+		return func(v *yaml.Node, path string) { *dst = p.wordList(v, path, field) }
+	}
+	fields := map[string]func(*yaml.Node, string){
+		"name": func(v *yaml.Node, path string) {
+			if !listenerName.MatchString(v.Value) {
+				p.fail(v, path, "%q cannot be a source name: use lowercase letters, digits, - and _ (the tickets' source becomes %s:NAME)", v.Value, kind)
+			}
+			l.Name = v.Value
+		},
+		"display": func(v *yaml.Node, _ string) { l.Display = strings.TrimSpace(v.Value) },
+		"every": func(v *yaml.Node, path string) {
+			if d := p.duration(v, path); d > 0 && d < listenFloor[kind] {
+				p.fail(v, path, "%s is too often: a %s source is polled at most every %s, to stay polite and within its limits", v.Value, kind, listenFloor[kind])
+			} else if d > 0 {
+				l.Every = d
+			}
+		},
+		"max_age": func(v *yaml.Node, path string) {
+			if d := p.duration(v, path); d > 30*24*time.Hour {
+				p.fail(v, path, "%s is older than caredesk remembers posts (30 days): write 30d or less", v.Value)
+			} else if d > 0 {
+				l.MaxAge = d
+			}
+		},
+		"include": words("include", &l.Filter.Include),
+		"exclude": words("exclude", &l.Filter.Exclude),
+		"lang":    words("lang", &l.Filter.Languages),
+		"sla":     func(v *yaml.Node, _ string) { sla = v },
+		"silence_alarm": func(v *yaml.Node, path string) {
+			if v.Tag != "!!null" {
+				l.SilenceAlarm = p.duration(v, path)
+			}
+		},
+	}
+	secretField := ""
+	switch kind {
+	case KindFeed:
+		fields["url"] = func(v *yaml.Node, path string) { l.URL = p.webAddress(v, path) }
+		fields["skip_authors"] = words("skip_authors", &l.SkipAuthors)
+	case KindMastodon:
+		secretField = "access_token_env"
+		fields["instance"] = func(v *yaml.Node, path string) { l.URL = strings.TrimRight(p.webAddress(v, path), "/") }
+		fields[secretField] = func(v *yaml.Node, _ string) { l.TokenEnv = strings.TrimSpace(v.Value) }
+		fields["searches"] = words("searches", &l.Searches)
+	case KindBluesky:
+		secretField = "app_password_env"
+		l.URL = DefaultBlueskyService
+		fields["service"] = func(v *yaml.Node, path string) { l.URL = strings.TrimRight(p.webAddress(v, path), "/") }
+		fields["handle"] = func(v *yaml.Node, _ string) { l.Handle = strings.TrimPrefix(strings.TrimSpace(v.Value), "@") }
+		fields[secretField] = func(v *yaml.Node, _ string) { l.TokenEnv = strings.TrimSpace(v.Value) }
+		fields["searches"] = words("searches", &l.Searches)
+	}
+	p.fields(n, path, fields)
+	if _, err := l.Filter.Compile(path); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			p.fail(n, path, "%s", strings.TrimPrefix(line, path+": "))
+		}
+	}
+	switch {
+	case l.Name == "":
+		p.fail(n, join(path, "name"), "a %s source needs a name, like brand", kind)
+		return
+	case slices.ContainsFunc(p.f.Listeners, func(o Listener) bool { return o.Source() == l.Source() }):
+		p.fail(n, join(path, "name"), "%q is used by another %s source; names must differ", l.Name, kind)
+		return
+	case l.URL == "" && kind == KindFeed:
+		p.fail(n, join(path, "url"), "a feed source needs url, the address of its RSS or Atom feed")
+		return
+	case l.URL == "" && kind == KindMastodon:
+		p.fail(n, join(path, "instance"), "a mastodon source needs instance, the address of the brand account's server, like https://mastodon.social")
+		return
+	case l.Handle == "" && kind == KindBluesky:
+		p.fail(n, join(path, "handle"), "a bluesky source needs handle, the brand account's handle, like acme.bsky.social")
+		return
+	}
+	if secretField != "" {
+		what := map[string]string{KindMastodon: "access token (Preferences → Development → New application, with the read and write:statuses scopes)",
+			KindBluesky: "app password (Settings → Privacy and security → App passwords)"}[kind]
+		if l.TokenEnv == "" {
+			p.fail(n, join(path, secretField), "a %s source needs %s, the environment variable that holds the account's %s", kind, secretField, what)
+			return
+		}
+		secret, err := Secret(p.getenv, l.TokenEnv)
+		if l.Token = strings.TrimSpace(secret); err != nil {
+			p.fail(n, join(path, secretField), "%s", err)
+		} else if l.Token == "" {
+			p.fail(n, join(path, secretField), "%s is not set: put the %s of source %q in it", l.TokenEnv, what, l.Name)
+		}
+	}
+	if l.Display == "" {
+		l.Display = map[string]string{KindFeed: hostOf(l.URL), KindMastodon: "Mastodon", KindBluesky: "Bluesky"}[kind]
+	}
+	if sla != nil {
+		s := p.f.SLAFor(l.Source())
+		s.FirstResponse = p.duration(sla, join(path, "sla"))
+		p.f.SourceSLA[l.Source()] = s
+	}
+	p.f.Listeners = append(p.f.Listeners, l)
+}
+
+// webAddress reads an absolute http(s) address.
+func (p *parser) webAddress(v *yaml.Node, path string) string {
+	s := strings.TrimSpace(v.Value)
+	if !webURL(s) {
+		p.fail(v, path, notURL, v.Value)
+		return ""
+	}
+	return s
+}
+
+// wordList reads a list of words or phrases.
+func (p *parser) wordList(n *yaml.Node, path, field string) []string {
+	if n.Kind != yaml.SequenceNode {
+		p.fail(n, path, "expected a list for %s, like [acme, \"acme bank\"]", field)
+		return nil
+	}
+	var out []string
+	for i, v := range n.Content {
+		if v.Kind != yaml.ScalarNode || strings.TrimSpace(v.Value) == "" {
+			p.fail(v, fmt.Sprintf("%s[%d]", path, i), "expected a word or a phrase here")
+			continue
+		}
+		out = append(out, strings.TrimSpace(v.Value))
+	}
+	return out
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	return strings.TrimPrefix(u.Host, "www.")
+}
