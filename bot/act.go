@@ -136,7 +136,7 @@ func (b *Bot) apply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	case DoTransfer:
 		return b.transfer(tx, a, t, now)
 	case DoResolve:
-		return b.resolve(tx, a.Agent, t, now)
+		return b.resolve(tx, a, t, now)
 	case DoShow:
 		return b.show(tx, t, now)
 	case DoCall, DoCallDone:
@@ -204,6 +204,12 @@ func (b *Bot) reply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	if strings.TrimSpace(a.Text) == "" && len(a.Files) == 0 {
 		return "", Errorf(EINVALID, "Write the reply after the number: /desk reply %d <text>.", t.ID)
 	}
+	if !t.Answerable() {
+		return "", unanswerable(t)
+	}
+	if ask, ok, err := confirmPublic(tx, a, t, now); !ok || err != nil {
+		return ask, err
+	}
 	switch {
 	case t.State == Resolved:
 		return "", Errorf(ECONFLICT, "#%d is resolved. /desk claim %d reopens it, then reply.", t.ID, t.ID)
@@ -263,7 +269,7 @@ func (b *Bot) say(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 		_, err := b.note(tx, a, t, now)
 		return "", err
 	}
-	if t.State == Claimed && t.Owner.ID == a.Agent.ID {
+	if t.State == Claimed && t.Owner.ID == a.Agent.ID && t.Answerable() {
 		_, err := b.reply(tx, a, t, now)
 		return "", err
 	}
@@ -271,12 +277,14 @@ func (b *Bot) say(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 		return "", err
 	}
 	var why string
-	switch t.State {
-	case Open:
+	switch {
+	case !t.Answerable():
+		why = unanswerable(t).Error() + " Your message stays a team note."
+	case t.State == Open:
 		why = fmt.Sprintf("Not sent to the customer: nobody has claimed #%d yet, so your message stays a team note. Claim it (:raising_hand: on the ticket, or /desk claim %d) and write again.", t.ID, t.ID)
-	case Claimed:
+	case t.State == Claimed:
 		why = fmt.Sprintf("Not sent to the customer: #%d belongs to %s, so your messages in its thread stay team notes.", t.ID, Mention(t.Owner))
-	case Resolved:
+	case t.State == Resolved:
 		why = fmt.Sprintf("Not sent to the customer: #%d is resolved. /desk claim %d reopens it.", t.ID, t.ID)
 	}
 	told, err := tx.FirstSight(fmt.Sprintf("told:%d:%s:%s", t.ID, a.Agent.ID, t.State), now)
@@ -316,15 +324,40 @@ func (b *Bot) transfer(tx Tx, a Action, t Ticket, now time.Time) (string, error)
 	return fmt.Sprintf("#%d is %s's now; they have been told in the thread.", t.ID, Mention(a.To)), nil
 }
 
-func (b *Bot) resolve(tx Tx, agent Agent, t Ticket, now time.Time) (string, error) {
+func (b *Bot) resolve(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
+	agent := a.Agent
+	link, err := elsewhere(t, a.Text)
+	if err != nil {
+		return "", err
+	}
 	switch {
-	case t.State == Resolved:
+	case t.State == Resolved && link == "":
 		return fmt.Sprintf("#%d is already resolved.", t.ID), nil
 	case t.State == Claimed && t.Owner.ID != agent.ID:
 		return "", Errorf(EFORBIDDEN, "#%d belongs to %s — ask them to resolve it, or to hand it over to you.", t.ID, Mention(t.Owner))
 	}
 	if t.Owner.ID == "" {
 		t.Owner = agent // who closed it, for the record
+	}
+	if link != "" {
+		// An answer given on the network itself counts as the first one,
+		// in the reports as on the root: the customer was answered.
+		if t.FirstReplyAt.IsZero() {
+			t.FirstReplyAt, t.FirstReplyBy = now, agent
+		}
+		if err := b.notice(tx, t, fmt.Sprintf("✅ %s answered elsewhere: %s", Mention(agent), link), now); err != nil {
+			return "", err
+		}
+		if t.State == Resolved {
+			t.UpdatedAt = now
+			if err := b.change(tx, t, Event{Kind: "answered_elsewhere", Actor: agent.ID, Detail: link}, now); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Recorded #%d as answered elsewhere.", t.ID), nil
+		}
+		if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "answered_elsewhere", Actor: agent.ID, Detail: link, At: now}); err != nil {
+			return "", err
+		}
 	}
 	t.State, t.ResolvedAt, t.UpdatedAt = Resolved, now, now
 	if err := b.change(tx, t, Event{Kind: "resolved", Actor: agent.ID}, now); err != nil {
@@ -334,6 +367,9 @@ func (b *Bot) resolve(tx Tx, agent Agent, t Ticket, now time.Time) (string, erro
 		if err := tx.AddTimer(&Timer{TicketID: t.ID, Alarm: AskForRating, DueAt: now.Add(b.policy.Rating.Delay)}); err != nil {
 			return "", err
 		}
+	}
+	if link != "" {
+		return fmt.Sprintf("Resolved #%d, answered elsewhere. If the customer writes again within %s, it reopens.", t.ID, days(b.policy.ReopenWindow)), nil
 	}
 	return fmt.Sprintf("Resolved #%d. If the customer writes again within %s, it reopens.", t.ID, days(b.policy.ReopenWindow)), nil
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +111,12 @@ func NewViewWith(t bot.Ticket, now time.Time, highReach int) View {
 		v.Status += " Customer's rating: " + Stars(t.Rating) + " " + strconv.Itoa(t.Rating) + "/5."
 	case !t.RatingAskedAt.IsZero() && t.State == bot.Resolved:
 		v.Status += " Asked how it went; no answer yet."
+	}
+	switch {
+	case !t.Answerable():
+		v.Status += fmt.Sprintf(" 📰 From a feed: caredesk cannot answer it. Answer on the original post, then /desk resolve %d elsewhere <link>.", t.ID)
+	case t.PublicReplies():
+		v.Status += " 🌐 Replies are public: they appear under the customer's post on " + v.Network + "."
 	}
 	if t.Team != "" {
 		// Which rule sent it here, so a wrong rule is seen and mended.

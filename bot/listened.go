@@ -1,0 +1,67 @@
+package bot
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Tickets from the sources caredesk listens to itself (feeds, Mastodon,
+// Bluesky) follow two more rules: a feed cannot be answered from the
+// desk, and an answer on Mastodon or Bluesky is a public post.
+
+// Answerable reports whether a reply written on the desk can reach the
+// customer: a feed's item cannot be answered from caredesk.
+func (t Ticket) Answerable() bool { return !strings.HasPrefix(t.Source, "feed:") }
+
+// PublicReplies reports whether a reply is posted in public, under the
+// customer's post, for anyone to read: a ticket from a Mastodon or
+// Bluesky post that is not a direct message.
+func (t Ticket) PublicReplies() bool {
+	return !t.Private && (strings.HasPrefix(t.Source, "mastodon:") || strings.HasPrefix(t.Source, "bluesky:"))
+}
+
+// unanswerable is the refusal of a reply to a ticket that cannot have one.
+func unanswerable(t Ticket) error {
+	where := "on the original post"
+	if t.PostURL != "" {
+		where += " (" + t.PostURL + ")"
+	}
+	return Errorf(EINVALID, "#%d came from %s, a feed, which caredesk cannot answer: answer %s, then /desk resolve %d elsewhere <link to your answer>. Nothing was sent.",
+		t.ID, NetworkOf(t), where, t.ID)
+}
+
+// confirmPublic asks an agent, the first time they /desk reply to a
+// public post, to send again: a public answer is read by everyone, and
+// nobody should learn that from the customer's followers. ok says the
+// reply may go. The mark lasts as long as caredesk remembers what it saw
+// (30 days); then it asks once more.
+func confirmPublic(tx Tx, a Action, t Ticket, now time.Time) (ask string, ok bool, err error) {
+	if !t.PublicReplies() || a.Ref != "" {
+		return "", true, nil // a message written in the thread, under the root that says so
+	}
+	first, err := tx.FirstSight("public-reply:"+a.Agent.ID, now)
+	if err != nil || !first {
+		return "", err == nil, err
+	}
+	return fmt.Sprintf("⚠️ #%d came from a public post on %s: your reply will be public too, under the customer's post, for anyone to read. Nothing was sent. "+
+		"Send the same command again to post it (caredesk asks once), or /desk private %d first where the network allows it.", t.ID, NetworkOf(t), t.ID), false, nil
+}
+
+// elsewhere reads what follows /desk resolve N: nothing, or "elsewhere"
+// and the link to an answer given outside caredesk.
+func elsewhere(t Ticket, text string) (link string, err error) {
+	text = strings.TrimSpace(text)
+	if rest, ok := cutPrefixFold(text, "elsewhere"); ok {
+		text = strings.TrimSpace(rest)
+	}
+	if text == "" {
+		return "", nil
+	}
+	u, perr := url.Parse(text)
+	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(text, " \n") {
+		return "", Errorf(EINVALID, "Write where you answered as one link: /desk resolve %d elsewhere https://… (nothing was changed).", t.ID)
+	}
+	return text, nil
+}

@@ -1,0 +1,100 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"caredesk/bot"
+)
+
+// heard files a post a listener heard, as the listeners hand them in.
+func (w *world) heard(source, id, text string, private bool) int64 {
+	w.t.Helper()
+	in := bot.Inbound{Source: source, MessageID: id, Conversation: id, Customer: jane, Text: text, Private: private,
+		PostURL: "https://social.example/@jane/" + id, PostKey: "https://social.example/@jane/" + id}
+	if err := w.bot.Receive(context.Background(), in); err != nil {
+		w.t.Fatal(err)
+	}
+	w.flush()
+	var n int64
+	err := w.db.View(context.Background(), func(tx bot.Tx) error {
+		t, err := tx.LatestTicket(source, id, jane.ID)
+		n = t.ID
+		return err
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+// TestFeedTicketsCannotBeAnswered: a reply to a feed's ticket is refused
+// with what to do instead, and its owner's thread messages stay notes;
+// /desk resolve N elsewhere <link> records the answer, which counts as the
+// first one.
+func TestFeedTicketsCannotBeAnswered(t *testing.T) {
+	w := newWorld(t)
+	n := w.heard("feed:alerts", "tag:google.com,2026:1", "Acme is the worst bank", false)
+	if _, err := w.act(bot.Action{Verb: bot.DoClaim, Ticket: n, Agent: alice}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.act(bot.Action{Verb: bot.DoReply, Ticket: n, Agent: alice, Text: "Sorry to hear that"})
+	if want := "a feed, which caredesk cannot answer: answer on the original post (https://social.example/@jane/tag:google.com,2026:1), then /desk resolve"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("reply to a feed's ticket: %v, want %q", err, want)
+	}
+	said, err := w.act(bot.Action{Verb: bot.DoSay, Ticket: n, Agent: alice, Text: "I'll answer on their blog", Ref: "m1"})
+	if err != nil || !strings.Contains(said, "Your message stays a team note") {
+		t.Errorf("an owner's message in a feed ticket's thread: %q %v", said, err)
+	}
+	for _, tc := range []struct {
+		text, want string
+		wantErr    bool
+	}{
+		{"elsewhere not-a-link", "Write where you answered as one link", true},
+		{"elsewhere https://blog.example/acme#comment-3", "Resolved #1, answered elsewhere.", false},
+	} {
+		res, err := w.act(bot.Action{Verb: bot.DoResolve, Ticket: n, Agent: alice, Text: tc.text})
+		got := res
+		if err != nil {
+			got = err.Error()
+		}
+		if (err != nil) != tc.wantErr || !strings.Contains(got, tc.want) {
+			t.Errorf("resolve %q: %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	tk := w.ticket(n)
+	if tk.State != bot.Resolved || tk.FirstReplyAt.IsZero() || tk.FirstReplyBy.ID != alice.ID {
+		t.Errorf("a ticket answered elsewhere: %+v", tk)
+	}
+	if text := w.threadText(tk.DeskThread); !strings.Contains(text, "answered elsewhere: https://blog.example/acme#comment-3") {
+		t.Errorf("the thread does not say where it was answered:\n%s", text)
+	}
+}
+
+// TestPublicReplyAsksOnce: the first /desk reply of an agent to a public
+// post is held with a warning; the same command again sends it, and so
+// does every later one. A direct message is not asked about.
+func TestPublicReplyAsksOnce(t *testing.T) {
+	w := newWorld(t)
+	public := w.heard("mastodon:brand", "1001", "@acme my card is blocked", false)
+	direct := w.heard("mastodon:brand", "1002", "@acme here is my order number", true)
+	before := w.outbox()
+	res, err := w.act(bot.Action{Verb: bot.DoReply, Ticket: public, Agent: alice, Text: "We are on it"})
+	if err != nil || !strings.Contains(res, "your reply will be public too") {
+		t.Fatalf("first public reply: %q %v", res, err)
+	}
+	if w.outbox() != before {
+		t.Errorf("the held reply was queued")
+	}
+	for i := range 2 {
+		res, err = w.act(bot.Action{Verb: bot.DoReply, Ticket: public, Agent: alice, Text: "We are on it"})
+		if err != nil || !strings.Contains(res, "Sending your reply") {
+			t.Errorf("public reply %d after the warning: %q %v", i+2, res, err)
+		}
+	}
+	res, err = w.act(bot.Action{Verb: bot.DoReply, Ticket: direct, Agent: bob, Text: "Thanks, checking"})
+	if err != nil || !strings.Contains(res, "Sending your reply") {
+		t.Errorf("reply to a direct message: %q %v", res, err)
+	}
+}
