@@ -19,9 +19,9 @@ type Inbound struct {
 	// address), so that the same post heard by two listeners (a feed and
 	// a mention, two searches) opens one ticket. "" for a message that is
 	// only ever heard once.
-	PostKey string
-	Language     string    // e.g. "en", when the network said
-	Attachments  []string  // addresses of pictures or files the customer attached, shown as links
+	PostKey     string
+	Language    string   // e.g. "en", when the network said
+	Attachments []string // addresses of pictures or files the customer attached, shown as links
 	// Files are what the customer sent as files (a Telegram photo, a
 	// Discord attachment): From and Origin say where their bytes are, which
 	// the courier fetches and shows in the ticket's thread.
