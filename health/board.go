@@ -143,6 +143,7 @@ type Part struct {
 	silence   time.Duration
 	heard     time.Time // the last complaint, or the start of the watch
 	quiet     bool      // down because silent, not because the adapter said so
+	warnOnly  bool      // down is a warning, never not ready (see WarnOnly)
 }
 
 // Source adds a source, named as in tickets ("telegram",
@@ -204,6 +205,17 @@ func (p *Part) Report(ok bool, reason string) {
 	if ok {
 		p.heard = b.now() // a source that just came back has not been silent
 	}
+}
+
+// WarnOnly makes the part's being down a warning in readiness, as a
+// silence is, not a reason for caredesk to be taken out of its load
+// balancer: a listener's feed that fails says nothing about whether this
+// caredesk can take Slack's events and the bridges' posts. Its changes
+// are still announced.
+func (p *Part) WarnOnly() {
+	p.b.mu.Lock()
+	defer p.b.mu.Unlock()
+	p.warnOnly = true
 }
 
 // WatchSilence makes a source that brings no complaint for longer than
@@ -270,7 +282,7 @@ func (b *Board) States() []State {
 	b.watchLocked(b.now())
 	out := make([]State, 0, len(b.parts))
 	for _, p := range b.parts {
-		out = append(out, State{Name: p.name, Kind: p.kind, OK: p.ok, Reason: p.reason, Warning: p.quiet})
+		out = append(out, State{Name: p.name, Kind: p.kind, OK: p.ok, Reason: p.reason, Warning: p.quiet || p.warnOnly})
 	}
 	return out
 }

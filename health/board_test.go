@@ -310,6 +310,16 @@ func TestReadiness(t *testing.T) {
 			wantLines:  []string{"not ready", "discord: Discord has not connected yet."},
 		},
 		{
+			name: "a listener that fails warns without bearing on readiness",
+			setup: func(b *health.Board) {
+				p := b.Source("feed:alerts", "Google Alerts")
+				p.WarnOnly()
+				p.Report(false, "the feed at www.google.com answered 404 Not Found.")
+			},
+			wantStatus: http.StatusOK,
+			wantLines:  []string{"ready", "feed:alerts: warning: the feed at www.google.com answered 404 Not Found."},
+		},
+		{
 			name: "a note informs without bearing on readiness",
 			setup: func(b *health.Board) {
 				b.Probe("store", func(context.Context) error { return nil })
