@@ -1,0 +1,278 @@
+package bluesky
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"caredesk/bot"
+)
+
+// postView is a post as the AppView shows it (app.bsky.feed.defs#postView),
+// and as a notification carries it (uri, cid, author, record, indexedAt,
+// plus reason).
+type postView struct {
+	URI       string     `json:"uri"`
+	CID       string     `json:"cid"`
+	Author    author     `json:"author"`
+	Record    postRecord `json:"record"`
+	IndexedAt string     `json:"indexedAt"`
+	Reason    string     `json:"reason"` // notifications only
+}
+
+type author struct {
+	DID            string `json:"did"`
+	Handle         string `json:"handle"`
+	DisplayName    string `json:"displayName"`
+	FollowersCount *int   `json:"followersCount"`
+}
+
+// postRecord is an app.bsky.feed.post record, as much as caredesk reads.
+type postRecord struct {
+	Type      string   `json:"$type"`
+	Text      string   `json:"text"`
+	CreatedAt string   `json:"createdAt"`
+	Langs     []string `json:"langs,omitempty"`
+	Reply     *reply   `json:"reply,omitempty"`
+}
+
+type reply struct {
+	Root   strongRef `json:"root"`
+	Parent strongRef `json:"parent"`
+}
+
+// strongRef is com.atproto.repo.strongRef: a record and its version.
+type strongRef struct {
+	URI string `json:"uri"`
+	CID string `json:"cid"`
+}
+
+// maxNotePages is how many pages of notifications one poll reads at most,
+// so that a first start or a storm does not page back for ever.
+const maxNotePages = 5
+
+// poll hands r the posts that are new since the last poll: mentions,
+// replies and quotes from the notifications, and search results that
+// pass the filter. A post that both found is handed once; a post r
+// refused is handed again next time.
+func (l *Listener) poll(ctx context.Context, r Receiver) error {
+	s, err := l.session(ctx)
+	if err != nil {
+		return err
+	}
+	now := l.now()
+	cutoff := now.Add(-l.maxAge)
+	found := map[string]postView{}
+	newest, err := l.notifications(ctx, cutoff, found)
+	if err != nil {
+		return err
+	}
+	for _, q := range l.searches {
+		if err := l.search(ctx, q, found); err != nil {
+			return err
+		}
+	}
+	l.mu.Lock()
+	var fresh []postView
+	for uri, p := range found {
+		if _, done := l.handed[uri]; done || p.Author.DID == s.did || p.Author.DID == "" || p.URI == "" {
+			continue
+		}
+		if at := l.postedAt(p); at.Before(cutoff) {
+			continue
+		}
+		fresh = append(fresh, p)
+	}
+	for uri, at := range l.handed {
+		if at.Before(cutoff.Add(-24 * time.Hour)) {
+			delete(l.handed, uri)
+		}
+	}
+	l.mu.Unlock()
+	slices.SortFunc(fresh, func(a, b postView) int { return l.postedAt(a).Compare(l.postedAt(b)) })
+	for _, p := range fresh {
+		in := l.inbound(ctx, p)
+		if err := r.Receive(ctx, in); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			l.log.Error("a Bluesky post was not stored; it is handed again at the next poll", "uri", p.URI, "err", err)
+			continue
+		}
+		l.mu.Lock()
+		l.handed[p.URI] = l.postedAt(p)
+		l.mu.Unlock()
+	}
+	if !newest.IsZero() {
+		l.mu.Lock()
+		l.notesSince = newest
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+// notifications adds to found the mentions, replies and quotes among the
+// brand's notifications, paging back to those the last poll read, and
+// returns the newest one's indexedAt.
+func (l *Listener) notifications(ctx context.Context, cutoff time.Time, found map[string]postView) (time.Time, error) {
+	l.mu.Lock()
+	since := l.notesSince
+	l.mu.Unlock()
+	if since.Before(cutoff) {
+		since = cutoff
+	}
+	var newest time.Time
+	cursor := ""
+	for range maxNotePages {
+		q := url.Values{"limit": {"50"}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var page struct {
+			Notifications []postView `json:"notifications"`
+			Cursor        string     `json:"cursor"`
+		}
+		if err := l.call(ctx, "app.bsky.notification.listNotifications", q, nil, &page); err != nil {
+			return time.Time{}, err
+		}
+		older := false
+		for _, n := range page.Notifications {
+			at := parseTime(n.IndexedAt)
+			if at.After(newest) {
+				newest = at
+			}
+			if !at.IsZero() && at.Before(since) {
+				older = true
+			}
+			switch n.Reason {
+			case "mention", "reply", "quote":
+				found[n.URI] = n
+			}
+		}
+		if older || page.Cursor == "" || page.Cursor == cursor || len(page.Notifications) == 0 {
+			break
+		}
+		cursor = page.Cursor
+	}
+	return newest, nil
+}
+
+// search adds to found the latest posts of the query q that the filter
+// takes.
+func (l *Listener) search(ctx context.Context, q string, found map[string]postView) error {
+	var page struct {
+		Posts []postView `json:"posts"`
+	}
+	query := url.Values{"q": {q}, "limit": {"25"}, "sort": {"latest"}}
+	if err := l.call(ctx, "app.bsky.feed.searchPosts", query, nil, &page); err != nil {
+		return err
+	}
+	for _, p := range page.Posts {
+		if _, ok := found[p.URI]; ok {
+			continue
+		}
+		if l.filter.Match(p.Record.Text, firstLang(p.Record.Langs)) {
+			found[p.URI] = p
+		}
+	}
+	return nil
+}
+
+// inbound is p as the core takes it.
+func (l *Listener) inbound(ctx context.Context, p postView) bot.Inbound {
+	name := p.Author.DisplayName
+	if strings.TrimSpace(name) == "" {
+		name = p.Author.Handle
+	}
+	return bot.Inbound{
+		Source:       SourceName(l.name),
+		MessageID:    p.URI,
+		Conversation: p.URI,
+		Customer: bot.Customer{
+			ID: p.Author.DID, Name: name, Handle: p.Author.Handle,
+			ProfileURL: "https://bsky.app/profile/" + profileID(p.Author),
+			Followers:  l.reach(ctx, p.Author),
+		},
+		Text:     p.Record.Text,
+		At:       l.postedAt(p),
+		Network:  Network,
+		PostURL:  postURL(p.URI, p.Author),
+		PostKey:  p.URI,
+		Language: firstLang(p.Record.Langs),
+	}
+}
+
+// followersTTL is how long an author's count of followers is believed.
+const followersTTL = 24 * time.Hour
+
+// reach is how many followers a has: as the post says, or as getProfile
+// says (remembered a day), or 0 when Bluesky would not say.
+func (l *Listener) reach(ctx context.Context, a author) int {
+	if a.FollowersCount != nil {
+		return *a.FollowersCount
+	}
+	l.mu.Lock()
+	f, ok := l.followers[a.DID]
+	l.mu.Unlock()
+	if ok && l.now().Sub(f.at) < followersTTL {
+		return f.n
+	}
+	var profile struct {
+		FollowersCount int `json:"followersCount"`
+	}
+	if err := l.call(ctx, "app.bsky.actor.getProfile", url.Values{"actor": {a.DID}}, nil, &profile); err != nil {
+		l.log.Warn("could not learn a Bluesky author's followers", "did", a.DID, "err", err)
+		return 0
+	}
+	l.mu.Lock()
+	l.followers[a.DID] = followers{n: profile.FollowersCount, at: l.now()}
+	l.mu.Unlock()
+	return profile.FollowersCount
+}
+
+// postedAt is when p was written: its record's createdAt, unless that is
+// missing or ahead of when Bluesky saw it (a client's clock is anyone's),
+// then its indexedAt.
+func (l *Listener) postedAt(p postView) time.Time {
+	created, indexed := parseTime(p.Record.CreatedAt), parseTime(p.IndexedAt)
+	switch {
+	case !created.IsZero() && (indexed.IsZero() || !created.After(indexed.Add(5*time.Minute))):
+		return created
+	case !indexed.IsZero():
+		return indexed
+	}
+	return l.now()
+}
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func firstLang(langs []string) string {
+	if len(langs) == 0 {
+		return ""
+	}
+	return langs[0]
+}
+
+// profileID is how bsky.app names a in addresses: its handle, or its DID
+// when the handle does not resolve ("handle.invalid").
+func profileID(a author) string {
+	if a.Handle == "" || a.Handle == "handle.invalid" {
+		return a.DID
+	}
+	return a.Handle
+}
+
+// postURL is the bsky.app address of the post uri
+// (at://DID/app.bsky.feed.post/RKEY) by a.
+func postURL(uri string, a author) string {
+	rkey := uri[strings.LastIndexByte(uri, '/')+1:]
+	return "https://bsky.app/profile/" + profileID(a) + "/post/" + url.PathEscape(rkey)
+}

@@ -1,0 +1,248 @@
+package bluesky
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"caredesk/listen"
+)
+
+// session is the brand's login: tokens and who it is.
+type session struct {
+	access, refresh string
+	did, handle     string
+}
+
+// xrpcError is an XRPC call's answer that is not a 2xx:
+// {"error": Name, "message": Message}.
+type xrpcError struct {
+	NSID    string
+	Status  int
+	Name    string
+	Message string
+}
+
+func (e *xrpcError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	if e.Name != "" {
+		return fmt.Sprintf("%s answered %d %s: %s", e.NSID, e.Status, e.Name, msg)
+	}
+	return fmt.Sprintf("%s answered %d: %s", e.NSID, e.Status, msg)
+}
+
+// expired says the access (or refresh) token is no good any more: a
+// PDS answers 400 ExpiredToken, or 401 for a token it cannot verify.
+func (e *xrpcError) expired() bool {
+	return e.Name == "ExpiredToken" || e.Name == "InvalidToken" || e.Status == http.StatusUnauthorized
+}
+
+// authError is Bluesky refusing the brand's handle or app password.
+type authError struct{ name string }
+
+func (e *authError) Error() string {
+	return fmt.Sprintf("Bluesky refused the app password of source %s: create one under Settings → Privacy and security → App passwords", e.name)
+}
+
+// call makes one XRPC call as the brand: a query (GET, body nil) or a
+// procedure (POST of body as JSON), decoding a 2xx answer into out. An
+// expired access token is refreshed, and the call made again, once.
+func (l *Listener) call(ctx context.Context, nsid string, query url.Values, body, out any) error {
+	s, err := l.session(ctx)
+	if err != nil {
+		return err
+	}
+	err = l.do(ctx, nsid, s.access, query, body, out)
+	var xe *xrpcError
+	if !errors.As(err, &xe) || !xe.expired() {
+		return err
+	}
+	if s, err = l.renew(ctx, s); err != nil {
+		return err
+	}
+	return l.do(ctx, nsid, s.access, query, body, out)
+}
+
+// session returns the current session, logging in when there is none.
+func (l *Listener) session(ctx context.Context) (session, error) {
+	l.mu.Lock()
+	s := l.sess
+	l.mu.Unlock()
+	if s.access != "" {
+		return s, nil
+	}
+	return l.renew(ctx, session{})
+}
+
+// renew replaces the session stale (the one whose token was refused): by
+// refreshSession when it has a refresh token, by createSession when that
+// fails too. A session another goroutine renewed meanwhile is used as it is.
+func (l *Listener) renew(ctx context.Context, stale session) (session, error) {
+	l.sessMu.Lock()
+	defer l.sessMu.Unlock()
+	l.mu.Lock()
+	current := l.sess
+	l.mu.Unlock()
+	if current.access != "" && current.access != stale.access {
+		return current, nil
+	}
+	var next session
+	err := errors.New("no refresh token")
+	if stale.refresh != "" {
+		err = l.do(ctx, "com.atproto.server.refreshSession", stale.refresh, nil, noInput{}, &next)
+		next.did, next.handle = orElse(next.did, stale.did), orElse(next.handle, stale.handle)
+	}
+	var xe *xrpcError
+	if err != nil && (stale.refresh == "" || errors.As(err, &xe) && xe.expired()) {
+		err = l.do(ctx, "com.atproto.server.createSession", "", nil, map[string]string{"identifier": l.handle, "password": l.password}, &next)
+		if errors.As(err, &xe) && (xe.Status == http.StatusUnauthorized || xe.Name == "AuthenticationRequired" || xe.Name == "AccountTakedown") {
+			err = &authError{name: l.name}
+		}
+	}
+	if err != nil {
+		return session{}, err
+	}
+	if next.access == "" || next.did == "" {
+		return session{}, fmt.Errorf("the answer of the Bluesky server to logging in as %s held no session", l.handle)
+	}
+	l.mu.Lock()
+	l.sess = next
+	l.mu.Unlock()
+	return next, nil
+}
+
+func orElse(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// UnmarshalJSON reads a session as createSession and refreshSession
+// answer it.
+func (s *session) UnmarshalJSON(b []byte) error {
+	var a struct {
+		AccessJwt  string `json:"accessJwt"`
+		RefreshJwt string `json:"refreshJwt"`
+		DID        string `json:"did"`
+		Handle     string `json:"handle"`
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return err
+	}
+	*s = session{access: a.AccessJwt, refresh: a.RefreshJwt, did: a.DID, handle: a.Handle}
+	return nil
+}
+
+// noInput is the body of a procedure that takes none (refreshSession):
+// XRPC servers refuse a body where their lexicon expects none.
+type noInput struct{}
+
+// do sends one XRPC request with token as its bearer ("" for none).
+func (l *Listener) do(ctx context.Context, nsid, token string, query url.Values, body, out any) error {
+	u := l.service + "/xrpc/" + nsid
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var req *http.Request
+	var err error
+	switch body.(type) {
+	case nil:
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	case noInput:
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	default:
+		b, merr := json.Marshal(body)
+		if merr != nil {
+			return fmt.Errorf("encode %s: %w", nsid, merr)
+		}
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(b))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", nsid, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := l.client.Do(req)
+	if err != nil {
+		return err
+	}
+	answer, err := listen.ReadBody(resp, 0)
+	if err != nil {
+		return fmt.Errorf("%s: %w", nsid, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		xe := &xrpcError{NSID: nsid, Status: resp.StatusCode}
+		var e struct {
+			Error   string `json:"error"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(answer, &e) == nil {
+			xe.Name, xe.Message = clip(e.Error, 80), clip(e.Message, 300)
+		}
+		return xe
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(answer, out); err != nil {
+		return fmt.Errorf("%s answered what is not its JSON: %w", nsid, err)
+	}
+	return nil
+}
+
+// clip shortens what another server said to at most n bytes, on a rune
+// boundary, on one line.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// RateLimitReset wraps base (http.DefaultTransport when nil) so that a 429
+// of Bluesky's, which says when its limit resets in RateLimit-Reset (unix
+// seconds) and sends no Retry-After, carries that time as Retry-After,
+// which listen.Client honours. Other answers pass as they are. A shared
+// listen.Client's HTTP may use it: other hosts' answers are unchanged.
+func RateLimitReset(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return resetTransport{base}
+}
+
+type resetTransport struct{ base http.RoundTripper }
+
+func (t resetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "" {
+		return resp, err
+	}
+	reset, perr := strconv.ParseInt(strings.TrimSpace(resp.Header.Get("RateLimit-Reset")), 10, 64)
+	if perr != nil || reset <= 0 {
+		return resp, nil
+	}
+	wait := max(time.Until(time.Unix(reset, 0)), time.Second)
+	resp.Header.Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	return resp, nil
+}
