@@ -205,8 +205,8 @@ func TestSearchFilter(t *testing.T) {
 func TestBrandsOwnPostsAndDuplicates(t *testing.T) {
 	f := setup(t, func(o *bluesky.Options) { o.Searches = []string{"acme", "card"} })
 	mention := f.net.Mention("ayse.bsky.social", "acme: my card is blocked") // a notification and two searches
-	f.net.Post(brand, "acme card news")                                    // the brand's own
-	f.net.Mention(brand, "acme card: we are on it")                        // the brand's own, in its notifications
+	f.net.Post(brand, "acme card news")                                      // the brand's own
+	f.net.Mention(brand, "acme card: we are on it")                          // the brand's own, in its notifications
 	got := f.mustPoll(t)
 	if len(got) != 1 || got[0].MessageID != mention {
 		t.Errorf("handed %v, want the customer's mention once", uris(got))
