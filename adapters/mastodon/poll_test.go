@@ -1,0 +1,243 @@
+package mastodon_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"caredesk/adapters/mastodon"
+	"caredesk/bot"
+	"caredesk/listen"
+	"caredesk/sim/mastodonsim"
+)
+
+func TestMentionOpensOneInbound(t *testing.T) {
+	s := instance(t)
+	s.SetProfile("alice", mastodonsim.Profile{DisplayName: "Alice Yılmaz", Followers: 1200})
+	id := s.Mention("alice", "my card was charged <twice> & nobody answers #fail", mastodonsim.Language("tr"))
+	l, _ := listener(t, s, nil)
+	in := &inbox{}
+	run(t, l, in)
+	polled(t, s, 2) // the second poll hands nothing new
+
+	got := in.all()
+	if len(got) != 1 {
+		t.Fatalf("handed %d posts, want the mention once: %+v", len(got), got)
+	}
+	want := bot.Inbound{
+		Source: "mastodon:brand", MessageID: id, Conversation: id,
+		Customer: bot.Customer{ID: s.AccountID("alice"), Name: "Alice Yılmaz", Handle: "alice", ProfileURL: s.URL() + "/@alice", Followers: 1200},
+		Text:     "@acme my card was charged <twice> & nobody answers #fail",
+		Network:  "Mastodon", PostURL: s.URL() + "/@alice/" + id, PostKey: s.URL() + "/@alice/" + id, Language: "tr",
+	}
+	g := got[0]
+	if time.Since(g.At) > time.Minute || g.At.After(time.Now()) {
+		t.Errorf("At = %v, want when the post was made", g.At)
+	}
+	g.At = time.Time{}
+	if !equalInbound(g, want) {
+		t.Errorf("handed\n%+v\nwant\n%+v", g, want)
+	}
+
+	// A mention after the first poll is found from the cursor on; a
+	// customer of another server keeps their whole handle and page.
+	id2 := s.Mention("bob@other.example", "still waiting")
+	waitFor(t, s, "the second mention", func() bool { return len(in.all()) == 2 })
+	g = in.all()[1]
+	if g.MessageID != id2 || g.Customer.Handle != "bob@other.example" || g.Customer.Name != "bob" || g.PostURL != "https://other.example/@bob/"+id2 {
+		t.Errorf("second mention handed as %+v", g)
+	}
+}
+
+func equalInbound(a, b bot.Inbound) bool {
+	return a.Source == b.Source && a.MessageID == b.MessageID && a.Conversation == b.Conversation &&
+		a.Customer == b.Customer && a.Text == b.Text && a.At.Equal(b.At) && a.Network == b.Network &&
+		a.PostURL == b.PostURL && a.PostKey == b.PostKey && a.Language == b.Language && a.Private == b.Private
+}
+
+func TestDirectMessageIsPrivate(t *testing.T) {
+	s := instance(t)
+	id := s.Direct("carol", "my account number is 1234, please call me")
+	s.Post("carol", "a post for my followers about @acme", mastodonsim.Visibility("private"))
+	l, _ := listener(t, s, nil)
+	in := &inbox{}
+	run(t, l, in)
+	polled(t, s, 1)
+	got := in.all()
+	if len(got) != 2 || got[0].MessageID != id || !got[0].Private || got[1].Private {
+		t.Errorf("handed %+v, want the direct message as private and the followers-only mention as not", got)
+	}
+}
+
+func TestSearchesAndFilter(t *testing.T) {
+	s := instance(t)
+	for _, tc := range []struct {
+		acct, text string
+		taken      bool
+	}{
+		{"dan", "Acme refund still missing after 3 weeks", true},
+		{"erin", "acme refund desk is hiring, apply now", false}, // excluded word
+		{"fay", "refund from my landlord finally", false},       // no word of the filter
+		{"gus", "why is the #AcmeDown page blank", true},        // the hashtag's timeline
+		{"acme", "Our refund policy for Acme customers", false}, // the brand's own post
+		{"hal", "ACME refunds? never heard", true},
+	} {
+		s.Post(tc.acct, tc.text)
+	}
+	s.Post("ian", "old acme refund complaint", mastodonsim.At(time.Now().Add(-30*24*time.Hour)))
+	s.Post("jo", "acme refund, but followers only", mastodonsim.Visibility("private"))
+	m, err := listen.Filter{Include: []string{"acme"}, Exclude: []string{"hiring"}}.Compile("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := listener(t, s, func(o *mastodon.Options) {
+		o.Searches = []string{"refund", "#acmedown"}
+		o.Filter = m
+	})
+	in := &inbox{}
+	run(t, l, in)
+	polled(t, s, 2)
+	got := in.texts()
+	slices.Sort(got)
+	want := []string{"ACME refunds? never heard", "Acme refund still missing after 3 weeks", "why is the #AcmeDown page blank"}
+	if !slices.Equal(got, want) {
+		t.Errorf("handed %q, want %q", got, want)
+	}
+	if calls := s.Calls(mastodonsim.RouteTag); calls < 2 {
+		t.Errorf("the hashtag timeline was read %d times, want every poll", calls)
+	}
+}
+
+func TestMentionFoundBySearchTooIsHandedOnce(t *testing.T) {
+	s := instance(t)
+	// The filter would refuse the post as a search result: as a mention it
+	// is taken anyway, once.
+	id := s.Mention("kim", "where is my refund")
+	m, _ := listen.Filter{Include: []string{"nothing-like-it"}}.Compile("test")
+	l, _ := listener(t, s, func(o *mastodon.Options) {
+		o.Searches = []string{"refund", "where refund"}
+		o.Filter = m
+	})
+	in := &inbox{}
+	run(t, l, in)
+	polled(t, s, 2)
+	if got := in.all(); len(got) != 1 || got[0].MessageID != id {
+		t.Errorf("handed %+v, want the mention once", got)
+	}
+}
+
+func TestOldAndOwnPostsAreNotTaken(t *testing.T) {
+	s := instance(t)
+	s.Mention("lee", "from last month", mastodonsim.At(time.Now().Add(-40*24*time.Hour)))
+	s.Mention("lee", "from two days ago", mastodonsim.At(time.Now().Add(-48*time.Hour)))
+	s.Post("acme", "@acme talking to ourselves about refunds")
+	l, _ := listener(t, s, func(o *mastodon.Options) {
+		o.MaxAge = 24 * time.Hour
+		o.Searches = []string{"refunds"}
+	})
+	in := &inbox{}
+	run(t, l, in)
+	polled(t, s, 1)
+	id := s.Mention("lee", "today")
+	waitFor(t, s, "today's mention", func() bool { return len(in.all()) > 0 })
+	polled(t, s, 1)
+	if got := in.all(); len(got) != 1 || got[0].MessageID != id {
+		t.Errorf("handed %+v, want only today's mention", got)
+	}
+}
+
+func TestRefusedPostIsHandedAgain(t *testing.T) {
+	s := instance(t)
+	id := s.Mention("max", "please help")
+	l, st := listener(t, s, nil)
+	in := &inbox{refuse: 1}
+	run(t, l, in)
+	waitFor(t, s, "the post handed again", func() bool { return len(in.all()) == 1 })
+	polled(t, s, 1)
+	if got := in.all(); len(got) != 1 || got[0].MessageID != id {
+		t.Errorf("handed %+v, want the refused mention once more", got)
+	}
+	if !st.is(true) {
+		t.Errorf("a refusal of the core was told as Mastodon failing: %+v", st.list)
+	}
+}
+
+func TestRevokedTokenAndRecovery(t *testing.T) {
+	s := instance(t)
+	s.RevokeToken() // already at start: verify_credentials fails
+	l, st := listener(t, s, nil)
+	in := &inbox{}
+	run(t, l, in)
+	waitFor(t, s, "a failed state", func() bool { return st.is(false) })
+	last, _ := st.last()
+	want := "Mastodon rejected the access token of source brand (401): create a new one under Preferences → Development with read and write:statuses scopes"
+	if last.reason != want {
+		t.Errorf("reason %q, want %q", last.reason, want)
+	}
+
+	s.RestoreToken()
+	waitFor(t, s, "a working state", func() bool { return st.is(true) })
+	id := s.Mention("ned", "hello?")
+	waitFor(t, s, "the mention", func() bool { return len(in.all()) == 1 })
+
+	// Revoked while running: the notifications are refused.
+	s.RevokeToken()
+	waitFor(t, s, "a failed state", func() bool { return st.is(false) })
+	if last, _ := st.last(); last.reason != want {
+		t.Errorf("reason %q, want %q", last.reason, want)
+	}
+	s.RestoreToken()
+	waitFor(t, s, "a working state", func() bool { return st.is(true) })
+	if got := in.all(); len(got) != 1 || got[0].MessageID != id {
+		t.Errorf("handed %+v, want the one mention", got)
+	}
+}
+
+func TestTooManyRequestsIsWaitedFor(t *testing.T) {
+	s := instance(t)
+	s.FailNext(mastodonsim.RouteNotifications, 1, http.StatusTooManyRequests, time.Second)
+	id := s.Mention("oz", "hello")
+	l, st := listener(t, s, nil)
+	in := &inbox{}
+	start := time.Now()
+	run(t, l, in)
+	waitFor(t, s, "the mention after the pause", func() bool { return len(in.all()) == 1 })
+	if waited := time.Since(start); waited < 900*time.Millisecond {
+		t.Errorf("the mention was read %v after a 429 with Retry-After: 1, want the pause kept", waited)
+	}
+	if calls := s.Calls(mastodonsim.RouteNotifications); calls > 3 {
+		t.Errorf("the notifications were asked %d times during a one-second pause", calls)
+	}
+	var told bool
+	st.mu.Lock()
+	for _, x := range st.list {
+		told = told || !x.ok && strings.Contains(x.reason, "asks source brand to slow down")
+	}
+	st.mu.Unlock()
+	if !told || in.all()[0].MessageID != id {
+		t.Errorf("states %+v, want the pause told", st.list)
+	}
+}
+
+func TestNewRefusesBadOptions(t *testing.T) {
+	for _, tc := range []struct {
+		o    mastodon.Options
+		want string
+	}{
+		{mastodon.Options{Name: "x", Token: "t"}, "instance is empty"},
+		{mastodon.Options{Name: "x", Instance: "mastodon.social", Token: "t"}, `instance "mastodon.social" is not the address of a server`},
+		{mastodon.Options{Name: "x", Instance: "https://mastodon.social/@acme", Token: "t"}, "is not the address of a server"},
+		{mastodon.Options{Name: "x", Instance: "https://mastodon.social"}, "the access token is empty"},
+		{mastodon.Options{Name: "x", Instance: "https://mastodon.social", Token: "t", Searches: []string{"#"}}, `search "#" is empty`},
+	} {
+		_, err := mastodon.New(tc.o)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v, want it to say %q", tc.o, err, tc.want)
+		}
+	}
+	if _, err := mastodon.New(mastodon.Options{Name: "x", Instance: "https://mastodon.social/", Token: "t", Searches: []string{"#acme", "acme bank"}}); err != nil {
+		t.Errorf("New refused good options: %v", err)
+	}
+}
