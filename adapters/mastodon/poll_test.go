@@ -73,18 +73,22 @@ func TestDirectMessageIsPrivate(t *testing.T) {
 
 func TestSearchesAndFilter(t *testing.T) {
 	s := instance(t)
+	var want []string
 	for _, tc := range []struct {
 		acct, text string
 		taken      bool
 	}{
 		{"dan", "Acme refund still missing after 3 weeks", true},
 		{"erin", "acme refund desk is hiring, apply now", false}, // excluded word
-		{"fay", "refund from my landlord finally", false},       // no word of the filter
-		{"gus", "why is the #AcmeDown page blank", true},        // the hashtag's timeline
-		{"acme", "Our refund policy for Acme customers", false}, // the brand's own post
+		{"fay", "refund from my landlord finally", false},        // no word of the filter
+		{"gus", "why is the #AcmeDown page blank", true},         // the hashtag's timeline
+		{"acme", "Our refund policy for Acme customers", false},  // the brand's own post
 		{"hal", "ACME refunds? never heard", true},
 	} {
 		s.Post(tc.acct, tc.text)
+		if tc.taken {
+			want = append(want, tc.text)
+		}
 	}
 	s.Post("ian", "old acme refund complaint", mastodonsim.At(time.Now().Add(-30*24*time.Hour)))
 	s.Post("jo", "acme refund, but followers only", mastodonsim.Visibility("private"))
@@ -101,7 +105,7 @@ func TestSearchesAndFilter(t *testing.T) {
 	polled(t, s, 2)
 	got := in.texts()
 	slices.Sort(got)
-	want := []string{"ACME refunds? never heard", "Acme refund still missing after 3 weeks", "why is the #AcmeDown page blank"}
+	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("handed %q, want %q", got, want)
 	}
