@@ -43,7 +43,7 @@ const (
 )
 
 // RateLimit is how many calls a token may make in a window of
-// RateWindow, as Mastodon's default limit for API calls.
+// RateWindow by default, Mastodon's limit for API calls.
 const (
 	RateLimit  = 300
 	RateWindow = 5 * time.Minute
@@ -56,15 +56,21 @@ const MaxChars = 500
 type Options struct {
 	Token     string // the brand's access token, sent as "Authorization: Bearer …"
 	BrandAcct string // the brand's username on the instance; "acme" when empty
-	// Now is the instance's clock, for created_at and the hour an
-	// Idempotency-Key is kept; time.Now when nil.
+	// Now is the instance's clock, for created_at, the rate limit's
+	// window and the hour an Idempotency-Key is kept; time.Now when nil.
 	Now func() time.Time
+	// RateLimit is how many calls the token may make in RateWindow before
+	// the instance answers 429, as Mastodon does: with X-RateLimit-Reset
+	// and no Retry-After. RateLimit (300) when 0; tests that poll every
+	// few milliseconds raise it.
+	RateLimit int
 }
 
 // Server is a running instance. All methods are safe for concurrent use.
 type Server struct {
 	token, brand string
 	now          func() time.Time
+	limit        int
 	ln           net.Listener
 	srv          *http.Server
 	done         chan struct{}
@@ -113,12 +119,15 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.RateLimit <= 0 {
+		o.RateLimit = RateLimit
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("mastodonsim: listen on loopback: %w", err)
 	}
 	s := &Server{
-		token: o.Token, brand: o.BrandAcct, now: o.Now, ln: ln, done: make(chan struct{}),
+		token: o.Token, brand: o.BrandAcct, now: o.Now, limit: o.RateLimit, ln: ln, done: make(chan struct{}),
 		calls: map[string]int{}, faults: map[string][]fault{}, nextID: firstID,
 		accounts: map[string]*account{}, byID: map[string]*status{}, keys: map[string]keyed{},
 	}
@@ -231,10 +240,10 @@ func (s *Server) admit(name string, w http.ResponseWriter, r *http.Request) bool
 	}
 	s.used++
 	reset := s.window.Add(RateWindow).UTC().Format(time.RFC3339Nano)
-	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(RateLimit))
-	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(RateLimit-s.used, 0)))
+	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(s.limit))
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(s.limit-s.used, 0)))
 	w.Header().Set("X-RateLimit-Reset", reset)
-	if s.used > RateLimit {
+	if s.used > s.limit {
 		writeError(w, http.StatusTooManyRequests, "Too many requests")
 		return false
 	}

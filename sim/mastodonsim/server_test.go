@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,19 @@ func TestFailNext(t *testing.T) {
 	}
 	if code, _ := call(t, s, token, http.MethodGet, "/api/v1/notifications", nil, "", nil); code != 200 || s.Calls(mastodonsim.RouteNotifications) != 2 {
 		t.Errorf("after the failure: %d, %d calls", code, s.Calls(mastodonsim.RouteNotifications))
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	s, err := mastodonsim.New(mastodonsim.Options{Token: token, RateLimit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	for i, want := range []int{200, 200, 429} {
+		code, h := call(t, s, token, http.MethodGet, "/api/v1/notifications", nil, "", nil)
+		if code != want || h.Get("X-RateLimit-Remaining") != strconv.Itoa(max(1-i, 0)) || h.Get("X-RateLimit-Reset") == "" || h.Get("Retry-After") != "" {
+			t.Errorf("call %d: %d %v, want %d with Mastodon's headers", i+1, code, h, want)
+		}
 	}
 }
