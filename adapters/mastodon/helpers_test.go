@@ -25,10 +25,12 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// instance starts a simulated instance whose brand account is "acme".
+// instance starts a simulated instance whose brand account is "acme",
+// with a rate limit that the listener's polls every few milliseconds do
+// not reach.
 func instance(t *testing.T) *mastodonsim.Server {
 	t.Helper()
-	s, err := mastodonsim.New(mastodonsim.Options{Token: token, BrandAcct: "acme"})
+	s, err := mastodonsim.New(mastodonsim.Options{Token: token, BrandAcct: "acme", RateLimit: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

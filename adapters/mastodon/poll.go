@@ -253,6 +253,11 @@ func (l *Listener) read(ctx context.Context, s stream, own string, handed map[st
 			}
 			cur = it.cursor
 		}
+		if cur == "" {
+			// Nothing yet: the next poll takes everything from here on,
+			// not the latest page alone.
+			cur = beginning
+		}
 		l.setCursor(s.key, cur)
 		if !s.paged || start == "" || cur == start || len(items) < pageSize {
 			return nil // a first poll takes the latest page only
@@ -260,6 +265,10 @@ func (l *Listener) read(ctx context.Context, s stream, own string, handed map[st
 	}
 	return nil
 }
+
+// beginning is the cursor of a stream that was empty when first read:
+// older than any id.
+const beginning = "0"
 
 func (l *Listener) cursor(key string) string {
 	l.mu.Lock()

@@ -3,6 +3,7 @@ package mastodon_test
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,20 +116,59 @@ func TestSearchesAndFilter(t *testing.T) {
 }
 
 func TestMentionFoundBySearchTooIsHandedOnce(t *testing.T) {
+	refusing, _ := listen.Filter{Include: []string{"nothing-like-it"}}.Compile("test")
+	for _, tc := range []struct {
+		name   string
+		filter listen.Matcher
+	}{
+		// Every stream finds it: it is handed once all the same.
+		{"no filter", listen.Matcher{}},
+		// The filter would refuse the post as a search result: as a
+		// mention it is taken anyway.
+		{"a filter that refuses it", refusing},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := instance(t)
+			id := s.Mention("kim", "where is my refund #acmedown")
+			l, _ := listener(t, s, func(o *mastodon.Options) {
+				o.Searches = []string{"refund", "where refund", "#AcmeDown"}
+				o.Filter = tc.filter
+			})
+			in := &inbox{}
+			run(t, l, in)
+			polled(t, s, 2)
+			if got := in.all(); len(got) != 1 || got[0].MessageID != id {
+				t.Errorf("handed %+v, want the mention once", got)
+			}
+			if s.Calls(mastodonsim.RouteSearch) < 4 || s.Calls(mastodonsim.RouteTag) < 2 {
+				t.Errorf("searched %d times and read the tag %d times, want every search every poll", s.Calls(mastodonsim.RouteSearch), s.Calls(mastodonsim.RouteTag))
+			}
+		})
+	}
+}
+
+func TestManyMentionsBetweenPollsAreAllTaken(t *testing.T) {
 	s := instance(t)
-	// The filter would refuse the post as a search result: as a mention it
-	// is taken anyway, once.
-	id := s.Mention("kim", "where is my refund")
-	m, _ := listen.Filter{Include: []string{"nothing-like-it"}}.Compile("test")
-	l, _ := listener(t, s, func(o *mastodon.Options) {
-		o.Searches = []string{"refund", "where refund"}
-		o.Filter = m
-	})
+	l, _ := listener(t, s, nil)
 	in := &inbox{}
 	run(t, l, in)
-	polled(t, s, 2)
-	if got := in.all(); len(got) != 1 || got[0].MessageID != id {
-		t.Errorf("handed %+v, want the mention once", got)
+	polled(t, s, 1)
+	const n = 95 // more than two pages of 40
+	for i := range n {
+		s.Mention("crowd", "outage report "+strconv.Itoa(i))
+	}
+	waitFor(t, s, "every mention", func() bool { return len(in.all()) >= n })
+	polled(t, s, 1)
+	got := in.all()
+	seen := map[string]bool{}
+	for i, in := range got {
+		if seen[in.MessageID] || i > 0 && len(in.MessageID) == len(got[i-1].MessageID) && in.MessageID < got[i-1].MessageID {
+			t.Fatalf("mention %d (%s) handed twice or out of order", i, in.MessageID)
+		}
+		seen[in.MessageID] = true
+	}
+	if len(got) != n {
+		t.Errorf("handed %d mentions, want %d", len(got), n)
 	}
 }
 
