@@ -91,10 +91,11 @@ type Server struct {
 	used          int              // calls in it
 }
 
-// fault is a FailNext.
+// fault is a FailNext or an AnswerNext.
 type fault struct {
 	status     int
 	retryAfter time.Duration
+	raw        []byte // AnswerNext's body, sent as it is; nil for FailNext's error
 }
 
 // keyed is a status made under an Idempotency-Key, and when.
@@ -191,6 +192,18 @@ func (s *Server) FailNext(route string, n, status int, retryAfter time.Duration)
 	}
 }
 
+// AnswerNext makes the next n calls of route answer status with body as
+// it is (Content-Type application/json), after the failures already
+// queued: for answers no real instance should give, like an HTML error
+// page, a status without an id or a body of many megabytes.
+func (s *Server) AnswerNext(route string, n, status int, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults[route] = append(s.faults[route], fault{status: status, raw: body})
+	}
+}
+
 // RevokeToken makes the instance refuse the brand's token, as after the
 // application was deleted under Preferences → Development: every call
 // answers 401 {"error":"The access token is invalid"} until RestoreToken.
@@ -252,6 +265,12 @@ func (s *Server) admit(name string, w http.ResponseWriter, r *http.Request) bool
 		s.faults[name] = q[1:]
 		if f.retryAfter > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(max(f.retryAfter, time.Second)/time.Second)))
+		}
+		if f.raw != nil {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(f.status)
+			_, _ = w.Write(f.raw)
+			return false
 		}
 		if f.status == http.StatusTooManyRequests {
 			w.Header().Set("X-RateLimit-Remaining", "0")
