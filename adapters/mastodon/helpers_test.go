@@ -3,6 +3,7 @@ package mastodon_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func listener(t *testing.T, s *mastodonsim.Server, change func(*mastodon.Options
 	st := &states{}
 	o := mastodon.Options{
 		Name: "brand", Instance: s.URL(), Token: token, Every: 5 * time.Millisecond,
-		Client: &listen.Client{PerHost: rate.Inf}, OnState: st.record,
+		Client: &listen.Client{PerHost: rate.Inf}, OnState: st.record, Logger: slog.New(slog.DiscardHandler),
 	}
 	if change != nil {
 		change(&o)

@@ -285,3 +285,35 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		t.Errorf("New refused good options: %v", err)
 	}
 }
+
+func TestHostileAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		body   string
+		reason string   // what the health board is told; "" for a poll that works
+		texts  []string // what is handed
+	}{
+		{"an HTML page", "<html><body>Maintenance</body></html>", "is not the JSON Mastodon answers", nil},
+		{"a body too large", `[` + strings.Repeat(" ", 5<<20) + `]`, "is larger than", nil},
+		{"statuses without an id or an author", `[{"id":"1","type":"mention","status":{"id":"","content":"x","account":{"id":"9"}}},{"id":"2","type":"mention","status":{"id":"5","content":"y"}},{"id":"3","type":"mention","status":null},{"id":"4","type":"follow"},{"id":"5","type":"mention","status":{"id":"6","content":"z","account":{"id":"9","acct":"x"}}}]`, "", []string{"z"}},
+		{"a script in the content", `[{"id":"1","type":"mention","status":{"id":"5","created_at":"bad date","content":"<p>hi<script>alert(1)</script></p>","account":{"id":"9","acct":"x"}}}]`, "", []string{"hi"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := instance(t)
+			s.AnswerNext(mastodonsim.RouteNotifications, 1, http.StatusOK, []byte(tc.body))
+			l, st := listener(t, s, nil)
+			in := &inbox{}
+			run(t, l, in)
+			polled(t, s, 1)
+			st.mu.Lock()
+			first := st.list[0]
+			st.mu.Unlock()
+			if tc.reason == "" && !first.ok || tc.reason != "" && (first.ok || !strings.Contains(first.reason, tc.reason)) {
+				t.Errorf("first state %+v, want %q", first, tc.reason)
+			}
+			if got := in.texts(); !slices.Equal(got, tc.texts) {
+				t.Errorf("handed %q, want %q", got, tc.texts)
+			}
+		})
+	}
+}
