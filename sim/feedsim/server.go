@@ -127,34 +127,37 @@ func (s *Server) SetNow(now func() time.Time) {
 // cache would. It returns an error only for a feed that cannot be
 // encoded.
 func (s *Server) SetFeed(path string, format Format, feed Feed) error {
-	body, err := Render(format, feed)
-	if err != nil {
-		return err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := s.page(path)
-	p.format, p.feed = format, &feed
-	p.feed.Items = append([]Item(nil), feed.Items...)
-	s.publish(p, body, format.contentType())
-	return nil
+	return s.setFeed(path, format, feed)
 }
 
 // AddItem puts item on top of the feed at path, as a new post does. A
 // path without a feed gets an RSS feed named after it.
 func (s *Server) AddItem(path string, item Item) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	p := s.page(path)
-	feed := Feed{Title: "feed " + path, Link: "https://site.example" + path}
-	format := p.format
+	feed, format := Feed{Title: "feed " + path, Link: "https://site.example" + path}, RSS
 	if p.feed != nil {
-		feed = *p.feed
-	} else {
-		format = RSS
+		feed, format = *p.feed, p.format
 	}
-	s.mu.Unlock()
 	feed.Items = append([]Item{item}, feed.Items...)
-	return s.SetFeed(path, format, feed)
+	return s.setFeed(path, format, feed)
+}
+
+// setFeed renders and publishes feed; s.mu is held, so that two AddItems
+// cannot lose one another's item.
+func (s *Server) setFeed(path string, format Format, feed Feed) error {
+	body, err := Render(format, feed)
+	if err != nil {
+		return err
+	}
+	p := s.page(path)
+	p.format, p.feed = format, &feed
+	p.feed.Items = append([]Item(nil), feed.Items...)
+	s.publish(p, body, format.contentType())
+	return nil
 }
 
 // SetRaw serves body at path as contentType, for what is not a feed: a
