@@ -44,6 +44,10 @@ func TestEachFormatOpensInbounds(t *testing.T) {
 	fromAlert.MessageID = alert.Items[0].ID
 	fromAlert.Conversation = alert.Items[0].ID
 	fromAlert.Network, fromAlert.Language = "Google Alert - Acme", ""
+	alertItem.Author, alertItem.AuthorURI = "", ""
+	anonAlert := feedsim.GoogleAlert("Acme", alertItem)
+	fromAnon := fromAlert
+	fromAnon.Customer = bot.Customer{ID: "forum.example", Name: "forum.example"} // the page's site, not google.com
 
 	for _, tc := range []struct {
 		name   string
@@ -55,6 +59,7 @@ func TestEachFormatOpensInbounds(t *testing.T) {
 		{"Atom", feedsim.Atom, forum, withURI},
 		{"RSS 1.0", feedsim.RDF, forum, want},
 		{"Google Alerts", feedsim.Atom, alert, fromAlert},
+		{"Google Alerts without author", feedsim.Atom, anonAlert, fromAnon},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startSite(t)

@@ -181,9 +181,15 @@ func (l *Listener) inbound(e Entry, doc *Document, link, display string, now tim
 	if !l.o.Filter.Match(e.Title+" "+e.Excerpt, e.Language) {
 		return bot.Inbound{}, "the filter does not match"
 	}
-	host := l.url.Hostname()
+	// Without an author, the customer is the site the post is on: for a
+	// forum's feed that is the feed's own site, for Google Alerts the
+	// page's, not google.com's.
+	site, siteName := l.url.Hostname(), first(doc.Title, l.url.Hostname())
+	if u, err := url.Parse(link); err == nil && u.Hostname() != "" && u.Hostname() != site {
+		site, siteName = u.Hostname(), u.Hostname()
+	}
 	profile := l.canonical(e.AuthorURI)
-	c := bot.Customer{ID: first(profile, e.AuthorURI, e.AuthorName, host), Name: first(e.AuthorName, doc.Title, host), ProfileURL: profile}
+	c := bot.Customer{ID: first(profile, e.AuthorURI, e.AuthorName, site), Name: first(e.AuthorName, siteName), ProfileURL: profile}
 	return bot.Inbound{
 		Source:       SourceName(l.o.Name),
 		MessageID:    e.Key,
