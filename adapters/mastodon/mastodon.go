@@ -84,6 +84,9 @@ var _ bot.Source = (*Listener)(nil)
 func New(o Options) (*Listener, error) {
 	var problems []error
 	where := fmt.Sprintf("mastodon source %q", o.Name)
+	if strings.TrimSpace(o.Name) == "" {
+		problems = append(problems, errors.New("a Mastodon source needs a name"))
+	}
 	u, err := url.Parse(o.Instance)
 	switch {
 	case o.Instance == "":

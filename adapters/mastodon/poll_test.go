@@ -267,6 +267,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		o    mastodon.Options
 		want string
 	}{
+		{mastodon.Options{Instance: "https://mastodon.social", Token: "t"}, "a Mastodon source needs a name"},
 		{mastodon.Options{Name: "x", Token: "t"}, "instance is empty"},
 		{mastodon.Options{Name: "x", Instance: "mastodon.social", Token: "t"}, `instance "mastodon.social" is not the address of a server`},
 		{mastodon.Options{Name: "x", Instance: "https://mastodon.social/@acme", Token: "t"}, "is not the address of a server"},
