@@ -128,6 +128,9 @@ func secretsOf(cfg config.Config) []string {
 	for _, hook := range cfg.File.Webhooks {
 		secrets = append(secrets, hook.Secret)
 	}
+	for _, l := range cfg.File.Listeners {
+		secrets = append(secrets, l.Token)
+	}
 	return secrets
 }
 
@@ -339,7 +342,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	ready.Store(true)
 	serving = true
 	log.Info("caredesk is serving", "replica", name, "addr", ln.Addr().String(), "desk", nets.deskName(cfg), "telegram", telegramMode(cfg),
-		"discord_source", cfg.Discord.Source(), "webhook_sources", len(nets.hooks), "db", config.Redacted(cfg.DB))
+		"discord_source", cfg.Discord.Source(), "webhook_sources", len(nets.hooks), "listeners", len(nets.listeners), "db", config.Redacted(cfg.DB))
 
 	<-ctx.Done()
 	ready.Store(false)
@@ -386,6 +389,9 @@ func lead(ctx context.Context, cfg config.Config, nets *networks, board *health.
 	}
 	if nets.telegram != nil && cfg.Telegram.WebhookURL == "" {
 		goRun(func() error { return nets.telegram.Poll(ctx, inbound) })
+	}
+	for _, l := range nets.listeners {
+		goRun(func() error { return l.run(ctx, inbound) })
 	}
 	if nets.discord != nil {
 		deskRunner, communities := handlers.Runner{}, discord.Receiver(nil)

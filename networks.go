@@ -29,7 +29,9 @@ type networks struct {
 	discord  *discord.Discord // nil unless Discord is the desk or a source
 	telegram *telegram.Client // nil without TELEGRAM_BOT_TOKEN
 	hooks    []webhook.Source // webhook sources from the file
-	sources  map[string]bot.Source
+	// listeners are the file's feeds and accounts caredesk polls itself.
+	listeners []listener
+	sources   map[string]bot.Source
 	// byLeader are the reports of the parts whose connection only the
 	// leading replica holds (Telegram's long poll, the Discord gateway).
 	byLeader []func(ok bool, reason string)
@@ -214,6 +216,12 @@ func connectOnce(ctx context.Context, cfg config.Config, log *slog.Logger, board
 			Logger:    log.With("network", "webhook", "source", w.Name),
 			PublicURL: cfg.PublicURL, LinkTTL: cfg.File.Files.LinkTTL, MaxFile: cfg.File.Files.MaxFile,
 		})
+	}
+	if n.listeners, err = listeners(cfg, log, board, n.sources); err != nil {
+		return nil, err
+	}
+	for _, l := range n.listeners {
+		n.byLeader = append(n.byLeader, l.part.Report)
 	}
 	return n, nil
 }

@@ -1,0 +1,133 @@
+package e2e_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"caredesk/sim/feedsim"
+)
+
+// listenRig is a rig whose file declares the listeners in yaml (the
+// "sources:" section's body), with env for their secrets.
+func listenRig(t *testing.T, yaml string, env map[string]string) *rig {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "caredesk.yaml")
+	body := "customers:\n  acknowledge: off\n  signature: false\nsources:\n" + yaml
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["CAREDESK_CONFIG"] = path
+	return newRig(t, rigOptions{env: env})
+}
+
+// waitPolled waits until source has been polled since caredesk started:
+// its caredesk_source_up is 1 only once a poll went through, every post
+// it heard handed to the core.
+func (r *rig) waitPolled(source string) {
+	r.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for metric(r.t.(*testing.T), r.base+"/metrics", `caredesk_source_up{source="`+source+`"}`) != "1" {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%s was not polled within 15 s", source)
+		}
+		time.Sleep(10 * time.Millisecond) // /metrics has no push; ask again
+	}
+}
+
+// TestFeedOpensTicketsOnce: a Google Alerts item about the brand opens
+// one ticket, across restarts; one older than max_age, one by the
+// brand's own name and one the filter leaves out open none. Its root says
+// it cannot be answered; a reply is refused with what to do, and /desk
+// resolve N elsewhere records the answer.
+func TestFeedOpensTicketsOnce(t *testing.T) {
+	feeds, err := feedsim.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(feeds.Close)
+	now := time.Now().UTC().Truncate(time.Second)
+	items := []feedsim.Item{
+		{ID: "tag:google.com,2013:googlealerts/entry:1", Title: "Acme bank blocked my card for no reason", Link: "https://sikayetvar.example/acme/123?utm_source=alerts",
+			Description: "I have been waiting 3 days. <script>alert(1)</script> Acme does not answer.", Author: "Ayşe", Published: now.Add(-time.Hour)},
+		{ID: "tag:google.com,2013:googlealerts/entry:2", Title: "Acme bank: ten years ago", Link: "https://old.example/acme", Published: now.Add(-40 * 24 * time.Hour)},
+		{ID: "tag:google.com,2013:googlealerts/entry:3", Title: "Acme bank launches a new card", Link: "https://acme.example/news", Author: "Acme Official", Published: now},
+		{ID: "tag:google.com,2013:googlealerts/entry:4", Title: "Acme bank is hiring call centre agents", Link: "https://jobs.example/acme", Published: now},
+	}
+	if err := feeds.SetFeed("/alerts", feedsim.Atom, feedsim.GoogleAlert("Acme bank", items...)); err != nil {
+		t.Fatal(err)
+	}
+	r := listenRig(t, "  feed:\n    - name: alerts\n      display: Google Alerts\n      url: "+feeds.URL("/alerts")+
+		"\n      exclude: [hiring]\n      skip_authors: [Acme Official]\n", nil)
+	r.start()
+	r.waitPolled("feed:alerts")
+	r.wait("the alert's ticket", func() bool { return len(r.roots()) == 1 })
+	root := r.root(1).Rendered()
+	for _, want := range []string{"#1 · Google Alerts", "Acme bank blocked my card for no reason", "I have been waiting 3 days.", "From a feed: caredesk cannot answer it",
+		"https://sikayetvar.example/acme/123"} {
+		if !strings.Contains(root, want) {
+			t.Errorf("the root lacks %q:\n%s", want, root)
+		}
+	}
+	if strings.Contains(root, "<script>") || strings.Contains(root, "utm_source") {
+		t.Errorf("the root shows markup or tracking:\n%s", root)
+	}
+
+	if got := r.command("UALICE", "alice", "reply 1 Sorry to hear that"); !strings.Contains(got, "a feed, which caredesk cannot answer") {
+		t.Errorf("/desk reply to a feed's ticket: %q", got)
+	}
+	if got := r.command("UALICE", "alice", "resolve 1 elsewhere https://sikayetvar.example/acme/123#answer"); !strings.Contains(got, "Resolved #1, answered elsewhere") {
+		t.Errorf("/desk resolve 1 elsewhere: %q", got)
+	}
+
+	// Restarted, caredesk reads the feed again: nothing new, nothing opened.
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	polls := feeds.Requests("/alerts")
+	items[0].Title += " (updated)"
+	if err := feeds.SetFeed("/alerts", feedsim.Atom, feedsim.GoogleAlert("Acme bank", append(items, feedsim.Item{
+		ID: "tag:google.com,2013:googlealerts/entry:5", Title: "Acme bank charged me twice", Link: "https://forum.example/t/42", Published: now})...)); err != nil {
+		t.Fatal(err)
+	}
+	r.start()
+	r.waitPolled("feed:alerts")
+	if feeds.Requests("/alerts") <= polls {
+		t.Fatal("caredesk did not read the feed again after its restart")
+	}
+	r.wait("the new item's ticket", func() bool { return len(r.roots()) == 2 })
+	if n := metric(t, r.base+"/metrics", `caredesk_customer_messages_total{source="feed:alerts"}`); n != "1" {
+		t.Errorf("after the restart, %s new items were taken from the feed, want 1 (the new one)", n)
+	}
+	// r.root counts the roots this process recorded, and it restarted.
+	if roots := r.roots(); !strings.Contains(roots[1].Rendered(), "#2 · ") || !strings.Contains(roots[1].Rendered(), "Acme bank charged me twice") {
+		t.Errorf("the second ticket is not the new item:\n%s", roots[1].Rendered())
+	}
+}
+
+// TestFeedAwayWarns: a feed that answers 404 is announced once in the
+// desk channel and is a warning in /readyz, which stays ready.
+func TestFeedAwayWarns(t *testing.T) {
+	feeds, err := feedsim.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(feeds.Close)
+	r := listenRig(t, "  feed:\n    - name: forum\n      url: "+feeds.URL("/gone.rss")+"\n", nil)
+	r.start()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.slack.Wait(ctx, func() bool { return strings.Contains(strings.Join(r.notices(), "\n"), "feed") }); err != nil {
+		t.Fatalf("the failing feed was not announced: %v\n%q", err, r.notices())
+	}
+	status, body := fetch(t, r.base+"/readyz")
+	if status != 200 || !strings.Contains(body, "feed:forum: warning: ") {
+		t.Errorf("/readyz with a failing feed: %d\n%s", status, body)
+	}
+}
