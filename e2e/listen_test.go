@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"caredesk/sim/feedsim"
+	"caredesk/sim/mastodonsim"
 )
 
 // listenRig is a rig whose file declares the listeners in yaml (the
@@ -129,5 +131,70 @@ func TestFeedAwayWarns(t *testing.T) {
 	status, body := fetch(t, r.base+"/readyz")
 	if status != 200 || !strings.Contains(body, "feed:forum: warning: ") {
 		t.Errorf("/readyz with a failing feed: %d\n%s", status, body)
+	}
+}
+
+// TestMastodonMentionAnswered: a mention of the brand and a post its
+// search finds open a ticket each, the brand's own post none; the owner's
+// answer in the thread goes back as a public reply under the customer's
+// post, mentioning them, and the first /desk reply to a public post is
+// held once.
+func TestMastodonMentionAnswered(t *testing.T) {
+	const token = "masto-e2e-token-0123456789"
+	masto, err := mastodonsim.New(mastodonsim.Options{Token: token, BrandAcct: "acme", RateLimit: 100_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(masto.Close)
+	mention := masto.Mention("jane", "@acme my card was charged twice, please help")
+	found := masto.Post("bob", "Acme's app has been down all morning")
+	masto.Post("acme", "Acme news: our app is back")
+	masto.Post("carol", "Lovely weather in Kraków")
+	r := listenRig(t, "  mastodon:\n    - name: brand\n      instance: "+masto.URL()+"\n      access_token_env: MASTODON_TOKEN\n      searches: [acme]\n",
+		map[string]string{"MASTODON_TOKEN": token})
+	r.start()
+	r.waitPolled("mastodon:brand")
+	r.wait("two tickets", func() bool { return len(r.roots()) == 2 })
+	var janeN, bobN int
+	for n := 1; n <= 2; n++ {
+		root := r.root(n).Rendered()
+		switch {
+		case strings.Contains(root, "charged twice"):
+			janeN = n
+		case strings.Contains(root, "down all morning"):
+			bobN = n
+		}
+		if !strings.Contains(root, "Replies are public") || !strings.Contains(root, "Mastodon") {
+			t.Errorf("root #%d does not say its replies are public:\n%s", n, root)
+		}
+	}
+	if janeN == 0 || bobN == 0 {
+		t.Fatalf("the tickets are not the mention and the search's post (jane #%d, bob #%d)", janeN, bobN)
+	}
+
+	r.command("UALICE", "alice", fmt.Sprintf("claim %d", janeN))
+	r.post("UALICE", r.root(janeN).TS, "Sorry Jane, we are refunding the second charge today.")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := masto.Wait(ctx, func() bool { return len(masto.Replies()) == 1 }); err != nil {
+		t.Fatalf("no reply reached Mastodon: %v", err)
+	}
+	reply := masto.Replies()[0]
+	if reply.InReplyToID != mention || reply.Visibility != "public" || reply.Status != "@jane Sorry Jane, we are refunding the second charge today." {
+		t.Errorf("the reply on Mastodon: %+v", reply)
+	}
+
+	// Bob's post is answered by command: held once, then sent.
+	if got := r.command("UBOB", "bob", fmt.Sprintf("reply %d We are on it, Bob.", bobN)); !strings.Contains(got, "your reply will be public too") {
+		t.Errorf("first /desk reply to a public post: %q", got)
+	}
+	if got := r.command("UBOB", "bob", fmt.Sprintf("reply %d We are on it, Bob.", bobN)); !strings.Contains(got, "Sending your reply") {
+		t.Errorf("the same /desk reply again: %q", got)
+	}
+	if err := masto.Wait(ctx, func() bool { return len(masto.Replies()) == 2 }); err != nil {
+		t.Fatalf("the confirmed reply did not reach Mastodon: %v", err)
+	}
+	if reply := masto.Replies()[1]; reply.InReplyToID != found || reply.Status != "@bob We are on it, Bob." {
+		t.Errorf("the confirmed reply: %+v", reply)
 	}
 }
