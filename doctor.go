@@ -14,8 +14,10 @@ import (
 	"slices"
 	"time"
 
+	"caredesk/bot"
 	"caredesk/config"
 	"caredesk/doctor"
+	"caredesk/health"
 	"caredesk/store/postgres"
 	"caredesk/store/sqlite"
 )
@@ -86,6 +88,7 @@ func doctorChecks(getenv func(string) string) ([]doctor.Check, []string) {
 			Token: cfg.Telegram.Token, APIURL: cfg.Telegram.APIURL, WebhookURL: cfg.Telegram.WebhookURL, HTTP: client,
 		})...)
 	}
+	checks = append(checks, listenerChecks(cfg)...)
 	for _, w := range cfg.File.Webhooks {
 		// Not through the clock: a bridge's Date says nothing of the networks'.
 		checks = append(checks, doctor.BridgeCheck(doctor.Bridge{Name: w.Name, Secret: w.Secret, ReplyURL: w.ReplyURL,
@@ -150,4 +153,29 @@ func newDatabaseFolder(path string) error {
 	f.Close()
 	os.Remove(f.Name())
 	return doctor.Skip(fmt.Sprintf("CAREDESK_DB %s does not exist yet; caredesk creates it at first start", path))
+}
+
+// listenerChecks are one call of each listener of the file, made as its
+// first poll makes it: the feed's address, the Mastodon token, the
+// Bluesky app password.
+func listenerChecks(cfg config.Config) []doctor.Check {
+	sources := map[string]bot.Source{}
+	if _, err := listeners(cfg, slog.New(slog.DiscardHandler), health.New(health.Options{}), sources); err != nil {
+		return []doctor.Check{{Name: "the listeners", Run: func(context.Context) error { return err }}}
+	}
+	what := map[string]string{config.KindFeed: "its url answers with a feed", config.KindMastodon: "its access token works",
+		config.KindBluesky: "its app password opens a session"}
+	var checks []doctor.Check
+	for _, l := range cfg.File.Listeners {
+		checker, _ := sources[l.Source()].(interface{ Check(context.Context) error })
+		checks = append(checks, doctor.Check{Name: fmt.Sprintf("%s source %q: %s", l.Kind, l.Name, what[l.Kind]), Run: func(ctx context.Context) error {
+			if checker == nil {
+				return doctor.Skip("this kind of source has no check yet")
+			}
+			ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+			defer cancel()
+			return checker.Check(ctx)
+		}})
+	}
+	return checks
 }

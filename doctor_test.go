@@ -16,6 +16,8 @@ import (
 	"caredesk/config"
 	"caredesk/sim/bridgesim"
 	"caredesk/sim/discordsim"
+	"caredesk/sim/feedsim"
+	"caredesk/sim/mastodonsim"
 	"caredesk/sim/slacksim"
 	"caredesk/sim/telegramsim"
 	"caredesk/store/postgres"
@@ -501,6 +503,69 @@ func TestDoctorReadOnlyDisk(t *testing.T) {
 			code, out := r.run(t)
 			if code != 1 || !strings.Contains(out, tc.want) || !strings.Contains(out, "writable") {
 				t.Errorf("doctor exited %d with\n%s\nwant 1 and %q, saying to make it writable", code, out, tc.want)
+			}
+		})
+	}
+}
+
+// TestDoctorListeners: each listener of the file gets a line, from one
+// call made as its first poll makes it.
+func TestDoctorListeners(t *testing.T) {
+	const token = "masto-doctor-token-0123"
+	for _, tc := range []struct {
+		name  string
+		spoil func(feeds *feedsim.Server, masto *mastodonsim.Server)
+		code  int
+		want  []string
+	}{
+		{name: "healthy", code: 0, want: []string{
+			"ok   feed source \"alerts\": its url answers with a feed\n",
+			"ok   mastodon source \"brand\": its access token works\n",
+		}},
+		{name: "not a feed, token revoked", code: 1, spoil: func(feeds *feedsim.Server, masto *mastodonsim.Server) {
+			feeds.SetRaw("/alerts", "text/html", []byte("<!doctype html><html><body>Welcome</body></html>"))
+			masto.RevokeToken()
+		}, want: []string{
+			"FAIL feed source \"alerts\": its url answers with a feed: the page at http://127.0.0.1:",
+			"is not an RSS or Atom feed but a web page",
+			"FAIL mastodon source \"brand\": its access token works: Mastodon rejected the access token of source brand (401)",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newDoctorRig(t)
+			feeds, err := feedsim.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(feeds.Close)
+			if err := feeds.SetFeed("/alerts", feedsim.RSS, feedsim.Feed{Title: "Forum", Items: []feedsim.Item{{ID: "1", Title: "Acme", Link: "https://forum.example/1"}}}); err != nil {
+				t.Fatal(err)
+			}
+			masto, err := mastodonsim.New(mastodonsim.Options{Token: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(masto.Close)
+			yaml := string(r.yaml) + "  feed:\n    - name: alerts\n      url: " + feeds.URL("/alerts") +
+				"\n  mastodon:\n    - name: brand\n      instance: " + masto.URL() + "\n      access_token_env: MASTODON_TOKEN\n"
+			if err := os.WriteFile(r.env["CAREDESK_CONFIG"], []byte(yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r.env["MASTODON_TOKEN"] = token
+			if tc.spoil != nil {
+				tc.spoil(feeds, masto)
+			}
+			code, out := r.run(t)
+			if code != tc.code {
+				t.Errorf("doctor exited %d, want %d:\n%s", code, tc.code, out)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("the checklist lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, token) {
+				t.Errorf("the checklist shows the token:\n%s", out)
 			}
 		})
 	}

@@ -22,17 +22,9 @@ const accept = "application/rss+xml, application/atom+xml, application/rdf+xml;q
 // poll asks for the feed once and hands its new items to r. Its error is
 // a sentence for the health board.
 func (l *Listener) poll(ctx context.Context, r Receiver) error {
-	body, etag, lastModified, err := l.fetch(ctx)
-	if err != nil || body == nil {
-		return err // nil body: 304, nothing changed
-	}
-	doc, err := Parse(body)
-	if err != nil {
-		var cs charsetError
-		if errors.As(err, &cs) {
-			return fmt.Errorf("the feed at %s is %w", l.where(), err)
-		}
-		return fmt.Errorf("the page at %s is %w", l.where(), err)
+	doc, etag, lastModified, err := l.load(ctx)
+	if err != nil || doc == nil {
+		return err // nil doc: 304, nothing changed
 	}
 	if l.hand(ctx, r, doc) {
 		// Every item is stored: the next poll may be a 304. Otherwise the
@@ -41,6 +33,32 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 		l.etag, l.lastModified = etag, lastModified
 	}
 	return nil
+}
+
+// load fetches and parses the feed; a nil doc with a nil error is a 304.
+func (l *Listener) load(ctx context.Context) (doc *Document, etag, lastModified string, err error) {
+	body, etag, lastModified, err := l.fetch(ctx)
+	if err != nil || body == nil {
+		return nil, "", "", err
+	}
+	doc, err = Parse(body)
+	if err != nil {
+		var cs charsetError
+		if errors.As(err, &cs) {
+			return nil, "", "", fmt.Errorf("the feed at %s is %w", l.where(), err)
+		}
+		return nil, "", "", fmt.Errorf("the page at %s is %w", l.where(), err)
+	}
+	return doc, etag, lastModified, nil
+}
+
+// Check reads the feed once, unconditionally, as `caredesk doctor` asks:
+// nil when it answers and is a feed; the error is the sentence a poll's
+// failure would show. It hands nothing to the core.
+func (l *Listener) Check(ctx context.Context) error {
+	probe := &Listener{o: l.o, url: l.url} // without validators: a 304 would say nothing
+	_, _, _, err := probe.load(ctx)
+	return err
 }
 
 // fetch GETs the feed, conditionally when an earlier answer had

@@ -131,6 +131,16 @@ func firstErr(first, next error) error {
 	return next
 }
 
+// Check asks Mastodon once whether the token works (verify_credentials),
+// as `caredesk doctor` does; the error is the sentence the health board
+// would show.
+func (l *Listener) Check(ctx context.Context) error {
+	if _, err := l.ownID(ctx); err != nil {
+		return errors.New(l.reason(err))
+	}
+	return nil
+}
+
 // ownID returns the brand's account id, asking verify_credentials until
 // it answers once.
 func (l *Listener) ownID(ctx context.Context) (string, error) {
