@@ -28,6 +28,14 @@ type hearer interface {
 	Receive(ctx context.Context, in bot.Inbound) error
 }
 
+// The pace of calls to a Mastodon instance or a Bluesky server: well
+// within their limits per account, and quick enough for a reply split in
+// parts.
+const (
+	accountRate  = 5
+	accountBurst = 10
+)
+
 // userAgent is how caredesk's listeners name themselves to the servers
 // they poll: who asks, and where to learn more (the desk's own address,
 // when it has one).
@@ -51,7 +59,12 @@ func short(rev string) string {
 // network yet: a listener's first poll is its check, and a feed that is
 // down at start is no reason to keep the desk from starting.
 func listeners(cfg config.Config, log *slog.Logger, board *health.Board, sources map[string]bot.Source) ([]listener, error) {
+	// Feeds are other people's sites, asked at the polite pace. An
+	// account's API has its own limits per token (Mastodon's 300 calls
+	// in 5 minutes), which its 429s enforce; the agents' replies must not
+	// wait two seconds a call behind the polls.
 	client := &listen.Client{HTTP: &http.Client{Timeout: 30 * time.Second}, UserAgent: userAgent(cfg)}
+	accounts := &listen.Client{HTTP: client.HTTP, UserAgent: client.UserAgent, PerHost: accountRate, Burst: accountBurst}
 	var out []listener
 	for _, l := range cfg.File.Listeners {
 		filter, err := l.Filter.Compile(l.Source())
@@ -76,14 +89,14 @@ func listeners(cfg config.Config, log *slog.Logger, board *health.Board, sources
 			src, run = f, func(ctx context.Context, r hearer) error { return f.Run(ctx, r) }
 		case config.KindMastodon:
 			m, err := mastodon.New(mastodon.Options{Name: l.Name, Instance: l.URL, Token: l.Token, Searches: l.Searches,
-				Every: l.Every, MaxAge: l.MaxAge, Filter: filter, Client: client, Logger: lg, OnState: part.Report})
+				Every: l.Every, MaxAge: l.MaxAge, Filter: filter, Client: accounts, Logger: lg, OnState: part.Report})
 			if err != nil {
 				return nil, err // its sentences name the source
 			}
 			src, run = m, func(ctx context.Context, r hearer) error { return m.Run(ctx, r) }
 		case config.KindBluesky:
 			b, err := bluesky.New(bluesky.Options{Name: l.Name, Service: l.URL, Handle: l.Handle, AppPassword: l.Token, Searches: l.Searches,
-				Every: l.Every, MaxAge: l.MaxAge, Filter: filter, Client: client, Logger: lg, OnState: part.Report})
+				Every: l.Every, MaxAge: l.MaxAge, Filter: filter, Client: accounts, Logger: lg, OnState: part.Report})
 			if err != nil {
 				return nil, err // its sentences name the source
 			}

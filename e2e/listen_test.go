@@ -184,6 +184,31 @@ func TestMastodonMentionAnswered(t *testing.T) {
 		t.Errorf("the reply on Mastodon: %+v", reply)
 	}
 
+	// Jane's ticket goes on in private: the replies under her post are
+	// direct from then on.
+	if got := r.command("UALICE", "alice", fmt.Sprintf("private %d", janeN)); !strings.Contains(got, "Moving #") {
+		t.Errorf("/desk private: %q", got)
+	}
+	r.wait("the move to private", func() bool { return strings.Contains(r.threadText(r.root(janeN).TS), "goes on in private") })
+	r.post("UALICE", r.root(janeN).TS, "Please send your order number.")
+	if err := masto.Wait(ctx, func() bool {
+		for _, rp := range masto.Replies() {
+			if strings.Contains(rp.Status, "order number") {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("the private reply did not reach Mastodon: %v", err)
+	}
+	// The move is said in public under the post, then everything is direct.
+	for i, rp := range masto.Replies()[1:] {
+		if want := map[bool]string{true: "public", false: "direct"}[i == 0]; rp.Visibility != want || rp.InReplyToID != mention {
+			t.Errorf("after /desk private, reply %d went %s under %s, want %s under the mention: %+v", i+2, rp.Visibility, rp.InReplyToID, want, rp)
+		}
+	}
+	replies := len(masto.Replies())
+
 	// Bob's post is answered by command: held once, then sent.
 	if got := r.command("UBOB", "bob", fmt.Sprintf("reply %d We are on it, Bob.", bobN)); !strings.Contains(got, "your reply will be public too") {
 		t.Errorf("first /desk reply to a public post: %q", got)
@@ -191,10 +216,20 @@ func TestMastodonMentionAnswered(t *testing.T) {
 	if got := r.command("UBOB", "bob", fmt.Sprintf("reply %d We are on it, Bob.", bobN)); !strings.Contains(got, "Sending your reply") {
 		t.Errorf("the same /desk reply again: %q", got)
 	}
-	if err := masto.Wait(ctx, func() bool { return len(masto.Replies()) == 2 }); err != nil {
+	if err := masto.Wait(ctx, func() bool { return len(masto.Replies()) == replies+1 }); err != nil {
 		t.Fatalf("the confirmed reply did not reach Mastodon: %v", err)
 	}
-	if reply := masto.Replies()[1]; reply.InReplyToID != found || reply.Status != "@bob We are on it, Bob." {
+	if reply := masto.Replies()[replies]; reply.InReplyToID != found || reply.Status != "@bob We are on it, Bob." {
 		t.Errorf("the confirmed reply: %+v", reply)
 	}
+}
+
+// threadText is everything shown in the thread of the root at ts.
+func (r *rig) threadText(ts string) string {
+	var b strings.Builder
+	for _, m := range r.slack.Thread(ts) {
+		b.WriteString(m.Rendered())
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

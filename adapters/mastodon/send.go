@@ -139,3 +139,11 @@ func (l *Listener) sendError(err error, m bot.Outgoing) error {
 	}
 	return bot.Permanent(fmt.Errorf("the Mastodon instance refused the reply (%d): %s", api.Code, api.Message))
 }
+
+// OpenPrivate moves a ticket to private on Mastodon: the conversation
+// stays the customer's post, and every reply from now on is a direct
+// one under it (Send makes a private ticket's replies direct), which only
+// the customer and the brand see.
+func (l *Listener) OpenPrivate(_ context.Context, t bot.Ticket) (string, error) {
+	return t.Conversation, nil
+}
