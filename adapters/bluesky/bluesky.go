@@ -80,6 +80,9 @@ type Listener struct {
 	// older pages are not read again.
 	notesSince time.Time
 	followers  map[string]followers // by DID
+	// dmOffUntil is when direct messages are looked at again, after the
+	// chat service refused the app password.
+	dmOffUntil time.Time
 }
 
 // followers is what getProfile said of an author's reach, and when.
@@ -88,7 +91,12 @@ type followers struct {
 	at time.Time
 }
 
-var _ bot.Source = (*Listener)(nil)
+// A Listener replies in public threads and can take a ticket to the
+// customer's direct messages.
+var (
+	_ bot.Source        = (*Listener)(nil)
+	_ bot.PrivateOpener = (*Listener)(nil)
+)
 
 // New checks o and returns a Listener; it does no network I/O.
 func New(o Options) (*Listener, error) {

@@ -54,8 +54,8 @@ type strongRef struct {
 const maxNotePages = 5
 
 // poll hands r the posts that are new since the last poll: mentions,
-// replies and quotes from the notifications, and search results that
-// pass the filter. A post that both found is handed once; a post r
+// replies and quotes from the notifications, search results that pass
+// the filter, and unread direct messages. A post that both found is handed once; a post r
 // refused is handed again next time.
 func (l *Listener) poll(ctx context.Context, r Receiver) error {
 	s, err := l.session(ctx)
@@ -110,7 +110,7 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 		l.notesSince = newest
 		l.mu.Unlock()
 	}
-	return nil
+	return l.directMessages(ctx, r, s.did, cutoff)
 }
 
 // notifications adds to found the mentions, replies and quotes among the

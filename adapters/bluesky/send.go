@@ -30,11 +30,15 @@ var postLimit = chunk.Limit{Max: 300}
 // key is derived from the key (see replyKey), and a piece whose record
 // already exists is taken as posted.
 //
-// m.Ticket.Private is not honoured yet: Bluesky's DMs (chat.bsky.convo)
-// are not spoken, so the reply is public, in the thread.
+// A ticket that went private (OpenPrivate) has a "dm:" conversation:
+// its replies go there as direct messages, and the ref is
+// "dm:CONVO/MESSAGE".
 func (l *Listener) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if strings.TrimSpace(m.Text) == "" {
 		return "", bot.Permanent(errors.New("the reply is empty, and Bluesky does not take an empty post"))
+	}
+	if id, ok := strings.CutPrefix(m.Conversation, dmPrefix); ok && id != "" {
+		return l.sendDM(ctx, id, m)
 	}
 	if !strings.HasPrefix(m.Conversation, "at://") {
 		return "", bot.Permanent(fmt.Errorf("the ticket's conversation %q is not a Bluesky post, so the reply has nowhere to go", m.Conversation))

@@ -151,9 +151,12 @@ func TestBadAppPassword(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- f.l.Run(ctx, f.inbox) }()
-	for s := range f.states {
-		if s.ok {
-			break
+	for ok := false; !ok; {
+		select {
+		case s := <-f.states:
+			ok = s.ok
+		case <-ctx.Done():
+			t.Fatal("the listener did not work again with the new app password")
 		}
 	}
 	cancel()
@@ -190,5 +193,71 @@ func TestSendRefusedRecord(t *testing.T) {
 	}
 	if _, err := f.l.Send(context.Background(), reply(post, "  ", "caredesk-5")); !bot.IsPermanent(err) {
 		t.Errorf("an empty reply: %v, want a permanent error", err)
+	}
+}
+
+func TestDirectMessages(t *testing.T) {
+	f := setup(t, nil)
+	f.net.SetProfile("ayse.bsky.social", "Ayşe", 40)
+	id := f.net.DM("ayse.bsky.social", "my IBAN is private, so here: my card is blocked")
+	got := f.mustPoll(t)
+	if len(got) != 1 {
+		t.Fatalf("handed %d messages, want the direct message", len(got))
+	}
+	in := got[0]
+	if in.MessageID != id || !in.Private || !strings.HasPrefix(in.Conversation, "dm:") || in.Text != "my IBAN is private, so here: my card is blocked" ||
+		in.Customer.Handle != "ayse.bsky.social" || in.Customer.Name != "Ayşe" || in.Customer.Followers != 40 || in.PostURL != "" || in.PostKey != "" {
+		t.Errorf("Inbound = %+v", in)
+	}
+	if got := f.mustPoll(t); len(got) != 0 {
+		t.Errorf("the next poll handed %d messages again", len(got))
+	}
+	if _, err := f.l.Send(context.Background(), reply(in.Conversation, "We unblocked it.", "caredesk-60")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.l.Send(context.Background(), reply(in.Conversation, "We unblocked it.", "caredesk-60")); err != nil {
+		t.Fatalf("the retry: %v", err)
+	}
+	msgs := f.net.Messages("ayse.bsky.social")
+	if len(msgs) != 2 || msgs[1].Text != "We unblocked it." || msgs[1].Sender != f.net.Brand().DID {
+		t.Errorf("the conversation holds %+v, want the customer's message and one reply", msgs)
+	}
+}
+
+func TestOpenPrivate(t *testing.T) {
+	f := setup(t, nil)
+	post := f.net.Mention("ayse.bsky.social", "my card is blocked")
+	in := f.mustPoll(t)[0]
+	ticket := bot.Ticket{ID: 3, Customer: in.Customer, Conversation: post}
+	dm, err := f.l.OpenPrivate(context.Background(), ticket)
+	if err != nil || !strings.HasPrefix(dm, "dm:") {
+		t.Fatalf("OpenPrivate = %q, %v", dm, err)
+	}
+	if _, err := f.l.Send(context.Background(), reply(dm, "Hello from Acme, in private.", "caredesk-70")); err != nil {
+		t.Fatal(err)
+	}
+	f.net.DM("ayse.bsky.social", "thanks")
+	if got := f.mustPoll(t); len(got) != 1 || got[0].Conversation != dm || got[0].Text != "thanks" {
+		t.Errorf("the customer's answer came as %+v, want it in %s", got, dm)
+	}
+	if msgs := f.net.Messages("ayse.bsky.social"); len(msgs) != 2 {
+		t.Errorf("the conversation holds %+v", msgs)
+	}
+	if n := len(f.net.BrandPosts()); n != 0 {
+		t.Errorf("the brand posted %d public posts, want none", n)
+	}
+}
+
+func TestNoDMScope(t *testing.T) {
+	f := setup(t, nil)
+	f.net.DenyDMs(true)
+	post := f.net.Mention("ayse.bsky.social", "my card is blocked")
+	got := f.mustPoll(t) // mentions still work
+	if len(got) != 1 || got[0].MessageID != post {
+		t.Fatalf("handed %v, want the mention", uris(got))
+	}
+	_, err := f.l.OpenPrivate(context.Background(), bot.Ticket{ID: 3, Customer: got[0].Customer, Conversation: post})
+	if !bot.IsPermanent(err) || !strings.Contains(err.Error(), `does not allow direct messages: create one with "Allow access to your direct messages" ticked`) {
+		t.Errorf("OpenPrivate = %v, want a permanent error saying the app password lacks direct messages", err)
 	}
 }

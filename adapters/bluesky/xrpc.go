@@ -44,7 +44,16 @@ func (e *xrpcError) Error() string {
 // expired says the access (or refresh) token is no good any more: a
 // PDS answers 400 ExpiredToken, or 401 for a token it cannot verify.
 func (e *xrpcError) expired() bool {
+	if e.badScope() {
+		return false
+	}
 	return e.Name == "ExpiredToken" || e.Name == "InvalidToken" || e.Status == http.StatusUnauthorized
+}
+
+// badScope says the session may not make the call: an app password
+// without access to direct messages calling the chat service.
+func (e *xrpcError) badScope() bool {
+	return strings.Contains(strings.ToLower(e.Message), "bad token scope")
 }
 
 // authError is Bluesky refusing the brand's handle or app password.
@@ -58,11 +67,17 @@ func (e *authError) Error() string {
 // procedure (POST of body as JSON), decoding a 2xx answer into out. An
 // expired access token is refreshed, and the call made again, once.
 func (l *Listener) call(ctx context.Context, nsid string, query url.Values, body, out any) error {
+	return l.callVia(ctx, "", nsid, query, body, out)
+}
+
+// callVia is call through the PDS to the service proxy names in an
+// atproto-proxy header (the chat service), or to the PDS itself when "".
+func (l *Listener) callVia(ctx context.Context, proxy, nsid string, query url.Values, body, out any) error {
 	s, err := l.session(ctx)
 	if err != nil {
 		return err
 	}
-	err = l.do(ctx, nsid, s.access, query, body, out)
+	err = l.do(ctx, nsid, s.access, proxy, query, body, out)
 	var xe *xrpcError
 	if !errors.As(err, &xe) || !xe.expired() {
 		return err
@@ -70,7 +85,7 @@ func (l *Listener) call(ctx context.Context, nsid string, query url.Values, body
 	if s, err = l.renew(ctx, s); err != nil {
 		return err
 	}
-	return l.do(ctx, nsid, s.access, query, body, out)
+	return l.do(ctx, nsid, s.access, proxy, query, body, out)
 }
 
 // session returns the current session, logging in when there is none.
@@ -99,12 +114,12 @@ func (l *Listener) renew(ctx context.Context, stale session) (session, error) {
 	var next session
 	err := errors.New("no refresh token")
 	if stale.refresh != "" {
-		err = l.do(ctx, "com.atproto.server.refreshSession", stale.refresh, nil, noInput{}, &next)
+		err = l.do(ctx, "com.atproto.server.refreshSession", stale.refresh, "", nil, noInput{}, &next)
 		next.did, next.handle = orElse(next.did, stale.did), orElse(next.handle, stale.handle)
 	}
 	var xe *xrpcError
 	if err != nil && (stale.refresh == "" || errors.As(err, &xe) && xe.expired()) {
-		err = l.do(ctx, "com.atproto.server.createSession", "", nil, map[string]string{"identifier": l.handle, "password": l.password}, &next)
+		err = l.do(ctx, "com.atproto.server.createSession", "", "", nil, map[string]string{"identifier": l.handle, "password": l.password}, &next)
 		if errors.As(err, &xe) && (xe.Status == http.StatusUnauthorized || xe.Name == "AuthenticationRequired" || xe.Name == "AccountTakedown") {
 			err = &authError{name: l.name}
 		}
@@ -148,8 +163,9 @@ func (s *session) UnmarshalJSON(b []byte) error {
 // XRPC servers refuse a body where their lexicon expects none.
 type noInput struct{}
 
-// do sends one XRPC request with token as its bearer ("" for none).
-func (l *Listener) do(ctx context.Context, nsid, token string, query url.Values, body, out any) error {
+// do sends one XRPC request with token as its bearer ("" for none),
+// through proxy when not "".
+func (l *Listener) do(ctx context.Context, nsid, token, proxy string, query url.Values, body, out any) error {
 	u := l.service + "/xrpc/" + nsid
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -177,6 +193,9 @@ func (l *Listener) do(ctx context.Context, nsid, token string, query url.Values,
 	req.Header.Set("Accept", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if proxy != "" {
+		req.Header.Set("Atproto-Proxy", proxy)
 	}
 	resp, err := l.client.Do(req)
 	if err != nil {

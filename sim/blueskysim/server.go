@@ -2,13 +2,15 @@
 // the AppView's app.bsky.* queries, as bsky.social does by proxying them.
 // It speaks the documented XRPC endpoints caredesk's Bluesky listener uses
 // over loopback — sessions (createSession, refreshSession), notifications,
-// searchPosts, getPosts, getProfile, createRecord and getRecord — with
-// XRPC's error shape {"error": …, "message": …}.
+// searchPosts, getPosts, getProfile, createRecord and getRecord — and the
+// chat service's direct messages (chat.bsky.convo.*, forwarded when the
+// atproto-proxy header names it), with XRPC's error shape
+// {"error": …, "message": …}.
 //
 // Tests play the network's people through its helpers (Post, Mention,
-// Reply, Quote, Delete), watch what the brand posted (BrandPosts), and
-// make the network misbehave on purpose (ExpireSessions, RevokePassword,
-// FailNext, Throttle). Its types mirror the documented JSON rather than
+// Reply, Quote, Delete, DM), watch what the brand posted (BrandPosts) and
+// wrote in private (Messages), and make the network misbehave on purpose
+// (ExpireSessions, RevokePassword, DenyDMs, FailNext, Throttle). Its types mirror the documented JSON rather than
 // reuse the adapter's, so that a mistake in the adapter's field names
 // shows up in tests.
 package blueskysim
@@ -59,6 +61,8 @@ type Server struct {
 	posts    []*Post             // in the order they were made
 	byURI    map[string]*Post
 	notes    []notification
+	convos   map[string]*convo  // by the customer's DID and by id
+	noDMs    bool               // the app password lacks access to direct messages
 	faults   map[string][]fault // NSID → answers to give instead
 	calls    map[string]int     // NSID → requests
 	seq      int
@@ -94,7 +98,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		now: o.Now, ln: ln, done: make(chan struct{}), password: o.AppPassword,
 		accounts: map[string]*Account{}, access: map[string]bool{}, refresh: map[string]bool{},
-		byURI: map[string]*Post{}, faults: map[string][]fault{}, calls: map[string]int{},
+		byURI: map[string]*Post{}, convos: map[string]*convo{}, faults: map[string][]fault{}, calls: map[string]int{},
 	}
 	s.brand = *s.account(o.Handle)
 	s.brand.DisplayName = "Brand"
@@ -231,7 +235,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.refreshSession(w, r)
 		return
 	}
-	if !s.authorized(w, r) {
+	if !s.authorized(w, r) || s.serveChat(w, r, nsid) {
 		return
 	}
 	switch nsid {
