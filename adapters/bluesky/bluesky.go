@@ -197,3 +197,12 @@ func (l *Listener) sentence(err error) string {
 	}
 	return fmt.Sprintf("Bluesky source %s could not be polled: %v", l.name, err)
 }
+
+// Check logs in once with the app password, as `caredesk doctor` asks;
+// the error is the sentence the health board would show.
+func (l *Listener) Check(ctx context.Context) error {
+	if _, err := l.login(ctx); err != nil {
+		return errors.New(l.sentence(err))
+	}
+	return nil
+}

@@ -261,3 +261,15 @@ func TestNoDMScope(t *testing.T) {
 		t.Errorf("OpenPrivate = %v, want a permanent error saying the app password lacks direct messages", err)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	f := setup(t, nil)
+	if err := f.l.Check(context.Background()); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	f.net.RevokePassword()
+	err := f.l.Check(context.Background())
+	if err == nil || err.Error() != "Bluesky refused the app password of source acme: create one under Settings → Privacy and security → App passwords" {
+		t.Errorf("Check with a revoked app password: %v", err)
+	}
+}

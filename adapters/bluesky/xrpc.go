@@ -119,10 +119,7 @@ func (l *Listener) renew(ctx context.Context, stale session) (session, error) {
 	}
 	var xe *xrpcError
 	if err != nil && (stale.refresh == "" || errors.As(err, &xe) && xe.expired()) {
-		err = l.do(ctx, "com.atproto.server.createSession", "", "", nil, map[string]string{"identifier": l.handle, "password": l.password}, &next)
-		if errors.As(err, &xe) && (xe.Status == http.StatusUnauthorized || xe.Name == "AuthenticationRequired" || xe.Name == "AccountTakedown") {
-			err = &authError{name: l.name}
-		}
+		next, err = l.login(ctx)
 	}
 	if err != nil {
 		return session{}, err
@@ -134,6 +131,18 @@ func (l *Listener) renew(ctx context.Context, stale session) (session, error) {
 	l.sess = next
 	l.mu.Unlock()
 	return next, nil
+}
+
+// login opens a new session with the app password; Bluesky refusing it
+// is an *authError.
+func (l *Listener) login(ctx context.Context) (session, error) {
+	var s session
+	err := l.do(ctx, "com.atproto.server.createSession", "", "", nil, map[string]string{"identifier": l.handle, "password": l.password}, &s)
+	var xe *xrpcError
+	if errors.As(err, &xe) && (xe.Status == http.StatusUnauthorized || xe.Name == "AuthenticationRequired" || xe.Name == "AccountTakedown") {
+		return session{}, &authError{name: l.name}
+	}
+	return s, err
 }
 
 func orElse(s, alt string) string {
