@@ -21,8 +21,8 @@ import (
 // exceeds the limit (an emoji of several runes only makes it shorter).
 var postLimit = chunk.Limit{Max: 300}
 
-// Send posts m as a reply to the customer's post m.Conversation (an at://
-// URI), in that post's thread; a text longer than a post goes as a thread
+// Send posts m as a reply to the customer's post m.ReplyTo, else
+// m.Conversation (at:// URIs), in that post's thread; a text longer than a post goes as a thread
 // of replies, each answering the one before. It returns the at:// URI of
 // the first.
 //
@@ -40,15 +40,23 @@ func (l *Listener) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if id, ok := strings.CutPrefix(m.Conversation, dmPrefix); ok && id != "" {
 		return l.sendDM(ctx, id, m)
 	}
-	if !strings.HasPrefix(m.Conversation, "at://") {
+	to := m.Conversation
+	if strings.HasPrefix(m.ReplyTo, "at://") {
+		to = m.ReplyTo // the customer's latest post, in the same thread
+	}
+	if !strings.HasPrefix(to, "at://") {
 		return "", bot.Permanent(fmt.Errorf("the ticket's conversation %q is not a Bluesky post, so the reply has nowhere to go", m.Conversation))
 	}
-	target, err := l.post(ctx, m.Conversation)
+	target, err := l.post(ctx, to)
 	if err != nil {
 		return "", l.sendError(err)
 	}
 	if target == nil {
-		return "", bot.Permanent(fmt.Errorf("the customer's Bluesky post was deleted, so the reply cannot be attached to it: %s", m.Conversation))
+		who := "the customer"
+		if h := m.Ticket.Customer.Handle; h != "" {
+			who = "@" + h
+		}
+		return "", bot.Permanent(fmt.Errorf("the customer's Bluesky post was deleted, so the reply cannot be attached to it: write to %s in a new post if it still needs an answer", who))
 	}
 	s, err := l.session(ctx)
 	if err != nil {

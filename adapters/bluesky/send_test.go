@@ -14,7 +14,7 @@ import (
 )
 
 func reply(conversation, text, key string) bot.Outgoing {
-	return bot.Outgoing{Ticket: bot.Ticket{ID: 12, Language: "tr"}, Conversation: conversation, ReplyTo: conversation, Text: text, Key: key, MessageID: 7}
+	return bot.Outgoing{Ticket: bot.Ticket{ID: 12, Language: "tr", Customer: bot.Customer{Handle: "ayse.bsky.social"}}, Conversation: conversation, ReplyTo: conversation, Text: text, Key: key, MessageID: 7}
 }
 
 func TestSendReplyRefs(t *testing.T) {
@@ -23,14 +23,17 @@ func TestSendReplyRefs(t *testing.T) {
 	brandAnswer := f.net.Reply(brand, root, "we are looking")
 	followUp := f.net.Reply("ayse.bsky.social", brandAnswer, "still blocked")
 	for _, tc := range []struct {
-		name, to, wantRoot string
+		name, conversation, replyTo, to, wantRoot string
 	}{
-		{"a top-level post: the root is the parent", root, root},
-		{"a reply in a thread: the thread's root", followUp, root},
+		{"a top-level post: the root is the parent", root, root, root, root},
+		{"a reply in a thread: the thread's root", followUp, followUp, followUp, root},
+		{"the customer's latest post of the ticket", root, followUp, followUp, root},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(f.net.BrandPosts())
-			ref, err := f.l.Send(context.Background(), reply(tc.to, "Sorry, Ayşe: unblocked now.", "caredesk-"+tc.to))
+			m := reply(tc.conversation, "Sorry, Ayşe: unblocked now.", "caredesk-"+tc.name)
+			m.ReplyTo = tc.replyTo
+			ref, err := f.l.Send(context.Background(), m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +114,7 @@ func TestSendToDeletedPost(t *testing.T) {
 	post := f.net.Mention("ayse.bsky.social", "never mind")
 	f.net.Delete(post)
 	_, err := f.l.Send(context.Background(), reply(post, "Hello!", "caredesk-1"))
-	if !bot.IsPermanent(err) || !strings.Contains(err.Error(), "the customer's Bluesky post was deleted, so the reply cannot be attached to it") {
+	if !bot.IsPermanent(err) || err.Error() != "the customer's Bluesky post was deleted, so the reply cannot be attached to it: write to @ayse.bsky.social in a new post if it still needs an answer" {
 		t.Errorf("Send = %v, want a permanent error saying the post was deleted", err)
 	}
 	if n := len(f.net.BrandPosts()); n != 0 {
