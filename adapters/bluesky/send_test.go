@@ -276,3 +276,20 @@ func TestCheck(t *testing.T) {
 		t.Errorf("Check with a revoked app password: %v", err)
 	}
 }
+
+func TestRecordKeyTakenByAnotherReply(t *testing.T) {
+	f := setup(t, nil)
+	post := f.net.Mention("ayse.bsky.social", "hello?")
+	if _, err := f.l.Send(context.Background(), reply(post, "First answer.", "caredesk-80")); err != nil {
+		t.Fatal(err)
+	}
+	// A key whose record holds other words is not this reply's: it is
+	// posted under a key the PDS picks, rather than taken as sent.
+	if _, err := f.l.Send(context.Background(), reply(post, "Other words.", "caredesk-80")); err != nil {
+		t.Fatal(err)
+	}
+	posts := f.net.BrandPosts()
+	if len(posts) != 2 || posts[1].Text != "Other words." || posts[1].RKey == posts[0].RKey {
+		t.Errorf("the brand posted %+v, want both replies under two keys", posts)
+	}
+}
