@@ -230,3 +230,30 @@ func TestNewRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestRepliesAndQuotesOfTheBrand(t *testing.T) {
+	f := setup(t, nil)
+	own := f.net.Post(brand, "Our app is back up.")
+	answer := f.net.Reply("ayse.bsky.social", own, "not for me")
+	quote := f.net.Quote("mehmet.bsky.social", own, "they say so every week")
+	again := f.net.Reply("mehmet.bsky.social", answer, "same here") // in the brand's thread: Bluesky notifies the brand
+	f.net.Reply("mehmet.bsky.social", quote, "lol")                 // in someone else's thread: no notification
+	want := []string{answer, quote, again}
+	slices.Sort(want)
+	if got := uris(f.mustPoll(t)); !slices.Equal(got, want) {
+		t.Errorf("handed %v, want the replies and the quote %v", got, want)
+	}
+}
+
+func TestFailedPoll(t *testing.T) {
+	f := setup(t, nil)
+	f.net.Mention("ayse.bsky.social", "hello?")
+	f.net.FailNext("app.bsky.notification.listNotifications", 1, http.StatusBadGateway)
+	s, got := f.poll(t)
+	if s.ok || !strings.HasPrefix(s.reason, "Bluesky source acme could not be polled: app.bsky.notification.listNotifications answered 502") || len(got) != 0 {
+		t.Errorf("OnState(%v, %q) and %d posts, want a failure that says what answered what", s.ok, s.reason, len(got))
+	}
+	if got := f.mustPoll(t); len(got) != 1 {
+		t.Errorf("the next poll handed %d posts, want the mention", len(got))
+	}
+}

@@ -74,7 +74,8 @@ func (s *Server) Mention(handle, text string, opts ...PostOption) string {
 }
 
 // Reply publishes handle's answer to the post parentURI, in that post's
-// thread, and notifies the brand when the parent is the brand's. It
+// thread, and notifies the brand, as Bluesky does, when the parent or the
+// thread's first post is the brand's. It
 // returns its URI, or "" when there is no such post.
 func (s *Server) Reply(handle, parentURI, text string, opts ...PostOption) string {
 	s.mu.Lock()
@@ -89,7 +90,7 @@ func (s *Server) Reply(handle, parentURI, text string, opts ...PostOption) strin
 	}
 	opts = append(opts, func(p *Post) { p.Root, p.Parent = root, &Ref{URI: parent.URI, CID: parent.CID} })
 	p := s.publish(handle, text, opts...)
-	if parent.Author.DID == s.brand.DID {
+	if top := s.byURI[root.URI]; parent.Author.DID == s.brand.DID || top != nil && top.Author.DID == s.brand.DID {
 		s.notes = append(s.notes, notification{post: p, reason: "reply"})
 	}
 	return p.URI
