@@ -79,21 +79,29 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		until := time.Now().Add(retryAfter(resp.Header.Get("Retry-After"), time.Now()))
+		until := time.Now().Add(retryAfter(resp.Header, time.Now()))
 		c.pause(host, until)
 		return nil, &BusyError{Host: host, Status: resp.Status, Until: until}
 	}
 	return resp, nil
 }
 
-// retryAfter reads Retry-After, in seconds or as a date; a minute when
-// the host did not say, and at most an hour, so that a wrong header does
-// not silence a listener for days.
-func retryAfter(h string, now time.Time) time.Duration {
+// retryAfter reads how long the host asked to wait: Retry-After, in
+// seconds or as a date; else the rate-limit reset that Bluesky
+// (RateLimit-Reset, Unix seconds) and Mastodon (X-RateLimit-Reset, an ISO
+// 8601 time) send instead; else a minute. At most an hour, so that a
+// wrong header does not silence a listener for days.
+func retryAfter(h http.Header, now time.Time) time.Duration {
 	d := time.Minute
-	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
-		d = time.Duration(s) * time.Second
-	} else if t, err := http.ParseTime(h); err == nil {
+	if v := h.Get("Retry-After"); v != "" {
+		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+			d = time.Duration(s) * time.Second
+		} else if t, err := http.ParseTime(v); err == nil {
+			d = t.Sub(now)
+		}
+	} else if s, err := strconv.ParseInt(h.Get("RateLimit-Reset"), 10, 64); err == nil && s > 0 {
+		d = time.Unix(s, 0).Sub(now)
+	} else if t, err := time.Parse(time.RFC3339, h.Get("X-RateLimit-Reset")); err == nil {
 		d = t.Sub(now)
 	}
 	return min(max(d, time.Second), time.Hour)
