@@ -15,6 +15,7 @@ import (
 
 	"caredesk/config"
 	"caredesk/sim/bridgesim"
+	"caredesk/sim/blueskysim"
 	"caredesk/sim/discordsim"
 	"caredesk/sim/feedsim"
 	"caredesk/sim/mastodonsim"
@@ -514,21 +515,24 @@ func TestDoctorListeners(t *testing.T) {
 	const token = "masto-doctor-token-0123"
 	for _, tc := range []struct {
 		name  string
-		spoil func(feeds *feedsim.Server, masto *mastodonsim.Server)
+		spoil func(feeds *feedsim.Server, masto *mastodonsim.Server, sky *blueskysim.Server)
 		code  int
 		want  []string
 	}{
 		{name: "healthy", code: 0, want: []string{
 			"ok   feed source \"alerts\": its url answers with a feed\n",
 			"ok   mastodon source \"brand\": its access token works\n",
+			"ok   bluesky source \"brand\": its app password opens a session\n",
 		}},
-		{name: "not a feed, token revoked", code: 1, spoil: func(feeds *feedsim.Server, masto *mastodonsim.Server) {
+		{name: "not a feed, token revoked", code: 1, spoil: func(feeds *feedsim.Server, masto *mastodonsim.Server, sky *blueskysim.Server) {
+			sky.RevokePassword()
 			feeds.SetRaw("/alerts", "text/html", []byte("<!doctype html><html><body>Welcome</body></html>"))
 			masto.RevokeToken()
 		}, want: []string{
 			"FAIL feed source \"alerts\": its url answers with a feed: the page at http://127.0.0.1:",
 			"is not an RSS or Atom feed but a web page",
 			"FAIL mastodon source \"brand\": its access token works: Mastodon rejected the access token of source brand (401)",
+			"FAIL bluesky source \"brand\": its app password opens a session: Bluesky refused the app password of source brand",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -546,14 +550,21 @@ func TestDoctorListeners(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(masto.Close)
+			sky, err := blueskysim.New(blueskysim.Options{Handle: "acme.bsky.social", AppPassword: "abcd-efgh-ijkl-mnop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(sky.Close)
 			yaml := string(r.yaml) + "  feed:\n    - name: alerts\n      url: " + feeds.URL("/alerts") +
-				"\n  mastodon:\n    - name: brand\n      instance: " + masto.URL() + "\n      access_token_env: MASTODON_TOKEN\n"
+				"\n  mastodon:\n    - name: brand\n      instance: " + masto.URL() + "\n      access_token_env: MASTODON_TOKEN\n" +
+				"  bluesky:\n    - name: brand\n      handle: acme.bsky.social\n      service: " + sky.URL() + "\n      app_password_env: BLUESKY_APP_PASSWORD\n"
 			if err := os.WriteFile(r.env["CAREDESK_CONFIG"], []byte(yaml), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			r.env["MASTODON_TOKEN"] = token
+			r.env["BLUESKY_APP_PASSWORD"] = "abcd-efgh-ijkl-mnop"
 			if tc.spoil != nil {
-				tc.spoil(feeds, masto)
+				tc.spoil(feeds, masto, sky)
 			}
 			code, out := r.run(t)
 			if code != tc.code {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"caredesk/sim/blueskysim"
 	"caredesk/sim/feedsim"
 	"caredesk/sim/mastodonsim"
 )
@@ -232,4 +233,51 @@ func (r *rig) threadText(ts string) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// TestBlueskySearchAnswered: a post the search finds, itself a reply in
+// someone else's thread, opens a ticket; the brand's own post none. The
+// owner's answer is a reply post whose parent is the customer's post and
+// whose root is the thread's first post.
+func TestBlueskySearchAnswered(t *testing.T) {
+	const password = "abcd-efgh-ijkl-mnop"
+	sky, err := blueskysim.New(blueskysim.Options{Handle: "acme.bsky.social", AppPassword: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sky.Close)
+	top := sky.Post("carol.bsky.social", "Is any bank in Sofia answering today?")
+	found := sky.Reply("dave.bsky.social", top, "Acme bank froze my account, nobody answers", blueskysim.Langs("en"))
+	sky.Post("acme.bsky.social", "Acme bank: our branches are open on Saturday")
+	r := listenRig(t, "  bluesky:\n    - name: brand\n      handle: acme.bsky.social\n      service: "+sky.URL()+
+		"\n      app_password_env: BLUESKY_APP_PASSWORD\n      searches: [acme]\n", map[string]string{"BLUESKY_APP_PASSWORD": password})
+	r.start()
+	r.waitPolled("bluesky:brand")
+	r.wait("the found post's ticket", func() bool { return len(r.roots()) == 1 })
+	root := r.root(1)
+	if text := root.Rendered(); !strings.Contains(text, "froze my account") || !strings.Contains(text, "Replies are public") {
+		t.Errorf("the root:\n%s", text)
+	}
+	r.command("UALICE", "alice", "claim 1")
+	r.post("UALICE", root.TS, "Dave, we have unfrozen it; sorry for the wait.")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var reply blueskysim.Post
+	if err := sky.Wait(ctx, func() bool {
+		for _, p := range sky.BrandPosts() {
+			if strings.Contains(p.Text, "unfrozen") {
+				reply = p
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("no reply reached Bluesky: %v", err)
+	}
+	if reply.Parent == nil || reply.Root == nil || reply.Parent.URI != found || reply.Root.URI != top {
+		t.Errorf("the reply's references: parent %+v, root %+v; want parent %s, root %s", reply.Parent, reply.Root, found, top)
+	}
+	if len(r.roots()) != 1 {
+		t.Errorf("%d tickets, want 1: the brand's own post opened one", len(r.roots()))
+	}
 }
