@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"caredesk/config"
-	"caredesk/sim/bridgesim"
 	"caredesk/sim/blueskysim"
+	"caredesk/sim/bridgesim"
 	"caredesk/sim/discordsim"
 	"caredesk/sim/feedsim"
 	"caredesk/sim/mastodonsim"
