@@ -2,7 +2,10 @@ package bluesky_test
 
 import (
 	"context"
+	"slices"
 	"testing"
+
+	"caredesk/adapters/bluesky"
 )
 
 // TestReviewFollowUpInTheThreadJoinsTheTicket: a ticket is one customer
@@ -39,6 +42,36 @@ func TestReviewFollowUpInTheThreadJoinsTheTicket(t *testing.T) {
 			}
 			if got[0].Conversation != conv {
 				t.Errorf("the customer's answer in the thread has conversation %q, not the ticket's %q: it opens a second ticket", got[0].Conversation, conv)
+			}
+		})
+	}
+}
+
+// TestReviewFailingSearchDoesNotHoldBackMentions: mentions are addressed
+// to the brand and always taken (README). A search that Bluesky refuses
+// or cannot serve (searchPosts is often the first thing an AppView sheds)
+// must not keep the mentions already read from reaching the desk: the
+// Mastodon listener hands its mentions before the searches, the Bluesky
+// one drops them all while any search fails.
+func TestReviewFailingSearchDoesNotHoldBackMentions(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+	}{
+		{"search refused (400)", 400},
+		{"search unavailable (502)", 502},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := setup(t, func(o *bluesky.Options) { o.Searches = []string{"acme"} })
+			uri := f.net.Mention("ayse.bsky.social", "my card is blocked")
+			f.net.FailNext("app.bsky.feed.searchPosts", 3, tc.status)
+			var got []string
+			for range 3 {
+				_, ins := f.poll(t)
+				got = append(got, uris(ins)...)
+			}
+			if !slices.Equal(got, []string{uri}) {
+				t.Errorf("three polls while the search fails handed %v, want the mention %s", got, uri)
 			}
 		})
 	}
