@@ -1,6 +1,7 @@
 package mastodon_test
 
 import (
+	"strconv"
 	"testing"
 
 	"caredesk/bot"
@@ -68,6 +69,30 @@ func TestReviewFollowersOnlyPostIsPrivate(t *testing.T) {
 			waitFor(t, s, "the mention", func() bool { return len(in.all()) == 1 })
 			if got := in.all()[0].Private; got != tc.wantPrivate {
 				t.Errorf("a %s post handed with Private=%v, want %v (Send answers it %s)", tc.visibility, got, tc.wantPrivate, map[bool]string{true: "directly", false: "in public"}[tc.wantPrivate])
+			}
+		})
+	}
+}
+
+// TestReviewMentionsWaitingAtStartAreAllTaken: a listener starts with no
+// cursor after every restart and every change of leading replica, which is
+// when mentions pile up (a deploy during an outage, a failover). Every
+// mention within max_age must open a ticket, as the Bluesky listener pages
+// its notifications back to max_age; today the first poll reads the newest
+// 40 and the older ones are never asked for again.
+func TestReviewMentionsWaitingAtStartAreAllTaken(t *testing.T) {
+	for _, n := range []int{40, 41, 95} {
+		t.Run(strconv.Itoa(n)+" mentions", func(t *testing.T) {
+			s := instance(t)
+			for i := range n {
+				s.Mention("crowd"+strconv.Itoa(i), "outage report "+strconv.Itoa(i))
+			}
+			l, _ := listener(t, s, nil)
+			in := &inbox{}
+			run(t, l, in)
+			polled(t, s, 3)
+			if got := len(in.all()); got != n {
+				t.Errorf("%d mentions were waiting when the listener started; it handed %d", n, got)
 			}
 		})
 	}
