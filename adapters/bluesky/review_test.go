@@ -3,6 +3,7 @@ package bluesky_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 
 	"caredesk/adapters/bluesky"
@@ -72,6 +73,29 @@ func TestReviewFailingSearchDoesNotHoldBackMentions(t *testing.T) {
 			}
 			if !slices.Equal(got, []string{uri}) {
 				t.Errorf("three polls while the search fails handed %v, want the mention %s", got, uri)
+			}
+		})
+	}
+}
+
+// TestReviewSearchBurstBetweenPollsIsAllTaken: during a crisis more posts
+// match a search between two polls than one page of searchPosts holds
+// (25, newest first). Every one is a complaint the search found and the
+// filter takes; none may be skipped for good because a newer page hid it.
+func TestReviewSearchBurstBetweenPollsIsAllTaken(t *testing.T) {
+	for _, n := range []int{25, 26, 60} {
+		t.Run(strconv.Itoa(n)+" posts", func(t *testing.T) {
+			f := setup(t, func(o *bluesky.Options) { o.Searches = []string{"acme"} })
+			f.mustPoll(t)
+			for i := range n {
+				f.net.Post("crowd"+strconv.Itoa(i)+".bsky.social", "acme is down again "+strconv.Itoa(i))
+			}
+			got := 0
+			for range 4 {
+				got += len(f.mustPoll(t))
+			}
+			if got != n {
+				t.Errorf("%d posts matched the search between two polls; %d were handed", n, got)
 			}
 		})
 	}
