@@ -131,6 +131,29 @@ func HelpText() string {
 	return b.String()
 }
 
+// ButtonVerb is the verb of a button named name ("claim", "resolve"):
+// any command that needs nothing but a ticket can be one, its other
+// arguments left out.
+func ButtonVerb(name string) (bot.Verb, bool) {
+	c, ok := lookup(name)
+	if !ok {
+		return "", false
+	}
+	ticket := false
+	for _, arg := range c.Args {
+		switch {
+		case arg.Kind == ArgTicket:
+			ticket = true
+		case !arg.Optional:
+			return "", false
+		}
+	}
+	if !ticket {
+		return "", false
+	}
+	return c.Verb, true
+}
+
 func lookup(verb string) (Command, bool) {
 	for _, c := range Commands {
 		if string(c.Verb) == verb {

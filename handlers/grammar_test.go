@@ -99,3 +99,21 @@ func TestHelpListsEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestButtonVerb(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bot.Verb
+		ok   bool
+	}{
+		{"claim", bot.DoClaim, true},
+		{"resolve", bot.DoResolve, true}, // its link is optional
+		{"reply", "", false},             // needs the text
+		{"list", "", false},              // names no ticket
+		{"launch", "", false},
+	} {
+		if got, ok := handlers.ButtonVerb(tc.name); got != tc.want || ok != tc.ok {
+			t.Errorf("ButtonVerb(%q) = %q %v, want %q %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}

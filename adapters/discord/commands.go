@@ -205,16 +205,6 @@ func buttonVerb(customID string) (bot.Verb, int64, bool) {
 	if !ok || err != nil || n <= 0 {
 		return "", 0, false
 	}
-	for _, c := range handlers.Commands {
-		if string(c.Verb) != name || len(c.Args) == 0 {
-			continue
-		}
-		for _, arg := range c.Args {
-			if arg.Kind != handlers.ArgTicket {
-				return "", 0, false
-			}
-		}
-		return c.Verb, n, true
-	}
-	return "", 0, false
+	verb, ok := handlers.ButtonVerb(name)
+	return verb, n, ok
 }

@@ -210,18 +210,7 @@ func buttonVerb(actionID string) (bot.Verb, bool) {
 	if !ok {
 		return "", false
 	}
-	for _, c := range handlers.Commands {
-		if string(c.Verb) != name {
-			continue
-		}
-		for _, arg := range c.Args {
-			if arg.Kind != handlers.ArgTicket {
-				return "", false
-			}
-		}
-		return c.Verb, len(c.Args) > 0
-	}
-	return "", false
+	return handlers.ButtonVerb(name)
 }
 
 var (
