@@ -207,15 +207,18 @@ func (b *Bot) reply(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	if !t.Answerable() {
 		return "", unanswerable(t)
 	}
-	if ask, ok, err := confirmPublic(tx, a, t, now); !ok || err != nil {
-		return ask, err
-	}
 	switch {
 	case t.State == Resolved:
 		return "", Errorf(ECONFLICT, "#%d is resolved. /desk claim %d reopens it, then reply.", t.ID, t.ID)
 	case t.State == Claimed && t.Owner.ID != a.Agent.ID:
 		return "", Errorf(EFORBIDDEN, "#%d belongs to %s; only the owner answers the customer. Use /desk note %d to help them.", t.ID, Mention(t.Owner), t.ID)
-	case t.State == Open:
+	}
+	// Asked only of a reply that would go: a refused one must not use up
+	// the agent's one warning.
+	if ask, ok, err := confirmPublic(tx, a, t, now); !ok || err != nil {
+		return ask, err
+	}
+	if t.State == Open {
 		t.State, t.Owner, t.UpdatedAt = Claimed, a.Agent, now
 		if err := b.change(tx, t, Event{Kind: "claimed", Actor: a.Agent.ID}, now); err != nil {
 			return "", err

@@ -52,7 +52,7 @@ func (p CustomerPolicy) acknowledges(t Ticket) bool {
 // (the agent's name, the deadline as it is then). agent is who {agent}
 // names; "" for none.
 func (b *Bot) speak(tx Tx, t Ticket, p Phrase, agent string, now time.Time) error {
-	if b.policy.Customer.Voice == nil {
+	if b.policy.Customer.Voice == nil || t.ownWordsHeld() {
 		return nil
 	}
 	return tx.Enqueue(&Delivery{Destination: sourceQueue(t.Source, t.Conversation), Job: SendNotice, TicketID: t.ID,

@@ -22,6 +22,12 @@ func (t Ticket) PublicReplies() bool {
 	return !t.Private && (strings.HasPrefix(t.Source, "mastodon:") || strings.HasPrefix(t.Source, "bluesky:"))
 }
 
+// ownWordsHeld reports whether caredesk keeps its own words (the
+// acknowledgement, the hand-over sentence, the rating question) from
+// the customer: a feed cannot take them, and on a public post they
+// would be public posts no agent decided on.
+func (t Ticket) ownWordsHeld() bool { return !t.Answerable() || t.PublicReplies() }
+
 // unanswerable is the refusal of a reply to a ticket that cannot have one.
 func unanswerable(t Ticket) error {
 	where := "on the original post"
@@ -53,10 +59,14 @@ func confirmPublic(tx Tx, a Action, t Ticket, now time.Time) (ask string, ok boo
 // and the link to an answer given outside caredesk.
 func elsewhere(t Ticket, text string) (link string, err error) {
 	text = strings.TrimSpace(text)
-	if rest, ok := cutPrefixFold(text, "elsewhere"); ok {
+	rest, said := cutPrefixFold(text, "elsewhere")
+	if said {
 		text = strings.TrimSpace(rest)
 	}
-	if text == "" {
+	switch {
+	case text == "" && said:
+		return "", Errorf(EINVALID, "Add the link to where you answered: /desk resolve %d elsewhere https://… (nothing was changed).", t.ID)
+	case text == "":
 		return "", nil
 	}
 	u, perr := url.Parse(text)

@@ -126,14 +126,26 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 		fields["skip_authors"] = words("skip_authors", &l.SkipAuthors)
 	case KindMastodon:
 		secretField = "access_token_env"
-		fields["instance"] = func(v *yaml.Node, path string) { l.URL = strings.TrimRight(p.webAddress(v, path), "/") }
+		fields["instance"] = func(v *yaml.Node, path string) { l.URL = p.server(v, path, "https://mastodon.social") }
 		fields[secretField] = func(v *yaml.Node, _ string) { l.TokenEnv = strings.TrimSpace(v.Value) }
-		fields["searches"] = words("searches", &l.Searches)
+		fields["searches"] = func(v *yaml.Node, path string) {
+			l.Searches = p.wordList(v, path, "searches")
+			for i, q := range l.Searches {
+				if strings.Trim(q, "#") == "" || strings.HasPrefix(q, "#") && strings.ContainsAny(q, " \t") {
+					p.fail(v.Content[i], fmt.Sprintf("%s[%d]", path, i), "%q is not a search: write a word or phrase (acme, \"acme bank\"), or one hashtag (#acme)", q)
+				}
+			}
+		}
 	case KindBluesky:
 		secretField = "app_password_env"
 		l.URL = DefaultBlueskyService
-		fields["service"] = func(v *yaml.Node, path string) { l.URL = strings.TrimRight(p.webAddress(v, path), "/") }
-		fields["handle"] = func(v *yaml.Node, _ string) { l.Handle = strings.TrimPrefix(strings.TrimSpace(v.Value), "@") }
+		fields["service"] = func(v *yaml.Node, path string) { l.URL = p.server(v, path, DefaultBlueskyService) }
+		fields["handle"] = func(v *yaml.Node, path string) {
+			l.Handle = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(v.Value), "@"))
+			if !blueskyHandle.MatchString(l.Handle) {
+				p.fail(v, path, "%q is not a Bluesky handle: write the account's handle as its profile shows it, like acme.bsky.social or acme.com", v.Value)
+			}
+		}
 		fields[secretField] = func(v *yaml.Node, _ string) { l.TokenEnv = strings.TrimSpace(v.Value) }
 		fields["searches"] = words("searches", &l.Searches)
 	}
@@ -194,6 +206,21 @@ func (p *parser) webAddress(v *yaml.Node, path string) string {
 	}
 	return s
 }
+
+// server reads a server's address: scheme and host, nothing after them
+// (a profile's page is a common paste).
+func (p *parser) server(v *yaml.Node, path, example string) string {
+	s := strings.TrimRight(p.webAddress(v, path), "/")
+	if u, err := url.Parse(s); err == nil && s != "" && (u.Path != "" || u.RawQuery != "" || u.Fragment != "") {
+		p.fail(v, path, "%q is a page, not a server: write the server's address alone, like %s", v.Value, example)
+		return ""
+	}
+	return s
+}
+
+// blueskyHandle is the syntax of a handle: a domain name of two labels or
+// more (atproto's handle spec).
+var blueskyHandle = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // wordList reads a list of words or phrases.
 func (p *parser) wordList(n *yaml.Node, path, field string) []string {

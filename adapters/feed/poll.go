@@ -244,7 +244,7 @@ var tracking = []string{"utm_source", "utm_medium", "utm_campaign", "utm_term", 
 
 // canonical is link as the post's public identity: made absolute against
 // the feed's address, only http or https (a javascript: link is no
-// post), host in lower case, no default port, no #fragment, no tracking
+// post), host in lower case, no default port, no text fragment, no tracking
 // parameters. "" when link is none of that.
 func (l *Listener) canonical(link string) string {
 	if link == "" {
@@ -258,7 +258,14 @@ func (l *Listener) canonical(link string) string {
 	if port := u.Port(); (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
 		u.Host = strings.TrimSuffix(u.Host, ":"+port)
 	}
-	u.Fragment, u.RawFragment, u.User = "", "", nil
+	// A fragment can be the item itself (a blog's #comment-4, a forum's
+	// #p102 on the topic's page): two people's posts must not share a
+	// key. Only a text fragment (#:~:text=…, which search engines add) is
+	// no part of what the post is.
+	if strings.HasPrefix(u.Fragment, ":~:") {
+		u.Fragment, u.RawFragment = "", ""
+	}
+	u.User = nil
 	if u.RawQuery != "" {
 		q := u.Query()
 		dropped := false
