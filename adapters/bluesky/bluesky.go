@@ -76,6 +76,13 @@ type Listener struct {
 	// their time; a post is handed once even when it stays in the
 	// notifications and the searches for days.
 	handed map[string]time.Time
+	// pending are posts found that the Receiver refused, by at:// URI:
+	// handed again at the next poll, though neither the notifications nor
+	// a search may read them again.
+	pending map[string]postView
+	// searched is, by query, the at:// URIs its last successful poll
+	// read: the next poll pages back until it meets one of them.
+	searched map[string]map[string]bool
 	// notesSince is the newest notification's indexedAt of the last poll:
 	// older pages are not read again.
 	notesSince time.Time
@@ -148,7 +155,8 @@ func New(o Options) (*Listener, error) {
 		name: o.Name, service: strings.TrimRight(o.Service, "/"), handle: o.Handle, password: o.AppPassword,
 		searches: o.Searches, every: o.Every, maxAge: o.MaxAge, filter: o.Filter, client: o.Client,
 		log: o.Logger.With("source", SourceName(o.Name)), onState: o.OnState, now: o.Now,
-		handed: map[string]time.Time{}, followers: map[string]followers{},
+		handed: map[string]time.Time{}, pending: map[string]postView{}, searched: map[string]map[string]bool{},
+		followers: map[string]followers{},
 	}, nil
 }
 
@@ -159,7 +167,10 @@ type Receiver interface {
 
 // Run polls until ctx ends, then returns nil. A poll that fails is logged
 // and told to OnState, and the next one waits twice as long (up to 30
-// minutes), or until Bluesky's rate limit resets.
+// minutes), or until Bluesky's rate limit resets. A poll of which only
+// searches failed handed the mentions (and direct messages) it read: it
+// is told to OnState as failing, but the next poll keeps the pace, so
+// that mentions are not slowed by a search Bluesky sheds.
 func (l *Listener) Run(ctx context.Context, r Receiver) error {
 	failures := 0
 	for {
@@ -169,8 +180,12 @@ func (l *Listener) Run(ctx context.Context, r Receiver) error {
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
-			failures++
-			wait = min(l.every<<min(failures, 16), maxBackoff)
+			if searchesOnly(err) {
+				failures = 0
+			} else {
+				failures++
+				wait = min(l.every<<min(failures, 16), maxBackoff)
+			}
 			if until, busy := listen.IsBusy(err); busy {
 				wait = max(wait, until.Sub(l.now()))
 			}
@@ -195,7 +210,25 @@ func (l *Listener) sentence(err error) string {
 	if until, busy := listen.IsBusy(err); busy {
 		return fmt.Sprintf("Bluesky asked source %s to slow down: polling again after %s", l.name, until.UTC().Format(time.RFC3339))
 	}
+	if searchesOnly(err) {
+		return fmt.Sprintf("Bluesky source %s: %s; its mentions are still taken, and the search is tried again at the next poll", l.name, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
 	return fmt.Sprintf("Bluesky source %s could not be polled: %v", l.name, err)
+}
+
+// searchesOnly says err is only searches that failed (*searchFailed),
+// one or several: the poll handed the rest.
+func searchesOnly(err error) bool {
+	var sf *searchFailed
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !errors.As(e, &sf) {
+				return false
+			}
+		}
+		return len(j.Unwrap()) > 0
+	}
+	return errors.As(err, &sf)
 }
 
 // Check logs in once with the app password, as `caredesk doctor` asks;

@@ -144,7 +144,8 @@ func TestMentionOpensInbound(t *testing.T) {
 		Customer: bot.Customer{ID: post.Author.DID, Name: "Ayşe Yılmaz", Handle: "ayse.bsky.social",
 			ProfileURL: "https://bsky.app/profile/ayse.bsky.social", Followers: 12800},
 		Text: "@" + brand + " my card was charged twice", At: at, Network: "Bluesky",
-		PostURL: "https://bsky.app/profile/ayse.bsky.social/post/" + post.RKey, PostKey: uri, Language: "tr",
+		// PostKey is the public address, as a feed linking the post names it.
+		PostURL: "https://bsky.app/profile/ayse.bsky.social/post/" + post.RKey, PostKey: "https://bsky.app/profile/ayse.bsky.social/post/" + post.RKey, Language: "tr",
 	}
 	if !in.At.Equal(want.At) {
 		t.Errorf("At = %v, want %v", in.At, want.At)

@@ -2,8 +2,11 @@ package bluesky
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,10 +56,37 @@ type strongRef struct {
 // so that a first start or a storm does not page back for ever.
 const maxNotePages = 5
 
+// Paging of a search: the first page is small, as most polls find few
+// new posts; a burst pages on in bigger ones (searchPosts takes up to
+// 100), at most maxSearchPages in one poll.
+const (
+	searchFirstPage = 25
+	searchMorePages = 100
+	maxSearchPages  = 10
+)
+
+// searchFailed is a poll that handed the notifications (and direct
+// messages) it read, but one of whose searches failed: it is read again,
+// as far back as it must, on the next poll.
+type searchFailed struct {
+	query string
+	err   error
+}
+
+func (e *searchFailed) Error() string {
+	return fmt.Sprintf("the search %q failed: %v", e.query, e.err)
+}
+
+func (e *searchFailed) Unwrap() error { return e.err }
+
 // poll hands r the posts that are new since the last poll: mentions,
 // replies and quotes from the notifications, search results that pass
-// the filter, and unread direct messages. A post that both found is handed once; a post r
-// refused is handed again next time.
+// the filter, and unread direct messages. A post that both found is
+// handed once; a post r refused is handed again next time.
+//
+// A failing notifications call fails the poll and hands nothing; a
+// failing search does not hold back the rest: what was read is handed,
+// and the error (a *searchFailed) is returned with the direct messages'.
 func (l *Listener) poll(ctx context.Context, r Receiver) error {
 	s, err := l.session(ctx)
 	if err != nil {
@@ -65,22 +95,34 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 	now := l.now()
 	cutoff := now.Add(-l.maxAge)
 	found := map[string]postView{}
+	l.mu.Lock()
+	for uri, p := range l.pending {
+		found[uri] = p
+	}
+	l.mu.Unlock()
 	newest, err := l.notifications(ctx, cutoff, found)
 	if err != nil {
 		return err
 	}
+	var problems []error
 	for _, q := range l.searches {
-		if err := l.search(ctx, q, found); err != nil {
-			return err
+		if err := l.search(ctx, q, cutoff, found); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			l.log.Warn("a Bluesky search failed; it is read again at the next poll", "query", q, "err", err)
+			problems = append(problems, &searchFailed{query: q, err: err})
 		}
 	}
 	l.mu.Lock()
 	var fresh []postView
 	for uri, p := range found {
 		if _, done := l.handed[uri]; done || p.Author.DID == s.did || p.Author.DID == "" || p.URI == "" {
+			delete(l.pending, uri)
 			continue
 		}
 		if at := l.postedAt(p); at.Before(cutoff) {
+			delete(l.pending, uri)
 			continue
 		}
 		fresh = append(fresh, p)
@@ -99,10 +141,16 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 				return nil
 			}
 			l.log.Error("a Bluesky post was not stored; it is handed again at the next poll", "uri", p.URI, "err", err)
+			// Kept, since neither the notifications nor the search may
+			// read it again: both page back only to what they read.
+			l.mu.Lock()
+			l.pending[p.URI] = p
+			l.mu.Unlock()
 			continue
 		}
 		l.mu.Lock()
 		l.handed[p.URI] = l.postedAt(p)
+		delete(l.pending, p.URI)
 		l.mu.Unlock()
 	}
 	if !newest.IsZero() {
@@ -110,7 +158,10 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 		l.notesSince = newest
 		l.mu.Unlock()
 	}
-	return l.directMessages(ctx, r, s.did, cutoff)
+	if err := l.directMessages(ctx, r, s.did, cutoff); err != nil {
+		problems = append(problems, err)
+	}
+	return errors.Join(problems...)
 }
 
 // notifications adds to found the mentions, replies and quotes among the
@@ -160,22 +211,60 @@ func (l *Listener) notifications(ctx context.Context, cutoff time.Time, found ma
 }
 
 // search adds to found the latest posts of the query q that the filter
-// takes.
-func (l *Listener) search(ctx context.Context, q string, found map[string]postView) error {
-	var page struct {
-		Posts []postView `json:"posts"`
-	}
-	query := url.Values{"q": {q}, "limit": {"25"}, "sort": {"latest"}}
-	if err := l.call(ctx, "app.bsky.feed.searchPosts", query, nil, &page); err != nil {
-		return err
-	}
-	for _, p := range page.Posts {
-		if _, ok := found[p.URI]; ok {
-			continue
+// takes. It pages back (sort=latest, newest first, with the cursor
+// searchPosts returns) until a page holds a post the query's last
+// successful poll read, or posts older than cutoff, or the results end,
+// so that a burst of posts between two polls is all read; at most
+// maxSearchPages pages. When a page fails, what the query read is not
+// remembered, so the next poll pages back as far again.
+func (l *Listener) search(ctx context.Context, q string, cutoff time.Time, found map[string]postView) error {
+	l.mu.Lock()
+	before := l.searched[q]
+	l.mu.Unlock()
+	read := map[string]bool{}
+	cursor, limit := "", searchFirstPage
+	for n := 0; ; n++ {
+		if n == maxSearchPages {
+			l.log.Warn("more Bluesky posts matched a search since the last poll than one poll reads; the oldest of them are not taken", "query", q, "read", len(read))
+			break
 		}
-		if l.filter.Match(p.Record.Text, firstLang(p.Record.Langs)) {
-			found[p.URI] = p
+		query := url.Values{"q": {q}, "limit": {strconv.Itoa(limit)}, "sort": {"latest"}}
+		if cursor != "" {
+			query.Set("cursor", cursor)
 		}
+		var page struct {
+			Posts  []postView `json:"posts"`
+			Cursor string     `json:"cursor"`
+		}
+		if err := l.call(ctx, "app.bsky.feed.searchPosts", query, nil, &page); err != nil {
+			return err
+		}
+		reached := false
+		for _, p := range page.Posts {
+			read[p.URI] = true
+			if before[p.URI] {
+				reached = true
+			}
+			if _, ok := found[p.URI]; ok {
+				continue
+			}
+			if l.filter.Match(p.Record.Text, firstLang(p.Record.Langs)) {
+				found[p.URI] = p
+			}
+		}
+		// Newest first: the page's last post is its oldest.
+		if len(page.Posts) > 0 && l.postedAt(page.Posts[len(page.Posts)-1]).Before(cutoff) {
+			reached = true
+		}
+		if reached || page.Cursor == "" || page.Cursor == cursor || len(page.Posts) == 0 {
+			break
+		}
+		cursor, limit = page.Cursor, searchMorePages
+	}
+	if len(read) > 0 {
+		l.mu.Lock()
+		l.searched[q] = read
+		l.mu.Unlock()
 	}
 	return nil
 }
@@ -189,19 +278,31 @@ func (l *Listener) inbound(ctx context.Context, p postView) bot.Inbound {
 	return bot.Inbound{
 		Source:       SourceName(l.name),
 		MessageID:    p.URI,
-		Conversation: p.URI,
+		Conversation: thread(p),
 		Customer: bot.Customer{
 			ID: p.Author.DID, Name: name, Handle: p.Author.Handle,
 			ProfileURL: "https://bsky.app/profile/" + profileID(p.Author),
 			Followers:  l.reach(ctx, p.Author),
 		},
-		Text:     p.Record.Text,
-		At:       l.postedAt(p),
-		Network:  Network,
-		PostURL:  postURL(p.URI, p.Author),
-		PostKey:  p.URI,
+		Text:    p.Record.Text,
+		At:      l.postedAt(p),
+		Network: Network,
+		PostURL: postURL(p.URI, p.Author),
+		PostKey: postURL(p.URI, p.Author), // as a feed or a link names the post
+
 		Language: firstLang(p.Record.Langs),
 	}
+}
+
+// thread is the conversation p belongs to: its thread's first post (the
+// root of its record's reply), or p itself when it starts one. A
+// customer's answer in the brand's thread thus joins the ticket of their
+// first post; the core keeps each customer's tickets apart.
+func thread(p postView) string {
+	if p.Record.Reply != nil && strings.HasPrefix(p.Record.Reply.Root.URI, "at://") {
+		return p.Record.Reply.Root.URI
+	}
+	return p.URI
 }
 
 // followersTTL is how long an author's count of followers is believed.

@@ -230,7 +230,12 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, answer)
 }
 
-// searchPosts finds posts whose text holds q, any case, newest first.
+// searchPosts finds posts whose text holds q, any case, newest first (as
+// sort=latest has them), limit at a time. When more match than the page
+// holds, the answer carries a cursor, opaque to the client, that asks for
+// the next page; the last page has none. The cursor names where the page
+// ended, so posts made meanwhile neither shift the pages nor show up in
+// them: the client finds those on its next first page.
 func (s *Server) searchPosts(w http.ResponseWriter, r *http.Request) {
 	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
 	if q == "" {
@@ -238,14 +243,41 @@ func (s *Server) searchPosts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	limit := limitOf(r, 25, 100)
+	from := len(s.posts) // scanning down from here
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(c, searchCursor))
+		if !strings.HasPrefix(c, searchCursor) || err != nil || n < 0 || n > len(s.posts) {
+			xrpcError(w, http.StatusBadRequest, "InvalidRequest", "Invalid cursor")
+			return
+		}
+		from = n
+	}
+	matches := func(p *Post) bool { return !p.Deleted && strings.Contains(strings.ToLower(p.Text), q) }
 	out := []map[string]any{}
-	for i := len(s.posts) - 1; i >= 0 && len(out) < limit; i-- {
-		if p := s.posts[i]; !p.Deleted && strings.Contains(strings.ToLower(p.Text), q) {
-			out = append(out, s.view(p))
+	i := from - 1
+	for ; i >= 0 && len(out) < limit; i-- {
+		if matches(s.posts[i]) {
+			out = append(out, s.view(s.posts[i]))
 		}
 	}
-	writeJSON(w, map[string]any{"posts": out, "hitsTotal": len(out)})
+	total := 0
+	for _, p := range s.posts {
+		if matches(p) {
+			total++
+		}
+	}
+	answer := map[string]any{"posts": out, "hitsTotal": total}
+	for j := i; j >= 0; j-- {
+		if matches(s.posts[j]) {
+			answer["cursor"] = searchCursor + strconv.Itoa(i+1)
+			break
+		}
+	}
+	writeJSON(w, answer)
 }
+
+// searchCursor starts the simulator's searchPosts cursors.
+const searchCursor = "sp"
 
 // getPosts answers the posts of uris that exist; a deleted one is simply
 // missing, as on Bluesky.
