@@ -60,7 +60,7 @@ const maxNotePages = 5
 // new posts; a burst pages on in bigger ones (searchPosts takes up to
 // 100), at most maxSearchPages in one poll.
 const (
-	searchFirstPage = 25
+	searchFirstPage = 10
 	searchMorePages = 100
 	maxSearchPages  = 10
 )
@@ -164,6 +164,13 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 	return errors.Join(problems...)
 }
 
+// notesSinceZero reports whether no poll has read the notifications yet.
+func (l *Listener) notesSinceZero() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.notesSince.IsZero()
+}
+
 // notifications adds to found the mentions, replies and quotes among the
 // brand's notifications, paging back to those the last poll read, and
 // returns the newest one's indexedAt.
@@ -177,7 +184,15 @@ func (l *Listener) notifications(ctx context.Context, cutoff time.Time, found ma
 	var newest time.Time
 	cursor := ""
 	for range maxNotePages {
-		q := url.Values{"limit": {"50"}}
+		// After the first poll, a minute's notifications are a few: a
+		// short first page keeps a quiet poll small (the AppView answers
+		// whole post views, a kilobyte each), and paging goes on as far
+		// as a busy minute needs.
+		limit := "50"
+		if cursor == "" && !l.notesSinceZero() {
+			limit = "10"
+		}
+		q := url.Values{"limit": {limit}}
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
