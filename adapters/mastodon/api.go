@@ -36,9 +36,17 @@ type (
 		Reblog      *status  `json:"reblog"`
 	}
 	notification struct {
-		ID     string  `json:"id"`
-		Type   string  `json:"type"`
-		Status *status `json:"status"`
+		ID        string  `json:"id"`
+		Type      string  `json:"type"`
+		CreatedAt string  `json:"created_at"`
+		Status    *status `json:"status"`
+	}
+	// threadContext is GET /api/v1/statuses/:id/context: the statuses
+	// above a status in its thread, oldest first, and the replies below
+	// it, those the brand may see.
+	threadContext struct {
+		Ancestors   []status `json:"ancestors"`
+		Descendants []status `json:"descendants"`
 	}
 )
 

@@ -75,6 +75,7 @@ type Listener struct {
 	mu      sync.Mutex
 	own     string            // the brand's account id, "" until verify_credentials answered
 	cursors map[string]string // stream → the newest id handled
+	roots   map[string]string // status id → its thread's root (thread.go)
 }
 
 // A Listener replies to customers.

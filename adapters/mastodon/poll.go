@@ -165,35 +165,54 @@ func (l *Listener) ownID(ctx context.Context) (string, error) {
 }
 
 // item is one entry of a stream: its cursor (the notification's or the
-// status's id) and the status.
+// status's id), when it arrived, and the status (nil for an entry that
+// is no post to take, like another kind of notification).
 type item struct {
 	cursor string
+	at     time.Time // zero when the instance did not say
 	status *status
+}
+
+// query is the paging of one request: min_id asks for the items just
+// newer than it, oldest of them first on the instance's side; max_id for
+// those just older, newest first.
+type query struct{ minID, maxID string }
+
+func (q query) set(v url.Values) url.Values {
+	if q.minID != "" {
+		v.Set("min_id", q.minID)
+	}
+	if q.maxID != "" {
+		v.Set("max_id", q.maxID)
+	}
+	return v
 }
 
 // stream is one list the listener follows with its own cursor.
 type stream struct {
 	key     string // the cursor's name
 	mention bool   // addressed to the brand: taken without the filter
-	paged   bool   // min_id pages through everything newer
-	fetch   func(ctx context.Context, minID string) ([]item, error)
+	paged   bool   // min_id pages through everything newer, max_id back
+	fetch   func(ctx context.Context, q query) ([]item, error)
 }
 
 func (l *Listener) mentionStream() stream {
-	return stream{key: "mentions", mention: true, paged: true, fetch: func(ctx context.Context, minID string) ([]item, error) {
-		q := url.Values{"types[]": {"mention"}, "limit": {strconv.Itoa(pageSize)}}
-		if minID != "" {
-			q.Set("min_id", minID)
-		}
+	return stream{key: "mentions", mention: true, paged: true, fetch: func(ctx context.Context, pq query) ([]item, error) {
+		q := pq.set(url.Values{"types[]": {"mention"}, "limit": {strconv.Itoa(pageSize)}})
 		var list []notification
 		if err := l.call(ctx, http.MethodGet, "/api/v1/notifications", q, nil, "", "the notifications", &list); err != nil {
 			return nil, err
 		}
 		items := make([]item, 0, len(list))
 		for _, n := range list {
+			it := item{cursor: n.ID, at: parseTime(n.CreatedAt)}
 			if n.Type == "mention" && n.Status != nil {
-				items = append(items, item{cursor: n.ID, status: n.Status})
+				it.status = n.Status
+				if it.at.IsZero() {
+					it.at = parseTime(n.Status.CreatedAt)
+				}
 			}
+			items = append(items, it)
 		}
 		return items, nil
 	}}
@@ -204,22 +223,16 @@ func (l *Listener) searchStreams() []stream {
 	for _, s := range l.o.Searches {
 		s = strings.TrimSpace(s)
 		if tag, ok := strings.CutPrefix(s, "#"); ok && !strings.ContainsAny(tag, " \t") {
-			out = append(out, stream{key: "tag:" + strings.ToLower(tag), paged: true, fetch: func(ctx context.Context, minID string) ([]item, error) {
-				q := url.Values{"limit": {strconv.Itoa(pageSize)}}
-				if minID != "" {
-					q.Set("min_id", minID)
-				}
+			out = append(out, stream{key: "tag:" + strings.ToLower(tag), paged: true, fetch: func(ctx context.Context, pq query) ([]item, error) {
+				q := pq.set(url.Values{"limit": {strconv.Itoa(pageSize)}})
 				var list []status
 				err := l.call(ctx, http.MethodGet, "/api/v1/timelines/tag/"+url.PathEscape(tag), q, nil, "", "the #"+tag+" timeline", &list)
 				return statusItems(list), err
 			}})
 			continue
 		}
-		out = append(out, stream{key: "search:" + s, fetch: func(ctx context.Context, minID string) ([]item, error) {
-			q := url.Values{"q": {s}, "type": {"statuses"}, "resolve": {"false"}, "limit": {strconv.Itoa(pageSize)}}
-			if minID != "" {
-				q.Set("min_id", minID)
-			}
+		out = append(out, stream{key: "search:" + s, fetch: func(ctx context.Context, pq query) ([]item, error) {
+			q := pq.set(url.Values{"q": {s}, "type": {"statuses"}, "resolve": {"false"}, "limit": {strconv.Itoa(pageSize)}})
 			var found struct {
 				Statuses []status `json:"statuses"`
 			}
@@ -233,47 +246,134 @@ func (l *Listener) searchStreams() []stream {
 func statusItems(list []status) []item {
 	items := make([]item, 0, len(list))
 	for i := range list {
-		items = append(items, item{cursor: list[i].ID, status: &list[i]})
+		items = append(items, item{cursor: list[i].ID, at: parseTime(list[i].CreatedAt), status: &list[i]})
 	}
 	return items
 }
 
+// parseTime is a created_at, or zero when it is not one.
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// backfillPages is how many pages a stream without a cursor reads back
+// at most (a listener that just started, after a restart or a failover):
+// 400 posts within MaxAge.
+const backfillPages = 10
+
 // read hands the new posts of s, oldest first, and moves its cursor past
-// each one handed or passed over. A post the receiver refuses stops the
-// stream there, so that the next poll asks for it again.
+// each one handed or passed over. A post the receiver refuses, or whose
+// thread the instance could not say, stops the stream there, so that the
+// next poll asks for it again.
+//
+// A paged stream without a cursor reads back from its newest post
+// (max_id), up to backfillPages pages and no further than MaxAge: the
+// posts that waited while no listener ran. The core knows the ones it
+// was handed before by their ids, so handing them again is harmless. A
+// search has no order to page back in: its first poll takes the latest
+// page.
 func (l *Listener) read(ctx context.Context, s stream, own string, handed map[string]bool, r Receiver) error {
 	cur := l.cursor(s.key)
-	for range maxPages {
-		items, err := s.fetch(ctx, cur)
+	if cur == "" {
+		var items []item
+		var err error
+		if s.paged {
+			items, err = l.backfill(ctx, s)
+		} else {
+			items, err = s.fetch(ctx, query{})
+		}
 		if err != nil {
 			return err
 		}
-		slices.SortFunc(items, func(a, b item) int { return compareIDs(a.cursor, b.cursor) })
+		_, err = l.hand(ctx, s, items, "", own, handed, r)
+		return err
+	}
+	for range maxPages {
+		items, err := s.fetch(ctx, query{minID: cur})
+		if err != nil {
+			return err
+		}
 		start := cur
-		for _, it := range items {
-			if it.cursor == "" || cur != "" && compareIDs(it.cursor, cur) <= 0 {
-				continue // an instance that ignored min_id
-			}
-			if in, ok := l.inbound(it.status, own, s.mention); ok && !handed[in.MessageID] {
-				handed[in.MessageID] = true
-				if err := r.Receive(ctx, in); err != nil {
-					l.setCursor(s.key, cur)
-					return &receiveError{err}
-				}
-			}
-			cur = it.cursor
+		if cur, err = l.hand(ctx, s, items, cur, own, handed, r); err != nil {
+			return err
 		}
-		if cur == "" {
-			// Nothing yet: the next poll takes everything from here on,
-			// not the latest page alone.
-			cur = beginning
-		}
-		l.setCursor(s.key, cur)
-		if !s.paged || start == "" || cur == start || len(items) < pageSize {
-			return nil // a first poll takes the latest page only
+		if !s.paged || cur == start || len(items) < pageSize {
+			return nil
 		}
 	}
 	return nil
+}
+
+// backfill reads the paged stream s back from its newest item, a page
+// at a time, until a page is short, reaches past MaxAge, or
+// backfillPages were read.
+func (l *Listener) backfill(ctx context.Context, s stream) ([]item, error) {
+	var all []item
+	maxID := ""
+	for range backfillPages {
+		items, err := s.fetch(ctx, query{maxID: maxID})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		var oldest item
+		for _, it := range items {
+			if it.cursor != "" && (oldest.cursor == "" || compareIDs(it.cursor, oldest.cursor) < 0) {
+				oldest = it
+			}
+		}
+		switch {
+		case len(items) < pageSize, oldest.cursor == "":
+			return all, nil // no more
+		case maxID != "" && compareIDs(oldest.cursor, maxID) >= 0:
+			return all, nil // an instance that ignored max_id
+		case !oldest.at.IsZero() && l.o.Now().Sub(oldest.at) > l.o.MaxAge:
+			return all, nil // older ones are not taken anyway
+		}
+		maxID = oldest.cursor
+	}
+	return all, nil
+}
+
+// hand hands items of s, oldest first, that are newer than cur and
+// returns the new cursor, which it also keeps: the newest item handed or
+// passed over, or beginning when s has no item yet. When the receiver
+// refuses a post (a *receiveError) or the thread of a post cannot be
+// told, the cursor stays before it.
+func (l *Listener) hand(ctx context.Context, s stream, items []item, cur, own string, handed map[string]bool, r Receiver) (string, error) {
+	slices.SortFunc(items, func(a, b item) int { return compareIDs(a.cursor, b.cursor) })
+	for _, it := range items {
+		if it.cursor == "" || cur != "" && compareIDs(it.cursor, cur) <= 0 {
+			continue // an instance that ignored min_id, or a repeat
+		}
+		if it.status != nil {
+			if in, ok := l.inbound(it.status, own, s.mention); ok && !handed[in.MessageID] {
+				root, err := l.root(ctx, it.status)
+				if err != nil {
+					l.setCursor(s.key, cur)
+					return cur, err
+				}
+				in.Conversation = root
+				handed[in.MessageID] = true
+				if err := r.Receive(ctx, in); err != nil {
+					l.setCursor(s.key, cur)
+					return cur, &receiveError{err}
+				}
+			}
+		}
+		cur = it.cursor
+	}
+	if cur == "" {
+		// Nothing yet: the next poll takes everything from here on,
+		// not the latest page alone.
+		cur = beginning
+	}
+	l.setCursor(s.key, cur)
+	return cur, nil
 }
 
 // beginning is the cursor of a stream that was empty when first read:
@@ -301,9 +401,10 @@ func compareIDs(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// inbound is st as the core takes it, or false when it is not one to
-// take: the brand's own, a boost, too old, without an id, or (for a
-// search result) not passing the filter.
+// inbound is st as the core takes it, its Conversation still its own id
+// (read sets the thread's root), or false when it is not one to take:
+// the brand's own, a boost, too old, without an id, or (for a search
+// result) not passing the filter.
 func (l *Listener) inbound(st *status, own string, mention bool) (bot.Inbound, bool) {
 	if st == nil || st.ID == "" || st.Account == nil || st.Account.ID == "" {
 		l.log.Warn("a Mastodon status without an id or author was skipped")
@@ -312,10 +413,8 @@ func (l *Listener) inbound(st *status, own string, mention bool) (bot.Inbound, b
 	if st.Account.ID == own || st.Reblog != nil {
 		return bot.Inbound{}, false
 	}
-	at, err := time.Parse(time.RFC3339Nano, st.CreatedAt)
-	if err != nil {
-		at = time.Time{} // the core reads zero as now
-	} else if l.o.Now().Sub(at) > l.o.MaxAge {
+	at := parseTime(st.CreatedAt) // zero, which the core reads as now, when it is not a time
+	if !at.IsZero() && l.o.Now().Sub(at) > l.o.MaxAge {
 		return bot.Inbound{}, false
 	}
 	text := listen.Text(st.Content)
@@ -345,6 +444,7 @@ func (l *Listener) inbound(st *status, own string, mention bool) (bot.Inbound, b
 		PostURL:      public,
 		PostKey:      public,
 		Language:     st.Language,
-		Private:      st.Visibility == "direct",
+		// Followers-only posts are answered directly too (Send).
+		Private: st.Visibility == "direct" || st.Visibility == "private",
 	}, true
 }

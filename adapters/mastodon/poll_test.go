@@ -67,8 +67,9 @@ func TestDirectMessageIsPrivate(t *testing.T) {
 	run(t, l, in)
 	polled(t, s, 1)
 	got := in.all()
-	if len(got) != 2 || got[0].MessageID != id || !got[0].Private || got[1].Private {
-		t.Errorf("handed %+v, want the direct message as private and the followers-only mention as not", got)
+	// Both are answered directly (Send), so both tickets are private.
+	if len(got) != 2 || got[0].MessageID != id || !got[0].Private || !got[1].Private {
+		t.Errorf("handed %+v, want the direct message and the followers-only mention as private", got)
 	}
 }
 

@@ -22,10 +22,11 @@ import (
 const MaxChars = 500
 
 // Send posts m as the brand's reply to the customer's status (m.ReplyTo,
-// else m.Conversation), starting with "@acct" so that the customer is
-// notified, and returns the id of the reply's first status. A reply
-// longer than a status is a thread, each part replying to the one
-// before. Its visibility is never wider than the customer's post: a
+// else m.Conversation: the root of the customer's thread), starting with
+// "@acct" of the ticket's customer (else of the status's author) so that
+// the customer is notified, and returns the id of the reply's first
+// status. A reply longer than a status is a thread, each part replying
+// to the one before. Its visibility is never wider than the customer's post: a
 // direct or followers-only post, or a ticket gone private, is answered
 // directly. Each part carries the Idempotency-Key m.Key+"/"+its index,
 // which Mastodon honours for an hour, so a retry does not post twice.
@@ -50,7 +51,12 @@ func (l *Listener) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if orig.Account == nil || orig.Account.Acct == "" {
 		return "", bot.Permanent(fmt.Errorf("the Mastodon instance did not say who wrote post %s, so the reply cannot mention them", target))
 	}
+	// The ticket's customer, who is the author of m.ReplyTo; without it
+	// the target is the thread's root, which may be the brand's own post.
 	mention := "@" + orig.Account.Acct
+	if h := strings.TrimPrefix(strings.TrimSpace(m.Ticket.Customer.Handle), "@"); h != "" {
+		mention = "@" + h
+	}
 	visibility := replyVisibility(orig.Visibility, m.Ticket.Private)
 	lang := orig.Language
 	if lang == "" {
@@ -58,6 +64,12 @@ func (l *Listener) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	}
 	lang, _, _ = strings.Cut(lang, "-") // Mastodon takes ISO 639 codes only
 	pieces := chunk.Split(strings.TrimSpace(m.Text), chunk.Limit{Max: MaxChars - width(mention) - 1, Width: width})
+	// The reply is in the target's thread: a customer's answer to it
+	// finds its root without asking the instance.
+	root, rooted := orig.ID, orig.InReplyToID == "" && orig.ID != ""
+	if !rooted {
+		root, rooted = l.knownRoot(target)
+	}
 	first, prev := "", target
 	for i, piece := range pieces {
 		form := url.Values{"status": {mention + " " + piece}, "in_reply_to_id": {prev}, "visibility": {visibility}}
@@ -77,6 +89,9 @@ func (l *Listener) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 		}
 		if first == "" {
 			first = posted.ID
+		}
+		if rooted {
+			l.rememberRoot(root, posted.ID)
 		}
 		prev = posted.ID
 	}

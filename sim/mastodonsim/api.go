@@ -260,6 +260,47 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.statusJSON(st))
 }
 
+// Context is Mastodon's Context entity: the thread around a status.
+type Context struct {
+	Ancestors   []Status `json:"ancestors"`   // oldest first
+	Descendants []Status `json:"descendants"` // depth first, oldest branch first
+}
+
+// statusContext is GET /api/v1/statuses/:id/context: the statuses the
+// status replies to, up the thread, and the replies below it, those the
+// brand may see. As on Mastodon, a status the brand may not see (or a
+// deleted one) is 404, and the ancestors stop where the thread reaches
+// one: their oldest is then not the thread's root, and it still names
+// the status it replies to.
+func (s *Server) statusContext(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.byID[r.PathValue("id")]
+	if st == nil || !s.visibleToBrand(st) {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	out := Context{Ancestors: []Status{}, Descendants: []Status{}}
+	seen := map[string]bool{st.id: true}
+	for p := s.byID[st.inReplyTo]; p != nil && !seen[p.id] && s.visibleToBrand(p); p = s.byID[p.inReplyTo] {
+		seen[p.id] = true
+		out.Ancestors = append(out.Ancestors, s.statusJSON(p))
+	}
+	slices.Reverse(out.Ancestors)
+	var below func(parent string)
+	below = func(parent string) {
+		for _, c := range s.statuses {
+			if c.inReplyTo == parent && !seen[c.id] && s.visibleToBrand(c) {
+				seen[c.id] = true
+				out.Descendants = append(out.Descendants, s.statusJSON(c))
+				below(c.id)
+			}
+		}
+	}
+	below(st.id)
+	writeJSON(w, http.StatusOK, out)
+}
+
 // keyTTL is how long Mastodon remembers an Idempotency-Key.
 const keyTTL = time.Hour
 

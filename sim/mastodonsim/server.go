@@ -5,8 +5,8 @@
 //
 // It serves what the listener uses: GET /api/v1/accounts/verify_credentials,
 // GET /api/v1/notifications, GET /api/v2/search (type=statuses),
-// GET /api/v1/timelines/tag/:hashtag, GET /api/v1/statuses/:id and
-// POST /api/v1/statuses (with Idempotency-Key kept for an hour, as
+// GET /api/v1/timelines/tag/:hashtag, GET /api/v1/statuses/:id,
+// GET /api/v1/statuses/:id/context and POST /api/v1/statuses (with Idempotency-Key kept for an hour, as
 // Mastodon does). Tests, end-to-end runs and demos play people on the
 // fediverse (Post, Mention, Direct, Delete), watch what the brand posted
 // (Replies, Calls) and break the instance on purpose (FailNext,
@@ -39,6 +39,7 @@ const (
 	RouteSearch        = "search"             // GET /api/v2/search
 	RouteTag           = "tag"                // GET /api/v1/timelines/tag/:hashtag
 	RouteStatus        = "status"             // GET /api/v1/statuses/:id
+	RouteContext       = "context"            // GET /api/v1/statuses/:id/context
 	RoutePost          = "post_status"        // POST /api/v1/statuses
 )
 
@@ -139,6 +140,7 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("GET /api/v2/search", s.route(RouteSearch, s.search))
 	mux.HandleFunc("GET /api/v1/timelines/tag/{hashtag}", s.route(RouteTag, s.tagTimeline))
 	mux.HandleFunc("GET /api/v1/statuses/{id}", s.route(RouteStatus, s.getStatus))
+	mux.HandleFunc("GET /api/v1/statuses/{id}/context", s.route(RouteContext, s.statusContext))
 	mux.HandleFunc("POST /api/v1/statuses", s.route(RoutePost, s.postStatus))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -197,5 +198,48 @@ func TestRateLimit(t *testing.T) {
 		if code != want || h.Get("X-RateLimit-Remaining") != strconv.Itoa(max(1-i, 0)) || h.Get("X-RateLimit-Reset") == "" || h.Get("Retry-After") != "" {
 			t.Errorf("call %d: %d %v, want %d with Mastodon's headers", i+1, code, h, want)
 		}
+	}
+}
+
+func TestStatusContext(t *testing.T) {
+	s := start(t)
+	root := s.Mention("pia@other.example", "my order never came")
+	answer := s.Post("acme", "@pia@other.example sorry", mastodonsim.InReplyTo(root))
+	follow := s.Mention("pia@other.example", "still nothing", mastodonsim.InReplyTo(answer))
+	aside := s.Post("zed", "a followers-only aside", mastodonsim.InReplyTo(root), mastodonsim.Visibility("private"))
+	other := s.Mention("pia@other.example", "another branch", mastodonsim.InReplyTo(root))
+	ids := func(list []mastodonsim.Status) []string {
+		var out []string
+		for _, st := range list {
+			out = append(out, st.ID)
+		}
+		return out
+	}
+	var c mastodonsim.Context
+	if code, _ := call(t, s, token, http.MethodGet, "/api/v1/statuses/"+follow+"/context", nil, "", &c); code != 200 ||
+		!slices.Equal(ids(c.Ancestors), []string{root, answer}) || len(c.Descendants) != 0 {
+		t.Errorf("context of the follow-up: %d %v / %v, want ancestors %s %s", code, ids(c.Ancestors), ids(c.Descendants), root, answer)
+	}
+	// The descendants depth first; the brand does not see the aside.
+	if code, _ := call(t, s, token, http.MethodGet, "/api/v1/statuses/"+root+"/context", nil, "", &c); code != 200 ||
+		len(c.Ancestors) != 0 || !slices.Equal(ids(c.Descendants), []string{answer, follow, other}) {
+		t.Errorf("context of the root: %d %v / %v, want descendants %s %s %s (not %s)", code, ids(c.Ancestors), ids(c.Descendants), answer, follow, other, aside)
+	}
+	// The ancestors stop at a deleted status: the oldest still names it.
+	s.Delete(root)
+	if code, _ := call(t, s, token, http.MethodGet, "/api/v1/statuses/"+follow+"/context", nil, "", &c); code != 200 ||
+		!slices.Equal(ids(c.Ancestors), []string{answer}) || c.Ancestors[0].InReplyToID == nil || *c.Ancestors[0].InReplyToID != root {
+		t.Errorf("context with the root deleted: %d %v, want the answer alone, naming %s", code, ids(c.Ancestors), root)
+	}
+	for _, id := range []string{root, "999", aside} {
+		if code, _ := call(t, s, token, http.MethodGet, "/api/v1/statuses/"+id+"/context", nil, "", nil); code != 404 {
+			t.Errorf("context of %s (deleted, unknown, not visible): %d, want 404", id, code)
+		}
+	}
+	if code, _ := call(t, s, "wrong", http.MethodGet, "/api/v1/statuses/"+follow+"/context", nil, "", nil); code != 401 {
+		t.Errorf("context with a wrong token: %d, want 401", code)
+	}
+	if n := s.Calls(mastodonsim.RouteContext); n != 7 {
+		t.Errorf("%d context calls counted, want 7", n)
 	}
 }
