@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
 
@@ -67,6 +68,11 @@ var errWebPage = fmt.Errorf("%w but a web page: give the address of its feed, wh
 // wrong with the document, like "not an RSS or Atom feed: its XML is
 // broken (...)".
 func Parse(data []byte) (*Document, error) {
+	if !utf8.Valid(data) && declaresUTF8(data) {
+		// A stray byte (a site that pasted windows-1254 into its UTF-8
+		// feed) would lose every item: it becomes U+FFFD instead.
+		data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
+	}
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.CharsetReader = charsetReader
 	d.Entity = xml.HTMLEntity
@@ -115,6 +121,26 @@ func Parse(data []byte) (*Document, error) {
 		}
 		return doc, nil
 	}
+}
+
+// declaresUTF8 reports whether data is UTF-8 by its XML declaration:
+// one naming UTF-8, or none (XML's default).
+func declaresUTF8(data []byte) bool {
+	head := data[:min(len(data), 200)]
+	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
+	if !bytes.HasPrefix(bytes.TrimSpace(head), []byte("<?xml")) {
+		return true
+	}
+	end := bytes.Index(head, []byte("?>"))
+	if end < 0 {
+		return false
+	}
+	decl := bytes.ToLower(head[:end])
+	i := bytes.Index(decl, []byte("encoding"))
+	if i < 0 {
+		return true
+	}
+	return bytes.Contains(decl[i:], []byte("utf-8")) || bytes.Contains(decl[i:], []byte("utf8"))
 }
 
 // notXML says why data is not read: a web page, a charset, or broken XML.

@@ -159,3 +159,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestStrayByteKeepsTheFeed: one byte that is not UTF-8 in a feed that
+// says it is UTF-8 (a title pasted from a windows-1254 page) becomes
+// U+FFFD; the feed's other items are not lost with it. A feed that
+// declares a single-byte charset is decoded as it says.
+func TestStrayByteKeepsTheFeed(t *testing.T) {
+	for _, tc := range []struct {
+		name, decl, want string
+	}{
+		{"UTF-8 declared", `<?xml version="1.0" encoding="UTF-8"?>`, "Acme fatura \uFFFD"},
+		{"nothing declared", ``, "Acme fatura \uFFFD"},
+		{"windows-1254 declared", `<?xml version="1.0" encoding="windows-1254"?>`, "Acme fatura ı"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := tc.decl + "<rss version=\"2.0\"><channel><title>Forum</title>" +
+				"<item><guid>1</guid><title>Acme fatura \xfd</title><link>https://forum.example/1</link></item>" +
+				"<item><guid>2</guid><title>Acme again</title><link>https://forum.example/2</link></item></channel></rss>"
+			doc, err := feed.Parse([]byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(doc.Entries) != 2 || doc.Entries[0].Title != tc.want {
+				t.Errorf("entries %+v, want 2 with the first titled %q", doc.Entries, tc.want)
+			}
+		})
+	}
+}
