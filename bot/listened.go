@@ -19,7 +19,19 @@ func (t Ticket) Answerable() bool { return !strings.HasPrefix(t.Source, "feed:")
 // customer's post, for anyone to read: a ticket from a Mastodon or
 // Bluesky post that is not a direct message.
 func (t Ticket) PublicReplies() bool {
-	return !t.Private && (strings.HasPrefix(t.Source, "mastodon:") || strings.HasPrefix(t.Source, "bluesky:"))
+	return !t.Private && t.listened() && t.Answerable()
+}
+
+// listened reports whether t came from a source caredesk polls itself.
+// None of them can take a rating (no buttons, no rating call): a
+// question there would be answered with a post that reopens the ticket.
+func (t Ticket) listened() bool {
+	for _, kind := range []string{"feed:", "mastodon:", "bluesky:"} {
+		if strings.HasPrefix(t.Source, kind) {
+			return true
+		}
+	}
+	return false
 }
 
 // ownWordsHeld reports whether caredesk keeps its own words (the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"caredesk/bot"
 )
@@ -96,5 +97,24 @@ func TestPublicReplyAsksOnce(t *testing.T) {
 	res, err = w.act(bot.Action{Verb: bot.DoReply, Ticket: direct, Agent: bob, Text: "Thanks, checking"})
 	if err != nil || !strings.Contains(res, "Sending your reply") {
 		t.Errorf("reply to a direct message: %q %v", res, err)
+	}
+}
+
+// TestNoRatingOnListenedSources: a private Mastodon ticket may be told
+// things, but not asked for a score it has no way to give.
+func TestNoRatingOnListenedSources(t *testing.T) {
+	w, masto, _ := listening(t)
+	n := w.heard("mastodon:brand", "2001", "@acme here is my order number", true)
+	mustAct(t, w, bot.Action{Verb: bot.DoReply, Ticket: n, Agent: alice, Text: "Thanks, it is on its way"})
+	mustAct(t, w, bot.Action{Verb: bot.DoResolve, Ticket: n, Agent: alice})
+	w.tickAfter(time.Hour)
+	w.tickAfter(time.Hour)
+	for _, m := range masto.got {
+		if m.Purpose == bot.ForRating {
+			t.Errorf("a private Mastodon ticket was asked for a rating: %q", m.Text)
+		}
+	}
+	if len(masto.got) == 0 {
+		t.Errorf("the reply itself did not go")
 	}
 }

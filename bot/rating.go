@@ -86,7 +86,7 @@ func DefaultRatingPolicy() RatingPolicy {
 
 // asks reports whether t's customer is to be asked when t is resolved.
 func (p RatingPolicy) asks(t Ticket) bool {
-	return p.Question != "" && t.RatingAskedAt.IsZero() && !t.ownWordsHeld() && (p.Sources == nil || slices.Contains(p.Sources, t.Source))
+	return p.Question != "" && t.RatingAskedAt.IsZero() && !t.listened() && (p.Sources == nil || slices.Contains(p.Sources, t.Source))
 }
 
 // askRating asks the customer of a resolved ticket how it went, unless the

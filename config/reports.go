@@ -58,7 +58,7 @@ func (p *parser) sourceList(v *yaml.Node, path string) []string {
 	for i, s := range v.Content {
 		name := strings.TrimSpace(s.Value)
 		if !p.knownSource(name) {
-			p.fail(s, fmt.Sprintf("%s[%d]", path, i), "%q is not a source: write telegram, discord or webhook:NAME with the name of a webhook source of this file", s.Value)
+			p.fail(s, fmt.Sprintf("%s[%d]", path, i), "%q is not a source: write telegram, discord, or webhook:NAME, feed:NAME, mastodon:NAME or bluesky:NAME with the name of a source of this file", s.Value)
 			continue
 		}
 		names = append(names, name)
@@ -67,7 +67,8 @@ func (p *parser) sourceList(v *yaml.Node, path string) []string {
 }
 
 // knownSource reports whether name can be a source's name: Telegram and
-// Discord depend on the environment, webhook sources on this file.
+// Discord depend on the environment, webhook sources and listeners on
+// this file.
 func (p *parser) knownSource(name string) bool {
 	if name == "telegram" || name == "discord" {
 		return true
@@ -75,6 +76,11 @@ func (p *parser) knownSource(name string) bool {
 	hook, ok := strings.CutPrefix(name, "webhook:")
 	for _, w := range p.f.Webhooks {
 		if ok && w.Name == hook {
+			return true
+		}
+	}
+	for _, l := range p.f.Listeners {
+		if l.Source() == name {
 			return true
 		}
 	}

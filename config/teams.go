@@ -236,7 +236,7 @@ func (p *parser) routes(n *yaml.Node, path string) {
 				conditions = true
 				rule.Source = strings.TrimSpace(v.Value)
 				if !sourceName.MatchString(rule.Source) {
-					p.fail(v, path, "%q is not a source: write telegram, discord or webhook:NAME", v.Value)
+					p.fail(v, path, "%q is not a source: write telegram, discord, webhook:NAME, feed:NAME, mastodon:NAME or bluesky:NAME", v.Value)
 				}
 			},
 			"language": func(v *yaml.Node, path string) {
