@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -71,7 +72,8 @@ func listeners(cfg config.Config, log *slog.Logger, board *health.Board, sources
 		if err != nil {
 			return nil, err // the file's check read it already
 		}
-		part := board.Source(l.Source(), l.Display)
+		// Named with its source too: two feeds of one site share a host.
+		part := board.Source(l.Source(), fmt.Sprintf("%s (%s)", l.Display, l.Source()))
 		part.WarnOnly()
 		if l.SilenceAlarm > 0 {
 			part.WatchSilence(l.SilenceAlarm)

@@ -87,6 +87,39 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 	words := func(field string, dst *[]string) func(*yaml.Node, string) {
 		return func(v *yaml.Node, path string) { *dst = p.wordList(v, path, field) }
 	}
+	// filterWords reads include, exclude or lang, each entry checked as the
+	// filter will read it, so that a mistake is named with its own line.
+	filterWords := func(field string, dst *[]string) func(*yaml.Node, string) {
+		return func(v *yaml.Node, path string) {
+			list := p.wordList(v, path, field)
+			if v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+				p.fail(v, path, "the list is empty: write at least one, or leave %s out", field)
+			}
+			for i, w := range list {
+				one := listen.Filter{}
+				switch field {
+				case "include":
+					one.Include = []string{w}
+				case "exclude":
+					one.Exclude = []string{w}
+				case "lang":
+					one.Languages = []string{w}
+				}
+				if _, err := one.Compile(""); err != nil {
+					p.fail(v.Content[i], fmt.Sprintf("%s[%d]", path, i), "%s", strings.TrimPrefix(err.Error(), ": "))
+					continue
+				}
+				*dst = append(*dst, w)
+			}
+		}
+	}
+	addressBad := false
+	address := func(read func(*yaml.Node, string) string) func(*yaml.Node, string) {
+		return func(v *yaml.Node, path string) {
+			l.URL = read(v, path)
+			addressBad = l.URL == ""
+		}
+	}
 	fields := map[string]func(*yaml.Node, string){
 		"name": func(v *yaml.Node, path string) {
 			if !listenerName.MatchString(v.Value) {
@@ -109,9 +142,9 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 				l.MaxAge = d
 			}
 		},
-		"include": words("include", &l.Filter.Include),
-		"exclude": words("exclude", &l.Filter.Exclude),
-		"lang":    words("lang", &l.Filter.Languages),
+		"include": filterWords("include", &l.Filter.Include),
+		"exclude": filterWords("exclude", &l.Filter.Exclude),
+		"lang":    filterWords("lang", &l.Filter.Languages),
 		"sla":     func(v *yaml.Node, _ string) { sla = v },
 		"silence_alarm": func(v *yaml.Node, path string) {
 			if v.Tag != "!!null" {
@@ -122,11 +155,11 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 	secretField := ""
 	switch kind {
 	case KindFeed:
-		fields["url"] = func(v *yaml.Node, path string) { l.URL = p.webAddress(v, path) }
+		fields["url"] = address(p.webAddress)
 		fields["skip_authors"] = words("skip_authors", &l.SkipAuthors)
 	case KindMastodon:
 		secretField = "access_token_env"
-		fields["instance"] = func(v *yaml.Node, path string) { l.URL = p.server(v, path, "https://mastodon.social") }
+		fields["instance"] = address(func(v *yaml.Node, path string) string { return p.server(v, path, "https://mastodon.social") })
 		fields[secretField] = func(v *yaml.Node, _ string) { l.TokenEnv = strings.TrimSpace(v.Value) }
 		fields["searches"] = func(v *yaml.Node, path string) {
 			l.Searches = p.wordList(v, path, "searches")
@@ -139,7 +172,7 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 	case KindBluesky:
 		secretField = "app_password_env"
 		l.URL = DefaultBlueskyService
-		fields["service"] = func(v *yaml.Node, path string) { l.URL = p.server(v, path, DefaultBlueskyService) }
+		fields["service"] = address(func(v *yaml.Node, path string) string { return p.server(v, path, DefaultBlueskyService) })
 		fields["handle"] = func(v *yaml.Node, path string) {
 			l.Handle = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(v.Value), "@"))
 			if !blueskyHandle.MatchString(l.Handle) {
@@ -150,12 +183,9 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 		fields["searches"] = words("searches", &l.Searches)
 	}
 	p.fields(n, path, fields)
-	if _, err := l.Filter.Compile(path); err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			p.fail(n, path, "%s", strings.TrimPrefix(line, path+": "))
-		}
-	}
 	switch {
+	case addressBad:
+		return // said where the address is
 	case l.Name == "":
 		p.fail(n, join(path, "name"), "a %s source needs a name, like brand", kind)
 		return
@@ -182,6 +212,8 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 		secret, err := Secret(p.getenv, l.TokenEnv)
 		if l.Token = strings.TrimSpace(secret); err != nil {
 			p.fail(n, join(path, secretField), "%s", err)
+		} else if file := strings.TrimSpace(p.getenv(l.TokenEnv + "_FILE")); l.Token == "" && file != "" {
+			p.fail(n, join(path, secretField), "the file %s_FILE names, %s, is empty: put the %s of source %q in it", l.TokenEnv, file, what, l.Name)
 		} else if l.Token == "" {
 			p.fail(n, join(path, secretField), "%s is not set: put the %s of source %q in it", l.TokenEnv, what, l.Name)
 		}

@@ -70,14 +70,15 @@ func TestListenerMistakes(t *testing.T) {
 		{"sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n      every: 10s\n", `sources.feed[0].every: 10s is too often: a feed source is polled at most every 1m0s`},
 		{"sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n      max_age: 60d\n", `sources.feed[0].max_age: 60d is older than caredesk remembers posts (30 days)`},
 		{"sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n      include: acme\n", `sources.feed[0].include: expected a list for include`},
-		{"sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n      include: [\"!!\"]\n", `sources.feed[0]: include "!!" has no letter or digit`},
-		{"sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n      lang: [turkish]\n", `sources.feed[0]: lang "turkish" is not a language`},
+		{"sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n      include: [\"!!\"]\n", `caredesk.yaml:5: sources.feed[0].include[0]: include "!!" has no letter or digit`},
+		{"sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n      lang: [turkish]\n", `caredesk.yaml:5: sources.feed[0].lang[0]: lang "turkish" is not a language`},
 		{"sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n      searches: [x]\n", `sources.feed[0].searches: unknown setting`},
 		{"sources:\n  mastodon:\n    - name: brand\n      access_token_env: MASTODON_TOKEN\n", `sources.mastodon[0].instance: a mastodon source needs instance`},
 		{"sources:\n  mastodon:\n    - name: brand\n      instance: https://m.example\n", `sources.mastodon[0].access_token_env: a mastodon source needs access_token_env`},
 		{"sources:\n  mastodon:\n    - name: brand\n      instance: https://m.example\n      access_token_env: UNSET_TOKEN\n", `sources.mastodon[0].access_token_env: UNSET_TOKEN is not set: put the access token`},
 		{"sources:\n  bluesky:\n    - name: brand\n      app_password_env: UNSET_TOKEN\n", `sources.bluesky[0].handle: a bluesky source needs handle`},
 		{"sources:\n  bluesky:\n    - name: brand\n      handle: acme.bsky.social\n", `sources.bluesky[0].app_password_env: a bluesky source needs app_password_env`},
+		{"sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n      include: []\n", `sources.feed[0].include: the list is empty: write at least one, or leave include out`},
 		{"sla:\n  sources:\n    rss:alerts: {first_response: 1h}\n", `"rss:alerts" is not a source: write telegram, discord, webhook:NAME, feed:NAME, mastodon:NAME or bluesky:NAME`},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
@@ -86,5 +87,19 @@ func TestListenerMistakes(t *testing.T) {
 				t.Errorf("got %v\nwant it to say %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestBadAddressSaidOnce: an address that is wrong is told once, where
+// it is, not again as missing.
+func TestBadAddressSaidOnce(t *testing.T) {
+	for _, yaml := range []string{
+		"sources:\n  mastodon:\n    - name: brand\n      instance: https://mastodon.social/@acme\n      access_token_env: T\n",
+		"sources:\n  feed:\n    - name: a\n      url: ftp://x.example/rss\n",
+	} {
+		_, err := config.ParseFile("caredesk.yaml", []byte(yaml), func(string) string { return "token-0123456789" }, time.Hour)
+		if err == nil || strings.Contains(err.Error(), "needs") || strings.Count(err.Error(), "\n") > 0 {
+			t.Errorf("%q: %v; want one line, about the address", yaml, err)
+		}
 	}
 }

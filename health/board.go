@@ -433,7 +433,11 @@ func (p *Part) newsLocked() news {
 	case p.ok:
 		return news{ok: true, text: fmt.Sprintf("✅ %s is connected again.", p.display)}
 	}
-	return news{quiet: p.quiet, text: fmt.Sprintf("⚠️ %s Customers writing on %s are not reaching the desk.", p.reason, p.display)}
+	if p.warnOnly {
+		// A listener: nobody writes to it, caredesk reads what is posted.
+		return news{quiet: p.quiet, text: fmt.Sprintf("⚠️ %s Posts on %s are not reaching the desk.", sentence(p.reason), p.display)}
+	}
+	return news{quiet: p.quiet, text: fmt.Sprintf("⚠️ %s Customers writing on %s are not reaching the desk.", sentence(p.reason), p.display)}
 }
 
 // AnnouncerFunc adapts a function to Announcer.

@@ -432,3 +432,19 @@ func TestTheNextLeaderRemembers(t *testing.T) {
 		t.Errorf("the memory holds %+v for Telegram, want up", got)
 	}
 }
+
+// TestListenerNews: a listener's failure is told as posts not reaching
+// the desk, its reason ended as a sentence.
+func TestListenerNews(t *testing.T) {
+	f := newFixture(t)
+	p := f.board.Source("feed:forum", "forum.example (feed:forum)")
+	p.WarnOnly()
+	p.Report(true, "")
+	f.after(time.Minute)
+	p.Report(false, "there is no feed at https://forum.example/gone.rss (404 Not Found): check the source's url")
+	f.after(time.Minute)
+	want := "⚠️ there is no feed at https://forum.example/gone.rss (404 Not Found): check the source's url. Posts on forum.example (feed:forum) are not reaching the desk."
+	if got := f.ch.said(); len(got) != 1 || got[0] != want {
+		t.Errorf("announced %q, want %q", got, want)
+	}
+}

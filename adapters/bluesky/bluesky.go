@@ -213,6 +213,14 @@ func (l *Listener) sentence(err error) string {
 	if searchesOnly(err) {
 		return fmt.Sprintf("Bluesky source %s: %s; its mentions are still taken, and the search is tried again at the next poll", l.name, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		host := l.service
+		if u, perr := url.Parse(l.service); perr == nil && u.Host != "" {
+			host = u.Host
+		}
+		return fmt.Sprintf("the Bluesky server %s of source %s cannot be reached (%v): check the network, any proxy, and the source's service", host, l.name, ue.Err)
+	}
 	return fmt.Sprintf("Bluesky source %s could not be polled: %v", l.name, err)
 }
 

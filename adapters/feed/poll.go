@@ -84,7 +84,7 @@ func (l *Listener) fetch(ctx context.Context) (body []byte, etag, lastModified s
 		if errors.As(err, &ue) {
 			err = ue.Err // the address is said once, without its query
 		}
-		return nil, "", "", fmt.Errorf("the feed at %s cannot be reached (%v)", l.url.Host, err)
+		return nil, "", "", fmt.Errorf("the feed at %s cannot be reached (%v): check the network, any proxy, and the source's url", l.url.Host, err)
 	}
 	defer resp.Body.Close()
 	switch {

@@ -86,7 +86,7 @@ func (l *Listener) reason(err error) string {
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Sprintf("the Mastodon instance %s of source %s cannot be reached: %v", l.host(), l.o.Name, ue.Err)
+		return fmt.Sprintf("the Mastodon instance %s of source %s cannot be reached (%v): check the network, any proxy, and the source's instance", l.host(), l.o.Name, ue.Err)
 	}
 	return fmt.Sprintf("source %s: %v", l.o.Name, err)
 }
