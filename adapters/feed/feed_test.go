@@ -158,7 +158,7 @@ func TestHandsAgainWhatWasNotStored(t *testing.T) {
 func TestSamePostSameKey(t *testing.T) {
 	s := startSite(t)
 	shared := complaint
-	shared.Link = "https://Forum.example:443/t/42?utm_source=alerts#:~:text=charged%20twice"
+	shared.Link = "https://Forum.example:443/t/42?utm_source=alerts&ref_src=twsrc&UTM_ID=5#:~:text=charged%20twice"
 	setFeed(t, s, "/alert", feedsim.Atom, feedsim.GoogleAlert("Acme", shared))
 	setFeed(t, s, "/forum", feedsim.RSS, feedsim.Feed{Title: "forum", Items: []feedsim.Item{complaint}})
 	var keys []string

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -240,7 +241,8 @@ func (l *Listener) display(doc *Document) string {
 
 // tracking are query parameters that say who shared a link, not which
 // page it is: the same post shared twice is one post.
-var tracking = []string{"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "fbclid", "gclid"}
+// Any utm_ parameter is one too.
+var tracking = []string{"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid", "ref_src", "ref_url", "_hsenc", "_hsmi"}
 
 // canonical is link as the post's public identity: made absolute against
 // the feed's address, only http or https (a javascript: link is no
@@ -269,8 +271,8 @@ func (l *Listener) canonical(link string) string {
 	if u.RawQuery != "" {
 		q := u.Query()
 		dropped := false
-		for _, k := range tracking {
-			if q.Has(k) {
+		for k := range q {
+			if strings.HasPrefix(strings.ToLower(k), "utm_") || slices.Contains(tracking, strings.ToLower(k)) {
 				q.Del(k)
 				dropped = true
 			}
