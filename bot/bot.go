@@ -142,13 +142,21 @@ func (b *Bot) Received(ctx context.Context, in Inbound) (fresh bool, err error) 
 		msgKey = "" // an edit names a message already seen
 	}
 	err = b.store.Update(ctx, func(tx Tx) (err error) {
-		postKey := keyIf(in.PostKey, "in:post:"+in.PostKey)
-		if in.Edit {
-			postKey = ""
-		}
-		fresh, err = firstSights(tx, now, keyIf(in.EventID, "in:"+in.Source+":event:"+in.EventID), msgKey, postKey)
+		fresh, err = firstSights(tx, now, keyIf(in.EventID, "in:"+in.Source+":event:"+in.EventID), msgKey)
 		if err != nil || !fresh {
 			return err
+		}
+		if in.PostKey != "" && !in.Edit {
+			// The same post heard by another listener opens no second
+			// ticket; it may take over the first one (see adopt).
+			first, err := tx.FirstSight("in:post:"+in.PostKey, now)
+			if err != nil || !first {
+				fresh = false
+				if err == nil {
+					err = b.adopt(tx, in, now)
+				}
+				return err
+			}
 		}
 		if in.Edit {
 			return b.customerEdit(tx, in, now)

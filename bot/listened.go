@@ -40,6 +40,33 @@ func (t Ticket) listened() bool {
 // would be public posts no agent decided on.
 func (t Ticket) ownWordsHeld() bool { return !t.Answerable() || t.PublicReplies() }
 
+// adopt gives the ticket a feed opened for a post to the source that
+// heard the same post and can answer it (the account the post mentions,
+// a search): whichever listener polled first, the customer can be
+// answered. A ticket that can be answered already stays where it is.
+func (b *Bot) adopt(tx Tx, in Inbound, now time.Time) error {
+	t, err := tx.TicketByPost(in.PostKey)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	heard := Ticket{Source: in.Source}
+	if t.Answerable() || !heard.Answerable() {
+		return nil
+	}
+	from := NetworkOf(t)
+	t.Source, t.Conversation, t.LastInbound, t.Network = in.Source, in.Conversation, in.MessageID, in.Network
+	t.Customer, t.Private, t.UpdatedAt = in.Customer, in.Private, now
+	if in.Language != "" {
+		t.Language = in.Language
+	}
+	if err := b.change(tx, t, Event{Kind: "adopted", Detail: from + " → " + in.Source}, now); err != nil {
+		return err
+	}
+	return b.notice(tx, t, fmt.Sprintf("🔁 This post was heard on %s too: #%d can be answered there now, and replies go under the post.", NetworkOf(t), t.ID), now)
+}
+
 // unanswerable is the refusal of a reply to a ticket that cannot have one.
 func unanswerable(t Ticket) error {
 	where := "on the original post"

@@ -118,3 +118,52 @@ func TestNoRatingOnListenedSources(t *testing.T) {
 		t.Errorf("the reply itself did not go")
 	}
 }
+
+// TestFeedTicketGoesToTheAccount: a post heard by a feed first opens a
+// ticket that cannot be answered; the account that then hears it takes it
+// over, so a reply goes under the post. The other way round, the feed
+// changes nothing.
+func TestFeedTicketGoesToTheAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		first  string
+		second string
+	}{
+		{"feed first", "feed:alerts", "mastodon:brand"},
+		{"account first", "mastodon:brand", "feed:alerts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, masto, feed := listening(t)
+			post := "https://other.example/@bob/77"
+			heard := func(source string) error {
+				in := bot.Inbound{Source: source, MessageID: source + "-id", Conversation: source + "-conv", Customer: bot.Customer{ID: source + "-bob", Name: "Bob"},
+					Text: "Acme's app is down", PostURL: post, PostKey: post, Network: map[string]string{"feed:alerts": "Google Alerts", "mastodon:brand": "Mastodon"}[source]}
+				return w.bot.Receive(context.Background(), in)
+			}
+			if err := heard(tc.first); err != nil {
+				t.Fatal(err)
+			}
+			w.flush()
+			if err := heard(tc.second); err != nil {
+				t.Fatal(err)
+			}
+			w.flush()
+			tk := w.ticket(1)
+			if tk.Source != "mastodon:brand" || tk.Conversation != "mastodon:brand-conv" || tk.Customer.ID != "mastodon:brand-bob" {
+				t.Fatalf("ticket #1 is on %s %s of %s, want on Mastodon", tk.Source, tk.Conversation, tk.Customer.ID)
+			}
+			mustAct(t, w, bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice})
+			w.act(bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: alice, Text: "Back up now"}) // held once: public
+			mustAct(t, w, bot.Action{Verb: bot.DoReply, Ticket: 1, Agent: alice, Text: "Back up now"})
+			if got := masto.texts(); len(got) != 1 || !strings.Contains(got[0], "Back up now") {
+				t.Errorf("Mastodon got %q, want the reply", got)
+			}
+			if len(feed.got) != 0 {
+				t.Errorf("the feed was sent %d messages", len(feed.got))
+			}
+			if n := len(w.posted()); n != 1 {
+				t.Errorf("%d roots, want 1", n)
+			}
+		})
+	}
+}

@@ -35,6 +35,9 @@ type Tx interface {
 	// LatestTicket returns the newest ticket of the customer in the
 	// conversation on the source.
 	LatestTicket(source, conversation, customerID string) (Ticket, error)
+	// TicketByPost returns the newest ticket whose PostURL is postURL (not
+	// ""), or ENOTFOUND.
+	TicketByPost(postURL string) (Ticket, error)
 	// CustomerTicket returns the newest ticket of the customer on the
 	// source, in any conversation.
 	CustomerTicket(source, customerID string) (Ticket, error)

@@ -124,6 +124,13 @@ func (tx *tx) LatestTicket(source, conversation, customerID string) (bot.Ticket,
 		source, conversation, customerID)
 }
 
+// TicketByPost returns the newest ticket whose post's public address is
+// postURL.
+func (tx *tx) TicketByPost(postURL string) (bot.Ticket, error) {
+	return one(tx, "load the ticket of post "+postURL, bot.Errorf(bot.ENOTFOUND, "No ticket is about that post."), scanTicket,
+		selectTickets+`WHERE post_url = $1 AND post_url <> '' ORDER BY id DESC LIMIT 1`, postURL)
+}
+
 // CustomerTicket returns the newest ticket of the customer on the source,
 // in any conversation.
 func (tx *tx) CustomerTicket(source, customerID string) (bot.Ticket, error) {

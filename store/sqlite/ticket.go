@@ -153,6 +153,20 @@ func (tx *tx) LatestTicket(source, conversation, customerID string) (bot.Ticket,
 	return t, nil
 }
 
+// TicketByPost returns the newest ticket whose post's public address is
+// postURL.
+func (tx *tx) TicketByPost(postURL string) (bot.Ticket, error) {
+	t, err := scanTicket(tx.tx.QueryRowContext(tx.ctx, `SELECT `+ticketColumns+` FROM tickets
+		WHERE post_url = ? AND post_url <> '' ORDER BY id DESC LIMIT 1`, postURL))
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Ticket{}, bot.Errorf(bot.ENOTFOUND, "No ticket is about that post.")
+	}
+	if err != nil {
+		return bot.Ticket{}, fmt.Errorf("load the ticket of post %s: %w", postURL, err)
+	}
+	return t, nil
+}
+
 // CustomerTicket returns the newest ticket of the customer on the source,
 // in any conversation.
 func (tx *tx) CustomerTicket(source, customerID string) (bot.Ticket, error) {

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"TicketByThread", testTicketByThread},
 		{"LatestTicket", testLatestTicket},
 		{"CustomerTicket", testCustomerTicket},
+		{"TicketByPost", testTicketByPost},
 		{"OpenTickets", testOpenTickets},
 		{"OpenTicketsOfTeams", testOpenTicketsOfTeams},
 		{"TicketTeams", testTicketTeams},

@@ -559,3 +559,34 @@ func testCustomerTicket(t *testing.T, s bot.Store) {
 		return nil
 	})
 }
+
+func testTicketByPost(t *testing.T, s bot.Store) {
+	mk := func(source, post string) int64 {
+		tk := bareTicket()
+		tk.Source, tk.Conversation, tk.Customer.ID, tk.PostURL = source, post+"#c", "a", post
+		return createTicket(t, s, tk).ID
+	}
+	mk("feed:alerts", "https://m.example/@jane/1")
+	want := mk("feed:forum", "https://m.example/@jane/1")
+	mk("feed:alerts", "https://m.example/@jane/2")
+	mk("telegram", "")
+	for _, tc := range []struct {
+		post string
+		want int64 // 0: not found
+	}{
+		{"https://m.example/@jane/1", want},
+		{"https://m.example/@jane/3", 0},
+		{"", 0}, // tickets without an address are about no post
+	} {
+		view(t, s, func(tx bot.Tx) error {
+			got, err := tx.TicketByPost(tc.post)
+			switch {
+			case tc.want == 0 && bot.ErrorCode(err) != bot.ENOTFOUND:
+				t.Errorf("TicketByPost(%q) = #%d, %v; want ENOTFOUND", tc.post, got.ID, err)
+			case tc.want != 0 && (err != nil || got.ID != tc.want):
+				t.Errorf("TicketByPost(%q) = #%d, %v; want #%d", tc.post, got.ID, err, tc.want)
+			}
+			return nil
+		})
+	}
+}
