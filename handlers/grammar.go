@@ -96,7 +96,7 @@ var Commands = []Command{
 	{bot.DoMove, "Give a ticket to another team: a new thread in its channel, with the history.", []Arg{ticketArg, {Name: "team", Kind: ArgTeam, Summary: "the team that owns it, like ro-care"}}},
 	{bot.DoCall, "Ask the customer for a number to call them on (private conversations).", []Arg{ticketArg}},
 	{bot.DoCallDone, "Record a call you made, with what was agreed.", []Arg{ticketArg, {Name: "agreed", Kind: ArgText, Summary: "what was agreed", Optional: true}}},
-	{bot.DoPrivate, "Move a public conversation to a private one (Discord DM; bridges get move_private).", []Arg{ticketArg}},
+	{bot.DoPrivate, "Move a public conversation to a private one (Discord DM, Mastodon direct replies, Bluesky DM; bridges get move_private).", []Arg{ticketArg}},
 	{DoReport, "Response rate and time to first answer, with charts in your direct messages.", reportArgs},
 	{DoSpike, "Complaints per network now, against the usual at this hour of the week.", nil},
 	{DoExport, "The tickets of a period as a CSV file in your direct messages.", []Arg{reportArgs[0], reportArgs[1], reportArgs[3]}},
