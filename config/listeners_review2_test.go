@@ -1,0 +1,46 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"caredesk/config"
+)
+
+// TestReview2FilterEntryNamedWhereItIs: "the file names each wrong
+// include/exclude/lang entry with its own line". filterWords checks the
+// entries wordList kept but names them by their index in that shorter
+// list: after an empty entry, the next wrong one is blamed on the entry
+// (and line) before it, which is then named twice, and the wrong one's
+// own line is never said.
+func TestReview2FilterEntryNamedWhereItIs(t *testing.T) {
+	for _, tc := range []struct {
+		name, list string
+		want       []string // each must be said
+		wrong      string   // must not be said
+	}{
+		{"include", "      include:\n        - \"\"\n        - \"!!\"\n",
+			[]string{`caredesk.yaml:6: sources.feed[0].include[0]: expected a word or a phrase here`, `caredesk.yaml:7: sources.feed[0].include[1]: include "!!" has no letter or digit`},
+			`include[0]: include "!!"`},
+		{"lang", "      lang:\n        - \"  \"\n        - tr\n        - turkish\n",
+			[]string{`caredesk.yaml:8: sources.feed[0].lang[2]: lang "turkish" is not a language`},
+			`lang[1]: lang "turkish"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := "sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n" + tc.list
+			_, err := config.ParseFile("caredesk.yaml", []byte(yaml), func(string) string { return "" }, time.Hour)
+			if err == nil {
+				t.Fatal("the file was taken")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the file's check said\n%v\nwant it to say %s", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), tc.wrong) {
+				t.Errorf("the file's check said\n%v\nwhich blames the wrong entry (%s)", err, tc.wrong)
+			}
+		})
+	}
+}
