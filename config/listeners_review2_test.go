@@ -44,3 +44,37 @@ func TestReview2FilterEntryNamedWhereItIs(t *testing.T) {
 		})
 	}
 }
+
+// TestReview2SettingsThatCanNeverHappen: csat.sources and
+// customers.acknowledge now take listened sources, but the core never
+// asks a listened source for a rating (rating.go: !t.listened()) and
+// never acknowledges on a feed (ownWordsHeld): the file accepts a
+// setting that silently does nothing. It should say so, as it says an
+// unknown source.
+func TestReview2SettingsThatCanNeverHappen(t *testing.T) {
+	listeners := "sources:\n  feed:\n    - name: alerts\n      url: https://x.example/rss\n" +
+		"  mastodon:\n    - name: brand\n      instance: https://m.example\n      access_token_env: T\n" +
+		"  bluesky:\n    - name: brand\n      handle: acme.bsky.social\n      app_password_env: T\n"
+	getenv := func(k string) string {
+		if k == "T" {
+			return "token-0123456789"
+		}
+		return ""
+	}
+	if _, err := config.ParseFile("caredesk.yaml", []byte(listeners+"csat:\n  sources: [telegram]\n"), getenv, time.Hour); err != nil {
+		t.Fatalf("the file without the setting: %v", err)
+	}
+	for _, tc := range []struct{ name, yaml string }{
+		{"csat on a Mastodon source", "csat:\n  sources: [telegram, mastodon:brand]\n"},
+		{"csat on a Bluesky source", "csat:\n  sources: [bluesky:brand]\n"},
+		{"csat on a feed", "csat:\n  sources: [feed:alerts]\n"},
+		{"acknowledgement on a feed", "customers:\n  acknowledge: [feed:alerts]\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.ParseFile("caredesk.yaml", []byte(listeners+tc.yaml), getenv, time.Hour)
+			if err == nil {
+				t.Errorf("the file was taken with\n%swhich caredesk can never do", tc.yaml)
+			}
+		})
+	}
+}
