@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,12 +12,19 @@ import (
 
 // review2World is a world with policy p and a Mastodon and a feed source.
 func review2World(t *testing.T, p bot.Policy) *world {
+	w, _ := review2Listening(t, p)
+	return w
+}
+
+// review2Listening is review2World with what the Mastodon source was sent.
+func review2Listening(t *testing.T, p bot.Policy) (*world, *customers) {
 	t.Helper()
 	w := newWorldWith(t, p, time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC))
-	w.courier = bot.NewCourier(w.db, w.desk, map[string]bot.Source{"telegram": w.tg, "mastodon:brand": &customers{}, "feed:alerts": &customers{}},
+	masto := &customers{}
+	w.courier = bot.NewCourier(w.db, w.desk, map[string]bot.Source{"telegram": w.tg, "mastodon:brand": masto, "feed:alerts": &customers{}},
 		bot.CourierClock(w.clock), bot.CourierLogger(slog.New(slog.DiscardHandler)),
 		bot.CourierRetry(bot.Retry{Min: time.Second, Max: time.Minute, GiveUpAfter: time.Hour}))
-	return w
+	return w, masto
 }
 
 // review2Heard is one post heard by source: a feed knows it by its key,
@@ -153,6 +161,42 @@ func TestReview2ThreadAnswerHeardByAFeedFirst(t *testing.T) {
 			}
 			if !joined {
 				t.Errorf("the customer's answer in the thread is not in #1, the thread root's ticket")
+			}
+		})
+	}
+}
+
+// TestReview2OwnersThreadTalkAfterAdoption: on a feed's ticket, the
+// owner's messages in the thread stay team notes (the root says the feed
+// cannot be answered), so that is where the owner talks with the team.
+// When the account takes the ticket over, the very next such message is
+// posted publicly under the customer's Mastodon post — no confirmation
+// (a.Ref skips confirmPublic), though the owner claimed a ticket that
+// could not be answered and wrote in a thread where nothing went out.
+func TestReview2OwnersThreadTalkAfterAdoption(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		claim bool // the owner claimed it while it was the feed's
+	}{
+		{"claimed on the feed", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, masto := review2Listening(t, bot.DefaultPolicy())
+			review2Heard(t, w, "feed:alerts", "77", "77", "Acme's app is down again, useless bank")
+			if tc.claim {
+				mustAct(t, w, bot.Action{Verb: bot.DoClaim, Ticket: 1, Agent: alice})
+			}
+			said, err := w.act(bot.Action{Verb: bot.DoSay, Ticket: 1, Agent: alice, Text: "I'll answer on their blog", Ref: "m1"})
+			if err != nil || !strings.Contains(said, "stays a team note") {
+				t.Fatalf("an owner's message in a feed ticket's thread: %q %v", said, err)
+			}
+			review2Heard(t, w, "mastodon:brand", "77", "77", "Acme's app is down again, useless bank")
+			if tk := w.ticket(1); tk.Source != "mastodon:brand" {
+				t.Fatalf("#1 is on %s, want taken over by the account", tk.Source)
+			}
+			w.act(bot.Action{Verb: bot.DoSay, Ticket: 1, Agent: alice, Text: "this one is the troll from last week, ignore", Ref: "m2"})
+			if got := masto.texts(); len(got) != 0 {
+				t.Errorf("posted publicly under the customer's post, unconfirmed: %q", got)
 			}
 		})
 	}
