@@ -153,7 +153,8 @@ func (b *Bot) Received(ctx context.Context, in Inbound) (fresh bool, err error) 
 			if err != nil || !first {
 				fresh = false
 				if err == nil {
-					err = b.adopt(tx, in, now)
+					// Taken over, the post counts as this source's.
+					fresh, err = b.adopt(tx, in, now)
 				}
 				return err
 			}

@@ -44,27 +44,88 @@ func (t Ticket) ownWordsHeld() bool { return !t.Answerable() || t.PublicReplies(
 // heard the same post and can answer it (the account the post mentions,
 // a search): whichever listener polled first, the customer can be
 // answered. A ticket that can be answered already stays where it is.
-func (b *Bot) adopt(tx Tx, in Inbound, now time.Time) error {
+//
+// The ticket becomes what the account would have opened: its customer
+// and conversation, the account's promise (counted from when it opened)
+// and team, and nobody's yet — its owner claimed something nobody could
+// answer, and from now on what they write in the thread is public. When
+// the customer already has a ticket in that conversation (the post is an
+// answer in their thread), the post joins it and the feed's ticket
+// closes.
+func (b *Bot) adopt(tx Tx, in Inbound, now time.Time) (taken bool, err error) {
 	t, err := tx.TicketByPost(in.PostKey)
 	if ErrorCode(err) == ENOTFOUND {
-		return nil
+		return false, nil
 	} else if err != nil {
-		return err
+		return false, err
 	}
 	heard := Ticket{Source: in.Source}
 	if t.Answerable() || !heard.Answerable() {
-		return nil
+		return false, nil
 	}
 	from := NetworkOf(t)
+	if existing, err := tx.LatestTicket(in.Source, in.Conversation, in.Customer.ID); err == nil {
+		if err := b.file(tx, in, now); err != nil {
+			return false, err
+		}
+		if t.State == Resolved {
+			return true, nil
+		}
+		t.State, t.ResolvedAt, t.UpdatedAt = Resolved, now, now
+		if err := b.change(tx, t, Event{Kind: "merged", Detail: fmt.Sprintf("#%d", existing.ID)}, now); err != nil {
+			return false, err
+		}
+		return true, b.notice(tx, t, fmt.Sprintf("🔁 This post is the customer's answer in the conversation of #%d on %s: it goes on there, and this ticket is closed.", existing.ID, NetworkOf(existing)), now)
+	} else if ErrorCode(err) != ENOTFOUND {
+		return false, err
+	}
+	released := ""
+	if t.State == Claimed {
+		released = fmt.Sprintf(" %s, claim it again to answer: what its owner writes in this thread now goes to the customer, in public.", Mention(t.Owner))
+		t.State, t.Owner = Open, Agent{}
+	}
 	t.Source, t.Conversation, t.LastInbound, t.Network = in.Source, in.Conversation, in.MessageID, in.Network
 	t.Customer, t.Private, t.UpdatedAt = in.Customer, in.Private, now
 	if in.Language != "" {
 		t.Language = in.Language
 	}
-	if err := b.change(tx, t, Event{Kind: "adopted", Detail: from + " → " + in.Source}, now); err != nil {
-		return err
+	was := t.Team
+	routed := t
+	b.route(&routed)
+	team := b.teamOf(t)
+	unanswered := t.FirstReplyAt.IsZero() && t.State != Resolved
+	if unanswered {
+		sla := team.SLA(t.Source)
+		t.Deadline = after(team, t.OpenedAt, sla.FirstResponse, sla.BusinessHours)
 	}
-	return b.notice(tx, t, fmt.Sprintf("🔁 This post was heard on %s too: #%d can be answered there now, and replies go under the post.", NetworkOf(t), t.ID), now)
+	if err := b.change(tx, t, Event{Kind: "adopted", Detail: from + " → " + in.Source}, now); err != nil {
+		return false, err
+	}
+	if unanswered {
+		// The promise is the account's, from when the ticket opened; the
+		// reminders and pages count from now, as after a move.
+		sla := team.SLA(t.Source)
+		if err := tx.CancelTimers(t.ID, BreachFirstReply, BreachResolution); err != nil {
+			return false, err
+		}
+		breaches := []Timer{{Alarm: BreachFirstReply, DueAt: t.Deadline}}
+		if sla.Resolution > 0 {
+			breaches = append(breaches, Timer{Alarm: BreachResolution, DueAt: after(team, t.OpenedAt, sla.Resolution, sla.BusinessHours)})
+		}
+		if err := addTimers(tx, t, breaches); err != nil {
+			return false, err
+		}
+		if err := b.rearm(tx, t, team, now); err != nil {
+			return false, err
+		}
+	}
+	if err := b.notice(tx, t, fmt.Sprintf("🔁 This post was heard on %s too: #%d can be answered there now, and replies go under the post.%s", NetworkOf(t), t.ID, released), now); err != nil {
+		return false, err
+	}
+	if unanswered && routed.Team != was {
+		return true, b.relocate(tx, t, team, b.teamOf(routed), "caredesk (the post was heard on "+NetworkOf(t)+")", "", now)
+	}
+	return true, nil
 }
 
 // unanswerable is the refusal of a reply to a ticket that cannot have one.

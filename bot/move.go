@@ -29,22 +29,33 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	case t.Moves >= maxMoves:
 		return "", Errorf(ECONFLICT, "#%d has moved between teams %d times already; caredesk stops there so that the customer does not wait while it wanders. Ask a lead which team answers, and claim it here.", t.ID, t.Moves)
 	}
+	if err := b.relocate(tx, t, from, to, Mention(a.Agent), a.Agent.ID, now); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Moved #%d to %s: it has a new thread there, where %s claims it.", t.ID, teamLabel(to), to.Name), nil
+}
+
+// relocate gives t to team to: the old thread says where it went, a new
+// root in to's channel carries the history, the owner lets go, and the
+// reminders are to's. by is who moved it, as the notices write it; actor
+// is their id for the event ("" for caredesk itself).
+func (b *Bot) relocate(tx Tx, t Ticket, from, to Team, by, actor string, now time.Time) error {
 	history, err := b.show(tx, t, now) // before the notice below joins it
 	if err != nil {
-		return "", err
+		return err
 	}
 	if t.DeskThread != "" {
 		// The old thread says where the ticket went, posted there whatever
 		// the ticket's thread is by the time the courier gets to it.
 		m := Message{TicketID: t.ID, Kind: Notice, At: now,
-			Text: fmt.Sprintf("➡️ %s moved #%d to %s: it goes on in a new thread there, and this thread no longer reaches the customer.", Mention(a.Agent), t.ID, teamLabel(to))}
+			Text: fmt.Sprintf("➡️ %s moved #%d to %s: it goes on in a new thread there, and this thread no longer reaches the customer.", by, t.ID, teamLabel(to))}
 		if err := tx.AddMessage(&m); err != nil {
-			return "", err
+			return err
 		}
 		d := b.desk(PostMessage, t.ID, m.ID, now)
 		d.Conversation = former(t)
 		if err := tx.Enqueue(d); err != nil {
-			return "", err
+			return err
 		}
 	}
 	// The root the ticket leaves showed its first message; the new one will.
@@ -54,7 +65,7 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 		if err == nil && m.TicketID == t.ID {
 			first = m.ID
 		} else if err != nil && ErrorCode(err) != ENOTFOUND {
-			return "", err
+			return err
 		}
 	}
 	// The ticket stays in its thread until the courier has posted the new
@@ -62,24 +73,24 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 	// posted in the thread it was meant for, and nothing waits for a
 	// thread that is not there yet.
 	owner := t.Owner
-	t.Team, t.Routed = to.Name, fmt.Sprintf("moved from %s by %s", from.Name, Mention(a.Agent))
+	t.Team, t.Routed = to.Name, fmt.Sprintf("moved from %s by %s", from.Name, by)
 	t.Moves, t.UpdatedAt = t.Moves+1, now
 	if t.State == Claimed {
 		t.State, t.Owner = Open, Agent{}
 	}
 	if err := tx.SaveTicket(t); err != nil {
-		return "", err
+		return err
 	}
-	if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "moved", Actor: a.Agent.ID, Detail: from.Name + " → " + to.Name, At: now}); err != nil {
-		return "", err
+	if err := tx.AddEvent(Event{TicketID: t.ID, Kind: "moved", Actor: actor, Detail: from.Name + " → " + to.Name, At: now}); err != nil {
+		return err
 	}
 	if err := b.rearm(tx, t, to, now); err != nil {
-		return "", err
+		return err
 	}
 	root := b.desk(PostTicket, t.ID, first, now)
 	root.Conversation = movingTo + to.Channel
 	if err := tx.Enqueue(root); err != nil {
-		return "", err
+		return err
 	}
 	was := ""
 	if owner.ID != "" {
@@ -92,17 +103,17 @@ func (b *Bot) move(tx Tx, a Action, t Ticket, now time.Time) (string, error) {
 			came = fmt.Sprintf("%s (<#%s>: %s)", from.Name, from.Channel, ThreadLink(t.Channel, t.DeskThread))
 		}
 	}
-	if err := b.notice(tx, t, fmt.Sprintf("↪️ %s moved #%d here from %s; claim it to answer.%s So far:\n%s", Mention(a.Agent), t.ID, came, was, history), now); err != nil {
-		return "", err
+	if err := b.notice(tx, t, fmt.Sprintf("↪️ %s moved #%d here from %s; claim it to answer.%s So far:\n%s", by, t.ID, came, was, history), now); err != nil {
+		return err
 	}
 	if !to.Calendar.Open(now) && len(to.Rota.Rotations) > 0 && t.FirstReplyAt.IsZero() {
 		there := t
 		there.Channel = to.Channel // where the page tells them to claim it
 		if err := b.pageOnCall(tx, there, now); err != nil {
-			return "", err
+			return err
 		}
 	}
-	return fmt.Sprintf("Moved #%d to %s: it has a new thread there, where %s claims it.", t.ID, teamLabel(to), to.Name), nil
+	return nil
 }
 
 // movingTo starts the Conversation of the PostTicket that gives a moved

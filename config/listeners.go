@@ -91,11 +91,17 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 	// filter will read it, so that a mistake is named with its own line.
 	filterWords := func(field string, dst *[]string) func(*yaml.Node, string) {
 		return func(v *yaml.Node, path string) {
-			list := p.wordList(v, path, field)
-			if v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
-				p.fail(v, path, "the list is empty: write at least one, or leave %s out", field)
+			if p.wordList(v, path, field) == nil || v.Kind != yaml.SequenceNode {
+				if v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+					p.fail(v, path, "the list is empty: write at least one, or leave %s out", field)
+				}
+				return
 			}
-			for i, w := range list {
+			for i, e := range v.Content {
+				w := strings.TrimSpace(e.Value)
+				if e.Kind != yaml.ScalarNode || w == "" {
+					continue // wordList said so, with its line
+				}
 				one := listen.Filter{}
 				switch field {
 				case "include":

@@ -40,7 +40,14 @@ func (p *parser) csat(n *yaml.Node, path string) {
 				p.fail(v, path, "%q is not a score from 0 to 4: the scores up to it count as low (0: none)", v.Value)
 			}
 		},
-		"sources": func(v *yaml.Node, path string) { r.Sources = p.sourceList(v, path) },
+		"sources": func(v *yaml.Node, path string) {
+			r.Sources = p.sourceList(v, path)
+			for i, name := range r.Sources {
+				if kind, _, _ := strings.Cut(name, ":"); kind == KindFeed || kind == KindMastodon || kind == KindBluesky {
+					p.fail(v.Content[i], fmt.Sprintf("%s[%d]", path, i), "%s cannot be asked how it went: a %s post has no way to give a score, so caredesk never asks there; leave it out", name, kind)
+				}
+			}
+		},
 	})
 	if !enabled {
 		r.Question = ""

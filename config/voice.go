@@ -55,6 +55,11 @@ func (p *parser) customers(n *yaml.Node, path string) {
 				return
 			}
 			c.Ack = p.sourceList(v, path)
+			for i, name := range c.Ack {
+				if strings.HasPrefix(name, KindFeed+":") {
+					p.fail(v.Content[i], fmt.Sprintf("%s[%d]", path, i), "%s is a feed, which caredesk cannot write to: leave it out", name)
+				}
+			}
 		},
 		"acknowledge_quiet": func(v *yaml.Node, path string) { c.AckQuiet = p.duration(v, path) },
 		"signature":         func(v *yaml.Node, path string) { c.Sign = p.flag(v, path) },

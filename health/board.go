@@ -294,6 +294,12 @@ func (b *Board) watchLocked(now time.Time) {
 			continue
 		}
 		p.ok, p.quiet, p.since = false, true, p.heard.Add(p.silence)
+		if p.warnOnly {
+			// A listener: caredesk asks, and the answers hold nothing new.
+			p.reason = fmt.Sprintf("%s has sent no complaint for %s (its silence_alarm), though caredesk polls it: check that its address, searches and include words still find what people post about the brand.",
+				p.display, config.FormatDuration(p.silence))
+			continue
+		}
 		p.reason = fmt.Sprintf("%s has sent no complaint for %s (its silence_alarm): check that the bridge runs and that it can reach caredesk's /hooks/%s.",
 			p.display, config.FormatDuration(p.silence), hookName(p.name))
 	}
