@@ -53,6 +53,8 @@ func (t Ticket) ownWordsHeld() bool { return !t.Answerable() || t.PublicReplies(
 // answer in their thread), the post joins it and the feed's ticket
 // closes.
 func (b *Bot) adopt(tx Tx, in Inbound, now time.Time) (taken bool, err error) {
+	// Tickets keep no PostKey of their own: every listener makes it the
+	// post's PostURL, which they keep.
 	t, err := tx.TicketByPost(in.PostKey)
 	if ErrorCode(err) == ENOTFOUND {
 		return false, nil
@@ -93,9 +95,10 @@ func (b *Bot) adopt(tx Tx, in Inbound, now time.Time) (taken bool, err error) {
 	routed := t
 	b.route(&routed)
 	team := b.teamOf(t)
+	var sla SLA
 	unanswered := t.FirstReplyAt.IsZero() && t.State != Resolved
 	if unanswered {
-		sla := team.SLA(t.Source)
+		sla = team.SLA(t.Source)
 		t.Deadline = after(team, t.OpenedAt, sla.FirstResponse, sla.BusinessHours)
 	}
 	if err := b.change(tx, t, Event{Kind: "adopted", Detail: from + " → " + in.Source}, now); err != nil {
@@ -104,7 +107,6 @@ func (b *Bot) adopt(tx Tx, in Inbound, now time.Time) (taken bool, err error) {
 	if unanswered {
 		// The promise is the account's, from when the ticket opened; the
 		// reminders and pages count from now, as after a move.
-		sla := team.SLA(t.Source)
 		if err := tx.CancelTimers(t.ID, BreachFirstReply, BreachResolution); err != nil {
 			return false, err
 		}

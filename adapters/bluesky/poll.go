@@ -290,6 +290,7 @@ func (l *Listener) inbound(ctx context.Context, p postView) bot.Inbound {
 	if strings.TrimSpace(name) == "" {
 		name = p.Author.Handle
 	}
+	public := postURL(p.URI, p.Author)
 	return bot.Inbound{
 		Source:       SourceName(l.name),
 		MessageID:    p.URI,
@@ -299,12 +300,11 @@ func (l *Listener) inbound(ctx context.Context, p postView) bot.Inbound {
 			ProfileURL: "https://bsky.app/profile/" + profileID(p.Author),
 			Followers:  l.reach(ctx, p.Author),
 		},
-		Text:    p.Record.Text,
-		At:      l.postedAt(p),
-		Network: Network,
-		PostURL: postURL(p.URI, p.Author),
-		PostKey: postURL(p.URI, p.Author), // as a feed or a link names the post
-
+		Text:     p.Record.Text,
+		At:       l.postedAt(p),
+		Network:  Network,
+		PostURL:  public,
+		PostKey:  public, // as a feed or a link names the post
 		Language: firstLang(p.Record.Langs),
 	}
 }

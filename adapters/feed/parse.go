@@ -39,19 +39,17 @@ type Entry struct {
 	// Link is the entry's page, a Google Alerts redirect unwrapped to the
 	// page it leads to; "" when the feed gives none.
 	Link       string
-	Excerpt    string // plain text of the description, summary or content
-	AuthorName string
-	AuthorURI  string
+	Excerpt    string    // plain text of the description, summary or content
+	AuthorName string    // "" when the feed names no author
+	AuthorURI  string    // the author's page (Atom); "" when not given
 	At         time.Time // published, else updated; zero when absent or unreadable
 	Language   string    // the entry's own xml:lang (Atom), else the feed's
 }
 
 // Namespaces read.
 const (
-	nsAtom    = "http://www.w3.org/2005/Atom"
-	nsDC      = "http://purl.org/dc/elements/1.1/"
-	nsContent = "http://purl.org/rss/1.0/modules/content/"
-	nsXML     = "http://www.w3.org/XML/1998/namespace"
+	nsAtom = "http://www.w3.org/2005/Atom"
+	nsDC   = "http://purl.org/dc/elements/1.1/"
 )
 
 // ErrNotFeed is a document that is not a feed: a web page, other XML,

@@ -31,13 +31,10 @@ const (
 	PermSendMessagesInThreads int64 = 1 << 38
 )
 
-// Application flags of the Message Content intent: Discord sets the
-// limited one for a bot in fewer than 100 servers whose switch is on in
-// the Developer Portal.
-const (
-	flagMessageContent        = 1 << 18
-	flagMessageContentLimited = 1 << 19
-)
+// flagMessageContentLimited is the application flag of the Message
+// Content intent that Discord sets for a bot in fewer than 100 servers
+// whose switch is on in the Developer Portal.
+const flagMessageContentLimited = 1 << 19
 
 // everyonePerms is what the server lets @everyone do; botRolePerms what
 // the invite link gave the bot's role on top (DenyAttachFiles takes
