@@ -42,18 +42,18 @@ const DefaultBlueskyService = "https://bsky.social"
 // Mastodon account, or a Bluesky account.
 type Listener struct {
 	Kind    string // KindFeed, KindMastodon or KindBluesky
-	Name    string
-	Display string // how people call it; the kind's name when not set
+	Name    string // the file's name for it; its tickets' source is Kind:Name
+	Display string // how people call it; when not set, a feed's host, else "Mastodon" or "Bluesky"
 	// URL is the feed's address, the Mastodon instance, or the Bluesky
 	// service.
 	URL      string
-	Handle   string // the Bluesky account's handle
-	TokenEnv string // the variable holding the Mastodon access token or the Bluesky app password
-	Token    string // its value, read at start
-	Searches []string
-	Filter   listen.Filter
-	Every    time.Duration
-	MaxAge   time.Duration
+	Handle   string        // the Bluesky account's handle
+	TokenEnv string        // the variable holding the Mastodon access token or the Bluesky app password
+	Token    string        // its value, read at start
+	Searches []string      // what a Mastodon or Bluesky account looks for besides its mentions
+	Filter   listen.Filter // include, exclude and lang: which posts are about the brand
+	Every    time.Duration // how often it is polled
+	MaxAge   time.Duration // how old a post may be and still open a ticket
 	// SkipAuthors are the brand's own names on a feed, whose items open
 	// no ticket.
 	SkipAuthors []string
@@ -277,6 +277,8 @@ func (p *parser) wordList(n *yaml.Node, path, field string) []string {
 	return out
 }
 
+// hostOf is a feed's display name when the file gives none: its host,
+// without "www.".
 func hostOf(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {

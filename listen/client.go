@@ -27,8 +27,8 @@ const (
 
 // Client asks other people's servers politely: every request says it is
 // caredesk (User-Agent), each host is asked at most at PerHost, and a
-// host that answered 429 or 503 with Retry-After is not asked again
-// before that time.
+// host that answered 429 or 503 is not asked again before the time it
+// named (see retryAfter).
 type Client struct {
 	HTTP      *http.Client // nil: a client with a 30 s timeout
 	UserAgent string       // "caredesk" when empty
@@ -48,6 +48,7 @@ type BusyError struct {
 	Until  time.Time
 }
 
+// Error says who asked to wait, and until when.
 func (e *BusyError) Error() string {
 	return fmt.Sprintf("%s answered %s: asking again after %s", e.Host, e.Status, e.Until.UTC().Format(time.RFC3339))
 }

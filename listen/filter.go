@@ -32,8 +32,8 @@ type Matcher struct {
 }
 
 // Compile checks f and makes it ready. It refuses a word with no letter or
-// digit and a language it cannot read; what says which is where names
-// the filter in the errors, like `source "alerts"`.
+// digit and a language it cannot read, each error naming the word or the
+// language and starting with where, the filter's source ("feed:alerts").
 func (f Filter) Compile(where string) (Matcher, error) {
 	var m Matcher
 	var problems []error

@@ -39,20 +39,22 @@ func SourceName(name string) string { return "bluesky:" + name }
 
 // Options configure a Listener.
 type Options struct {
-	Name        string   // the source's name from the YAML
-	Service     string   // the entryway's base URL; DefaultService when ""
-	Handle      string   // the brand's handle (or DID), which logs in
-	AppPassword string   // an app password of the brand's account, never its main password
-	Searches    []string // searchPosts queries whose results count, through Filter
-	Every       time.Duration
-	MaxAge      time.Duration // posts older than this are not taken; DefaultMaxAge when 0
-	Filter      listen.Matcher
+	Name        string         // the source's name from the YAML
+	Service     string         // the entryway's base URL; DefaultService when ""
+	Handle      string         // the brand's handle (or DID), which logs in
+	AppPassword string         // an app password of the brand's account, never its main password
+	Searches    []string       // searchPosts queries whose results count, through Filter
+	Every       time.Duration  // poll interval; DefaultEvery when 0
+	MaxAge      time.Duration  // posts older than this are not taken; DefaultMaxAge when 0
+	Filter      listen.Matcher // which search results count; notifications always do
 	// Client asks Bluesky politely. nil: a client of its own whose
 	// transport reads Bluesky's RateLimit-Reset (RateLimitReset).
-	Client  *listen.Client
-	Logger  *slog.Logger
+	Client *listen.Client
+	Logger *slog.Logger // nil: slog.Default()
+	// OnState is told whether polling works: (false, a sentence) when it
+	// fails, (true, "") when a poll worked.
 	OnState func(ok bool, reason string)
-	Now     func() time.Time
+	Now     func() time.Time // nil: time.Now
 }
 
 // Listener polls one Bluesky account's notifications and searches, and

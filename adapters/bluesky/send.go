@@ -22,9 +22,9 @@ import (
 var postLimit = chunk.Limit{Max: 300}
 
 // Send posts m as a reply to the customer's post m.ReplyTo, else
-// m.Conversation (at:// URIs), in that post's thread; a text longer than a post goes as a thread
-// of replies, each answering the one before. It returns the at:// URI of
-// the first.
+// m.Conversation (at:// URIs), in that post's thread; a text longer than
+// a post goes as a thread of replies, each answering the one before. It
+// returns the at:// URI of the first.
 //
 // A retry with the same m.Key posts nothing twice: each piece's record
 // key is derived from the key (see replyKey), and a piece whose record

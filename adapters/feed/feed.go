@@ -58,10 +58,10 @@ type Options struct {
 	// SkipAuthors are the brand's own names on the feed (author name or
 	// uri, without regard to case): their items never open tickets.
 	SkipAuthors []string
-	MaxBytes    int64         // the largest feed read; DefaultMaxBytes when 0
-	Every       time.Duration // poll interval; DefaultEvery when 0, at least a second
-	MaxAge      time.Duration // items older than this are not taken; DefaultMaxAge when 0
-	Filter      listen.Matcher
+	MaxBytes    int64          // the largest feed read; DefaultMaxBytes when 0
+	Every       time.Duration  // poll interval; DefaultEvery when 0, at least a second
+	MaxAge      time.Duration  // items older than this are not taken; DefaultMaxAge when 0
+	Filter      listen.Matcher // which items are about the brand
 	Client      *listen.Client // shared, polite; a new one when nil
 	Logger      *slog.Logger   // slog.Default() when nil
 	// OnState tells the health board whether polling works: (false, a

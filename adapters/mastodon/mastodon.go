@@ -52,7 +52,7 @@ type Options struct {
 	MaxAge   time.Duration  // posts older than this are not taken; DefaultMaxAge when 0
 	Filter   listen.Matcher // which search results count; mentions always do
 	Client   *listen.Client // nil: a new one
-	Logger   *slog.Logger
+	Logger   *slog.Logger   // nil: slog.Default()
 	// OnState is told whether polling works: (false, a sentence) when it
 	// fails, (true, "") when a poll worked.
 	OnState func(ok bool, reason string)

@@ -402,7 +402,7 @@ func compareIDs(a, b string) int {
 }
 
 // inbound is st as the core takes it, its Conversation still its own id
-// (read sets the thread's root), or false when it is not one to take:
+// (hand sets the thread's root), or false when it is not one to take:
 // the brand's own, a boost, too old, without an id, or (for a search
 // result) not passing the filter.
 func (l *Listener) inbound(st *status, own string, mention bool) (bot.Inbound, bool) {

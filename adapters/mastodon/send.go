@@ -26,9 +26,9 @@ const MaxChars = 500
 // "@acct" of the ticket's customer (else of the status's author) so that
 // the customer is notified, and returns the id of the reply's first
 // status. A reply longer than a status is a thread, each part replying
-// to the one before. Its visibility is never wider than the customer's post: a
-// direct or followers-only post, or a ticket gone private, is answered
-// directly. Each part carries the Idempotency-Key m.Key+"/"+its index,
+// to the one before. Its visibility is never wider than the customer's
+// post: a direct or followers-only post, or a ticket gone private, is
+// answered directly. Each part carries the Idempotency-Key m.Key+"/"+its index,
 // which Mastodon honours for an hour, so a retry does not post twice.
 //
 // A deleted post and a refused reply (422) are bot.Permanent with a

@@ -21,6 +21,7 @@ const (
 	RDF                // RSS 1.0 (RDF Site Summary)
 )
 
+// String is the format's name, as feed readers call it.
 func (f Format) String() string {
 	switch f {
 	case RSS:
