@@ -103,3 +103,15 @@ func TestBadAddressSaidOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestListedSourceNamedWhereItIs: a listened source refused in csat or
+// customers.acknowledge is named at its own line, after a mistake.
+func TestListedSourceNamedWhereItIs(t *testing.T) {
+	yaml := "sources:\n  feed:\n    - name: alerts\n      url: https://x.example/rss\ncsat:\n  sources:\n    - whatsapp\n    - feed:alerts\n"
+	_, err := config.ParseFile("caredesk.yaml", []byte(yaml), func(string) string { return "" }, time.Hour)
+	for _, want := range []string{`caredesk.yaml:7: csat.sources[0]: "whatsapp" is not a source`, `caredesk.yaml:8: csat.sources[1]: feed:alerts cannot be asked how it went`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v\nwant it to say %s", err, want)
+		}
+	}
+}

@@ -42,8 +42,9 @@ func (p *parser) csat(n *yaml.Node, path string) {
 		},
 		"sources": func(v *yaml.Node, path string) {
 			r.Sources = p.sourceList(v, path)
-			for i, name := range r.Sources {
-				if kind, _, _ := strings.Cut(name, ":"); kind == KindFeed || kind == KindMastodon || kind == KindBluesky {
+			for i, e := range v.Content { // each at its own line, the refused ones too
+				name := strings.TrimSpace(e.Value)
+				if kind, _, _ := strings.Cut(name, ":"); (kind == KindFeed || kind == KindMastodon || kind == KindBluesky) && p.knownSource(name) {
 					p.fail(v.Content[i], fmt.Sprintf("%s[%d]", path, i), "%s cannot be asked how it went: a %s post has no way to give a score, so caredesk never asks there; leave it out", name, kind)
 				}
 			}

@@ -55,8 +55,9 @@ func (p *parser) customers(n *yaml.Node, path string) {
 				return
 			}
 			c.Ack = p.sourceList(v, path)
-			for i, name := range c.Ack {
-				if strings.HasPrefix(name, KindFeed+":") {
+			for i, e := range v.Content { // each at its own line, the refused ones too
+				name := strings.TrimSpace(e.Value)
+				if strings.HasPrefix(name, KindFeed+":") && p.knownSource(name) {
 					p.fail(v.Content[i], fmt.Sprintf("%s[%d]", path, i), "%s is a feed, which caredesk cannot write to: leave it out", name)
 				}
 			}
