@@ -35,12 +35,16 @@ func listenRig(t *testing.T, yaml string, env map[string]string) *rig {
 // it heard handed to the core.
 func (r *rig) waitPolled(source string) {
 	r.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond) // caredesk has no push for this; ask /metrics
+	defer tick.Stop()
 	for metric(r.t.(*testing.T), r.base+"/metrics", `caredesk_source_up{source="`+source+`"}`) != "1" {
-		if time.Now().After(deadline) {
+		select {
+		case <-ctx.Done():
 			r.t.Fatalf("%s was not polled within 15 s", source)
+		case <-tick.C:
 		}
-		time.Sleep(10 * time.Millisecond) // /metrics has no push; ask again
 	}
 }
 
