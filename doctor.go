@@ -159,22 +159,18 @@ func newDatabaseFolder(path string) error {
 // first poll makes it: the feed's address, the Mastodon token, the
 // Bluesky app password.
 func listenerChecks(cfg config.Config) []doctor.Check {
-	sources := map[string]bot.Source{}
-	if _, err := listeners(cfg, slog.New(slog.DiscardHandler), health.New(health.Options{}), sources); err != nil {
+	ls, err := listeners(cfg, slog.New(slog.DiscardHandler), health.New(health.Options{}), map[string]bot.Source{})
+	if err != nil {
 		return []doctor.Check{{Name: "the listeners", Run: func(context.Context) error { return err }}}
 	}
 	what := map[string]string{config.KindFeed: "its url answers with a feed", config.KindMastodon: "its access token works",
 		config.KindBluesky: "its app password opens a session"}
 	var checks []doctor.Check
-	for _, l := range cfg.File.Listeners {
-		checker, _ := sources[l.Source()].(interface{ Check(context.Context) error })
+	for _, l := range ls {
 		checks = append(checks, doctor.Check{Name: fmt.Sprintf("%s source %q: %s", l.Kind, l.Name, what[l.Kind]), Run: func(ctx context.Context) error {
-			if checker == nil {
-				return doctor.Skip("this kind of source has no check yet")
-			}
 			ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 			defer cancel()
-			return checker.Check(ctx)
+			return l.check(ctx)
 		}})
 	}
 	return checks

@@ -19,9 +19,10 @@ import (
 // listener is a source caredesk polls itself; the leading replica runs
 // it, as it holds Telegram's long poll, so that one replica asks.
 type listener struct {
-	source string
-	part   *health.Part
-	run    func(ctx context.Context, r hearer) error
+	config.Listener
+	part  *health.Part
+	run   func(ctx context.Context, r hearer) error
+	check func(ctx context.Context) error // one call as a poll's first, for caredesk doctor
 }
 
 // hearer is the core as a listener hands it what it heard.
@@ -79,7 +80,10 @@ func listeners(cfg config.Config, log *slog.Logger, board *health.Board, sources
 			part.WatchSilence(l.SilenceAlarm)
 		}
 		lg := log.With("network", l.Kind) // the listener names its source
-		var src bot.Source
+		var src interface {
+			bot.Source
+			Check(ctx context.Context) error
+		}
 		var run func(ctx context.Context, r hearer) error
 		switch l.Kind {
 		case config.KindFeed:
@@ -105,7 +109,7 @@ func listeners(cfg config.Config, log *slog.Logger, board *health.Board, sources
 			src, run = b, func(ctx context.Context, r hearer) error { return b.Run(ctx, r) }
 		}
 		sources[l.Source()] = src
-		out = append(out, listener{source: l.Source(), part: part, run: run})
+		out = append(out, listener{Listener: l, part: part, run: run, check: src.Check})
 	}
 	return out, nil
 }
