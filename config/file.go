@@ -695,11 +695,7 @@ func (p *parser) webhook(n *yaml.Node, path string) {
 		},
 		"sla":               func(v *yaml.Node, _ string) { sla = v },
 		"fetch_attachments": func(v *yaml.Node, path string) { w.FetchAttachments = p.flag(v, path) },
-		"silence_alarm": func(v *yaml.Node, path string) {
-			if v.Tag != "!!null" { // "silence_alarm:" with nothing is no alarm, as when absent
-				w.SilenceAlarm = p.duration(v, path)
-			}
-		},
+		"silence_alarm":     p.silenceAlarm(&w.SilenceAlarm),
 	})
 	switch {
 	case w.Name == "":
@@ -721,10 +717,27 @@ func (p *parser) webhook(n *yaml.Node, path string) {
 	if w.Display == "" {
 		w.Display = w.Name
 	}
-	if sla != nil {
-		s := p.f.SLAFor("webhook:" + w.Name)
-		s.FirstResponse = p.duration(sla, join(path, "sla"))
-		p.f.SourceSLA["webhook:"+w.Name] = s
-	}
+	p.ownSLA("webhook:"+w.Name, sla, path)
 	p.f.Webhooks = append(p.f.Webhooks, w)
+}
+
+// silenceAlarm reads a source's silence_alarm into dst: "silence_alarm:"
+// with nothing is no alarm, as when absent.
+func (p *parser) silenceAlarm(dst *time.Duration) func(*yaml.Node, string) {
+	return func(v *yaml.Node, path string) {
+		if v.Tag != "!!null" {
+			*dst = p.duration(v, path)
+		}
+	}
+}
+
+// ownSLA sets the first-response target of source from its sla key, the
+// node sla (nil when the source has none), under the sla section's.
+func (p *parser) ownSLA(source string, sla *yaml.Node, path string) {
+	if sla == nil {
+		return
+	}
+	s := p.f.SLAFor(source)
+	s.FirstResponse = p.duration(sla, join(path, "sla"))
+	p.f.SourceSLA[source] = s
 }

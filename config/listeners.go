@@ -148,15 +148,11 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 				l.MaxAge = d
 			}
 		},
-		"include": filterWords("include", &l.Filter.Include),
-		"exclude": filterWords("exclude", &l.Filter.Exclude),
-		"lang":    filterWords("lang", &l.Filter.Languages),
-		"sla":     func(v *yaml.Node, _ string) { sla = v },
-		"silence_alarm": func(v *yaml.Node, path string) {
-			if v.Tag != "!!null" {
-				l.SilenceAlarm = p.duration(v, path)
-			}
-		},
+		"include":       filterWords("include", &l.Filter.Include),
+		"exclude":       filterWords("exclude", &l.Filter.Exclude),
+		"lang":          filterWords("lang", &l.Filter.Languages),
+		"sla":           func(v *yaml.Node, _ string) { sla = v },
+		"silence_alarm": p.silenceAlarm(&l.SilenceAlarm),
 	}
 	secretField := ""
 	switch kind {
@@ -169,8 +165,9 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 		fields[secretField] = func(v *yaml.Node, _ string) { l.TokenEnv = strings.TrimSpace(v.Value) }
 		fields["searches"] = func(v *yaml.Node, path string) {
 			l.Searches = p.wordList(v, path, "searches")
-			for i, q := range l.Searches {
-				if strings.Trim(q, "#") == "" || strings.HasPrefix(q, "#") && strings.ContainsAny(q, " \t") {
+			for i, e := range v.Content { // each at its own line, the refused ones too
+				q := strings.TrimSpace(e.Value)
+				if e.Kind == yaml.ScalarNode && q != "" && (strings.Trim(q, "#") == "" || strings.HasPrefix(q, "#") && strings.ContainsAny(q, " \t")) {
 					p.fail(v.Content[i], fmt.Sprintf("%s[%d]", path, i), "%q is not a search: write a word or phrase (acme, \"acme bank\"), or one hashtag (#acme)", q)
 				}
 			}
@@ -227,11 +224,7 @@ func (p *parser) listener(kind string, n *yaml.Node, path string) {
 	if l.Display == "" {
 		l.Display = map[string]string{KindFeed: hostOf(l.URL), KindMastodon: "Mastodon", KindBluesky: "Bluesky"}[kind]
 	}
-	if sla != nil {
-		s := p.f.SLAFor(l.Source())
-		s.FirstResponse = p.duration(sla, join(path, "sla"))
-		p.f.SourceSLA[l.Source()] = s
-	}
+	p.ownSLA(l.Source(), sla, path)
 	p.f.Listeners = append(p.f.Listeners, l)
 }
 

@@ -79,6 +79,7 @@ func TestListenerMistakes(t *testing.T) {
 		{"sources:\n  bluesky:\n    - name: brand\n      app_password_env: UNSET_TOKEN\n", `sources.bluesky[0].handle: a bluesky source needs handle`},
 		{"sources:\n  bluesky:\n    - name: brand\n      handle: acme.bsky.social\n", `sources.bluesky[0].app_password_env: a bluesky source needs app_password_env`},
 		{"sources:\n  feed:\n    - name: a\n      url: https://x.example/rss\n      include: []\n", `sources.feed[0].include: the list is empty: write at least one, or leave include out`},
+		{"sources:\n  mastodon:\n    - name: brand\n      instance: https://m.example\n      access_token_env: T\n      searches:\n        - \"\"\n        - \"#\"\n", `caredesk.yaml:8: sources.mastodon[0].searches[1]: "#" is not a search`},
 		{"sla:\n  sources:\n    rss:alerts: {first_response: 1h}\n", `"rss:alerts" is not a source: write telegram, discord, webhook:NAME, feed:NAME, mastodon:NAME or bluesky:NAME`},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
