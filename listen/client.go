@@ -163,6 +163,24 @@ func ReadBody(resp *http.Response, max int64) ([]byte, error) {
 	return b, nil
 }
 
+// MaxBackoff is the longest wait of a listener after failed polls: a
+// source that is down for a day is still asked every half hour.
+const MaxBackoff = 30 * time.Minute
+
+// Backoff is how long a listener polling every every waits after
+// failures failed polls in a row: every doubled for each, at most
+// MaxBackoff, and never less than every.
+func Backoff(every time.Duration, failures int) time.Duration {
+	d := every
+	for range failures {
+		if d >= MaxBackoff {
+			break
+		}
+		d *= 2
+	}
+	return max(min(d, MaxBackoff), every)
+}
+
 // Wait sleeps d, or until ctx ends; it reports whether d passed.
 func Wait(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)

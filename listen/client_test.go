@@ -27,3 +27,22 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		every    time.Duration
+		failures int
+		want     time.Duration
+	}{
+		{5 * time.Minute, 0, 5 * time.Minute},
+		{5 * time.Minute, 1, 10 * time.Minute},
+		{5 * time.Minute, 2, 20 * time.Minute},
+		{5 * time.Minute, 3, 30 * time.Minute},
+		{time.Minute, 1000, 30 * time.Minute},
+		{3 * time.Hour, 25, 3 * time.Hour}, // never sooner than a working poll, and no overflow
+	} {
+		if got := Backoff(tc.every, tc.failures); got != tc.want {
+			t.Errorf("Backoff(%v, %d) = %v, want %v", tc.every, tc.failures, got, tc.want)
+		}
+	}
+}

@@ -29,8 +29,6 @@ const (
 	DefaultService = "https://bsky.social"
 	DefaultEvery   = time.Minute
 	DefaultMaxAge  = 7 * 24 * time.Hour
-	// maxBackoff is the longest wait between polls that fail.
-	maxBackoff = 30 * time.Minute
 )
 
 // SourceName is the name of the Bluesky source name among caredesk's
@@ -186,7 +184,7 @@ func (l *Listener) Run(ctx context.Context, r Receiver) error {
 				failures = 0
 			} else {
 				failures++
-				wait = min(l.every<<min(failures, 16), maxBackoff)
+				wait = listen.Backoff(l.every, failures)
 			}
 			if until, busy := listen.IsBusy(err); busy {
 				wait = max(wait, until.Sub(l.now()))

@@ -35,7 +35,7 @@ const (
 	DefaultMaxBytes = 4 << 20
 	// MaxBackoff is the longest wait after failed polls: a feed that is
 	// down for a day is still asked every half hour.
-	MaxBackoff = 30 * time.Minute
+	MaxBackoff = listen.MaxBackoff
 )
 
 // SourceName is the core's name of the feed source called name.
@@ -150,7 +150,7 @@ func (l *Listener) Run(ctx context.Context, r Receiver) error {
 			if until, busy := listen.IsBusy(err); busy {
 				wait = max(time.Until(until), l.o.Every)
 			} else {
-				wait = backoff(l.o.Every, failures)
+				wait = listen.Backoff(l.o.Every, failures)
 			}
 		}
 		if !l.wait(ctx, wait) {
@@ -158,19 +158,6 @@ func (l *Listener) Run(ctx context.Context, r Receiver) error {
 		}
 	}
 	return nil
-}
-
-// backoff is every doubled for each failure, at most MaxBackoff (or
-// every, when that is longer).
-func backoff(every time.Duration, failures int) time.Duration {
-	d := every
-	for range failures {
-		if d >= MaxBackoff {
-			break
-		}
-		d *= 2
-	}
-	return max(min(d, MaxBackoff), every)
 }
 
 // Send refuses: a feed has no way to answer. The sentence tells the agent

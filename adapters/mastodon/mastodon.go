@@ -30,8 +30,6 @@ func SourceName(name string) string { return "mastodon:" + name }
 const (
 	DefaultEvery  = time.Minute
 	DefaultMaxAge = 7 * 24 * time.Hour
-	// maxBackoff is the longest wait between polls that keep failing.
-	maxBackoff = 30 * time.Minute
 )
 
 // Options configure a Listener.

@@ -48,7 +48,7 @@ func (l *Listener) Run(ctx context.Context, r Receiver) error {
 			failures++
 			l.log.Warn("polling Mastodon failed", "err", err, "failures", failures)
 			l.o.OnState(false, l.reason(err))
-			wait = min(l.o.Every<<min(failures, 20), maxBackoff)
+			wait = listen.Backoff(l.o.Every, failures)
 			if until, ok := listen.IsBusy(err); ok {
 				wait = max(wait, time.Until(until))
 			}
