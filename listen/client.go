@@ -40,6 +40,10 @@ type Client struct {
 	pausedTill map[string]time.Time // host → when it may be asked again
 }
 
+// defaultHTTP is the client of a Client without one: one for all, so
+// that its connections are kept between polls.
+var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
+
 // BusyError is a host that asked caredesk to wait (429 or 503) until
 // Until.
 type BusyError struct {
@@ -71,7 +75,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	req.Header.Set("User-Agent", ua)
 	client := c.HTTP
 	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+		client = defaultHTTP
 	}
 	resp, err := client.Do(req)
 	if err != nil {

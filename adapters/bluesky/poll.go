@@ -164,13 +164,6 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 	return errors.Join(problems...)
 }
 
-// notesSinceZero reports whether no poll has read the notifications yet.
-func (l *Listener) notesSinceZero() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.notesSince.IsZero()
-}
-
 // notifications adds to found the mentions, replies and quotes among the
 // brand's notifications, paging back to those the last poll read, and
 // returns the newest one's indexedAt.
@@ -178,6 +171,7 @@ func (l *Listener) notifications(ctx context.Context, cutoff time.Time, found ma
 	l.mu.Lock()
 	since := l.notesSince
 	l.mu.Unlock()
+	firstPoll := since.IsZero()
 	if since.Before(cutoff) {
 		since = cutoff
 	}
@@ -189,7 +183,7 @@ func (l *Listener) notifications(ctx context.Context, cutoff time.Time, found ma
 		// whole post views, a kilobyte each), and paging goes on as far
 		// as a busy minute needs.
 		limit := "50"
-		if cursor == "" && !l.notesSinceZero() {
+		if cursor == "" && !firstPoll {
 			limit = "10"
 		}
 		q := url.Values{"limit": {limit}}

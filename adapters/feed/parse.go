@@ -405,9 +405,9 @@ func plainTitle(nodes []node) string {
 	return ""
 }
 
-func escapeHTML(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func escapeHTML(s string) string { return htmlEscaper.Replace(s) }
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // MaxExcerpt is about how many characters of an item's text a ticket
 // shows; the rest is a click away on its page.
