@@ -50,7 +50,7 @@ func (m *benchMeter) client() *listen.Client {
 		},
 		MaxIdleConnsPerHost: 4,
 	}
-	return &listen.Client{PerHost: rate.Inf, HTTP: &http.Client{Timeout: 30 * time.Second, Transport: RateLimitReset(benchTransport{tr, m})}}
+	return &listen.Client{PerHost: rate.Inf, HTTP: &http.Client{Timeout: 30 * time.Second, Transport: benchTransport{tr, m}}}
 }
 
 type benchSnapshot struct{ requests, body, wireIn, wireOut int64 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -45,8 +44,8 @@ type Options struct {
 	Every       time.Duration  // poll interval; DefaultEvery when 0
 	MaxAge      time.Duration  // posts older than this are not taken; DefaultMaxAge when 0
 	Filter      listen.Matcher // which search results count; notifications always do
-	// Client asks Bluesky politely. nil: a client of its own whose
-	// transport reads Bluesky's RateLimit-Reset (RateLimitReset).
+	// Client asks Bluesky politely (a 429 waits until its RateLimit-Reset).
+	// nil: a client of its own.
 	Client *listen.Client
 	Logger *slog.Logger // nil: slog.Default()
 	// OnState is told whether polling works: (false, a sentence) when it
@@ -140,7 +139,7 @@ func New(o Options) (*Listener, error) {
 		o.MaxAge = DefaultMaxAge
 	}
 	if o.Client == nil {
-		o.Client = &listen.Client{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: RateLimitReset(nil)}}
+		o.Client = &listen.Client{}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

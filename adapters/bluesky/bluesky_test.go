@@ -76,7 +76,7 @@ func setup(t *testing.T, change func(*bluesky.Options)) *fixture {
 	o := bluesky.Options{
 		Name: "acme", Service: net.URL(), Handle: brand, AppPassword: password,
 		Every:   time.Hour, // one poll per Run; tests poll with poll
-		Client:  &listen.Client{HTTP: &http.Client{Transport: bluesky.RateLimitReset(nil)}, PerHost: rate.Inf},
+		Client:  &listen.Client{HTTP: &http.Client{}, PerHost: rate.Inf},
 		OnState: func(ok bool, reason string) { f.states <- state{ok, reason} },
 	}
 	if change != nil {

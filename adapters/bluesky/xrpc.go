@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"caredesk/listen"
 )
@@ -247,30 +245,3 @@ func clip(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// RateLimitReset wraps base (http.DefaultTransport when nil) so that a 429
-// of Bluesky's, which says when its limit resets in RateLimit-Reset (unix
-// seconds) and sends no Retry-After, carries that time as Retry-After,
-// which listen.Client honours. Other answers pass as they are. A shared
-// listen.Client's HTTP may use it: other hosts' answers are unchanged.
-func RateLimitReset(base http.RoundTripper) http.RoundTripper {
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return resetTransport{base}
-}
-
-type resetTransport struct{ base http.RoundTripper }
-
-func (t resetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "" {
-		return resp, err
-	}
-	reset, perr := strconv.ParseInt(strings.TrimSpace(resp.Header.Get("RateLimit-Reset")), 10, 64)
-	if perr != nil || reset <= 0 {
-		return resp, nil
-	}
-	wait := max(time.Until(time.Unix(reset, 0)), time.Second)
-	resp.Header.Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-	return resp, nil
-}
