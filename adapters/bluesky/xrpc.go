@@ -244,4 +244,3 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
