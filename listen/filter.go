@@ -7,7 +7,6 @@ package listen
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"golang.org/x/text/language"
 
@@ -27,7 +26,7 @@ type Filter struct {
 
 // Matcher is a Filter made ready to match.
 type Matcher struct {
-	include, exclude []string // folded, " word…"
+	include, exclude []string // route.Keyword's
 	bases            []language.Base
 }
 
@@ -40,12 +39,12 @@ func (f Filter) Compile(where string) (Matcher, error) {
 	words := func(list []string, key string) []string {
 		var out []string
 		for _, w := range list {
-			folded := route.Fold(w)
-			if folded == "" {
+			k, ok := route.Keyword(w)
+			if !ok {
 				problems = append(problems, fmt.Errorf("%s: %s %q has no letter or digit", where, key, w))
 				continue
 			}
-			out = append(out, " "+folded)
+			out = append(out, k)
 		}
 		return out
 	}
@@ -65,11 +64,11 @@ func (f Filter) Compile(where string) (Matcher, error) {
 // Match reports whether a post of text, in lang ("" when the network did
 // not say), is one to take.
 func (m Matcher) Match(text, lang string) bool {
-	folded := " " + route.Fold(text) + " "
-	if len(m.include) > 0 && !containsAny(folded, m.include) {
+	folded := route.Searchable(text)
+	if len(m.include) > 0 && route.FindKeyword(folded, m.include) < 0 {
 		return false
 	}
-	if containsAny(folded, m.exclude) {
+	if route.FindKeyword(folded, m.exclude) >= 0 {
 		return false
 	}
 	if len(m.bases) == 0 || lang == "" {
@@ -82,15 +81,6 @@ func (m Matcher) Match(text, lang string) bool {
 	b, _ := tag.Base()
 	for _, want := range m.bases {
 		if b == want {
-			return true
-		}
-	}
-	return false
-}
-
-func containsAny(text string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(text, w) {
 			return true
 		}
 	}

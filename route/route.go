@@ -77,12 +77,12 @@ func New(rules []Rule, fallback string) (*Router, error) {
 			}
 		}
 		for _, k := range in.Keywords {
-			f := Fold(k)
-			if f == "" {
+			f, ok := Keyword(k)
+			if !ok {
 				problems = append(problems, fmt.Errorf("rule %d: the keyword %q has no letter or digit", c.n, k))
 				continue
 			}
-			c.keywords = append(c.keywords, " "+f)
+			c.keywords = append(c.keywords, f)
 		}
 		r.rules = append(r.rules, c)
 	}
@@ -106,9 +106,9 @@ func (r *Router) Route(c Complaint) Decision {
 		why := ""
 		if len(ru.keywords) > 0 {
 			if !folded {
-				text, folded = " "+Fold(c.Text)+" ", true
+				text, folded = Searchable(c.Text), true
 			}
-			i := matchAny(text, ru.keywords)
+			i := FindKeyword(text, ru.keywords)
 			if i < 0 {
 				continue
 			}
@@ -142,9 +142,22 @@ func sameLanguage(base language.Base, tag string) bool {
 	return b == base
 }
 
-// matchAny returns the index of the first keyword found at the start of a
-// word of text, or -1. Both are folded and start with a space.
-func matchAny(text string, keywords []string) int {
+// Keyword is word, a word or a phrase, as FindKeyword looks for it at the
+// start of a word: folded, after a space. ok is false when it holds no
+// letter or digit, which nothing would match.
+func Keyword(word string) (keyword string, ok bool) {
+	f := Fold(word)
+	return " " + f, f != ""
+}
+
+// Searchable is text as FindKeyword searches it: folded, between spaces.
+// A text searched for several lists of keywords is folded once.
+func Searchable(text string) string { return " " + Fold(text) + " " }
+
+// FindKeyword returns the index of the first of keywords (each made by
+// Keyword) found at the start of a word of text (made by Searchable), or
+// -1.
+func FindKeyword(text string, keywords []string) int {
 	for i, k := range keywords {
 		if strings.Contains(text, k) {
 			return i
