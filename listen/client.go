@@ -185,6 +185,16 @@ func Backoff(every time.Duration, failures int) time.Duration {
 	return max(min(d, MaxBackoff), every)
 }
 
+// Time reads a time as Mastodon and Bluesky write them (RFC 3339); zero
+// when s is not one, which a listener takes as "now".
+func Time(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
 // Wait sleeps d, or until ctx ends; it reports whether d passed.
 func Wait(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)

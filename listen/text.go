@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/html"
+
+	"caredesk/outside"
 )
 
 // Text is what a person reads of s, a post's or a feed item's HTML: the
@@ -51,7 +53,7 @@ func fold(s string) string {
 	var out []string
 	blank := false
 	for line := range strings.SplitSeq(s, "\n") {
-		line = strings.Join(strings.Fields(line), " ")
+		line = outside.Line(line)
 		if line == "" {
 			blank = len(out) > 0
 			continue

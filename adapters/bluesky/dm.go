@@ -1,6 +1,7 @@
 package bluesky
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"caredesk/adapters/chunk"
 	"caredesk/bot"
+	"caredesk/listen"
 )
 
 // chatProxy names Bluesky's chat service in the atproto-proxy header: the
@@ -149,7 +151,7 @@ func (l *Listener) dmError(err error, what string) error {
 	}
 	var xe *xrpcError
 	if errors.As(err, &xe) && xe.Status == 400 && !xe.expired() {
-		return bot.Permanent(fmt.Errorf("%s: Bluesky's chat service said %q — the customer may not take direct messages from the brand; answer in public instead", what, orElse(xe.Message, xe.Name)))
+		return bot.Permanent(fmt.Errorf("%s: Bluesky's chat service said %q — the customer may not take direct messages from the brand; answer in public instead", what, cmp.Or(xe.Message, xe.Name)))
 	}
 	return l.sendError(err)
 }
@@ -215,7 +217,7 @@ func (l *Listener) readConvo(ctx context.Context, r Receiver, c convo, own strin
 	slices.Reverse(msgs)
 	all := true
 	for _, m := range msgs {
-		at := parseTime(m.SentAt)
+		at := listen.Time(m.SentAt)
 		l.mu.Lock()
 		_, done := l.handed[dmPrefix+m.ID]
 		l.mu.Unlock()

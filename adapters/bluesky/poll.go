@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"caredesk/bot"
+	"caredesk/listen"
 )
 
 // postView is a post as the AppView shows it (app.bsky.feed.defs#postView),
@@ -199,7 +200,7 @@ func (l *Listener) notifications(ctx context.Context, cutoff time.Time, found ma
 		}
 		older := false
 		for _, n := range page.Notifications {
-			at := parseTime(n.IndexedAt)
+			at := listen.Time(n.IndexedAt)
 			if at.After(newest) {
 				newest = at
 			}
@@ -346,7 +347,7 @@ func (l *Listener) reach(ctx context.Context, a author) int {
 // missing or ahead of when Bluesky saw it (a client's clock is anyone's),
 // then its indexedAt.
 func (l *Listener) postedAt(p postView) time.Time {
-	created, indexed := parseTime(p.Record.CreatedAt), parseTime(p.IndexedAt)
+	created, indexed := listen.Time(p.Record.CreatedAt), listen.Time(p.IndexedAt)
 	switch {
 	case !created.IsZero() && (indexed.IsZero() || !created.After(indexed.Add(5*time.Minute))):
 		return created
@@ -354,14 +355,6 @@ func (l *Listener) postedAt(p postView) time.Time {
 		return indexed
 	}
 	return l.now()
-}
-
-func parseTime(s string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }
 
 func firstLang(langs []string) string {

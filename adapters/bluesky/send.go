@@ -1,6 +1,7 @@
 package bluesky
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -67,9 +68,9 @@ func (l *Listener) Send(ctx context.Context, m bot.Outgoing) (string, error) {
 	if target.Record.Reply != nil && target.Record.Reply.Root.URI != "" {
 		root = target.Record.Reply.Root
 	}
-	base := parseTime(target.IndexedAt)
+	base := listen.Time(target.IndexedAt)
 	if base.IsZero() {
-		base = parseTime(target.Record.CreatedAt)
+		base = listen.Time(target.Record.CreatedAt)
 	}
 	var langs []string
 	if m.Ticket.Language != "" {
@@ -199,7 +200,7 @@ func (l *Listener) sendError(err error) error {
 	}
 	var xe *xrpcError
 	if errors.As(err, &xe) && xe.Status >= 400 && xe.Status < 500 && xe.Status != http.StatusRequestTimeout && !xe.expired() {
-		return bot.Permanent(fmt.Errorf("the Bluesky server refused the reply: %s", strings.TrimSuffix(orElse(xe.Message, xe.Name), ".")))
+		return bot.Permanent(fmt.Errorf("the Bluesky server refused the reply: %s", strings.TrimSuffix(cmp.Or(xe.Message, xe.Name), ".")))
 	}
 	return fmt.Errorf("the reply could not reach Bluesky (%v); it is sent again", err)
 }

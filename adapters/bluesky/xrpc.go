@@ -2,6 +2,7 @@ package bluesky
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"caredesk/listen"
+	"caredesk/outside"
 )
 
 // session is the brand's login: tokens and who it is.
@@ -113,7 +115,7 @@ func (l *Listener) renew(ctx context.Context, stale session) (session, error) {
 	err := errors.New("no refresh token")
 	if stale.refresh != "" {
 		err = l.do(ctx, "com.atproto.server.refreshSession", stale.refresh, "", nil, noInput{}, &next)
-		next.did, next.handle = orElse(next.did, stale.did), orElse(next.handle, stale.handle)
+		next.did, next.handle = cmp.Or(next.did, stale.did), cmp.Or(next.handle, stale.handle)
 	}
 	var xe *xrpcError
 	if err != nil && (stale.refresh == "" || errors.As(err, &xe) && xe.expired()) {
@@ -141,13 +143,6 @@ func (l *Listener) login(ctx context.Context) (session, error) {
 		return session{}, &authError{name: l.name}
 	}
 	return s, err
-}
-
-func orElse(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
 
 // UnmarshalJSON reads a session as createSession and refreshSession
@@ -235,7 +230,7 @@ func (l *Listener) do(ctx context.Context, nsid, token, proxy string, query url.
 // clip shortens what another server said to at most n bytes, on a rune
 // boundary, on one line.
 func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
+	s = outside.Line(strings.ToValidUTF8(s, "\uFFFD"))
 	if len(s) <= n {
 		return s
 	}

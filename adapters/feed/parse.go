@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"caredesk/listen"
+	"caredesk/outside"
 )
 
 // Document is a feed as Parse reads it: RSS 2.0, Atom 1.0 or RSS 1.0.
@@ -400,7 +401,7 @@ func plainTitle(nodes []node) string {
 		if n.XMLName.Space == nsDC && len(nodes) > 1 {
 			continue // dc:title beside a title: the feed's own title wins
 		}
-		return strings.Join(strings.Fields(listen.Text(asHTML(n, true))), " ")
+		return outside.Line(listen.Text(asHTML(n, true)))
 	}
 	return ""
 }
@@ -479,7 +480,7 @@ var dateLayouts = []string{
 // parseDate reads a feed's date in any of dateLayouts; zero when none
 // fits, which the listener takes as "now" rather than drop the item.
 func parseDate(s string) time.Time {
-	s = strings.Join(strings.Fields(s), " ")
+	s = outside.Line(s)
 	if s == "" {
 		return time.Time{}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"caredesk/listen"
+	"caredesk/outside"
 )
 
 // The parts of Mastodon's entities that caredesk reads. Ids are strings:
@@ -115,7 +116,7 @@ func errorText(resp *http.Response, b []byte) string {
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(b, &e) == nil && strings.TrimSpace(e.Error) != "" {
-		msg := strings.Join(strings.Fields(e.Error), " ")
+		msg := outside.Line(e.Error)
 		if r := []rune(msg); len(r) > 300 {
 			msg = string(r[:300]) + "…"
 		}

@@ -1,6 +1,7 @@
 package mastodon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -114,7 +115,7 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 		err := l.read(ctx, s, own, handed, r)
 		var re *receiveError
 		if errors.As(err, &re) {
-			refused = firstErr(refused, err)
+			refused = cmp.Or(refused, err)
 			continue
 		}
 		if err != nil {
@@ -122,13 +123,6 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 		}
 	}
 	return refused
-}
-
-func firstErr(first, next error) error {
-	if first != nil {
-		return first
-	}
-	return next
 }
 
 // Check asks Mastodon once whether the token works (verify_credentials),
@@ -205,11 +199,11 @@ func (l *Listener) mentionStream() stream {
 		}
 		items := make([]item, 0, len(list))
 		for _, n := range list {
-			it := item{cursor: n.ID, at: parseTime(n.CreatedAt)}
+			it := item{cursor: n.ID, at: listen.Time(n.CreatedAt)}
 			if n.Type == "mention" && n.Status != nil {
 				it.status = n.Status
 				if it.at.IsZero() {
-					it.at = parseTime(n.Status.CreatedAt)
+					it.at = listen.Time(n.Status.CreatedAt)
 				}
 			}
 			items = append(items, it)
@@ -246,18 +240,9 @@ func (l *Listener) searchStreams() []stream {
 func statusItems(list []status) []item {
 	items := make([]item, 0, len(list))
 	for i := range list {
-		items = append(items, item{cursor: list[i].ID, at: parseTime(list[i].CreatedAt), status: &list[i]})
+		items = append(items, item{cursor: list[i].ID, at: listen.Time(list[i].CreatedAt), status: &list[i]})
 	}
 	return items
-}
-
-// parseTime is a created_at, or zero when it is not one.
-func parseTime(s string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }
 
 // backfillPages is how many pages a stream without a cursor reads back
@@ -413,7 +398,7 @@ func (l *Listener) inbound(st *status, own string, mention bool) (bot.Inbound, b
 	if st.Account.ID == own || st.Reblog != nil {
 		return bot.Inbound{}, false
 	}
-	at := parseTime(st.CreatedAt) // zero, which the core reads as now, when it is not a time
+	at := listen.Time(st.CreatedAt) // zero, which the core reads as now, when it is not a time
 	if !at.IsZero() && l.o.Now().Sub(at) > l.o.MaxAge {
 		return bot.Inbound{}, false
 	}
