@@ -116,17 +116,24 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 		}
 	}
 	l.mu.Lock()
-	var fresh []postView
+	// Each post's time is worked out once: sorting and recording use it,
+	// and a post with no time of its own takes now's.
+	type heard struct {
+		p  postView
+		at time.Time
+	}
+	var fresh []heard
 	for uri, p := range found {
 		if _, done := l.handed[uri]; done || p.Author.DID == s.did || p.Author.DID == "" || p.URI == "" {
 			delete(l.pending, uri)
 			continue
 		}
-		if at := l.postedAt(p); at.Before(cutoff) {
+		at := l.postedAt(p)
+		if at.Before(cutoff) {
 			delete(l.pending, uri)
 			continue
 		}
-		fresh = append(fresh, p)
+		fresh = append(fresh, heard{p, at})
 	}
 	for uri, at := range l.handed {
 		if at.Before(cutoff.Add(-24 * time.Hour)) {
@@ -134,9 +141,10 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 		}
 	}
 	l.mu.Unlock()
-	slices.SortFunc(fresh, func(a, b postView) int { return l.postedAt(a).Compare(l.postedAt(b)) })
-	for _, p := range fresh {
-		in := l.inbound(ctx, p)
+	slices.SortFunc(fresh, func(a, b heard) int { return a.at.Compare(b.at) })
+	for _, h := range fresh {
+		p := h.p
+		in := l.inbound(ctx, p, h.at)
 		if err := r.Receive(ctx, in); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -150,7 +158,7 @@ func (l *Listener) poll(ctx context.Context, r Receiver) error {
 			continue
 		}
 		l.mu.Lock()
-		l.handed[p.URI] = l.postedAt(p)
+		l.handed[p.URI] = h.at
 		delete(l.pending, p.URI)
 		l.mu.Unlock()
 	}
@@ -280,7 +288,7 @@ func (l *Listener) search(ctx context.Context, q string, cutoff time.Time, found
 }
 
 // inbound is p as the core takes it.
-func (l *Listener) inbound(ctx context.Context, p postView) bot.Inbound {
+func (l *Listener) inbound(ctx context.Context, p postView, at time.Time) bot.Inbound {
 	name := p.Author.DisplayName
 	if strings.TrimSpace(name) == "" {
 		name = p.Author.Handle
@@ -296,7 +304,7 @@ func (l *Listener) inbound(ctx context.Context, p postView) bot.Inbound {
 			Followers:  l.reach(ctx, p.Author),
 		},
 		Text:     p.Record.Text,
-		At:       l.postedAt(p),
+		At:       at,
 		Network:  Network,
 		PostURL:  public,
 		PostKey:  public, // as a feed or a link names the post
