@@ -150,21 +150,36 @@ func (c *Client) pause(host string, until time.Time) {
 }
 
 // ReadBody reads resp's body, at most max bytes (DefaultMaxBody when 0),
-// and closes it. A longer body is an error, not a cut one: half a feed or
-// half a JSON page would parse wrong.
+// and closes it. A longer body is a *TooLargeError, not a cut one: half a
+// feed or half a JSON page would parse wrong. A body that says its length
+// is refused before it is read.
 func ReadBody(resp *http.Response, max int64) ([]byte, error) {
 	defer resp.Body.Close()
 	if max <= 0 {
 		max = DefaultMaxBody
+	}
+	tooLarge := &TooLargeError{Host: resp.Request.URL.Host, Max: max}
+	if resp.ContentLength > max {
+		return nil, tooLarge
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(b)) > max {
-		return nil, fmt.Errorf("the answer of %s is larger than %d bytes", resp.Request.URL.Host, max)
+		return nil, tooLarge
 	}
 	return b, nil
+}
+
+// TooLargeError is an answer longer than ReadBody takes.
+type TooLargeError struct {
+	Host string
+	Max  int64 // the bytes ReadBody took at most
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the answer of %s is larger than %d bytes", e.Host, e.Max)
 }
 
 // MaxBackoff is the longest wait of a listener after failed polls: a

@@ -32,7 +32,7 @@ const Network = "Feed"
 const (
 	DefaultEvery    = 5 * time.Minute
 	DefaultMaxAge   = 7 * 24 * time.Hour
-	DefaultMaxBytes = 4 << 20
+	DefaultMaxBytes = listen.DefaultMaxBody
 	// MaxBackoff is the longest wait after failed polls: a feed that is
 	// down for a day is still asked every half hour.
 	MaxBackoff = listen.MaxBackoff

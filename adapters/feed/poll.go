@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -108,16 +107,13 @@ func (l *Listener) fetch(ctx context.Context) (body []byte, etag, lastModified s
 // read reads the body, at most MaxBytes: a longer one is refused whole,
 // since half a feed is broken XML.
 func (l *Listener) read(resp *http.Response) ([]byte, error) {
-	tooLarge := fmt.Errorf("the feed at %s is larger than %s", l.url.Host, size(l.o.MaxBytes))
-	if resp.ContentLength > l.o.MaxBytes {
-		return nil, tooLarge
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, l.o.MaxBytes+1))
-	if err != nil {
+	b, err := listen.ReadBody(resp, l.o.MaxBytes)
+	var large *listen.TooLargeError
+	switch {
+	case errors.As(err, &large):
+		return nil, fmt.Errorf("the feed at %s is larger than %s", l.url.Host, size(l.o.MaxBytes))
+	case err != nil:
 		return nil, fmt.Errorf("the feed at %s broke off (%v)", l.url.Host, err)
-	}
-	if int64(len(b)) > l.o.MaxBytes {
-		return nil, tooLarge
 	}
 	return b, nil
 }

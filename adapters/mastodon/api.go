@@ -63,10 +63,6 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("the Mastodon instance answered %d to a request for %s: %s", e.Code, e.Route, e.Message)
 }
 
-// maxBody is the most of an answer read: a page of 40 statuses is far
-// less.
-const maxBody = 4 << 20
-
 // call sends a request to the instance with the brand's token and
 // decodes a 2xx JSON answer into v. form, when not nil, is the POST's
 // body; key is its Idempotency-Key. what names the request in errors.
@@ -97,7 +93,7 @@ func (l *Listener) call(ctx context.Context, method, path string, query, form ur
 	if err != nil {
 		return err
 	}
-	b, err := listen.ReadBody(resp, maxBody)
+	b, err := listen.ReadBody(resp, 0) // 4 MiB: a page of 40 statuses is far less
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", what, err)
 	}
