@@ -56,7 +56,7 @@ var Settings = []Setting{
 	{Name: "CAREDESK_GIVE_UP_AFTER", Default: "24h", Summary: "A delivery still failing this long after it was queued fails for good."},
 	{Name: "CAREDESK_LOG_LEVEL", Default: "info", Summary: "debug, info, warn or error."},
 	{Name: "CAREDESK_LOG_FORMAT", Default: "text", Summary: "text or json (to stderr)."},
-	{Name: "CAREDESK_CONFIG", Summary: "A YAML file: business hours, SLAs, the rota, escalation, teams, webhook sources, spikes, storm mode."},
+	{Name: "CAREDESK_CONFIG", Summary: "A YAML file: business hours, SLAs, the rota, escalation, teams, webhook sources, feeds, Mastodon and Bluesky, spikes, storm mode."},
 	{Name: "CAREDESK_ICS_TOKEN", Secret: true, Summary: "At least 16 random characters; turns on the rota's calendar feed, /rota.ics?token=TOKEN."},
 	{Name: "CAREDESK_EXPORT_TOKEN", Secret: true, Summary: "At least 16 random characters; turns on GET /export.csv, sent as Authorization: Bearer TOKEN."},
 	{Name: "CAREDESK_FILES_DIR", Default: "caredesk-files", Summary: "On SQLite, the folder that keeps files' bytes, next to CAREDESK_DB (caredesk.db → caredesk-files)."},
